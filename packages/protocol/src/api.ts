@@ -1,0 +1,144 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Response of `GET /api/v1/health` (OpenWatch shape). */
+export const Health = Type.Object(
+  {
+    status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded')]),
+    db_connected: Type.Boolean(),
+    version: Type.String(),
+  },
+  { title: 'Health' },
+);
+export type Health = Static<typeof Health>;
+
+/** Response of `GET /health` (Tyto shape); `uptime` is in seconds. */
+export const TytoHealth = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
+    version: Type.String(),
+    uptime: Type.Integer({ minimum: 0, description: 'Seconds since the server started.' }),
+  },
+  { title: 'TytoHealth' },
+);
+export type TytoHealth = Static<typeof TytoHealth>;
+
+/** Response of `GET /api/v1/version`: build metadata. */
+export const VersionInfo = Type.Object(
+  {
+    vigil: Type.String(),
+    node: Type.String(),
+    commit: Type.String(),
+    build_time: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { title: 'VersionInfo' },
+);
+export type VersionInfo = Static<typeof VersionInfo>;
+
+/** Body of `POST /api/v1/auth/login`. */
+export const LoginRequest = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 128 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    otp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+  },
+  { additionalProperties: false, title: 'LoginRequest' },
+);
+export type LoginRequest = Static<typeof LoginRequest>;
+
+/** The calling user as `/api/v1/auth/me` and login describe it (OpenWatch and Tyto fields). */
+export const UserSummary = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    username: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    role: Type.String({ description: 'The first of the user’s roles (OpenWatch).' }),
+    roles: Type.Array(Type.String(), { description: 'Every role the user holds (Tyto).' }),
+    permissions: Type.Array(Type.String(), { description: 'Grants held through those roles.' }),
+    auth_provider: Type.String(),
+    last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { title: 'UserSummary' },
+);
+export type UserSummary = Static<typeof UserSummary>;
+
+/**
+ * Response of login and refresh: the union of the OpenWatch shape (`access_token`,
+ * `refresh_token`, `user`) and the Tyto shape (`token`, `expires_at`, `user`).
+ */
+export const TokenPair = Type.Object(
+  {
+    access_token: Type.String(),
+    refresh_token: Type.String(),
+    token: Type.String({ description: 'The access token again (Tyto).' }),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer({ description: 'Seconds until the access token expires.' }),
+    expires_at: Type.String({ format: 'date-time' }),
+    refresh_expires_at: Type.String({ format: 'date-time' }),
+    user: UserSummary,
+  },
+  { title: 'TokenPair' },
+);
+export type TokenPair = Static<typeof TokenPair>;
+
+/** Body of `POST /api/v1/auth/refresh`. */
+export const RefreshRequest = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false, title: 'RefreshRequest' },
+);
+export type RefreshRequest = Static<typeof RefreshRequest>;
+
+/** Kinds of actor an audit event can name. */
+export const ActorType = Type.Union([
+  Type.Literal('user'),
+  Type.Literal('oauth_client'),
+  Type.Literal('agent'),
+  Type.Literal('system'),
+]);
+export type ActorType = Static<typeof ActorType>;
+
+/** One audit event. `detail` never carries secrets; keys removed from it are in `redactions`. */
+export const AuditEvent = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    occurred_at: Type.String({ format: 'date-time' }),
+    actor_type: ActorType,
+    actor_id: Type.Union([Type.String(), Type.Null()]),
+    actor_label: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String(),
+    resource_type: Type.Union([Type.String(), Type.Null()]),
+    resource_id: Type.Union([Type.String(), Type.Null()]),
+    correlation_id: Type.Union([Type.String(), Type.Null()]),
+    source_address: Type.Union([Type.String(), Type.Null()]),
+    detail: Type.Record(Type.String(), Type.Unknown()),
+    redactions: Type.Array(Type.String()),
+  },
+  { title: 'AuditEvent' },
+);
+export type AuditEvent = Static<typeof AuditEvent>;
+
+/** Query of `GET /api/v1/audit/events`. */
+export const AuditQuery = Type.Object(
+  {
+    action: Type.Optional(Type.String({ maxLength: 128 })),
+    correlation_id: Type.Optional(Type.String({ maxLength: 128 })),
+    actor_type: Type.Optional(ActorType),
+    resource_type: Type.Optional(Type.String({ maxLength: 128 })),
+    resource_id: Type.Optional(Type.String({ maxLength: 256 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+/** A page of audit events, newest first; follow `next_cursor` until it is null. */
+export const AuditPage = Type.Object(
+  {
+    items: Type.Array(AuditEvent),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  },
+  { title: 'AuditPage' },
+);
+export type AuditPage = Static<typeof AuditPage>;

@@ -1,0 +1,7 @@
+/**
+ * Wire schemas and types shared by the Vigil server and agent. This package performs no I/O and
+ * imports nothing from the other packages.
+ */
+export * from './errors.js';
+export * from './permissions.js';
+export * from './api.js';

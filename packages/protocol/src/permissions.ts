@@ -1,0 +1,78 @@
+/**
+ * The permission registry: every permission a route may require, with what it grants.
+ *
+ * Permissions are `domain:action` strings. A role grants permissions by exact name or by pattern:
+ * `*` (everything), `domain:*` (every action of a domain) and `*:action` (that action in every
+ * domain). Entries marked `sensitive` are granted only by `*`, by their own `domain:*` or by exact
+ * name, never by `*:action`: the built-in `viewer` role holds `*:read`, and reading the audit log
+ * must stay with the auditor, security and admin roles.
+ */
+export interface PermissionInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly sensitive?: boolean;
+}
+
+/** Every permission Vigil knows, in registry order. */
+export const PERMISSIONS: readonly PermissionInfo[] = [
+  { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
+  { name: 'system:read', description: 'Read server configuration and status.' },
+];
+
+const BY_NAME = new Map(PERMISSIONS.map((p) => [p.name, p]));
+
+/** Tells whether `name` is a permission in the registry. */
+export const isKnownPermission = (name: string): boolean => BY_NAME.has(name);
+
+/**
+ * Tells whether a grant (an exact permission or a pattern, as held by a role) is well formed and
+ * refers to something that exists: an exact name must be in the registry, a `domain:*` pattern must
+ * name a registered domain and a `*:action` pattern a registered action.
+ */
+export function isValidGrant(grant: string): boolean {
+  if (grant === '*') return true;
+  const [domain, action, ...rest] = grant.split(':');
+  if (rest.length > 0 || !domain || !action) return false;
+  if (domain === '*') return PERMISSIONS.some((p) => p.name.endsWith(`:${action}`));
+  if (action === '*') return PERMISSIONS.some((p) => p.name.startsWith(`${domain}:`));
+  return BY_NAME.has(grant);
+}
+
+/** Tells whether one grant covers the required permission, following the rules above. */
+export function grantCovers(grant: string, required: string): boolean {
+  if (grant === '*' || grant === required) return true;
+  const sep = required.indexOf(':');
+  const domain = required.slice(0, sep);
+  const action = required.slice(sep + 1);
+  if (grant === `${domain}:*`) return true;
+  if (grant === `*:${action}`) return BY_NAME.get(required)?.sensitive !== true;
+  return false;
+}
+
+/** Tells whether any of the grants covers the required permission. */
+export const permits = (grants: readonly string[], required: string): boolean =>
+  grants.some((g) => grantCovers(g, required));
+
+/** Expands grants into the registry permissions they cover, in registry order. */
+export const effectivePermissions = (grants: readonly string[]): string[] =>
+  PERMISSIONS.filter((p) => permits(grants, p.name)).map((p) => p.name);
+
+/** A role that ships with Vigil; it cannot be changed or deleted. */
+export interface SystemRole {
+  readonly name: string;
+  readonly description: string;
+  readonly grants: readonly string[];
+}
+
+/** The built-in roles. Their grants are brought up to date at every migration run. */
+export const SYSTEM_ROLES: readonly SystemRole[] = [
+  { name: 'admin', description: 'Full system administration.', grants: ['*'] },
+  { name: 'operator', description: 'Day-to-day operation: read everything but the audit log.', grants: ['*:read'] },
+  { name: 'viewer', description: 'Read-only access.', grants: ['*:read'] },
+  { name: 'auditor', description: 'Read-only access plus the audit log.', grants: ['*:read', 'audit:read'] },
+  {
+    name: 'security_admin',
+    description: 'Security configuration and the audit log.',
+    grants: ['*:read', 'audit:read'],
+  },
+];

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { auditRoutes } from './audit/routes.js';
+import { createAuditService } from './audit/service.js';
+import { createAuditStore } from './audit/store.js';
+import type { Config } from './config/config.js';
+import { openDb, type Db } from './db/connection.js';
+import { migrate, type MigrationReport } from './db/migrations.js';
+import { buildHttp, type App } from './http/server.js';
+import { identityRoutes } from './identity/routes.js';
+import { createIdentityService, type IdentityService, type IdentityStores } from './identity/service.js';
+import { createIdentityStore } from './identity/store.js';
+import { createCursorCodec, instanceSecret } from './secrets.js';
+import { systemRoutes } from './system/routes.js';
+import { createHealthService } from './system/service.js';
+import { VERSION } from './version.js';
+
+/** An assembled server: its HTTP application and the services the CLI needs. */
+export interface Vigil {
+  readonly http: App;
+  readonly db: Db;
+  readonly identity: IdentityService;
+  readonly migration: MigrationReport;
+  /** Closes the HTTP application, then the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the configured store: PostgreSQL when `database.url` is set, else SQLite in the data dir. */
+export function openConfiguredDb(config: Config): Db {
+  return openDb({
+    url: config.database.url || undefined,
+    sqliteFile: path.join(config.storage.data_dir, 'vigil.db'),
+    poolMax: config.database.pool_max,
+  });
+}
+
+/**
+ * Brings the store's schema up to date, syncs the built-in roles, and returns the identity
+ * service on it. Used by `serve` and by the CLI commands that touch users.
+ */
+export async function prepareStore(db: Db, config: Config, now: () => number = Date.now) {
+  const migration = await migrate(db);
+  const identity = createIdentityServiceFor(
+    db,
+    {
+      accessTtlSeconds: config.auth.access_token_ttl_seconds,
+      refreshTtlSeconds: config.auth.refresh_token_ttl_seconds,
+    },
+    now,
+  );
+  await identity.syncSystemRoles();
+  return { migration, identity };
+}
+
+function createIdentityServiceFor(
+  db: Db,
+  tokens: { accessTtlSeconds: number; refreshTtlSeconds: number },
+  now: () => number,
+): IdentityService {
+  return createIdentityService({
+    store: createIdentityStore(db.kysely),
+    transact: (fn) =>
+      db.kysely
+        .transaction()
+        .execute((trx) =>
+          fn({ identity: createIdentityStore(trx), audit: createAuditStore(trx) } satisfies IdentityStores),
+        ),
+    tokens,
+    now,
+  });
+}
+
+/**
+ * Builds the whole server. This is the only place that constructs stores and services and wires
+ * them together.
+ */
+export async function createVigil(opts: {
+  config: Config;
+  logger: Logger;
+  db?: Db;
+  https?: { cert: string; key: string };
+  now?: () => number;
+}): Promise<Vigil> {
+  const { config } = opts;
+  const now = opts.now ?? Date.now;
+  const db = opts.db ?? openConfiguredDb(config);
+  try {
+    const { migration, identity } = await prepareStore(db, config, now);
+    const audit = createAuditService({
+      store: createAuditStore(db.kysely),
+      cursors: createCursorCodec(await instanceSecret(db.kysely)),
+    });
+    const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
+
+    const http = await buildHttp({
+      logger: opts.logger,
+      authenticator: identity,
+      bodyLimitBytes: config.server.body_limit_bytes,
+      version: VERSION,
+      https: opts.https,
+      routes: (app) => {
+        systemRoutes(app, { health });
+        identityRoutes(app, { identity });
+        auditRoutes(app, { audit });
+      },
+    });
+    http.addHook('onClose', async () => {
+      await db.close();
+    });
+    await http.ready();
+    return { http, db, identity, migration, close: () => http.close() };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+/** PostgreSQL's int8 arrives as a string by default; Vigil's int8 values (epoch ms) fit a double. */
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Which database engine a connection talks to. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open store connection. */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** A human description without credentials, e.g. the SQLite file or the PostgreSQL host. */
+  readonly description: string;
+  /** Resolves true when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Where to connect: a `postgres://` URL, or a SQLite file path. */
+export interface DbOptions {
+  url?: string;
+  sqliteFile?: string;
+  poolMax?: number;
+}
+
+/**
+ * Opens the store. SQLite runs in WAL mode with foreign keys on, a busy timeout, and
+ * `synchronous=FULL` so that a committed write survives a power loss; PostgreSQL is pooled.
+ */
+export function openDb(opts: DbOptions): Db {
+  if (opts.url) {
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolMax ?? 10,
+      connectionTimeoutMillis: 5000,
+    });
+    // A broken idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const u = new URL(opts.url);
+    return wrap(kysely, 'postgres', `postgres ${u.hostname}:${u.port || 5432}${u.pathname}`);
+  }
+  if (!opts.sqliteFile) throw new Error('openDb: neither url nor sqliteFile given');
+  mkdirSync(path.dirname(opts.sqliteFile), { recursive: true });
+  const database = new SQLite(opts.sqliteFile);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = FULL');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`);
+}
+
+function wrap(kysely: Kysely<Database>, dialect: Dialect, description: string): Db {
+  return {
+    kysely,
+    dialect,
+    description,
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          sql`select 1`.execute(kysely).then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), timeoutMs);
+          }),
+        ]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: () => kysely.destroy(),
+  };
+}

@@ -1,0 +1,167 @@
+import { sql, type Kysely } from 'kysely';
+import type { Db, Dialect } from './connection.js';
+
+/** One forward-only schema change. Versions are never renumbered; new ones are appended. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  // The schema builder is untyped here: a migration describes tables that the typed schema may
+  // not have yet, or no longer has.
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Every migration, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'identity-and-audit',
+    async up(db) {
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('email', 'text')
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('auth_provider', 'text', (c) => c.notNull().defaultTo('local'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_login_at', 'bigint')
+        .addColumn('disabled_at', 'bigint')
+        .addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('roles')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('permissions', 'text', (c) => c.notNull())
+        .addColumn('is_system', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_roles')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('role_id', 'text', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role_id'])
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('revoked_reason', 'text')
+        .addColumn('source_address', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+      await db.schema
+        .createTable('session_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) =>
+          c.notNull().references('sessions.id').onDelete('cascade'),
+        )
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('session_tokens_session')
+        .on('session_tokens')
+        .column('session_id')
+        .execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text')
+        .addColumn('actor_label', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('resource_type', 'text')
+        .addColumn('resource_id', 'text')
+        .addColumn('correlation_id', 'text')
+        .addColumn('source_address', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('redactions', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_events_time')
+        .on('audit_events')
+        .columns(['occurred_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('audit_events_correlation')
+        .on('audit_events')
+        .column('correlation_id')
+        .execute();
+    },
+  },
+];
+
+/** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
+const MIGRATION_LOCK_KEY = 0x5649_4731; // "VIG1"
+
+/** What a migration run did. */
+export interface MigrationReport {
+  /** Versions applied by this run, in order. */
+  applied: { version: number; name: string }[];
+  /** The schema version after the run. */
+  version: number;
+}
+
+/**
+ * Applies every pending migration in one transaction, recording each in `schema_migrations`.
+ * Running it twice applies nothing the second time. On PostgreSQL, concurrent runs from several
+ * processes serialise on an advisory lock; on SQLite, on an immediate (write) transaction.
+ */
+export async function migrate(db: Db, migrations = MIGRATIONS): Promise<MigrationReport> {
+  const run = async (conn: Kysely<any>): Promise<MigrationReport> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    await conn.schema
+      .createTable('schema_migrations')
+      .ifNotExists()
+      .addColumn('version', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('applied_at', 'bigint', (c) => c.notNull())
+      .execute();
+    const rows = await conn.selectFrom('schema_migrations').select('version').execute();
+    const done = new Set(rows.map((r: { version: number }) => Number(r.version)));
+    const applied: MigrationReport['applied'] = [];
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      await m.up(conn, db.dialect);
+      await conn
+        .insertInto('schema_migrations')
+        .values({ version: m.version, name: m.name, applied_at: Date.now() })
+        .execute();
+      applied.push({ version: m.version, name: m.name });
+    }
+    const version = Math.max(0, ...done, ...applied.map((a) => a.version));
+    return { applied, version };
+  };
+
+  if (db.dialect === 'postgres') {
+    return db.kysely.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
+      return run(trx);
+    });
+  }
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const report = await run(conn);
+      await sql`commit`.execute(conn);
+      return report;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}

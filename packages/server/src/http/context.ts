@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import type { RequestContext } from '../audit/service.js';
+import { VigilError } from '../errors.js';
+import type { Identity } from '../identity/service.js';
+
+/** The audit context of a request: its caller, correlation id and source address. */
+export function contextOf(request: FastifyRequest): RequestContext {
+  return {
+    actor: request.identity?.actor ?? { type: 'user', id: null, label: null },
+    correlationId: request.id,
+    sourceAddress: request.ip ?? null,
+  };
+}
+
+/** The caller of a route declared `authenticated` or with a permission. */
+export function identityOf(request: FastifyRequest): Identity {
+  if (!request.identity) throw new VigilError('unauthenticated', 'authentication required');
+  return request.identity;
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorEnvelope, isKnownPermission, permits } from '@vigil/protocol';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import FindMyWay from 'find-my-way';
+import type { Logger } from 'pino';
+import { VigilError } from '../errors.js';
+import type { Identity } from '../identity/service.js';
+import { envelope, toVigilError } from './errors.js';
+
+/**
+ * Who may call a route: anyone (`anonymous`), any authenticated caller (`authenticated`), or a
+ * caller holding the named permission from the registry.
+ */
+export type Access = 'anonymous' | 'authenticated' | (string & {});
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Every route declares its access; registration fails without it. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+/** The Fastify instance with the TypeBox type provider, as routes see it. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Resolves bearer tokens; the HTTP layer needs nothing else from identity. */
+export interface Authenticator {
+  authenticate(token: string): Promise<Identity | undefined>;
+}
+
+/** What the HTTP layer is assembled from. */
+export interface HttpOptions {
+  logger: Logger;
+  authenticator: Authenticator;
+  bodyLimitBytes: number;
+  version: string;
+  https?: { cert: string; key: string };
+  /** Registers the routes of every domain and face. */
+  routes: (app: App) => void;
+}
+
+const CORRELATION = /^[\x20-\x7e]{1,128}$/;
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Takes a well-formed correlation id from the client, or makes one. */
+export function correlationIdFor(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v !== undefined && CORRELATION.test(v) && v.trim() === v ? v : randomUUID();
+}
+
+const bearerToken = (header: string | undefined): string | undefined => {
+  const m = header ? /^Bearer[ ]+([\x21-\x7e]{1,512})\s*$/i.exec(header) : null;
+  return m?.[1];
+};
+
+const openapiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/::/g, ':');
+
+/**
+ * Builds the HTTP application: error envelopes, correlation ids, request logs, authentication
+ * and permission checks, 404/405, body limits and the OpenAPI document. Domain routes come in
+ * through `options.routes`.
+ */
+export async function buildHttp(options: HttpOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'correlation_id',
+    }),
+    requestIdHeader: false,
+    genReqId: (req) => correlationIdFor(req.headers['x-correlation-id']),
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ...(options.https ? { https: options.https } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  // Only JSON bodies on this face; anything else is 415.
+  app.removeContentTypeParser('text/plain');
+
+  const router = FindMyWay();
+  const accessByOperation = new Map<string, Access>();
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, access: 'anonymous' };
+    const access = route.config?.access;
+    if (access === undefined) throw new Error(`route ${route.method} ${route.url} declares no access`);
+    if (access !== 'anonymous' && access !== 'authenticated' && !isKnownPermission(access))
+      throw new Error(`route ${route.url} requires unknown permission ${access}`);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) {
+      if (!router.hasRoute(m as never, route.url)) router.on(m as never, route.url, () => undefined);
+      accessByOperation.set(`${m.toLowerCase()} ${openapiPath(route.url)}`, access);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+    const access = request.routeOptions.config?.access;
+    if (access === undefined || access === 'anonymous') return;
+    const token = bearerToken(request.headers.authorization);
+    const identity = token ? await options.authenticator.authenticate(token) : undefined;
+    if (!identity)
+      throw new VigilError(
+        'unauthenticated',
+        token ? 'the access token is invalid, expired or revoked' : 'authentication required',
+        {
+          code: token ? 'auth.invalid_token' : 'auth.unauthenticated',
+          headers: { 'www-authenticate': 'Bearer realm="vigil"' },
+        },
+      );
+    request.identity = identity;
+    if (access !== 'authenticated' && !permits(identity.grants, access))
+      throw new VigilError('forbidden', `this operation requires the permission ${access}`, {
+        code: 'auth.forbidden',
+      });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        identity: request.identity?.username ?? null,
+        remote: request.ip,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const e = toVigilError(err);
+    if (e.kind === 'internal') request.log.error({ err }, 'unhandled error');
+    void reply.code(e.status).header('x-correlation-id', request.id);
+    for (const [k, v] of Object.entries(e.headers ?? {})) void reply.header(k, v);
+    return envelope(e, request.id);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((m) => router.find(m as never, path) !== null);
+    void reply.header('x-correlation-id', request.id);
+    if (allowed.length > 0)
+      throw new VigilError('method_not_allowed', `${request.method} is not allowed on ${path}`, {
+        headers: { allow: allowed.join(', ') },
+      });
+    throw new VigilError('not_found', `no route ${request.method} ${path}`, {
+      code: 'route.not_found',
+    });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vigil API',
+        version: options.version,
+        description:
+          'The native Vigil API. Every protected operation names the permission it needs in `x-required-permission`.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Access token from /api/v1/auth/login.' },
+        },
+      },
+    },
+  });
+
+  let cached: Record<string, unknown> | undefined;
+  const document = (): Record<string, unknown> => {
+    if (cached) return cached;
+    const spec = structuredClone(app.swagger()) as {
+      paths?: Record<string, Record<string, Record<string, unknown>>>;
+      components?: Record<string, Record<string, unknown>>;
+    };
+    spec.components ??= {};
+    spec.components.schemas = { ...spec.components.schemas, ErrorEnvelope };
+    for (const [p, ops] of Object.entries(spec.paths ?? {})) {
+      for (const [method, op] of Object.entries(ops)) {
+        const access = accessByOperation.get(`${method} ${p}`);
+        if (access === undefined || access === 'anonymous') {
+          op.security = [];
+        } else {
+          op.security = [{ bearerAuth: [] }];
+          op['x-required-permission'] = access;
+        }
+        const responses = (op.responses ??= {}) as Record<string, unknown>;
+        responses.default = {
+          description: 'Error envelope',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+        };
+      }
+    }
+    cached = spec;
+    return spec;
+  };
+
+  app.get(
+    '/api/v1/openapi.json',
+    { config: { access: 'anonymous' }, schema: { hide: true } },
+    async () => document(),
+  );
+  await app.register(swaggerUi, {
+    routePrefix: '/api/v1/docs',
+    transformSpecificationClone: false,
+    transformSpecification: () => document(),
+  });
+
+  options.routes(app);
+  return app;
+}

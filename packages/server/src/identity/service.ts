@@ -1,0 +1,352 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SYSTEM_ROLES, type TokenPair, type UserSummary } from '@vigil/protocol';
+import { auditRow, type Actor, type AuditEntry, type AuditStore, type RequestContext } from '../audit/service.js';
+import { VigilError } from '../errors.js';
+import { hashToken, newToken } from '../secrets.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import type { IdentityStore, RoleRow, UserRow } from './store.js';
+
+/** The stores a unit of work sees; each is bound to the same transaction. */
+export interface IdentityStores {
+  identity: IdentityStore;
+  audit: AuditStore;
+}
+
+/** Runs `fn` in one transaction: all of its writes commit together or not at all. */
+export type Transact<S> = <T>(fn: (stores: S) => Promise<T>) => Promise<T>;
+
+/** An authenticated caller. */
+export interface Identity {
+  readonly userId: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly roles: readonly string[];
+  /** Permission grants (possibly patterns) from every role held. */
+  readonly grants: readonly string[];
+  readonly sessionId: string;
+  readonly actor: Actor;
+}
+
+/** Lifetimes of issued tokens, in seconds. */
+export interface TokenPolicy {
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+const grantsOf = (roles: RoleRow[]): string[] => [
+  ...new Set(roles.flatMap((r) => JSON.parse(r.permissions) as string[])),
+];
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function summary(user: UserRow, roles: RoleRow[]): UserSummary {
+  const names = roles.map((r) => r.name);
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    role: names[0] ?? '',
+    roles: names,
+    permissions: grantsOf(roles),
+    auth_provider: user.auth_provider,
+    last_login: iso(user.last_login_at),
+  };
+}
+
+const INVALID_CREDENTIALS = () =>
+  new VigilError('unauthenticated', 'invalid username or password', {
+    code: 'auth.invalid_credentials',
+  });
+const INVALID_REFRESH = () =>
+  new VigilError('unauthenticated', 'the refresh token is invalid or expired', {
+    code: 'auth.refresh_invalid',
+  });
+
+/** Users, sessions and bearer tokens. */
+export const createIdentityService = (deps: {
+  store: IdentityStore;
+  transact: Transact<IdentityStores>;
+  tokens: TokenPolicy;
+  now: () => number;
+}) => {
+  const { store, transact, now } = deps;
+
+  /** Issues an access and a refresh token in `sessionId`, inside the caller's transaction. */
+  async function issuePair(s: IdentityStores, sessionId: string, at: number) {
+    const access = newToken('vga');
+    const refresh = newToken('vgr');
+    const accessExp = at + deps.tokens.accessTtlSeconds * 1000;
+    const refreshExp = at + deps.tokens.refreshTtlSeconds * 1000;
+    await s.identity.insertToken({
+      token_hash: hashToken(access),
+      session_id: sessionId,
+      kind: 'access',
+      created_at: at,
+      expires_at: accessExp,
+      used_at: null,
+    });
+    await s.identity.insertToken({
+      token_hash: hashToken(refresh),
+      session_id: sessionId,
+      kind: 'refresh',
+      created_at: at,
+      expires_at: refreshExp,
+      used_at: null,
+    });
+    await s.identity.extendSession(sessionId, refreshExp);
+    return { access, refresh, accessExp, refreshExp };
+  }
+
+  const pairBody = (
+    p: { access: string; refresh: string; accessExp: number; refreshExp: number },
+    user: UserSummary,
+    at: number,
+  ): TokenPair => ({
+    access_token: p.access,
+    refresh_token: p.refresh,
+    token: p.access,
+    token_type: 'Bearer',
+    expires_in: Math.round((p.accessExp - at) / 1000),
+    expires_at: new Date(p.accessExp).toISOString(),
+    refresh_expires_at: new Date(p.refreshExp).toISOString(),
+    user,
+  });
+
+  const audit = (s: IdentityStores, ctx: RequestContext, entry: AuditEntry) =>
+    s.audit.insert(auditRow(ctx, entry, now()));
+
+  return {
+    /** Creates or updates the built-in roles so that their grants match this version of Vigil. */
+    async syncSystemRoles(): Promise<void> {
+      const at = now();
+      for (const r of SYSTEM_ROLES) {
+        await store.upsertSystemRole({
+          id: randomUUID(),
+          name: r.name,
+          description: r.description,
+          permissions: JSON.stringify(r.grants),
+          is_system: 1,
+          created_at: at,
+          updated_at: at,
+        });
+      }
+    },
+
+    /** Number of users, disabled ones included. */
+    countUsers: () => store.countUsers(),
+
+    /**
+     * Creates the first user, `admin` with the admin role, when no user exists yet. Returns the
+     * password when a user was created (the given one, or a generated one), else undefined.
+     */
+    async ensureFirstAdmin(password: string | undefined, ctx: RequestContext): Promise<
+      { password: string; generated: boolean } | undefined
+    > {
+      if ((await store.countUsers()) > 0) return undefined;
+      const generated = !password;
+      const pw = password || randomBytes(18).toString('base64url');
+      try {
+        await this.createUser({ username: 'admin', password: pw, roles: ['admin'] }, ctx);
+      } catch (err) {
+        // Another process created it first.
+        if (err instanceof VigilError && err.kind === 'conflict') return undefined;
+        throw err;
+      }
+      return { password: pw, generated };
+    },
+
+    /**
+     * Creates a local user holding the named roles.
+     * @throws VigilError bad_data for a weak password or unknown role, conflict for a taken name.
+     */
+    async createUser(
+      input: { username: string; email?: string | null; password: string; roles: string[] },
+      ctx: RequestContext,
+    ): Promise<UserSummary> {
+      const problem = passwordProblem(input.password);
+      if (problem) throw new VigilError('bad_data', problem, { code: 'auth.weak_password' });
+      if (!/^[A-Za-z0-9._@-]{1,128}$/.test(input.username))
+        throw new VigilError(
+          'bad_data',
+          'username must be 1–128 letters, digits, dots, underscores, @ or dashes',
+        );
+      const passwordHash = await hashPassword(input.password);
+      return transact(async (s) => {
+        if (await s.identity.userByName(input.username))
+          throw new VigilError('conflict', `user ${input.username} already exists`, {
+            code: 'user.exists',
+          });
+        const roles: RoleRow[] = [];
+        for (const name of input.roles) {
+          const role = await s.identity.roleByName(name);
+          if (!role) throw new VigilError('bad_data', `unknown role ${name}`);
+          roles.push(role);
+        }
+        const at = now();
+        const user: UserRow = {
+          id: randomUUID(),
+          username: input.username,
+          email: input.email ?? null,
+          password_hash: passwordHash,
+          auth_provider: 'local',
+          created_at: at,
+          updated_at: at,
+          last_login_at: null,
+          disabled_at: null,
+          must_change_password: 0,
+        };
+        await s.identity.insertUser(user);
+        for (const role of roles) await s.identity.assignRole(user.id, role.id);
+        await audit(s, ctx, {
+          action: 'user.create',
+          resourceType: 'user',
+          resourceId: user.id,
+          detail: { username: user.username, email: user.email, roles: input.roles },
+        });
+        return summary(user, roles);
+      });
+    },
+
+    /**
+     * Checks a user name and password and opens a session. A wrong password, an unknown user and a
+     * disabled user all fail the same way, in the same time.
+     * @throws VigilError unauthenticated `auth.invalid_credentials`.
+     */
+    async login(
+      input: { username: string; password: string },
+      ctx: Omit<RequestContext, 'actor'>,
+    ): Promise<TokenPair> {
+      const user = await store.userByName(input.username);
+      const ok = await verifyPassword(user?.password_hash, input.password);
+      if (!ok || !user || user.disabled_at !== null) {
+        await transact((s) =>
+          audit(
+            s,
+            { ...ctx, actor: { type: 'user', id: user?.id ?? null, label: input.username.slice(0, 128) } },
+            { action: 'auth.login_failed', resourceType: 'user', resourceId: user?.id },
+          ),
+        );
+        throw INVALID_CREDENTIALS();
+      }
+      const roles = await store.rolesOf(user.id);
+      const actorCtx: RequestContext = {
+        ...ctx,
+        actor: { type: 'user', id: user.id, label: user.username },
+      };
+      return transact(async (s) => {
+        const at = now();
+        const sessionId = randomUUID();
+        await s.identity.insertSession({
+          id: sessionId,
+          user_id: user.id,
+          created_at: at,
+          expires_at: at,
+          revoked_at: null,
+          revoked_reason: null,
+          source_address: ctx.sourceAddress,
+        });
+        const pair = await issuePair(s, sessionId, at);
+        await s.identity.setLastLogin(user.id, at);
+        await audit(s, actorCtx, {
+          action: 'auth.login',
+          resourceType: 'session',
+          resourceId: sessionId,
+        });
+        return pairBody(pair, summary({ ...user, last_login_at: at }, roles), at);
+      });
+    },
+
+    /**
+     * Exchanges a refresh token for a new pair (rotation). Presenting a refresh token that was
+     * already used revokes its whole session, every token of the family with it.
+     * @throws VigilError unauthenticated `auth.refresh_invalid` or `auth.refresh_reused`.
+     */
+    async refresh(token: string, ctx: Omit<RequestContext, 'actor'>): Promise<TokenPair> {
+      const outcome = await transact(async (s) => {
+        const at = now();
+        const t = await s.identity.findToken(hashToken(token));
+        if (!t || t.kind !== 'refresh' || t.session_revoked_at !== null || t.user_disabled_at !== null)
+          return { kind: 'invalid' as const };
+        const user = await s.identity.userById(t.user_id);
+        if (!user) return { kind: 'invalid' as const };
+        const actorCtx: RequestContext = {
+          ...ctx,
+          actor: { type: 'user', id: user.id, label: user.username },
+        };
+        if (t.used_at !== null || !(await s.identity.markTokenUsed(t.token_hash, at))) {
+          await s.identity.revokeSession(t.session_id, at, 'refresh_token_reused');
+          await audit(s, actorCtx, {
+            action: 'auth.refresh_reuse_detected',
+            resourceType: 'session',
+            resourceId: t.session_id,
+          });
+          return { kind: 'reused' as const };
+        }
+        if (t.expires_at <= at) return { kind: 'invalid' as const };
+        const pair = await issuePair(s, t.session_id, at);
+        await audit(s, actorCtx, {
+          action: 'auth.refresh',
+          resourceType: 'session',
+          resourceId: t.session_id,
+        });
+        const roles = await s.identity.rolesOf(user.id);
+        return { kind: 'ok' as const, body: pairBody(pair, summary(user, roles), at) };
+      });
+      if (outcome.kind === 'reused')
+        throw new VigilError(
+          'unauthenticated',
+          'this refresh token was already used; its session has been revoked',
+          { code: 'auth.refresh_reused' },
+        );
+      if (outcome.kind === 'invalid') throw INVALID_REFRESH();
+      return outcome.body;
+    },
+
+    /** Revokes the caller's session: its access and refresh tokens stop working at once. */
+    async logout(identity: Identity, ctx: RequestContext): Promise<void> {
+      await transact(async (s) => {
+        await s.identity.revokeSession(identity.sessionId, now(), 'logout');
+        await audit(s, ctx, {
+          action: 'auth.logout',
+          resourceType: 'session',
+          resourceId: identity.sessionId,
+        });
+      });
+    },
+
+    /** Resolves a bearer access token to its identity; undefined for anything not currently valid. */
+    async authenticate(token: string): Promise<Identity | undefined> {
+      const t = await store.findToken(hashToken(token));
+      if (
+        !t ||
+        t.kind !== 'access' ||
+        t.expires_at <= now() ||
+        t.session_revoked_at !== null ||
+        t.user_disabled_at !== null
+      )
+        return undefined;
+      const user = await store.userById(t.user_id);
+      if (!user) return undefined;
+      const roles = await store.rolesOf(user.id);
+      return {
+        userId: user.id,
+        username: user.username,
+        email: user.email,
+        roles: roles.map((r) => r.name),
+        grants: grantsOf(roles),
+        sessionId: t.session_id,
+        actor: { type: 'user', id: user.id, label: user.username },
+      };
+    },
+
+    /** The caller's profile. */
+    async me(identity: Identity): Promise<UserSummary> {
+      const user = await store.userById(identity.userId);
+      if (!user) throw new VigilError('unauthenticated', 'the user no longer exists');
+      return summary(user, await store.rolesOf(user.id));
+    },
+  };
+};
+
+/** The identity service's type. */
+export type IdentityService = ReturnType<typeof createIdentityService>;

@@ -1,0 +1,133 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** A user row. */
+export type UserRow = Selectable<Database['users']>;
+/** A role row. */
+export type RoleRow = Selectable<Database['roles']>;
+
+/** A live token with its session and user, as authentication needs it. */
+export interface TokenLookup {
+  token_hash: string;
+  kind: 'access' | 'refresh';
+  expires_at: number;
+  used_at: number | null;
+  session_id: string;
+  session_revoked_at: number | null;
+  user_id: string;
+  user_disabled_at: number | null;
+}
+
+/** Queries of the identity domain. Lookups return undefined when absent; they never throw. */
+export interface IdentityStore {
+  countUsers(): Promise<number>;
+  userByName(username: string): Promise<UserRow | undefined>;
+  userById(id: string): Promise<UserRow | undefined>;
+  insertUser(row: Database['users']): Promise<void>;
+  setLastLogin(userId: string, atMs: number): Promise<void>;
+  rolesOf(userId: string): Promise<RoleRow[]>;
+  roleByName(name: string): Promise<RoleRow | undefined>;
+  upsertSystemRole(row: Database['roles']): Promise<void>;
+  assignRole(userId: string, roleId: string): Promise<void>;
+  insertSession(row: Database['sessions']): Promise<void>;
+  extendSession(id: string, expiresAt: number): Promise<void>;
+  insertToken(row: Database['session_tokens']): Promise<void>;
+  findToken(hash: string): Promise<TokenLookup | undefined>;
+  /** Marks a refresh token used; returns false when it was already used (a concurrent reuse). */
+  markTokenUsed(hash: string, atMs: number): Promise<boolean>;
+  revokeSession(id: string, atMs: number, reason: string): Promise<void>;
+}
+
+/** The identity store on the shared query layer; pass a transaction to work within it. */
+export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
+  async countUsers() {
+    const r = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+  userByName: (username) =>
+    db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst(),
+  userById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+  async insertUser(row) {
+    await db.insertInto('users').values(row).execute();
+  },
+  async setLastLogin(userId, atMs) {
+    await db.updateTable('users').set({ last_login_at: atMs }).where('id', '=', userId).execute();
+  },
+  rolesOf: (userId) =>
+    db
+      .selectFrom('roles')
+      .innerJoin('user_roles', 'user_roles.role_id', 'roles.id')
+      .selectAll('roles')
+      .where('user_roles.user_id', '=', userId)
+      .orderBy('roles.name')
+      .execute(),
+  roleByName: (name) =>
+    db.selectFrom('roles').selectAll().where('name', '=', name).executeTakeFirst(),
+  async upsertSystemRole(row) {
+    await db
+      .insertInto('roles')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({
+          description: row.description,
+          permissions: row.permissions,
+          is_system: 1,
+          updated_at: row.updated_at,
+        }),
+      )
+      .execute();
+  },
+  async assignRole(userId, roleId) {
+    await db
+      .insertInto('user_roles')
+      .values({ user_id: userId, role_id: roleId })
+      .onConflict((oc) => oc.columns(['user_id', 'role_id']).doNothing())
+      .execute();
+  },
+  async insertSession(row) {
+    await db.insertInto('sessions').values(row).execute();
+  },
+  async extendSession(id, expiresAt) {
+    await db.updateTable('sessions').set({ expires_at: expiresAt }).where('id', '=', id).execute();
+  },
+  async insertToken(row) {
+    await db.insertInto('session_tokens').values(row).execute();
+  },
+  findToken: (hash) =>
+    db
+      .selectFrom('session_tokens as t')
+      .innerJoin('sessions as s', 's.id', 't.session_id')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select([
+        't.token_hash',
+        't.kind',
+        't.expires_at',
+        't.used_at',
+        't.session_id',
+        's.revoked_at as session_revoked_at',
+        'u.id as user_id',
+        'u.disabled_at as user_disabled_at',
+      ])
+      .where('t.token_hash', '=', hash)
+      .executeTakeFirst(),
+  async markTokenUsed(hash, atMs) {
+    const r = await db
+      .updateTable('session_tokens')
+      .set({ used_at: atMs })
+      .where('token_hash', '=', hash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
+  async revokeSession(id, atMs, reason) {
+    await db
+      .updateTable('sessions')
+      .set({ revoked_at: atMs, revoked_reason: reason })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  },
+});

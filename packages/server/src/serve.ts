@@ -1,0 +1,100 @@
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { createVigil } from './app.js';
+import { systemContext } from './audit/service.js';
+import { parseListen, type Config } from './config/config.js';
+import { createLogger } from './log.js';
+import { ensureAutoTls, loadTlsFiles, type TlsMaterial } from './tls/pki.js';
+
+/** Where `serve` writes human-readable start-up notes (the JSON log goes to stdout). */
+export interface ServeIo {
+  note(line: string): void;
+}
+
+const displayHost = (host: string): string =>
+  host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+
+/**
+ * Runs the server until SIGTERM or SIGINT: prepares TLS, the store and the first admin, listens,
+ * then shuts down gracefully — stops accepting, lets in-flight requests finish (bounded by
+ * `server.shutdown_timeout_seconds`), closes the database and resolves.
+ */
+export async function serve(
+  config: Config,
+  io: ServeIo = { note: (l) => process.stderr.write(`${l}\n`) },
+): Promise<void> {
+  const logger = createLogger(config.log.level);
+  const dataDir = path.resolve(config.storage.data_dir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  let tls: TlsMaterial | undefined;
+  if (config.server.tls === 'auto') tls = await ensureAutoTls(path.join(dataDir, 'tls'));
+  else if (config.server.tls === 'files')
+    tls = loadTlsFiles(config.server.tls_cert, config.server.tls_key);
+
+  const vigil = await createVigil({
+    config,
+    logger,
+    https: tls ? { cert: tls.cert, key: tls.key } : undefined,
+  });
+  logger.info(
+    { database: vigil.db.description, applied: vigil.migration.applied.map((m) => m.name) },
+    'store ready',
+  );
+
+  const admin = await vigil.identity.ensureFirstAdmin(
+    config.admin.password || undefined,
+    systemContext('bootstrap'),
+  );
+  if (admin?.generated) {
+    const file = path.join(dataDir, 'initial-admin-password');
+    writeFileSync(file, `${admin.password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    io.note(`Created user 'admin' with password: ${admin.password}`);
+    io.note(`  (also written to ${file}; change it after the first login)`);
+  } else if (admin) {
+    io.note("Created user 'admin' with the password from admin.password (VIGIL_ADMIN_PASSWORD).");
+  }
+
+  const { host, port } = parseListen(config.server.listen);
+  await vigil.http.listen({ host, port });
+  const address = vigil.http.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `${tls ? 'https' : 'http'}://${displayHost(host)}:${boundPort}`;
+  io.note(`Vigil ${url} (listening on ${host}:${boundPort})`);
+  if (tls?.caFile) {
+    io.note(`  CA certificate: ${tls.caFile}`);
+    io.note(`  CA SHA-256 fingerprint: ${tls.fingerprint}`);
+  } else if (tls) {
+    io.note(`  certificate SHA-256 fingerprint: ${tls.fingerprint}`);
+  } else {
+    io.note('  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.');
+    logger.warn('TLS is off: credentials and data travel in clear text');
+  }
+  logger.info({ url, port: boundPort, tls: tls?.origin ?? 'off', ca_fingerprint: tls?.fingerprint }, 'listening');
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      const force = setTimeout(() => {
+        logger.warn('shutdown timeout reached: closing remaining connections');
+        vigil.http.server.closeAllConnections();
+      }, config.server.shutdown_timeout_seconds * 1000);
+      force.unref();
+      vigil
+        .close()
+        .catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
+        .finally(() => {
+          clearTimeout(force);
+          logger.info('stopped');
+          logger.flush();
+          resolve();
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

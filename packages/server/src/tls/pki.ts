@@ -1,0 +1,171 @@
+import 'reflect-metadata';
+import { X509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as never);
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 86_400_000;
+/** The server certificate is reissued when it has fewer days left than this. */
+const RENEW_BEFORE_DAYS = 30;
+
+/** PEM material the HTTPS server needs, and where the CA certificate lives. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** PEM of the CA certificate; undefined when the operator supplied their own files. */
+  ca?: string;
+  caFile?: string;
+  /** SHA-256 fingerprint of the CA (or, for operator files, the leaf) certificate: colon hex. */
+  fingerprint: string;
+  /** What happened at start: `generated`, `reused`, `renewed` or `files`. */
+  origin: 'generated' | 'reused' | 'renewed' | 'files';
+}
+
+/** SHA-256 fingerprint of a PEM certificate as upper-case colon-separated hex. */
+export function fingerprintOf(pem: string): string {
+  const der = new X509Certificate(pem).raw;
+  const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
+  return hex.match(/../g)!.join(':');
+}
+
+/** Writes a file atomically with the given mode, so a crash never leaves half a key behind. */
+function writeSecure(file: string, data: string, mode: number): void {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+const serial = (): string => {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f; // A positive serial number, as RFC 5280 requires.
+  return b.toString('hex');
+};
+
+const pemKey = async (key: webcrypto.CryptoKey): Promise<string> =>
+  x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key as never), 'PRIVATE KEY');
+
+const importKey = (pem: string): Promise<webcrypto.CryptoKey> =>
+  webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(pem)[0]!, ALG, true, [
+    'sign',
+  ]) as Promise<webcrypto.CryptoKey>;
+
+/** The names the generated server certificate covers. */
+export function serverNames(): { dns: string[]; ips: string[] } {
+  const host = os.hostname();
+  const dns = ['localhost'];
+  if (host && host !== 'localhost' && /^[A-Za-z0-9.-]+$/.test(host)) dns.push(host);
+  return { dns, ips: ['127.0.0.1', '::1'] };
+}
+
+async function issueServerCert(
+  caCert: x509.X509Certificate,
+  caKey: webcrypto.CryptoKey,
+): Promise<{ cert: string; key: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const { dns, ips } = serverNames();
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${dns[dns.length - 1]}`,
+    issuer: caCert.subject,
+    notBefore: new Date(now - 5 * 60_000),
+    notAfter: new Date(now + 397 * DAY_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        ...dns.map((value) => ({ type: 'dns' as const, value })),
+        ...ips.map((value) => ({ type: 'ip' as const, value })),
+      ]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await pemKey(keys.privateKey) };
+}
+
+function needsReissue(pem: string): boolean {
+  const cert = new X509Certificate(pem);
+  if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_DAYS * DAY_MS) return true;
+  const sans = cert.subjectAltName ?? '';
+  const { dns } = serverNames();
+  return !dns.every((d) => sans.includes(`DNS:${d}`));
+}
+
+/**
+ * Ensures the automatic TLS material in `dir`: an ECDSA P-256 CA (`ca.crt`, `ca.key`, valid 10
+ * years) and a server certificate signed by it (`server.crt`, `server.key`) for localhost,
+ * 127.0.0.1, ::1 and the host name. Existing files are reused; the server certificate alone is
+ * reissued when it nears expiry or the host name changed. Keys are written with mode 0600.
+ */
+export async function ensureAutoTls(dir: string): Promise<TlsMaterial> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (name: string) => path.join(dir, name);
+  let origin: TlsMaterial['origin'] = 'reused';
+  let caPem: string;
+  let caKeyPem: string;
+  if (existsSync(f('ca.crt')) && existsSync(f('ca.key'))) {
+    caPem = readFileSync(f('ca.crt'), 'utf8');
+    caKeyPem = readFileSync(f('ca.key'), 'utf8');
+  } else {
+    origin = 'generated';
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const now = Date.now();
+    const ca = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: `CN=Vigil CA ${os.hostname()}, O=Vigil`,
+      notBefore: new Date(now - 5 * 60_000),
+      notAfter: new Date(now + 3650 * DAY_MS),
+      signingAlgorithm: ALG,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    caPem = ca.toString('pem');
+    caKeyPem = await pemKey(keys.privateKey);
+    writeSecure(f('ca.key'), caKeyPem, 0o600);
+    writeSecure(f('ca.crt'), caPem, 0o644);
+  }
+
+  let cert: string;
+  let key: string;
+  const haveServer = existsSync(f('server.crt')) && existsSync(f('server.key'));
+  if (origin === 'reused' && haveServer && !needsReissue(readFileSync(f('server.crt'), 'utf8'))) {
+    cert = readFileSync(f('server.crt'), 'utf8');
+    key = readFileSync(f('server.key'), 'utf8');
+  } else {
+    if (origin === 'reused') origin = 'renewed';
+    const issued = await issueServerCert(new x509.X509Certificate(caPem), await importKey(caKeyPem));
+    ({ cert, key } = issued);
+    writeSecure(f('server.key'), key, 0o600);
+    // The chain: leaf, then the CA, so clients that pin only the CA can build the path.
+    cert = `${cert.trim()}\n${caPem.trim()}\n`;
+    writeSecure(f('server.crt'), cert, 0o644);
+  }
+  return { cert, key, ca: caPem, caFile: f('ca.crt'), fingerprint: fingerprintOf(caPem), origin };
+}
+
+/** Loads operator-supplied certificate and key files. */
+export function loadTlsFiles(certFile: string, keyFile: string): TlsMaterial {
+  const cert = readFileSync(certFile, 'utf8');
+  const key = readFileSync(keyFile, 'utf8');
+  return { cert, key, fingerprint: fingerprintOf(cert), origin: 'files' };
+}
