@@ -109,7 +109,8 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-correlation-id', request.id);
+    // API answers are per caller and often carry tokens: never cache them.
+    reply.header('x-correlation-id', request.id).header('cache-control', 'no-store');
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'anonymous') return;
     const token = bearerToken(request.headers.authorization);

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { databaseKinds } from '../../../test/support/databases.js';
+import { startHarness, type Harness } from '../../../test/support/harness.js';
+
+interface Envelope {
+  error: { code: string; fault: string; retryable: boolean; human_message: string; correlation_id: string };
+}
+
+/** Checks the OpenWatch envelope and returns it. */
+function envelopeOf(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number) {
+  assert.equal(res.statusCode, status);
+  assert.match(String(res.headers['content-type']), /application\/json/);
+  const body = res.json() as Envelope;
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'correlation_id', 'fault', 'human_message', 'retryable']);
+  assert.equal(body.error.correlation_id, res.headers['x-correlation-id']);
+  return body.error;
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`native face errors on ${kind.name}`, () => {
+    let h: Harness;
+    let admin: string;
+    before(async () => {
+      h = await startHarness(kind, { env: { VIGIL_SERVER_BODY_LIMIT_BYTES: '4096' } });
+      admin = await h.login();
+    });
+    after(() => h.close());
+
+    test('400 for a body that is not JSON, never 422', async () => {
+      const res = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"username": "admin", ',
+      });
+      const e = envelopeOf(res, 400);
+      assert.equal(e.code, 'request.invalid_json');
+      assert.equal(e.fault, 'client');
+      assert.equal(e.retryable, false);
+    });
+
+    test('400 validation_failed for a schema failure, naming the field', async () => {
+      const res = await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin' } });
+      const e = envelopeOf(res, 400);
+      assert.equal(e.code, 'validation_failed');
+      assert.match(e.human_message, /password/);
+    });
+
+    test('400 for unknown body fields and bad query values', async () => {
+      const extra = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: 'x', admin: true },
+      });
+      assert.equal(envelopeOf(extra, 400).code, 'validation_failed');
+      const q = await h.inject({
+        method: 'GET',
+        url: '/api/v1/audit/events?limit=0',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      assert.equal(envelopeOf(q, 400).code, 'validation_failed');
+    });
+
+    test('401 without a credential and with a bad one', async () => {
+      const none = await h.inject({ method: 'GET', url: '/api/v1/auth/me' });
+      const e = envelopeOf(none, 401);
+      assert.equal(e.code, 'auth.unauthenticated');
+      assert.equal(none.headers['www-authenticate'], 'Bearer realm="vigil"');
+      const bad = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Bearer nope' } });
+      assert.equal(envelopeOf(bad, 401).code, 'auth.invalid_token');
+      const basic = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Basic YTpi' } });
+      envelopeOf(basic, 401);
+    });
+
+    test('403 with fault policy when the permission is missing', async () => {
+      const viewer = await h.userWithRoles('viewer1', ['viewer']);
+      const res = await h.inject({
+        method: 'GET',
+        url: '/api/v1/audit/events',
+        headers: { authorization: `Bearer ${viewer}` },
+      });
+      const e = envelopeOf(res, 403);
+      assert.equal(e.fault, 'policy');
+      assert.match(e.human_message, /audit:read/);
+    });
+
+    test('404 for an unknown route', async () => {
+      const e = envelopeOf(await h.inject({ method: 'GET', url: '/api/v1/no/such/thing' }), 404);
+      assert.equal(e.code, 'route.not_found');
+    });
+
+    test('405 with Allow for a known path and the wrong method', async () => {
+      const res = await h.inject({ method: 'DELETE', url: '/api/v1/health' });
+      assert.equal(envelopeOf(res, 405).code, 'method_not_allowed');
+      assert.match(String(res.headers.allow), /GET/);
+      const login = await h.inject({ method: 'GET', url: '/api/v1/auth/login' });
+      envelopeOf(login, 405);
+      assert.equal(login.headers.allow, 'POST');
+    });
+
+    test('413 for a body over the limit', async () => {
+      const res = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: 'x'.repeat(5000) },
+      });
+      const e = envelopeOf(res, 413);
+      assert.equal(e.code, 'request.too_large');
+    });
+
+    test('415 for a content type other than JSON', async () => {
+      for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          headers: { 'content-type': ct },
+          payload: 'username=admin',
+        });
+        assert.equal(envelopeOf(res, 415).code, 'request.unsupported_media_type', ct);
+      }
+    });
+
+    test('X-Correlation-Id: accepted when sane, replaced otherwise, always returned', async () => {
+      const ok = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'deploy-42/step 3' } });
+      assert.equal(ok.headers['x-correlation-id'], 'deploy-42/step 3');
+      const long = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'x'.repeat(129) } });
+      assert.match(String(long.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);
+      const exactly128 = 'y'.repeat(128);
+      const edge = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': exactly128 } });
+      assert.equal(edge.headers['x-correlation-id'], exactly128);
+      const weird = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'caf\u00e9' } });
+      assert.notEqual(weird.headers['x-correlation-id'], 'caf\u00e9');
+      const none = await h.inject({ method: 'GET', url: '/api/v1/version' });
+      assert.match(String(none.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);
+      const err = await h.inject({ method: 'GET', url: '/api/v1/nope', headers: { 'x-correlation-id': 'trace-me' } });
+      assert.equal(envelopeOf(err, 404).correlation_id, 'trace-me');
+    });
+
+    test('one JSON log line per request, with correlation id and identity, without secrets', async () => {
+      const res = await h.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me?x=1',
+        headers: { authorization: `Bearer ${admin}`, 'x-correlation-id': 'log-check-1' },
+      });
+      assert.equal(res.statusCode, 200);
+      await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-correlation-id': 'log-check-2' },
+        payload: { username: 'admin', password: 'definitely-wrong-pw' },
+      });
+      const lines = h.logs.filter((l) => l.correlation_id === 'log-check-1' && l.msg === 'request');
+      assert.equal(lines.length, 1);
+      const [line] = lines;
+      assert.equal(line!.method, 'GET');
+      assert.equal(line!.route, '/api/v1/auth/me');
+      assert.equal(line!.status, 200);
+      assert.equal(typeof line!.duration_ms, 'number');
+      assert.equal(line!.identity, 'admin');
+      const all = JSON.stringify(h.logs);
+      assert.ok(!all.includes(admin), 'the token never appears in logs');
+      assert.ok(!all.includes('definitely-wrong-pw'), 'passwords never appear in logs');
+      assert.ok(!/bearer/i.test(all), 'no Authorization header in logs');
+    });
+
+    test('health reports the database', async () => {
+      const res = await h.inject({ method: 'GET', url: '/api/v1/health' });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json(), { status: 'healthy', db_connected: true, version: res.json().version });
+      const tyto = await h.inject({ method: 'GET', url: '/health' });
+      assert.equal(tyto.json().status, 'ok');
+      assert.equal(typeof tyto.json().uptime, 'number');
+      const v = (await h.inject({ method: 'GET', url: '/api/v1/version' })).json();
+      assert.deepEqual(Object.keys(v).sort(), ['build_time', 'commit', 'node', 'vigil']);
+      assert.equal(v.node, process.version);
+    });
+  });
+
+  describe(`server faults on ${kind.name}`, () => {
+    test('500 leaks nothing and 503 health when the database is gone', async () => {
+      const h = await startHarness(kind);
+      try {
+        const token = await h.login();
+        await h.vigil.db.close();
+        await new Promise((r) => setTimeout(r, 1100)); // Past the health probe's cache.
+        const res = await h.inject({
+          method: 'GET',
+          url: '/api/v1/audit/events',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const e = envelopeOf(res, 500);
+        assert.equal(e.code, 'internal_error');
+        assert.equal(e.fault, 'server');
+        assert.doesNotMatch(res.body, /sqlite|postgres|kysely|driver|destroy|\bat \w|\.ts:|stack/i);
+        const health = await h.inject({ method: 'GET', url: '/api/v1/health' });
+        assert.equal(health.statusCode, 503);
+        assert.deepEqual({ ...health.json(), version: '' }, { status: 'degraded', db_connected: false, version: '' });
+        assert.equal((await h.inject({ method: 'GET', url: '/health' })).statusCode, 503);
+        assert.ok(h.logs.some((l) => l.msg === 'unhandled error'), 'the cause is logged server-side');
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
