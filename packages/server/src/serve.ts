@@ -24,6 +24,12 @@ export async function serve(
   io: ServeIo = { note: (l) => process.stderr.write(`${l}\n`) },
 ): Promise<void> {
   const logger = createLogger(config.log.level);
+  // Listen for the stop signals first: one that arrives during start-up stops the server as soon
+  // as it is up, instead of killing the process half-way through.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const dataDir = path.resolve(config.storage.data_dir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
@@ -61,40 +67,34 @@ export async function serve(
   const address = vigil.http.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `${tls ? 'https' : 'http'}://${displayHost(host)}:${boundPort}`;
-  io.note(`Vigil ${url} (listening on ${host}:${boundPort})`);
+  // One write, so that the banner reaches a pipe whole.
+  const banner = [`Vigil ${url} (listening on ${host}:${boundPort})`];
   if (tls?.caFile) {
-    io.note(`  CA certificate: ${tls.caFile}`);
-    io.note(`  CA SHA-256 fingerprint: ${tls.fingerprint}`);
+    banner.push(`  CA certificate: ${tls.caFile}`);
+    banner.push(`  CA SHA-256 fingerprint: ${tls.fingerprint}`);
   } else if (tls) {
-    io.note(`  certificate SHA-256 fingerprint: ${tls.fingerprint}`);
+    banner.push(`  certificate SHA-256 fingerprint: ${tls.fingerprint}`);
   } else {
-    io.note('  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.');
+    banner.push('  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.');
     logger.warn('TLS is off: credentials and data travel in clear text');
   }
+  io.note(banner.join('\n'));
   logger.info({ url, port: boundPort, tls: tls?.origin ?? 'off', ca_fingerprint: tls?.fingerprint }, 'listening');
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down: finishing in-flight requests');
-      const force = setTimeout(() => {
-        logger.warn('shutdown timeout reached: closing remaining connections');
-        vigil.http.server.closeAllConnections();
-      }, config.server.shutdown_timeout_seconds * 1000);
-      force.unref();
-      vigil
-        .close()
-        .catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
-        .finally(() => {
-          clearTimeout(force);
-          logger.info('stopped');
-          logger.flush();
-          resolve();
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await stopSignal;
+  logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  const force = setTimeout(() => {
+    logger.warn('shutdown timeout reached: closing remaining connections');
+    vigil.http.server.closeAllConnections();
+  }, config.server.shutdown_timeout_seconds * 1000);
+  force.unref();
+  try {
+    await vigil.close();
+  } catch (err) {
+    logger.error({ err }, 'error during shutdown');
+  } finally {
+    clearTimeout(force);
+    logger.info('stopped');
+    logger.flush();
+  }
 }

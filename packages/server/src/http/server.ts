@@ -131,6 +131,15 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       });
   });
 
+  // While shutting down, answers close their connection so that keep-alive clients let go.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {

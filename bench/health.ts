@@ -1,0 +1,516 @@
+// Benchmark: throughput of Vigil's `GET /api/v1/health` compared with a bare Fastify hello-world,
+// both over HTTPS with keep-alive on the loopback interface, under the same load.
+//
+// One run starts three kinds of separate processes: the built Vigil server (`vigil serve`, with
+// a throwaway data directory, automatic TLS and the production log level `info`, its JSON log
+// written to a file), the hello-world (bench/hello-fastify.ts, serving the certificate and key
+// that Vigil generated) and, for every load run, an autocannon process. Each target first gets a
+// warm-up run, then a measured run, Vigil and the hello-world alternately. The report is a table
+// of requests per second, latency percentiles and errors, and the ratio of Vigil's throughput to
+// the hello-world's against the target of at least 0.70.
+//
+// The ratio verdict is informational: the exit status is 0 whatever it says. The exit status is 1
+// when the run itself failed: a server that did not start or exited early, a response that was
+// not 2xx, a connection error or timeout, or an autocannon process that failed.
+//
+// Settings (environment): VIGIL_BENCH_DURATION_SECONDS (measured seconds per target, default 10)
+// and VIGIL_BENCH_CONNECTIONS (concurrent connections, default 10). Run it with `npm run bench`,
+// or `node --import tsx bench/health.ts` after `npm run build`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** The repository root. */
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** The built `vigil` command. */
+const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
+/** The hello-world baseline server. */
+const HELLO_SCRIPT = path.join(ROOT, 'bench', 'hello-fastify.ts');
+/** The autocannon command-line entry point. */
+const AUTOCANNON_BIN = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+
+/** The lowest acceptable ratio of Vigil's requests per second to the hello-world's. */
+const TARGET_RATIO = 0.7;
+/** Seconds of unmeasured load that each target gets before its measured run. */
+const WARMUP_SECONDS = 2;
+/** How long a server may take to start listening. */
+const START_TIMEOUT_MS = 60_000;
+/** How long a process may take to exit after SIGTERM before it gets SIGKILL. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** Reads a positive integer from the environment variable `name`, or returns `fallback`. */
+function positiveIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** The parent environment without any VIGIL_* variable, plus `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A child process that this benchmark started, with what it wrote and how it ended. */
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  /** Whether the process has ended. */
+  hasExited(): boolean;
+  /** The exit code or signal once the process has ended. */
+  exitStatus(): number | string | undefined;
+  /** Whether the benchmark asked it to stop (so that its ending is not a crash). */
+  stopping: boolean;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Every child process started and not yet reaped, so that cleanup can stop each one by PID. */
+const children = new Set<Child>();
+/** The temporary directory of this run, removed by `cleanup`. */
+let tmpDir: string | undefined;
+
+/** Spawns `node ARGS` as a tracked child; stdout goes to `stdoutFd` when given, else is captured. */
+function spawnNode(
+  name: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; stdoutFd?: number },
+): Child {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: opts.env,
+    stdio: ['ignore', opts.stdoutFd ?? 'pipe', 'pipe'],
+  });
+  if (proc.pid === undefined) throw new Error(`could not start ${name}`);
+  let out = '';
+  let err = '';
+  proc.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  proc.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
+  let status: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once('error', (e) => {
+      err += `\n${String(e)}`;
+      status ??= -1;
+      resolve(status);
+    });
+    proc.once('exit', (code, signal) => {
+      status ??= code ?? signal ?? -1;
+      resolve(status);
+    });
+  });
+  const child: Child = {
+    name,
+    process: proc,
+    pid: proc.pid,
+    exited,
+    hasExited: () => status !== undefined,
+    exitStatus: () => status,
+    stopping: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
+  children.add(child);
+  void exited.then(() => children.delete(child));
+  return child;
+}
+
+/** Sends SIGTERM to the child by its PID, waits for its exit and sends SIGKILL after a while. */
+async function stopChild(child: Child): Promise<number | string> {
+  child.stopping = true;
+  if (child.hasExited()) return child.exited;
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    // It ended between the check and the signal.
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // It ended in the meantime.
+    }
+  }, STOP_TIMEOUT_MS);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Stops every child process that is still running, then removes the temporary directory. */
+async function cleanup(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)));
+  if (tmpDir !== undefined) rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = undefined;
+}
+
+/**
+ * Waits until `pattern` matches the child's stdout or stderr (as chosen) and returns the match;
+ * rejects when the child exits first or `START_TIMEOUT_MS` passes.
+ */
+function waitForLine(
+  child: Child,
+  stream: 'stdout' | 'stderr',
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const source = stream === 'stdout' ? child.process.stdout : child.process.stderr;
+    const read = stream === 'stdout' ? child.stdout : child.stderr;
+    const finish = (fn: () => void) => {
+      clearTimeout(timer);
+      source?.off('data', check);
+      fn();
+    };
+    const check = () => {
+      const m = pattern.exec(read());
+      if (m) finish(() => resolve(m));
+    };
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new Error(
+              `${child.name} did not start within ${START_TIMEOUT_MS} ms:\n${child.stderr()}`,
+            ),
+          ),
+        ),
+      START_TIMEOUT_MS,
+    );
+    void child.exited.then((code) =>
+      finish(() =>
+        reject(new Error(`${child.name} exited with ${code} while starting:\n${child.stderr()}`)),
+      ),
+    );
+    source?.on('data', check);
+    check();
+  });
+}
+
+/** A server under test: where to send requests and what a good response body contains. */
+interface Target {
+  readonly label: string;
+  readonly url: string;
+  readonly child: Child;
+  /** Checks a parsed 200 response body; returns a problem or undefined. */
+  readonly checkBody: (body: unknown) => string | undefined;
+}
+
+/**
+ * Sends one request to the target with certificate verification against `ca` (autocannon does
+ * not verify certificates, so this is where the TLS set-up is proven) and checks the response.
+ */
+function probe(target: Target, ca: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(target.url, { ca, agent: false, timeout: 10_000 }, (res) => {
+      let data = '';
+      res.setEncoding('utf8').on('data', (c: string) => (data += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200)
+          return reject(
+            new Error(`${target.label}: ${target.url} answered ${res.statusCode}: ${data}`),
+          );
+        let body: unknown;
+        try {
+          body = JSON.parse(data);
+        } catch {
+          return reject(new Error(`${target.label}: ${target.url} answered non-JSON: ${data}`));
+        }
+        const problem = target.checkBody(body);
+        if (problem) return reject(new Error(`${target.label}: ${problem}: ${data}`));
+        resolve();
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${target.label}: ${target.url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/** The parts of autocannon's JSON result that this benchmark reads. */
+interface AutocannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  resets: number;
+  '2xx': number;
+  latency: { average: number; p50: number; p99: number };
+  requests: { average: number; total: number; sent: number };
+}
+
+/** One load run's figures. */
+interface RunFigures {
+  readonly rps: number;
+  readonly total: number;
+  readonly meanMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly durationS: number;
+}
+
+/** Runs autocannon as a separate process against `url` and returns its figures. */
+async function loadTest(
+  url: string,
+  caFile: string,
+  settings: { connections: number; seconds: number },
+): Promise<RunFigures> {
+  const ac = spawnNode(
+    'autocannon',
+    [
+      AUTOCANNON_BIN,
+      '--json',
+      '--connections',
+      String(settings.connections),
+      '--pipelining',
+      '1',
+      '--duration',
+      String(settings.seconds),
+      '--ca',
+      caFile,
+      url,
+    ],
+    { env: cleanEnv() },
+  );
+  const code = await ac.exited;
+  if (code !== 0) throw new Error(`autocannon exited with ${code}:\n${ac.stderr()}`);
+  const line = ac
+    .stdout()
+    .split('\n')
+    .reverse()
+    .find((l) => l.trim().startsWith('{'));
+  if (!line) throw new Error(`autocannon printed no JSON result:\n${ac.stdout()}\n${ac.stderr()}`);
+  const r = JSON.parse(line) as AutocannonResult;
+  return {
+    rps: r.requests.average,
+    total: r.requests.total,
+    meanMs: r.latency.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    durationS: r.duration,
+  };
+}
+
+/** Starts `vigil serve` with a throwaway data directory; its JSON log goes to `logFile`. */
+async function startVigil(
+  dataDir: string,
+  logFile: string,
+): Promise<{ child: Child; port: number }> {
+  const logFd = openSync(logFile, 'w');
+  let child: Child;
+  try {
+    child = spawnNode('vigil serve', [VIGIL_BIN, 'serve'], {
+      env: cleanEnv({
+        VIGIL_SERVER_LISTEN: '127.0.0.1:0',
+        VIGIL_STORAGE_DATA_DIR: dataDir,
+        VIGIL_ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+        VIGIL_LOG_LEVEL: 'info',
+      }),
+      stdoutFd: logFd,
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    closeSync(logFd);
+  }
+  const m = await waitForLine(
+    child,
+    'stderr',
+    /^Vigil https:\/\/\S+ \(listening on 127\.0\.0\.1:(\d+)\)$/m,
+  );
+  return { child, port: Number(m[1]) };
+}
+
+/** Starts the hello-world with Vigil's certificate and key. */
+async function startHello(tlsDir: string): Promise<{ child: Child; port: number }> {
+  const child = spawnNode(
+    'hello-fastify',
+    [
+      '--import',
+      'tsx',
+      HELLO_SCRIPT,
+      '--cert',
+      path.join(tlsDir, 'server.crt'),
+      '--key',
+      path.join(tlsDir, 'server.key'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ],
+    { env: cleanEnv() },
+  );
+  const m = await waitForLine(child, 'stdout', /^hello-fastify listening on 127\.0\.0\.1:(\d+)$/m);
+  return { child, port: Number(m[1]) };
+}
+
+/** Throws when a target's server process has ended although nobody asked it to. */
+function assertAlive(target: Target): void {
+  if (target.child.hasExited())
+    throw new Error(
+      `${target.label} server exited (${target.child.exitStatus()}) during the benchmark:\n${target.child.stderr()}`,
+    );
+}
+
+/** Formats a number with thousands separators and `digits` decimals. */
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Lays out rows as a table with a header rule; the first column is left-aligned. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
+  return [
+    line(rows[0]!),
+    widths.map((w) => '-'.repeat(w)).join('   '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+/** Counts the lines in a file. */
+function countLines(file: string): number {
+  const text = readFileSync(file, 'utf8');
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Runs the benchmark and returns the exit status. */
+async function main(): Promise<number> {
+  const seconds = positiveIntFromEnv('VIGIL_BENCH_DURATION_SECONDS', 10);
+  const connections = positiveIntFromEnv('VIGIL_BENCH_CONNECTIONS', 10);
+  if (!existsSync(path.join(ROOT, 'packages', 'server', 'dist', 'vigil.js')))
+    throw new Error('Vigil is not built: run `npm run build` (or `npm run bench`, which builds)');
+  if (!existsSync(AUTOCANNON_BIN))
+    throw new Error(`autocannon is not installed (${AUTOCANNON_BIN})`);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  tmpDir = tmp;
+  try {
+    const dataDir = path.join(tmp, 'data');
+    const logFile = path.join(tmp, 'vigil-stdout.jsonl');
+    const tlsDir = path.join(dataDir, 'tls');
+    const caFile = path.join(tlsDir, 'ca.crt');
+
+    const vigil = await startVigil(dataDir, logFile);
+    const hello = await startHello(tlsDir);
+    const ca = readFileSync(caFile);
+    const targets: Target[] = [
+      {
+        label: 'Vigil GET /api/v1/health',
+        url: `https://127.0.0.1:${vigil.port}/api/v1/health`,
+        child: vigil.child,
+        checkBody: (b) =>
+          (b as { status?: unknown }).status === 'healthy'
+            ? undefined
+            : 'the health status is not "healthy"',
+      },
+      {
+        label: 'Fastify hello-world GET /',
+        url: `https://127.0.0.1:${hello.port}/`,
+        child: hello.child,
+        checkBody: (b) =>
+          (b as { hello?: unknown }).hello === 'world' ? undefined : 'unexpected body',
+      },
+    ];
+    for (const t of targets) await probe(t, ca);
+
+    process.stderr.write(
+      `Loading each target with ${connections} connections for ${WARMUP_SECONDS} s (warm-up), ` +
+        `then ${seconds} s (measured), alternately...\n`,
+    );
+    const problems: string[] = [];
+    const check = (t: Target, phase: string, f: RunFigures) => {
+      assertAlive(t);
+      if (f.errors > 0 || f.non2xx > 0)
+        problems.push(
+          `${t.label} (${phase}): ${f.errors} errors/timeouts, ${f.non2xx} non-2xx responses`,
+        );
+    };
+    for (const t of targets)
+      check(t, 'warm-up', await loadTest(t.url, caFile, { connections, seconds: WARMUP_SECONDS }));
+    const measured: RunFigures[] = [];
+    for (const t of targets) {
+      const f = await loadTest(t.url, caFile, { connections, seconds });
+      check(t, 'measured', f);
+      measured.push(f);
+    }
+    for (const t of targets) await probe(t, ca);
+    for (const t of targets) assertAlive(t);
+
+    // Stop the servers before reading Vigil's log, so that every line has been written.
+    const vigilExit = await stopChild(vigil.child);
+    await stopChild(hello.child);
+    if (vigilExit !== 0) problems.push(`vigil serve exited with ${vigilExit} after SIGTERM`);
+    const logLines = countLines(logFile);
+
+    const [v, h] = measured as [RunFigures, RunFigures];
+    const ratio = v.rps / h.rps;
+    const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'FAIL';
+    const rows = [
+      ['target', 'req/s (avg)', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'errors', 'non-2xx'],
+      ...targets.map((t, i) => {
+        const f = measured[i]!;
+        return [
+          t.label,
+          fmt(f.rps, 1),
+          fmt(f.p50Ms),
+          fmt(f.p99Ms),
+          fmt(f.meanMs, 2),
+          fmt(f.total),
+          fmt(f.errors),
+          fmt(f.non2xx),
+        ];
+      }),
+    ];
+    const out = [
+      '',
+      'Health endpoint throughput: Vigil vs bare Fastify (HTTPS keep-alive, 127.0.0.1)',
+      `  ${connections} connections, pipelining 1, ${seconds} s measured after ${WARMUP_SECONDS} s warm-up per target; ` +
+        `Node ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'})`,
+      `  Vigil at log level info, JSON log to a file (${fmt(logLines)} lines written)`,
+      '',
+      table(rows),
+      '',
+      "  Latency percentiles come from autocannon's histogram, which has 1 ms resolution.",
+      '',
+      `vigil_rps / hello_rps = ${fmt(v.rps, 1)} / ${fmt(h.rps, 1)} = ${ratio.toFixed(3)}   ` +
+        `(target >= ${TARGET_RATIO.toFixed(2)}): ${verdict}`,
+      '',
+    ];
+    process.stdout.write(out.join('\n'));
+
+    if (problems.length > 0) {
+      process.stderr.write(`\nThe run failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+// Interrupting the benchmark still stops the child processes and removes the temporary directory.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the child processes\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  process.stderr.write(`bench/health: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

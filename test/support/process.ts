@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** The repository root. */
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** The built `vigil` command. */
+export const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
+
+/** The parent environment without any VIGIL_* variable, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Runs `vigil ARGS` to completion. */
+export function runVigil(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
+      env: cleanEnv(opts.env),
+      cwd: opts.cwd ?? ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** A running `vigil serve`. */
+export interface Served {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  /** Everything written to stderr so far (the human-readable notes). */
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** Sends SIGTERM, waits for the exit, and SIGKILLs after `ms`. */
+  stop(ms?: number): Promise<number | null>;
+}
+
+/** Starts `vigil serve` and waits until it listens (it must print its URL within 60 s). */
+export function startServe(env: Record<string, string>, args: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [VIGIL_BIN, 'serve', ...args], {
+    env: cleanEnv(env),
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vigil serve did not start:\n${err}\n${out}`));
+    }, 60_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigil serve exited with ${code}:\n${err}\n${out}`));
+    });
+    child.stderr!.on('data', (c) => {
+      err += c;
+      const m = /^Vigil (https?:\/\/\S+) \(listening on \S+:(\d+)\)$/m.exec(err);
+      if (!m) return;
+      clearTimeout(timer);
+      const port = Number(m[2]);
+      resolve({
+        child,
+        port,
+        url: m[1]!.replace(/:\d+$/, `:${port}`),
+        stderr: () => err,
+        stdout: () => out,
+        exited,
+        async stop(ms = 15_000) {
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), ms);
+          const code = await exited;
+          clearTimeout(t);
+          return code;
+        },
+      });
+    });
+  });
+}
