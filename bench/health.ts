@@ -22,6 +22,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { LoadResult, LoadSpec } from './load.js';
 
 /** The repository root. */
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -29,8 +30,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
 /** The hello-world baseline server. */
 const HELLO_SCRIPT = path.join(ROOT, 'bench', 'hello-fastify.ts');
-/** The autocannon command-line entry point. */
-const AUTOCANNON_BIN = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+/** One autocannon load run. */
+const LOAD_SCRIPT = path.join(ROOT, 'bench', 'load.ts');
 
 /** The lowest acceptable ratio of Vigil's requests per second to the hello-world's. */
 const TARGET_RATIO = 0.7;
@@ -233,53 +234,11 @@ function probe(target: Target, ca: Buffer): Promise<void> {
   });
 }
 
-/** The parts of autocannon's JSON result that this benchmark reads. */
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  resets: number;
-  '2xx': number;
-  latency: { average: number; p50: number; p99: number };
-  requests: { average: number; total: number; sent: number };
-}
-
-/** One load run's figures. */
-interface RunFigures {
-  readonly rps: number;
-  readonly total: number;
-  readonly meanMs: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
-  readonly non2xx: number;
-  readonly durationS: number;
-}
-
-/** Runs autocannon as a separate process against `url` and returns its figures. */
-async function loadTest(
-  url: string,
-  caFile: string,
-  settings: { connections: number; seconds: number },
-): Promise<RunFigures> {
-  const ac = spawnNode(
-    'autocannon',
-    [
-      AUTOCANNON_BIN,
-      '--json',
-      '--connections',
-      String(settings.connections),
-      '--pipelining',
-      '1',
-      '--duration',
-      String(settings.seconds),
-      '--ca',
-      caFile,
-      url,
-    ],
-    { env: cleanEnv() },
-  );
+/** Runs one autocannon load (bench/load.ts) as a separate process and returns its figures. */
+async function loadTest(spec: LoadSpec): Promise<LoadResult> {
+  const ac = spawnNode('autocannon', ['--import', 'tsx', LOAD_SCRIPT, JSON.stringify(spec)], {
+    env: cleanEnv(),
+  });
   const code = await ac.exited;
   if (code !== 0) throw new Error(`autocannon exited with ${code}:\n${ac.stderr()}`);
   const line = ac
@@ -287,18 +246,8 @@ async function loadTest(
     .split('\n')
     .reverse()
     .find((l) => l.trim().startsWith('{'));
-  if (!line) throw new Error(`autocannon printed no JSON result:\n${ac.stdout()}\n${ac.stderr()}`);
-  const r = JSON.parse(line) as AutocannonResult;
-  return {
-    rps: r.requests.average,
-    total: r.requests.total,
-    meanMs: r.latency.average,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    durationS: r.duration,
-  };
+  if (!line) throw new Error(`autocannon printed no result:\n${ac.stdout()}\n${ac.stderr()}`);
+  return JSON.parse(line) as LoadResult;
 }
 
 /** Starts `vigil serve` with a throwaway data directory; its JSON log goes to `logFile`. */
@@ -391,8 +340,6 @@ async function main(): Promise<number> {
   const connections = positiveIntFromEnv('VIGIL_BENCH_CONNECTIONS', 10);
   if (!existsSync(path.join(ROOT, 'packages', 'server', 'dist', 'vigil.js')))
     throw new Error('Vigil is not built: run `npm run build` (or `npm run bench`, which builds)');
-  if (!existsSync(AUTOCANNON_BIN))
-    throw new Error(`autocannon is not installed (${AUTOCANNON_BIN})`);
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   tmpDir = tmp;
@@ -430,7 +377,7 @@ async function main(): Promise<number> {
         `then ${seconds} s (measured), alternately...\n`,
     );
     const problems: string[] = [];
-    const check = (t: Target, phase: string, f: RunFigures) => {
+    const check = (t: Target, phase: string, f: LoadResult) => {
       assertAlive(t);
       if (f.errors > 0 || f.non2xx > 0)
         problems.push(
@@ -438,10 +385,14 @@ async function main(): Promise<number> {
         );
     };
     for (const t of targets)
-      check(t, 'warm-up', await loadTest(t.url, caFile, { connections, seconds: WARMUP_SECONDS }));
-    const measured: RunFigures[] = [];
+      check(
+        t,
+        'warm-up',
+        await loadTest({ url: t.url, caFile, connections, seconds: WARMUP_SECONDS }),
+      );
+    const measured: LoadResult[] = [];
     for (const t of targets) {
-      const f = await loadTest(t.url, caFile, { connections, seconds });
+      const f = await loadTest({ url: t.url, caFile, connections, seconds });
       check(t, 'measured', f);
       measured.push(f);
     }
@@ -454,7 +405,7 @@ async function main(): Promise<number> {
     if (vigilExit !== 0) problems.push(`vigil serve exited with ${vigilExit} after SIGTERM`);
     const logLines = countLines(logFile);
 
-    const [v, h] = measured as [RunFigures, RunFigures];
+    const [v, h] = measured as [LoadResult, LoadResult];
     const ratio = v.rps / h.rps;
     const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'FAIL';
     const rows = [
@@ -464,9 +415,9 @@ async function main(): Promise<number> {
         return [
           t.label,
           fmt(f.rps, 1),
-          fmt(f.p50Ms),
-          fmt(f.p99Ms),
-          fmt(f.meanMs, 2),
+          fmt(f.latencyMs.p50, 3),
+          fmt(f.latencyMs.p99, 3),
+          fmt(f.latencyMs.mean, 3),
           fmt(f.total),
           fmt(f.errors),
           fmt(f.non2xx),
@@ -482,7 +433,7 @@ async function main(): Promise<number> {
       '',
       table(rows),
       '',
-      "  Latency percentiles come from autocannon's histogram, which has 1 ms resolution.",
+      '  Latencies are per 2xx response, measured by the load generator with microsecond resolution.',
       '',
       `vigil_rps / hello_rps = ${fmt(v.rps, 1)} / ${fmt(h.rps, 1)} = ${ratio.toFixed(3)}   ` +
         `(target >= ${TARGET_RATIO.toFixed(2)}): ${verdict}`,

@@ -8,7 +8,10 @@ const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 let commit = 'unknown';
 try {
-  commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+  commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
     .toString()
     .trim();
 } catch {

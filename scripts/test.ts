@@ -26,7 +26,9 @@ function find(dir: string, out: string[] = []): string[] {
 // Node 20's --test does not expand globs: pass an explicit list. Arguments narrow it by substring.
 const filters = process.argv.slice(2);
 const files = [
-  ...readdirSync(path.join(root, 'packages')).flatMap((p) => find(path.join(root, 'packages', p, 'test'))),
+  ...readdirSync(path.join(root, 'packages')).flatMap((p) =>
+    find(path.join(root, 'packages', p, 'test')),
+  ),
   ...find(path.join(root, 'test', 'e2e')),
 ]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -36,7 +38,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], {
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 let cluster: PgCluster | undefined;
@@ -51,7 +55,9 @@ if (!env.VIGIL_TEST_DATABASE_URL) {
       console.error(`PostgreSQL is required under CI=true: ${(err as Error).message}`);
       process.exit(1);
     }
-    console.warn(`# PostgreSQL unavailable; its test variants are skipped: ${(err as Error).message}`);
+    console.warn(
+      `# PostgreSQL unavailable; its test variants are skipped: ${(err as Error).message}`,
+    );
   }
 }
 const stop = () => cluster?.stop();

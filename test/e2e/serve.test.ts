@@ -39,7 +39,11 @@ for (const kind of await databaseKinds()) {
         const dispatcher = new Agent({ connect: { ca, servername: 'localhost' } });
         const health = await request(`https://127.0.0.1:${s.port}/api/v1/health`, { dispatcher });
         assert.equal(health.statusCode, 200);
-        assert.deepEqual(await health.body.json(), { status: 'healthy', db_connected: true, version: '0.1.0' });
+        assert.deepEqual(await health.body.json(), {
+          status: 'healthy',
+          db_connected: true,
+          version: '0.1.0',
+        });
         const login = await request(`https://127.0.0.1:${s.port}/api/v1/auth/login`, {
           dispatcher,
           method: 'POST',
@@ -76,7 +80,12 @@ for (const kind of await databaseKinds()) {
         const s = await startServe(env);
         const ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'));
         const body = JSON.stringify({ username: 'admin', password: 'slow request password' });
-        const socket = tls.connect({ host: '127.0.0.1', port: s.port, ca, servername: 'localhost' });
+        const socket = tls.connect({
+          host: '127.0.0.1',
+          port: s.port,
+          ca,
+          servername: 'localhost',
+        });
         await new Promise<void>((r) => socket.once('secureConnect', () => r()));
         let response = '';
         socket.on('data', (c) => (response += c));

@@ -30,7 +30,9 @@ export function postgresUrl(): Promise<string | undefined> {
       return cluster.url;
     } catch (err) {
       if (process.env.CI === 'true') throw err;
-      process.stderr.write(`# PostgreSQL unavailable, its variants are skipped: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `# PostgreSQL unavailable, its variants are skipped: ${(err as Error).message}\n`,
+      );
       return undefined;
     }
   })();

@@ -46,7 +46,11 @@ export async function startHarness(
   const inject = vigil.http.inject.bind(vigil.http) as Vigil['http']['inject'];
 
   const login = async (username = 'admin', password = ADMIN_PASSWORD) => {
-    const res = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+    const res = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password },
+    });
     if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
     return (res.json() as { access_token: string }).access_token;
   };

@@ -60,7 +60,17 @@ export async function startPostgres(): Promise<PgCluster> {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(dir, uid, gid);
   }
-  runAsOwner(path.join(bin, 'initdb'), ['-D', data, '-U', 'vigil', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  runAsOwner(path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'vigil',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   const port = await freePort();
   const opts = [
     `-p ${port}`,
@@ -71,7 +81,18 @@ export async function startPostgres(): Promise<PgCluster> {
     '-c full_page_writes=off',
     '-c max_connections=200',
   ].join(' ');
-  runAsOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+  runAsOwner(path.join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-o',
+    opts,
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let stopped = false;
   return {

@@ -67,9 +67,17 @@ export interface SystemRole {
 /** The built-in roles. Their grants are brought up to date at every migration run. */
 export const SYSTEM_ROLES: readonly SystemRole[] = [
   { name: 'admin', description: 'Full system administration.', grants: ['*'] },
-  { name: 'operator', description: 'Day-to-day operation: read everything but the audit log.', grants: ['*:read'] },
+  {
+    name: 'operator',
+    description: 'Day-to-day operation: read everything but the audit log.',
+    grants: ['*:read'],
+  },
   { name: 'viewer', description: 'Read-only access.', grants: ['*:read'] },
-  { name: 'auditor', description: 'Read-only access plus the audit log.', grants: ['*:read', 'audit:read'] },
+  {
+    name: 'auditor',
+    description: 'Read-only access plus the audit log.',
+    grants: ['*:read', 'audit:read'],
+  },
   {
     name: 'security_admin',
     description: 'Security configuration and the audit log.',

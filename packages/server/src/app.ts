@@ -8,7 +8,11 @@ import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations.js';
 import { buildHttp, type App } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
-import { createIdentityService, type IdentityService, type IdentityStores } from './identity/service.js';
+import {
+  createIdentityService,
+  type IdentityService,
+  type IdentityStores,
+} from './identity/service.js';
 import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
 import { systemRoutes } from './system/routes.js';
@@ -60,11 +64,12 @@ function createIdentityServiceFor(
   return createIdentityService({
     store: createIdentityStore(db.kysely),
     transact: (fn) =>
-      db.kysely
-        .transaction()
-        .execute((trx) =>
-          fn({ identity: createIdentityStore(trx), audit: createAuditStore(trx) } satisfies IdentityStores),
-        ),
+      db.kysely.transaction().execute((trx) =>
+        fn({
+          identity: createIdentityStore(trx),
+          audit: createAuditStore(trx),
+        } satisfies IdentityStores),
+      ),
     tokens,
     now,
   });

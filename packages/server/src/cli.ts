@@ -111,7 +111,9 @@ export function program(): Command {
 
   cmd
     .command('check-config')
-    .description('Validate the configuration; print it with secrets masked (exit 0) or the problem (exit 1).')
+    .description(
+      'Validate the configuration; print it with secrets masked (exit 0) or the problem (exit 1).',
+    )
     .addOption(configOption())
     .action((o: { config?: string }) => {
       process.stdout.write(toToml(maskedConfig(load(o.config))) + '\n');

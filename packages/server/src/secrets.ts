@@ -8,7 +8,8 @@ export const hashToken = (token: string): string =>
   createHash('sha256').update(token).digest('hex');
 
 /** A fresh opaque token: a prefix naming its kind, then 32 random bytes, base64url. */
-export const newToken = (prefix: string): string => `${prefix}_${randomBytes(32).toString('base64url')}`;
+export const newToken = (prefix: string): string =>
+  `${prefix}_${randomBytes(32).toString('base64url')}`;
 
 /** Compares two strings in time that depends only on their lengths. */
 export function safeEqual(a: string, b: string): boolean {
@@ -38,7 +39,8 @@ export async function instanceSecret(db: Kysely<Database>): Promise<Buffer> {
 
 /** Cursors as base64url JSON plus an HMAC-SHA256 tag, so a tampered cursor is detected. */
 export function createCursorCodec(key: Buffer): CursorCodec {
-  const tag = (body: string) => createHmac('sha256', key).update(body).digest('base64url').slice(0, 22);
+  const tag = (body: string) =>
+    createHmac('sha256', key).update(body).digest('base64url').slice(0, 22);
   return {
     encode(payload) {
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');

@@ -75,11 +75,16 @@ export async function serve(
   } else if (tls) {
     banner.push(`  certificate SHA-256 fingerprint: ${tls.fingerprint}`);
   } else {
-    banner.push('  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.');
+    banner.push(
+      '  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.',
+    );
     logger.warn('TLS is off: credentials and data travel in clear text');
   }
   io.note(banner.join('\n'));
-  logger.info({ url, port: boundPort, tls: tls?.origin ?? 'off', ca_fingerprint: tls?.fingerprint }, 'listening');
+  logger.info(
+    { url, port: boundPort, tls: tls?.origin ?? 'off', ca_fingerprint: tls?.fingerprint },
+    'listening',
+  );
 
   const signal = await stopSignal;
   logger.info({ signal }, 'shutting down: finishing in-flight requests');

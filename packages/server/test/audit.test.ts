@@ -28,7 +28,11 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     action: 'auth.refresh',
     async run(h, cid) {
       const pair = (
-        await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } })
+        await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        })
       ).json();
       return h.inject({
         method: 'POST',
@@ -42,7 +46,11 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     action: 'auth.logout',
     async run(h, cid) {
       const token = await h.login();
-      return h.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { ...bearer(token), 'x-correlation-id': cid } });
+      return h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: { ...bearer(token), 'x-correlation-id': cid },
+      });
     },
   },
 };
@@ -117,9 +125,15 @@ for (const kind of await databaseKinds()) {
         seen.push(...page.items.map((e: { id: string }) => e.id));
         cursor = page.next_cursor;
       } while (cursor);
-      assert.deepEqual(seen, all.map((e) => e.id));
+      assert.deepEqual(
+        seen,
+        all.map((e) => e.id),
+      );
       const times = all.map((e) => Date.parse(e.occurred_at));
-      assert.deepEqual(times, [...times].sort((a, b) => b - a));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+      );
     });
 
     test('a tampered or foreign cursor is 400 pagination.cursor_invalid', async () => {
@@ -127,7 +141,12 @@ for (const kind of await databaseKinds()) {
       assert.ok(page.next_cursor);
       const [body, mac] = page.next_cursor.split('.');
       const forged = Buffer.from(JSON.stringify([Date.now() + 1e9, 'ffff'])).toString('base64url');
-      for (const c of [`${forged}.${mac}`, `${body}.${mac.slice(0, -1)}A`, 'not-a-cursor', `${body}`]) {
+      for (const c of [
+        `${forged}.${mac}`,
+        `${body}.${mac.slice(0, -1)}A`,
+        'not-a-cursor',
+        `${body}`,
+      ]) {
         const res = await list(`?cursor=${encodeURIComponent(c)}`);
         assert.equal(res.statusCode, 400, c);
         assert.equal(res.json().error.code, 'pagination.cursor_invalid');
@@ -136,15 +155,22 @@ for (const kind of await databaseKinds()) {
 
     test('filters: action, actor type, resource, time range', async () => {
       const logins = (await list('?action=auth.login')).json().items;
-      assert.ok(logins.length > 0 && logins.every((e: { action: string }) => e.action === 'auth.login'));
+      assert.ok(
+        logins.length > 0 && logins.every((e: { action: string }) => e.action === 'auth.login'),
+      );
       const sys = (await list('?actor_type=system')).json().items;
       assert.ok(sys.every((e: { actor_type: string }) => e.actor_type === 'system'));
       const users = (await list('?resource_type=user')).json().items;
-      assert.ok(users.length > 0 && users.every((e: { resource_type: string }) => e.resource_type === 'user'));
+      assert.ok(
+        users.length > 0 &&
+          users.every((e: { resource_type: string }) => e.resource_type === 'user'),
+      );
       const one = users[0];
       const byId = (await list(`?resource_id=${one.resource_id}`)).json().items;
       assert.ok(byId.every((e: { resource_id: string }) => e.resource_id === one.resource_id));
-      const future = (await list(`?since=${encodeURIComponent(new Date(Date.now() + 3600e3).toISOString())}`)).json();
+      const future = (
+        await list(`?since=${encodeURIComponent(new Date(Date.now() + 3600e3).toISOString())}`)
+      ).json();
       assert.deepEqual(future.items, []);
       const past = (await list(`?until=2000-01-01T00:00:00Z`)).json();
       assert.deepEqual(past.items, []);

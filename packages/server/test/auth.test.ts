@@ -44,7 +44,10 @@ for (const kind of await databaseKinds()) {
         payload: { username: 'admin', password: ADMIN_PASSWORD },
       });
       const { access_token, refresh_token } = res.json();
-      const rows = await h.vigil.db.kysely.selectFrom('session_tokens').select('token_hash').execute();
+      const rows = await h.vigil.db.kysely
+        .selectFrom('session_tokens')
+        .select('token_hash')
+        .execute();
       const hashes = rows.map((r) => r.token_hash);
       assert.ok(hashes.includes(hashToken(access_token)));
       assert.ok(hashes.includes(hashToken(refresh_token)));
@@ -78,46 +81,91 @@ for (const kind of await databaseKinds()) {
       assert.equal(me.statusCode, 200);
       assert.equal(me.json().username, 'admin');
       assert.deepEqual(me.json().roles, ['admin']);
-      const out = await h.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(token) });
+      const out = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: bearer(token),
+      });
       assert.equal(out.statusCode, 204);
       assert.equal(out.body, '');
-      const after = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(token) });
+      const after = await h.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: bearer(token),
+      });
       assert.equal(after.statusCode, 401);
     });
 
     test('refresh rotates; reusing a refresh token revokes its whole family', async () => {
       const first = (
-        await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } })
+        await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        })
       ).json();
-      const r1 = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: first.refresh_token } });
+      const r1 = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: first.refresh_token },
+      });
       assert.equal(r1.statusCode, 200);
       const second = r1.json();
       assert.notEqual(second.refresh_token, first.refresh_token);
       assert.notEqual(second.access_token, first.access_token);
-      assert.equal((await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(second.access_token) })).statusCode, 200);
+      assert.equal(
+        (
+          await h.inject({
+            method: 'GET',
+            url: '/api/v1/auth/me',
+            headers: bearer(second.access_token),
+          })
+        ).statusCode,
+        200,
+      );
 
       // The first refresh token is spent: presenting it again is theft or a bug.
-      const reuse = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: first.refresh_token } });
+      const reuse = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: first.refresh_token },
+      });
       assert.equal(reuse.statusCode, 401);
       assert.equal(reuse.json().error.code, 'auth.refresh_reused');
       for (const t of [first.access_token, second.access_token]) {
         const me = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(t) });
         assert.equal(me.statusCode, 401, 'every access token of the family is dead');
       }
-      const r3 = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: second.refresh_token } });
+      const r3 = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: second.refresh_token },
+      });
       assert.equal(r3.statusCode, 401, 'so is every refresh token of the family');
 
       // Other sessions of the same user are untouched.
       const other = await h.login();
-      assert.equal((await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(other) })).statusCode, 200);
+      assert.equal(
+        (await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(other) }))
+          .statusCode,
+        200,
+      );
     });
 
     test('bad refresh tokens get 401; an access token is not a refresh token', async () => {
       const pair = (
-        await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } })
+        await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        })
       ).json();
       for (const refresh_token of ['garbage', pair.access_token]) {
-        const res = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token } });
+        const res = await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refresh_token },
+        });
         assert.equal(res.statusCode, 401);
         assert.equal(res.json().error.code, 'auth.refresh_invalid');
       }
@@ -127,27 +175,55 @@ for (const kind of await databaseKinds()) {
 
     test('access tokens expire after their TTL; refresh tokens after theirs', async () => {
       const pair = (
-        await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } })
+        await h.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        })
       ).json();
       clock += 899_000;
-      assert.equal((await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(pair.access_token) })).statusCode, 200);
+      assert.equal(
+        (
+          await h.inject({
+            method: 'GET',
+            url: '/api/v1/auth/me',
+            headers: bearer(pair.access_token),
+          })
+        ).statusCode,
+        200,
+      );
       clock += 2_000;
-      const expired = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(pair.access_token) });
+      const expired = await h.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: bearer(pair.access_token),
+      });
       assert.equal(expired.statusCode, 401);
-      const renewed = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } });
+      const renewed = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: pair.refresh_token },
+      });
       assert.equal(renewed.statusCode, 200);
       clock += 30 * 86_400_000 + 1000;
-      const late = await h.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: renewed.json().refresh_token } });
+      const late = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: renewed.json().refresh_token },
+      });
       assert.equal(late.statusCode, 401);
     });
 
     test('roles: viewer reads but lacks audit:read; auditor has it', async () => {
       const viewer = await h.userWithRoles('vera', ['viewer']);
       const auditor = await h.userWithRoles('audrey', ['auditor']);
-      const get = (t: string) => h.inject({ method: 'GET', url: '/api/v1/audit/events', headers: bearer(t) });
+      const get = (t: string) =>
+        h.inject({ method: 'GET', url: '/api/v1/audit/events', headers: bearer(t) });
       assert.equal((await get(viewer)).statusCode, 403);
       assert.equal((await get(auditor)).statusCode, 200);
-      const me = (await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(viewer) })).json();
+      const me = (
+        await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(viewer) })
+      ).json();
       assert.deepEqual(me.permissions, ['*:read']);
     });
   });

@@ -25,7 +25,10 @@ test('defaults match the documented contract', () => {
 });
 
 test('the file is overlaid by VIGIL_<SECTION>_<KEY> variables', () => {
-  const f = file('a.toml', '[server]\nlisten = "127.0.0.1:9000"\n[auth]\naccess_token_ttl_seconds = 60\n');
+  const f = file(
+    'a.toml',
+    '[server]\nlisten = "127.0.0.1:9000"\n[auth]\naccess_token_ttl_seconds = 60\n',
+  );
   const c = loadConfig({
     file: f,
     env: {
@@ -45,20 +48,85 @@ test('the file is overlaid by VIGIL_<SECTION>_<KEY> variables', () => {
 });
 
 for (const [name, source, key, reason] of [
-  ['unknown key in the file', { file: file('b.toml', '[server]\nlisen = "x:1"\n') }, 'server.lisen', /unknown key/],
-  ['unknown section', { file: file('c.toml', '[srv]\nlisten = "x:1"\n') }, 'srv', /unknown section/],
-  ['wrong type in the file', { file: file('d.toml', '[server]\nbody_limit_bytes = "big"\n') }, 'server.body_limit_bytes', /integer/],
-  ['value out of range', { file: file('e.toml', '[auth]\naccess_token_ttl_seconds = 5\n') }, 'auth.access_token_ttl_seconds', /at least 30/],
-  ['value not among choices', { file: file('f.toml', '[server]\ntls = "maybe"\n') }, 'server.tls', /one of auto, off, files/],
-  ['malformed listen address', { file: file('g.toml', '[server]\nlisten = "8443"\n') }, 'server.listen', /HOST:PORT/],
+  [
+    'unknown key in the file',
+    { file: file('b.toml', '[server]\nlisen = "x:1"\n') },
+    'server.lisen',
+    /unknown key/,
+  ],
+  [
+    'unknown section',
+    { file: file('c.toml', '[srv]\nlisten = "x:1"\n') },
+    'srv',
+    /unknown section/,
+  ],
+  [
+    'wrong type in the file',
+    { file: file('d.toml', '[server]\nbody_limit_bytes = "big"\n') },
+    'server.body_limit_bytes',
+    /integer/,
+  ],
+  [
+    'value out of range',
+    { file: file('e.toml', '[auth]\naccess_token_ttl_seconds = 5\n') },
+    'auth.access_token_ttl_seconds',
+    /at least 30/,
+  ],
+  [
+    'value not among choices',
+    { file: file('f.toml', '[server]\ntls = "maybe"\n') },
+    'server.tls',
+    /one of auto, off, files/,
+  ],
+  [
+    'malformed listen address',
+    { file: file('g.toml', '[server]\nlisten = "8443"\n') },
+    'server.listen',
+    /HOST:PORT/,
+  ],
   ['invalid TOML', { file: file('h.toml', '[server\n') }, path.join(dir, 'h.toml'), /invalid TOML/],
-  ['missing named file', { file: path.join(dir, 'nope.toml') }, path.join(dir, 'nope.toml'), /cannot read/],
-  ['bad integer override', { file: absent, fileRequired: false, env: { VIGIL_SERVER_BODY_LIMIT_BYTES: '12abc' } }, 'VIGIL_SERVER_BODY_LIMIT_BYTES', /expected an integer/],
-  ['bad boolean override', { file: absent, fileRequired: false, env: { VIGIL_AUTH_ALLOW_REGISTRATION: 'perhaps' } }, 'VIGIL_AUTH_ALLOW_REGISTRATION', /true or false/],
-  ['unknown override', { file: absent, fileRequired: false, env: { VIGIL_SERVER_LISTN: '1.2.3.4:1' } }, 'VIGIL_SERVER_LISTN', /unknown configuration variable/],
-  ['bad database URL', { file: absent, fileRequired: false, env: { VIGIL_DATABASE_URL: 'mysql://x' } }, 'VIGIL_DATABASE_URL', /postgres:\/\//],
-  ['weak admin password', { file: absent, fileRequired: false, env: { VIGIL_ADMIN_PASSWORD: 'short' } }, 'VIGIL_ADMIN_PASSWORD', /12 characters/],
-  ['cert without key', { file: absent, fileRequired: false, env: { VIGIL_SERVER_TLS_CERT: '/c.pem' } }, 'server.tls_key', /together/],
+  [
+    'missing named file',
+    { file: path.join(dir, 'nope.toml') },
+    path.join(dir, 'nope.toml'),
+    /cannot read/,
+  ],
+  [
+    'bad integer override',
+    { file: absent, fileRequired: false, env: { VIGIL_SERVER_BODY_LIMIT_BYTES: '12abc' } },
+    'VIGIL_SERVER_BODY_LIMIT_BYTES',
+    /expected an integer/,
+  ],
+  [
+    'bad boolean override',
+    { file: absent, fileRequired: false, env: { VIGIL_AUTH_ALLOW_REGISTRATION: 'perhaps' } },
+    'VIGIL_AUTH_ALLOW_REGISTRATION',
+    /true or false/,
+  ],
+  [
+    'unknown override',
+    { file: absent, fileRequired: false, env: { VIGIL_SERVER_LISTN: '1.2.3.4:1' } },
+    'VIGIL_SERVER_LISTN',
+    /unknown configuration variable/,
+  ],
+  [
+    'bad database URL',
+    { file: absent, fileRequired: false, env: { VIGIL_DATABASE_URL: 'mysql://x' } },
+    'VIGIL_DATABASE_URL',
+    /postgres:\/\//,
+  ],
+  [
+    'weak admin password',
+    { file: absent, fileRequired: false, env: { VIGIL_ADMIN_PASSWORD: 'short' } },
+    'VIGIL_ADMIN_PASSWORD',
+    /12 characters/,
+  ],
+  [
+    'cert without key',
+    { file: absent, fileRequired: false, env: { VIGIL_SERVER_TLS_CERT: '/c.pem' } },
+    'server.tls_key',
+    /together/,
+  ],
 ] as const) {
   test(`config error: ${name}`, () => {
     assert.throws(
@@ -77,7 +145,10 @@ test('masking hides secrets but keeps the rest', () => {
   const c = loadConfig({
     file: absent,
     fileRequired: false,
-    env: { VIGIL_ADMIN_PASSWORD: 'a very long secret', VIGIL_DATABASE_URL: 'postgres://vigil:s3cret@db/v' },
+    env: {
+      VIGIL_ADMIN_PASSWORD: 'a very long secret',
+      VIGIL_DATABASE_URL: 'postgres://vigil:s3cret@db/v',
+    },
   });
   const m = maskedConfig(c);
   assert.equal(m.admin.password, '****');

@@ -4,16 +4,31 @@ import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
 interface Envelope {
-  error: { code: string; fault: string; retryable: boolean; human_message: string; correlation_id: string };
+  error: {
+    code: string;
+    fault: string;
+    retryable: boolean;
+    human_message: string;
+    correlation_id: string;
+  };
 }
 
 /** Checks the OpenWatch envelope and returns it. */
-function envelopeOf(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number) {
+function envelopeOf(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+) {
   assert.equal(res.statusCode, status);
   assert.match(String(res.headers['content-type']), /application\/json/);
   const body = res.json() as Envelope;
   assert.deepEqual(Object.keys(body), ['error']);
-  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'correlation_id', 'fault', 'human_message', 'retryable']);
+  assert.deepEqual(Object.keys(body.error).sort(), [
+    'code',
+    'correlation_id',
+    'fault',
+    'human_message',
+    'retryable',
+  ]);
   assert.equal(body.error.correlation_id, res.headers['x-correlation-id']);
   return body.error;
 }
@@ -42,7 +57,11 @@ for (const kind of await databaseKinds()) {
     });
 
     test('400 validation_failed for a schema failure, naming the field', async () => {
-      const res = await h.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin' } });
+      const res = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin' },
+      });
       const e = envelopeOf(res, 400);
       assert.equal(e.code, 'validation_failed');
       assert.match(e.human_message, /password/);
@@ -68,9 +87,17 @@ for (const kind of await databaseKinds()) {
       const e = envelopeOf(none, 401);
       assert.equal(e.code, 'auth.unauthenticated');
       assert.equal(none.headers['www-authenticate'], 'Bearer realm="vigil"');
-      const bad = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Bearer nope' } });
+      const bad = await h.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { authorization: 'Bearer nope' },
+      });
       assert.equal(envelopeOf(bad, 401).code, 'auth.invalid_token');
-      const basic = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Basic YTpi' } });
+      const basic = await h.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { authorization: 'Basic YTpi' },
+      });
       envelopeOf(basic, 401);
     });
 
@@ -123,18 +150,38 @@ for (const kind of await databaseKinds()) {
     });
 
     test('X-Correlation-Id: accepted when sane, replaced otherwise, always returned', async () => {
-      const ok = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'deploy-42/step 3' } });
+      const ok = await h.inject({
+        method: 'GET',
+        url: '/api/v1/health',
+        headers: { 'x-correlation-id': 'deploy-42/step 3' },
+      });
       assert.equal(ok.headers['x-correlation-id'], 'deploy-42/step 3');
-      const long = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'x'.repeat(129) } });
+      const long = await h.inject({
+        method: 'GET',
+        url: '/api/v1/health',
+        headers: { 'x-correlation-id': 'x'.repeat(129) },
+      });
       assert.match(String(long.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);
       const exactly128 = 'y'.repeat(128);
-      const edge = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': exactly128 } });
+      const edge = await h.inject({
+        method: 'GET',
+        url: '/api/v1/health',
+        headers: { 'x-correlation-id': exactly128 },
+      });
       assert.equal(edge.headers['x-correlation-id'], exactly128);
-      const weird = await h.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-correlation-id': 'caf\u00e9' } });
+      const weird = await h.inject({
+        method: 'GET',
+        url: '/api/v1/health',
+        headers: { 'x-correlation-id': 'caf\u00e9' },
+      });
       assert.notEqual(weird.headers['x-correlation-id'], 'caf\u00e9');
       const none = await h.inject({ method: 'GET', url: '/api/v1/version' });
       assert.match(String(none.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);
-      const err = await h.inject({ method: 'GET', url: '/api/v1/nope', headers: { 'x-correlation-id': 'trace-me' } });
+      const err = await h.inject({
+        method: 'GET',
+        url: '/api/v1/nope',
+        headers: { 'x-correlation-id': 'trace-me' },
+      });
       assert.equal(envelopeOf(err, 404).correlation_id, 'trace-me');
     });
 
@@ -168,7 +215,11 @@ for (const kind of await databaseKinds()) {
     test('health reports the database', async () => {
       const res = await h.inject({ method: 'GET', url: '/api/v1/health' });
       assert.equal(res.statusCode, 200);
-      assert.deepEqual(res.json(), { status: 'healthy', db_connected: true, version: res.json().version });
+      assert.deepEqual(res.json(), {
+        status: 'healthy',
+        db_connected: true,
+        version: res.json().version,
+      });
       const tyto = await h.inject({ method: 'GET', url: '/health' });
       assert.equal(tyto.json().status, 'ok');
       assert.equal(typeof tyto.json().uptime, 'number');
@@ -196,9 +247,15 @@ for (const kind of await databaseKinds()) {
         assert.doesNotMatch(res.body, /sqlite|postgres|kysely|driver|destroy|\bat \w|\.ts:|stack/i);
         const health = await h.inject({ method: 'GET', url: '/api/v1/health' });
         assert.equal(health.statusCode, 503);
-        assert.deepEqual({ ...(health.json() as object), version: "" }, { status: "degraded", db_connected: false, version: "" });
+        assert.deepEqual(
+          { ...(health.json() as object), version: '' },
+          { status: 'degraded', db_connected: false, version: '' },
+        );
         assert.equal((await h.inject({ method: 'GET', url: '/health' })).statusCode, 503);
-        assert.ok(h.logs.some((l) => l.msg === 'unhandled error'), 'the cause is logged server-side');
+        assert.ok(
+          h.logs.some((l) => l.msg === 'unhandled error'),
+          'the cause is logged server-side',
+        );
       } finally {
         await h.close();
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { openDb } from '../src/db/connection.js';
 import { MIGRATIONS, migrate } from '../src/db/migrations.js';
 import { databaseKinds } from '../../../test/support/databases.js';
@@ -63,7 +63,7 @@ for (const kind of await databaseKinds()) {
         {
           version: 9999,
           name: 'broken',
-          async up(k: import('kysely').Kysely<never>) {
+          async up(k: Kysely<never>) {
             await k.schema.createTable('half_done').addColumn('id', 'text').execute();
             throw new Error('boom');
           },

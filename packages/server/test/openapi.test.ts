@@ -19,9 +19,21 @@ for (const kind of await databaseKinds()) {
 
     test('is OpenAPI 3.1 and describes the native face', () => {
       assert.equal(doc.openapi, '3.1.0');
-      for (const p of ['/api/v1/health', '/api/v1/version', '/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/logout', '/api/v1/auth/me', '/api/v1/audit/events', '/health'])
+      for (const p of [
+        '/api/v1/health',
+        '/api/v1/version',
+        '/api/v1/auth/login',
+        '/api/v1/auth/refresh',
+        '/api/v1/auth/logout',
+        '/api/v1/auth/me',
+        '/api/v1/audit/events',
+        '/health',
+      ])
         assert.ok(doc.paths[p], `${p} is documented`);
-      assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/api/v1/docs')), 'the docs UI is not an operation');
+      assert.ok(
+        !Object.keys(doc.paths).some((p) => p.startsWith('/api/v1/docs')),
+        'the docs UI is not an operation',
+      );
     });
 
     test('every protected operation names its permission; anonymous ones are the documented few', () => {
@@ -39,7 +51,10 @@ for (const kind of await databaseKinds()) {
       for (const o of operations(doc).filter((x) => x.op.security?.length)) {
         const perm = o.op['x-required-permission'];
         assert.ok(perm, `${o.method} ${o.path} carries x-required-permission`);
-        assert.ok(perm === 'authenticated' || isKnownPermission(perm), `${perm} is in the registry`);
+        assert.ok(
+          perm === 'authenticated' || isKnownPermission(perm),
+          `${perm} is in the registry`,
+        );
       }
     });
 

@@ -18,11 +18,14 @@ async function handshake(cert: string, key: string, ca: string, host: string, se
   try {
     return await new Promise<string>((resolve, reject) => {
       https
-        .get({ host, port, ca, servername, path: '/', headers: { host: servername ?? host } }, (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve(body));
-        })
+        .get(
+          { host, port, ca, servername, path: '/', headers: { host: servername ?? host } },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve(body));
+          },
+        )
         .on('error', reject);
     });
   } finally {
@@ -33,7 +36,9 @@ async function handshake(cert: string, key: string, ca: string, host: string, se
 test('auto TLS: an ECDSA CA and a server certificate that verifies against ca.crt', async () => {
   const m = await ensureAutoTls(path.join(dir, 'tls'));
   assert.equal(m.origin, 'generated');
-  const files = ['ca.crt', 'ca.key', 'server.crt', 'server.key'].map((f) => path.join(dir, 'tls', f));
+  const files = ['ca.crt', 'ca.key', 'server.crt', 'server.key'].map((f) =>
+    path.join(dir, 'tls', f),
+  );
   for (const f of files) assert.ok(statSync(f).isFile(), f);
   assert.equal(statSync(files[1]!).mode & 0o777, 0o600, 'ca.key is 0600');
   assert.equal(statSync(files[3]!).mode & 0o777, 0o600, 'server.key is 0600');
@@ -58,7 +63,10 @@ test('auto TLS: an ECDSA CA and a server certificate that verifies against ca.cr
   assert.equal(await handshake(m.cert, m.key, ca, '127.0.0.1'), 'ok');
   // And a certificate from another CA is refused.
   const other = await ensureAutoTls(path.join(dir, 'other'));
-  await assert.rejects(handshake(m.cert, m.key, other.ca!, '127.0.0.1', 'localhost'), /self-signed|unable to verify|certificate/i);
+  await assert.rejects(
+    handshake(m.cert, m.key, other.ca!, '127.0.0.1', 'localhost'),
+    /self-signed|unable to verify|certificate/i,
+  );
 });
 
 test('auto TLS reuses its files, and reissues only the server certificate when it is missing', async () => {

@@ -192,7 +192,8 @@ export const createAuditService = (deps: { store: AuditStore; cursors: CursorCod
     const last = page[page.length - 1];
     return {
       items: page.map(toAuditEvent),
-      next_cursor: rows.length > limit && last ? deps.cursors.encode([last.occurred_at, last.id]) : null,
+      next_cursor:
+        rows.length > limit && last ? deps.cursors.encode([last.occurred_at, last.id]) : null,
     };
   },
 });

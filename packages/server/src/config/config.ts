@@ -186,7 +186,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 function coerceEnv(spec: KeySpec, raw: string, name: string): unknown {
   if (spec.type === 'string') return raw;
   if (spec.type === 'integer') {
-    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `expected an integer, got '${raw}'`);
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw new ConfigError(name, `expected an integer, got '${raw}'`);
     return Number(raw.trim());
   }
   const v = raw.trim().toLowerCase();
@@ -259,16 +260,16 @@ export function loadConfig(source: ConfigSource = {}): Config {
   for (const [section, body] of Object.entries(fromFile)) {
     const keys = (KEYS as Record<string, Record<string, KeySpec>>)[section];
     if (!keys)
-      throw new ConfigError(
-        section,
-        `unknown section (known: ${Object.keys(KEYS).join(', ')})`,
-      );
+      throw new ConfigError(section, `unknown section (known: ${Object.keys(KEYS).join(', ')})`);
     if (!isRecord(body)) throw new ConfigError(section, 'expected a table');
     for (const [key, value] of Object.entries(body)) {
       const spec = keys[key];
       const name = `${section}.${key}`;
       if (!spec)
-        throw new ConfigError(name, `unknown key (known in [${section}]: ${Object.keys(keys).join(', ')})`);
+        throw new ConfigError(
+          name,
+          `unknown key (known in [${section}]: ${Object.keys(keys).join(', ')})`,
+        );
       out[section]![key] = validate(spec, value, name);
     }
   }

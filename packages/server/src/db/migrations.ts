@@ -1,13 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db, Dialect } from './connection.js';
 
+/**
+ * The schema builder as migrations see it: untyped, since a migration describes tables that the
+ * typed schema may not have yet, or no longer has.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MigrationDb = Kysely<any>;
+
 /** One forward-only schema change. Versions are never renumbered; new ones are appended. */
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  // The schema builder is untyped here: a migration describes tables that the typed schema may
-  // not have yet, or no longer has.
-  up(db: Kysely<any>, dialect: Dialect): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  up(db: MigrationDb, dialect: Dialect): Promise<void>;
 }
 
 /** Every migration, in order. */
@@ -123,7 +128,7 @@ export interface MigrationReport {
  * processes serialise on an advisory lock; on SQLite, on an immediate (write) transaction.
  */
 export async function migrate(db: Db, migrations = MIGRATIONS): Promise<MigrationReport> {
-  const run = async (conn: Kysely<any>): Promise<MigrationReport> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const run = async (conn: MigrationDb): Promise<MigrationReport> => {
     await conn.schema
       .createTable('schema_migrations')
       .ifNotExists()

@@ -23,7 +23,11 @@ const FASTIFY_CODES: Record<string, [ErrorKind, string, string]> = {
     'request.invalid_json',
     'the body is empty but Content-Type is application/json',
   ],
-  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'request.too_large', 'the request body is too large'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [
+    'payload_too_large',
+    'request.too_large',
+    'the request body is too large',
+  ],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [
     'unsupported_media_type',
     'request.unsupported_media_type',
@@ -50,8 +54,13 @@ export function toVigilError(err: unknown): VigilError {
   }
   const known = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (known) return new VigilError(known[0], known[2], { code: known[1] });
-  if (err instanceof SyntaxError && (fe.statusCode === 400 || (err as { status?: number }).status === 400))
-    return new VigilError('bad_data', 'the body is not valid JSON', { code: 'request.invalid_json' });
+  if (
+    err instanceof SyntaxError &&
+    (fe.statusCode === 400 || (err as { status?: number }).status === 400)
+  )
+    return new VigilError('bad_data', 'the body is not valid JSON', {
+      code: 'request.invalid_json',
+    });
   const status = fe.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && fe.code?.startsWith('FST_')) {
     const kind = KIND_BY_STATUS[status] ?? 'bad_data';

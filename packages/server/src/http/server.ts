@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorEnvelope, isKnownPermission, permits } from '@vigil/protocol';
 import Fastify, {
   LogController,
-  type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { VigilError } from '../errors.js';
@@ -31,8 +35,8 @@ declare module 'fastify' {
 /** The Fastify instance with the TypeBox type provider, as routes see it. */
 export type App = FastifyInstance<
   RawServerDefault,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
+  IncomingMessage,
+  ServerResponse,
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
@@ -67,7 +71,8 @@ const bearerToken = (header: string | undefined): string | undefined => {
   return m?.[1];
 };
 
-const openapiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/::/g, ':');
+const openapiPath = (url: string): string =>
+  url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/::/g, ':');
 
 /**
  * Builds the HTTP application: error envelopes, correlation ids, request logs, authentication
@@ -96,14 +101,17 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   const router = FindMyWay();
   const accessByOperation = new Map<string, Access>();
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, access: 'anonymous' };
+    if (route.url.startsWith('/api/v1/docs'))
+      route.config = { ...route.config, access: 'anonymous' };
     const access = route.config?.access;
-    if (access === undefined) throw new Error(`route ${route.method} ${route.url} declares no access`);
+    if (access === undefined)
+      throw new Error(`route ${route.method} ${route.url} declares no access`);
     if (access !== 'anonymous' && access !== 'authenticated' && !isKnownPermission(access))
       throw new Error(`route ${route.url} requires unknown permission ${access}`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) {
-      if (!router.hasRoute(m as never, route.url)) router.on(m as never, route.url, () => undefined);
+      if (!router.hasRoute(m as never, route.url))
+        router.on(m as never, route.url, () => undefined);
       accessByOperation.set(`${m.toLowerCase()} ${openapiPath(route.url)}`, access);
     }
   });
@@ -187,7 +195,11 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       },
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Access token from /api/v1/auth/login.' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Access token from /api/v1/auth/login.',
+          },
         },
       },
     },
@@ -214,7 +226,9 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
         const responses = (op.responses ??= {}) as Record<string, unknown>;
         responses.default = {
           description: 'Error envelope',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } },
+          },
         };
       }
     }

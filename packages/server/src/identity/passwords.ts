@@ -16,7 +16,10 @@ let decoy: Promise<string> | undefined;
  * Verifies a password against a stored hash, or against a decoy when there is no user, so that a
  * wrong user name costs the same time as a wrong password.
  */
-export async function verifyPassword(stored: string | undefined, password: string): Promise<boolean> {
+export async function verifyPassword(
+  stored: string | undefined,
+  password: string,
+): Promise<boolean> {
   const target = stored ?? (await (decoy ??= hashPassword('decoy password that matches nothing')));
   try {
     const ok = await verify(target, password);

@@ -28,7 +28,8 @@ export function identityRoutes(app: App, deps: { identity: IdentityService }): v
       config: { access: 'anonymous' },
       schema: {
         tags: ['auth'],
-        summary: 'Rotate a refresh token: the old one stops working; reusing it revokes the session.',
+        summary:
+          'Rotate a refresh token: the old one stops working; reusing it revokes the session.',
         body: RefreshRequest,
         response: { 200: TokenPair },
       },
@@ -42,7 +43,11 @@ export function identityRoutes(app: App, deps: { identity: IdentityService }): v
     '/api/v1/auth/logout',
     {
       config: { access: 'authenticated' },
-      schema: { tags: ['auth'], summary: 'Revoke the calling session.', response: { 204: { type: 'null' } } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke the calling session.',
+        response: { 204: { type: 'null' } },
+      },
     },
     async (request, reply) => {
       await identity.logout(identityOf(request), contextOf(request));

@@ -1,10 +1,53 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SYSTEM_ROLES, type TokenPair, type UserSummary } from '@vigil/protocol';
-import { auditRow, type Actor, type AuditEntry, type AuditStore, type RequestContext } from '../audit/service.js';
+import {
+  auditRow,
+  type Actor,
+  type AuditEntry,
+  type AuditStore,
+  type RequestContext,
+} from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import { hashToken, newToken } from '../secrets.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import type { IdentityStore, RoleRow, UserRow } from './store.js';
+import type { Database } from '../db/schema.js';
+
+/** A user row. */
+export type UserRow = Database['users'];
+/** A role row. */
+export type RoleRow = Database['roles'];
+
+/** A live token with its session and user, as authentication needs it. */
+export interface TokenLookup {
+  token_hash: string;
+  kind: 'access' | 'refresh';
+  expires_at: number;
+  used_at: number | null;
+  session_id: string;
+  session_revoked_at: number | null;
+  user_id: string;
+  user_disabled_at: number | null;
+}
+
+/** Queries of the identity domain. Lookups return undefined when absent; they never throw. */
+export interface IdentityStore {
+  countUsers(): Promise<number>;
+  userByName(username: string): Promise<UserRow | undefined>;
+  userById(id: string): Promise<UserRow | undefined>;
+  insertUser(row: Database['users']): Promise<void>;
+  setLastLogin(userId: string, atMs: number): Promise<void>;
+  rolesOf(userId: string): Promise<RoleRow[]>;
+  roleByName(name: string): Promise<RoleRow | undefined>;
+  upsertSystemRole(row: Database['roles']): Promise<void>;
+  assignRole(userId: string, roleId: string): Promise<void>;
+  insertSession(row: Database['sessions']): Promise<void>;
+  extendSession(id: string, expiresAt: number): Promise<void>;
+  insertToken(row: Database['session_tokens']): Promise<void>;
+  findToken(hash: string): Promise<TokenLookup | undefined>;
+  /** Marks a refresh token used; returns false when it was already used (a concurrent reuse). */
+  markTokenUsed(hash: string, atMs: number): Promise<boolean>;
+  revokeSession(id: string, atMs: number, reason: string): Promise<void>;
+}
 
 /** The stores a unit of work sees; each is bound to the same transaction. */
 export interface IdentityStores {
@@ -139,9 +182,10 @@ export const createIdentityService = (deps: {
      * Creates the first user, `admin` with the admin role, when no user exists yet. Returns the
      * password when a user was created (the given one, or a generated one), else undefined.
      */
-    async ensureFirstAdmin(password: string | undefined, ctx: RequestContext): Promise<
-      { password: string; generated: boolean } | undefined
-    > {
+    async ensureFirstAdmin(
+      password: string | undefined,
+      ctx: RequestContext,
+    ): Promise<{ password: string; generated: boolean } | undefined> {
       if ((await store.countUsers()) > 0) return undefined;
       const generated = !password;
       const pw = password || randomBytes(18).toString('base64url');
@@ -222,7 +266,10 @@ export const createIdentityService = (deps: {
         await transact((s) =>
           audit(
             s,
-            { ...ctx, actor: { type: 'user', id: user?.id ?? null, label: input.username.slice(0, 128) } },
+            {
+              ...ctx,
+              actor: { type: 'user', id: user?.id ?? null, label: input.username.slice(0, 128) },
+            },
             { action: 'auth.login_failed', resourceType: 'user', resourceId: user?.id },
           ),
         );
@@ -265,7 +312,12 @@ export const createIdentityService = (deps: {
       const outcome = await transact(async (s) => {
         const at = now();
         const t = await s.identity.findToken(hashToken(token));
-        if (!t || t.kind !== 'refresh' || t.session_revoked_at !== null || t.user_disabled_at !== null)
+        if (
+          !t ||
+          t.kind !== 'refresh' ||
+          t.session_revoked_at !== null ||
+          t.user_disabled_at !== null
+        )
           return { kind: 'invalid' as const };
         const user = await s.identity.userById(t.user_id);
         if (!user) return { kind: 'invalid' as const };

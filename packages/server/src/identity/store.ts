@@ -1,42 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-
-/** A user row. */
-export type UserRow = Selectable<Database['users']>;
-/** A role row. */
-export type RoleRow = Selectable<Database['roles']>;
-
-/** A live token with its session and user, as authentication needs it. */
-export interface TokenLookup {
-  token_hash: string;
-  kind: 'access' | 'refresh';
-  expires_at: number;
-  used_at: number | null;
-  session_id: string;
-  session_revoked_at: number | null;
-  user_id: string;
-  user_disabled_at: number | null;
-}
-
-/** Queries of the identity domain. Lookups return undefined when absent; they never throw. */
-export interface IdentityStore {
-  countUsers(): Promise<number>;
-  userByName(username: string): Promise<UserRow | undefined>;
-  userById(id: string): Promise<UserRow | undefined>;
-  insertUser(row: Database['users']): Promise<void>;
-  setLastLogin(userId: string, atMs: number): Promise<void>;
-  rolesOf(userId: string): Promise<RoleRow[]>;
-  roleByName(name: string): Promise<RoleRow | undefined>;
-  upsertSystemRole(row: Database['roles']): Promise<void>;
-  assignRole(userId: string, roleId: string): Promise<void>;
-  insertSession(row: Database['sessions']): Promise<void>;
-  extendSession(id: string, expiresAt: number): Promise<void>;
-  insertToken(row: Database['session_tokens']): Promise<void>;
-  findToken(hash: string): Promise<TokenLookup | undefined>;
-  /** Marks a refresh token used; returns false when it was already used (a concurrent reuse). */
-  markTokenUsed(hash: string, atMs: number): Promise<boolean>;
-  revokeSession(id: string, atMs: number, reason: string): Promise<void>;
-}
+import type { IdentityStore } from './service.js';
 
 /** The identity store on the shared query layer; pass a transaction to work within it. */
 export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({

@@ -66,7 +66,10 @@ async function issueServerCert(
   caCert: x509.X509Certificate,
   caKey: webcrypto.CryptoKey,
 ): Promise<{ cert: string; key: string }> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const { dns, ips } = serverNames();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -153,7 +156,10 @@ export async function ensureAutoTls(dir: string): Promise<TlsMaterial> {
     key = readFileSync(f('server.key'), 'utf8');
   } else {
     if (origin === 'reused') origin = 'renewed';
-    const issued = await issueServerCert(new x509.X509Certificate(caPem), await importKey(caKeyPem));
+    const issued = await issueServerCert(
+      new x509.X509Certificate(caPem),
+      await importKey(caKeyPem),
+    );
     ({ cert, key } = issued);
     writeSecure(f('server.key'), key, 0o600);
     // The chain: leaf, then the CA, so clients that pin only the CA can build the path.
