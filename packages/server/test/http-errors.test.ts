@@ -74,6 +74,12 @@ for (const kind of await databaseKinds()) {
         payload: { username: 'admin', password: 'x', admin: true },
       });
       assert.equal(envelopeOf(extra, 400).code, 'validation_failed');
+      const typed = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 12345, password: 'x' },
+      });
+      assert.equal(envelopeOf(typed, 400).code, 'validation_failed', 'body values are not coerced');
       const q = await h.inject({
         method: 'GET',
         url: '/api/v1/audit/events?limit=0',

@@ -10,6 +10,8 @@ import Fastify, {
   type FastifyInstance,
   type RawServerDefault,
 } from 'fastify';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { VigilError } from '../errors.js';
@@ -91,9 +93,29 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     ...(options.https ? { https: options.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  // Query strings, path parameters and headers are text, so their values are coerced to the
+  // schema's types; JSON bodies are typed already and must match exactly (`"5"` is not 5).
+  // ajv-formats is CommonJS; its function is the module's `default` property under NodeNext.
+  const addFormats = ajvFormats.default;
+  const validators = {
+    text: addFormats(
+      new Ajv({
+        coerceTypes: 'array',
+        useDefaults: true,
+        removeAdditional: false,
+        allErrors: false,
+      }),
+    ),
+    body: addFormats(
+      new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }),
+    ),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.body : validators.text).compile(schema),
+  );
 
   // Only JSON bodies on this face; anything else is 415.
   app.removeContentTypeParser('text/plain');
