@@ -6,6 +6,12 @@ export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** The built `vigil` command. */
 export const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
 
+/** Servers started by this test process; any still running when it exits are killed. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** The parent environment without any VIGIL_* variable, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -59,10 +65,16 @@ export function startServe(env: Record<string, string>, args: string[] = []): Pr
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (c) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
