@@ -4,7 +4,8 @@
 // One run starts three kinds of separate processes: the built Vigil server (`vigil serve`, with
 // a throwaway data directory, automatic TLS and the production log level `info`, its JSON log
 // written to a file), the hello-world (bench/hello-fastify.ts, serving the certificate and key
-// that Vigil generated) and, for every load run, an autocannon process. Each target first gets a
+// that Vigil generated) and, for every load run, an autocannon process (bench/load.ts, which
+// drives autocannon through its API and also times each response). Each target first gets a
 // warm-up run, then a measured run, Vigil and the hello-world alternately. The report is a table
 // of requests per second, latency percentiles and errors, and the ratio of Vigil's throughput to
 // the hello-world's against the target of at least 0.70.
@@ -17,11 +18,11 @@
 // and VIGIL_BENCH_CONNECTIONS (concurrent connections, default 10). Run it with `npm run bench`,
 // or `node --import tsx bench/health.ts` after `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { LoadResult, LoadSpec } from './load.js';
 
 /** The repository root. */
@@ -70,8 +71,6 @@ interface Child {
   hasExited(): boolean;
   /** The exit code or signal once the process has ended. */
   exitStatus(): number | string | undefined;
-  /** Whether the benchmark asked it to stop (so that its ending is not a crash). */
-  stopping: boolean;
   stdout(): string;
   stderr(): string;
 }
@@ -116,7 +115,6 @@ function spawnNode(
     exited,
     hasExited: () => status !== undefined,
     exitStatus: () => status,
-    stopping: false,
     stdout: () => out,
     stderr: () => err,
   };
@@ -127,7 +125,6 @@ function spawnNode(
 
 /** Sends SIGTERM to the child by its PID, waits for its exit and sends SIGKILL after a while. */
 async function stopChild(child: Child): Promise<number | string> {
-  child.stopping = true;
   if (child.hasExited()) return child.exited;
   try {
     process.kill(child.pid, 'SIGTERM');
@@ -409,7 +406,17 @@ async function main(): Promise<number> {
     const ratio = v.rps / h.rps;
     const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'FAIL';
     const rows = [
-      ['target', 'req/s (avg)', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'errors', 'non-2xx'],
+      [
+        'target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'mean ms',
+        'requests',
+        'seconds',
+        'errors',
+        'non-2xx',
+      ],
       ...targets.map((t, i) => {
         const f = measured[i]!;
         return [
@@ -419,6 +426,7 @@ async function main(): Promise<number> {
           fmt(f.latencyMs.p99, 3),
           fmt(f.latencyMs.mean, 3),
           fmt(f.total),
+          fmt(f.durationS, 2),
           fmt(f.errors),
           fmt(f.non2xx),
         ];
