@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './errors.js';
 
 /** Response of `GET /api/v1/health` (OpenWatch shape). */
 export const Health = Type.Object(
   {
-    status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded')]),
+    status: StringEnum(['healthy', 'degraded']),
     db_connected: Type.Boolean(),
     version: Type.String(),
   },
@@ -14,7 +15,7 @@ export type Health = Static<typeof Health>;
 /** Response of `GET /health` (Tyto shape); `uptime` is in seconds. */
 export const TytoHealth = Type.Object(
   {
-    status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
+    status: StringEnum(['ok', 'error']),
     version: Type.String(),
     uptime: Type.Integer({ minimum: 0, description: 'Seconds since the server started.' }),
   },
@@ -88,12 +89,7 @@ export const RefreshRequest = Type.Object(
 export type RefreshRequest = Static<typeof RefreshRequest>;
 
 /** Kinds of actor an audit event can name. */
-export const ActorType = Type.Union([
-  Type.Literal('user'),
-  Type.Literal('oauth_client'),
-  Type.Literal('agent'),
-  Type.Literal('system'),
-]);
+export const ActorType = StringEnum(['user', 'oauth_client', 'agent', 'system']);
 export type ActorType = Static<typeof ActorType>;
 
 /** One audit event. `detail` never carries secrets; keys removed from it are in `redactions`. */

@@ -1,15 +1,19 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
+
+/**
+ * A string limited to the given values, as a plain JSON Schema `enum`. Preferred over a union of
+ * literals, which becomes an `anyOf` that serialisers must test branch by branch.
+ */
+export const StringEnum = <const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 /**
  * Who is at fault for a failed request: the caller (`client`), Vigil itself (`server`), an access
  * policy (`policy`), or a system Vigil depends on (`external`).
  */
-export const Fault = Type.Union([
-  Type.Literal('client'),
-  Type.Literal('server'),
-  Type.Literal('policy'),
-  Type.Literal('external'),
-]);
+export const Fault = StringEnum(['client', 'server', 'policy', 'external']);
 export type Fault = Static<typeof Fault>;
 
 /** The error envelope of the native `/api/v1` face (OpenWatch API guide, "Error responses"). */
