@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TokenPair } from '@vigil/protocol';
 import pino from 'pino';
 import { createVigil, type Vigil } from '../../packages/server/src/app.js';
 import { systemContext } from '../../packages/server/src/audit/service.js';
@@ -17,6 +18,8 @@ export interface Harness {
   /** Every JSON log line written so far, parsed. */
   readonly logs: Record<string, unknown>[];
   inject: Vigil['http']['inject'];
+  /** Logs in and returns the whole answer: access and refresh tokens, expiry, user. */
+  loginPair(username?: string, password?: string): Promise<TokenPair>;
   /** Logs in and returns the access token. */
   login(username?: string, password?: string): Promise<string>;
   /** Creates a user holding the given roles and returns an access token for them. */
@@ -45,20 +48,23 @@ export async function startHarness(
   await vigil.identity.ensureFirstAdmin(ADMIN_PASSWORD, systemContext('test'));
   const inject = vigil.http.inject.bind(vigil.http) as Vigil['http']['inject'];
 
-  const login = async (username = 'admin', password = ADMIN_PASSWORD) => {
+  const loginPair = async (username = 'admin', password = ADMIN_PASSWORD) => {
     const res = await inject({
       method: 'POST',
       url: '/api/v1/auth/login',
       payload: { username, password },
     });
     if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
-    return (res.json() as { access_token: string }).access_token;
+    return res.json() as TokenPair;
   };
+  const login = async (username?: string, password?: string) =>
+    (await loginPair(username, password)).access_token;
   return {
     vigil,
     config,
     logs,
     inject,
+    loginPair,
     login,
     async userWithRoles(username, roles) {
       await vigil.identity.createUser(

@@ -71,9 +71,10 @@ export function program(): Command {
     .description('Apply pending database migrations and exit.')
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
-      const db = openConfiguredDb(load(o.config));
+      const config = load(o.config);
+      const db = openConfiguredDb(config);
       try {
-        const { migration } = await prepareStore(db, load(o.config));
+        const { migration } = await prepareStore(db, config);
         for (const m of migration.applied) process.stdout.write(`applied ${m.version} ${m.name}\n`);
         process.stdout.write(
           `${db.description}: schema version ${migration.version}${migration.applied.length ? '' : ' (up to date)'}\n`,

@@ -27,13 +27,7 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
   'POST /api/v1/auth/refresh': {
     action: 'auth.refresh',
     async run(h, cid) {
-      const pair = (
-        await h.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: ADMIN_PASSWORD },
-        })
-      ).json();
+      const pair = await h.loginPair();
       return h.inject({
         method: 'POST',
         url: '/api/v1/auth/refresh',

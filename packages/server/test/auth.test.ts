@@ -97,13 +97,7 @@ for (const kind of await databaseKinds()) {
     });
 
     test('refresh rotates; reusing a refresh token revokes its whole family', async () => {
-      const first = (
-        await h.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: ADMIN_PASSWORD },
-        })
-      ).json();
+      const first = await h.loginPair();
       const r1 = await h.inject({
         method: 'POST',
         url: '/api/v1/auth/refresh',
@@ -153,13 +147,7 @@ for (const kind of await databaseKinds()) {
     });
 
     test('bad refresh tokens get 401; an access token is not a refresh token', async () => {
-      const pair = (
-        await h.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: ADMIN_PASSWORD },
-        })
-      ).json();
+      const pair = await h.loginPair();
       for (const refresh_token of ['garbage', pair.access_token]) {
         const res = await h.inject({
           method: 'POST',
@@ -174,13 +162,7 @@ for (const kind of await databaseKinds()) {
     });
 
     test('access tokens expire after their TTL; refresh tokens after theirs', async () => {
-      const pair = (
-        await h.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: ADMIN_PASSWORD },
-        })
-      ).json();
+      const pair = await h.loginPair();
       clock += 899_000;
       assert.equal(
         (
