@@ -137,7 +137,8 @@ for (const kind of await databaseKinds()) {
       const forged = Buffer.from(JSON.stringify([Date.now() + 1e9, 'ffff'])).toString('base64url');
       for (const c of [
         `${forged}.${mac}`,
-        `${body}.${mac.slice(0, -1)}A`,
+        // One character of the tag changed (to a different one: the tag may end in 'A').
+        `${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
         'not-a-cursor',
         `${body}`,
       ]) {
