@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ['error', { patterns }];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'packages/server/bin/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'packages/server/bin/**', 'packages/agent/bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,9 @@
-// Builds the production bundles: one ES module per command, workspace packages inlined, npm
-// dependencies left external (they include native addons).
+// Builds the production bundles. The server: one ES module, workspace packages inlined, npm
+// dependencies left external (they include native addons). The agent: one self-contained CommonJS
+// file, `dist/vigil-agent.js`, that runs with plain `node` and no node_modules (CommonJS so that a
+// Node single-executable build can wrap it). `--agent` builds only the agent.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -27,21 +29,41 @@ const externalDeps = {
   },
 };
 
+const agentOnly = process.argv.includes('--agent');
+
 await build({
-  entryPoints: { vigil: `${root}packages/server/src/cli.ts` },
-  outdir: `${root}packages/server/dist`,
+  entryPoints: { 'vigil-agent': `${root}packages/agent/src/main.ts` },
+  outdir: `${root}dist`,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  sourcemap: true,
+  minifySyntax: true,
+  legalComments: 'none',
   logLevel: 'warning',
-  plugins: [externalDeps],
-  define: {
-    __VIGIL_BUILD__: JSON.stringify({
-      version: pkg.version,
-      commit,
-      build_time: new Date().toISOString(),
-    }),
-  },
+  banner: { js: '#!/usr/bin/env node' },
+  define: { __VIGIL_AGENT_VERSION__: JSON.stringify(pkg.version) },
 });
+// The repository's package.json says "type": "module"; this one makes dist/*.js CommonJS.
+writeFileSync(`${root}dist/package.json`, '{ "type": "commonjs" }\n');
+chmodSync(`${root}dist/vigil-agent.js`, 0o755);
+
+if (!agentOnly)
+  await build({
+    entryPoints: { vigil: `${root}packages/server/src/cli.ts` },
+    outdir: `${root}packages/server/dist`,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+    plugins: [externalDeps],
+    define: {
+      __VIGIL_BUILD__: JSON.stringify({
+        version: pkg.version,
+        commit,
+        build_time: new Date().toISOString(),
+      }),
+    },
+  });

@@ -5,3 +5,4 @@
 export * from './errors.js';
 export * from './permissions.js';
 export * from './api.js';
+export * from './checkdata.js';

@@ -1,0 +1,178 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { CustomCheckResult, PackageInventory } from '@vigil/protocol';
+import { parseCustomChecks, type CustomChecksConfig } from './checks/config.js';
+import { startChecks, type CheckScheduler } from './checks/scheduler.js';
+import { runCollectors, type Collector, type CollectorOutcome } from './collect/collector.js';
+import { enabledCollectors } from './collect/index.js';
+import { loadAgentConfig, type AgentConfig } from './config.js';
+import { realHost, type Host } from './host.js';
+import { inventoryOf, pendingInventory, scanPackages } from './inventory/packages.js';
+import { startAgentServer, type AgentServer } from './serve/server.js';
+import { AGENT_VERSION } from './version.js';
+
+/** A line for the agent's log (stderr). */
+export type LogFn = (line: string) => void;
+
+/** How long the first cycle waits after the priming one, so that its rates cover real time. */
+const PRIME_MS = 1000;
+
+/** Reads customchecks.ini; a missing file means no checks. Throws `CustomChecksError`. */
+export function loadCustomChecks(config: AgentConfig): CustomChecksConfig {
+  if (!existsSync(config.customchecks))
+    return { checks: [], concurrency: config.vigil.checkConcurrency };
+  const parsed = parseCustomChecks(readFileSync(config.customchecks, 'utf8'));
+  return parsed;
+}
+
+/**
+ * Collects one document right away: a priming pass (for rates), a short wait, then the real
+ * pass. Used by `vigil-agent collect --once`.
+ */
+export async function collectOnce(
+  config: AgentConfig,
+  host: Host = hostFor(config),
+): Promise<{ document: Record<string, unknown>; outcomes: CollectorOutcome[] }> {
+  const collectors = enabledCollectors(config.toggles);
+  await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
+  await new Promise((r) => setTimeout(r, PRIME_MS));
+  return runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
+}
+
+/** The host the configuration points at (`[vigil] procfs/sysfs/rootfs`). */
+export function hostFor(config: AgentConfig): Host {
+  return realHost({
+    proc: config.vigil.procfs,
+    sys: config.vigil.sysfs,
+    rootfs: config.vigil.rootfs,
+  });
+}
+
+/** A running agent. */
+export interface Agent {
+  /** The latest document (undefined before the first cycle). */
+  document(): Record<string, unknown> | undefined;
+  /** The local web server, when it runs. */
+  readonly server: AgentServer | undefined;
+  /** Re-reads config.ini and customchecks.ini and applies them. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the agent: the collection cycle every `interval` seconds, the plugin checks on their own
+ * schedules, the package inventory in the background, and the local web server (unless push mode
+ * turns it off). `reload` applies changed files without a restart.
+ */
+export async function startAgent(
+  configFile: string | undefined,
+  opts: { log?: LogFn; host?: Host } = {},
+): Promise<Agent> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let config = loadAgentConfig(configFile);
+  let host = opts.host ?? hostFor(config);
+  let collectors: Collector[] = enabledCollectors(config.toggles);
+  let checksConfig = loadCustomChecks(config);
+  let scheduler: CheckScheduler = startChecks(checksConfig.checks, {
+    concurrency: checksConfig.concurrency,
+    limits: { maxOutputBytes: config.vigil.checkOutputBytes },
+  });
+  let latest: Record<string, unknown> | undefined;
+  let inventory: PackageInventory = pendingInventory(config.packages.enabled);
+  let stopped = false;
+  let cycleTimer: NodeJS.Timeout | undefined;
+  let packageTimer: NodeJS.Timeout | undefined;
+  let cycleRunning: Promise<void> | undefined;
+
+  const cycle = async () => {
+    const nowMs = Date.now();
+    const { document, outcomes } = await runCollectors(collectors, {
+      host,
+      nowMs,
+      intervalSeconds: config.interval,
+    });
+    const customchecks: Record<string, CustomCheckResult> = scheduler.results();
+    document.customchecks = customchecks;
+    document.packagemanager = config.packages.enabled
+      ? {
+          Enabled: inventory.Enabled,
+          Pending: inventory.Pending,
+          LastUpdate: inventory.LastUpdate,
+          Stats: inventory.Stats,
+        }
+      : { enabled: false, pending: false };
+    latest = document;
+    for (const o of outcomes) if (!o.ok) log(`collector ${o.key} failed: ${o.error}`);
+  };
+  const schedule = () => {
+    if (stopped) return;
+    cycleTimer = setTimeout(() => {
+      cycleRunning = cycle()
+        .catch((err: unknown) => log(`collection cycle failed: ${(err as Error).message}`))
+        .finally(schedule);
+    }, config.interval * 1000);
+  };
+  const scanInventory = async () => {
+    if (!config.packages.enabled) return;
+    try {
+      const scan = await scanPackages(host, {
+        limitDescriptionLength: config.packages.limitDescriptionLength,
+        updateCheck: config.packages.enableUpdateCheck,
+      });
+      inventory = await inventoryOf(host, scan, Date.now(), AGENT_VERSION);
+    } catch (err) {
+      log(`package inventory failed: ${(err as Error).message}`);
+    }
+    if (!stopped)
+      packageTimer = setTimeout(() => void scanInventory(), config.packages.checkInterval * 60_000);
+  };
+
+  // Prime the rate collectors, then publish the first document a moment later.
+  await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
+  await new Promise((r) => setTimeout(r, Math.min(PRIME_MS, config.interval * 1000)));
+  await cycle();
+  schedule();
+  void scanInventory();
+
+  const agent: Agent = {
+    document: () => latest,
+    server: undefined,
+    async reload() {
+      const next = loadAgentConfig(configFile);
+      const nextChecks = loadCustomChecks(next);
+      await scheduler.stop();
+      config = next;
+      checksConfig = nextChecks;
+      host = opts.host ?? hostFor(config);
+      collectors = enabledCollectors(config.toggles);
+      scheduler = startChecks(checksConfig.checks, {
+        concurrency: checksConfig.concurrency,
+        limits: { maxOutputBytes: config.vigil.checkOutputBytes },
+      });
+      if (cycleTimer) clearTimeout(cycleTimer);
+      schedule();
+      log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
+    },
+    async stop() {
+      stopped = true;
+      if (cycleTimer) clearTimeout(cycleTimer);
+      if (packageTimer) clearTimeout(packageTimer);
+      await cycleRunning;
+      await scheduler.stop();
+      await server?.close();
+    },
+  };
+  const runServer = !config.push.enabled || config.push.enableWebserver;
+  const server = runServer
+    ? await startAgentServer(
+        {
+          config: () => config,
+          document: () => latest,
+          packages: () => inventory,
+          reload: () => agent.reload(),
+        },
+        { log },
+      )
+    : undefined;
+  Object.defineProperty(agent, 'server', { value: server });
+  return agent;
+}

@@ -1,0 +1,68 @@
+import os from 'node:os';
+import { parseOsRelease, osFamily } from '../inventory/packages.js';
+import { AGENT_VERSION } from '../version.js';
+import type { Collector } from './collector.js';
+
+/** Node's architecture names as Go's GOARCH spells them (openITCOCKPIT reports `goarch`). */
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+};
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * A time as Go's `time.Time.String()` prints it in the local zone, which is the format of
+ * openITCOCKPIT's `last_updated`: `2006-01-02 15:04:05.999999 -0700 MST` (fractional seconds
+ * without trailing zeros; the zone's abbreviation, or the offset again where there is none).
+ */
+export function goTimeString(d: Date): string {
+  const offsetMin = -d.getTimezoneOffset();
+  const sign = offsetMin >= 0 ? '+' : '-';
+  const abs = Math.abs(offsetMin);
+  const offset = `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+  const ms = d.getMilliseconds();
+  const frac = ms === 0 ? '' : `.${pad(ms, 3)}`.replace(/0+$/, '');
+  let zone =
+    new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
+      .formatToParts(d)
+      .find((p) => p.type === 'timeZoneName')?.value ?? '';
+  if (zone === '' || /^GMT[+-]/.test(zone)) zone = offset;
+  if (zone === 'GMT' && offsetMin === 0) zone = 'UTC';
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${frac} ${offset} ${zone}`
+  );
+}
+
+/** `agent`: who is reporting — OS, kernel, uptime, agent version, interval. */
+export const agentInfo = (): Collector => ({
+  key: 'agent',
+  async collect({ host, nowMs, intervalSeconds }) {
+    const release = parseOsRelease(host.rootfs.tryRead('etc/os-release') ?? '');
+    const uptime = Number(host.proc.read('uptime').split(/\s+/)[0]);
+    const kernel = host.proc.tryRead('sys/kernel/osrelease')?.trim() ?? os.release();
+    return {
+      last_updated: goTimeString(new Date(nowMs)),
+      last_updated_timestamp: Math.floor(nowMs / 1000),
+      system: release.get('ID') ?? 'linux',
+      system_uptime: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
+      kernel_version: kernel,
+      mac_version: release.get('VERSION_ID') ?? '',
+      family: osFamily(release),
+      agent_version: AGENT_VERSION,
+      temperature_unit: 'C',
+      goos: process.platform,
+      goarch: GOARCH[process.arch] ?? process.arch,
+      check_interval: intervalSeconds,
+      hostname: os.hostname(),
+      node_version: process.version,
+    };
+  },
+});

@@ -1,0 +1,16 @@
+import { main } from './cli.js';
+
+// The bundle's entry point. CommonJS has no top-level await, so the promise is handled here.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A finished command leaves nothing running; `run` returns only after stopping everything.
+    if (code !== 0 || process.argv[2] !== 'run') setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `vigil-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
