@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { parseOsRelease, osFamily } from '../inventory/packages.js';
 import { AGENT_VERSION } from '../version.js';
+import type { Host } from '../host.js';
 import type { Collector } from './collector.js';
 
 /** Node's architecture names as Go's GOARCH spells them (openITCOCKPIT reports `goarch`). */
@@ -41,12 +42,23 @@ export function goTimeString(d: Date): string {
   );
 }
 
+/**
+ * Seconds since boot: /proc/uptime, else the boot time in /proc/stat (some container runtimes
+ * hide /proc/uptime), else 0.
+ */
+export function uptimeSeconds(host: Host, nowMs: number): number {
+  const up = Number(host.proc.tryRead('uptime')?.split(/\s+/)[0]);
+  if (Number.isFinite(up) && up > 0) return up;
+  const btime = /^btime (\d+)$/m.exec(host.proc.tryRead('stat') ?? '');
+  return btime ? Math.max(0, nowMs / 1000 - Number(btime[1])) : 0;
+}
+
 /** `agent`: who is reporting — OS, kernel, uptime, agent version, interval. */
 export const agentInfo = (): Collector => ({
   key: 'agent',
   async collect({ host, nowMs, intervalSeconds }) {
     const release = parseOsRelease(host.rootfs.tryRead('etc/os-release') ?? '');
-    const uptime = Number(host.proc.read('uptime').split(/\s+/)[0]);
+    const uptime = uptimeSeconds(host, nowMs);
     const kernel = host.proc.tryRead('sys/kernel/osrelease')?.trim() ?? os.release();
     return {
       last_updated: goTimeString(new Date(nowMs)),

@@ -67,6 +67,37 @@ export const PSEUDO_FS = new Set([
 ]);
 
 /**
+ * Mount sources that name no device, as the openITCOCKPIT agent skips them (it filters on the
+ * source as well as on the type).
+ */
+export const PSEUDO_DEVICES = new Set([
+  'sysfs',
+  'proc',
+  'udev',
+  'devpts',
+  'devfs',
+  'tmpfs',
+  'securityfs',
+  'cgroup',
+  'cgroup2',
+  'pstore',
+  'debugfs',
+  'hugetlbfs',
+  'systemd-1',
+  'mqueue',
+  'none',
+  'sunrpc',
+  'nfsd',
+  'nsfs',
+  'fusectl',
+  'configfs',
+  'overlay',
+  'shm',
+  'tracefs',
+  'binfmt_misc',
+]);
+
+/**
  * The mounts worth reporting: real file systems, each mount point once (the last mount over a
  * path hides the earlier ones), bind mounts of the same device kept apart by mount point.
  */
@@ -74,7 +105,7 @@ export function diskMounts(entries: readonly MountEntry[]): MountEntry[] {
   const byPoint = new Map<string, MountEntry>();
   for (const e of entries) {
     if (PSEUDO_FS.has(e.fstype)) continue;
-    if (e.device === 'none' || e.device === '') continue;
+    if (PSEUDO_DEVICES.has(e.device) || e.device === '') continue;
     byPoint.set(e.mountpoint, e);
   }
   return [...byPoint.values()];

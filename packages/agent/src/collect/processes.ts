@@ -1,3 +1,4 @@
+import { uptimeSeconds } from './agent.js';
 import type { Collector } from './collector.js';
 import { parseMeminfo } from './meminfo.js';
 import { percent, round } from './parse.js';
@@ -38,7 +39,7 @@ export const processes = (): Collector => {
     async collect({ host, nowMs }) {
       const stat = parseStat(host.proc.read('stat'));
       const memTotal = parseMeminfo(host.proc.read('meminfo')).get('MemTotal') ?? 0;
-      const uptime = Number(host.proc.read('uptime').split(/\s+/)[0]);
+      const uptime = uptimeSeconds(host, nowMs);
       const users = parsePasswd(host.rootfs.tryRead('etc/passwd') ?? '');
       const elapsed = prevMs === undefined ? 0 : (nowMs - prevMs) / 1000;
       const next = new Map<number, { ticks: number; start: number }>();
