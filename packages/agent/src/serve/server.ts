@@ -64,8 +64,16 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Reply(413, { error: `request body larger than ${MAX_BODY_BYTES} bytes` }));
-        req.destroy();
+        // Answer now, discard the rest as it arrives, and close the connection afterwards.
+        req.removeAllListeners('data');
+        req.resume();
+        reject(
+          new Reply(
+            413,
+            { error: `request body larger than ${MAX_BODY_BYTES} bytes` },
+            { connection: 'close' },
+          ),
+        );
         return;
       }
       chunks.push(c);
@@ -274,21 +282,14 @@ async function handle(
 }
 
 /**
- * HTTP Basic authentication when `auth` is set. A missing header is 401 with a challenge; wrong
- * credentials are 403, as the openITCOCKPIT agent answers.
+ * HTTP Basic authentication when `auth` is set. Missing or wrong credentials are both 403, as the
+ * openITCOCKPIT agent answers (openITCOCKPIT servers send the credentials up front).
  */
 function checkAuth(config: AgentConfig, req: IncomingMessage): void {
   if (!config.auth) return;
-  const header = req.headers.authorization ?? '';
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-  if (!m)
-    throw new Reply(
-      401,
-      { error: 'authentication required' },
-      { 'www-authenticate': 'Basic realm="vigil-agent"' },
-    );
-  const given = Buffer.from(m[1]!, 'base64').toString('utf8');
-  if (!sameSecret(given, config.auth)) throw new Reply(403, { error: 'forbidden' });
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.headers.authorization ?? '');
+  const given = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+  if (!m || !sameSecret(given, config.auth)) throw new Reply(403, { error: 'forbidden' });
 }
 
 interface RouteContext {

@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { PackageInventory } from '@vigil/protocol';
+import { parseAgentConfig, type AgentConfig } from '../src/config.js';
+import { pendingInventory } from '../src/inventory/packages.js';
+import { startAgentServer, type AgentServer } from '../src/serve/server.js';
+import { createTestCa, csrNames } from './ca.js';
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One request to the agent's server. */
+function request(
+  url: string,
+  opts: { method?: string; body?: string; auth?: string; tls?: https.RequestOptions } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const headers: Record<string, string> = {};
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const req = lib.request(
+      url,
+      { method: opts.method ?? 'GET', headers, agent: false, ...opts.tls },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** A temporary agent directory with config.ini (and customchecks.ini) and a server on it. */
+async function serverWith(
+  configText: string,
+  custom?: string,
+): Promise<{
+  dir: string;
+  config: () => AgentConfig;
+  server: AgentServer;
+  url: string;
+  reloads: () => number;
+  setDocument: (d: Record<string, unknown>) => void;
+  close: () => Promise<void>;
+}> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-serve-'));
+  const file = path.join(dir, 'config.ini');
+  writeFileSync(file, configText);
+  if (custom !== undefined) writeFileSync(path.join(dir, 'customchecks.ini'), custom);
+  const load = () => ({
+    ...parseAgentConfig(readFileSync(file, 'utf8'), file),
+    address: '127.0.0.1',
+    port: 0,
+  });
+  let config = load();
+  let doc: Record<string, unknown> | undefined;
+  let reloads = 0;
+  const server = await startAgentServer({
+    config: () => config,
+    document: () => doc,
+    packages: () => pendingInventory(true),
+    reload: async () => {
+      reloads++;
+      config = load();
+    },
+  });
+  return {
+    dir,
+    config: () => config,
+    server,
+    get url() {
+      return `${server.tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
+    },
+    reloads: () => reloads,
+    setDocument: (d) => (doc = d),
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('GET /, errors and Basic auth', () => {
+  let s: Awaited<ReturnType<typeof serverWith>>;
+  before(async () => (s = await serverWith('[default]\nauth = admin:s3cret pass\n')));
+  after(() => s.close());
+
+  test('{} before the first cycle, then the latest document', async () => {
+    assert.deepEqual((await request(`${s.url}/`, { auth: 'admin:s3cret pass' })).json(), {});
+    s.setDocument({ system_load: { '0': 1, '1': 2, '2': 3 } });
+    const a = await request(`${s.url}/`, { auth: 'admin:s3cret pass' });
+    assert.equal(a.status, 200);
+    assert.equal(a.headers['content-type'], 'application/json');
+    assert.deepEqual(a.json(), { system_load: { '0': 1, '1': 2, '2': 3 } });
+  });
+
+  test('no credentials or wrong ones are 403, as openITCOCKPIT answers', async () => {
+    assert.equal((await request(`${s.url}/`)).status, 403);
+    assert.equal((await request(`${s.url}/`, { auth: 'admin:wrong' })).status, 403);
+    assert.equal((await request(`${s.url}/`, { auth: 'other:s3cret pass' })).status, 403);
+  });
+
+  test('unknown path 404, wrong method 405 with Allow', async () => {
+    const nf = await request(`${s.url}/nope`, { auth: 'admin:s3cret pass' });
+    assert.equal(nf.status, 404);
+    assert.ok(nf.json().error);
+    const m = await request(`${s.url}/`, { method: 'DELETE', auth: 'admin:s3cret pass' });
+    assert.equal(m.status, 405);
+    assert.equal(m.headers.allow, 'GET');
+  });
+
+  test('/config is 403 while config-update-mode is off; /autotls 404 without try-autossl', async () => {
+    assert.equal((await request(`${s.url}/config`, { auth: 'admin:s3cret pass' })).status, 403);
+    assert.equal(
+      (await request(`${s.url}/config`, { method: 'POST', body: '{}', auth: 'admin:s3cret pass' }))
+        .status,
+      403,
+    );
+    assert.equal((await request(`${s.url}/autotls`, { auth: 'admin:s3cret pass' })).status, 404);
+  });
+
+  test('GET /packages answers the inventory shape (Pending before the first scan)', async () => {
+    const a = await request(`${s.url}/packages`, { auth: 'admin:s3cret pass' });
+    assert.equal(a.status, 200);
+    assert.ok(Value.Check(PackageInventory, a.json()));
+    assert.equal(a.json().Pending, true);
+  });
+});
+
+describe('GET/POST /config with config-update-mode', () => {
+  const CONFIG = '[default]\nconfig-update-mode = True\ninterval = 30\n';
+  const CHECKS = '[check_a]\ncommand = /bin/true\ninterval = 60\ntimeout = 5\n';
+  let s: Awaited<ReturnType<typeof serverWith>>;
+  before(async () => (s = await serverWith(CONFIG, CHECKS)));
+  after(() => s.close());
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const files = () => [
+    readFileSync(path.join(s.dir, 'config.ini'), 'utf8'),
+    readFileSync(path.join(s.dir, 'customchecks.ini'), 'utf8'),
+  ];
+
+  test('GET returns both files in base64', async () => {
+    const a = await request(`${s.url}/config`);
+    assert.equal(a.status, 200);
+    assert.equal(Buffer.from(a.json().configuration, 'base64').toString(), CONFIG);
+    assert.equal(Buffer.from(a.json().customcheck_configuration, 'base64').toString(), CHECKS);
+  });
+
+  for (const [name, body, pattern] of [
+    ['invalid JSON', '{"configuration":', /not valid JSON/],
+    ['not an object', '[1]', /JSON object/],
+    [
+      'bad base64',
+      JSON.stringify({ configuration: '%%%not base64%%%' }),
+      /configuration is not valid base64/,
+    ],
+    [
+      'unknown key',
+      JSON.stringify({ configuration: b64('[default]\ncolour = red\n') }),
+      /unknown key/,
+    ],
+    [
+      'bad boolean',
+      JSON.stringify({ configuration: b64('[default]\ncpustats = perhaps\n') }),
+      /True or False/,
+    ],
+    [
+      'bad custom checks',
+      JSON.stringify({
+        configuration: b64(CONFIG),
+        customcheck_configuration: b64('[c]\ncommand = x\ninterval = 5\ntimeout = 10\n'),
+      }),
+      /customcheck_configuration: .*timeout \(10 s\) is longer than the interval/,
+    ],
+  ] as const)
+    test(`POST with ${name} → 400 and nothing written`, async () => {
+      const before = files();
+      const a = await request(`${s.url}/config`, { method: 'POST', body });
+      assert.equal(a.status, 400, a.body);
+      assert.match(a.json().error, pattern);
+      assert.deepEqual(files(), before);
+      assert.equal(s.reloads(), 0);
+    });
+
+  test('POST with a too large body → 413', async () => {
+    const a = await request(`${s.url}/config`, {
+      method: 'POST',
+      body: JSON.stringify({ configuration: 'A'.repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(a.status, 413);
+  });
+
+  test('a valid POST writes both files, keeps backups and reloads', async () => {
+    const nextConfig = '[default]\nconfig-update-mode = True\ninterval = 15\n';
+    const nextChecks = '[check_b]\ncommand = /bin/false\n';
+    const a = await request(`${s.url}/config`, {
+      method: 'POST',
+      body: JSON.stringify({
+        configuration: b64(nextConfig),
+        customcheck_configuration: b64(nextChecks),
+      }),
+    });
+    assert.equal(a.status, 200, a.body);
+    assert.deepEqual(files(), [nextConfig, nextChecks]);
+    assert.equal(readFileSync(path.join(s.dir, 'config.ini.bak'), 'utf8'), CONFIG);
+    assert.equal(readFileSync(path.join(s.dir, 'customchecks.ini.bak'), 'utf8'), CHECKS);
+    assert.equal(s.reloads(), 1);
+    assert.equal(s.config().interval, 15);
+  });
+});
+
+describe('Auto-TLS', () => {
+  let s: Awaited<ReturnType<typeof serverWith>>;
+  before(async () => (s = await serverWith('[default]\ntry-autossl = True\n')));
+  after(() => s.close());
+
+  test('GET /autotls gives a CSR for the domain from a key made on first use; POST switches to mutual TLS', async () => {
+    const a = await request(`${s.url}/autotls?domain=127.0.0.1`);
+    assert.equal(a.status, 200, a.body);
+    const csr = a.json().csr as string;
+    assert.match(csr, /^-----BEGIN CERTIFICATE REQUEST-----/);
+    assert.deepEqual(csrNames(csr), { cn: '127.0.0.1', sans: ['127.0.0.1'] });
+    const keyFile = path.join(s.dir, 'agent.key');
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    const key = readFileSync(keyFile, 'utf8');
+    // A second CSR reuses the key.
+    await request(`${s.url}/autotls?domain=127.0.0.1`);
+    assert.equal(readFileSync(keyFile, 'utf8'), key);
+    assert.equal((await request(`${s.url}/autotls?domain=bad%20name`)).status, 400);
+
+    const ca = await createTestCa();
+    const other = await createTestCa('Another CA');
+    const signed = await ca.signServer(csr);
+    // A certificate from a CA other than the one given is refused.
+    const wrong = await request(`${s.url}/autotls`, {
+      method: 'POST',
+      body: JSON.stringify({ signed, ca: other.certPem }),
+    });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.json().error, /not issued by the given CA/);
+    assert.equal(
+      (
+        await request(`${s.url}/autotls`, {
+          method: 'POST',
+          body: JSON.stringify({ signed: 'x', ca: 'y' }),
+        })
+      ).status,
+      400,
+    );
+    assert.equal(existsSync(path.join(s.dir, 'agent.crt')), false);
+
+    const ok = await request(`${s.url}/autotls`, {
+      method: 'POST',
+      body: JSON.stringify({ signed, ca: ca.certPem }),
+    });
+    assert.equal(ok.status, 200, ok.body);
+    for (let i = 0; i < 50 && !s.server.tls; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.server.tls, true);
+
+    const client = await ca.client('vigil-server');
+    const mtls = await request(`${s.url}/`, {
+      tls: { ca: ca.certPem, cert: client.certPem, key: client.keyPem },
+    });
+    assert.equal(mtls.status, 200);
+    // Without a client certificate, or with one from another CA, the handshake is refused.
+    await assert.rejects(request(`${s.url}/`, { tls: { ca: ca.certPem } }));
+    const stranger = await other.client('stranger');
+    await assert.rejects(
+      request(`${s.url}/`, {
+        tls: { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem },
+      }),
+    );
+  });
+});
+
+test('HTTPS with certfile and keyfile', async () => {
+  const ca = await createTestCa();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-tls-'));
+  try {
+    // Issue a server certificate for 127.0.0.1 through a CSR made with the agent's own builder.
+    const { buildCsr } = await import('../src/serve/csr.js');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(
+      path.join(dir, 'server.crt'),
+      await ca.signServer(buildCsr(privateKey, '127.0.0.1')),
+    );
+    writeFileSync(
+      path.join(dir, 'server.key'),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    const s = await serverWith(
+      '[default]\ncertfile = ' +
+        path.join(dir, 'server.crt') +
+        '\nkeyfile = ' +
+        path.join(dir, 'server.key') +
+        '\n',
+    );
+    try {
+      assert.equal(s.server.tls, true);
+      const a = await request(`${s.url}/`, { tls: { ca: ca.certPem } });
+      assert.equal(a.status, 200);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the reference /packages answers validate against the inventory schema', () => {
+  const dir = path.join(
+    import.meta.dirname,
+    '..',
+    '..',
+    '..',
+    '..',
+    'shared',
+    'reference',
+    'openitcockpit-agent-examples',
+  );
+  for (const f of ['ubuntu2404.json', 'almalinux9.json'])
+    assert.deepEqual(
+      [...Value.Errors(PackageInventory, JSON.parse(readFileSync(path.join(dir, f), 'utf8')))].map(
+        (e) => e.path,
+      ),
+      [],
+      f,
+    );
+});
