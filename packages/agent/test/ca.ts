@@ -15,7 +15,7 @@ export interface TestCa {
   client(cn: string): Promise<{ certPem: string; keyPem: string }>;
 }
 
-const pemKey = async (key: CryptoKey) =>
+const pemKey = async (key: webcrypto.CryptoKey) =>
   x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key as never), 'PRIVATE KEY');
 
 /** The subjectAltName extension of a CSR (looked up by OID: the class lookup can miss it). */
@@ -28,7 +28,10 @@ function sanOf(
 
 /** Creates a CA named `name`. */
 export async function createTestCa(name = 'Vigil test CA'): Promise<TestCa> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
@@ -48,7 +51,7 @@ export async function createTestCa(name = 'Vigil test CA'): Promise<TestCa> {
   let serial = 2;
   const issue = async (
     subject: string,
-    publicKey: CryptoKey | x509.PublicKey,
+    publicKey: webcrypto.CryptoKey | x509.PublicKey,
     usage: string,
     sans: x509.SubjectAlternativeNameExtension | undefined,
   ) =>
@@ -81,7 +84,7 @@ export async function createTestCa(name = 'Vigil test CA'): Promise<TestCa> {
       const k = (await webcrypto.subtle.generateKey(ALG, true, [
         'sign',
         'verify',
-      ])) as CryptoKeyPair;
+      ])) as webcrypto.CryptoKeyPair;
       return {
         certPem: await issue(`CN=${cn}`, k.publicKey, x509.ExtendedKeyUsage.clientAuth, undefined),
         keyPem: await pemKey(k.privateKey),
