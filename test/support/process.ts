@@ -19,13 +19,41 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** The bundled agent, `dist/vigil-agent.js`. */
+export const AGENT_BUNDLE = path.join(ROOT, 'dist', 'vigil-agent.js');
+
+/** How `runVigil` and `runAgent` run a command. */
+export interface RunOptions {
+  env?: Record<string, string>;
+  stdin?: string;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
 /** Runs `vigil ARGS` to completion. */
 export function runVigil(
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: RunOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(VIGIL_BIN, args, opts);
+}
+
+/** Runs the bundled `vigil-agent ARGS` (or another copy of the bundle) to completion. */
+export function runAgent(
+  args: string[],
+  opts: RunOptions & { bundle?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(opts.bundle ?? AGENT_BUNDLE, args, opts);
+}
+
+/** Runs `node SCRIPT ARGS` to completion. */
+function runNode(
+  script: string,
+  args: string[],
+  opts: RunOptions,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       env: cleanEnv(opts.env),
       cwd: opts.cwd ?? ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -97,6 +125,61 @@ export function startServe(env: Record<string, string>, args: string[] = []): Pr
         stderr: () => err,
         stdout: () => out,
         exited,
+        async stop(ms = 15_000) {
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), ms);
+          const code = await exited;
+          clearTimeout(t);
+          return code;
+        },
+      });
+    });
+  });
+}
+
+/** A running `vigil-agent run`. */
+export interface AgentRun {
+  readonly child: ChildProcess;
+  /** The URL its banner printed (`http://address:port/`). */
+  readonly url: string;
+  stderr(): string;
+  /** Sends SIGTERM and resolves with the exit code (SIGKILL after `ms`). */
+  stop(ms?: number): Promise<number | null>;
+}
+
+/** Starts `vigil-agent run ARGS` and waits for its banner (within 30 s). */
+export function startAgentRun(args: string[]): Promise<AgentRun> {
+  const child = spawn(process.execPath, [AGENT_BUNDLE, 'run', ...args], {
+    env: cleanEnv(),
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  running.add(child);
+  let err = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vigil-agent run did not start:\n${err}`));
+    }, 30_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigil-agent run exited with ${code}:\n${err}`));
+    });
+    child.stderr!.on('data', (c) => {
+      err += c;
+      const m = /serving (https?:\/\/\S+\/)$/m.exec(err);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        url: m[1]!,
+        stderr: () => err,
         async stop(ms = 15_000) {
           child.kill('SIGTERM');
           const t = setTimeout(() => child.kill('SIGKILL'), ms);

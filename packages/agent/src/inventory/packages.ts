@@ -45,7 +45,8 @@ export function parseDpkgStatus(text: string, limit: number): LinuxPackage[] {
     }
     const name = fields.get('Package');
     const status = fields.get('Status') ?? '';
-    if (!name || !/\binstalled$/.test(status) || /\bnot-installed$/.test(status)) continue;
+    // Status is "want flag status"; only the status "installed" counts (not half-installed).
+    if (!name || status.split(/\s+/)[2] !== 'installed') continue;
     out.push({
       Name: name,
       Version: fields.get('Version') ?? '',
