@@ -130,7 +130,7 @@ describe('vigil-agent run', () => {
   });
 
   test('serves the latest document on GET /, refreshed every interval', async () => {
-    const first = await (await fetch(agent.url)).json();
+    const first = (await (await fetch(agent.url)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(first.agent.check_interval, 2);
     assert.equal(first.customchecks.echo.output, 'OK - from a plugin');
     assert.deepEqual(first.customchecks.echo.perfdata[0].label, 'x');
@@ -139,12 +139,12 @@ describe('vigil-agent run', () => {
       [],
     );
     await new Promise((r) => setTimeout(r, 2500));
-    const second = await (await fetch(agent.url)).json();
+    const second = (await (await fetch(agent.url)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.ok(second.agent.last_updated_timestamp > first.agent.last_updated_timestamp);
   });
 
   test('GET /packages lists the installed packages once the first scan is done', async () => {
-    let inv;
+    let inv: any; // eslint-disable-line @typescript-eslint/no-explicit-any
     for (let i = 0; i < 100; i++) {
       inv = await (await fetch(`${agent.url}packages`)).json();
       if (!inv.Pending) break;
@@ -158,6 +158,7 @@ describe('vigil-agent run', () => {
       })
         .split('\n')
         .filter((s) => s === 'installed').length;
+      assert.ok(inv.Stats);
       assert.equal(inv.Stats.InstalledPackages, installed);
       assert.equal(inv.Stats.PackageManager, 'apt');
       assert.ok(inv.LinuxPackages.some((p: { Name: string }) => p.Name === 'bash'));

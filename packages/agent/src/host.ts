@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -24,6 +32,8 @@ export interface SourceTree {
   list(rel: string): string[];
   /** Reads a symbolic link, or returns undefined. */
   link(rel: string): string | undefined;
+  /** The numeric owner (uid) of a file or directory, or undefined when it is missing. */
+  owner(rel: string): number | undefined;
 }
 
 /** Runs a program and returns its standard output; rejects on failure, a non-zero exit or timeout. */
@@ -56,6 +66,33 @@ export interface Host {
   readonly usage: (mountpoint: string) => Promise<FsUsage>;
 }
 
+/** One scratch buffer for every small read: /proc files are read whole, many times a cycle. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads a whole file with open/read/close into the scratch buffer: procfs files report size 0, so
+ * `readFileSync` would stat, then grow a fresh buffer for each; this allocates only the string.
+ */
+function readText(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      const n = readSync(fd, scratch, len, scratch.length - len, null);
+      if (n === 0) return scratch.toString('utf8', 0, len);
+      len += n;
+      if (len === scratch.length) {
+        // Larger than the scratch buffer (a big mounts table, dpkg's status file): read the rest
+        // the ordinary way.
+        const rest = readFileSync(fd);
+        return scratch.toString('utf8', 0, len) + rest.toString('utf8');
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A source tree rooted at `root`. */
 export function sourceTree(root: string): SourceTree {
   const abs = (rel: string) => path.join(root, rel);
@@ -68,11 +105,12 @@ export function sourceTree(root: string): SourceTree {
   };
   return {
     root,
-    read: (rel) => readFileSync(abs(rel), 'utf8'),
-    tryRead: (rel) => attempt<string | undefined>(() => readFileSync(abs(rel), 'utf8'), undefined),
+    read: (rel) => readText(abs(rel)),
+    tryRead: (rel) => attempt<string | undefined>(() => readText(abs(rel)), undefined),
     tryBytes: (rel) => attempt<Buffer | undefined>(() => readFileSync(abs(rel)), undefined),
     list: (rel) => attempt(() => readdirSync(abs(rel)), [] as string[]),
     link: (rel) => attempt<string | undefined>(() => readlinkSync(abs(rel)), undefined),
+    owner: (rel) => statSync(abs(rel), { throwIfNoEntry: false })?.uid,
   };
 }
 

@@ -1,3 +1,5 @@
+// First: V8 flags must be set before the rest of the agent is compiled.
+import './lean.js';
 import { main } from './cli.js';
 
 // The bundle's entry point. CommonJS has no top-level await, so the promise is handled here.

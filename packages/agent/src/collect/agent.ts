@@ -20,8 +20,10 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /**
  * A time as Go's `time.Time.String()` prints it in the local zone, which is the format of
- * openITCOCKPIT's `last_updated`: `2006-01-02 15:04:05.999999 -0700 MST` (fractional seconds
- * without trailing zeros; the zone's abbreviation, or the offset again where there is none).
+ * openITCOCKPIT's `last_updated`: `2006-01-02 15:04:05.999 -0700 MST` (fractional seconds without
+ * trailing zeros). The zone abbreviation is `UTC` at offset zero and otherwise the numeric offset,
+ * as Go prints it for zones without an abbreviation: naming zones would need ICU's time zone
+ * data, which costs the agent about 8 MB of memory.
  */
 export function goTimeString(d: Date): string {
   const offsetMin = -d.getTimezoneOffset();
@@ -30,12 +32,7 @@ export function goTimeString(d: Date): string {
   const offset = `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
   const ms = d.getMilliseconds();
   const frac = ms === 0 ? '' : `.${pad(ms, 3)}`.replace(/0+$/, '');
-  let zone =
-    new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
-      .formatToParts(d)
-      .find((p) => p.type === 'timeZoneName')?.value ?? '';
-  if (zone === '' || /^GMT[+-]/.test(zone)) zone = offset;
-  if (zone === 'GMT' && offsetMin === 0) zone = 'UTC';
+  const zone = offsetMin === 0 ? 'UTC' : offset;
   return (
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${frac} ${offset} ${zone}`

@@ -69,3 +69,26 @@ export function parseCmdline(text: string): string[] {
   if (args.length > 0 && args[args.length - 1] === '') args.pop();
   return args;
 }
+
+/** /proc/<pid>/statm: sizes in pages. */
+export interface Statm {
+  sizePages: number;
+  residentPages: number;
+  sharedPages: number;
+  textPages: number;
+  dataPages: number;
+}
+
+/** Parses /proc/<pid>/statm (`size resident shared text lib data dt`). */
+export function parseStatm(text: string): Statm {
+  const f = text.trim().split(' ');
+  if (f.length < 6) throw new ParseError('pid/statm', 'fewer than 6 fields');
+  const n = (i: number, name: string) => uint(f[i], 'pid/statm', name);
+  return {
+    sizePages: n(0, 'size'),
+    residentPages: n(1, 'resident'),
+    sharedPages: n(2, 'shared'),
+    textPages: n(3, 'text'),
+    dataPages: n(5, 'data'),
+  };
+}

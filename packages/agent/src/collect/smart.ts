@@ -1,4 +1,4 @@
-import type { Collector } from './collector.js';
+import type { CollectContext, Collector } from './collector.js';
 
 /** What smartctl --json prints that `smart` uses. */
 interface SmartctlJson {
@@ -23,15 +23,33 @@ export function parseSmartctl(text: string, device: string) {
   };
 }
 
+/** How long a SMART reading is reused: disk health changes over hours, and each read forks smartctl. */
+export const SMART_REFRESH_MS = 10 * 60_000;
+
 /**
  * `smart` (Vigil): disk health from smartctl (smartmontools) for each whole disk in
- * /sys/block. Reading SMART data needs root (or CAP_SYS_RAWIO); `{"available": false}` when
+ * /sys/block, read at most every `SMART_REFRESH_MS` (the document repeats the last reading in
+ * between). Reading SMART data needs root (or CAP_SYS_RAWIO); `{"available": false}` when
  * smartctl is not installed.
  */
-export const smart = (): Collector => ({
-  key: 'smart',
-  toggle: 'smartstats',
-  async collect({ host }) {
+export const smart = (): Collector => {
+  let last: { atMs: number; value: unknown } | undefined;
+  return {
+    key: 'smart',
+    toggle: 'smartstats',
+    async collect(ctx) {
+      if (last && ctx.nowMs - last.atMs < SMART_REFRESH_MS && ctx.nowMs >= last.atMs)
+        return last.value;
+      const value = await readSmart(ctx);
+      last = { atMs: ctx.nowMs, value };
+      return value;
+    },
+  };
+};
+
+/** Asks smartctl about every whole disk. */
+async function readSmart({ host }: CollectContext): Promise<unknown> {
+  {
     const disks = host.sys
       .list('block')
       .filter((d) => /^(sd[a-z]+|nvme\d+n\d+|hd[a-z]+|vd[a-z]+)$/.test(d))
@@ -62,5 +80,5 @@ export const smart = (): Collector => ({
       }
     }
     return { available: true, disks: out };
-  },
-});
+  }
+}
