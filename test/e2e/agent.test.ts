@@ -173,3 +173,64 @@ describe('vigil-agent run', () => {
     agent = undefined as unknown as AgentRun;
   });
 });
+
+test(
+  'as an unprivileged user, collect --once still produces a full document',
+  { skip: process.getuid?.() !== 0 && 'needs root to switch user' },
+  async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(
+      'runuser',
+      ['-u', 'nobody', '--', process.execPath, AGENT_BUNDLE, 'collect', '--once'],
+      {
+        encoding: 'utf8',
+        cwd: '/',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(
+      [...Value.Errors(CheckData, doc)].map((e) => e.path),
+      [],
+    );
+    assert.ok(doc.processes.length > 1);
+    assert.ok(!('error' in doc.processes) && !('error' in doc.cpu) && !('error' in doc.disks));
+  },
+);
+
+test('POST /config on a running agent applies new custom checks without a restart', async () => {
+  const port = await freePort();
+  const cfg = agentDir(
+    'reload',
+    `[default]\naddress = 127.0.0.1\nport = ${port}\ninterval = 1\nconfig-update-mode = True\n[packagemanager]\nenabled = False\n`,
+    '[first]\ncommand = /bin/echo first\ninterval = 1\ntimeout = 1\n',
+  );
+  const agent = await startAgentRun(['--config', cfg]);
+  try {
+    const doc = async () =>
+      (await (await fetch(agent.url)).json()) as { customchecks: Record<string, unknown> };
+    assert.ok('first' in (await doc()).customchecks);
+    const current = (await (await fetch(`${agent.url}config`)).json()) as { configuration: string };
+    const res = await fetch(`${agent.url}config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        configuration: current.configuration,
+        customcheck_configuration: Buffer.from(
+          '[second]\ncommand = /bin/echo second\ninterval = 1\ntimeout = 1\n',
+        ).toString('base64'),
+      }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    let seen = false;
+    for (let i = 0; i < 40 && !seen; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const checks = (await doc()).customchecks as Record<string, { stdout: string }>;
+      seen = checks.second?.stdout.trim() === 'second';
+    }
+    assert.ok(seen, 'the new check ran and its result is served');
+    assert.match(agent.stderr(), /configuration reloaded \(1 custom checks\)/);
+  } finally {
+    assert.equal(await agent.stop(), 0);
+  }
+});

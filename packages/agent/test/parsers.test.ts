@@ -358,3 +358,99 @@ test('goTimeString: the layout of Go time.Time.String()', () => {
   assert.match(s, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})? [+-]\d{4} \S+$/);
   assert.ok(!/\.\d*0 /.test(s), 'no trailing zeros in the fraction');
 });
+
+test('package managers: dpkg status, apt simulation, apk and rpm listings, os-release', async () => {
+  const {
+    parseDpkgStatus,
+    parseAptSimulate,
+    parseApkInstalled,
+    parseRpmQuery,
+    parseOsRelease,
+    osFamily,
+  } = await import('../src/inventory/packages.js');
+  const dpkg = [
+    'Package: zlib1g',
+    'Status: install ok installed',
+    'Version: 1:1.2.13.dfsg-1',
+    'Description: compression library - runtime',
+    ' zlib is a library implementing the deflate compression method found in gzip',
+    ' and PKZIP.',
+    '',
+    'Package: half',
+    'Status: install reinstreq half-installed',
+    'Version: 1',
+    '',
+    'Package: gone',
+    'Status: deinstall ok config-files',
+    'Version: 2',
+    '',
+    'Package: adduser',
+    'Status: hold ok installed',
+    'Version: 3.134',
+    'Description: add and remove users and groups',
+    '',
+  ].join('\n');
+  const pk = parseDpkgStatus(dpkg, 80);
+  assert.deepEqual(
+    pk.map((p) => p.Name),
+    ['adduser', 'zlib1g'],
+  );
+  assert.equal(pk[1]!.Description.length, 80);
+  assert.ok(pk[1]!.Description.startsWith('compression library - runtime\n zlib is'));
+  assert.equal(parseDpkgStatus(dpkg, 0)[0]!.Description, '');
+  assert.ok(parseDpkgStatus(dpkg, -1)[1]!.Description.endsWith('and PKZIP.'));
+
+  const apt = parseAptSimulate(
+    [
+      'Reading package lists...',
+      'Inst bash [5.2.15-2+b8] (5.2.15-2+b13 Debian:12.15/oldstable [amd64])',
+      'Inst liblzma5 [5.4.1-1] (5.4.1-1+deb12u2 Debian-Security:12/oldstable-security [amd64]) []',
+      'Conf bash (5.2.15-2+b13 Debian:12.15/oldstable [amd64])',
+    ].join('\n'),
+  );
+  assert.deepEqual(apt, [
+    {
+      Name: 'bash',
+      CurrentVersion: '5.2.15-2+b8',
+      AvailableVersion: '5.2.15-2+b13',
+      IsSecurityUpdate: false,
+      IsPatch: false,
+    },
+    {
+      Name: 'liblzma5',
+      CurrentVersion: '5.4.1-1',
+      AvailableVersion: '5.4.1-1+deb12u2',
+      IsSecurityUpdate: true,
+      IsPatch: false,
+    },
+  ]);
+
+  assert.deepEqual(
+    parseApkInstalled(
+      'C:Q1x\nP:musl\nV:1.2.4-r2\nT:the musl c library\n\nP:busybox\nV:1.36.1-r5\nT:Size optimized toolbox\n',
+      80,
+    ),
+    [
+      { Name: 'busybox', Version: '1.36.1-r5', Description: 'Size optimized toolbox' },
+      { Name: 'musl', Version: '1.2.4-r2', Description: 'the musl c library' },
+    ],
+  );
+  assert.deepEqual(
+    parseRpmQuery(
+      'bash\t0:5.1.8-9.el9\tThe GNU Bourne Again shell\nkernel\t1:5.14.0-1.el9\tThe Linux kernel\n\n',
+      80,
+    ),
+    [
+      { Name: 'bash', Version: '5.1.8-9.el9', Description: 'The GNU Bourne Again shell' },
+      { Name: 'kernel', Version: '1:5.14.0-1.el9', Description: 'The Linux kernel' },
+    ],
+  );
+  for (const [text, family] of [
+    ['ID=debian\nVERSION_ID="12"\n', 'debian'],
+    ['ID=ubuntu\nID_LIKE=debian\n', 'debian'],
+    ['ID="almalinux"\nID_LIKE="rhel centos fedora"\n', 'rhel'],
+    ['ID=alpine\n', 'alpine'],
+    ['ID=fedora\n', 'rhel'],
+  ] as const)
+    assert.equal(osFamily(parseOsRelease(text)), family, text);
+});
