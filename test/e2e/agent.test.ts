@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { CheckData, PackageInventory } from '@vigil/protocol';
+import { freePort } from '../support/postgres.js';
 import { AGENT_BUNDLE, runAgent, startAgentRun, type AgentRun } from '../support/process.js';
 
 const PLUGINS = '/usr/lib/nagios/plugins';
-
-/** A TCP port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-e2e-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -86,9 +86,26 @@ export interface Served {
   stop(ms?: number): Promise<number | null>;
 }
 
-/** Starts `vigil serve` and waits until it listens (it must print its URL within 60 s). */
-export function startServe(env: Record<string, string>, args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [VIGIL_BIN, 'serve', ...args], {
+/**
+ * Starts `node SCRIPT ARGS`, tracked so that it is killed if the test process ends first, and
+ * waits until `banner` matches its standard error (or fails after `timeoutMs`, or when it exits).
+ */
+function startLongRunning(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  banner: RegExp,
+  timeoutMs: number,
+): Promise<{
+  child: ChildProcess;
+  match: RegExpExecArray;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+  stop: (ms?: number) => Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [script, ...args], {
     env: cleanEnv(env),
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,22 +123,20 @@ export function startServe(env: Record<string, string>, args: string[] = []): Pr
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`vigil serve did not start:\n${err}\n${out}`));
-    }, 60_000);
+      reject(new Error(`${name} did not start:\n${err}\n${out}`));
+    }, timeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`vigil serve exited with ${code}:\n${err}\n${out}`));
+      reject(new Error(`${name} exited with ${code}:\n${err}\n${out}`));
     });
     child.stderr!.on('data', (c) => {
       err += c;
-      const m = /^Vigil (https?:\/\/\S+) \(listening on \S+:(\d+)\)$/m.exec(err);
-      if (!m) return;
+      const match = banner.exec(err);
+      if (!match) return;
       clearTimeout(timer);
-      const port = Number(m[2]);
       resolve({
         child,
-        port,
-        url: m[1]!.replace(/:\d+$/, `:${port}`),
+        match,
         stderr: () => err,
         stdout: () => out,
         exited,
@@ -137,6 +152,23 @@ export function startServe(env: Record<string, string>, args: string[] = []): Pr
   });
 }
 
+/** Starts `vigil serve` and waits until it listens (it must print its URL within 60 s). */
+export async function startServe(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<Served> {
+  const s = await startLongRunning(
+    'vigil serve',
+    VIGIL_BIN,
+    ['serve', ...args],
+    env,
+    /^Vigil (https?:\/\/\S+) \(listening on \S+:(\d+)\)$/m,
+    60_000,
+  );
+  const port = Number(s.match[2]);
+  return { ...s, port, url: s.match[1]!.replace(/:\d+$/, `:${port}`) };
+}
+
 /** A running `vigil-agent run`. */
 export interface AgentRun {
   readonly child: ChildProcess;
@@ -148,46 +180,14 @@ export interface AgentRun {
 }
 
 /** Starts `vigil-agent run ARGS` and waits for its banner (within 30 s). */
-export function startAgentRun(args: string[]): Promise<AgentRun> {
-  const child = spawn(process.execPath, [AGENT_BUNDLE, 'run', ...args], {
-    env: cleanEnv(),
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  running.add(child);
-  let err = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
+export async function startAgentRun(args: string[]): Promise<AgentRun> {
+  const s = await startLongRunning(
+    'vigil-agent run',
+    AGENT_BUNDLE,
+    ['run', ...args],
+    {},
+    /serving (https?:\/\/\S+\/)$/m,
+    30_000,
   );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`vigil-agent run did not start:\n${err}`));
-    }, 30_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`vigil-agent run exited with ${code}:\n${err}`));
-    });
-    child.stderr!.on('data', (c) => {
-      err += c;
-      const m = /serving (https?:\/\/\S+\/)$/m.exec(err);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        url: m[1]!,
-        stderr: () => err,
-        async stop(ms = 15_000) {
-          child.kill('SIGTERM');
-          const t = setTimeout(() => child.kill('SIGKILL'), ms);
-          const code = await exited;
-          clearTimeout(t);
-          return code;
-        },
-      });
-    });
-  });
+  return { child: s.child, url: s.match[1]!, stderr: s.stderr, stop: s.stop };
 }
