@@ -16,6 +16,17 @@ export type LogFn = (line: string) => void;
 /** How long the first cycle waits after the priming one, so that its rates cover real time. */
 const PRIME_MS = 1000;
 
+/** An inventory as JSON text and the summary fields the check-data document carries. */
+function summarize(inv: PackageInventory): {
+  json: string;
+  summary: Pick<PackageInventory, 'Enabled' | 'Pending' | 'LastUpdate' | 'Stats'>;
+} {
+  // JSON.parse of the text gives the summary flat copies, holding nothing of the scan's strings.
+  const json = JSON.stringify(inv);
+  const { Enabled, Pending, LastUpdate, Stats } = JSON.parse(json) as PackageInventory;
+  return { json, summary: { Enabled, Pending, LastUpdate, Stats } };
+}
+
 /** Reads customchecks.ini; a missing file means no checks. Throws `CustomChecksError`. */
 export function loadCustomChecks(config: AgentConfig): CustomChecksConfig {
   if (!existsSync(config.customchecks))
@@ -77,7 +88,9 @@ export async function startAgent(
     limits: { maxOutputBytes: config.vigil.checkOutputBytes },
   });
   let latest: Record<string, unknown> | undefined;
-  let inventory: PackageInventory = pendingInventory(config.packages.enabled);
+  // The inventory is kept as its JSON text (what GET /packages sends) plus the small summary the
+  // document carries: thousands of package objects would otherwise stay on the heap between scans.
+  let inventory = summarize(pendingInventory(config.packages.enabled));
   let stopped = false;
   let cycleTimer: NodeJS.Timeout | undefined;
   let packageTimer: NodeJS.Timeout | undefined;
@@ -94,10 +107,10 @@ export async function startAgent(
     document.customchecks = customchecks;
     document.packagemanager = config.packages.enabled
       ? {
-          Enabled: inventory.Enabled,
-          Pending: inventory.Pending,
-          LastUpdate: inventory.LastUpdate,
-          Stats: inventory.Stats,
+          Enabled: inventory.summary.Enabled,
+          Pending: inventory.summary.Pending,
+          LastUpdate: inventory.summary.LastUpdate,
+          Stats: inventory.summary.Stats,
         }
       : { enabled: false, pending: false };
     latest = document;
@@ -118,7 +131,7 @@ export async function startAgent(
         limitDescriptionLength: config.packages.limitDescriptionLength,
         updateCheck: config.packages.enableUpdateCheck,
       });
-      inventory = await inventoryOf(host, scan, Date.now(), AGENT_VERSION);
+      inventory = summarize(await inventoryOf(host, scan, Date.now(), AGENT_VERSION));
     } catch (err) {
       log(`package inventory failed: ${(err as Error).message}`);
     }
@@ -167,7 +180,7 @@ export async function startAgent(
         {
           config: () => config,
           document: () => latest,
-          packages: () => inventory,
+          packages: () => inventory.json,
           reload: () => agent.reload(),
         },
         { log },

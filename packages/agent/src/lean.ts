@@ -12,3 +12,8 @@ export const LEAN_V8_FLAGS = ['--no-opt', '--no-maglev'] as const;
 
 if (process.env.VIGIL_AGENT_V8_OPTIMIZE !== '1')
   for (const flag of LEAN_V8_FLAGS) setFlagsFromString(flag);
+
+// The thread pool serves only the occasional statfs and the agent's few asynchronous file
+// operations; libuv starts four threads (each with its own stack and malloc arena) unless told
+// otherwise. Read by libuv when the pool first starts, which is after this line.
+process.env.UV_THREADPOOL_SIZE ??= '1';

@@ -79,7 +79,7 @@ async function serverWith(
   const server = await startAgentServer({
     config: () => config,
     document: () => doc,
-    packages: () => pendingInventory(true),
+    packages: () => JSON.stringify(pendingInventory(true)),
     reload: async () => {
       reloads++;
       config = load();

@@ -2,9 +2,30 @@ import type { Collector } from './collector.js';
 import { diskMounts, parseMounts } from './mounts.js';
 import { percent, round } from './parse.js';
 
+/** How long one mount's statfs may take: a hung network mount must not stall the cycle. */
+const USAGE_TIMEOUT_MS = 3000;
+
+/** `p`, or a rejection after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 /**
  * `disks`: every real mounted file system with its usage. A mount whose usage cannot be read
- * (permissions, a hung network mount) is still listed, with zero usage, as openITCOCKPIT does.
+ * (permissions, a network mount that does not answer within `USAGE_TIMEOUT_MS`) is still listed,
+ * with zero usage, as openITCOCKPIT does.
  */
 export const disks = (): Collector => ({
   key: 'disks',
@@ -15,7 +36,7 @@ export const disks = (): Collector => ({
     for (const m of diskMounts(parseMounts(text))) {
       let usage = { total: 0, used: 0, free: 0, percent: 0 };
       try {
-        const u = await host.usage(m.mountpoint);
+        const u = await withTimeout(host.usage(m.mountpoint), USAGE_TIMEOUT_MS);
         const used = u.total - u.free;
         usage = {
           total: u.total,

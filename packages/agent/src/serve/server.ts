@@ -21,8 +21,8 @@ export interface ServeSource {
   config(): AgentConfig;
   /** The latest check-data document, or undefined before the first cycle. */
   document(): Record<string, unknown> | undefined;
-  /** The package inventory answer. */
-  packages(): unknown;
+  /** The package inventory answer, as JSON text. */
+  packages(): string;
   /** Applies configuration files that POST /config wrote (reload without restart). */
   reload(): Promise<void>;
 }
@@ -236,6 +236,11 @@ async function listen(
   };
 }
 
+/** A body that is JSON text already. */
+class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** Writes a JSON answer. */
 function send(
   res: ServerResponse,
@@ -243,7 +248,7 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -304,7 +309,7 @@ type Route = Partial<Record<'GET' | 'POST', (ctx: RouteContext) => Promise<unkno
 
 const ROUTES: Record<string, Route> = {
   '/': { GET: async ({ source }) => source.document() ?? {} },
-  '/packages': { GET: async ({ source }) => source.packages() },
+  '/packages': { GET: async ({ source }) => new JsonText(source.packages()) },
   '/config': {
     GET: async ({ config }) => {
       requireConfigUpdateMode(config);
