@@ -454,3 +454,16 @@ test('package managers: dpkg status, apt simulation, apk and rpm listings, os-re
   ] as const)
     assert.equal(osFamily(parseOsRelease(text)), family, text);
 });
+
+test('parseNvidiaSmi: output captured on an NVIDIA H100 (driver 580)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { FIXTURES } = await import('./support.js');
+  const text = readFileSync(`${FIXTURES}/gpu/nvidia-smi-h100.csv`, 'utf8');
+  const [g, ...rest] = parseNvidiaSmi(text);
+  assert.equal(rest.length, 0);
+  assert.equal(g!.name, 'NVIDIA H100 80GB HBM3');
+  assert.equal(g!.memory_total_bytes, 81559 * 1024 * 1024);
+  assert.equal(g!.temperature_celsius, 33);
+  assert.equal(g!.power_watts, 107.86);
+  assert.equal(g!.utilization_percent, 0);
+});
