@@ -222,3 +222,30 @@ test('POST /config on a running agent applies new custom checks without a restar
     assert.equal(await agent.stop(), 0);
   }
 });
+
+test('POST /config with a new port moves the local web server there', async () => {
+  const [a, b] = [await freePort(), await freePort()];
+  const text = (port: number) =>
+    `[default]\naddress = 127.0.0.1\nport = ${port}\ninterval = 5\nconfig-update-mode = True\n[packagemanager]\nenabled = False\n`;
+  const agent = await startAgentRun(['--config', agentDir('move', text(a))]);
+  try {
+    const res = await fetch(`http://127.0.0.1:${a}/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ configuration: Buffer.from(text(b)).toString('base64') }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    let moved = false;
+    for (let i = 0; i < 40 && !moved; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      moved = await fetch(`http://127.0.0.1:${b}/`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    }
+    assert.ok(moved, `listening on ${b}`);
+    await assert.rejects(fetch(`http://127.0.0.1:${a}/`));
+  } finally {
+    assert.equal(await agent.stop(), 0);
+  }
+});

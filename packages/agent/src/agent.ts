@@ -16,6 +16,21 @@ export type LogFn = (line: string) => void;
 /** How long the first cycle waits after the priming one, so that its rates cover real time. */
 const PRIME_MS = 1000;
 
+/** The settings that decide how the local web server listens. */
+function listenSettings(c: AgentConfig): string {
+  return JSON.stringify([
+    c.address,
+    c.port,
+    c.certfile,
+    c.keyfile,
+    c.tryAutossl,
+    c.tlsSecurityLevel,
+    c.autosslCrtFile,
+    c.autosslKeyFile,
+    c.autosslCaFile,
+  ]);
+}
+
 /** An inventory as JSON text and the summary fields the check-data document carries. */
 function summarize(inv: PackageInventory): {
   json: string;
@@ -62,8 +77,8 @@ export function hostFor(config: AgentConfig): Host {
 export interface Agent {
   /** The latest document (undefined before the first cycle). */
   document(): Record<string, unknown> | undefined;
-  /** The local web server, when it runs. */
-  readonly server: AgentServer | undefined;
+  /** The local web server. */
+  readonly server: AgentServer;
   /** Re-reads config.ini and customchecks.ini and applies them. */
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -71,8 +86,9 @@ export interface Agent {
 
 /**
  * Starts the agent: the collection cycle every `interval` seconds, the plugin checks on their own
- * schedules, the package inventory in the background, and the local web server (unless push mode
- * turns it off). `reload` applies changed files without a restart.
+ * schedules, the package inventory in the background, and the local web server. `reload` applies
+ * changed files without a restart of the process (the listener is re-opened when its address,
+ * port or TLS settings changed).
  */
 export async function startAgent(
   configFile: string | undefined,
@@ -148,10 +164,11 @@ export async function startAgent(
 
   const agent: Agent = {
     document: () => latest,
-    server: undefined,
+    server: undefined as unknown as AgentServer,
     async reload() {
       const next = loadAgentConfig(configFile);
       const nextChecks = loadCustomChecks(next);
+      const relisten = listenSettings(next) !== listenSettings(config);
       await scheduler.stop();
       config = next;
       checksConfig = nextChecks;
@@ -164,6 +181,16 @@ export async function startAgent(
       if (cycleTimer) clearTimeout(cycleTimer);
       schedule();
       log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
+      // A new address, port or TLS setting needs a new listener; a moment later, so that the
+      // request that carried the new configuration (POST /config) gets its answer first.
+      if (relisten)
+        setTimeout(() => {
+          server.restart().catch((err: unknown) => {
+            log(
+              `local web server could not listen with the new settings: ${(err as Error).message}`,
+            );
+          });
+        }, 100);
     },
     async stop() {
       stopped = true;
@@ -171,21 +198,25 @@ export async function startAgent(
       if (packageTimer) clearTimeout(packageTimer);
       await cycleRunning;
       await scheduler.stop();
-      await server?.close();
+      await server.close();
     },
   };
-  const runServer = !config.push.enabled || config.push.enableWebserver;
-  const server = runServer
-    ? await startAgentServer(
-        {
-          config: () => config,
-          document: () => latest,
-          packages: () => inventory.json,
-          reload: () => agent.reload(),
-        },
-        { log },
-      )
-    : undefined;
+  // Pushing to a server is not part of this agent yet: with [oitc] enabled it keeps serving its
+  // API (rather than going silent) and says why.
+  if (config.push.enabled)
+    log(
+      '[oitc] enabled = True: push mode is not available in this version; the local web server ' +
+        'stays on so that the server can pull',
+    );
+  const server: AgentServer = await startAgentServer(
+    {
+      config: () => config,
+      document: () => latest,
+      packages: () => inventory.json,
+      reload: () => agent.reload(),
+    },
+    { log },
+  );
   Object.defineProperty(agent, 'server', { value: server });
   return agent;
 }

@@ -74,7 +74,10 @@ export async function main(argv: string[]): Promise<number> {
           [
             `config: ${file ?? '(built-in defaults)'}: OK`,
             `customchecks: ${config.customchecks}: ${existsSync(config.customchecks) ? `OK, ${checks.checks.length} checks (${checks.checks.filter((c) => c.enabled).length} enabled)` : 'not present, no custom checks'}`,
-            `web server: ${config.push.enabled && !config.push.enableWebserver ? 'off (push mode)' : `${config.address}:${config.port}${config.certfile ? ' (HTTPS)' : ''}${config.auth ? ', Basic auth' : ''}`}`,
+            `web server: ${config.address}:${config.port}${config.certfile ? ' (HTTPS)' : ''}${config.auth ? ', Basic auth' : ''}`,
+            ...(config.push.enabled
+              ? ['push ([oitc] enabled): not available in this version; the web server stays on']
+              : []),
             `interval: ${config.interval} s`,
             `collectors on: ${on.join(', ')}`,
             '',
@@ -103,9 +106,7 @@ export async function main(argv: string[]): Promise<number> {
         const cfg = loadAgentConfig(file);
         process.stderr.write(
           `vigil-agent ${AGENT_VERSION}: collecting every ${cfg.interval} s` +
-            (agent.server
-              ? `; serving ${agent.server.tls ? 'https' : 'http'}://${cfg.address}:${agent.server.port}/\n`
-              : '; local web server off (push mode)\n'),
+            `; serving ${agent.server.tls ? 'https' : 'http'}://${cfg.address}:${agent.server.port}/\n`,
         );
         process.on('SIGHUP', () => {
           agent.reload().catch((err: unknown) => {

@@ -35,6 +35,8 @@ export interface AgentServer {
   readonly port: number;
   /** Whether it serves HTTPS (cert/key files, or Auto-TLS once established). */
   readonly tls: boolean;
+  /** Closes the listener and listens again with the current configuration and files. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startAgentServer(
     get tls() {
       return current.tls;
     },
+    restart,
     async close() {
       closed = true;
       await current.close();
@@ -228,6 +231,7 @@ async function listen(
   return {
     port: (server.address() as AddressInfo).port,
     tls,
+    restart: async () => {},
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
