@@ -249,3 +249,23 @@ test('POST /config with a new port moves the local web server there', async () =
     assert.equal(await agent.stop(), 0);
   }
 });
+
+test('the single-executable build runs without a separate node', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-agent-sea.mjs')], {
+    encoding: 'utf8',
+  });
+  assert.equal(build.status, 0, build.stderr);
+  const exe = path.join(root, 'dist', 'vigil-agent');
+  const r = spawnSync(exe, ['collect', '--once', '--config', agentDir('sea', '[default]\n')], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    [...Value.Errors(CheckData, JSON.parse(r.stdout))].map((e) => e.path),
+    [],
+  );
+  rmSync(exe, { force: true });
+});
