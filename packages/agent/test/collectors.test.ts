@@ -13,21 +13,9 @@ import { FIXTURES, fixtureHost, schemaErrors } from './support.js';
 
 /** The figure node_exporter printed for a metric line of its end-to-end output. */
 function nodeExporterFigure(line: string): number {
-  const text = readFileSync(
-    path.join(
-      FIXTURES,
-      '..',
-      '..',
-      '..',
-      '..',
-      '..',
-      'shared',
-      'fixtures',
-      'node-exporter',
-      'e2e-output.txt',
-    ),
-    'utf8',
-  ).split('\n');
+  const text = readFileSync(path.join(FIXTURES, 'node-exporter', 'e2e-output.txt'), 'utf8').split(
+    '\n',
+  );
   const hit = text.find((l) => l.startsWith(`${line} `));
   if (!hit) throw new Error(`no ${line} in node_exporter's output`);
   return Number(hit.slice(line.length + 1));
@@ -46,16 +34,6 @@ async function document(host: Host, collectors: Collector[] = allCollectors()) {
   return runCollectors(collectors, { host, nowMs: t0 + 30_000, intervalSeconds: 30 });
 }
 
-const nodeExporterPath = path.join(FIXTURES, '..', '..', '..', '..', '..', 'shared', 'fixtures');
-const haveNodeExporterOutput = (() => {
-  try {
-    readFileSync(path.join(nodeExporterPath, 'node-exporter', 'e2e-output.txt'));
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 // What each tree lacks: node_exporter's tree has no /proc/net/dev (it reads netlink instead).
 const MISSING: Record<string, string[]> = { 'node-exporter': ['net_io'] };
 
@@ -68,57 +46,50 @@ for (const tree of ['debian12-vm', 'container', 'node-exporter'])
       else if (o.key !== 'docker') assert.ok(o.ok, `${o.key}: ${o.error}`);
   });
 
-describe(
-  'node-exporter tree: figures agree with node_exporter',
-  { skip: !haveNodeExporterOutput },
-  () => {
-    test('load, memory, disks, network, sensors', async () => {
-      const { document: d } = await document(withUsage(fixtureHost('node-exporter')));
-      const doc = d as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      assert.equal(doc.system_load['0'], nodeExporterFigure('node_load1'));
-      assert.equal(doc.system_load['2'], nodeExporterFigure('node_load15'));
-      assert.equal(doc.memory.total, nodeExporterFigure('node_memory_MemTotal_bytes'));
-      assert.equal(doc.memory.free, nodeExporterFigure('node_memory_MemFree_bytes'));
-      assert.equal(doc.swap.total, nodeExporterFigure('node_memory_SwapTotal_bytes'));
-      for (const dev of ['sda', 'nvme0n1']) {
-        const io = doc.disk_io[dev];
-        assert.equal(
-          io.ReadBytes,
-          nodeExporterFigure(`node_disk_read_bytes_total{device="${dev}"}`),
-        );
-        assert.equal(
-          io.ReadCount,
-          nodeExporterFigure(`node_disk_reads_completed_total{device="${dev}"}`),
-        );
-        const ioSeconds = nodeExporterFigure(`node_disk_io_time_seconds_total{device="${dev}"}`);
-        assert.ok(Math.abs(io.IoTime / 1000 - ioSeconds) < 1e-6, `${io.IoTime} ms`);
-      }
+describe('node-exporter tree: figures agree with node_exporter', () => {
+  test('load, memory, disks, network, sensors', async () => {
+    const { document: d } = await document(withUsage(fixtureHost('node-exporter')));
+    const doc = d as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(doc.system_load['0'], nodeExporterFigure('node_load1'));
+    assert.equal(doc.system_load['2'], nodeExporterFigure('node_load15'));
+    assert.equal(doc.memory.total, nodeExporterFigure('node_memory_MemTotal_bytes'));
+    assert.equal(doc.memory.free, nodeExporterFigure('node_memory_MemFree_bytes'));
+    assert.equal(doc.swap.total, nodeExporterFigure('node_memory_SwapTotal_bytes'));
+    for (const dev of ['sda', 'nvme0n1']) {
+      const io = doc.disk_io[dev];
+      assert.equal(io.ReadBytes, nodeExporterFigure(`node_disk_read_bytes_total{device="${dev}"}`));
       assert.equal(
-        (doc.net_stats.eth0.speed * 1e6) / 8,
-        nodeExporterFigure('node_network_speed_bytes{device="eth0"}'),
+        io.ReadCount,
+        nodeExporterFigure(`node_disk_reads_completed_total{device="${dev}"}`),
       );
-      assert.equal(
-        doc.net_stats.eth0.mtu,
-        nodeExporterFigure('node_network_mtu_bytes{device="eth0"}'),
-      );
-      assert.equal(doc.net_stats.eth0.isup, true);
-      assert.equal(doc.net_stats.eth0.duplex, 2);
-      const temps = doc.sensors.Temperatures as { label: string; current: number }[];
-      const core0 = temps.filter((t) => t.label.startsWith('coretemp_')).map((t) => t.current);
-      assert.ok(
-        core0.includes(
-          nodeExporterFigure('node_hwmon_temp_celsius{chip="platform_coretemp_0",sensor="temp1"}'),
-        ),
-      );
-      assert.ok(temps.length >= 10, `${temps.length} temperatures`);
-      assert.equal(
-        Math.round(doc.sensors.Batteries[0].percent),
-        nodeExporterFigure('node_power_supply_capacity{power_supply="BAT0"}'),
-      );
-      assert.equal(doc.sensors.Batteries[0].power_plugged, false);
-    });
-  },
-);
+      const ioSeconds = nodeExporterFigure(`node_disk_io_time_seconds_total{device="${dev}"}`);
+      assert.ok(Math.abs(io.IoTime / 1000 - ioSeconds) < 1e-6, `${io.IoTime} ms`);
+    }
+    assert.equal(
+      (doc.net_stats.eth0.speed * 1e6) / 8,
+      nodeExporterFigure('node_network_speed_bytes{device="eth0"}'),
+    );
+    assert.equal(
+      doc.net_stats.eth0.mtu,
+      nodeExporterFigure('node_network_mtu_bytes{device="eth0"}'),
+    );
+    assert.equal(doc.net_stats.eth0.isup, true);
+    assert.equal(doc.net_stats.eth0.duplex, 2);
+    const temps = doc.sensors.Temperatures as { label: string; current: number }[];
+    const core0 = temps.filter((t) => t.label.startsWith('coretemp_')).map((t) => t.current);
+    assert.ok(
+      core0.includes(
+        nodeExporterFigure('node_hwmon_temp_celsius{chip="platform_coretemp_0",sensor="temp1"}'),
+      ),
+    );
+    assert.ok(temps.length >= 10, `${temps.length} temperatures`);
+    assert.equal(
+      Math.round(doc.sensors.Batteries[0].percent),
+      nodeExporterFigure('node_power_supply_capacity{power_supply="BAT0"}'),
+    );
+    assert.equal(doc.sensors.Batteries[0].power_plugged, false);
+  });
+});
 
 test('debian12-vm: the captured process is listed with owner, parent, command and memory', async () => {
   const pid = Number(readFileSync(path.join(FIXTURES, 'debian12-vm', 'PIDS'), 'utf8').trim());

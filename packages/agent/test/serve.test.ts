@@ -329,16 +329,7 @@ test('HTTPS with certfile and keyfile', async () => {
 });
 
 test('the reference /packages answers validate against the inventory schema', () => {
-  const dir = path.join(
-    import.meta.dirname,
-    '..',
-    '..',
-    '..',
-    '..',
-    'shared',
-    'reference',
-    'openitcockpit-agent-examples',
-  );
+  const dir = path.join(import.meta.dirname, 'fixtures', 'oitc-packages');
   for (const f of ['ubuntu2404.json', 'almalinux9.json'])
     assert.deepEqual(
       [...Value.Errors(PackageInventory, JSON.parse(readFileSync(path.join(dir, f), 'utf8')))].map(
