@@ -42,12 +42,30 @@ function summarize(inv: PackageInventory): {
   return { json, summary: { Enabled, Pending, LastUpdate, Stats } };
 }
 
-/** Reads customchecks.ini; a missing file means no checks. Throws `CustomChecksError`. */
-export function loadCustomChecks(config: AgentConfig): CustomChecksConfig {
-  if (!existsSync(config.customchecks))
-    return { checks: [], concurrency: config.vigil.checkConcurrency };
-  const parsed = parseCustomChecks(readFileSync(config.customchecks, 'utf8'));
-  return parsed;
+/**
+ * Reads customchecks.ini; a missing file means no checks. The concurrency is the file's
+ * `max_worker_threads`, else `[vigil] check-concurrency`. Throws `CustomChecksError`.
+ */
+export function loadCustomChecks(config: AgentConfig): {
+  checks: CustomChecksConfig['checks'];
+  concurrency: number;
+} {
+  const parsed = existsSync(config.customchecks)
+    ? parseCustomChecks(readFileSync(config.customchecks, 'utf8'))
+    : { checks: [], concurrency: undefined };
+  return {
+    checks: parsed.checks,
+    concurrency: parsed.concurrency ?? config.vigil.checkConcurrency,
+  };
+}
+
+/**
+ * Runs the collectors once without keeping the result, so that their rate state is filled, then
+ * waits a moment (at most the interval): the next cycle's rates then cover real time.
+ */
+async function prime(collectors: Collector[], host: Host, config: AgentConfig): Promise<void> {
+  await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
+  await new Promise((r) => setTimeout(r, Math.min(PRIME_MS, config.interval * 1000)));
 }
 
 /**
@@ -59,8 +77,7 @@ export async function collectOnce(
   host: Host = hostFor(config),
 ): Promise<{ document: Record<string, unknown>; outcomes: CollectorOutcome[] }> {
   const collectors = enabledCollectors(config.toggles);
-  await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
-  await new Promise((r) => setTimeout(r, PRIME_MS));
+  await prime(collectors, host, config);
   return runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
 }
 
@@ -77,6 +94,8 @@ export function hostFor(config: AgentConfig): Host {
 export interface Agent {
   /** The latest document (undefined before the first cycle). */
   document(): Record<string, unknown> | undefined;
+  /** The configuration in force (it changes on reload). */
+  config(): AgentConfig;
   /** The local web server. */
   readonly server: AgentServer;
   /** Re-reads config.ini and customchecks.ini and applies them. */
@@ -122,12 +141,7 @@ export async function startAgent(
     const customchecks: Record<string, CustomCheckResult> = scheduler.results();
     document.customchecks = customchecks;
     document.packagemanager = config.packages.enabled
-      ? {
-          Enabled: inventory.summary.Enabled,
-          Pending: inventory.summary.Pending,
-          LastUpdate: inventory.summary.LastUpdate,
-          Stats: inventory.summary.Stats,
-        }
+      ? inventory.summary
       : { enabled: false, pending: false };
     latest = document;
     for (const o of outcomes) if (!o.ok) log(`collector ${o.key} failed: ${o.error}`);
@@ -156,51 +170,11 @@ export async function startAgent(
   };
 
   // Prime the rate collectors, then publish the first document a moment later.
-  await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
-  await new Promise((r) => setTimeout(r, Math.min(PRIME_MS, config.interval * 1000)));
+  await prime(collectors, host, config);
   await cycle();
   schedule();
   void scanInventory();
 
-  const agent: Agent = {
-    document: () => latest,
-    server: undefined as unknown as AgentServer,
-    async reload() {
-      const next = loadAgentConfig(configFile);
-      const nextChecks = loadCustomChecks(next);
-      const relisten = listenSettings(next) !== listenSettings(config);
-      await scheduler.stop();
-      config = next;
-      checksConfig = nextChecks;
-      host = opts.host ?? hostFor(config);
-      collectors = enabledCollectors(config.toggles);
-      scheduler = startChecks(checksConfig.checks, {
-        concurrency: checksConfig.concurrency,
-        limits: { maxOutputBytes: config.vigil.checkOutputBytes },
-      });
-      if (cycleTimer) clearTimeout(cycleTimer);
-      schedule();
-      log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
-      // A new address, port or TLS setting needs a new listener; a moment later, so that the
-      // request that carried the new configuration (POST /config) gets its answer first.
-      if (relisten)
-        setTimeout(() => {
-          server.restart().catch((err: unknown) => {
-            log(
-              `local web server could not listen with the new settings: ${(err as Error).message}`,
-            );
-          });
-        }, 100);
-    },
-    async stop() {
-      stopped = true;
-      if (cycleTimer) clearTimeout(cycleTimer);
-      if (packageTimer) clearTimeout(packageTimer);
-      await cycleRunning;
-      await scheduler.stop();
-      await server.close();
-    },
-  };
   // Pushing to a server is not part of this agent yet: with [oitc] enabled it keeps serving its
   // API (rather than going silent) and says why.
   if (config.push.enabled)
@@ -213,10 +187,49 @@ export async function startAgent(
       config: () => config,
       document: () => latest,
       packages: () => inventory.json,
-      reload: () => agent.reload(),
+      reload: () => reload(),
     },
     { log },
   );
-  Object.defineProperty(agent, 'server', { value: server });
-  return agent;
+
+  const reload = async () => {
+    const next = loadAgentConfig(configFile);
+    const nextChecks = loadCustomChecks(next);
+    const relisten = listenSettings(next) !== listenSettings(config);
+    await scheduler.stop();
+    config = next;
+    checksConfig = nextChecks;
+    host = opts.host ?? hostFor(config);
+    collectors = enabledCollectors(config.toggles);
+    scheduler = startChecks(checksConfig.checks, {
+      concurrency: checksConfig.concurrency,
+      limits: { maxOutputBytes: config.vigil.checkOutputBytes },
+    });
+    if (cycleTimer) clearTimeout(cycleTimer);
+    schedule();
+    log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
+    // A new address, port or TLS setting needs a new listener; a moment later, so that the
+    // request that carried the new configuration (POST /config) gets its answer first.
+    if (relisten)
+      setTimeout(() => {
+        server.restart().catch((err: unknown) => {
+          log(`local web server could not listen with the new settings: ${(err as Error).message}`);
+        });
+      }, 100);
+  };
+
+  return {
+    document: () => latest,
+    config: () => config,
+    server,
+    reload,
+    async stop() {
+      stopped = true;
+      if (cycleTimer) clearTimeout(cycleTimer);
+      if (packageTimer) clearTimeout(packageTimer);
+      await cycleRunning;
+      await scheduler.stop();
+      await server.close();
+    },
+  };
 }

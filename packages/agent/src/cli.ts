@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'run': {
         const agent = await startAgent(file);
-        const cfg = loadAgentConfig(file);
+        const cfg = agent.config();
         process.stderr.write(
           `vigil-agent ${AGENT_VERSION}: collecting every ${cfg.interval} s` +
             `; serving ${agent.server.tls ? 'https' : 'http'}://${cfg.address}:${agent.server.port}/\n`,

@@ -178,3 +178,26 @@ test('stopping the scheduler kills a check in progress', async () => {
   await s.stop();
   assert.ok(Date.now() - t0 < 2000);
 });
+
+test('concurrency: max_worker_threads in customchecks.ini, else [vigil] check-concurrency', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { parseAgentConfig } = await import('../src/config.js');
+  const { loadCustomChecks } = await import('../src/agent.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-conc-'));
+  try {
+    const config = parseAgentConfig(
+      '[vigil]\ncheck-concurrency = 7\n',
+      path.join(dir, 'config.ini'),
+    );
+    assert.equal(loadCustomChecks(config).concurrency, 7, 'no customchecks.ini');
+    writeFileSync(path.join(dir, 'customchecks.ini'), '[a]\ncommand = /bin/true\n');
+    assert.equal(loadCustomChecks(config).concurrency, 7, 'file without max_worker_threads');
+    writeFileSync(
+      path.join(dir, 'customchecks.ini'),
+      '[default]\nmax_worker_threads = 3\n[a]\ncommand = /bin/true\n',
+    );
+    assert.equal(loadCustomChecks(config).concurrency, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,14 +18,15 @@ export interface CustomCheck {
 /** The plugin checks of a `customchecks.ini`, and its `[default]` settings. */
 export interface CustomChecksConfig {
   readonly checks: readonly CustomCheck[];
-  /** How many checks may run at the same time (`max_worker_threads` in `[default]`). */
-  readonly concurrency: number;
+  /**
+   * How many checks may run at the same time (`max_worker_threads` in `[default]`), or undefined
+   * when the file does not say (the agent's `[vigil] check-concurrency` applies then).
+   */
+  readonly concurrency: number | undefined;
 }
 
 /** Defaults of a check's settings, as in the openITCOCKPIT agent. */
 export const CHECK_DEFAULTS = { intervalSeconds: 60, timeoutSeconds: 60, enabled: true } as const;
-/** The default number of checks that may run at once. */
-export const DEFAULT_CHECK_CONCURRENCY = 4;
 
 /** A problem in a `customchecks.ini`, naming the check and the line. */
 export class CustomChecksError extends Error {
@@ -47,7 +48,7 @@ export function parseCustomChecks(text: string): CustomChecksConfig {
   } catch (err) {
     throw new CustomChecksError((err as Error).message);
   }
-  let concurrency = DEFAULT_CHECK_CONCURRENCY;
+  let concurrency: number | undefined;
   const checks: CustomCheck[] = [];
   for (const section of doc.values()) {
     if (section.name === 'default') {
