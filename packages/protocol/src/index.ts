@@ -6,3 +6,4 @@ export * from './errors.js';
 export * from './permissions.js';
 export * from './api.js';
 export * from './checkdata.js';
+export * from './agents.js';

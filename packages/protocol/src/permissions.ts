@@ -15,7 +15,14 @@ export interface PermissionInfo {
 
 /** Every permission Vigil knows, in registry order. */
 export const PERMISSIONS: readonly PermissionInfo[] = [
+  { name: 'agents:read', description: 'List agents and read their state.' },
+  {
+    name: 'agents:write',
+    description: 'Add, approve, reject, revoke and remove agents; issue enrollment tokens.',
+  },
   { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
+  { name: 'processes:read', description: "Read a process's detail from its agent." },
+  { name: 'processes:signal', description: 'Send a signal to a process through its agent.' },
   { name: 'system:read', description: 'Read server configuration and status.' },
 ];
 
@@ -69,8 +76,8 @@ export const SYSTEM_ROLES: readonly SystemRole[] = [
   { name: 'admin', description: 'Full system administration.', grants: ['*'] },
   {
     name: 'operator',
-    description: 'Day-to-day operation: read everything but the audit log.',
-    grants: ['*:read'],
+    description: 'Day-to-day operation: read everything but the audit log, signal processes.',
+    grants: ['*:read', 'processes:signal'],
   },
   { name: 'viewer', description: 'Read-only access.', grants: ['*:read'] },
   {

@@ -1,12 +1,17 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { createCommandBroker } from './agents/commands.js';
+import { agentRoutes } from './agents/routes.js';
+import { createAgentService, type AgentService, type AgentStores } from './agents/service.js';
+import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
 import { createAuditService } from './audit/service.js';
 import { createAuditStore } from './audit/store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations.js';
-import { buildHttp, type App } from './http/server.js';
+import { openitcockpitFace } from './faces/openitcockpit/routes.js';
+import { buildHttp, type App, type HttpsOptions } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
 import {
   createIdentityService,
@@ -17,6 +22,9 @@ import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
+import { createIngestService } from './telemetry/service.js';
+import { createIngestStore } from './telemetry/store.js';
+import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
 import { VERSION } from './version.js';
 
 /** An assembled server: its HTTP application and the services the CLI needs. */
@@ -24,6 +32,8 @@ export interface Vigil {
   readonly http: App;
   readonly db: Db;
   readonly identity: IdentityService;
+  readonly agents: AgentService;
+  readonly ca: CertificateAuthority;
   readonly migration: MigrationReport;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
@@ -83,7 +93,7 @@ export async function createVigil(opts: {
   config: Config;
   logger: Logger;
   db?: Db;
-  https?: { cert: string; key: string };
+  https?: HttpsOptions;
   now?: () => number;
 }): Promise<Vigil> {
   const { config } = opts;
@@ -96,6 +106,34 @@ export async function createVigil(opts: {
       cursors: createCursorCodec(await instanceSecret(db.kysely)),
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
+    const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
+    const ingest = createIngestService({ store: createIngestStore(db.kysely), now });
+    const commands = createCommandBroker();
+    const agents = createAgentService({
+      store: createAgentStore(db.kysely),
+      transact: (fn) =>
+        db.kysely
+          .transaction()
+          .execute((trx) =>
+            fn({
+              agents: createAgentStore(trx),
+              audit: createAuditStore(trx),
+            } satisfies AgentStores),
+          ),
+      ca,
+      ingest,
+      commands,
+      policy: {
+        tokenTtlSeconds: config.agents.enrollment_token_ttl_seconds,
+        certificateDays: config.agents.certificate_lifetime_days,
+        defaultIntervalSeconds: config.agents.default_interval_seconds,
+        autoApproveNetworks: config.agents.auto_approve_networks,
+        autoApproveHostnames: config.agents.auto_approve_hostnames,
+        commandTimeoutSeconds: config.agents.command_timeout_seconds,
+      },
+      now,
+      tls: config.server.tls !== 'off',
+    });
 
     const http = await buildHttp({
       logger: opts.logger,
@@ -107,13 +145,23 @@ export async function createVigil(opts: {
         systemRoutes(app, { health });
         identityRoutes(app, { identity });
         auditRoutes(app, { audit });
+        agentRoutes(app, { agents });
+        openitcockpitFace(app, {
+          agents,
+          options: { apiKey: config.agents.oitc_api_key, bodyLimitBytes: 16 * 1024 * 1024 },
+        });
       },
+    });
+    // Waiting long polls and commands end first, so that shutdown does not wait for them.
+    http.addHook('preClose', (done) => {
+      commands.close();
+      done();
     });
     http.addHook('onClose', async () => {
       await db.close();
     });
     await http.ready();
-    return { http, db, identity, migration, close: () => http.close() };
+    return { http, db, identity, agents, ca, migration, close: () => http.close() };
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

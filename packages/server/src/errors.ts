@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'too_many_requests'
   | 'external'
   | 'unavailable'
+  | 'timeout'
   | 'internal';
 
 /** HTTP status for each error kind. */
@@ -30,6 +31,7 @@ export const STATUS: Record<ErrorKind, number> = {
   too_many_requests: 429,
   external: 502,
   unavailable: 503,
+  timeout: 504,
   internal: 500,
 };
 
@@ -46,6 +48,7 @@ export const DEFAULT_CODE: Record<ErrorKind, string> = {
   too_many_requests: 'rate_limited',
   external: 'external.failed',
   unavailable: 'service.unavailable',
+  timeout: 'upstream.timeout',
   internal: 'internal_error',
 };
 
@@ -95,6 +98,8 @@ export function faultOf(kind: ErrorKind): {
       return { fault: 'external', retryable: true };
     case 'unavailable':
       return { fault: 'server', retryable: true };
+    case 'timeout':
+      return { fault: 'external', retryable: true };
     case 'internal':
       return { fault: 'server', retryable: false };
     default:

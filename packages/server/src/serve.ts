@@ -4,7 +4,16 @@ import { createVigil } from './app.js';
 import { systemContext } from './audit/service.js';
 import { parseListen, type Config } from './config/config.js';
 import { createLogger } from './log.js';
-import { ensureAutoTls, loadTlsFiles, type TlsMaterial } from './tls/pki.js';
+import {
+  ensureAutoTls,
+  loadTlsFiles,
+  openCertificateAuthority,
+  type TlsMaterial,
+} from './tls/pki.js';
+
+/** The CA whose certificates agents present (the Vigil CA, also under certificate files). */
+const agentCa = async (dataDir: string): Promise<string> =>
+  (await openCertificateAuthority(path.join(dataDir, 'tls'))).caPem;
 
 /** Where `serve` writes human-readable start-up notes (the JSON log goes to stdout). */
 export interface ServeIo {
@@ -41,7 +50,7 @@ export async function serve(
   const vigil = await createVigil({
     config,
     logger,
-    https: tls ? { cert: tls.cert, key: tls.key } : undefined,
+    https: tls ? { cert: tls.cert, key: tls.key, ca: await agentCa(dataDir) } : undefined,
   });
   logger.info(
     { database: vigil.db.description, applied: vigil.migration.applied.map((m) => m.name) },

@@ -45,11 +45,17 @@ for (const kind of await databaseKinds()) {
         'GET /api/v1/health',
         'GET /api/v1/version',
         'GET /health',
+        'POST /api/v1/agents/enroll',
+        'POST /api/v1/agents/enroll/poll',
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/refresh',
       ]);
       for (const o of operations(doc).filter((x) => x.op.security?.length)) {
         const perm = o.op['x-required-permission'];
+        if ((o.op.security?.[0] as Record<string, unknown> | undefined)?.agentCertificate) {
+          assert.equal(perm, undefined, `${o.method} ${o.path}: agent certificate, no permission`);
+          continue;
+        }
         assert.ok(perm, `${o.method} ${o.path} carries x-required-permission`);
         assert.ok(
           perm === 'authenticated' || isKnownPermission(perm),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseCidr } from '../net.js';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 
 /**
@@ -24,6 +25,16 @@ export interface Config {
     allow_registration: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  agents: {
+    enrollment_token_ttl_seconds: number;
+    certificate_lifetime_days: number;
+    default_interval_seconds: number;
+    auto_approve_networks: string;
+    auto_approve_hostnames: string;
+    oitc_api_key: string;
+    command_timeout_seconds: number;
+    pull_concurrency: number;
+  };
 }
 
 type KeyType = 'string' | 'integer' | 'boolean';
@@ -59,6 +70,15 @@ const checkDatabaseUrl = (v: string): string | undefined => {
   } catch {
     return 'not a valid URL';
   }
+  return undefined;
+};
+
+const checkCidrList = (v: string): string | undefined => {
+  for (const item of v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean))
+    if (!parseCidr(item)) return `'${item}' is not a CIDR network such as 10.0.0.0/8 or fd00::/8`;
   return undefined;
 };
 
@@ -152,6 +172,65 @@ export const KEYS = {
       type: 'boolean',
       default: false,
       description: 'Whether `POST /api/v1/auth/register` accepts self-registration.',
+    },
+  },
+  agents: {
+    enrollment_token_ttl_seconds: {
+      type: 'integer',
+      default: 86400,
+      min: 60,
+      max: 31536000,
+      description: 'How long an enrollment token from `POST /api/v1/agents` stays valid.',
+    },
+    certificate_lifetime_days: {
+      type: 'integer',
+      default: 90,
+      min: 1,
+      max: 825,
+      description:
+        'Lifetime of agent client certificates; agents renew theirs when a third of it is left.',
+    },
+    default_interval_seconds: {
+      type: 'integer',
+      default: 30,
+      min: 1,
+      max: 3600,
+      description:
+        'Expected reporting interval of an agent that names none; offline after 3 missed intervals.',
+    },
+    auto_approve_networks: {
+      type: 'string',
+      default: '',
+      description:
+        'Comma-separated CIDR networks (`10.0.0.0/8, fd00::/8`) whose self-registering agents are approved without an operator. Empty: off.',
+      check: (v: string) => checkCidrList(v),
+    },
+    auto_approve_hostnames: {
+      type: 'string',
+      default: '',
+      description:
+        'Comma-separated host name patterns (`*` and `?` wildcards, `web-*.example.com`) whose self-registering agents are approved without an operator. Empty: off.',
+    },
+    oitc_api_key: {
+      type: 'string',
+      default: '',
+      secret: true,
+      description:
+        'When set, openITCOCKPIT agents must send `Authorization: X-OITC-API <key>` to `/agentconnector`.',
+    },
+    command_timeout_seconds: {
+      type: 'integer',
+      default: 15,
+      min: 1,
+      max: 300,
+      description: 'How long a process command waits for its agent before answering 504.',
+    },
+    pull_concurrency: {
+      type: 'integer',
+      default: 16,
+      min: 1,
+      max: 1024,
+      description: 'Most pull agents polled at the same time.',
     },
   },
   log: {

@@ -59,4 +59,58 @@ export interface Database {
     detail: string;
     redactions: string;
   };
+  hosts: {
+    id: string;
+    name: string;
+    address: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  agents: {
+    id: string;
+    name: string;
+    host_id: string | null;
+    kind: 'oitc' | 'native' | 'pull';
+    approval: 'pending' | 'approved' | 'rejected' | 'revoked';
+    hostname: string | null;
+    ip_address: string | null;
+    os: string | null;
+    architecture: string | null;
+    version: string | null;
+    interval_seconds: number;
+    /** argon2id hash of the openITCOCKPIT push password or of a native enrollment's poll secret. */
+    secret_hash: string | null;
+    enrollment_token_hash: string | null;
+    enrollment_expires_at: number | null;
+    /** PEM request of a native enrollment that waits for approval. */
+    csr: string | null;
+    cert_serial: string | null;
+    cert_fingerprint: string | null;
+    cert_not_after: number | null;
+    /** The certificate issued to a pending enrollment at approval, until the agent fetches it. */
+    cert_pem: string | null;
+    pull_address: string | null;
+    pull_tls: 'plain' | 'mtls' | 'certificate_deleted' | null;
+    last_seen: number | null;
+    last_error: string | null;
+    registered_at: number;
+    updated_at: number;
+  };
+  agent_reports: {
+    agent_id: string;
+    collected_at: number;
+    received_at: number;
+    checks: number;
+  };
+  agent_documents: {
+    agent_id: string;
+    collected_at: number;
+    received_at: number;
+    document: string;
+  };
+  agent_inventories: {
+    agent_id: string;
+    received_at: number;
+    inventory: string;
+  };
 }

@@ -17,3 +17,11 @@ export function identityOf(request: FastifyRequest): Identity {
   if (!request.identity) throw new VigilError('unauthenticated', 'authentication required');
   return request.identity;
 }
+
+/** The source address and correlation id of a request that no user makes (an agent's). */
+export const originOf = (
+  request: FastifyRequest,
+): { sourceAddress: string | null; correlationId: string | null } => ({
+  sourceAddress: request.ip ?? null,
+  correlationId: request.id,
+});

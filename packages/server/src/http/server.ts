@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -20,10 +21,11 @@ import type { Identity } from '../identity/service.js';
 import { envelope, toVigilError } from './errors.js';
 
 /**
- * Who may call a route: anyone (`anonymous`), any authenticated caller (`authenticated`), or a
- * caller holding the named permission from the registry.
+ * Who may call a route: anyone (`anonymous`), any authenticated caller (`authenticated`), an
+ * agent proving itself with its client certificate (`agent`, checked by the route's service), or
+ * a caller holding the named permission from the registry.
  */
-export type Access = 'anonymous' | 'authenticated' | (string & {});
+export type Access = 'anonymous' | 'authenticated' | 'agent' | (string & {});
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,13 +51,21 @@ export interface Authenticator {
   authenticate(token: string): Promise<Identity | undefined>;
 }
 
+/** TLS settings of the listener: its certificate, and the CA that client certificates chain to. */
+export interface HttpsOptions {
+  cert: string;
+  key: string;
+  /** When set, clients may present a certificate issued by this CA (agents' mutual TLS). */
+  ca?: string;
+}
+
 /** What the HTTP layer is assembled from. */
 export interface HttpOptions {
   logger: Logger;
   authenticator: Authenticator;
   bodyLimitBytes: number;
   version: string;
-  https?: { cert: string; key: string };
+  https?: HttpsOptions;
   /** Registers the routes of every domain and face. */
   routes: (app: App) => void;
 }
@@ -94,7 +104,19 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ...(options.https ? { https: options.https } : {}),
+    // A client certificate is asked for but not required: people and scripts use tokens, agents
+    // their certificate, and the routes that need one check it themselves.
+    ...(options.https
+      ? {
+          https: {
+            cert: options.https.cert,
+            key: options.https.key,
+            ...(options.https.ca
+              ? { ca: options.https.ca, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+        }
+      : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   // Query strings, path parameters and headers are text, so their values are coerced to the
@@ -129,7 +151,12 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     const access = route.config?.access;
     if (access === undefined)
       throw new Error(`route ${route.method} ${route.url} declares no access`);
-    if (access !== 'anonymous' && access !== 'authenticated' && !isKnownPermission(access))
+    if (
+      access !== 'anonymous' &&
+      access !== 'authenticated' &&
+      access !== 'agent' &&
+      !isKnownPermission(access)
+    )
       throw new Error(`route ${route.url} requires unknown permission ${access}`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) {
@@ -169,6 +196,18 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     void reply.header('x-correlation-id', request.id).header('cache-control', 'no-store');
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'anonymous') return done();
+    if (access === 'agent') {
+      // Which agent the certificate belongs to is the route's business; without one there is
+      // nothing to look at.
+      const socket = request.raw.socket as Partial<TLSSocket>;
+      const cert = socket.getPeerCertificate?.();
+      if (cert?.fingerprint256) return done();
+      return done(
+        new VigilError('unauthenticated', 'this endpoint needs an agent client certificate', {
+          code: 'agent.certificate_required',
+        }),
+      );
+    }
     authenticate(request, access).then(() => done(), done);
   });
 
@@ -241,6 +280,11 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
             scheme: 'bearer',
             description: 'Access token from /api/v1/auth/login.',
           },
+          // OpenAPI 3.1's mutualTLS scheme; the plugin's types know only 3.0's.
+          agentCertificate: {
+            type: 'mutualTLS',
+            description: 'The client certificate the Vigil CA issued to the agent at enrollment.',
+          } as never,
         },
       },
     },
@@ -260,6 +304,8 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
         const access = accessByOperation.get(`${method} ${p}`);
         if (access === undefined || access === 'anonymous') {
           op.security = [];
+        } else if (access === 'agent') {
+          op.security = [{ agentCertificate: [] }];
         } else {
           op.security = [{ bearerAuth: [] }];
           op['x-required-permission'] = access;

@@ -104,6 +104,50 @@ function needsReissue(pem: string): boolean {
   return !dns.every((d) => sans.includes(`DNS:${d}`));
 }
 
+/** The Vigil CA as read from (or first written to) `<data>/tls/`. */
+interface CaFiles {
+  caPem: string;
+  caKeyPem: string;
+  generated: boolean;
+}
+
+async function ensureCaFiles(dir: string): Promise<CaFiles> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (name: string) => path.join(dir, name);
+  if (existsSync(f('ca.crt')) && existsSync(f('ca.key')))
+    return {
+      caPem: readFileSync(f('ca.crt'), 'utf8'),
+      caKeyPem: readFileSync(f('ca.key'), 'utf8'),
+      generated: false,
+    };
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=Vigil CA ${os.hostname()}, O=Vigil`,
+    notBefore: new Date(now - 5 * 60_000),
+    notAfter: new Date(now + 3650 * DAY_MS),
+    signingAlgorithm: ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const caPem = ca.toString('pem');
+  const caKeyPem = await pemKey(keys.privateKey);
+  writeSecure(f('ca.key'), caKeyPem, 0o600);
+  writeSecure(f('ca.crt'), caPem, 0o644);
+  return { caPem, caKeyPem, generated: true };
+}
+
 /**
  * Ensures the automatic TLS material in `dir`: an ECDSA P-256 CA (`ca.crt`, `ca.key`, valid 10
  * years) and a server certificate signed by it (`server.crt`, `server.key`) for localhost,
@@ -111,42 +155,9 @@ function needsReissue(pem: string): boolean {
  * reissued when it nears expiry or the host name changed. Keys are written with mode 0600.
  */
 export async function ensureAutoTls(dir: string): Promise<TlsMaterial> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const f = (name: string) => path.join(dir, name);
-  let origin: TlsMaterial['origin'] = 'reused';
-  let caPem: string;
-  let caKeyPem: string;
-  if (existsSync(f('ca.crt')) && existsSync(f('ca.key'))) {
-    caPem = readFileSync(f('ca.crt'), 'utf8');
-    caKeyPem = readFileSync(f('ca.key'), 'utf8');
-  } else {
-    origin = 'generated';
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, [
-      'sign',
-      'verify',
-    ])) as webcrypto.CryptoKeyPair;
-    const now = Date.now();
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(),
-      name: `CN=Vigil CA ${os.hostname()}, O=Vigil`,
-      notBefore: new Date(now - 5 * 60_000),
-      notAfter: new Date(now + 3650 * DAY_MS),
-      signingAlgorithm: ALG,
-      keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
-    });
-    caPem = ca.toString('pem');
-    caKeyPem = await pemKey(keys.privateKey);
-    writeSecure(f('ca.key'), caKeyPem, 0o600);
-    writeSecure(f('ca.crt'), caPem, 0o644);
-  }
+  const { caPem, caKeyPem, generated } = await ensureCaFiles(dir);
+  let origin: TlsMaterial['origin'] = generated ? 'generated' : 'reused';
 
   let cert: string;
   let key: string;
@@ -174,4 +185,130 @@ export function loadTlsFiles(certFile: string, keyFile: string): TlsMaterial {
   const cert = readFileSync(certFile, 'utf8');
   const key = readFileSync(keyFile, 'utf8');
   return { cert, key, fingerprint: fingerprintOf(cert), origin: 'files' };
+}
+
+/** A certificate the CA issued. */
+export interface IssuedCertificate {
+  /** PEM of the certificate alone. */
+  pem: string;
+  /** Serial number, upper-case hex without separators (as Node's `serialNumber` gives it). */
+  serial: string;
+  /** SHA-256 fingerprint, colon hex. */
+  fingerprint: string;
+  notAfterMs: number;
+}
+
+/** Why a certificate signing request was refused. */
+export class CsrError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CsrError';
+  }
+}
+
+/** The Vigil CA as the agents domain uses it: signs agent certificates. */
+export interface CertificateAuthority {
+  /** PEM of the CA certificate. */
+  readonly caPem: string;
+  /** SHA-256 fingerprint of the CA certificate, colon hex. */
+  readonly fingerprint: string;
+  /**
+   * Signs a PEM PKCS #10 request for `commonName`. The request's key and signature are
+   * checked; its subject is replaced by `CN=<commonName>`. `server` adds the serverAuth usage
+   * and keeps the request's subjectAltNames (an agent web server under Auto-TLS).
+   * @throws CsrError when the request is malformed or its signature does not verify.
+   */
+  sign(
+    csrPem: string,
+    opts: { commonName: string; days: number; server?: boolean },
+  ): Promise<IssuedCertificate>;
+  /** Issues a fresh key pair and client certificate (the server's identity towards pull agents). */
+  issueClient(commonName: string, days: number): Promise<IssuedCertificate & { key: string }>;
+}
+
+const normalSerial = (hex: string): string => hex.replace(/^0+/, '').toUpperCase();
+
+async function describe(cert: x509.X509Certificate): Promise<IssuedCertificate> {
+  const pem = cert.toString('pem');
+  return {
+    pem,
+    serial: normalSerial(cert.serialNumber),
+    fingerprint: fingerprintOf(pem),
+    notAfterMs: cert.notAfter.getTime(),
+  };
+}
+
+/** Opens (creating on first use) the Vigil CA in `dir` for signing agent certificates. */
+export async function openCertificateAuthority(dir: string): Promise<CertificateAuthority> {
+  const { caPem, caKeyPem } = await ensureCaFiles(dir);
+  const caCert = new x509.X509Certificate(caPem);
+  const caKey = await importKey(caKeyPem);
+  const authorityKeyId = await x509.AuthorityKeyIdentifierExtension.create(caCert);
+
+  const issue = async (
+    publicKey: x509.PublicKey | webcrypto.CryptoKey,
+    commonName: string,
+    days: number,
+    server: boolean,
+    sans: x509.JsonGeneralName[],
+  ) => {
+    const now = Date.now();
+    const usages = [x509.ExtendedKeyUsage.clientAuth];
+    if (server) usages.unshift(x509.ExtendedKeyUsage.serverAuth);
+    const extensions: x509.Extension[] = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension(usages),
+      authorityKeyId,
+    ];
+    if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
+    return x509.X509CertificateGenerator.create({
+      serialNumber: serial(),
+      subject: new x509.Name([{ CN: [commonName] }]).toString(),
+      issuer: caCert.subject,
+      notBefore: new Date(now - 5 * 60_000),
+      notAfter: new Date(now + days * DAY_MS),
+      signingAlgorithm: ALG,
+      publicKey,
+      signingKey: caKey,
+      extensions,
+    });
+  };
+
+  return {
+    caPem,
+    fingerprint: fingerprintOf(caPem),
+    async sign(csrPem, opts) {
+      let csr: x509.Pkcs10CertificateRequest;
+      try {
+        csr = new x509.Pkcs10CertificateRequest(csrPem.trim());
+      } catch {
+        throw new CsrError('the certificate signing request is not a PEM PKCS #10 request');
+      }
+      let valid: boolean;
+      try {
+        valid = await csr.verify();
+      } catch {
+        valid = false;
+      }
+      if (!valid) throw new CsrError('the signature of the certificate signing request is invalid');
+      const sans: x509.JsonGeneralName[] = [];
+      if (opts.server) {
+        const raw = csr.getExtension('2.5.29.17');
+        const ext = raw ? new x509.SubjectAlternativeNameExtension(raw.rawData) : undefined;
+        for (const n of ext?.names.toJSON() ?? [])
+          if (n.type === 'dns' || n.type === 'ip') sans.push(n);
+      }
+      const cert = await issue(csr.publicKey, opts.commonName, opts.days, !!opts.server, sans);
+      return describe(cert);
+    },
+    async issueClient(commonName, days) {
+      const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+        'sign',
+        'verify',
+      ])) as webcrypto.CryptoKeyPair;
+      const cert = await issue(keys.publicKey, commonName, days, false, []);
+      return { ...(await describe(cert)), key: await pemKey(keys.privateKey) };
+    },
+  };
 }

@@ -1,0 +1,343 @@
+import type { TLSSocket } from 'node:tls';
+import { Type } from '@sinclair/typebox';
+import {
+  AgentId,
+  AgentList,
+  AgentView,
+  CommandBatch,
+  CommandResult,
+  CreateAgentRequest,
+  CreatedAgent,
+  EnrollPollRequest,
+  EnrollRequest,
+  EnrollResponse,
+  NativePush,
+  NativePushResult,
+  ProcessDetail,
+  RenewRequest,
+  RenewResponse,
+  SignalRequest,
+  SignalResult,
+} from '@vigil/protocol';
+import type { FastifyRequest } from 'fastify';
+import { VigilError } from '../errors.js';
+import { contextOf, originOf } from '../http/context.js';
+import type { App } from '../http/server.js';
+import type { AgentService, PeerCertificate } from './service.js';
+
+const IdParams = Type.Object({ id: AgentId });
+const PidParams = Type.Object({ pid: Type.Integer({ minimum: 1, maximum: 4194304 }) });
+
+/** The client certificate of the request's TLS connection, as the agents service checks it. */
+export function peerOf(request: FastifyRequest): PeerCertificate {
+  const socket = request.raw.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return { authorized: false };
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.fingerprint256) return { authorized: false };
+  return { authorized: socket.authorized === true, fingerprint: cert.fingerprint256 };
+}
+
+/** The longest a command long poll may wait, in seconds. */
+const MAX_WAIT_SECONDS = 60;
+
+/**
+ * Agents (Tyto's `/api/v1/agents` plus enrollment, push and commands) and process commands
+ * (`/api/v1/processes`).
+ */
+export function agentRoutes(app: App, deps: { agents: AgentService }): void {
+  const { agents } = deps;
+  const tags = ['agents'];
+
+  app.get(
+    '/api/v1/agents',
+    {
+      config: { access: 'agents:read' },
+      schema: { tags, summary: 'List agents.', response: { 200: AgentList } },
+    },
+    async () => ({ agents: await agents.list() }),
+  );
+
+  app.post(
+    '/api/v1/agents',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary:
+          'Add an agent. Push agents get a one-time enrollment token; with `address` the server pulls.',
+        body: CreateAgentRequest,
+        response: { 201: CreatedAgent },
+      },
+    },
+    async (request, reply) => {
+      const created = await agents.create(request.body, contextOf(request));
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/api/v1/agents/pending',
+    {
+      config: { access: 'agents:read' },
+      schema: { tags, summary: 'Agents waiting for approval.', response: { 200: AgentList } },
+    },
+    async () => ({ agents: await agents.pending() }),
+  );
+
+  app.post(
+    '/api/v1/agents/pending/:id/approve',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary: 'Approve a pending agent.',
+        params: IdParams,
+        response: { 200: AgentView },
+      },
+    },
+    async (request) => agents.approve(request.params.id, contextOf(request)),
+  );
+
+  app.post(
+    '/api/v1/agents/pending/:id/reject',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary: 'Reject a pending agent.',
+        params: IdParams,
+        response: { 200: AgentView },
+      },
+    },
+    async (request) => agents.reject(request.params.id, contextOf(request)),
+  );
+
+  app.get(
+    '/api/v1/agents/:id',
+    {
+      config: { access: 'agents:read' },
+      schema: { tags, summary: 'One agent.', params: IdParams, response: { 200: AgentView } },
+    },
+    async (request) => agents.get(request.params.id),
+  );
+
+  app.delete(
+    '/api/v1/agents/:id',
+    {
+      config: { access: 'agents:write' },
+      schema: { tags, summary: 'Remove an agent and what it reported.', params: IdParams },
+    },
+    async (request, reply) => {
+      await agents.remove(request.params.id, contextOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/:id/revoke',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary: "Revoke an agent's certificate; its next request is refused.",
+        params: IdParams,
+        response: { 200: AgentView },
+      },
+    },
+    async (request) => agents.revoke(request.params.id, contextOf(request)),
+  );
+
+  app.post(
+    '/api/v1/agents/:id/enrollment-token',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary: 'Issue a new one-time enrollment token for a native agent.',
+        params: IdParams,
+        response: {
+          201: Type.Object({
+            agent_id: Type.String(),
+            enrollment_token: Type.String(),
+            enrollment_expires_at: Type.String({ format: 'date-time' }),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const t = await agents.newEnrollmentToken(request.params.id, contextOf(request));
+      return reply.code(201).send({
+        agent_id: request.params.id,
+        enrollment_token: t.token,
+        enrollment_expires_at: new Date(t.expiresAt).toISOString(),
+      });
+    },
+  );
+
+  // Used by `vigil-agent enroll`: anonymous, the token or the operator's approval is the proof.
+  app.post(
+    '/api/v1/agents/enroll',
+    {
+      config: { access: 'anonymous' },
+      schema: {
+        tags,
+        summary:
+          'Enroll an agent with a CSR: signed at once with a token (201), else pending approval (202).',
+        body: EnrollRequest,
+        response: { 201: EnrollResponse, 202: EnrollResponse },
+      },
+    },
+    async (request, reply) => {
+      const r = await agents.enroll(request.body, originOf(request));
+      return reply.code(r.status === 'approved' ? 201 : 202).send(r);
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/enroll/poll',
+    {
+      config: { access: 'anonymous' },
+      schema: {
+        tags,
+        summary: 'A pending agent asks for its certificate: 200 once approved, 202 while pending.',
+        body: EnrollPollRequest,
+        response: { 200: EnrollResponse, 202: EnrollResponse },
+      },
+    },
+    async (request, reply) => {
+      const r = await agents.pollEnrollment(request.body);
+      return reply.code(r.status === 'approved' ? 200 : 202).send(r);
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/:id/checkdata',
+    {
+      config: { access: 'agent' },
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Push a check-data document (mutual TLS with the agent certificate).',
+        params: IdParams,
+        body: NativePush,
+        response: { 200: NativePushResult },
+      },
+    },
+    async (request) => {
+      const agent = await agents.byCertificate(peerOf(request), request.params.id);
+      return agents.pushNative(agent, request.body);
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/:id/certificate',
+    {
+      config: { access: 'agent' },
+      schema: {
+        tags,
+        summary: 'Renew the agent certificate (mutual TLS with the current one).',
+        params: IdParams,
+        body: RenewRequest,
+        response: { 200: RenewResponse },
+      },
+    },
+    async (request) => {
+      const agent = await agents.byCertificate(peerOf(request), request.params.id);
+      return agents.renew(agent, request.body.csr, originOf(request));
+    },
+  );
+
+  app.get(
+    '/api/v1/agents/:id/commands',
+    {
+      config: { access: 'agent' },
+      schema: {
+        tags,
+        summary:
+          'Long poll for commands (mutual TLS): answers when there are some, or after `wait`.',
+        params: IdParams,
+        querystring: Type.Object({
+          wait: Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS, default: 25 }),
+        }),
+        response: { 200: CommandBatch },
+      },
+    },
+    async (request) => {
+      const agent = await agents.byCertificate(peerOf(request), request.params.id);
+      const abort = new AbortController();
+      const onClose = () => abort.abort();
+      request.raw.socket.once('close', onClose);
+      try {
+        return {
+          commands: await agents.waitCommands(agent, request.query.wait * 1000, abort.signal),
+        };
+      } finally {
+        request.raw.socket.off('close', onClose);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/:id/commands/:command/result',
+    {
+      config: { access: 'agent' },
+      schema: {
+        tags,
+        summary: 'Report the result of a command (mutual TLS).',
+        params: Type.Object({ id: AgentId, command: Type.String({ minLength: 1, maxLength: 64 }) }),
+        body: CommandResult,
+      },
+    },
+    async (request, reply) => {
+      const agent = await agents.byCertificate(peerOf(request), request.params.id);
+      agents.completeCommand(agent, request.params.command, request.body);
+      return reply.code(204).send();
+    },
+  );
+
+  const agentIdOf = (fromQuery: string | undefined, fromBody?: string): string => {
+    const id = fromBody ?? fromQuery;
+    if (id === undefined)
+      throw new VigilError('bad_data', 'agent_id is required (query parameter or body field)', {
+        code: 'validation_failed',
+      });
+    return id;
+  };
+
+  app.get(
+    '/api/v1/processes/:pid',
+    {
+      config: { access: 'processes:read' },
+      schema: {
+        tags: ['processes'],
+        summary: "A process's detail, read live by its agent.",
+        params: PidParams,
+        querystring: Type.Object({ agent_id: Type.Optional(AgentId) }),
+        response: { 200: ProcessDetail },
+      },
+    },
+    async (request) => agents.processDetail(agentIdOf(request.query.agent_id), request.params.pid),
+  );
+
+  app.post(
+    '/api/v1/processes/:pid/signal',
+    {
+      config: { access: 'processes:signal' },
+      schema: {
+        tags: ['processes'],
+        summary: 'Send a signal (1, 2, 9, 15, 18 or 19) to a process through its agent.',
+        params: PidParams,
+        querystring: Type.Object({ agent_id: Type.Optional(AgentId) }),
+        body: SignalRequest,
+        response: { 200: SignalResult },
+      },
+    },
+    async (request) =>
+      agents.signalProcess(
+        agentIdOf(request.query.agent_id, request.body.agent_id),
+        request.params.pid,
+        request.body.signal,
+        contextOf(request),
+      ),
+  );
+}

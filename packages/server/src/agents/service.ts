@@ -1,0 +1,988 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ALLOWED_SIGNALS } from '@vigil/protocol';
+import type {
+  AgentApproval,
+  AgentCommand,
+  AgentStatus,
+  AgentView,
+  CommandResult,
+  CreateAgentRequest,
+  CreatedAgent,
+  EnrollPollRequest,
+  EnrollRequest,
+  EnrollResponse,
+  NativePush,
+  NativePushResult,
+  ProcessDetail,
+  PullTls,
+  RenewResponse,
+  SignalResult,
+} from '@vigil/protocol';
+import {
+  auditRow,
+  type AuditEntry,
+  type AuditStore,
+  type RequestContext,
+} from '../audit/service.js';
+import type { Database } from '../db/schema.js';
+import { VigilError } from '../errors.js';
+import { hostnameMatcher, networkMatcher } from '../net.js';
+import { hashToken, newToken, safeEqual } from '../secrets.js';
+import type { IngestService } from '../telemetry/service.js';
+import type { CertificateAuthority } from '../tls/pki.js';
+import { CsrError } from '../tls/pki.js';
+import type { CommandBroker } from './commands.js';
+
+/** An agent as stored. Timestamps are epoch milliseconds. */
+export type AgentRow = Database['agents'];
+type AgentPatch = Partial<AgentRow>;
+
+/** Where agents and the hosts they report from are kept. */
+export interface AgentStore {
+  /** Returns undefined when absent. */
+  get(id: string): Promise<AgentRow | undefined>;
+  byFingerprint(fingerprint: string): Promise<AgentRow | undefined>;
+  byTokenHash(hash: string): Promise<AgentRow | undefined>;
+  /** Oldest registration first; all agents, or those with the given approval. */
+  list(approval?: AgentApproval): Promise<AgentRow[]>;
+  /** Approved pull agents. */
+  pullAgents(): Promise<AgentRow[]>;
+  insert(row: AgentRow): Promise<void>;
+  update(id: string, patch: AgentPatch): Promise<void>;
+  /** Returns false when there was no such agent. */
+  remove(id: string): Promise<boolean>;
+  /** The id of the host named `name`, created when there is none. */
+  hostFor(name: string, now: number): Promise<string>;
+  /** The agent's newest document, as JSON text. */
+  latestDocument(id: string): Promise<{ collected_at: number; document: string } | undefined>;
+}
+
+/** The stores a mutation writes to, within one transaction. */
+export interface AgentStores {
+  agents: AgentStore;
+  audit: AuditStore;
+}
+
+/** Runs `fn` in one transaction. */
+export type Transact<S> = <T>(fn: (stores: S) => Promise<T>) => Promise<T>;
+
+/** The settings of the agents domain (section `[agents]` of the configuration). */
+export interface AgentPolicy {
+  tokenTtlSeconds: number;
+  certificateDays: number;
+  defaultIntervalSeconds: number;
+  autoApproveNetworks: string;
+  autoApproveHostnames: string;
+  commandTimeoutSeconds: number;
+}
+
+/** Carries a command to a pull agent directly (the server connects to the agent). */
+export interface PullCommander {
+  command(agent: AgentRow, command: AgentCommand, timeoutMs: number): Promise<CommandResult>;
+}
+
+/** What an agent's client certificate looked like on its TLS connection. */
+export interface PeerCertificate {
+  /** Whether the certificate chains to the Vigil CA and is within its validity. */
+  authorized: boolean;
+  /** SHA-256 fingerprint, colon hex; undefined when the client sent no certificate. */
+  fingerprint?: string;
+}
+
+/** Where an agent's request came from, for its audit events. */
+export interface Origin {
+  sourceAddress: string | null;
+  correlationId: string | null;
+}
+
+/** Outcome of an openITCOCKPIT registration, for the face to render. */
+export type OitcRegistration =
+  | { outcome: 'created'; agentuuid: string; password: string }
+  | { outcome: 'ok'; agentuuid: string; password: string }
+  | { outcome: 'already_registered' }
+  | { outcome: 'not_found' };
+
+/** An agent is offline after this many missed intervals. */
+const MISSED_INTERVALS = 3;
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The status `GET /api/v1/agents` shows for a row at `now`. */
+export function agentStatus(row: AgentRow, now: number): AgentStatus {
+  if (row.approval !== 'approved') return row.approval;
+  const fresh =
+    row.last_seen !== null &&
+    now - row.last_seen <= MISSED_INTERVALS * row.interval_seconds * 1000 + 1000;
+  return fresh ? 'online' : 'offline';
+}
+
+/** The public form of a row. */
+export function toAgentView(row: AgentRow, now: number): AgentView {
+  return {
+    id: row.id,
+    name: row.name,
+    hostname: row.hostname,
+    status: agentStatus(row, now),
+    architecture: row.architecture,
+    os: row.os,
+    last_seen: iso(row.last_seen),
+    registered_at: new Date(row.registered_at).toISOString(),
+    kind: row.kind,
+    approval: row.approval,
+    host_id: row.host_id,
+    version: row.version,
+    ip_address: row.ip_address,
+    interval_seconds: row.interval_seconds,
+    certificate:
+      row.cert_fingerprint && row.cert_serial && row.cert_not_after !== null
+        ? {
+            serial: row.cert_serial,
+            fingerprint: row.cert_fingerprint,
+            not_after: new Date(row.cert_not_after).toISOString(),
+          }
+        : null,
+    pull: row.pull_address ? { address: row.pull_address, tls: row.pull_tls } : null,
+    last_error: row.last_error,
+  };
+}
+
+/**
+ * Normalises a pull address: `HOST:PORT`, `[v6]:PORT` or an http(s) URL with nothing but a host
+ * and port. Returns `HOST:PORT`; undefined when it is none of these.
+ */
+export function normalizePullAddress(text: string): string | undefined {
+  let t = text.trim();
+  const scheme = /^(https?):\/\//i.exec(t);
+  if (scheme) t = t.slice(scheme[0].length).replace(/\/$/, '');
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(t);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
+  return `${m[1]}:${m[2]}`;
+}
+
+/** The error for a command an agent could not carry out. */
+function commandFailure(result: Extract<CommandResult, { ok: false }>, pid: number): VigilError {
+  switch (result.failure) {
+    case 'no_such_process':
+      return new VigilError('not_found', `no process ${pid} on the agent`, {
+        code: 'process.not_found',
+      });
+    case 'permission_denied':
+      return new VigilError(
+        'forbidden',
+        `the agent may not do this to process ${pid}: ${result.message}`,
+        {
+          code: 'process.permission_denied',
+        },
+      );
+    case 'protected_process':
+      return new VigilError('forbidden', result.message, { code: 'process.protected' });
+    default:
+      return new VigilError('bad_data', result.message, { code: 'process.bad_command' });
+  }
+}
+
+const notFound = (id: string) =>
+  new VigilError('not_found', `no agent ${id}`, { code: 'agent.not_found' });
+
+/** Reads `agent.check_interval` of a document when it is a sane number of seconds. */
+function reportedInterval(doc: Record<string, unknown>): number | undefined {
+  const agent = doc.agent as Record<string, unknown> | undefined;
+  const v = agent?.check_interval;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 86400 ? v : undefined;
+}
+
+/** Facts an agent's document tells about it (for the agents list). */
+function reportedFacts(doc: Record<string, unknown>): AgentPatch {
+  const agent = doc.agent as Record<string, unknown> | undefined;
+  if (!agent || typeof agent !== 'object') return {};
+  const s = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 128) : undefined);
+  const patch: AgentPatch = {};
+  const os = s(agent.goos) ?? s(agent.system)?.toLowerCase();
+  if (os) patch.os = os;
+  const arch = s(agent.goarch);
+  if (arch) patch.architecture = arch;
+  const version = s(agent.agent_version);
+  if (version) patch.version = version;
+  const interval = reportedInterval(doc);
+  if (interval) patch.interval_seconds = interval;
+  return patch;
+}
+
+/**
+ * Agents: the four ways they enroll (manual add with a token, self-enrollment awaiting approval,
+ * openITCOCKPIT push registration, pull), their certificates, their reports and the commands
+ * sent to them.
+ */
+export const createAgentService = (deps: {
+  store: AgentStore;
+  transact: Transact<AgentStores>;
+  ca: CertificateAuthority;
+  ingest: IngestService;
+  commands: CommandBroker;
+  policy: AgentPolicy;
+  now: () => number;
+  /** Whether agents can reach the server over TLS (mutual TLS needs it). */
+  tls: boolean;
+  pullCommander?: () => PullCommander | undefined;
+}) => {
+  const { store, transact, ca, policy, now } = deps;
+  const autoNetwork = networkMatcher(policy.autoApproveNetworks);
+  const autoHostname = hostnameMatcher(policy.autoApproveHostnames);
+  const autoApproves = (address: string | null, hostname: string | null): boolean =>
+    autoNetwork(address) || autoHostname(hostname);
+
+  /** Applies `patch` to agent `id` and writes the audit event, in one transaction. */
+  async function mutate(
+    ctx: RequestContext,
+    entry: AuditEntry,
+    fn: (s: AgentStores) => Promise<void>,
+  ): Promise<void> {
+    await transact(async (s) => {
+      await fn(s);
+      await s.audit.insert(auditRow(ctx, entry, now()));
+    });
+  }
+
+  async function mustGet(id: string): Promise<AgentRow> {
+    const row = await store.get(id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  async function sign(csr: string, commonName: string) {
+    try {
+      return await ca.sign(csr, { commonName, days: policy.certificateDays });
+    } catch (err) {
+      if (err instanceof CsrError)
+        throw new VigilError('bad_data', err.message, { code: 'agent.csr_invalid' });
+      throw err;
+    }
+  }
+
+  const agentActor = (row: Pick<AgentRow, 'id' | 'hostname'>, origin: Origin) =>
+    ({
+      actor: { type: 'agent', id: row.id, label: row.hostname ?? row.id },
+      correlationId: origin.correlationId,
+      sourceAddress: origin.sourceAddress,
+    }) satisfies RequestContext;
+
+  const certificateFields = (c: { serial: string; fingerprint: string; notAfterMs: number }) => ({
+    cert_serial: c.serial,
+    cert_fingerprint: c.fingerprint,
+    cert_not_after: c.notAfterMs,
+  });
+
+  const service = {
+    /** Every agent, oldest registration first. */
+    async list(): Promise<AgentView[]> {
+      const t = now();
+      return (await store.list()).map((r) => toAgentView(r, t));
+    },
+
+    /** Agents waiting for an operator's decision. */
+    async pending(): Promise<AgentView[]> {
+      const t = now();
+      return (await store.list('pending')).map((r) => toAgentView(r, t));
+    },
+
+    /** @throws VigilError not_found */
+    async get(id: string): Promise<AgentView> {
+      return toAgentView(await mustGet(id), now());
+    },
+
+    /** The row of an agent, or undefined. */
+    row: (id: string) => store.get(id),
+
+    /**
+     * Adds an agent by hand. Without an address it is a push agent that enrolls with the returned
+     * one-time token; with one, the server pulls from it.
+     * @throws VigilError conflict when the id is taken, bad_data for a bad address.
+     */
+    async create(req: CreateAgentRequest, ctx: RequestContext): Promise<CreatedAgent> {
+      const id = req.id ?? randomUUID();
+      const t = now();
+      let pullAddress: string | null = null;
+      if (req.address !== undefined) {
+        pullAddress = normalizePullAddress(req.address) ?? null;
+        if (!pullAddress)
+          throw new VigilError(
+            'bad_data',
+            `address must be HOST:PORT of the agent web server (e.g. 10.0.0.5:3333); got '${req.address}'`,
+            { code: 'agent.address_invalid' },
+          );
+      }
+      const token = pullAddress ? undefined : newToken('vge');
+      const expires = t + policy.tokenTtlSeconds * 1000;
+      const row: AgentRow = {
+        id,
+        name: req.name,
+        host_id: null,
+        kind: pullAddress ? 'pull' : 'native',
+        approval: 'approved',
+        hostname: null,
+        ip_address: null,
+        os: null,
+        architecture: null,
+        version: null,
+        interval_seconds: req.interval_seconds ?? policy.defaultIntervalSeconds,
+        secret_hash: null,
+        enrollment_token_hash: token ? hashToken(token) : null,
+        enrollment_expires_at: token ? expires : null,
+        csr: null,
+        cert_serial: null,
+        cert_fingerprint: null,
+        cert_not_after: null,
+        cert_pem: null,
+        pull_address: pullAddress,
+        pull_tls: null,
+        last_seen: null,
+        last_error: null,
+        registered_at: t,
+        updated_at: t,
+      };
+      await mutate(
+        ctx,
+        {
+          action: 'agent.create',
+          resourceType: 'agent',
+          resourceId: id,
+          detail: { name: req.name, kind: row.kind, address: pullAddress },
+        },
+        async (s) => {
+          if (await s.agents.get(id))
+            throw new VigilError('conflict', `an agent with id ${id} exists`, {
+              code: 'agent.exists',
+            });
+          if (pullAddress) {
+            row.host_id = await s.agents.hostFor(req.name, t);
+          }
+          await s.agents.insert(row);
+        },
+      );
+      const view = toAgentView(row, t);
+      return token
+        ? {
+            ...view,
+            enrollment_token: token,
+            enrollment_expires_at: new Date(expires).toISOString(),
+          }
+        : view;
+    },
+
+    /** Issues a new enrollment token for a native agent (the old one stops working). */
+    async newEnrollmentToken(
+      id: string,
+      ctx: RequestContext,
+    ): Promise<{ token: string; expiresAt: number }> {
+      const row = await mustGet(id);
+      if (row.kind !== 'native')
+        throw new VigilError('conflict', `agent ${id} does not enroll with a token (${row.kind})`, {
+          code: 'agent.kind_mismatch',
+        });
+      const token = newToken('vge');
+      const expiresAt = now() + policy.tokenTtlSeconds * 1000;
+      await mutate(
+        ctx,
+        { action: 'agent.token.issue', resourceType: 'agent', resourceId: id },
+        async (s) => {
+          await s.agents.update(id, {
+            enrollment_token_hash: hashToken(token),
+            enrollment_expires_at: expiresAt,
+            updated_at: now(),
+          });
+        },
+      );
+      return { token, expiresAt };
+    },
+
+    /** Removes an agent and everything it reported. @throws VigilError not_found */
+    async remove(id: string, ctx: RequestContext): Promise<void> {
+      await mutate(
+        ctx,
+        { action: 'agent.delete', resourceType: 'agent', resourceId: id },
+        async (s) => {
+          if (!(await s.agents.remove(id))) throw notFound(id);
+        },
+      );
+    },
+
+    /**
+     * Approves a pending agent: links it to its host, and for a native enrollment signs the
+     * certificate the agent fetches at its next poll.
+     * @throws VigilError not_found, conflict when it is not pending.
+     */
+    async approve(id: string, ctx: RequestContext): Promise<AgentView> {
+      const row = await mustGet(id);
+      if (row.approval !== 'pending')
+        throw new VigilError('conflict', `agent ${id} is ${row.approval}, not pending`, {
+          code: 'agent.not_pending',
+        });
+      const t = now();
+      const patch: AgentPatch = { approval: 'approved', updated_at: t };
+      if (row.kind === 'native' && row.csr) {
+        const cert = await sign(row.csr, row.id);
+        Object.assign(patch, certificateFields(cert), { cert_pem: cert.pem, csr: null });
+      }
+      await mutate(
+        ctx,
+        { action: 'agent.approve', resourceType: 'agent', resourceId: id },
+        async (s) => {
+          patch.host_id = await s.agents.hostFor(row.hostname ?? row.id, t);
+          await s.agents.update(id, patch);
+        },
+      );
+      return toAgentView({ ...row, ...patch }, t);
+    },
+
+    /** Rejects a pending agent. @throws VigilError not_found, conflict when not pending. */
+    async reject(id: string, ctx: RequestContext): Promise<AgentView> {
+      const row = await mustGet(id);
+      if (row.approval !== 'pending')
+        throw new VigilError('conflict', `agent ${id} is ${row.approval}, not pending`, {
+          code: 'agent.not_pending',
+        });
+      const t = now();
+      const patch: AgentPatch = { approval: 'rejected', csr: null, updated_at: t };
+      await mutate(ctx, { action: 'agent.reject', resourceType: 'agent', resourceId: id }, (s) =>
+        s.agents.update(id, patch),
+      );
+      return toAgentView({ ...row, ...patch }, t);
+    },
+
+    /**
+     * Revokes an agent: its certificate (or push password) is refused from its very next
+     * request on. @throws VigilError not_found, conflict when already revoked.
+     */
+    async revoke(id: string, ctx: RequestContext): Promise<AgentView> {
+      const row = await mustGet(id);
+      if (row.approval === 'revoked')
+        throw new VigilError('conflict', `agent ${id} is already revoked`, {
+          code: 'agent.revoked',
+        });
+      const t = now();
+      const patch: AgentPatch = {
+        approval: 'revoked',
+        enrollment_token_hash: null,
+        enrollment_expires_at: null,
+        cert_pem: null,
+        updated_at: t,
+      };
+      await mutate(
+        ctx,
+        {
+          action: 'agent.revoke',
+          resourceType: 'agent',
+          resourceId: id,
+          detail: { certificate_serial: row.cert_serial },
+        },
+        (s) => s.agents.update(id, patch),
+      );
+      deps.commands.cancelAll(id, 'the agent was revoked');
+      return toAgentView({ ...row, ...patch }, t);
+    },
+
+    /**
+     * Native enrollment. With a token from `POST /api/v1/agents`, the request's CSR is signed at
+     * once; without one, the agent waits as `pending` (unless an auto-approve rule matches) and
+     * polls with the returned secret.
+     * @throws VigilError unauthenticated (bad token), conflict (id taken), bad_data (bad CSR),
+     *   unavailable (TLS off).
+     */
+    async enroll(req: EnrollRequest, origin: Origin): Promise<EnrollResponse> {
+      const { sourceAddress } = origin;
+      if (!deps.tls)
+        throw new VigilError(
+          'unavailable',
+          'native agents need TLS on the server (server.tls = "auto" or certificate files)',
+          { code: 'agent.tls_required' },
+        );
+      const t = now();
+      const facts = {
+        hostname: req.hostname,
+        ip_address: sourceAddress,
+        os: req.os ?? null,
+        architecture: req.architecture ?? null,
+        version: req.version ?? null,
+      };
+      if (req.token !== undefined) {
+        const row = await store.byTokenHash(hashToken(req.token));
+        if (
+          !row ||
+          row.kind !== 'native' ||
+          row.approval !== 'approved' ||
+          (row.enrollment_expires_at ?? 0) < t
+        )
+          throw new VigilError(
+            'unauthenticated',
+            'the enrollment token is invalid, expired or already used',
+            { code: 'agent.token_invalid' },
+          );
+        const cert = await sign(req.csr, row.id);
+        await mutate(
+          agentActor({ id: row.id, hostname: req.hostname }, origin),
+          {
+            action: 'agent.enroll',
+            resourceType: 'agent',
+            resourceId: row.id,
+            detail: { hostname: req.hostname, certificate_serial: cert.serial, with_token: true },
+          },
+          async (s) => {
+            await s.agents.update(row.id, {
+              ...facts,
+              ...certificateFields(cert),
+              host_id: await s.agents.hostFor(req.hostname, t),
+              enrollment_token_hash: null,
+              enrollment_expires_at: null,
+              updated_at: t,
+            });
+          },
+        );
+        return {
+          agent_id: row.id,
+          status: 'approved',
+          certificate: cert.pem,
+          ca_certificate: ca.caPem,
+          interval_seconds: row.interval_seconds,
+        };
+      }
+
+      const id = req.id ?? randomUUID();
+      const auto = autoApproves(sourceAddress, req.hostname);
+      const cert = auto ? await sign(req.csr, id) : undefined;
+      if (!auto) {
+        // Check the request now, so that a bad one is refused before anything is stored.
+        await sign(req.csr, id);
+      }
+      const secret = auto ? undefined : newToken('vgp');
+      const row: AgentRow = {
+        id,
+        name: req.hostname,
+        host_id: null,
+        kind: 'native',
+        approval: auto ? 'approved' : 'pending',
+        ...facts,
+        interval_seconds: policy.defaultIntervalSeconds,
+        secret_hash: secret ? hashToken(secret) : null,
+        enrollment_token_hash: null,
+        enrollment_expires_at: null,
+        csr: auto ? null : req.csr,
+        cert_serial: null,
+        cert_fingerprint: null,
+        cert_not_after: null,
+        cert_pem: null,
+        pull_address: null,
+        pull_tls: null,
+        last_seen: null,
+        last_error: null,
+        registered_at: t,
+        updated_at: t,
+        ...(cert ? certificateFields(cert) : {}),
+      };
+      await mutate(
+        agentActor(row, origin),
+        {
+          action: 'agent.enroll',
+          resourceType: 'agent',
+          resourceId: id,
+          detail: { hostname: req.hostname, auto_approved: auto, with_token: false },
+        },
+        async (s) => {
+          if (await s.agents.get(id))
+            throw new VigilError('conflict', `an agent with id ${id} exists`, {
+              code: 'agent.exists',
+            });
+          if (auto) row.host_id = await s.agents.hostFor(req.hostname, t);
+          await s.agents.insert(row);
+        },
+      );
+      return cert
+        ? {
+            agent_id: id,
+            status: 'approved',
+            certificate: cert.pem,
+            ca_certificate: ca.caPem,
+            interval_seconds: row.interval_seconds,
+          }
+        : {
+            agent_id: id,
+            status: 'pending',
+            poll_secret: secret!,
+            interval_seconds: row.interval_seconds,
+          };
+    },
+
+    /**
+     * A pending native enrollment asks whether it was approved; the certificate is handed out
+     * once. @throws VigilError unauthenticated (bad secret), forbidden (rejected).
+     */
+    async pollEnrollment(req: EnrollPollRequest): Promise<EnrollResponse> {
+      const row = await store.get(req.agent_id);
+      if (
+        !row ||
+        row.kind !== 'native' ||
+        !row.secret_hash ||
+        !safeEqual(row.secret_hash, hashToken(req.poll_secret))
+      )
+        throw new VigilError('unauthenticated', 'unknown agent or wrong poll secret', {
+          code: 'agent.poll_invalid',
+        });
+      if (row.approval === 'rejected' || row.approval === 'revoked')
+        throw new VigilError('forbidden', `the enrollment of agent ${row.id} was ${row.approval}`, {
+          code: `agent.${row.approval}`,
+        });
+      if (row.approval === 'pending' || !row.cert_pem)
+        return { agent_id: row.id, status: 'pending', interval_seconds: row.interval_seconds };
+      await store.update(row.id, { cert_pem: null, secret_hash: null, updated_at: now() });
+      return {
+        agent_id: row.id,
+        status: 'approved',
+        certificate: row.cert_pem,
+        ca_certificate: ca.caPem,
+        interval_seconds: row.interval_seconds,
+      };
+    },
+
+    /**
+     * The approved native agent that owns a client certificate.
+     * @throws VigilError unauthenticated (no, invalid or unknown certificate), forbidden
+     *   (revoked, or `expectedId` names another agent).
+     */
+    async byCertificate(peer: PeerCertificate, expectedId?: string): Promise<AgentRow> {
+      if (!peer.fingerprint)
+        throw new VigilError('unauthenticated', 'this endpoint needs an agent client certificate', {
+          code: 'agent.certificate_required',
+        });
+      if (!peer.authorized)
+        throw new VigilError(
+          'unauthenticated',
+          'the client certificate is not one the Vigil CA issued, or it expired',
+          { code: 'agent.certificate_invalid' },
+        );
+      const row = await store.byFingerprint(peer.fingerprint);
+      if (!row)
+        throw new VigilError('unauthenticated', 'the client certificate is not current', {
+          code: 'agent.certificate_unknown',
+        });
+      if (row.approval !== 'approved')
+        throw new VigilError('forbidden', `agent ${row.id} is ${row.approval}`, {
+          code: `agent.${row.approval}`,
+        });
+      if (expectedId !== undefined && expectedId !== row.id)
+        throw new VigilError('forbidden', `this certificate belongs to agent ${row.id}`, {
+          code: 'agent.wrong_agent',
+        });
+      return row;
+    },
+
+    /** Takes in a native push; the answer carries commands waiting for the agent. */
+    async pushNative(agent: AgentRow, body: NativePush): Promise<NativePushResult> {
+      const outcome = await deps.ingest.ingest(agent.id, body.collected_at, body.checkdata);
+      const patch = reportedFacts(body.checkdata);
+      const changed = Object.entries(patch).some(
+        ([k, v]) => (agent as Record<string, unknown>)[k] !== v,
+      );
+      if (changed || outcome.duplicate)
+        await store.update(agent.id, { ...patch, last_seen: now(), updated_at: now() });
+      return {
+        ...outcome,
+        interval_seconds: patch.interval_seconds ?? agent.interval_seconds,
+        commands: deps.commands.take(agent.id),
+      };
+    },
+
+    /** Signs a fresh certificate for an agent that proved it holds the current one. */
+    async renew(agent: AgentRow, csr: string, origin: Origin): Promise<RenewResponse> {
+      const cert = await sign(csr, agent.id);
+      await mutate(
+        agentActor(agent, origin),
+        {
+          action: 'agent.certificate.renew',
+          resourceType: 'agent',
+          resourceId: agent.id,
+          detail: { previous_serial: agent.cert_serial, certificate_serial: cert.serial },
+        },
+        (s) => s.agents.update(agent.id, { ...certificateFields(cert), updated_at: now() }),
+      );
+      return { certificate: cert.pem, ca_certificate: ca.caPem };
+    },
+
+    /**
+     * openITCOCKPIT `register_agent.json`: a new uuid with an empty password registers (pending
+     * unless an auto-approve rule matches); a known uuid with its password checks the state.
+     */
+    async registerOitc(
+      req: { agentuuid: string; password: string; hostname?: string; ipaddress?: string },
+      origin: Origin,
+    ): Promise<OitcRegistration> {
+      const { sourceAddress } = origin;
+      const row = await store.get(req.agentuuid);
+      if (row) {
+        if (row.kind !== 'oitc') return { outcome: 'not_found' };
+        if (req.password === '') return { outcome: 'already_registered' };
+        const ok =
+          row.secret_hash !== null &&
+          safeEqual(row.secret_hash, hashToken(req.password)) &&
+          row.approval !== 'rejected' &&
+          row.approval !== 'revoked';
+        return ok
+          ? { outcome: 'ok', agentuuid: row.id, password: req.password }
+          : { outcome: 'not_found' };
+      }
+      if (req.password !== '') return { outcome: 'not_found' };
+      const t = now();
+      const password = randomBytes(64).toString('hex');
+      const hostname = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;
+      const address = req.ipaddress?.trim() ? req.ipaddress.trim().slice(0, 64) : sourceAddress;
+      const auto = autoApproves(sourceAddress, hostname);
+      const newRow: AgentRow = {
+        id: req.agentuuid,
+        name: hostname ?? req.agentuuid,
+        host_id: null,
+        kind: 'oitc',
+        approval: auto ? 'approved' : 'pending',
+        hostname,
+        ip_address: address,
+        os: null,
+        architecture: null,
+        version: null,
+        interval_seconds: policy.defaultIntervalSeconds,
+        secret_hash: hashToken(password),
+        enrollment_token_hash: null,
+        enrollment_expires_at: null,
+        csr: null,
+        cert_serial: null,
+        cert_fingerprint: null,
+        cert_not_after: null,
+        cert_pem: null,
+        pull_address: null,
+        pull_tls: null,
+        last_seen: null,
+        last_error: null,
+        registered_at: t,
+        updated_at: t,
+      };
+      await mutate(
+        agentActor(newRow, origin),
+        {
+          action: 'agent.register',
+          resourceType: 'agent',
+          resourceId: newRow.id,
+          detail: { hostname, ip_address: address, auto_approved: auto, kind: 'oitc' },
+        },
+        async (s) => {
+          if (auto) newRow.host_id = await s.agents.hostFor(hostname ?? newRow.id, t);
+          await s.agents.insert(newRow);
+        },
+      );
+      return { outcome: 'created', agentuuid: newRow.id, password };
+    },
+
+    /**
+     * The approved openITCOCKPIT agent with these credentials and a host, else undefined (the
+     * face answers "Invalid credentials or host not found").
+     */
+    async oitcAgent(agentuuid: string, password: string): Promise<AgentRow | undefined> {
+      const row = await store.get(agentuuid);
+      if (
+        !row ||
+        row.kind !== 'oitc' ||
+        !row.secret_hash ||
+        !safeEqual(row.secret_hash, hashToken(password)) ||
+        row.approval !== 'approved' ||
+        !row.host_id
+      )
+        return undefined;
+      return row;
+    },
+
+    /** Takes in an openITCOCKPIT push of an agent `oitcAgent` returned. */
+    async submitOitc(agent: AgentRow, checkdata: Record<string, unknown>) {
+      const stamp = (checkdata.agent as Record<string, unknown> | undefined)
+        ?.last_updated_timestamp;
+      const collectedAt =
+        typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
+          ? Math.round(stamp * 1000)
+          : now();
+      const outcome = await deps.ingest.ingest(agent.id, collectedAt, checkdata);
+      const patch = reportedFacts(checkdata);
+      await store.update(agent.id, { ...patch, last_seen: now(), updated_at: now() });
+      return outcome;
+    },
+
+    /** Stores a package inventory an agent sent. */
+    async submitInventory(agent: AgentRow, inventory: unknown): Promise<void> {
+      await deps.ingest.ingestInventory(agent.id, inventory);
+      await store.update(agent.id, { last_seen: now() });
+    },
+
+    /** Approved pull agents. */
+    pullAgents: () => store.pullAgents(),
+
+    /** Records how talking to a pull agent went; a document is ingested. */
+    async recordPull(
+      agent: AgentRow,
+      outcome: { tls?: PullTls; document?: Record<string, unknown>; error?: string },
+    ): Promise<void> {
+      const t = now();
+      const patch: AgentPatch = { updated_at: t, last_error: outcome.error ?? null };
+      if (outcome.tls !== undefined) patch.pull_tls = outcome.tls;
+      if (outcome.document) {
+        const stamp = (outcome.document.agent as Record<string, unknown> | undefined)
+          ?.last_updated_timestamp;
+        const collectedAt =
+          typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
+            ? Math.round(stamp * 1000)
+            : t;
+        try {
+          await deps.ingest.ingest(agent.id, collectedAt, outcome.document);
+          Object.assign(patch, reportedFacts(outcome.document), { last_seen: t });
+        } catch (err) {
+          patch.last_error = (err as Error).message;
+        }
+      }
+      await store.update(agent.id, patch);
+    },
+
+    /** Records the certificate issued to a pull agent at Auto-TLS, with its audit event. */
+    async recordAutoTls(
+      agent: AgentRow,
+      cert: { serial: string; fingerprint: string; notAfterMs: number },
+    ): Promise<void> {
+      await mutate(
+        {
+          actor: { type: 'system', id: null, label: 'pull' },
+          correlationId: null,
+          sourceAddress: null,
+        },
+        {
+          action: 'agent.autotls',
+          resourceType: 'agent',
+          resourceId: agent.id,
+          detail: { address: agent.pull_address, certificate_serial: cert.serial },
+        },
+        (s) =>
+          s.agents.update(agent.id, {
+            ...certificateFields(cert),
+            pull_tls: 'mtls',
+            last_error: null,
+            updated_at: now(),
+          }),
+      );
+    },
+
+    /**
+     * Sends a command to an agent and waits for its result: through the agent's long poll or its
+     * next push (push agents), or directly (pull agents).
+     * @throws VigilError not_found, conflict (no command channel or not approved), timeout.
+     */
+    async command(
+      agentId: string,
+      command:
+        | { kind: 'process.get'; pid: number }
+        | { kind: 'process.signal'; pid: number; signal: number },
+    ): Promise<CommandResult> {
+      const row = await mustGet(agentId);
+      if (row.approval !== 'approved')
+        throw new VigilError('conflict', `agent ${agentId} is ${row.approval}`, {
+          code: 'agent.not_approved',
+        });
+      const timeoutMs = policy.commandTimeoutSeconds * 1000;
+      const full = { ...command, id: randomUUID() } as AgentCommand;
+      if (row.kind === 'pull') {
+        const commander = deps.pullCommander?.();
+        if (!commander || row.pull_tls !== 'mtls')
+          throw new VigilError(
+            'conflict',
+            `agent ${agentId} takes commands only over mutual TLS, which is not established`,
+            { code: 'agent.no_command_channel' },
+          );
+        return commander.command(row, full, timeoutMs);
+      }
+      if (row.kind !== 'native')
+        throw new VigilError(
+          'conflict',
+          `agent ${agentId} is an openITCOCKPIT push agent, which has no command channel`,
+          { code: 'agent.no_command_channel' },
+        );
+      return deps.commands.send(agentId, full, timeoutMs);
+    },
+
+    /** Waits up to `waitMs` for commands for a native agent (its long poll). */
+    waitCommands: (agent: AgentRow, waitMs: number, abort: AbortSignal) =>
+      deps.commands.wait(agent.id, waitMs, abort),
+
+    /** Takes an agent's result for a command. @throws VigilError not_found for unknown ids. */
+    completeCommand(agent: AgentRow, commandId: string, result: CommandResult): void {
+      if (!deps.commands.complete(agent.id, commandId, result))
+        throw new VigilError('not_found', `no command ${commandId} is waiting for a result`, {
+          code: 'command.not_found',
+        });
+    },
+
+    /**
+     * A process's detail, read by its agent (Tyto's shape).
+     * @throws VigilError not_found (agent or process), conflict, timeout.
+     */
+    async processDetail(agentId: string, pid: number): Promise<ProcessDetail> {
+      const result = await service.command(agentId, { kind: 'process.get', pid });
+      if (!result.ok) throw commandFailure(result, pid);
+      if (!result.process)
+        throw new VigilError('external', `agent ${agentId} answered without the process`, {
+          code: 'agent.bad_answer',
+        });
+      return result.process;
+    },
+
+    /**
+     * Sends a signal (one of `ALLOWED_SIGNALS`) to a process through its agent, and audits the
+     * attempt with its outcome.
+     * @throws VigilError bad_data (signal not allowed), not_found, forbidden, conflict, timeout.
+     */
+    async signalProcess(
+      agentId: string,
+      pid: number,
+      signal: number,
+      ctx: RequestContext,
+    ): Promise<SignalResult> {
+      if (!ALLOWED_SIGNALS.includes(signal))
+        throw new VigilError(
+          'bad_data',
+          `signal ${signal} is not allowed; use one of ${ALLOWED_SIGNALS.join(', ')}`,
+          { code: 'process.signal_not_allowed' },
+        );
+      let outcome = 'delivered';
+      try {
+        const result = await service.command(agentId, { kind: 'process.signal', pid, signal });
+        if (!result.ok) {
+          outcome = result.failure;
+          throw commandFailure(result, pid);
+        }
+        return { pid, signal, agent_id: agentId, delivered: true };
+      } catch (err) {
+        if (outcome === 'delivered') outcome = err instanceof VigilError ? err.code : 'error';
+        throw err;
+      } finally {
+        await transact((s) =>
+          s.audit.insert(
+            auditRow(
+              ctx,
+              {
+                action: 'process.signal',
+                resourceType: 'process',
+                resourceId: `${agentId}/${pid}`,
+                detail: { agent_id: agentId, pid, signal, outcome },
+              },
+              now(),
+            ),
+          ),
+        );
+      }
+    },
+
+    /** The agent's latest document (JSON text), if any. */
+    latestDocument: (id: string) => store.latestDocument(id),
+  };
+  return service;
+};
+
+/** The agents service. */
+export type AgentService = ReturnType<typeof createAgentService>;

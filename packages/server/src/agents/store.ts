@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Updateable } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { AgentRow, AgentStore } from './service.js';
+
+/** The agents store on the shared query layer; pass a transaction to write within it. */
+export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
+  get: (id) => db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst(),
+  byFingerprint: (fingerprint) =>
+    db
+      .selectFrom('agents')
+      .selectAll()
+      .where('cert_fingerprint', '=', fingerprint)
+      .executeTakeFirst(),
+  byTokenHash: (hash) =>
+    db
+      .selectFrom('agents')
+      .selectAll()
+      .where('enrollment_token_hash', '=', hash)
+      .executeTakeFirst(),
+  list: (approval) => {
+    let q = db.selectFrom('agents').selectAll();
+    if (approval) q = q.where('approval', '=', approval);
+    return q.orderBy('registered_at').orderBy('id').execute();
+  },
+  pullAgents: () =>
+    db
+      .selectFrom('agents')
+      .selectAll()
+      .where('kind', '=', 'pull')
+      .where('approval', '=', 'approved')
+      .execute(),
+  async insert(row) {
+    await db.insertInto('agents').values(row).execute();
+  },
+  async update(id, patch: Updateable<Database['agents']>) {
+    await db.updateTable('agents').set(patch).where('id', '=', id).execute();
+  },
+  async remove(id) {
+    const r = await db.deleteFrom('agents').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  },
+  async hostFor(name, now) {
+    await db
+      .insertInto('hosts')
+      .values({ id: randomUUID(), name, address: null, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await db
+      .selectFrom('hosts')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    return row.id;
+  },
+  latestDocument: (id) =>
+    db
+      .selectFrom('agent_documents')
+      .select(['collected_at', 'document'])
+      .where('agent_id', '=', id)
+      .executeTakeFirst(),
+});
+
+export type { AgentRow };

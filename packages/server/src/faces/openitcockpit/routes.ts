@@ -1,0 +1,163 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AgentService } from '../../agents/service.js';
+import { originOf } from '../../http/context.js';
+import { toVigilError } from '../../http/errors.js';
+import type { App } from '../../http/server.js';
+import { safeEqual } from '../../secrets.js';
+
+// The openITCOCKPIT agent connector (`openitcockpit-agent-api.txt`, "openITCOCKPIT API
+// Endpoints"), reproduced exactly: errors are `{"error": "…"}`, a wrong method is openITCOCKPIT's
+// CakePHP 405 body with its escaped slashes, and the messages (typo included) are theirs, because
+// agents in the field log them and operators search for them.
+
+const MISSING = 'Field uuid or password is missing in POST data';
+const ALREADY = 'The given UUID is already registed with a password!';
+const NO_AGENT = 'No Agent found for given UUID and password';
+const INVALID = 'Invalid credentials or host not found';
+
+/** What the face needs from the configuration. */
+export interface OitcFaceOptions {
+  /** When non-empty, requests must carry `Authorization: X-OITC-API <key>`. */
+  apiKey: string;
+  /** Largest accepted check-data body. */
+  bodyLimitBytes: number;
+}
+
+/** PHP's json_encode escapes every slash; openITCOCKPIT's bodies therefore do too. */
+const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The openITCOCKPIT push protocol under `/agentconnector`. */
+export function openitcockpitFace(
+  app: App,
+  deps: { agents: AgentService; options: OitcFaceOptions },
+): void {
+  const { agents, options } = deps;
+
+  void app.register(async (face) => {
+    face.setErrorHandler(async (err, request, reply) => {
+      const e = toVigilError(err);
+      if (e.kind === 'internal')
+        request.log.error({ err, correlation_id: request.id }, 'unhandled error');
+      const message = e.kind === 'internal' ? 'Internal error' : e.message;
+      return reply
+        .code(e.status)
+        .type('application/json')
+        .send(phpJson({ error: message }));
+    });
+
+    const fail = (reply: FastifyReply, status: number, error: string) =>
+      reply.code(status).type('application/json').send(phpJson({ error }));
+
+    /** Checks the API key header when one is configured; answers and returns false if wrong. */
+    const apiKeyOk = (request: FastifyRequest, reply: FastifyReply): boolean => {
+      if (options.apiKey === '') return true;
+      const m = /^X-OITC-API\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (m && safeEqual(m[1]!, options.apiKey)) return true;
+      void fail(reply, 401, 'Missing or invalid API key (Authorization: X-OITC-API <key>)');
+      return false;
+    };
+
+    const credentials = (body: unknown): { agentuuid: string; password: string } | undefined => {
+      if (!isRecord(body)) return undefined;
+      const { agentuuid, password } = body;
+      if (typeof agentuuid !== 'string' || typeof password !== 'string') return undefined;
+      return { agentuuid, password };
+    };
+
+    const endpoint = (
+      name: string,
+      handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    ) => {
+      const url = `/agentconnector/${name}`;
+      face.post(
+        url,
+        {
+          config: { access: 'anonymous' },
+          bodyLimit: options.bodyLimitBytes,
+          schema: { hide: true },
+        },
+        async (request, reply) => {
+          if (!apiKeyOk(request, reply)) return reply;
+          return handler(request, reply);
+        },
+      );
+      face.route({
+        method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        url,
+        config: { access: 'anonymous' },
+        schema: { hide: true },
+        handler: async (_request, reply) =>
+          reply
+            .code(405)
+            .header('allow', 'POST')
+            .type('application/json')
+            .send(phpJson({ message: 'Method Not Allowed', url, code: 405 })),
+      });
+    };
+
+    endpoint('register_agent.json', async (request, reply) => {
+      const body = request.body;
+      const creds = credentials(body);
+      if (!creds) return fail(reply, 400, MISSING);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(creds.agentuuid))
+        return fail(reply, 400, 'Field agentuuid must be a UUID');
+      const b = body as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      const r = await agents.registerOitc(
+        { ...creds, hostname: str(b.hostname), ipaddress: str(b.ipaddress) },
+        originOf(request),
+      );
+      switch (r.outcome) {
+        case 'created':
+          return reply
+            .code(201)
+            .type('application/json')
+            .send(phpJson({ agentuuid: r.agentuuid, password: r.password }));
+        case 'ok':
+          return reply
+            .code(200)
+            .type('application/json')
+            .send(phpJson({ agentuuid: r.agentuuid, password: r.password, success: true }));
+        case 'already_registered':
+          return fail(reply, 403, ALREADY);
+        default:
+          return fail(reply, 404, NO_AGENT);
+      }
+    });
+
+    endpoint('submit_checkdata.json', async (request, reply) => {
+      const creds = credentials(request.body);
+      if (!creds) return fail(reply, 400, INVALID);
+      const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
+      if (!agent) return fail(reply, 400, INVALID);
+      const checkdata = (request.body as Record<string, unknown>).checkdata;
+      if (!isRecord(checkdata)) return fail(reply, 400, 'Field checkdata is missing in POST data');
+      const outcome = await agents.submitOitc(agent, checkdata);
+      return reply
+        .code(200)
+        .type('application/json')
+        .send(phpJson({ received_checks: outcome.received_checks }));
+    });
+
+    // The package inventory (the agent's `GET /packages` answer) under `packageinfo`; older
+    // agents name the field `packages`.
+    endpoint('submit_package_info.json', async (request, reply) => {
+      const creds = credentials(request.body);
+      if (!creds) return fail(reply, 400, INVALID);
+      const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
+      if (!agent) return fail(reply, 400, INVALID);
+      const b = request.body as Record<string, unknown>;
+      const inventory = b.packageinfo ?? b.packages;
+      if (!isRecord(inventory))
+        return fail(reply, 400, 'Field packageinfo is missing in POST data');
+      await agents.submitInventory(agent, inventory);
+      return reply
+        .code(200)
+        .type('application/json')
+        .send(phpJson({ success: true }));
+    });
+  });
+}
