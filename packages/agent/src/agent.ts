@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CustomCheckResult, PackageInventory } from '@vigil/protocol';
 import { parseCustomChecks, type CustomChecksConfig } from './checks/config.js';
 import { startChecks, type CheckScheduler } from './checks/scheduler.js';
@@ -7,6 +8,10 @@ import { enabledCollectors } from './collect/index.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { realHost, type Host } from './host.js';
 import { inventoryOf, pendingInventory, scanPackages } from './inventory/packages.js';
+import { readNativeState, startNativeClient, type NativeClient } from './push/native.js';
+import { startOitcClient } from './push/oitc.js';
+import { Pusher } from './push/pusher.js';
+import { Spool } from './push/spool.js';
 import { startAgentServer, type AgentServer } from './serve/server.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -96,8 +101,10 @@ export interface Agent {
   document(): Record<string, unknown> | undefined;
   /** The configuration in force (it changes on reload). */
   config(): AgentConfig;
-  /** The local web server. */
-  readonly server: AgentServer;
+  /** The local web server; undefined in openITCOCKPIT push mode without `enable-webserver`. */
+  readonly server: AgentServer | undefined;
+  /** Where documents go: the servers this agent pushes to (empty in pull mode). */
+  readonly pushTargets: string[];
   /** Re-reads config.ini and customchecks.ini and applies them. */
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -130,13 +137,17 @@ export async function startAgent(
   let cycleTimer: NodeJS.Timeout | undefined;
   let packageTimer: NodeJS.Timeout | undefined;
   let cycleRunning: Promise<void> | undefined;
+  let publish: (doc: Record<string, unknown>, collectedAt: number) => void = () => undefined;
+  // The interval a Vigil server asked for (at its answer to a push); it wins over config.ini.
+  let serverInterval: number | undefined;
+  const interval = () => serverInterval ?? config.interval;
 
   const cycle = async () => {
     const nowMs = Date.now();
     const { document, outcomes } = await runCollectors(collectors, {
       host,
       nowMs,
-      intervalSeconds: config.interval,
+      intervalSeconds: interval(),
     });
     const customchecks: Record<string, CustomCheckResult> = scheduler.results();
     document.customchecks = customchecks;
@@ -144,6 +155,7 @@ export async function startAgent(
       ? inventory.summary
       : { enabled: false, pending: false };
     latest = document;
+    publish(document, nowMs);
     for (const o of outcomes) if (!o.ok) log(`collector ${o.key} failed: ${o.error}`);
   };
   const schedule = () => {
@@ -152,7 +164,7 @@ export async function startAgent(
       cycleRunning = cycle()
         .catch((err: unknown) => log(`collection cycle failed: ${(err as Error).message}`))
         .finally(schedule);
-    }, config.interval * 1000);
+    }, interval() * 1000);
   };
   const scanInventory = async () => {
     if (!config.packages.enabled) return;
@@ -169,28 +181,66 @@ export async function startAgent(
       packageTimer = setTimeout(() => void scanInventory(), config.packages.checkInterval * 60_000);
   };
 
+  // Push targets: a Vigil server this agent enrolled with (`vigil-agent enroll`), and/or an
+  // openITCOCKPIT-style server ([oitc] enabled). Each has its own spool, so that one being down
+  // does not hold the other back.
+  const pushers: { pusher: Pusher; name: string }[] = [];
+  let native: NativeClient | undefined;
+  const limits = {
+    maxBytes: config.vigil.spoolMaxBytes,
+    maxAgeMs: config.vigil.spoolMaxAgeHours * 3_600_000,
+  };
+  if (readNativeState(config.stateDir)) {
+    native = startNativeClient({
+      dir: config.stateDir,
+      host: () => host,
+      log,
+      onInterval: (seconds) => {
+        if (seconds !== serverInterval) {
+          serverInterval = seconds;
+          log(`the server asks for a collection interval of ${seconds} s`);
+        }
+      },
+    });
+    const spool = new Spool(path.join(config.vigil.spoolDir, 'vigil'), limits);
+    pushers.push({
+      pusher: new Pusher(spool, native.transport, { log }),
+      name: native.transport.name,
+    });
+  }
+  if (config.push.enabled) {
+    if (!config.push.url) log('[oitc] enabled = True but url is empty: not pushing');
+    else {
+      const transport = startOitcClient(config, log);
+      const spool = new Spool(path.join(config.vigil.spoolDir, 'oitc'), limits);
+      pushers.push({ pusher: new Pusher(spool, transport, { log }), name: transport.name });
+    }
+  }
+  publish = (doc, collectedAt) => {
+    if (pushers.length === 0) return;
+    const text = JSON.stringify(doc);
+    for (const p of pushers) p.pusher.submit(collectedAt, text);
+  };
+
   // Prime the rate collectors, then publish the first document a moment later.
   await prime(collectors, host, config);
   await cycle();
   schedule();
   void scanInventory();
 
-  // Pushing to a server is not part of this agent yet: with [oitc] enabled it keeps serving its
-  // API (rather than going silent) and says why.
-  if (config.push.enabled)
-    log(
-      '[oitc] enabled = True: push mode is not available in this version; the local web server ' +
-        'stays on so that the server can pull',
-    );
-  const server: AgentServer = await startAgentServer(
-    {
-      config: () => config,
-      document: () => latest,
-      packages: () => inventory.json,
-      reload: () => reload(),
-    },
-    { log },
-  );
+  // openITCOCKPIT's agent turns its web server off in push mode unless told otherwise.
+  const serveApi = !config.push.enabled || config.push.enableWebserver;
+  const server: AgentServer | undefined = serveApi
+    ? await startAgentServer(
+        {
+          config: () => config,
+          document: () => latest,
+          packages: () => inventory.json,
+          reload: () => reload(),
+        },
+        { log },
+      )
+    : undefined;
 
   const reload = async () => {
     const next = loadAgentConfig(configFile);
@@ -210,7 +260,7 @@ export async function startAgent(
     log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
     // A new address, port or TLS setting needs a new listener; a moment later, so that the
     // request that carried the new configuration (POST /config) gets its answer first.
-    if (relisten)
+    if (relisten && server)
       setTimeout(() => {
         server.restart().catch((err: unknown) => {
           log(`local web server could not listen with the new settings: ${(err as Error).message}`);
@@ -222,6 +272,7 @@ export async function startAgent(
     document: () => latest,
     config: () => config,
     server,
+    pushTargets: pushers.map((p) => p.name),
     reload,
     async stop() {
       stopped = true;
@@ -229,7 +280,10 @@ export async function startAgent(
       if (packageTimer) clearTimeout(packageTimer);
       await cycleRunning;
       await scheduler.stop();
-      await server.close();
+      // Undelivered documents go to the spool, to be sent after the next start.
+      await Promise.all(pushers.map((p) => p.pusher.stop()));
+      native?.stop();
+      await server?.close();
     },
   };
 }

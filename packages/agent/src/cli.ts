@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { collectOnce, loadCustomChecks, startAgent } from './agent.js';
 import { CustomChecksError } from './checks/config.js';
 import { AgentConfigError, DEFAULT_DIR, loadAgentConfig } from './config.js';
+import { EnrollError, enroll, readNativeState } from './push/native.js';
 import { AGENT_VERSION } from './version.js';
 
 const USAGE = `Usage: vigil-agent <command> [options]
@@ -14,6 +15,11 @@ Commands:
   check-config [--config FILE]     Validate config.ini and customchecks.ini; exit 1 naming the
                                    first problem.
   collect --once [--config FILE]   Print one check-data document as JSON and exit.
+  enroll --server URL --ca-fingerprint SHA256 [--token T] [--id ID] [--wait SECONDS]
+         [--config FILE]           Enroll with a Vigil server: pin its CA by fingerprint, get a
+                                   client certificate (at once with a token from
+                                   POST /api/v1/agents, else after an operator approves), and keep
+                                   it beside config.ini; \`run\` then pushes over mutual TLS.
 
 Options:
   --config FILE   config.ini to use (default ${DEFAULT_DIR}/config.ini when it exists, else
@@ -39,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string' },
         once: { type: 'boolean' },
+        server: { type: 'string' },
+        token: { type: 'string' },
+        'ca-fingerprint': { type: 'string' },
+        id: { type: 'string' },
+        wait: { type: 'string' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
       },
@@ -76,7 +87,12 @@ export async function main(argv: string[]): Promise<number> {
             `customchecks: ${config.customchecks}: ${existsSync(config.customchecks) ? `OK, ${checks.checks.length} checks (${checks.checks.filter((c) => c.enabled).length} enabled)` : 'not present, no custom checks'}`,
             `web server: ${config.address}:${config.port}${config.certfile ? ' (HTTPS)' : ''}${config.auth ? ', Basic auth' : ''}`,
             ...(config.push.enabled
-              ? ['push ([oitc] enabled): not available in this version; the web server stays on']
+              ? [
+                  `push ([oitc]): ${config.push.url || '(no url!)'}; web server ${config.push.enableWebserver ? 'on' : 'off'}`,
+                ]
+              : []),
+            ...(readNativeState(config.stateDir)
+              ? [`push (Vigil): enrolled, state in ${config.stateDir}`]
               : []),
             `interval: ${config.interval} s`,
             `collectors on: ${on.join(', ')}`,
@@ -101,12 +117,44 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
         return 0;
       }
+      case 'enroll': {
+        if (!values.server || !values['ca-fingerprint']) {
+          process.stderr.write(
+            'vigil-agent: enroll needs --server URL and --ca-fingerprint SHA256\n',
+          );
+          return 2;
+        }
+        const wait = values.wait === undefined ? 0 : Number(values.wait);
+        if (!Number.isInteger(wait) || wait < 0 || wait > 86_400) {
+          process.stderr.write('vigil-agent: --wait must be whole seconds, 0 to 86400\n');
+          return 2;
+        }
+        const dir = file ? path.dirname(file) : DEFAULT_DIR;
+        const state = await enroll({
+          server: values.server,
+          token: values.token,
+          caFingerprint: values['ca-fingerprint'],
+          id: values.id,
+          waitSeconds: wait,
+          dir,
+          log: (l) => process.stderr.write(`vigil-agent: ${l}\n`),
+        });
+        process.stdout.write(
+          state.status === 'approved'
+            ? `enrolled as agent ${state.agent_id} with ${state.server}; certificate and key in ${dir}\n`
+            : `enrollment of agent ${state.agent_id} is pending an operator's approval on ${state.server}; \`vigil-agent run\` finishes it once approved\n`,
+        );
+        return 0;
+      }
       case 'run': {
         const agent = await startAgent(file);
         const cfg = agent.config();
+        const serving = agent.server
+          ? `serving ${agent.server.tls ? 'https' : 'http'}://${cfg.address}:${agent.server.port}/`
+          : 'web server off ([oitc] enable-webserver = False)';
+        const pushing = agent.pushTargets.map((t) => `; pushing to ${t}`).join('');
         process.stderr.write(
-          `vigil-agent ${AGENT_VERSION}: collecting every ${cfg.interval} s` +
-            `; serving ${agent.server.tls ? 'https' : 'http'}://${cfg.address}:${agent.server.port}/\n`,
+          `vigil-agent ${AGENT_VERSION}: collecting every ${cfg.interval} s${pushing}; ${serving}\n`,
         );
         process.on('SIGHUP', () => {
           agent.reload().catch((err: unknown) => {
@@ -128,7 +176,11 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof AgentConfigError || err instanceof CustomChecksError) {
+    if (
+      err instanceof AgentConfigError ||
+      err instanceof CustomChecksError ||
+      err instanceof EnrollError
+    ) {
       process.stderr.write(`vigil-agent: ${err.message}\n`);
       return 1;
     }

@@ -53,7 +53,16 @@ export interface AgentConfig {
     readonly checkConcurrency: number;
     /** Bytes of a plugin's output kept. */
     readonly checkOutputBytes: number;
+    /** Where documents wait while the server is unreachable. */
+    readonly spoolDir: string;
+    /** Most bytes and oldest age (hours) the spool keeps; beyond, the oldest are dropped. */
+    readonly spoolMaxBytes: number;
+    readonly spoolMaxAgeHours: number;
+    /** openITCOCKPIT push credentials (`{"uuid","password"}`, mode 0600). */
+    readonly oitcAuthFile: string;
   };
+  /** The directory of config.ini: `vigil-agent enroll` keeps the server's URL, key and certificates here. */
+  readonly stateDir: string;
 }
 
 /** A configuration problem, naming the key (and line) and why. */
@@ -213,7 +222,18 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       rootfs: str('vigil', 'rootfs', '/').trim(),
       checkConcurrency: int('vigil', 'check-concurrency', 4, 1, 256),
       checkOutputBytes: int('vigil', 'check-output-bytes', 64 * 1024, 1024, 16 * 1024 * 1024),
+      spoolDir: relPath('vigil', 'spool-dir', path.join(dir, 'spool')),
+      spoolMaxBytes: int(
+        'vigil',
+        'spool-max-bytes',
+        256 * 1024 * 1024,
+        1024 * 1024,
+        64 * 1024 ** 3,
+      ),
+      spoolMaxAgeHours: int('vigil', 'spool-max-age-hours', 24, 1, 24 * 365),
+      oitcAuthFile: relPath('vigil', 'oitc-auth-file', path.join(dir, 'agent.auth')),
     },
+    stateDir: dir,
   };
   for (const ignored of IGNORED) entry(...(ignored.split('.') as [string, string]));
   for (const section of doc.values()) {

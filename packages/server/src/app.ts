@@ -112,14 +112,12 @@ export async function createVigil(opts: {
     const agents = createAgentService({
       store: createAgentStore(db.kysely),
       transact: (fn) =>
-        db.kysely
-          .transaction()
-          .execute((trx) =>
-            fn({
-              agents: createAgentStore(trx),
-              audit: createAuditStore(trx),
-            } satisfies AgentStores),
-          ),
+        db.kysely.transaction().execute((trx) =>
+          fn({
+            agents: createAgentStore(trx),
+            audit: createAuditStore(trx),
+          } satisfies AgentStores),
+        ),
       ca,
       ingest,
       commands,

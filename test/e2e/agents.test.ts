@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import { eventually, httpsJson } from '../support/https.js';
+import { freePort } from '../support/postgres.js';
+import {
+  runAgent,
+  startAgentRun,
+  startServe,
+  type AgentRun,
+  type Served,
+} from '../support/process.js';
+
+const PASSWORD = 'agents end to end password';
+
+/** A config.ini for a test agent: 1 s interval, its web server on a free loopback port. */
+async function agentDir(extra = ''): Promise<{ dir: string; config: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-e2e-'));
+  const config = path.join(dir, 'config.ini');
+  writeFileSync(
+    config,
+    `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n\n[packagemanager]\nenabled = false\n${extra}`,
+  );
+  return { dir, config };
+}
+
+describe('native agents: enrollment, mutual-TLS push, commands, revocation', () => {
+  let dataDir: string;
+  let port: number;
+  let server: Served;
+  let ca: string;
+  let fingerprint: string;
+  let token: string;
+  let base: string;
+  let enrolled: { dir: string; config: string };
+  let agent: AgentRun | undefined;
+  const dirs: string[] = [];
+
+  const env = () => ({
+    VIGIL_STORAGE_DATA_DIR: dataDir,
+    VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
+    VIGIL_ADMIN_PASSWORD: PASSWORD,
+  });
+  const api = (p: string, body?: unknown, method?: string) =>
+    httpsJson(`${base}${p}`, { ca, token, body, method });
+  const reports = () => {
+    const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
+    try {
+      return db
+        .prepare(
+          'select collected_at, received_at from agent_reports where agent_id = ? order by rowid',
+        )
+        .all('e2e-native') as { collected_at: number; received_at: number }[];
+    } finally {
+      db.close();
+    }
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agents-e2e-'));
+    port = await freePort();
+    server = await startServe(env());
+    base = `https://127.0.0.1:${port}`;
+    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
+    const login = await httpsJson(`${base}/api/v1/auth/login`, {
+      ca,
+      body: { username: 'admin', password: PASSWORD },
+    });
+    token = login.body.access_token;
+    enrolled = await agentDir();
+    dirs.push(enrolled.dir);
+  });
+  after(async () => {
+    await agent?.stop();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('enroll refuses a server whose CA does not match the pinned fingerprint', async () => {
+    const created = await api('/api/v1/agents', { id: 'e2e-native', name: 'End to end' });
+    assert.equal(created.status, 201, created.text);
+    const wrong = 'AB'.repeat(32);
+    const r = await runAgent([
+      'enroll',
+      '--server',
+      base,
+      '--token',
+      created.body.enrollment_token,
+      '--ca-fingerprint',
+      wrong,
+      '--config',
+      enrolled.config,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /do not match --ca-fingerprint: refusing to enroll/);
+    assert.ok(!existsSync(path.join(enrolled.dir, 'vigil-server.json')));
+    assert.ok(!existsSync(path.join(enrolled.dir, 'vigil-agent.key')));
+    // The token was not spent on the refused attempt: use it now, pinning the fingerprint written
+    // in lower case without colons.
+    const ok = await runAgent([
+      'enroll',
+      '--server',
+      base,
+      '--token',
+      created.body.enrollment_token,
+      '--ca-fingerprint',
+      fingerprint.replace(/:/g, '').toLowerCase(),
+      '--config',
+      enrolled.config,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /enrolled as agent e2e-native/);
+    for (const f of ['vigil-server.json', 'vigil-agent.key', 'vigil-agent.crt', 'vigil-ca.crt'])
+      assert.equal(statSync(path.join(enrolled.dir, f)).mode & 0o777, 0o600, f);
+    const again = await runAgent([
+      'enroll',
+      '--server',
+      base,
+      '--token',
+      created.body.enrollment_token,
+      '--ca-fingerprint',
+      fingerprint,
+      '--config',
+      path.join(enrolled.dir, 'other.ini'),
+    ]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /invalid, expired or already used/);
+  });
+
+  test('run pushes over mutual TLS: the agent is online with its facts', async () => {
+    agent = await startAgentRun(['--config', enrolled.config]);
+    assert.match(agent.stderr(), /pushing to https:\/\/127\.0\.0\.1:\d+ \(agent e2e-native\)/);
+    const view = await eventually('the agent online', async () => {
+      const r = await api('/api/v1/agents/e2e-native');
+      return r.body.status === 'online' ? r.body : undefined;
+    });
+    assert.equal(view.hostname, os.hostname());
+    assert.equal(view.os, 'linux');
+    assert.ok(view.certificate.fingerprint);
+    assert.ok(view.host_id);
+    await eventually('three documents', async () => reports().length >= 3);
+  });
+
+  test('process detail and signals reach a real process through the agent', async () => {
+    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    try {
+      const detail = await api(`/api/v1/processes/${child.pid}?agent_id=e2e-native`);
+      assert.equal(detail.status, 200, detail.text);
+      assert.equal(detail.body.pid, child.pid);
+      assert.equal(detail.body.name, 'sleep');
+      assert.equal(detail.body.cmdline, 'sleep 300');
+      assert.equal(detail.body.user, os.userInfo().username);
+      assert.ok(Date.parse(detail.body.startTime) > Date.now() - 120_000);
+
+      const bad = await api(`/api/v1/processes/${child.pid}/signal`, {
+        signal: 11,
+        agent_id: 'e2e-native',
+      });
+      assert.equal(bad.status, 400);
+      const init = await api('/api/v1/processes/1/signal', { signal: 15, agent_id: 'e2e-native' });
+      assert.equal(init.status, 403, init.text);
+      assert.equal(init.body.error.code, 'process.protected');
+
+      const sig = await api(`/api/v1/processes/${child.pid}/signal`, {
+        signal: 15,
+        agent_id: 'e2e-native',
+      });
+      assert.equal(sig.status, 200, sig.text);
+      assert.deepEqual(sig.body, {
+        pid: child.pid,
+        signal: 15,
+        agent_id: 'e2e-native',
+        delivered: true,
+      });
+      assert.equal(await exited, 'SIGTERM');
+      const gone = await api(`/api/v1/processes/${child.pid}/signal`, {
+        signal: 15,
+        agent_id: 'e2e-native',
+      });
+      assert.equal(gone.status, 404, gone.text);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('server down for a while: buffered documents all arrive, in order, without duplicates', async () => {
+    const before = reports().length;
+    const stoppedAt = Date.now();
+    assert.equal(await server.stop(), 0);
+    await new Promise((r) => setTimeout(r, 5000));
+    server = await startServe(env());
+    const downMs = Date.now() - stoppedAt;
+    // Wait until documents collected after the restart arrive.
+    const restartedAt = Date.now();
+    await eventually(
+      'documents from after the restart',
+      async () => reports().some((r) => r.collected_at > restartedAt + 1000),
+      60_000,
+    );
+    const rows = reports();
+    assert.ok(rows.length - before >= Math.floor(downMs / 1000) - 1, 'the outage was covered');
+    for (let i = 1; i < rows.length; i++) {
+      const gap = rows[i]!.collected_at - rows[i - 1]!.collected_at;
+      assert.ok(gap > 0, `in order and without duplicates at ${i}`);
+      assert.ok(gap < 3000, `no document missing at ${i} (gap ${gap} ms)`);
+    }
+    assert.match(agent!.stderr(), /buffering on disk/);
+    assert.match(agent!.stderr(), /takes documents again/);
+  });
+
+  test('revoke: the very next mutual-TLS request of the agent is refused', async () => {
+    const cert = readFileSync(path.join(enrolled.dir, 'vigil-agent.crt'), 'utf8');
+    const key = readFileSync(path.join(enrolled.dir, 'vigil-agent.key'), 'utf8');
+    const push = () =>
+      httpsJson(`${base}/api/v1/agents/e2e-native/checkdata`, {
+        ca,
+        cert,
+        key,
+        body: { collected_at: 1, checkdata: {} },
+      });
+    assert.equal((await push()).status, 200);
+    const r = await api('/api/v1/agents/e2e-native/revoke', {});
+    assert.equal(r.status, 200, r.text);
+    const refused = await push();
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'agent.revoked');
+    const count = reports().length;
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(reports().length, count, 'nothing more was taken from the revoked agent');
+    const noCert = await httpsJson(`${base}/api/v1/agents/e2e-native/checkdata`, {
+      ca,
+      body: { collected_at: 1, checkdata: {} },
+    });
+    assert.equal(noCert.status, 401);
+    await agent!.stop();
+    agent = undefined;
+  });
+
+  test('without a token: pending until an operator approves, then run pushes', async () => {
+    const second = await agentDir();
+    dirs.push(second.dir);
+    const r = await runAgent([
+      'enroll',
+      '--server',
+      base,
+      '--id',
+      'e2e-pending',
+      '--ca-fingerprint',
+      fingerprint,
+      '--config',
+      second.config,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /pending an operator's approval/);
+    const pending = await api('/api/v1/agents/pending');
+    assert.ok(pending.body.agents.some((a: { id: string }) => a.id === 'e2e-pending'));
+    const run = await startAgentRun(['--config', second.config]);
+    try {
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.equal((await api('/api/v1/agents/e2e-pending')).body.status, 'pending');
+      const ok = await api('/api/v1/agents/pending/e2e-pending/approve', {});
+      assert.equal(ok.status, 200, ok.text);
+      await eventually(
+        'the approved agent online',
+        async () => (await api('/api/v1/agents/e2e-pending')).body.status === 'online',
+        30_000,
+      );
+      assert.match(run.stderr(), /enrollment approved/);
+    } finally {
+      await run.stop();
+    }
+  });
+});
