@@ -278,3 +278,127 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     }
   });
 });
+
+describe('pull agents: Auto-TLS, mutual TLS, commands, a deleted certificate', () => {
+  let dataDir: string;
+  let server: Served;
+  let ca: string;
+  let token: string;
+  let base: string;
+  let agentConf: { dir: string; config: string };
+  let agentPort: number;
+  let agent: AgentRun | undefined;
+
+  const api = (p: string, body?: unknown, method?: string) =>
+    httpsJson(`${base}${p}`, { ca, token, body, method });
+  const reportCount = () => {
+    const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
+    try {
+      return (
+        db.prepare('select count(*) as n from agent_reports where agent_id = ?').get('pulled') as {
+          n: number;
+        }
+      ).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-pull-e2e-'));
+    const port = await freePort();
+    server = await startServe({
+      VIGIL_STORAGE_DATA_DIR: dataDir,
+      VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
+      VIGIL_ADMIN_PASSWORD: PASSWORD,
+    });
+    base = `https://127.0.0.1:${port}`;
+    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    token = (
+      await httpsJson(`${base}/api/v1/auth/login`, {
+        ca,
+        body: { username: 'admin', password: PASSWORD },
+      })
+    ).body.access_token;
+    agentConf = await agentDir();
+    agentPort = Number(/port = (\d+)/.exec(readFileSync(agentConf.config, 'utf8'))![1]);
+    writeFileSync(
+      agentConf.config,
+      readFileSync(agentConf.config, 'utf8').replace(
+        '[default]\n',
+        '[default]\ntry-autossl = True\n',
+      ),
+    );
+    agent = await startAgentRun(['--config', agentConf.config]);
+  });
+  after(async () => {
+    await agent?.stop();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(agentConf.dir, { recursive: true, force: true });
+  });
+
+  test('the server runs Auto-TLS at first contact, then pulls over mutual TLS only', async () => {
+    const created = await api('/api/v1/agents', {
+      id: 'pulled',
+      name: 'Pulled',
+      address: `127.0.0.1:${agentPort}`,
+      interval_seconds: 1,
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.enrollment_token, undefined);
+    const view = await eventually(
+      'the pull agent online over mutual TLS',
+      async () => {
+        const r = await api('/api/v1/agents/pulled');
+        return r.body.status === 'online' && r.body.pull.tls === 'mtls' ? r.body : undefined;
+      },
+      30_000,
+    );
+    assert.equal(view.kind, 'pull');
+    assert.ok(view.certificate.fingerprint);
+    for (const f of ['agent.crt', 'agent.key', 'server_ca.crt'])
+      assert.ok(existsSync(path.join(agentConf.dir, f)), f);
+    assert.match(agent!.stderr(), /mutual TLS/);
+    // The agent now refuses plain HTTP and clients without the Vigil CA's certificate.
+    await assert.rejects(httpsJson(`https://127.0.0.1:${agentPort}/`, { ca, timeoutMs: 5000 }));
+    const n = reportCount();
+    await eventually('more pulled documents', async () => reportCount() >= n + 2);
+  });
+
+  test('a signal reaches a real process through the pull channel', async () => {
+    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    try {
+      const sig = await api(`/api/v1/processes/${child.pid}/signal?agent_id=pulled`, {
+        signal: 9,
+      });
+      assert.equal(sig.status, 200, sig.text);
+      assert.equal(sig.body.delivered, true);
+      assert.equal(await exited, 'SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('an agent that answers plain HTTP later is flagged "certificate deleted" and not trusted', async () => {
+    await agent!.stop();
+    for (const f of ['agent.crt', 'agent.key', 'server_ca.crt', 'agent.csr'])
+      rmSync(path.join(agentConf.dir, f), { force: true });
+    agent = await startAgentRun(['--config', agentConf.config]);
+    assert.match(agent.stderr(), /serving http:/);
+    const view = await eventually(
+      'the certificate-deleted flag',
+      async () => {
+        const r = await api('/api/v1/agents/pulled');
+        return r.body.pull.tls === 'certificate_deleted' ? r.body : undefined;
+      },
+      30_000,
+    );
+    assert.match(view.last_error, /certificate deleted on agent/);
+    const n = reportCount();
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(reportCount(), n, 'nothing pulled over plain HTTP was stored');
+    assert.ok(!existsSync(path.join(agentConf.dir, 'agent.crt')), 'no new Auto-TLS was attempted');
+  });
+});

@@ -8,6 +8,7 @@ import { enabledCollectors } from './collect/index.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { realHost, type Host } from './host.js';
 import { inventoryOf, pendingInventory, scanPackages } from './inventory/packages.js';
+import { runCommand } from './push/commands.js';
 import { readNativeState, startNativeClient, type NativeClient } from './push/native.js';
 import { startOitcClient } from './push/oitc.js';
 import { Pusher } from './push/pusher.js';
@@ -237,6 +238,7 @@ export async function startAgent(
           document: () => latest,
           packages: () => inventory.json,
           reload: () => reload(),
+          command: (c) => runCommand(host, c),
         },
         { log },
       )

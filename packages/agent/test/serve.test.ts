@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
-import { PackageInventory } from '@vigil/protocol';
+import { PackageInventory, type AgentCommand } from '@vigil/protocol';
 import { parseAgentConfig, type AgentConfig } from '../src/config.js';
 import { pendingInventory } from '../src/inventory/packages.js';
 import { startAgentServer, type AgentServer } from '../src/serve/server.js';
@@ -61,6 +61,7 @@ async function serverWith(
   server: AgentServer;
   url: string;
   reloads: () => number;
+  commands: AgentCommand[];
   setDocument: (d: Record<string, unknown>) => void;
   close: () => Promise<void>;
 }> {
@@ -76,6 +77,7 @@ async function serverWith(
   let config = load();
   let doc: Record<string, unknown> | undefined;
   let reloads = 0;
+  const commands: AgentCommand[] = [];
   const server = await startAgentServer({
     config: () => config,
     document: () => doc,
@@ -83,6 +85,10 @@ async function serverWith(
     reload: async () => {
       reloads++;
       config = load();
+    },
+    command: (c) => {
+      commands.push(c);
+      return { ok: true };
     },
   });
   return {
@@ -93,6 +99,7 @@ async function serverWith(
       return `${server.tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
     },
     reloads: () => reloads,
+    commands,
     setDocument: (d) => (doc = d),
     close: async () => {
       await server.close();
@@ -138,6 +145,14 @@ describe('GET /, errors and Basic auth', () => {
       403,
     );
     assert.equal((await request(`${s.url}/autotls`, { auth: 'admin:s3cret pass' })).status, 404);
+    // Without mutual TLS there is no command channel.
+    const cmd = await request(`${s.url}/vigil/command`, {
+      method: 'POST',
+      auth: 'admin:s3cret pass',
+      body: JSON.stringify({ id: 'c1', kind: 'process.signal', pid: 1234, signal: 9 }),
+    });
+    assert.equal(cmd.status, 403);
+    assert.equal(s.commands.length, 0);
   });
 
   test('GET /packages answers the inventory shape (Pending before the first scan)', async () => {
@@ -283,6 +298,16 @@ describe('Auto-TLS', () => {
       tls: { ca: ca.certPem, cert: client.certPem, key: client.keyPem },
     });
     assert.equal(mtls.status, 200);
+    // The command channel of a pulling Vigil server answers over this mutual TLS.
+    const cmd = { id: 'c1', kind: 'process.get', pid: 1 };
+    const run = await request(`${s.url}/vigil/command`, {
+      method: 'POST',
+      body: JSON.stringify(cmd),
+      tls: { ca: ca.certPem, cert: client.certPem, key: client.keyPem },
+    });
+    assert.equal(run.status, 200, run.body);
+    assert.deepEqual(run.json(), { ok: true });
+    assert.deepEqual(s.commands, [cmd]);
     // Without a client certificate, or with one from another CA, the handshake is refused.
     await assert.rejects(request(`${s.url}/`, { tls: { ca: ca.certPem } }));
     const stranger = await other.client('stranger');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createCommandBroker } from './agents/commands.js';
+import { startPuller } from './agents/pull.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentService, type AgentService, type AgentStores } from './agents/service.js';
 import { createAgentStore } from './agents/store.js';
@@ -109,6 +110,7 @@ export async function createVigil(opts: {
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const ingest = createIngestService({ store: createIngestStore(db.kysely), now });
     const commands = createCommandBroker();
+    let puller: ReturnType<typeof startPuller> | undefined;
     const agents = createAgentService({
       store: createAgentStore(db.kysely),
       transact: (fn) =>
@@ -131,6 +133,14 @@ export async function createVigil(opts: {
       },
       now,
       tls: config.server.tls !== 'off',
+      pullCommander: () => puller?.commander,
+    });
+    const pullClient = await ca.issueClient('vigil-server', 825);
+    puller = startPuller({
+      agents,
+      identity: { ca, cert: pullClient.pem, key: pullClient.key },
+      concurrency: config.agents.pull_concurrency,
+      log: opts.logger,
     });
 
     const http = await buildHttp({
@@ -156,6 +166,7 @@ export async function createVigil(opts: {
       done();
     });
     http.addHook('onClose', async () => {
+      await puller?.stop();
       await db.close();
     });
     await http.ready();

@@ -14,6 +14,8 @@ import { AgentConfigError, parseAgentConfig, type AgentConfig } from '../config.
 import { CustomChecksError, parseCustomChecks } from '../checks/config.js';
 import { writeFileAtomic } from '../files.js';
 import { buildCsr } from './csr.js';
+import type { AgentCommand, CommandResult } from '@vigil/protocol';
+import type { TLSSocket } from 'node:tls';
 
 /** What the local web server serves from, supplied by the agent. */
 export interface ServeSource {
@@ -25,6 +27,8 @@ export interface ServeSource {
   packages(): string;
   /** Applies configuration files that POST /config wrote (reload without restart). */
   reload(): Promise<void>;
+  /** Carries out a command of the Vigil server that pulls from this agent. */
+  command(command: AgentCommand): CommandResult;
 }
 
 /** The largest request body accepted (POST /config, POST /autotls). */
@@ -361,6 +365,25 @@ const ROUTES: Record<string, Route> = {
       if (custom !== undefined) writeFileAtomic(next.customchecks, custom, { backup: true });
       await source.reload();
       return { success: true };
+    },
+  },
+  // Vigil's command channel for pull mode: only over mutual TLS established by Auto-TLS, so only
+  // the server that signed this agent's certificate can reach it.
+  '/vigil/command': {
+    POST: async ({ config, source, req }) => {
+      const socket = req.socket as Partial<TLSSocket>;
+      if (!autoTlsEstablished(config) || socket.authorized !== true)
+        throw new Reply(403, {
+          error: 'commands are accepted only over mutual TLS established by Auto-TLS',
+        });
+      const body = await jsonBody(req);
+      if (
+        typeof body.id !== 'string' ||
+        (body.kind !== 'process.get' && body.kind !== 'process.signal') ||
+        typeof body.pid !== 'number'
+      )
+        throw new Reply(400, { error: 'expected a command {id, kind, pid[, signal]}' });
+      return source.command(body as unknown as AgentCommand);
     },
   },
   '/autotls': {
