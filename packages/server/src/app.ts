@@ -110,7 +110,6 @@ export async function createVigil(opts: {
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const ingest = createIngestService({ store: createIngestStore(db.kysely), now });
     const commands = createCommandBroker();
-    let puller: ReturnType<typeof startPuller> | undefined;
     const agents = createAgentService({
       store: createAgentStore(db.kysely),
       transact: (fn) =>
@@ -133,10 +132,19 @@ export async function createVigil(opts: {
       },
       now,
       tls: config.server.tls !== 'off',
-      pullCommander: () => puller?.commander,
+      pullCommander: () => puller.commander,
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
-    puller = startPuller({
+    // Report receipts are kept 48 hours (the telemetry store keeps the data itself).
+    const maintenance = setInterval(
+      () =>
+        void ingest.prune(48 * 3_600_000).catch((err: unknown) => {
+          opts.logger.warn({ err }, 'pruning old agent reports failed');
+        }),
+      10 * 60_000,
+    );
+    maintenance.unref();
+    const puller = startPuller({
       agents,
       identity: { ca, cert: pullClient.pem, key: pullClient.key },
       concurrency: config.agents.pull_concurrency,
@@ -166,7 +174,8 @@ export async function createVigil(opts: {
       done();
     });
     http.addHook('onClose', async () => {
-      await puller?.stop();
+      clearInterval(maintenance);
+      await puller.stop();
       await db.close();
     });
     await http.ready();

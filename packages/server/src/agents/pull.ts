@@ -196,7 +196,7 @@ export function startPuller(deps: {
       await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
     } catch (err) {
       if (!(err instanceof PullError) || err.kind !== 'tls') throw err;
-      let plain = false;
+      let plain: boolean;
       try {
         plain = (await call(agent, false, 'GET', '/', undefined, 5000)).status > 0;
       } catch {
