@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -400,5 +401,95 @@ describe('pull agents: Auto-TLS, mutual TLS, commands, a deleted certificate', (
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(reportCount(), n, 'nothing pulled over plain HTTP was stored');
     assert.ok(!existsSync(path.join(agentConf.dir, 'agent.crt')), 'no new Auto-TLS was attempted');
+  });
+});
+
+describe('openITCOCKPIT push mode against Vigil', () => {
+  let dataDir: string;
+  let server: Served;
+  let ca: string;
+  let token: string;
+  let base: string;
+  let conf: { dir: string; config: string };
+  let agent: AgentRun | undefined;
+  const api = (p: string, body?: unknown) => httpsJson(`${base}${p}`, { ca, token, body });
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-oitc-e2e-'));
+    const port = await freePort();
+    server = await startServe({
+      VIGIL_STORAGE_DATA_DIR: dataDir,
+      VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
+      VIGIL_ADMIN_PASSWORD: PASSWORD,
+      VIGIL_AGENTS_OITC_API_KEY: 'agent-api-key-1',
+    });
+    base = `https://127.0.0.1:${port}`;
+    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    token = (
+      await httpsJson(`${base}/api/v1/auth/login`, {
+        ca,
+        body: { username: 'admin', password: PASSWORD },
+      })
+    ).body.access_token;
+    conf = await agentDir(
+      `\n[oitc]\nenabled = True\nurl = ${base}\nverify-server-certificate = False\ntimeout = 10\napikey = agent-api-key-1\n`,
+    );
+  });
+  after(async () => {
+    await agent?.stop();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(conf.dir, { recursive: true, force: true });
+  });
+
+  test('registers, waits for approval with documents buffered, then delivers them all', async () => {
+    const startedAt = Date.now();
+    agent = await startAgentRun(['--config', conf.config], { webServer: false });
+    const authFile = path.join(conf.dir, 'agent.auth');
+    await eventually(
+      'the auth file',
+      async () => existsSync(authFile) && statSync(authFile).size > 0,
+    );
+    const auth = await eventually('the password', async () => {
+      const a = JSON.parse(readFileSync(authFile, 'utf8')) as { uuid: string; password: string };
+      return a.password ? a : undefined;
+    });
+    assert.equal(statSync(authFile).mode & 0o777, 0o600);
+    assert.match(auth.password, /^[0-9a-f]{128}$/);
+    const pending = await api('/api/v1/agents/pending');
+    const mine = pending.body.agents.find((a: { id: string }) => a.id === auth.uuid);
+    assert.equal(mine.kind, 'oitc');
+    assert.equal(mine.hostname, os.hostname());
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await api(`/api/v1/agents/pending/${auth.uuid}/approve`, {})).status, 200);
+    const approvedAt = Date.now();
+    await eventually(
+      'the buffered documents delivered',
+      async () => {
+        const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
+        try {
+          const rows = db
+            .prepare('select collected_at from agent_reports where agent_id = ? order by rowid')
+            .all(auth.uuid) as { collected_at: number }[];
+          return rows.length >= Math.floor((approvedAt - startedAt) / 1000) - 1 &&
+            rows.every((r, i) => i === 0 || r.collected_at > rows[i - 1]!.collected_at)
+            ? rows
+            : undefined;
+        } finally {
+          db.close();
+        }
+      },
+      30_000,
+    );
+    assert.equal((await api(`/api/v1/agents/${auth.uuid}`)).body.status, 'online');
+    assert.match(agent.stderr(), /waiting for the server to approve it/);
+    // openITCOCKPIT's agent has no web server in push mode unless enable-webserver is set.
+    const port = Number(/port = (\d+)/.exec(readFileSync(conf.config, 'utf8'))![1]);
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s.end()));
+        s.on('error', reject);
+      }),
+    );
   });
 });

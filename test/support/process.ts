@@ -179,15 +179,28 @@ export interface AgentRun {
   stop(ms?: number): Promise<number | null>;
 }
 
-/** Starts `vigil-agent run ARGS` and waits for its banner (within 30 s). */
-export async function startAgentRun(args: string[]): Promise<AgentRun> {
+/**
+ * Starts `vigil-agent run ARGS` and waits for its banner (within 30 s). With `webServer: false`
+ * (openITCOCKPIT push mode) the banner names no URL and `url` is empty.
+ */
+export async function startAgentRun(
+  args: string[],
+  opts: { webServer?: boolean } = {},
+): Promise<AgentRun> {
   const s = await startLongRunning(
     'vigil-agent run',
     AGENT_BUNDLE,
     ['run', ...args],
     {},
-    /serving (https?:\/\/\S+\/)$/m,
+    opts.webServer === false
+      ? /collecting every .*; (web server off)/m
+      : /serving (https?:\/\/\S+\/)$/m,
     30_000,
   );
-  return { child: s.child, url: s.match[1]!, stderr: s.stderr, stop: s.stop };
+  return {
+    child: s.child,
+    url: opts.webServer === false ? '' : s.match[1]!,
+    stderr: s.stderr,
+    stop: s.stop,
+  };
 }
