@@ -1,10 +1,13 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { X509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as x509 from '@peculiar/x509';
 import SQLite from 'better-sqlite3';
 import { eventually, httpsJson } from '../support/https.js';
 import { freePort } from '../support/postgres.js';
@@ -17,6 +20,46 @@ import {
 } from '../support/process.js';
 
 const PASSWORD = 'agents end to end password';
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+x509.cryptoProvider.set(webcrypto as never);
+
+/**
+ * Issues, with the server's own CA key, a certificate for the agent's key that is 60 days old
+ * and has 1 day left, and installs it as the agent's certificate (as if time had passed).
+ */
+async function agedCertificate(dataDir: string, agentDir: string, id: string) {
+  const caPem = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+  const caKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    x509.PemConverter.decode(readFileSync(path.join(dataDir, 'tls', 'ca.key'), 'utf8'))[0]!,
+    ALG,
+    false,
+    ['sign'],
+  );
+  const spki = createPublicKey(
+    createPrivateKey(readFileSync(path.join(agentDir, 'vigil-agent.key'))),
+  ).export({ type: 'spki', format: 'der' });
+  const publicKey = await webcrypto.subtle.importKey('spki', spki, ALG, true, ['verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '0a1b2c3d',
+    subject: `CN=${id}`,
+    issuer: new x509.X509Certificate(caPem).subject,
+    notBefore: new Date(now - 60 * 86_400_000),
+    notAfter: new Date(now + 86_400_000),
+    signingAlgorithm: ALG,
+    publicKey,
+    signingKey: caKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ],
+  });
+  const pem = cert.toString('pem');
+  writeFileSync(path.join(agentDir, 'vigil-agent.crt'), pem, { mode: 0o600 });
+  return new X509Certificate(pem);
+}
 
 /** A config.ini for a test agent: 1 s interval, its web server on a free loopback port. */
 async function agentDir(extra = ''): Promise<{ dir: string; config: string }> {
@@ -214,6 +257,38 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     }
     assert.match(agent!.stderr(), /buffering on disk/);
     assert.match(agent!.stderr(), /takes documents again/);
+  });
+
+  test('a certificate in the last third of its life is renewed automatically', async () => {
+    await agent!.stop();
+    const aged = await agedCertificate(dataDir, enrolled.dir, 'e2e-native');
+    const db = new SQLite(path.join(dataDir, 'vigil.db'));
+    try {
+      db.prepare(
+        'update agents set cert_fingerprint = ?, cert_serial = ?, cert_not_after = ? where id = ?',
+      ).run(aged.fingerprint256, aged.serialNumber, Date.parse(aged.validTo), 'e2e-native');
+    } finally {
+      db.close();
+    }
+    agent = await startAgentRun(['--config', enrolled.config]);
+    const renewed = await eventually('the renewed certificate', async () => {
+      const c = new X509Certificate(readFileSync(path.join(enrolled.dir, 'vigil-agent.crt')));
+      return c.fingerprint256 !== aged.fingerprint256 ? c : undefined;
+    });
+    assert.ok(Date.parse(renewed.validTo) > Date.now() + 80 * 86_400_000);
+    assert.match(agent.stderr(), /certificate renewed/);
+    const view = await eventually('the agent on its new certificate', async () => {
+      const r = await api('/api/v1/agents/e2e-native');
+      return r.body.certificate.fingerprint === renewed.fingerprint256 &&
+        Date.parse(r.body.last_seen) > Date.now() - 3000
+        ? r.body
+        : undefined;
+    });
+    assert.equal(view.status, 'online');
+    const events = await api('/api/v1/audit/events?action=agent.certificate.renew');
+    assert.equal(events.body.items.length, 1);
+    assert.equal(events.body.items[0].actor_type, 'agent');
+    assert.equal(events.body.items[0].actor_id, 'e2e-native');
   });
 
   test('revoke: the very next mutual-TLS request of the agent is refused', async () => {
