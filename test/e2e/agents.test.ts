@@ -12,6 +12,7 @@ import SQLite from 'better-sqlite3';
 import { eventually, httpsJson } from '../support/https.js';
 import { freePort } from '../support/postgres.js';
 import {
+  ROOT,
   runAgent,
   startAgentRun,
   startServe,
@@ -566,5 +567,75 @@ describe('openITCOCKPIT push mode against Vigil', () => {
         s.on('error', reject);
       }),
     );
+  });
+});
+
+describe('npm start: a newcomer sees their own machine', () => {
+  test('the local agent is enrolled through the native path at first start and reports at once', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-start-e2e-'));
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      VIGIL_STORAGE_DATA_DIR: dataDir,
+      VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
+      VIGIL_ADMIN_PASSWORD: PASSWORD,
+      VIGIL_AGENT_LOCAL_PORT: String(await freePort()),
+    };
+    const start = () => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.mjs')], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (c) => (err += c));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      return { child, stderr: () => err, exited };
+    };
+    const base = `https://127.0.0.1:${port}`;
+    let run = start();
+    try {
+      await eventually('the server', async () => /^Vigil https:/m.test(run.stderr()), 60_000);
+      const ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+      const token = (
+        await httpsJson(`${base}/api/v1/auth/login`, {
+          ca,
+          body: { username: 'admin', password: PASSWORD },
+        })
+      ).body.access_token;
+      const local = await eventually(
+        'the local agent online',
+        async () => {
+          const r = await httpsJson(`${base}/api/v1/agents`, { ca, token });
+          return r.body.agents.find(
+            (a: { kind: string; status: string }) => a.kind === 'native' && a.status === 'online',
+          );
+        },
+        60_000,
+      );
+      assert.equal(local.hostname, os.hostname());
+      assert.ok(!existsSync(path.join(dataDir, 'agent', 'enrollment-token')), 'token spent');
+      run.child.kill('SIGTERM');
+      assert.equal(await run.exited, 0);
+
+      // A second start reuses the enrollment: still one agent, online again.
+      run = start();
+      await eventually('the server again', async () => /^Vigil https:/m.test(run.stderr()), 60_000);
+      const before = Date.now();
+      await eventually(
+        'the same agent reporting again',
+        async () => {
+          const r = await httpsJson(`${base}/api/v1/agents`, { ca, token });
+          return (
+            r.body.agents.length === 1 && Date.parse(r.body.agents[0].last_seen) > before && r.body
+          );
+        },
+        60_000,
+      );
+      assert.doesNotMatch(run.stderr(), /WARNING/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { openConfiguredDb, prepareStore } from './app.js';
+import { chmodSync, writeFileSync } from 'node:fs';
+import pino from 'pino';
+import { createVigil, openConfiguredDb, prepareStore } from './app.js';
 import { systemContext } from './audit/service.js';
 import { ConfigError, loadConfig, maskedConfig, toToml, type Config } from './config/config.js';
 import { VigilError } from './errors.js';
@@ -107,6 +109,35 @@ export function program(): Command {
         process.stdout.write(`created admin user ${user.username} (${user.id})\n`);
       } finally {
         await db.close();
+      }
+    });
+
+  cmd
+    .command('agent-token')
+    .description(
+      'Issue a one-time enrollment token for a native agent (adding the agent when it does not exist) for `vigil-agent enroll --token`.',
+    )
+    .requiredOption('--id <id>', 'agent id (letters, digits, . _ -)')
+    .option('--name <name>', 'display name (default: the id)')
+    .option('--output <file>', 'write the token to this file (mode 0600) instead of stdout')
+    .addOption(configOption())
+    .action(async (o: { id: string; name?: string; output?: string; config?: string }) => {
+      const config = load(o.config);
+      const vigil = await createVigil({ config, logger: pino({ level: 'silent' }) });
+      try {
+        const t = await vigil.agents.enrollmentToken(
+          { id: o.id, name: o.name ?? o.id },
+          systemContext('cli'),
+        );
+        if (o.output) {
+          writeFileSync(o.output, `${t.token}\n`, { mode: 0o600 });
+          chmodSync(o.output, 0o600);
+          process.stdout.write(
+            `enrollment token for agent ${o.id} written to ${o.output} (valid until ${new Date(t.expiresAt).toISOString()})\n`,
+          );
+        } else process.stdout.write(`${t.token}\n`);
+      } finally {
+        await vigil.close();
       }
     });
 

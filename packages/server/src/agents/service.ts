@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ALLOWED_SIGNALS } from '@vigil/protocol';
+import { AGENT_ID_PATTERN, ALLOWED_SIGNALS } from '@vigil/protocol';
 import type {
   AgentApproval,
   AgentCommand,
@@ -101,6 +101,8 @@ export type OitcRegistration =
   | { outcome: 'ok'; agentuuid: string; password: string }
   | { outcome: 'already_registered' }
   | { outcome: 'not_found' };
+
+const ID_PATTERN = new RegExp(AGENT_ID_PATTERN);
 
 /** An agent is offline after this many missed intervals. */
 const MISSED_INTERVALS = 3;
@@ -299,6 +301,10 @@ export const createAgentService = (deps: {
      */
     async create(req: CreateAgentRequest, ctx: RequestContext): Promise<CreatedAgent> {
       const id = req.id ?? randomUUID();
+      if (!ID_PATTERN.test(id))
+        throw new VigilError('bad_data', `agent id '${id}' may hold only letters, digits, . _ -`, {
+          code: 'agent.id_invalid',
+        });
       const t = now();
       let pullAddress: string | null = null;
       if (req.address !== undefined) {
@@ -366,6 +372,22 @@ export const createAgentService = (deps: {
             enrollment_expires_at: new Date(expires).toISOString(),
           }
         : view;
+    },
+
+    /**
+     * A fresh enrollment token for native agent `id`, adding the agent (approved, as a manual add
+     * is) when there is none. @throws VigilError conflict when `id` is not a native agent.
+     */
+    async enrollmentToken(
+      req: { id: string; name: string },
+      ctx: RequestContext,
+    ): Promise<{ token: string; expiresAt: number }> {
+      if (await store.get(req.id)) return service.newEnrollmentToken(req.id, ctx);
+      const created = await service.create({ id: req.id, name: req.name }, ctx);
+      return {
+        token: created.enrollment_token!,
+        expiresAt: Date.parse(created.enrollment_expires_at!),
+      };
     },
 
     /** Issues a new enrollment token for a native agent (the old one stops working). */
