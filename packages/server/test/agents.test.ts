@@ -272,6 +272,11 @@ for (const kind of await databaseKinds()) {
           fingerprint: cert.fingerprint256,
         });
         assert.equal(owner.id, 'web-01');
+        const events = (await api('GET', '/api/v1/audit/events?action=agent.enroll')).json();
+        const ev = events.items.find((e: { actor_id: string }) => e.actor_id === 'web-01');
+        assert.equal(ev.actor_type, 'agent');
+        assert.equal(ev.resource_id, 'web-01');
+        assert.equal(JSON.stringify(ev).includes(c.enrollment_token), false, 'no token in the event');
       });
 
       test('bad input: ids, addresses, CSRs, duplicates', async () => {
@@ -495,4 +500,38 @@ describe('auto-approval and the API key', () => {
     });
     assert.equal(submit.statusCode, 200, submit.body);
   });
+});
+
+test('online until three intervals are missed, then offline', async () => {
+  const [sqlite] = await databaseKinds();
+  let clock = Date.parse('2026-11-26T10:00:00Z');
+  const h = await startHarness(sqlite!, { now: () => clock });
+  try {
+    const token = await h.login();
+    const created = await h.inject({
+      method: 'POST',
+      url: '/api/v1/agents',
+      headers: bearer(token),
+      payload: { id: 'clocked', name: 'Clocked', interval_seconds: 10 },
+    });
+    assert.equal(created.statusCode, 201);
+    const status = async () =>
+      (
+        await h.inject({ method: 'GET', url: '/api/v1/agents/clocked', headers: bearer(token) })
+      ).json().status;
+    assert.equal(await status(), 'offline', 'never seen');
+    const doc = document(Math.floor(clock / 1000));
+    (doc.agent as Record<string, unknown>).check_interval = 10;
+    await h.vigil.agents.pushNative((await h.vigil.agents.row('clocked'))!, {
+      collected_at: clock,
+      checkdata: doc,
+    });
+    assert.equal(await status(), 'online');
+    clock += 30_000;
+    assert.equal(await status(), 'online', 'three intervals: still online');
+    clock += 2_000;
+    assert.equal(await status(), 'offline', 'past three intervals: offline');
+  } finally {
+    await h.close();
+  }
 });

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { realHost } from '../src/host.js';
+import { processDetail, runCommand } from '../src/push/commands.js';
+import { normalizeFingerprint } from '../src/push/native.js';
+import { backoffMs, Pusher, type SendOutcome, type Transport } from '../src/push/pusher.js';
+import { Spool } from '../src/push/spool.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'vigil-spool-'));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const doc = (n: number, size = 10) => JSON.stringify({ n, pad: 'x'.repeat(size) });
+
+describe('spool', () => {
+  test('keeps documents in order across a restart and forgets a half-written one', () => {
+    const dir = tmp();
+    const a = new Spool(dir, { maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    for (let i = 1; i <= 3; i++) a.append(Date.now() + i, doc(i));
+    a.ack(a.peek()!.entry);
+    writeFileSync(path.join(dir, '0000000000000099-1.json.tmp'), 'half');
+    const b = new Spool(dir, { maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    assert.equal(b.length, 2);
+    assert.equal(JSON.parse(b.peek()!.text).n, 2);
+    assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')));
+    const next = b.append(Date.now() + 10, doc(4));
+    assert.ok(next.seq > 3, 'numbering continues after the restart');
+  });
+
+  test('over the byte limit the oldest are dropped and counted', () => {
+    const s = new Spool(tmp(), { maxBytes: 250, maxAgeMs: 3_600_000 });
+    for (let i = 1; i <= 10; i++) s.append(Date.now(), doc(i, 40));
+    assert.ok(s.bytes <= 250);
+    assert.ok(s.dropped > 0);
+    assert.equal(s.length + s.dropped, 10);
+    assert.equal(JSON.parse(s.peek()!.text).n, s.dropped + 1, 'the newest are kept');
+  });
+
+  test('documents older than the age limit are dropped', () => {
+    let now = 1_000_000;
+    const s = new Spool(tmp(), { maxBytes: 1 << 20, maxAgeMs: 10_000 }, () => now);
+    s.append(now - 20_000, doc(1));
+    s.append(now, doc(2));
+    assert.equal(s.length, 1);
+    assert.equal(s.dropped, 1);
+    now += 11_000;
+    s.append(now, doc(3));
+    assert.equal(s.length, 1);
+    assert.equal(JSON.parse(s.peek()!.text).n, 3);
+  });
+});
+
+/** A transport whose availability the test switches; it records what it was given. */
+function fakeTransport() {
+  const received: number[] = [];
+  const t = {
+    up: true as boolean,
+    received,
+    name: 'fake',
+    async send(_at: number, text: string): Promise<SendOutcome> {
+      if (!t.up) return { ok: false, retry: true, reason: 'connection refused' };
+      const n = (JSON.parse(text) as { n: number }).n;
+      if (n < 0) return { ok: false, retry: false, reason: 'bad document' };
+      received.push(n);
+      return { ok: true };
+    },
+  } satisfies Transport & { up: boolean; received: number[] };
+  return t;
+}
+
+const until = async (what: string, fn: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('pusher', () => {
+  test('an outage: documents are spooled, then delivered in order once, after backoff', async () => {
+    const t = fakeTransport();
+    const spool = new Spool(tmp(), { maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    const logs: string[] = [];
+    const p = new Pusher(spool, t, {
+      log: (l) => logs.push(l),
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+    });
+    p.submit(Date.now(), doc(1));
+    await until('first delivered', () => t.received.length === 1);
+    t.up = false;
+    for (let i = 2; i <= 6; i++) p.submit(Date.now() + i, doc(i));
+    await until('spooled', () => spool.length === 5);
+    assert.ok(p.statistics().failedAttempts >= 1);
+    t.up = true;
+    p.submit(Date.now() + 7, doc(7));
+    await until('all delivered', () => t.received.length === 7);
+    assert.deepEqual(t.received, [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(spool.length, 0);
+    assert.ok(logs.some((l) => /buffering on disk/.test(l)));
+    assert.ok(logs.some((l) => /takes documents again/.test(l)));
+    await p.stop();
+  });
+
+  test('a document refused for good is dropped, the rest go on', async () => {
+    const t = fakeTransport();
+    const p = new Pusher(new Spool(tmp(), { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }), t, {
+      log: () => undefined,
+    });
+    p.submit(Date.now(), doc(-1));
+    p.submit(Date.now() + 2, doc(2));
+    await until('delivered', () => t.received.length === 1);
+    assert.deepEqual(t.received, [2]);
+    assert.equal(p.statistics().rejected, 1);
+    await p.stop();
+  });
+
+  test('stop leaves undelivered documents in the spool for the next start', async () => {
+    const t = fakeTransport();
+    t.up = false;
+    const dir = tmp();
+    const p = new Pusher(new Spool(dir, { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }), t, {
+      log: () => undefined,
+      baseDelayMs: 60_000,
+    });
+    p.submit(Date.now(), doc(1));
+    p.submit(Date.now() + 2, doc(2));
+    await until('attempted', () => p.statistics().failedAttempts === 1);
+    await p.stop();
+    t.up = true;
+    const again = new Pusher(new Spool(dir, { maxBytes: 1 << 20, maxAgeMs: 3_600_000 }), t, {
+      log: () => undefined,
+    });
+    await until('delivered after restart', () => t.received.length === 2);
+    assert.deepEqual(t.received, [1, 2]);
+    await again.stop();
+  });
+
+  test('backoff grows exponentially with jitter and is capped', () => {
+    assert.equal(
+      backoffMs(1, 1000, 60_000, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffMs(1, 1000, 60_000, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffMs(4, 1000, 60_000, () => 1),
+      8000,
+    );
+    assert.equal(
+      backoffMs(20, 1000, 60_000, () => 1),
+      60_000,
+    );
+    assert.equal(
+      backoffMs(20, 1000, 60_000, () => 0),
+      30_000,
+    );
+  });
+});
+
+describe('commands', () => {
+  const host = realHost({ proc: '/proc', sys: '/sys', rootfs: '/' });
+
+  test('refuses to signal pid 1 or the agent itself, and unknown signals', () => {
+    for (const pid of [1, process.pid]) {
+      const r = runCommand(host, { id: 'x', kind: 'process.signal', pid, signal: 15 });
+      assert.deepEqual(r.ok, false);
+      assert.equal(!r.ok && r.failure, 'protected_process');
+    }
+    const r = runCommand(host, { id: 'x', kind: 'process.signal', pid: 12345, signal: 11 });
+    assert.equal(!r.ok && r.failure, 'bad_command');
+  });
+
+  test('reads a real process and signals it; a vanished pid is no_such_process', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', (_c, s) => r(s)));
+    await new Promise((r) => setTimeout(r, 100));
+    const d = processDetail(host, child.pid!, Date.now());
+    assert.equal(d?.name, 'sleep');
+    assert.equal(d?.cmdline, 'sleep 30');
+    assert.equal(d?.ppid, process.pid);
+    assert.ok(d!.memory > 0);
+    assert.ok(d!.threads >= 1);
+    const r = runCommand(host, { id: 'x', kind: 'process.signal', pid: child.pid!, signal: 9 });
+    assert.deepEqual(r, { ok: true });
+    assert.equal(await exited, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+    const gone = runCommand(host, { id: 'y', kind: 'process.get', pid: child.pid! });
+    assert.equal(!gone.ok && gone.failure, 'no_such_process');
+  });
+});
+
+test('fingerprints are accepted with or without colons, in any case', () => {
+  const hex = 'ab'.repeat(32);
+  assert.equal(normalizeFingerprint(hex.toUpperCase().match(/../g)!.join(':')), hex);
+  assert.equal(normalizeFingerprint(hex), hex);
+  assert.throws(() => normalizeFingerprint('abc'), /64 hex digits/);
+  assert.throws(() => normalizeFingerprint('zz'.repeat(32)), /64 hex digits/);
+});
