@@ -276,7 +276,11 @@ for (const kind of await databaseKinds()) {
         const ev = events.items.find((e: { actor_id: string }) => e.actor_id === 'web-01');
         assert.equal(ev.actor_type, 'agent');
         assert.equal(ev.resource_id, 'web-01');
-        assert.equal(JSON.stringify(ev).includes(c.enrollment_token), false, 'no token in the event');
+        assert.equal(
+          JSON.stringify(ev).includes(c.enrollment_token),
+          false,
+          'no token in the event',
+        );
       });
 
       test('bad input: ids, addresses, CSRs, duplicates', async () => {
