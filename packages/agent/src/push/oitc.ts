@@ -44,6 +44,8 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
     auth.uuid = randomUUID();
     save();
   }
+  if (config.push.proxy)
+    log(`push: [oitc] proxy = ${config.push.proxy} is not supported; connecting directly`);
   const ep: Endpoint = endpoint(config.push.url, {
     verify: config.push.verifyServerCertificate,
     checkHostname: true,
