@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { AgentList, AgentView, CreatedAgent, EnrollResponse } from '@vigil/protocol';
 import { buildCsr } from '../../agent/src/serve/csr.js';
 import { databaseKinds } from '../../../test/support/databases.js';
+import { MAX_PENDING } from '../src/agents/service.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
 
@@ -535,6 +536,44 @@ test('online until three intervals are missed, then offline', async () => {
     assert.equal(await status(), 'online', 'three intervals: still online');
     clock += 2_000;
     assert.equal(await status(), 'offline', 'past three intervals: offline');
+  } finally {
+    await h.close();
+  }
+});
+
+test('self-registrations waiting for approval are capped: 429 beyond the cap', async () => {
+  const [sqlite] = await databaseKinds();
+  const h = await startHarness(sqlite!, { env: { VIGIL_SERVER_TLS: 'auto' } });
+  try {
+    const t = Date.now();
+    const rows = Array.from({ length: MAX_PENDING }, (_, i) => ({
+      id: `flood-${i}`,
+      name: `flood-${i}`,
+      kind: 'oitc' as const,
+      approval: 'pending' as const,
+      interval_seconds: 30,
+      registered_at: t,
+      updated_at: t,
+    }));
+    for (let i = 0; i < rows.length; i += 200)
+      await h.vigil.db.kysely
+        .insertInto('agents')
+        .values(rows.slice(i, i + 200))
+        .execute();
+    const oitc = await h.inject({
+      method: 'POST',
+      url: '/agentconnector/register_agent.json',
+      payload: { agentuuid: '9e8d7c6b-0000-4000-8000-000000000001', password: '' },
+    });
+    assert.equal(oitc.statusCode, 429);
+    assert.match(oitc.json().error, /wait for approval/);
+    const native = await h.inject({
+      method: 'POST',
+      url: '/api/v1/agents/enroll',
+      payload: { csr: csrFor('x'), hostname: 'x' },
+    });
+    assert.equal(native.statusCode, 429);
+    assert.equal(native.headers['retry-after'], '60');
   } finally {
     await h.close();
   }

@@ -51,6 +51,8 @@ export interface AgentStore {
   update(id: string, patch: AgentPatch): Promise<void>;
   /** Returns false when there was no such agent. */
   remove(id: string): Promise<boolean>;
+  /** How many agents wait for approval. */
+  countPending(): Promise<number>;
   /** The id of the host named `name`, created when there is none. */
   hostFor(name: string, now: number): Promise<string>;
   /** The agent's newest document, as JSON text. */
@@ -103,6 +105,12 @@ export type OitcRegistration =
   | { outcome: 'not_found' };
 
 const ID_PATTERN = new RegExp(AGENT_ID_PATTERN);
+
+/**
+ * Self-registrations (anonymous by nature) waiting for an operator are capped, so that a flood
+ * of them cannot fill the store.
+ */
+export const MAX_PENDING = 1000;
 
 /** An agent is offline after this many missed intervals. */
 const MISSED_INTERVALS = 3;
@@ -242,6 +250,15 @@ export const createAgentService = (deps: {
       await fn(s);
       await s.audit.insert(auditRow(ctx, entry, now()));
     });
+  }
+
+  async function checkPendingRoom(): Promise<void> {
+    if ((await store.countPending()) >= MAX_PENDING)
+      throw new VigilError(
+        'too_many_requests',
+        `${MAX_PENDING} agents already wait for approval; approve or reject some first`,
+        { code: 'agent.too_many_pending', headers: { 'retry-after': '60' } },
+      );
   }
 
   async function mustGet(id: string): Promise<AgentRow> {
@@ -425,6 +442,7 @@ export const createAgentService = (deps: {
           if (!(await s.agents.remove(id))) throw notFound(id);
         },
       );
+      deps.commands.cancelAll(id, 'the agent was removed');
     },
 
     /**
@@ -569,6 +587,7 @@ export const createAgentService = (deps: {
 
       const id = req.id ?? randomUUID();
       const auto = autoApproves(sourceAddress, req.hostname);
+      if (!auto) await checkPendingRoom();
       const cert = auto ? await sign(req.csr, id) : undefined;
       if (!auto) {
         // Check the request now, so that a bad one is refused before anything is stored.
@@ -750,6 +769,7 @@ export const createAgentService = (deps: {
           : { outcome: 'not_found' };
       }
       if (req.password !== '') return { outcome: 'not_found' };
+      if (!autoApproves(sourceAddress, req.hostname ?? null)) await checkPendingRoom();
       const t = now();
       const password = randomBytes(64).toString('hex');
       const hostname = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;

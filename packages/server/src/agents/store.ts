@@ -40,6 +40,14 @@ export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
     const r = await db.deleteFrom('agents').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   },
+  async countPending() {
+    const r = await db
+      .selectFrom('agents')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('approval', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
   async hostFor(name, now) {
     await db
       .insertInto('hosts')
