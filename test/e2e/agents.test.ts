@@ -97,9 +97,9 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     try {
       return db
         .prepare(
-          'select collected_at, received_at from agent_reports where agent_id = ? order by rowid',
+          'select s.ts as collected_at from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
         )
-        .all('e2e-native') as { collected_at: number; received_at: number }[];
+        .all('e2e-native') as { collected_at: number }[];
     } finally {
       db.close();
     }
@@ -372,7 +372,11 @@ describe('pull agents: Auto-TLS, mutual TLS, commands, a deleted certificate', (
     const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
     try {
       return (
-        db.prepare('select count(*) as n from agent_reports where agent_id = ?').get('pulled') as {
+        db
+          .prepare(
+            'select count(*) as n from samples s join agents a on a.host_id = s.host_id where a.id = ?',
+          )
+          .get('pulled') as {
           n: number;
         }
       ).n;
@@ -545,7 +549,9 @@ describe('openITCOCKPIT push mode against Vigil', () => {
         const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
         try {
           const rows = db
-            .prepare('select collected_at from agent_reports where agent_id = ? order by rowid')
+            .prepare(
+              'select s.ts as collected_at from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
+            )
             .all(auth.uuid) as { collected_at: number }[];
           return rows.length >= Math.floor((approvedAt - startedAt) / 1000) - 1 &&
             rows.every((r, i) => i === 0 || r.collected_at > rows[i - 1]!.collected_at)

@@ -23,8 +23,8 @@ import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
-import { createIngestService } from './telemetry/service.js';
-import { createIngestStore } from './telemetry/store.js';
+import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
+import { createTelemetryStore } from './telemetry/store.js';
 import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
 import { VERSION } from './version.js';
 
@@ -34,10 +34,42 @@ export interface Vigil {
   readonly db: Db;
   readonly identity: IdentityService;
   readonly agents: AgentService;
+  readonly telemetry: TelemetryService;
   readonly ca: CertificateAuthority;
   readonly migration: MigrationReport;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
+}
+
+/** Periodic background jobs; a job never overlaps itself, and `stop` waits for running ones. */
+function startJobs(
+  logger: Logger,
+  jobs: { name: string; everyMs: number; run: () => Promise<unknown> }[],
+): { stop(): Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  const timers = jobs.map((job) => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const p = job
+        .run()
+        .catch((err: unknown) => logger.warn({ err, job: job.name }, 'background job failed'))
+        .finally(() => {
+          busy = false;
+          running.delete(p);
+        });
+      running.add(p);
+    }, job.everyMs);
+    timer.unref();
+    return timer;
+  });
+  return {
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await Promise.allSettled([...running]);
+    },
+  };
 }
 
 /** Opens the configured store: PostgreSQL when `database.url` is set, else SQLite in the data dir. */
@@ -108,7 +140,24 @@ export async function createVigil(opts: {
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
-    const ingest = createIngestService({ store: createIngestStore(db.kysely), now });
+    const t = config.telemetry;
+    const ingest = createTelemetryService({
+      store: createTelemetryStore(db.kysely),
+      now,
+      log: opts.logger,
+      policy: {
+        retention: {
+          raw: t.retention_raw_hours * 3_600_000,
+          '1m': t.retention_1m_days * 86_400_000,
+          '5m': t.retention_5m_days * 86_400_000,
+          '1h': t.retention_1h_days * 86_400_000,
+        },
+        commitDelayMs: t.commit_delay_ms,
+        maxBatch: t.max_batch,
+        documentFlushMs: t.document_flush_seconds * 1000,
+        rollupGraceMs: 15_000,
+      },
+    });
     const commands = createCommandBroker();
     const agents = createAgentService({
       store: createAgentStore(db.kysely),
@@ -135,15 +184,11 @@ export async function createVigil(opts: {
       pullCommander: () => puller.commander,
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
-    // Report receipts are kept 48 hours (the telemetry store keeps the data itself).
-    const maintenance = setInterval(
-      () =>
-        void ingest.prune(48 * 3_600_000).catch((err: unknown) => {
-          opts.logger.warn({ err }, 'pruning old agent reports failed');
-        }),
-      10 * 60_000,
-    );
-    maintenance.unref();
+    // Background work: rollups every 5 s, retention every minute; one run of each at a time.
+    const jobs = startJobs(opts.logger, [
+      { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
+      { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
+    ]);
     const puller = startPuller({
       agents,
       identity: { ca, cert: pullClient.pem, key: pullClient.key },
@@ -174,12 +219,22 @@ export async function createVigil(opts: {
       done();
     });
     http.addHook('onClose', async () => {
-      clearInterval(maintenance);
+      await jobs.stop();
       await puller.stop();
+      await ingest.close();
       await db.close();
     });
     await http.ready();
-    return { http, db, identity, agents, ca, migration, close: () => http.close() };
+    return {
+      http,
+      db,
+      identity,
+      agents,
+      telemetry: ingest,
+      ca,
+      migration,
+      close: () => http.close(),
+    };
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

@@ -510,7 +510,10 @@ describe('auto-approval and the API key', () => {
 test('online until three intervals are missed, then offline', async () => {
   const [sqlite] = await databaseKinds();
   let clock = Date.parse('2026-11-26T10:00:00Z');
-  const h = await startHarness(sqlite!, { now: () => clock });
+  const h = await startHarness(sqlite!, {
+    now: () => clock,
+    env: { VIGIL_SERVER_TLS: 'auto' },
+  });
   try {
     const token = await h.login();
     const created = await h.inject({
@@ -525,6 +528,16 @@ test('online until three intervals are missed, then offline', async () => {
         await h.inject({ method: 'GET', url: '/api/v1/agents/clocked', headers: bearer(token) })
       ).json().status;
     assert.equal(await status(), 'offline', 'never seen');
+    const enrolled = await h.inject({
+      method: 'POST',
+      url: '/api/v1/agents/enroll',
+      payload: {
+        token: created.json().enrollment_token,
+        csr: csrFor('clocked'),
+        hostname: 'clocked',
+      },
+    });
+    assert.equal(enrolled.statusCode, 201, enrolled.body);
     const doc = document(Math.floor(clock / 1000));
     (doc.agent as Record<string, unknown>).check_interval = 10;
     await h.vigil.agents.pushNative((await h.vigil.agents.row('clocked'))!, {

@@ -28,7 +28,7 @@ import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
 import { hostnameMatcher, networkMatcher } from '../net.js';
 import { hashToken, newToken, safeEqual } from '../secrets.js';
-import type { IngestService } from '../telemetry/service.js';
+import type { TelemetryService } from '../telemetry/service.js';
 import type { CertificateAuthority } from '../tls/pki.js';
 import { CsrError } from '../tls/pki.js';
 import type { CommandBroker } from './commands.js';
@@ -190,6 +190,15 @@ function commandFailure(result: Extract<CommandResult, { ok: false }>, pid: numb
   }
 }
 
+/** Where an agent's documents go: its host. */
+function ingestTarget(agent: AgentRow): { agentId: string; hostId: string } {
+  if (!agent.host_id)
+    throw new VigilError('conflict', `agent ${agent.id} is not linked to a host`, {
+      code: 'agent.no_host',
+    });
+  return { agentId: agent.id, hostId: agent.host_id };
+}
+
 const notFound = (id: string) =>
   new VigilError('not_found', `no agent ${id}`, { code: 'agent.not_found' });
 
@@ -226,7 +235,7 @@ export const createAgentService = (deps: {
   store: AgentStore;
   transact: Transact<AgentStores>;
   ca: CertificateAuthority;
-  ingest: IngestService;
+  ingest: TelemetryService;
   commands: CommandBroker;
   policy: AgentPolicy;
   now: () => number;
@@ -716,15 +725,19 @@ export const createAgentService = (deps: {
 
     /** Takes in a native push; the answer carries commands waiting for the agent. */
     async pushNative(agent: AgentRow, body: NativePush): Promise<NativePushResult> {
-      const outcome = await deps.ingest.ingest(agent.id, body.collected_at, body.checkdata);
+      const outcome = await deps.ingest.ingest(
+        ingestTarget(agent),
+        body.collected_at,
+        body.checkdata,
+      );
       const patch = reportedFacts(body.checkdata);
       const changed = Object.entries(patch).some(
         ([k, v]) => (agent as Record<string, unknown>)[k] !== v,
       );
-      if (changed || outcome.duplicate)
-        await store.update(agent.id, { ...patch, last_seen: now(), updated_at: now() });
+      if (changed) await store.update(agent.id, { ...patch, updated_at: now() });
       return {
-        ...outcome,
+        received_checks: outcome.received_checks,
+        duplicate: outcome.duplicate,
         interval_seconds: patch.interval_seconds ?? agent.interval_seconds,
         commands: deps.commands.take(agent.id),
       };
@@ -844,9 +857,10 @@ export const createAgentService = (deps: {
         typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
           ? Math.round(stamp * 1000)
           : now();
-      const outcome = await deps.ingest.ingest(agent.id, collectedAt, checkdata);
+      const outcome = await deps.ingest.ingest(ingestTarget(agent), collectedAt, checkdata);
       const patch = reportedFacts(checkdata);
-      await store.update(agent.id, { ...patch, last_seen: now(), updated_at: now() });
+      if (Object.entries(patch).some(([k, v]) => (agent as Record<string, unknown>)[k] !== v))
+        await store.update(agent.id, { ...patch, updated_at: now() });
       return outcome;
     },
 
@@ -875,7 +889,7 @@ export const createAgentService = (deps: {
             ? Math.round(stamp * 1000)
             : t;
         try {
-          await deps.ingest.ingest(agent.id, collectedAt, outcome.document);
+          await deps.ingest.ingest(ingestTarget(agent), collectedAt, outcome.document);
           Object.assign(patch, reportedFacts(outcome.document), { last_seen: t });
         } catch (err) {
           patch.last_error = (err as Error).message;

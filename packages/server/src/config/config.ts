@@ -25,6 +25,15 @@ export interface Config {
     allow_registration: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  telemetry: {
+    retention_raw_hours: number;
+    retention_1m_days: number;
+    retention_5m_days: number;
+    retention_1h_days: number;
+    commit_delay_ms: number;
+    max_batch: number;
+    document_flush_seconds: number;
+  };
   agents: {
     enrollment_token_ttl_seconds: number;
     certificate_lifetime_days: number;
@@ -172,6 +181,59 @@ export const KEYS = {
       type: 'boolean',
       default: false,
       description: 'Whether `POST /api/v1/auth/register` accepts self-registration.',
+    },
+  },
+  telemetry: {
+    retention_raw_hours: {
+      type: 'integer',
+      default: 48,
+      min: 1,
+      max: 8760,
+      description: 'How long raw samples (one row per push) are kept.',
+    },
+    retention_1m_days: {
+      type: 'integer',
+      default: 14,
+      min: 1,
+      max: 3650,
+      description: 'How long 1-minute rollups are kept.',
+    },
+    retention_5m_days: {
+      type: 'integer',
+      default: 90,
+      min: 1,
+      max: 3650,
+      description: 'How long 5-minute rollups are kept.',
+    },
+    retention_1h_days: {
+      type: 'integer',
+      default: 730,
+      min: 1,
+      max: 36500,
+      description: 'How long 1-hour rollups are kept.',
+    },
+    commit_delay_ms: {
+      type: 'integer',
+      default: 4,
+      min: 0,
+      max: 1000,
+      description:
+        'Longest a push waits for others to share its transaction (group commit); the answer is sent after the commit.',
+    },
+    max_batch: {
+      type: 'integer',
+      default: 500,
+      min: 1,
+      max: 10000,
+      description: 'Most pushes committed in one transaction.',
+    },
+    document_flush_seconds: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      max: 3600,
+      description:
+        "How often each agent's latest full document is written to the database (samples are committed before every answer).",
     },
   },
   agents: {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types of the store, shared by the SQLite and PostgreSQL dialects. Timestamps are integers
  * (milliseconds since the Unix epoch) and booleans are 0/1 integers on both databases, so a query
@@ -96,12 +98,6 @@ export interface Database {
     registered_at: number;
     updated_at: number;
   };
-  agent_reports: {
-    agent_id: string;
-    collected_at: number;
-    received_at: number;
-    checks: number;
-  };
   agent_documents: {
     agent_id: string;
     collected_at: number;
@@ -113,4 +109,30 @@ export interface Database {
     received_at: number;
     inventory: string;
   };
+  /** One time series of a host: a metric and its labels, as a key (`metric{label="v"}`). */
+  series: { id: Generated<number>; host_id: string; key: string; created_at: number };
+  /** An ordered list of series ids: the positions of the values in a packed sample row. */
+  series_layouts: {
+    id: Generated<number>;
+    host_id: string;
+    hash: string;
+    series_ids: string;
+    created_at: number;
+  };
+  /** One push's values (Float64, little-endian, in layout order). */
+  samples: { host_id: string; ts: number; layout_id: number; vals: Uint8Array };
+  /** Rollup rows: per series sum, min, max and count (Float64 each), in layout order. */
+  rollup_1m: RollupRow;
+  rollup_5m: RollupRow;
+  rollup_1h: RollupRow;
+  /** Buckets whose rollups must be computed again because data arrived after they were. */
+  rollup_dirty: { resolution: string; host_id: string; bucket: number };
+}
+
+/** A rollup row (see `rollup_1m`). */
+export interface RollupRow {
+  host_id: string;
+  bucket: number;
+  layout_id: number;
+  data: Uint8Array;
 }

@@ -2,29 +2,92 @@ import { CheckData, PackageInventory } from '@vigil/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { VigilError } from '../errors.js';
+import { normalize } from './normalize.js';
+import {
+  Aggregate,
+  ROLLUPS,
+  SOURCE,
+  bucketOf,
+  packValues,
+  unpackValues,
+  type Resolution,
+  type RollupResolution,
+} from './tsdb.js';
 
-/** One accepted check-data document, as the store records it. */
-export interface ReportRow {
-  agentId: string;
-  /** When the agent collected it (epoch ms); with the agent id, the document's identity. */
-  collectedAt: number;
-  receivedAt: number;
-  checks: number;
-  /** The document as JSON text. */
+/** One push as stored: a host's values at a time, laid out by `layoutId`. */
+export interface PushRow {
+  hostId: string;
+  ts: number;
+  layoutId: number;
+  vals: Uint8Array;
+}
+/** The latest document of an agent. */
+export interface DocumentRow {
+  agent_id: string;
+  collected_at: number;
+  received_at: number;
   document: string;
 }
+export interface StoredSample {
+  hostId: string;
+  ts: number;
+  layoutId: number;
+  vals: Uint8Array;
+}
+export interface StoredRollup {
+  hostId: string;
+  bucket: number;
+  layoutId: number;
+  data: Uint8Array;
+}
+export type RollupWrite = StoredRollup;
 
-/** Where ingested documents are kept. */
-export interface IngestStore {
+/** Where telemetry is kept. Every method may be called concurrently with ingest. */
+export interface TelemetryStore {
+  /** The ids of a host's series by key, creating the missing ones; in the order of `keys`. */
+  seriesIds(hostId: string, keys: string[], now: number): Promise<number[]>;
+  /** The id of the layout `seriesIds` of a host, creating it when new. */
+  layoutId(hostId: string, seriesIds: number[], now: number): Promise<number>;
+  /** The series ids of a layout; undefined when unknown. */
+  layout(id: number): Promise<number[] | undefined>;
+  seriesOfHost(hostId: string): Promise<{ id: number; key: string }[]>;
   /**
-   * Records a document and makes it the agent's latest when it is the newest. Returns false,
-   * changing nothing, when a document with the same agent and collection time was recorded.
+   * Writes a batch of pushes in one transaction, with the rollup buckets they dirty and the
+   * agents' last contact; returns, per push, whether it was new (false: already stored).
    */
-  record(row: ReportRow): Promise<boolean>;
-  /** Replaces the agent's package inventory. */
+  commit(
+    pushes: PushRow[],
+    dirty: { resolution: string; host_id: string; bucket: number }[],
+    seen: { agentId: string; at: number }[],
+  ): Promise<boolean[]>;
+  saveDocuments(rows: DocumentRow[]): Promise<void>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
-  /** Deletes at most `limit` report rows received before `beforeMs`; returns how many. */
-  pruneReports(beforeMs: number, limit: number): Promise<number>;
+  /** Raw samples with `from <= ts < to`, of one host or (undefined) all, by time. */
+  samples(hostId: string | undefined, from: number, to: number): Promise<StoredSample[]>;
+  /** Rollup rows with `from <= bucket < to`, of one host or all, by time. */
+  rollups(
+    resolution: RollupResolution,
+    hostId: string | undefined,
+    from: number,
+    to: number,
+  ): Promise<StoredRollup[]>;
+  /**
+   * Writes rollup rows (replacing), removes the dirty marks they settle and, when given, moves
+   * the resolution's watermark, in one transaction.
+   */
+  writeRollups(
+    resolution: RollupResolution,
+    rows: RollupWrite[],
+    watermark: number | undefined,
+    cleared: { hostId: string; bucket: number }[],
+  ): Promise<void>;
+  /** The start of the first bucket not yet rolled up; undefined before the first run. */
+  watermark(resolution: RollupResolution): Promise<number | undefined>;
+  firstSampleTime(): Promise<number | undefined>;
+  dirty(resolution: RollupResolution, limit: number): Promise<{ hostId: string; bucket: number }[]>;
+  markDirty(rows: { resolution: string; host_id: string; bucket: number }[]): Promise<void>;
+  /** Deletes at most `limit` rows older than `before`; returns how many. */
+  deleteBefore(resolution: Resolution, before: number, limit: number): Promise<number>;
 }
 
 /** What ingesting one document did. */
@@ -33,6 +96,22 @@ export interface IngestOutcome {
   received_checks: number;
   /** True when the same document had been ingested before (nothing was stored again). */
   duplicate: boolean;
+  /** Numeric samples the document carried. */
+  samples: number;
+}
+
+/** Settings of the telemetry domain. */
+export interface TelemetryPolicy {
+  /** Retention per resolution, in milliseconds. */
+  retention: Record<Resolution, number>;
+  /** Longest a push waits for its batch to be committed. */
+  commitDelayMs: number;
+  /** Most pushes in one transaction. */
+  maxBatch: number;
+  /** How often the latest documents are written (they are kept in memory in between). */
+  documentFlushMs: number;
+  /** How long after a bucket's end the rollup job waits for late pushes. */
+  rollupGraceMs: number;
 }
 
 /** Compiles a schema into a checker that names the first bad path. */
@@ -56,32 +135,220 @@ export function countChecks(doc: Record<string, unknown>): number {
   return n;
 }
 
+interface Pending {
+  row: PushRow;
+  agentId: string;
+  resolve(isNew: boolean): void;
+  reject(err: unknown): void;
+}
+
+/** A point of a history answer: per series, the aggregates of its bucket. */
+export interface HistoryPoint {
+  timestamp: number;
+  values: Map<number, { avg: number; min: number; max: number; count: number }>;
+}
+
 /**
- * The one way check data enters the server, whichever face it came through: validate against
- * the protocol schema, then store.
+ * Telemetry: the one way check data enters the server (validate, normalise into samples, group
+ * commit), the rollup job, retention, and history reads.
  */
-export const createIngestService = (deps: { store: IngestStore; now: () => number }) => {
+export const createTelemetryService = (deps: {
+  store: TelemetryStore;
+  now: () => number;
+  policy: TelemetryPolicy;
+  log?: { warn(o: object, m: string): void };
+}) => {
+  const { store, now, policy } = deps;
   const checkDocument = checker(CheckData);
   const checkInventory = checker(PackageInventory);
-  return {
+  /** Per host: the key list of its last push and the layout it maps to. */
+  const layoutByHost = new Map<string, { keys: string; layoutId: number }>();
+  const layouts = new Map<number, number[]>();
+  const watermarks = new Map<RollupResolution, number>();
+  const documents = new Map<string, DocumentRow>();
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+  const stats = { pushes: 0, samples: 0, batches: 0, duplicates: 0 };
+
+  async function layoutOf(id: number): Promise<number[]> {
+    let l = layouts.get(id);
+    if (!l) {
+      l = (await store.layout(id)) ?? [];
+      layouts.set(id, l);
+    }
+    return l;
+  }
+
+  async function layoutFor(hostId: string, keys: string[]): Promise<number> {
+    const joined = keys.join('\n');
+    const cached = layoutByHost.get(hostId);
+    if (cached && cached.keys === joined) return cached.layoutId;
+    const t = now();
+    const ids = await store.seriesIds(hostId, keys, t);
+    const layoutId = await store.layoutId(hostId, ids, t);
+    layouts.set(layoutId, ids);
+    layoutByHost.set(hostId, { keys: joined, layoutId });
+    return layoutId;
+  }
+
+  async function watermarkOf(r: RollupResolution): Promise<number | undefined> {
+    if (!watermarks.has(r)) {
+      const w = await store.watermark(r);
+      if (w !== undefined) watermarks.set(r, w);
+    }
+    return watermarks.get(r);
+  }
+
+  /** Commits everything queued, in one transaction, and settles each push's promise. */
+  async function flush(): Promise<void> {
+    timer = undefined;
+    const batch = queue.slice(0, policy.maxBatch);
+    queue = queue.slice(batch.length);
+    if (batch.length === 0) return;
+    // Pushes into buckets the rollup job has already done mark those buckets for another pass.
+    const dirty: { resolution: string; host_id: string; bucket: number }[] = [];
+    const w = watermarks.get('1m');
+    if (w !== undefined)
+      for (const p of batch)
+        if (p.row.ts < w)
+          dirty.push({
+            resolution: '1m',
+            host_id: p.row.hostId,
+            bucket: bucketOf(p.row.ts, ROLLUPS['1m']),
+          });
+    const at = now();
+    try {
+      const fresh = await store.commit(
+        batch.map((p) => p.row),
+        dirty,
+        [...new Set(batch.map((p) => p.agentId))].map((agentId) => ({ agentId, at })),
+      );
+      stats.batches += 1;
+      batch.forEach((p, i) => p.resolve(fresh[i]!));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  function schedule(): void {
+    if (flushing) return;
+    if (queue.length >= policy.maxBatch) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      run();
+    } else if (!timer) timer = setTimeout(run, policy.commitDelayMs);
+  }
+  function run(): void {
+    if (flushing) return;
+    flushing = flush().finally(() => {
+      flushing = undefined;
+      if (queue.length > 0) schedule();
+    });
+  }
+
+  const documentTimer = setInterval(() => void flushDocuments(), policy.documentFlushMs);
+  documentTimer.unref();
+  async function flushDocuments(): Promise<void> {
+    if (documents.size === 0) return;
+    const rows = [...documents.values()];
+    documents.clear();
+    try {
+      await store.saveDocuments(rows);
+    } catch (err) {
+      // Put them back unless a newer one arrived meanwhile.
+      for (const r of rows) if (!documents.has(r.agent_id)) documents.set(r.agent_id, r);
+      deps.log?.warn({ err }, 'writing the latest documents failed; will retry');
+    }
+  }
+
+  /** Rolls up one bucket of one resolution (all hosts, or the listed ones). */
+  async function rollBucket(
+    r: RollupResolution,
+    bucket: number,
+    hostIds?: Set<string>,
+  ): Promise<RollupWrite[]> {
+    const size = ROLLUPS[r];
+    const source = SOURCE[r];
+    const byHost = new Map<string, Aggregate>();
+    const agg = (h: string) => {
+      let a = byHost.get(h);
+      if (!a) byHost.set(h, (a = new Aggregate()));
+      return a;
+    };
+    const only = hostIds && hostIds.size === 1 ? [...hostIds][0] : undefined;
+    if (source === 'raw') {
+      for (const s of await store.samples(only, bucket, bucket + size)) {
+        if (hostIds && !hostIds.has(s.hostId)) continue;
+        agg(s.hostId).addValues(await layoutOf(s.layoutId), unpackValues(s.vals));
+      }
+    } else {
+      for (const s of await store.rollups(source, only, bucket, bucket + size)) {
+        if (hostIds && !hostIds.has(s.hostId)) continue;
+        agg(s.hostId).addRollup(await layoutOf(s.layoutId), unpackValues(s.data));
+      }
+    }
+    const rows: RollupWrite[] = [];
+    for (const [hostId, a] of byHost) {
+      const layout = a.layout();
+      if (layout.length === 0) continue;
+      const layoutId = await store.layoutId(hostId, layout, now());
+      layouts.set(layoutId, layout);
+      rows.push({ hostId, bucket, layoutId, data: a.pack(layout) });
+    }
+    return rows;
+  }
+
+  /** Where a resolution's rollups start when it has never run: the first sample's bucket. */
+  async function startOf(r: RollupResolution): Promise<number | undefined> {
+    const w = await watermarkOf(r);
+    if (w !== undefined) return w;
+    const first = await store.firstSampleTime();
+    return first === undefined ? undefined : bucketOf(first, ROLLUPS[r]);
+  }
+
+  const service = {
     /**
-     * Validates and stores one document of `agentId`, collected at `collectedAt` (epoch ms).
+     * Validates, normalises and stores one document of an agent on a host, collected at
+     * `collectedAt` (epoch ms). Resolves once it is committed.
      * @throws VigilError bad_data naming the first bad path; nothing is stored then.
      */
-    async ingest(agentId: string, collectedAt: number, document: unknown): Promise<IngestOutcome> {
+    async ingest(
+      agent: { agentId: string; hostId: string },
+      collectedAt: number,
+      document: unknown,
+    ): Promise<IngestOutcome> {
+      if (closed) throw new VigilError('unavailable', 'the server is stopping');
       const problem = checkDocument(document);
       if (problem)
         throw new VigilError('bad_data', `checkdata${problem}`, { code: 'checkdata.invalid' });
       const doc = document as Record<string, unknown>;
-      const checks = countChecks(doc);
-      const stored = await deps.store.record({
-        agentId,
-        collectedAt,
-        receivedAt: deps.now(),
-        checks,
-        document: JSON.stringify(doc),
+      const { keys, values } = normalize(doc);
+      const layoutId = await layoutFor(agent.hostId, keys);
+      const row: PushRow = {
+        hostId: agent.hostId,
+        ts: Math.round(collectedAt),
+        layoutId,
+        vals: packValues(values),
+      };
+      const isNew = await new Promise<boolean>((resolve, reject) => {
+        queue.push({ row, agentId: agent.agentId, resolve, reject });
+        schedule();
       });
-      return { received_checks: checks, duplicate: !stored };
+      stats.pushes += 1;
+      if (isNew) {
+        stats.samples += values.length;
+        const prev = documents.get(agent.agentId);
+        if (!prev || prev.collected_at <= row.ts)
+          documents.set(agent.agentId, {
+            agent_id: agent.agentId,
+            collected_at: row.ts,
+            received_at: now(),
+            document: JSON.stringify(doc),
+          });
+      } else stats.duplicates += 1;
+      return { received_checks: countChecks(doc), duplicate: !isNew, samples: values.length };
     },
 
     /**
@@ -94,21 +361,150 @@ export const createIngestService = (deps: { store: IngestStore; now: () => numbe
         throw new VigilError('bad_data', `package inventory${problem}`, {
           code: 'inventory.invalid',
         });
-      await deps.store.saveInventory(agentId, deps.now(), JSON.stringify(inventory));
+      await store.saveInventory(agentId, now(), JSON.stringify(inventory));
     },
 
-    /** Deletes report rows older than `maxAgeMs`, in bounded batches. */
-    async prune(maxAgeMs: number, batch = 1000): Promise<number> {
-      const before = deps.now() - maxAgeMs;
-      let total = 0;
-      for (;;) {
-        const n = await deps.store.pruneReports(before, batch);
-        total += n;
-        if (n < batch) return total;
+    /**
+     * Rolls up every bucket that has closed (plus the grace time) since the last run, finer
+     * resolutions first, then re-does buckets that late pushes dirtied. At most `maxBuckets`
+     * buckets per resolution per call, so that a long backlog is worked off in steps.
+     */
+    async runRollups(maxBuckets = 60): Promise<number> {
+      let done = 0;
+      for (const r of Object.keys(ROLLUPS) as RollupResolution[]) {
+        const size = ROLLUPS[r];
+        let next = await startOf(r);
+        const limit = bucketOf(now() - policy.rollupGraceMs, size);
+        // A coarser rollup waits for the finer one it reads from.
+        const src = SOURCE[r];
+        const srcLimit = src === 'raw' ? limit : ((await watermarkOf(src)) ?? 0);
+        for (let i = 0; next !== undefined && i < maxBuckets; i++) {
+          if (next + size > limit || next + size > srcLimit) break;
+          const rows = await rollBucket(r, next);
+          await store.writeRollups(r, rows, next + size, []);
+          watermarks.set(r, next + size);
+          // A late change to this bucket must reach the coarser ones too.
+          done += 1;
+          next += size;
+        }
+        // Dirty buckets: recompute them for their hosts, and dirty the coarser bucket above.
+        const dirty = await store.dirty(r, 200);
+        const byBucket = new Map<number, Set<string>>();
+        for (const d of dirty) {
+          const set = byBucket.get(d.bucket) ?? new Set<string>();
+          set.add(d.hostId);
+          byBucket.set(d.bucket, set);
+        }
+        for (const [bucket, hosts] of byBucket) {
+          const rows = await rollBucket(r, bucket, hosts);
+          await store.writeRollups(
+            r,
+            rows,
+            undefined,
+            [...hosts].map((hostId) => ({ hostId, bucket })),
+          );
+          const coarser = (Object.keys(ROLLUPS) as RollupResolution[]).find((c) => SOURCE[c] === r);
+          const cw = coarser ? await watermarkOf(coarser) : undefined;
+          if (coarser && cw !== undefined) {
+            const cb = bucketOf(bucket, ROLLUPS[coarser]);
+            if (cb < cw)
+              await store.markDirty(
+                [...hosts].map((h) => ({ resolution: coarser, host_id: h, bucket: cb })),
+              );
+          }
+          done += 1;
+        }
       }
+      return done;
     },
+
+    /** Deletes expired data of every resolution in bounded batches; returns rows deleted. */
+    async runRetention(batch = 1000, maxBatches = 20): Promise<number> {
+      let total = 0;
+      for (const r of ['raw', '1m', '5m', '1h'] as Resolution[]) {
+        const before = now() - policy.retention[r];
+        for (let i = 0; i < maxBatches; i++) {
+          const n = await store.deleteBefore(r, before, batch);
+          total += n;
+          if (n < batch) break;
+        }
+      }
+      return total;
+    },
+
+    /**
+     * The history of some series of a host: raw points, or rollup buckets, with `from <= t < to`.
+     * Series missing from a point are absent from its map.
+     */
+    async history(
+      hostId: string,
+      resolution: Resolution,
+      from: number,
+      to: number,
+      seriesIds: number[],
+    ): Promise<HistoryPoint[]> {
+      const wanted = new Set(seriesIds);
+      const points: HistoryPoint[] = [];
+      if (resolution === 'raw') {
+        for (const s of await store.samples(hostId, from, to)) {
+          const layout = await layoutOf(s.layoutId);
+          const vals = unpackValues(s.vals);
+          const values = new Map<
+            number,
+            { avg: number; min: number; max: number; count: number }
+          >();
+          layout.forEach((id, i) => {
+            if (!wanted.has(id)) return;
+            const v = vals[i]!;
+            values.set(id, { avg: v, min: v, max: v, count: 1 });
+          });
+          points.push({ timestamp: s.ts, values });
+        }
+        return points;
+      }
+      for (const row of await store.rollups(resolution, hostId, from, to)) {
+        const layout = await layoutOf(row.layoutId);
+        const d = unpackValues(row.data);
+        const values = new Map<number, { avg: number; min: number; max: number; count: number }>();
+        layout.forEach((id, i) => {
+          if (!wanted.has(id)) return;
+          const count = d[i * 4 + 3]!;
+          if (!(count > 0)) return;
+          values.set(id, {
+            avg: d[i * 4]! / count,
+            min: d[i * 4 + 1]!,
+            max: d[i * 4 + 2]!,
+            count,
+          });
+        });
+        points.push({ timestamp: row.bucket, values });
+      }
+      return points;
+    },
+
+    /** The series of a host. */
+    series: (hostId: string) => store.seriesOfHost(hostId),
+
+    /** Counters since start, for `/metrics`. */
+    statistics: () => ({ ...stats, queued: queue.length }),
+
+    /** Commits what is queued and writes the latest documents; ingest refuses from then on. */
+    async close(): Promise<void> {
+      closed = true;
+      clearInterval(documentTimer);
+      if (timer) clearTimeout(timer);
+      while (queue.length > 0 || flushing) {
+        if (flushing) await flushing;
+        else await flush();
+      }
+      await flushDocuments();
+    },
+
+    /** Writes the latest documents now (tests, shutdown). */
+    flushDocuments,
   };
+  return service;
 };
 
-/** The ingest service. */
-export type IngestService = ReturnType<typeof createIngestService>;
+/** The telemetry service. */
+export type TelemetryService = ReturnType<typeof createTelemetryService>;

@@ -1,49 +1,155 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { IngestStore } from './service.js';
+import type {
+  DocumentRow,
+  PushRow,
+  RollupWrite,
+  StoredRollup,
+  StoredSample,
+  TelemetryStore,
+} from './service.js';
+import { ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
 
-/** The ingest store on the shared query layer. */
-export const createIngestStore = (db: Kysely<Database>): IngestStore => ({
-  async record(row) {
-    return db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('agent_reports')
-        .values({
-          agent_id: row.agentId,
-          collected_at: row.collectedAt,
-          received_at: row.receivedAt,
-          checks: row.checks,
-        })
-        .onConflict((oc) => oc.columns(['agent_id', 'collected_at']).doNothing())
+const ROLLUP_TABLE = {
+  '1m': 'rollup_1m',
+  '5m': 'rollup_5m',
+  '1h': 'rollup_1h',
+} as const satisfies Record<RollupResolution, keyof Database>;
+
+/** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK = 200;
+
+const chunks = <T>(rows: T[], size = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+};
+
+/** PostgreSQL hands bytea out as Buffer, SQLite blobs as Buffer too; both are Uint8Arrays. */
+const bytes = (v: unknown): Uint8Array => v as Uint8Array;
+
+/** The telemetry store on the shared query layer. */
+export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
+  async seriesIds(hostId, keys, now) {
+    const out = new Map<string, number>();
+    for (const part of chunks(keys, 500)) {
+      const rows = await db
+        .selectFrom('series')
+        .select(['id', 'key'])
+        .where('host_id', '=', hostId)
+        .where('key', 'in', part)
+        .execute();
+      for (const r of rows) out.set(r.key, Number(r.id));
+    }
+    const missing = keys.filter((k) => !out.has(k));
+    for (const part of chunks(missing)) {
+      await db
+        .insertInto('series')
+        .values(part.map((key) => ({ host_id: hostId, key, created_at: now })))
+        .onConflict((oc) => oc.columns(['host_id', 'key']).doNothing())
+        .execute();
+      const rows = await db
+        .selectFrom('series')
+        .select(['id', 'key'])
+        .where('host_id', '=', hostId)
+        .where('key', 'in', part)
+        .execute();
+      for (const r of rows) out.set(r.key, Number(r.id));
+    }
+    return keys.map((k) => out.get(k)!);
+  },
+
+  async layoutId(hostId, seriesIds, now) {
+    const hash = layoutHash(seriesIds);
+    const find = () =>
+      db
+        .selectFrom('series_layouts')
+        .select('id')
+        .where('host_id', '=', hostId)
+        .where('hash', '=', hash)
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      await trx
-        .insertInto('agent_documents')
-        .values({
-          agent_id: row.agentId,
-          collected_at: row.collectedAt,
-          received_at: row.receivedAt,
-          document: row.document,
-        })
-        .onConflict((oc) =>
-          oc
-            .column('agent_id')
-            .doUpdateSet((eb) => ({
+    const found = await find();
+    if (found) return Number(found.id);
+    await db
+      .insertInto('series_layouts')
+      .values({ host_id: hostId, hash, series_ids: JSON.stringify(seriesIds), created_at: now })
+      .onConflict((oc) => oc.columns(['host_id', 'hash']).doNothing())
+      .execute();
+    return Number((await find())!.id);
+  },
+
+  async layout(id) {
+    const row = await db
+      .selectFrom('series_layouts')
+      .select('series_ids')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.series_ids) as number[]) : undefined;
+  },
+
+  async seriesOfHost(hostId) {
+    const rows = await db
+      .selectFrom('series')
+      .select(['id', 'key'])
+      .where('host_id', '=', hostId)
+      .orderBy('key')
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), key: r.key }));
+  },
+
+  async commit(pushes, dirty, seen) {
+    return db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (const part of chunks(pushes)) {
+        const rows = await trx
+          .insertInto('samples')
+          .values(
+            part.map((p: PushRow) => ({
+              host_id: p.hostId,
+              ts: p.ts,
+              layout_id: p.layoutId,
+              vals: p.vals,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['host_id', 'ts']).doNothing())
+          .returning(['host_id', 'ts'])
+          .execute();
+        for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
+      }
+      for (const part of chunks(dirty))
+        await trx
+          .insertInto('rollup_dirty')
+          .values(part)
+          .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
+          .execute();
+      // One statement per distinct time stamp (normally one per batch).
+      const byTime = new Map<number, string[]>();
+      for (const s of seen) byTime.set(s.at, [...(byTime.get(s.at) ?? []), s.agentId]);
+      for (const [at, ids] of byTime)
+        for (const part of chunks(ids, 500))
+          await trx.updateTable('agents').set({ last_seen: at }).where('id', 'in', part).execute();
+      return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
+    });
+  },
+
+  async saveDocuments(rows: DocumentRow[]) {
+    if (rows.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      for (const part of chunks(rows, 100))
+        await trx
+          .insertInto('agent_documents')
+          .values(part)
+          .onConflict((oc) =>
+            oc.column('agent_id').doUpdateSet((eb) => ({
               collected_at: eb.ref('excluded.collected_at'),
               received_at: eb.ref('excluded.received_at'),
               document: eb.ref('excluded.document'),
-            }))
-            .where('agent_documents.collected_at', '<', row.collectedAt),
-        )
-        .execute();
-      await trx
-        .updateTable('agents')
-        .set({ last_seen: row.receivedAt })
-        .where('id', '=', row.agentId)
-        .execute();
-      return true;
+            })),
+          )
+          .execute();
     });
   },
+
   async saveInventory(agentId, receivedAt, inventory) {
     await db
       .insertInto('agent_inventories')
@@ -51,19 +157,132 @@ export const createIngestStore = (db: Kysely<Database>): IngestStore => ({
       .onConflict((oc) => oc.column('agent_id').doUpdateSet({ received_at: receivedAt, inventory }))
       .execute();
   },
-  async pruneReports(beforeMs, limit) {
-    const victims = db
-      .selectFrom('agent_reports')
-      .select(['agent_id', 'collected_at'])
-      .where('received_at', '<', beforeMs)
-      .limit(limit);
-    const rows = await victims.execute();
-    for (const r of rows)
+
+  async samples(hostId, from, to): Promise<StoredSample[]> {
+    let q = db.selectFrom('samples').select(['host_id', 'ts', 'layout_id', 'vals']);
+    if (hostId !== undefined) q = q.where('host_id', '=', hostId);
+    const rows = await q.where('ts', '>=', from).where('ts', '<', to).orderBy('ts').execute();
+    return rows.map((r) => ({
+      hostId: r.host_id,
+      ts: Number(r.ts),
+      layoutId: Number(r.layout_id),
+      vals: bytes(r.vals),
+    }));
+  },
+
+  async rollups(resolution, hostId, from, to): Promise<StoredRollup[]> {
+    const table = ROLLUP_TABLE[resolution];
+    let q = db.selectFrom(table).select(['host_id', 'bucket', 'layout_id', 'data']);
+    if (hostId !== undefined) q = q.where('host_id', '=', hostId);
+    const rows = await q
+      .where('bucket', '>=', from)
+      .where('bucket', '<', to)
+      .orderBy('bucket')
+      .execute();
+    return rows.map((r) => ({
+      hostId: r.host_id,
+      bucket: Number(r.bucket),
+      layoutId: Number(r.layout_id),
+      data: bytes(r.data),
+    }));
+  },
+
+  async writeRollups(resolution, rows: RollupWrite[], watermark, cleared) {
+    const table = ROLLUP_TABLE[resolution];
+    await db.transaction().execute(async (trx) => {
+      for (const part of chunks(rows))
+        await trx
+          .insertInto(table)
+          .values(
+            part.map((r) => ({
+              host_id: r.hostId,
+              bucket: r.bucket,
+              layout_id: r.layoutId,
+              data: r.data,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['host_id', 'bucket']).doUpdateSet((eb) => ({
+              layout_id: eb.ref('excluded.layout_id'),
+              data: eb.ref('excluded.data'),
+            })),
+          )
+          .execute();
+      for (const c of cleared)
+        await trx
+          .deleteFrom('rollup_dirty')
+          .where('resolution', '=', resolution)
+          .where('host_id', '=', c.hostId)
+          .where('bucket', '=', c.bucket)
+          .execute();
+      if (watermark !== undefined)
+        await trx
+          .insertInto('settings')
+          .values({ key: `rollup_watermark_${resolution}`, value: String(watermark) })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(watermark) }))
+          .execute();
+    });
+  },
+
+  async watermark(resolution) {
+    const row = await db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', `rollup_watermark_${resolution}`)
+      .executeTakeFirst();
+    return row ? Number(row.value) : undefined;
+  },
+
+  async firstSampleTime() {
+    const row = await db
+      .selectFrom('samples')
+      .select((eb) => eb.fn.min('ts').as('ts'))
+      .executeTakeFirst();
+    return row?.ts === null || row?.ts === undefined ? undefined : Number(row.ts);
+  },
+
+  async dirty(resolution, limit) {
+    const rows = await db
+      .selectFrom('rollup_dirty')
+      .select(['host_id', 'bucket'])
+      .where('resolution', '=', resolution)
+      .orderBy('bucket')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ hostId: r.host_id, bucket: Number(r.bucket) }));
+  },
+
+  async markDirty(rows) {
+    for (const part of chunks(rows))
       await db
-        .deleteFrom('agent_reports')
-        .where('agent_id', '=', r.agent_id)
-        .where('collected_at', '=', r.collected_at)
+        .insertInto('rollup_dirty')
+        .values(part)
+        .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
         .execute();
-    return rows.length;
+  },
+
+  async deleteBefore(resolution, before, limit) {
+    const table = resolution === 'raw' ? 'samples' : ROLLUP_TABLE[resolution];
+    const column = resolution === 'raw' ? 'ts' : 'bucket';
+    // Bounded batches: find the keys first, then delete exactly those, so that one call never
+    // holds the write lock for long.
+    const victims = await db
+      .selectFrom(table)
+      .select(['host_id', sql.ref<number>(column).as('t')])
+      .where(column, '<', before)
+      .limit(limit)
+      .execute();
+    if (victims.length === 0) return 0;
+    await db.transaction().execute(async (trx) => {
+      for (const v of victims)
+        await trx
+          .deleteFrom(table)
+          .where('host_id', '=', v.host_id)
+          .where(column, '=', Number(v.t))
+          .execute();
+    });
+    return victims.length;
   },
 });
+
+export { ROLLUPS };

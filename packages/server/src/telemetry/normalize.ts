@@ -1,0 +1,217 @@
+/**
+ * Turns a check-data document into numeric samples: one value per series, a series being a
+ * metric name (with its unit in the name) plus labels. The key of a series is
+ * `metric{label="value",…}` with labels in a fixed order, so the same series always has the same
+ * key. Per-process figures are not series (processes come and go every few seconds); they stay
+ * in the latest document.
+ */
+
+/** The samples of one document, in a stable order: `keys[i]` has `values[i]`. */
+export interface Samples {
+  keys: string[];
+  values: number[];
+}
+
+type Rec = Record<string, unknown>;
+
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/** Label values are quoted like Prometheus's, with `\` and `"` escaped. */
+const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+/** Builds a series key from a metric and labels given in order. */
+export function seriesKey(metric: string, labels: [string, string][] = []): string {
+  if (labels.length === 0) return metric;
+  return `${metric}{${labels.map(([k, v]) => `${k}=${q(v)}`).join(',')}}`;
+}
+
+/** Splits a series key into its metric and labels (the inverse of `seriesKey`). */
+export function parseSeriesKey(key: string): { metric: string; labels: Record<string, string> } {
+  const brace = key.indexOf('{');
+  if (brace < 0) return { metric: key, labels: {} };
+  const labels: Record<string, string> = {};
+  const re = /([a-z_]+)="((?:[^"\\]|\\.)*)"/g;
+  for (const m of key.slice(brace + 1, -1).matchAll(re))
+    labels[m[1]!] = m[2]!.replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
+  return { metric: key.slice(0, brace), labels };
+}
+
+/** Extracts the samples of a document. Missing or failed sections give no samples. */
+export function normalize(doc: Rec): Samples {
+  const keys: string[] = [];
+  const values: number[] = [];
+  const seen = new Set<string>();
+  const add = (metric: string, value: unknown, labels?: [string, string][]) => {
+    const v = num(value);
+    if (v === undefined) return;
+    const key = labels ? seriesKey(metric, labels) : metric;
+    // Two sensors may share a label (one "Core 0" per package): the first one wins.
+    if (seen.has(key)) return;
+    seen.add(key);
+    keys.push(key);
+    values.push(v);
+  };
+
+  const agent = doc.agent;
+  if (isRec(agent)) add('uptime_seconds', agent.system_uptime);
+
+  const cpu = doc.cpu;
+  if (isRec(cpu) && !('error' in cpu)) {
+    add('cpu_usage_percent', cpu.cpu_total_percentage);
+    const d = cpu.cpu_total_percentage_detailed;
+    if (isRec(d)) {
+      add('cpu_user_percent', d.User);
+      add('cpu_system_percent', d.System);
+      add('cpu_iowait_percent', d.Iowait);
+      add('cpu_nice_percent', d.Nice);
+    }
+    if (Array.isArray(cpu.cpu_percentage))
+      cpu.cpu_percentage.forEach((v, i) => add('cpu_usage_percent', v, [['core', String(i)]]));
+  }
+
+  const load = doc.system_load;
+  if (isRec(load)) {
+    add('load1', load['0']);
+    add('load5', load['1']);
+    add('load15', load['2']);
+  }
+
+  const mem = doc.memory;
+  if (isRec(mem)) {
+    add('memory_total_bytes', mem.total);
+    add('memory_used_bytes', mem.used);
+    add('memory_free_bytes', mem.free);
+    add('memory_available_bytes', mem.available);
+    add('memory_buffers_bytes', mem.buffers);
+    add('memory_cached_bytes', mem.cached);
+    add('memory_usage_percent', mem.percent);
+  }
+  const swap = doc.swap;
+  if (isRec(swap)) {
+    add('swap_total_bytes', swap.total);
+    add('swap_used_bytes', swap.used);
+    add('swap_usage_percent', swap.percent);
+  }
+
+  if (Array.isArray(doc.disks)) {
+    let fullest: number | undefined;
+    for (const entry of doc.disks) {
+      if (!isRec(entry) || !isRec(entry.disk) || !isRec(entry.usage)) continue;
+      const mount = typeof entry.disk.mountpoint === 'string' ? entry.disk.mountpoint : '';
+      const labels: [string, string][] = [['mount', mount]];
+      add('disk_total_bytes', entry.usage.total, labels);
+      add('disk_used_bytes', entry.usage.used, labels);
+      add('disk_free_bytes', entry.usage.free, labels);
+      add('disk_usage_percent', entry.usage.percent, labels);
+      const p = num(entry.usage.percent);
+      if (p !== undefined && (fullest === undefined || p > fullest)) fullest = p;
+    }
+    // The fullest file system: what "disk" means on a host-level chart.
+    if (fullest !== undefined) add('disk_usage_percent', fullest);
+  }
+
+  const io = doc.disk_io;
+  if (isRec(io) && !('error' in io)) {
+    for (const [device, d] of Object.entries(io)) {
+      if (!isRec(d)) continue;
+      const labels: [string, string][] = [['device', device]];
+      add('diskio_read_bytes_per_second', d.ReadBytesPerSecond, labels);
+      add('diskio_write_bytes_per_second', d.WriteBytesPerSecond, labels);
+      add('diskio_read_iops', d.ReadIopsPerSecond, labels);
+      add('diskio_write_iops', d.WriteIopsPerSecond, labels);
+      add('diskio_load_percent', d.LoadPercent, labels);
+    }
+  }
+
+  const net = doc.net_io;
+  if (isRec(net) && !('error' in net)) {
+    let rx = 0;
+    let tx = 0;
+    for (const [iface, n] of Object.entries(net)) {
+      if (!isRec(n)) continue;
+      const labels: [string, string][] = [['interface', iface]];
+      add('net_rx_bytes_per_second', n.avg_bytes_recv_ps, labels);
+      add('net_tx_bytes_per_second', n.avg_bytes_sent_ps, labels);
+      add('net_rx_packets_per_second', n.avg_packets_recv_ps, labels);
+      add('net_tx_packets_per_second', n.avg_packets_sent_ps, labels);
+      add('net_rx_errors_per_second', n.avg_errin, labels);
+      add('net_tx_errors_per_second', n.avg_errout, labels);
+      add('net_rx_drops_per_second', n.avg_dropin, labels);
+      add('net_tx_drops_per_second', n.avg_dropout, labels);
+      if (iface !== 'lo') {
+        rx += num(n.avg_bytes_recv_ps) ?? 0;
+        tx += num(n.avg_bytes_sent_ps) ?? 0;
+      }
+    }
+    // Host totals, loopback excluded: what "network" means on a host-level chart.
+    add('net_rx_bytes_per_second', rx);
+    add('net_tx_bytes_per_second', tx);
+  }
+
+  const sensors = doc.sensors;
+  if (isRec(sensors)) {
+    if (Array.isArray(sensors.Temperatures))
+      for (const t of sensors.Temperatures)
+        if (isRec(t) && typeof t.label === 'string')
+          add('temperature_celsius', t.current, [['sensor', t.label]]);
+    if (Array.isArray(sensors.Batteries))
+      for (const b of sensors.Batteries)
+        if (isRec(b)) add('battery_percent', b.percent, [['battery', String(b.id)]]);
+  }
+
+  if (Array.isArray(doc.processes)) add('processes_total', doc.processes.length);
+
+  if (Array.isArray(doc.docker))
+    for (const c of doc.docker) {
+      if (!isRec(c) || typeof c.name !== 'string') continue;
+      const labels: [string, string][] = [['container', c.name]];
+      add('container_cpu_percent', c.cpu_percentage, labels);
+      add('container_memory_bytes', c.memory_used, labels);
+      add('container_memory_percent', c.memory_percentage, labels);
+      add('container_network_rx_bytes', c.network_rx, labels);
+      add('container_network_tx_bytes', c.network_tx, labels);
+    }
+
+  const gpu = doc.gpu;
+  if (isRec(gpu) && gpu.available === true && Array.isArray(gpu.devices))
+    for (const g of gpu.devices) {
+      if (!isRec(g)) continue;
+      const labels: [string, string][] = [['gpu', String(g.index)]];
+      add('gpu_utilization_percent', g.utilization_percent, labels);
+      add('gpu_memory_used_bytes', g.memory_used_bytes, labels);
+      add('gpu_memory_total_bytes', g.memory_total_bytes, labels);
+      add('gpu_temperature_celsius', g.temperature_celsius, labels);
+      add('gpu_power_watts', g.power_watts, labels);
+    }
+
+  const conns = doc.net_connections;
+  if (isRec(conns) && conns.available === true) {
+    add('tcp_connections', conns.total);
+    if (isRec(conns.tcp))
+      for (const [state, n] of Object.entries(conns.tcp))
+        add('tcp_connections', n, [['state', state]]);
+  }
+
+  const smart = doc.smart;
+  if (isRec(smart) && smart.available === true && Array.isArray(smart.disks))
+    for (const d of smart.disks)
+      if (isRec(d) && typeof d.device === 'string')
+        add('smart_temperature_celsius', d.temperature_celsius, [['device', d.device]]);
+
+  const checks = doc.customchecks;
+  if (isRec(checks))
+    for (const [name, c] of Object.entries(checks)) {
+      if (!isRec(c)) continue;
+      add('check_state', c.rc, [['check', name]]);
+      if (Array.isArray(c.perfdata))
+        for (const p of c.perfdata)
+          if (isRec(p) && typeof p.label === 'string')
+            add('check_perfdata', p.value, [
+              ['check', name],
+              ['label', p.label],
+            ]);
+    }
+
+  return { keys, values };
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The packed time-series layout, free of I/O. A push of one host is one row: its values as
+ * little-endian Float64 in the order of a *layout* (a list of series ids, stored once per host and
+ * key set). A rollup row holds, per series of its layout, four Float64: sum, min, max and count.
+ */
+
+/** Rollup resolutions and their bucket sizes in milliseconds. */
+export const ROLLUPS = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000 } as const;
+export type RollupResolution = keyof typeof ROLLUPS;
+export type Resolution = 'raw' | RollupResolution;
+export const RESOLUTIONS: readonly Resolution[] = ['raw', '1m', '5m', '1h'];
+
+/** Where each rollup is computed from: raw samples for 1m, the next finer rollup above that. */
+export const SOURCE: Record<RollupResolution, Resolution> = { '1m': 'raw', '5m': '1m', '1h': '5m' };
+
+/** The start of the bucket of `ts` at a resolution. */
+export const bucketOf = (ts: number, size: number): number => Math.floor(ts / size) * size;
+
+/** Packs values as little-endian Float64. */
+export function packValues(values: ArrayLike<number>): Uint8Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return new Uint8Array(out.buffer);
+}
+
+/** Reads packed Float64 values (copying when the bytes are not 8-byte aligned). */
+export function unpackValues(bytes: Uint8Array): Float64Array {
+  if (bytes.byteOffset % 8 === 0 && bytes.byteLength % 8 === 0)
+    return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  const copy = new Uint8Array(bytes.byteLength - (bytes.byteLength % 8));
+  copy.set(bytes.subarray(0, copy.byteLength));
+  return new Float64Array(copy.buffer);
+}
+
+/** Running aggregates of a set of series: sum, min, max and count per series id. */
+export class Aggregate {
+  readonly bySeries = new Map<number, [number, number, number, number]>();
+
+  /** Adds raw values laid out as `layout`. */
+  addValues(layout: readonly number[], values: Float64Array): void {
+    for (let i = 0; i < layout.length && i < values.length; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) continue;
+      const a = this.bySeries.get(layout[i]!);
+      if (!a) this.bySeries.set(layout[i]!, [v, v, v, 1]);
+      else {
+        a[0] += v;
+        if (v < a[1]) a[1] = v;
+        if (v > a[2]) a[2] = v;
+        a[3] += 1;
+      }
+    }
+  }
+
+  /** Adds a finer rollup row (sum, min, max, count per series) laid out as `layout`. */
+  addRollup(layout: readonly number[], data: Float64Array): void {
+    for (let i = 0; i < layout.length && i * 4 + 3 < data.length; i++) {
+      const count = data[i * 4 + 3]!;
+      if (!(count > 0)) continue;
+      const sum = data[i * 4]!;
+      const min = data[i * 4 + 1]!;
+      const max = data[i * 4 + 2]!;
+      const a = this.bySeries.get(layout[i]!);
+      if (!a) this.bySeries.set(layout[i]!, [sum, min, max, count]);
+      else {
+        a[0] += sum;
+        if (min < a[1]) a[1] = min;
+        if (max > a[2]) a[2] = max;
+        a[3] += count;
+      }
+    }
+  }
+
+  /** The series ids, ascending: the layout of the rollup row this aggregate becomes. */
+  layout(): number[] {
+    return [...this.bySeries.keys()].sort((a, b) => a - b);
+  }
+
+  /** The rollup row's data for `layout`. */
+  pack(layout: readonly number[]): Uint8Array {
+    const out = new Float64Array(layout.length * 4);
+    layout.forEach((id, i) => {
+      const a = this.bySeries.get(id);
+      if (!a) return;
+      out[i * 4] = a[0];
+      out[i * 4 + 1] = a[1];
+      out[i * 4 + 2] = a[2];
+      out[i * 4 + 3] = a[3];
+    });
+    return new Uint8Array(out.buffer);
+  }
+}
+
+/** A stable, short name for a layout: SHA-1 of its series ids. */
+export const layoutHash = (ids: readonly number[]): string =>
+  createHash('sha1').update(ids.join(',')).digest('hex');
