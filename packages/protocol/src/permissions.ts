@@ -21,6 +21,10 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
     description: 'Add, approve, reject, revoke and remove agents; issue enrollment tokens.',
   },
   { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
+  {
+    name: 'host:read',
+    description: 'Read hosts and what they report: history, series, live metrics, system facts.',
+  },
   { name: 'processes:read', description: "Read a process's detail from its agent." },
   { name: 'processes:signal', description: 'Send a signal to a process through its agent.' },
   { name: 'system:read', description: 'Read server configuration and status.' },

@@ -23,6 +23,8 @@ import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
+import { createHistoryReader } from './telemetry/history.js';
+import { telemetryRoutes } from './telemetry/routes.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
 import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
@@ -207,6 +209,7 @@ export async function createVigil(opts: {
         identityRoutes(app, { identity });
         auditRoutes(app, { audit });
         agentRoutes(app, { agents });
+        telemetryRoutes(app, { history: createHistoryReader({ telemetry: ingest, now }) });
         openitcockpitFace(app, {
           agents,
           options: { apiKey: config.agents.oitc_api_key, bodyLimitBytes: 16 * 1024 * 1024 },

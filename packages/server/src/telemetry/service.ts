@@ -88,6 +88,12 @@ export interface TelemetryStore {
   markDirty(rows: { resolution: string; host_id: string; bucket: number }[]): Promise<void>;
   /** Deletes at most `limit` rows older than `before`; returns how many. */
   deleteBefore(resolution: Resolution, before: number, limit: number): Promise<number>;
+  /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
+  host(hostId: string): Promise<{ id: string; intervalSeconds: number | null } | undefined>;
+  /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
+  hostOfAgent(agentId: string): Promise<string | null | undefined>;
+  /** Every host id (at most `limit`). */
+  hostIds(limit: number): Promise<string[]>;
 }
 
 /** What ingesting one document did. */
@@ -484,6 +490,9 @@ export const createTelemetryService = (deps: {
 
     /** The series of a host. */
     series: (hostId: string) => store.seriesOfHost(hostId),
+    host: (hostId: string) => store.host(hostId),
+    hostOfAgent: (agentId: string) => store.hostOfAgent(agentId),
+    hostIds: (limit: number) => store.hostIds(limit),
 
     /** Counters since start, for `/metrics`. */
     statistics: () => ({ ...stats, queued: queue.length }),

@@ -224,6 +224,43 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     });
   },
 
+  async host(hostId) {
+    const row = await db
+      .selectFrom('hosts')
+      .select('id')
+      .where('id', '=', hostId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const a = await db
+      .selectFrom('agents')
+      .select((eb) => eb.fn.min('interval_seconds').as('i'))
+      .where('host_id', '=', hostId)
+      .executeTakeFirst();
+    return {
+      id: row.id,
+      intervalSeconds: a?.i === null || a?.i === undefined ? null : Number(a.i),
+    };
+  },
+
+  async hostOfAgent(agentId) {
+    const row = await db
+      .selectFrom('agents')
+      .select('host_id')
+      .where('id', '=', agentId)
+      .executeTakeFirst();
+    return row ? row.host_id : undefined;
+  },
+
+  async hostIds(limit) {
+    const rows = await db
+      .selectFrom('hosts')
+      .select('id')
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
   async watermark(resolution) {
     const row = await db
       .selectFrom('settings')

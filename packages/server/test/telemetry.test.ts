@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
+import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
+import { databaseKinds } from '../../../test/support/databases.js';
+import { startHarness, type Harness } from '../../../test/support/harness.js';
+
+const FIXTURE = path.join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'test',
+  'fixtures',
+  'checkdata',
+  'debian12.json',
+);
+const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+describe('normalize', () => {
+  test('the recorded document gives host-level and labelled series with their values', () => {
+    const doc = fixture();
+    const { keys, values } = normalize(doc);
+    const get = (k: string) => values[keys.indexOf(k)];
+    assert.equal(new Set(keys).size, keys.length, 'keys are unique');
+    assert.equal(get('cpu_usage_percent'), 2.86);
+    assert.equal(get('cpu_usage_percent{core="1"}'), 4.76);
+    assert.equal(get('memory_total_bytes'), 25276026880);
+    assert.equal(get('disk_usage_percent{mount="/"}'), 22.43);
+    assert.equal(get('disk_usage_percent'), 22.43, 'the fullest file system');
+    assert.equal(get('load5'), (doc.system_load as Record<string, number>)['1']);
+    assert.equal(get('check_state{check="check_load"}'), 0);
+    assert.equal(get('check_perfdata{check="check_load",label="load1"}'), 0.05);
+    assert.equal(get('tcp_connections{state="time_wait"}'), 6);
+    assert.equal(get('processes_total'), (doc.processes as unknown[]).length);
+    assert.ok(!keys.some((k) => k.startsWith('process_')), 'no per-process series');
+    assert.ok(keys.length > 50 && keys.length < 300, `${keys.length} series`);
+  });
+
+  test('failed or missing sections give no samples and no error', () => {
+    const { keys } = normalize({ cpu: { error: 'boom' }, memory: { error: 'x' }, disks: 'bad' });
+    assert.deepEqual(keys, []);
+  });
+
+  test('series keys round-trip, quotes and backslashes included', () => {
+    const key = seriesKey('temperature_celsius', [['sensor', 'Core "0" \\ A']]);
+    assert.deepEqual(parseSeriesKey(key), {
+      metric: 'temperature_celsius',
+      labels: { sensor: 'Core "0" \\ A' },
+    });
+    assert.deepEqual(parseSeriesKey('load1'), { metric: 'load1', labels: {} });
+  });
+});
+
+/** A deterministic pseudo-random generator (mulberry32). */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A document with the given CPU and memory figures and optionally a second disk. */
+function doc(cpu: number, mem: number, extraDisk?: number) {
+  const base = fixture();
+  const d = (mountpoint: string, device: string, percent: number) => ({
+    disk: { device, mountpoint, fstype: 'ext4', opts: [] },
+    usage: { total: 100, used: percent, free: 100 - percent, percent },
+  });
+  const disks = [d('/', '/dev/a', 50)];
+  if (extraDisk !== undefined) disks.push(d('/data', '/dev/b', extraDisk));
+  return {
+    cpu: { ...(base.cpu as object), cpu_total_percentage: cpu },
+    memory: { ...(base.memory as object), percent: mem },
+    disks,
+  };
+}
+
+type Point = { ts: number; values: Record<string, number> };
+
+/** avg/min/max/count of every series per bucket, computed the slow, obvious way. */
+function bruteForce(points: Point[], size: number) {
+  const out = new Map<string, { sum: number; min: number; max: number; count: number }>();
+  for (const p of points)
+    for (const [k, v] of Object.entries(p.values)) {
+      const id = `${bucketOf(p.ts, size)}|${k}`;
+      const a = out.get(id);
+      if (!a) out.set(id, { sum: v, min: v, max: v, count: 1 });
+      else {
+        a.sum += v;
+        a.min = Math.min(a.min, v);
+        a.max = Math.max(a.max, v);
+        a.count += 1;
+      }
+    }
+  return out;
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`telemetry store on ${kind.name}`, () => {
+    const start = Date.parse('2026-11-20T00:00:00Z');
+    let clock = start;
+    let h: Harness;
+    let token: string;
+    const hosts = ['h-one', 'h-two'];
+    const generated = new Map<string, Point[]>(hosts.map((x) => [x, []]));
+
+    before(async () => {
+      h = await startHarness(kind, { now: () => clock });
+      token = await h.login();
+      for (const id of hosts)
+        await h.vigil.db.kysely
+          .insertInto('hosts')
+          .values({ id, name: id, address: null, created_at: start, updated_at: start })
+          .execute();
+    });
+    after(() => h.close());
+
+    test('rollups equal a brute-force reference on random data with gaps, drops and a layout change', async () => {
+      const rand = rng(42);
+      const jobs: Promise<unknown>[] = [];
+      for (const hostId of hosts) {
+        let cpu = 50;
+        for (let ts = start; ts < start + 3 * 3_600_000; ts += 10_000) {
+          if (rand() < 0.1) continue; // a gap
+          cpu = rand() < 0.02 ? 0 : Math.max(0, Math.min(100, cpu + (rand() - 0.5) * 20)); // drops
+          const mem = Math.round(rand() * 10000) / 100;
+          // A second disk exists only during the second hour: the layout changes twice.
+          const extra =
+            ts >= start + 3_600_000 && ts < start + 7_200_000
+              ? Math.round(rand() * 100)
+              : undefined;
+          const values: Record<string, number> = {
+            cpu_usage_percent: cpu,
+            memory_usage_percent: mem,
+            'disk_usage_percent{mount="/"}': 50,
+            disk_usage_percent: Math.max(50, extra ?? 0),
+          };
+          if (extra !== undefined) values['disk_usage_percent{mount="/data"}'] = extra;
+          generated.get(hostId)!.push({ ts, values });
+          jobs.push(
+            h.vigil.telemetry.ingest({ agentId: `a-${hostId}`, hostId }, ts, doc(cpu, mem, extra)),
+          );
+          if (jobs.length >= 200) await Promise.all(jobs.splice(0));
+        }
+      }
+      await Promise.all(jobs);
+      clock = start + 4 * 3_600_000;
+      while ((await h.vigil.telemetry.runRollups(1000)) > 0);
+
+      for (const hostId of hosts) {
+        const keys = new Set(generated.get(hostId)!.flatMap((p) => Object.keys(p.values)));
+        const series = (await h.vigil.telemetry.series(hostId)).filter((s) => keys.has(s.key));
+        const idOf = new Map(series.map((s) => [s.key, s.id]));
+        assert.equal(idOf.size, keys.size);
+        for (const [res, size] of Object.entries(ROLLUPS) as ['1m' | '5m' | '1h', number][]) {
+          const expected = bruteForce(generated.get(hostId)!, size);
+          const points = await h.vigil.telemetry.history(
+            hostId,
+            res,
+            start,
+            start + 3 * 3_600_000,
+            [...idOf.values()],
+          );
+          let compared = 0;
+          for (const p of points)
+            for (const [key, id] of idOf) {
+              const got = p.values.get(id);
+              const want = expected.get(`${p.timestamp}|${key}`);
+              assert.equal(!!got, !!want, `${res} ${key} at ${p.timestamp}: presence`);
+              if (!got || !want) continue;
+              assert.equal(got.count, want.count, `${res} ${key} count`);
+              assert.equal(got.min, want.min, `${res} ${key} min`);
+              assert.equal(got.max, want.max, `${res} ${key} max`);
+              assert.ok(Math.abs(got.avg - want.sum / want.count) < 1e-9, `${res} ${key} avg`);
+              compared += 1;
+            }
+          const wantBuckets = new Set([...expected.keys()].map((k) => k.split('|')[0]));
+          assert.equal(points.length, wantBuckets.size, `${res}: every bucket with data`);
+          assert.equal(compared, expected.size, `${res}: every series of every bucket`);
+        }
+      }
+    });
+
+    test('a late push re-rolls its buckets at every resolution', async () => {
+      const hostId = 'h-one';
+      const ts = start + 90 * 60_000 + 5_000; // a gap-free second inside an already rolled bucket
+      const points = generated.get(hostId)!;
+      const late = {
+        ts,
+        values: {
+          cpu_usage_percent: 1000,
+          memory_usage_percent: 1,
+          'disk_usage_percent{mount="/"}': 50,
+          disk_usage_percent: 50,
+        },
+      };
+      if (points.some((p) => p.ts === ts)) throw new Error('the test needs a free time stamp');
+      const r = await h.vigil.telemetry.ingest({ agentId: 'a-h-one', hostId }, ts, doc(1000, 1));
+      assert.equal(r.duplicate, false);
+      points.push(late);
+      while ((await h.vigil.telemetry.runRollups(1000)) > 0);
+      const cpuId = (await h.vigil.telemetry.series(hostId)).find(
+        (s) => s.key === 'cpu_usage_percent',
+      )!.id;
+      for (const [res, size] of Object.entries(ROLLUPS) as ['1m' | '5m' | '1h', number][]) {
+        const b = bucketOf(ts, size);
+        const [p] = await h.vigil.telemetry.history(hostId, res, b, b + 1, [cpuId]);
+        assert.equal(p?.values.get(cpuId)?.max, 1000, `${res} saw the late push`);
+      }
+      const again = await h.vigil.telemetry.ingest(
+        { agentId: 'a-h-one', hostId },
+        ts,
+        doc(1000, 1),
+      );
+      assert.equal(again.duplicate, true, 'the same push twice is stored once');
+    });
+
+    test('history API: Tyto shape, resolutions, auto, and 400 for bad input', async () => {
+      token = await h.login(); // The clock moved on: a fresh token.
+      const get = (q: string) =>
+        h.inject({ method: 'GET', url: `/api/v1/history?${q}`, headers: bearer(token) });
+      const from = new Date(start).toISOString();
+      const to = new Date(start + 3_600_000).toISOString();
+      const oneMin = await get(
+        `host_id=h-two&from=${from}&to=${to}&resolution=1m&metrics=cpu,memory`,
+      );
+      assert.equal(oneMin.statusCode, 200, oneMin.body);
+      const body = oneMin.json();
+      assert.equal(body.resolution, '1m');
+      assert.equal(body.data.length, 60);
+      assert.deepEqual(Object.keys(body.data[0]).sort(), ['cpu', 'memory', 'timestamp']);
+      assert.deepEqual(Object.keys(body.data[0].cpu).sort(), ['avg', 'max', 'min']);
+      const raw = await get(`host_id=h-two&from=${from}&to=${to}&resolution=raw&metrics=cpu`);
+      assert.equal(
+        raw.json().data.length,
+        generated.get('h-two')!.filter((p) => p.ts < start + 3_600_000).length,
+      );
+      const week = new Date(start - 6 * 86_400_000).toISOString();
+      const auto = await get(`host_id=h-two&from=${week}&to=${to}&resolution=auto`);
+      assert.equal(auto.json().resolution, '1h');
+      const ow = await h.inject({
+        method: 'GET',
+        url: `/api/v1/hosts/h-two/monitoring/history?from=${from}&to=${to}&resolution=5m`,
+        headers: bearer(token),
+      });
+      assert.equal(ow.statusCode, 200);
+      assert.equal(ow.json().data.length, 12);
+      for (const [q, status] of [
+        [`host_id=h-two&from=${to}&to=${from}`, 400],
+        [`host_id=h-two&from=2020-01-01T00:00:00Z&to=${to}`, 400],
+        [`host_id=h-two&metrics=cpu,bogus`, 400],
+        [`host_id=h-two&from=yesterday`, 400],
+        [`host_id=h-two&resolution=2m`, 400],
+        [`host_id=nope`, 404],
+        [`agent_id=nope`, 404],
+        [``, 400],
+      ] as const) {
+        const res = await get(q);
+        assert.equal(res.statusCode, status, `${q}: ${res.body}`);
+        assert.ok(res.json().error.code);
+      }
+      const series = await h.inject({
+        method: 'GET',
+        url: '/api/v1/series?host_id=h-two',
+        headers: bearer(token),
+      });
+      assert.ok(
+        series
+          .json()
+          .series.some(
+            (s: { key: string; labels: Record<string, string> }) => s.labels.mount === '/data',
+          ),
+      );
+      const q = await h.inject({
+        method: 'GET',
+        url: `/api/v1/series/query?host_id=h-two&series=${encodeURIComponent('disk_usage_percent{mount="/data"}')}&from=${from}&to=${new Date(start + 3 * 3_600_000).toISOString()}&resolution=1h&aggregation=max`,
+        headers: bearer(token),
+      });
+      assert.equal(q.statusCode, 200, q.body);
+      assert.equal(q.json().series[0].points.length, 1, 'the /data disk existed in one hour');
+      const unknown = await h.inject({
+        method: 'GET',
+        url: '/api/v1/series/query?host_id=h-two&series=nope',
+        headers: bearer(token),
+      });
+      assert.equal(unknown.statusCode, 400);
+    });
+
+    test('retention deletes exactly what is expired', async () => {
+      const count = async (
+        table: 'samples' | 'rollup_1m' | 'rollup_5m' | 'rollup_1h',
+        column: 'ts' | 'bucket',
+        before?: number,
+      ) => {
+        let q = h.vigil.db.kysely
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'));
+        if (before !== undefined) q = q.where(column, '<', before);
+        return Number((await q.executeTakeFirstOrThrow()).n);
+      };
+      // Raw is kept 48 h: move the clock so that exactly the first 90 minutes are older than that.
+      clock = start + 48 * 3_600_000 + 90 * 60_000;
+      const cut = clock - 48 * 3_600_000;
+      const total = await count('samples', 'ts');
+      const expired = await count('samples', 'ts', cut);
+      assert.ok(expired > 0 && expired < total);
+      const rollups1m = await count('rollup_1m', 'bucket');
+      // Small batches: each call does bounded work; repeated, they delete everything expired.
+      let calls = 0;
+      while ((await h.vigil.telemetry.runRetention(7, 3)) > 0) calls += 1;
+      assert.ok(calls > 1, 'the work was split into several bounded calls');
+      assert.equal(await count('samples', 'ts', cut), 0);
+      assert.equal(await count('samples', 'ts'), total - expired);
+      assert.equal(await count('rollup_1m', 'bucket'), rollups1m, '1m rollups are kept 14 days');
+    });
+  });
+}
