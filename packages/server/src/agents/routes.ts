@@ -22,6 +22,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import { contextOf, originOf } from '../http/context.js';
+import { plainJsonParser } from '../http/errors.js';
 import type { App } from '../http/server.js';
 import type { AgentService, PeerCertificate } from './service.js';
 
@@ -36,6 +37,9 @@ export function peerOf(request: FastifyRequest): PeerCertificate {
   if (!cert || !cert.fingerprint256) return { authorized: false };
   return { authorized: socket.authorized === true, fingerprint: cert.fingerprint256 };
 }
+
+/** Largest check-data document accepted. */
+const CHECKDATA_LIMIT = 16 * 1024 * 1024;
 
 /** The longest a command long poll may wait, in seconds. */
 const MAX_WAIT_SECONDS = 60;
@@ -210,24 +214,34 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     },
   );
 
-  app.post(
-    '/api/v1/agents/:id/checkdata',
-    {
-      config: { access: 'agent' },
-      bodyLimit: 16 * 1024 * 1024,
-      schema: {
-        tags,
-        summary: 'Push a check-data document (mutual TLS with the agent certificate).',
-        params: IdParams,
-        body: NativePush,
-        response: { 200: NativePushResult },
+  // Check data is parsed with plain JSON.parse (see plainJsonParser), in a scope of its own.
+  void app.register(async (plugin) => {
+    const scope = plugin as unknown as App;
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: CHECKDATA_LIMIT },
+      plainJsonParser,
+    );
+    scope.post(
+      '/api/v1/agents/:id/checkdata',
+      {
+        config: { access: 'agent' },
+        bodyLimit: CHECKDATA_LIMIT,
+        schema: {
+          tags,
+          summary: 'Push a check-data document (mutual TLS with the agent certificate).',
+          params: IdParams,
+          body: NativePush,
+          response: { 200: NativePushResult },
+        },
       },
-    },
-    async (request) => {
-      const agent = await agents.byCertificate(peerOf(request), request.params.id);
-      return agents.pushNative(agent, request.body);
-    },
-  );
+      async (request) => {
+        const agent = await agents.byCertificate(peerOf(request), request.params.id);
+        return agents.pushNative(agent, request.body);
+      },
+    );
+  });
 
   app.post(
     '/api/v1/agents/:id/certificate',

@@ -255,10 +255,12 @@ export const createAgentService = (deps: {
     entry: AuditEntry,
     fn: (s: AgentStores) => Promise<void>,
   ): Promise<void> {
+    authCache.clear();
     await transact(async (s) => {
       await fn(s);
       await s.audit.insert(auditRow(ctx, entry, now()));
     });
+    authCache.clear();
   }
 
   async function checkPendingRoom(): Promise<void> {
@@ -269,6 +271,22 @@ export const createAgentService = (deps: {
         { code: 'agent.too_many_pending', headers: { 'retry-after': '60' } },
       );
   }
+
+  // Agents authenticate on every push: their rows are cached briefly, and every change made
+  // through this service drops the cache, so a revocation takes effect at the next request.
+  // (Several server processes will need a shared invalidation signal.)
+  const authCache = new Map<string, { row: AgentRow; at: number }>();
+  const AUTH_TTL_MS = 10_000;
+  const cached = async (key: string, load: () => Promise<AgentRow | undefined>) => {
+    const hit = authCache.get(key);
+    const t = Date.now();
+    if (hit && t - hit.at < AUTH_TTL_MS) return hit.row;
+    const row = await load();
+    if (row) authCache.set(key, { row, at: t });
+    else authCache.delete(key);
+    if (authCache.size > 100_000) authCache.clear();
+    return row;
+  };
 
   async function mustGet(id: string): Promise<AgentRow> {
     const row = await store.get(id);
@@ -707,7 +725,9 @@ export const createAgentService = (deps: {
           'the client certificate is not one the Vigil CA issued, or it expired',
           { code: 'agent.certificate_invalid' },
         );
-      const row = await store.byFingerprint(peer.fingerprint);
+      const row = await cached(`fp:${peer.fingerprint}`, () =>
+        store.byFingerprint(peer.fingerprint!),
+      );
       if (!row)
         throw new VigilError('unauthenticated', 'the client certificate is not current', {
           code: 'agent.certificate_unknown',
@@ -734,7 +754,10 @@ export const createAgentService = (deps: {
       const changed = Object.entries(patch).some(
         ([k, v]) => (agent as Record<string, unknown>)[k] !== v,
       );
-      if (changed) await store.update(agent.id, { ...patch, updated_at: now() });
+      if (changed) {
+        await store.update(agent.id, { ...patch, updated_at: now() });
+        authCache.clear();
+      }
       return {
         received_checks: outcome.received_checks,
         duplicate: outcome.duplicate,
@@ -836,7 +859,7 @@ export const createAgentService = (deps: {
      * face answers "Invalid credentials or host not found").
      */
     async oitcAgent(agentuuid: string, password: string): Promise<AgentRow | undefined> {
-      const row = await store.get(agentuuid);
+      const row = await cached(`id:${agentuuid}`, () => store.get(agentuuid));
       if (
         !row ||
         row.kind !== 'oitc' ||
@@ -859,8 +882,10 @@ export const createAgentService = (deps: {
           : now();
       const outcome = await deps.ingest.ingest(ingestTarget(agent), collectedAt, checkdata);
       const patch = reportedFacts(checkdata);
-      if (Object.entries(patch).some(([k, v]) => (agent as Record<string, unknown>)[k] !== v))
+      if (Object.entries(patch).some(([k, v]) => (agent as Record<string, unknown>)[k] !== v)) {
         await store.update(agent.id, { ...patch, updated_at: now() });
+        authCache.clear();
+      }
       return outcome;
     },
 

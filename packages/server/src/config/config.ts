@@ -229,11 +229,11 @@ export const KEYS = {
     },
     document_flush_seconds: {
       type: 'integer',
-      default: 10,
-      min: 1,
+      default: 60,
+      min: 0,
       max: 3600,
       description:
-        "How often each agent's latest full document is written to the database (samples are committed before every answer).",
+        "Least time between two writes of an agent's latest full document (0: every push); the samples of every push are committed before its answer.",
     },
   },
   agents: {

@@ -53,8 +53,33 @@ export function openDb(opts: DbOptions): Db {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = FULL');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   return wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`);
+}
+
+/** Statements kept prepared; the query texts Vigil issues are few, so this bound is rarely hit. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely sees it, with prepared statements reused: Kysely prepares every query
+ * anew, and preparing costs more than running a small insert.
+ */
+function withStatementCache(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(query: string) {
+      let stmt = cache.get(query);
+      if (!stmt) {
+        stmt = database.prepare(query);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(query, stmt);
+      }
+      return stmt;
+    },
+  };
 }
 
 function wrap(kysely: Kysely<Database>, dialect: Dialect, description: string): Db {

@@ -5,6 +5,7 @@ import { VigilError } from '../errors.js';
 import { normalize } from './normalize.js';
 import {
   Aggregate,
+  BucketAccumulator,
   ROLLUPS,
   SOURCE,
   bucketOf,
@@ -52,15 +53,15 @@ export interface TelemetryStore {
   layout(id: number): Promise<number[] | undefined>;
   seriesOfHost(hostId: string): Promise<{ id: number; key: string }[]>;
   /**
-   * Writes a batch of pushes in one transaction, with the rollup buckets they dirty and the
-   * agents' last contact; returns, per push, whether it was new (false: already stored).
+   * Writes a batch of pushes in one transaction, with the rollup buckets they dirty, the
+   * agents' last contact and latest documents (a newer one replaces an older one); returns, per push, whether it was new (false: already stored).
    */
   commit(
     pushes: PushRow[],
     dirty: { resolution: string; host_id: string; bucket: number }[],
     seen: { agentId: string; at: number }[],
+    documents: DocumentRow[],
   ): Promise<boolean[]>;
-  saveDocuments(rows: DocumentRow[]): Promise<void>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
   /** Raw samples with `from <= ts < to`, of one host or (undefined) all, by time. */
   samples(hostId: string | undefined, from: number, to: number): Promise<StoredSample[]>;
@@ -114,7 +115,7 @@ export interface TelemetryPolicy {
   commitDelayMs: number;
   /** Most pushes in one transaction. */
   maxBatch: number;
-  /** How often the latest documents are written (they are kept in memory in between). */
+  /** Least time between two writes of an agent's latest full document. */
   documentFlushMs: number;
   /** How long after a bucket's end the rollup job waits for late pushes. */
   rollupGraceMs: number;
@@ -144,6 +145,8 @@ export function countChecks(doc: Record<string, unknown>): number {
 interface Pending {
   row: PushRow;
   agentId: string;
+  /** The document to store as the agent's latest, when one is due. */
+  document?: DocumentRow;
   resolve(isNew: boolean): void;
   reject(err: unknown): void;
 }
@@ -171,7 +174,14 @@ export const createTelemetryService = (deps: {
   const layoutByHost = new Map<string, { keys: string; layoutId: number }>();
   const layouts = new Map<number, number[]>();
   const watermarks = new Map<RollupResolution, number>();
-  const documents = new Map<string, DocumentRow>();
+  /** When each agent's latest document was last written (documents are not kept in memory). */
+  const documentWritten = new Map<string, number>();
+  /** Rollup aggregates of the open buckets, per resolution, bucket and host. */
+  const open = new Map<RollupResolution, Map<number, Map<string, BucketAccumulator>>>(
+    (Object.keys(ROLLUPS) as RollupResolution[]).map((r) => [r, new Map()]),
+  );
+  /** Pushes for buckets that began before this time may be missing from `open`. */
+  const startedAt = now();
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
@@ -230,11 +240,33 @@ export const createTelemetryService = (deps: {
         batch.map((p) => p.row),
         dirty,
         [...new Set(batch.map((p) => p.agentId))].map((agentId) => ({ agentId, at })),
+        batch.flatMap((p) => (p.document ? [p.document] : [])),
       );
       stats.batches += 1;
+      // Into the open buckets, before anyone learns of the commit: the rollup job waits for a
+      // running flush, so a push is either here or marked dirty, never neither.
+      batch.forEach((p, i) => {
+        if (fresh[i]) accumulate(p.row);
+      });
       batch.forEach((p, i) => p.resolve(fresh[i]!));
     } catch (err) {
       for (const p of batch) p.reject(err);
+    }
+  }
+
+  function accumulate(row: PushRow): void {
+    const layout = layouts.get(row.layoutId);
+    if (!layout) return;
+    const values = unpackValues(row.vals);
+    for (const [r, byBucket] of open) {
+      const w = watermarks.get(r);
+      const bucket = bucketOf(row.ts, ROLLUPS[r]);
+      if (w !== undefined && bucket < w) continue; // done already: the dirty path re-rolls it
+      let hosts = byBucket.get(bucket);
+      if (!hosts) byBucket.set(bucket, (hosts = new Map()));
+      let acc = hosts.get(row.hostId);
+      if (!acc) hosts.set(row.hostId, (acc = new BucketAccumulator(row.layoutId, layout)));
+      acc.add(row.layoutId, layout, values);
     }
   }
 
@@ -252,21 +284,6 @@ export const createTelemetryService = (deps: {
       flushing = undefined;
       if (queue.length > 0) schedule();
     });
-  }
-
-  const documentTimer = setInterval(() => void flushDocuments(), policy.documentFlushMs);
-  documentTimer.unref();
-  async function flushDocuments(): Promise<void> {
-    if (documents.size === 0) return;
-    const rows = [...documents.values()];
-    documents.clear();
-    try {
-      await store.saveDocuments(rows);
-    } catch (err) {
-      // Put them back unless a newer one arrived meanwhile.
-      for (const r of rows) if (!documents.has(r.agent_id)) documents.set(r.agent_id, r);
-      deps.log?.warn({ err }, 'writing the latest documents failed; will retry');
-    }
   }
 
   /** Rolls up one bucket of one resolution (all hosts, or the listed ones). */
@@ -338,22 +355,27 @@ export const createTelemetryService = (deps: {
         layoutId,
         vals: packValues(values),
       };
+      // The latest full document is written with the push at most every documentFlushMs per
+      // agent: it is large, and what the API reads from it changes slowly.
+      const t = now();
+      const last = documentWritten.get(agent.agentId);
+      let latest: DocumentRow | undefined;
+      if (last === undefined || t - last >= policy.documentFlushMs) {
+        documentWritten.set(agent.agentId, t);
+        latest = {
+          agent_id: agent.agentId,
+          collected_at: row.ts,
+          received_at: t,
+          document: JSON.stringify(doc),
+        };
+      }
       const isNew = await new Promise<boolean>((resolve, reject) => {
-        queue.push({ row, agentId: agent.agentId, resolve, reject });
+        queue.push({ row, agentId: agent.agentId, document: latest, resolve, reject });
         schedule();
       });
       stats.pushes += 1;
-      if (isNew) {
-        stats.samples += values.length;
-        const prev = documents.get(agent.agentId);
-        if (!prev || prev.collected_at <= row.ts)
-          documents.set(agent.agentId, {
-            agent_id: agent.agentId,
-            collected_at: row.ts,
-            received_at: now(),
-            document: JSON.stringify(doc),
-          });
-      } else stats.duplicates += 1;
+      if (isNew) stats.samples += values.length;
+      else stats.duplicates += 1;
       return { received_checks: countChecks(doc), duplicate: !isNew, samples: values.length };
     },
 
@@ -386,9 +408,26 @@ export const createTelemetryService = (deps: {
         const srcLimit = src === 'raw' ? limit : ((await watermarkOf(src)) ?? 0);
         for (let i = 0; next !== undefined && i < maxBuckets; i++) {
           if (next + size > limit || next + size > srcLimit) break;
-          const rows = await rollBucket(r, next);
-          await store.writeRollups(r, rows, next + size, []);
-          watermarks.set(r, next + size);
+          const bucket = next;
+          // From now on a push into this bucket marks it dirty; one already committing lands in
+          // the open bucket first.
+          watermarks.set(r, bucket + size);
+          if (flushing) await flushing;
+          const hosts = open.get(r)!.get(bucket);
+          open.get(r)!.delete(bucket);
+          let rows: RollupWrite[];
+          if (bucket >= startedAt) {
+            rows = [];
+            for (const [hostId, acc] of hosts ?? []) {
+              const row = await acc.row(async (layout) => {
+                const id = await store.layoutId(hostId, layout, now());
+                layouts.set(id, layout);
+                return id;
+              });
+              rows.push({ hostId, bucket, ...row });
+            }
+          } else rows = await rollBucket(r, bucket);
+          await store.writeRollups(r, rows, bucket + size, []);
           // A late change to this bucket must reach the coarser ones too.
           done += 1;
           next += size;
@@ -497,20 +536,15 @@ export const createTelemetryService = (deps: {
     /** Counters since start, for `/metrics`. */
     statistics: () => ({ ...stats, queued: queue.length }),
 
-    /** Commits what is queued and writes the latest documents; ingest refuses from then on. */
+    /** Commits what is queued; ingest refuses from then on. */
     async close(): Promise<void> {
       closed = true;
-      clearInterval(documentTimer);
       if (timer) clearTimeout(timer);
       while (queue.length > 0 || flushing) {
         if (flushing) await flushing;
         else await flush();
       }
-      await flushDocuments();
     },
-
-    /** Writes the latest documents now (tests, shutdown). */
-    flushDocuments,
   };
   return service;
 };

@@ -97,7 +97,7 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     return rows.map((r) => ({ id: Number(r.id), key: r.key }));
   },
 
-  async commit(pushes, dirty, seen) {
+  async commit(pushes, dirty, seen, documents) {
     return db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
       for (const part of chunks(pushes)) {
@@ -128,25 +128,28 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       for (const [at, ids] of byTime)
         for (const part of chunks(ids, 500))
           await trx.updateTable('agents').set({ last_seen: at }).where('id', 'in', part).execute();
-      return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
-    });
-  },
-
-  async saveDocuments(rows: DocumentRow[]) {
-    if (rows.length === 0) return;
-    await db.transaction().execute(async (trx) => {
-      for (const part of chunks(rows, 100))
+      // One row per agent (the newest of the batch), replacing only an older document.
+      const newest = new Map<string, DocumentRow>();
+      for (const d of documents) {
+        const prev = newest.get(d.agent_id);
+        if (!prev || prev.collected_at <= d.collected_at) newest.set(d.agent_id, d);
+      }
+      for (const part of chunks([...newest.values()], 50))
         await trx
           .insertInto('agent_documents')
           .values(part)
           .onConflict((oc) =>
-            oc.column('agent_id').doUpdateSet((eb) => ({
-              collected_at: eb.ref('excluded.collected_at'),
-              received_at: eb.ref('excluded.received_at'),
-              document: eb.ref('excluded.document'),
-            })),
+            oc
+              .column('agent_id')
+              .doUpdateSet((eb) => ({
+                collected_at: eb.ref('excluded.collected_at'),
+                received_at: eb.ref('excluded.received_at'),
+                document: eb.ref('excluded.document'),
+              }))
+              .whereRef('agent_documents.collected_at', '<=', 'excluded.collected_at'),
           )
           .execute();
+      return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
     });
   },
 

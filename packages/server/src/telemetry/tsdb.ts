@@ -73,6 +73,11 @@ export class Aggregate {
     }
   }
 
+  /** Adds packed aggregates (sum, min, max, count per series) laid out as `layout`. */
+  addPacked(layout: readonly number[], data: Float64Array): void {
+    this.addRollup(layout, data);
+  }
+
   /** The series ids, ascending: the layout of the rollup row this aggregate becomes. */
   layout(): number[] {
     return [...this.bySeries.keys()].sort((a, b) => a - b);
@@ -96,3 +101,69 @@ export class Aggregate {
 /** A stable, short name for a layout: SHA-1 of its series ids. */
 export const layoutHash = (ids: readonly number[]): string =>
   createHash('sha1').update(ids.join(',')).digest('hex');
+
+/**
+ * The aggregates of one host in one open bucket, kept while pushes arrive: a flat array (sum,
+ * min, max, count per series) in the layout of the pushes, which almost never changes within a
+ * bucket; when it does, the aggregates move to a general `Aggregate`.
+ */
+export class BucketAccumulator {
+  private layoutId: number;
+  private layout: readonly number[];
+  private data: Float64Array;
+  private general: Aggregate | undefined;
+
+  constructor(layoutId: number, layout: readonly number[]) {
+    this.layoutId = layoutId;
+    this.layout = layout;
+    this.data = new Float64Array(layout.length * 4);
+  }
+
+  /** Adds one push's values. */
+  add(layoutId: number, layout: readonly number[], values: Float64Array): void {
+    if (this.general) return this.general.addValues(layout, values);
+    if (layoutId !== this.layoutId) {
+      this.general = new Aggregate();
+      this.general.addPacked(this.layout, this.data);
+      this.general.addValues(layout, values);
+      return;
+    }
+    const d = this.data;
+    for (let i = 0; i < values.length && i < layout.length; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) continue;
+      const o = i * 4;
+      if (d[o + 3] === 0) {
+        d[o] = v;
+        d[o + 1] = v;
+        d[o + 2] = v;
+        d[o + 3] = 1;
+      } else {
+        d[o] += v;
+        if (v < d[o + 1]!) d[o + 1] = v;
+        if (v > d[o + 2]!) d[o + 2] = v;
+        d[o + 3] += 1;
+      }
+    }
+  }
+
+  /**
+   * The rollup row: in the pushes' layout when it never changed (series that never had a value
+   * are left out by the caller's layout choice), else in the union layout `register` names.
+   */
+  async row(
+    register: (layout: number[]) => Promise<number>,
+  ): Promise<{ layoutId: number; data: Uint8Array }> {
+    if (!this.general) {
+      // Drop series without values, so that the row says only what was seen.
+      const keep: number[] = [];
+      for (let i = 0; i < this.layout.length; i++) if (this.data[i * 4 + 3]! > 0) keep.push(i);
+      if (keep.length === this.layout.length)
+        return { layoutId: this.layoutId, data: new Uint8Array(this.data.buffer) };
+      this.general = new Aggregate();
+      this.general.addPacked(this.layout, this.data);
+    }
+    const layout = this.general.layout();
+    return { layoutId: await register(layout), data: this.general.pack(layout) };
+  }
+}

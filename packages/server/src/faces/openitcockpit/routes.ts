@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentService } from '../../agents/service.js';
 import { originOf } from '../../http/context.js';
-import { toVigilError } from '../../http/errors.js';
+import { plainJsonParser, toVigilError } from '../../http/errors.js';
 import type { App } from '../../http/server.js';
 import { safeEqual } from '../../secrets.js';
 
@@ -37,6 +37,12 @@ export function openitcockpitFace(
   const { agents, options } = deps;
 
   void app.register(async (face) => {
+    face.removeContentTypeParser('application/json');
+    face.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: options.bodyLimitBytes },
+      plainJsonParser,
+    );
     face.setErrorHandler(async (err, request, reply) => {
       const e = toVigilError(err);
       if (e.kind === 'internal')
