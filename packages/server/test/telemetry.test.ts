@@ -113,11 +113,25 @@ for (const kind of await databaseKinds()) {
     before(async () => {
       h = await startHarness(kind, { now: () => clock });
       token = await h.login();
-      for (const id of hosts)
+      for (const id of hosts) {
         await h.vigil.db.kysely
           .insertInto('hosts')
           .values({ id, name: id, address: null, created_at: start, updated_at: start })
           .execute();
+        await h.vigil.db.kysely
+          .insertInto('agents')
+          .values({
+            id: `a-${id}`,
+            name: id,
+            host_id: id,
+            kind: 'native',
+            approval: 'approved',
+            interval_seconds: 10,
+            registered_at: start,
+            updated_at: start,
+          })
+          .execute();
+      }
     });
     after(() => h.close());
 
