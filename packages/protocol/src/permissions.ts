@@ -25,8 +25,11 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
     name: 'host:read',
     description: 'Read hosts and what they report: history, series, live metrics, system facts.',
   },
+  { name: 'metrics:read', description: "Scrape Vigil's own metrics (`GET /metrics`)." },
   { name: 'processes:read', description: "Read a process's detail from its agent." },
   { name: 'processes:signal', description: 'Send a signal to a process through its agent.' },
+  { name: 'settings:read', description: 'Read fleet-wide settings (collection interval).' },
+  { name: 'settings:write', description: 'Change fleet-wide settings (collection interval).' },
   { name: 'system:read', description: 'Read server configuration and status.' },
 ];
 

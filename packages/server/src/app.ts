@@ -21,10 +21,19 @@ import {
 } from './identity/service.js';
 import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
-import { systemRoutes } from './system/routes.js';
+import {
+  CounterFn,
+  DURATION_BUCKETS,
+  Gauge,
+  Histogram,
+  MetricsRegistry,
+} from './system/metrics.js';
+import { metricsRoutes, systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/history.js';
-import { telemetryRoutes } from './telemetry/routes.js';
+import { exportRoutes, streamRoutes, telemetryRoutes } from './telemetry/routes.js';
+import { createStreamHub, type StreamHub } from './telemetry/stream.js';
+import { createEventBus } from './events/bus.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
 import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
@@ -37,6 +46,7 @@ export interface Vigil {
   readonly identity: IdentityService;
   readonly agents: AgentService;
   readonly telemetry: TelemetryService;
+  readonly stream: StreamHub;
   readonly ca: CertificateAuthority;
   readonly migration: MigrationReport;
   /** Closes the HTTP application, then the database. */
@@ -72,6 +82,86 @@ function startJobs(
       await Promise.allSettled([...running]);
     },
   };
+}
+
+/** The server's own gauges, read at each scrape, and (optionally) every host's latest values. */
+function registerServerMetrics(
+  registry: MetricsRegistry,
+  deps: {
+    telemetry: TelemetryService;
+    stream: StreamHub;
+    agents: AgentService;
+    exposeHosts: boolean;
+  },
+): void {
+  const t = () => deps.telemetry.statistics();
+  const g = (name: string, help: string, read: () => number) =>
+    registry.register(new Gauge(name, help, () => [{ value: read() }]));
+  const c = (name: string, help: string, read: () => number) =>
+    registry.register(new CounterFn(name, help, read));
+  c('vigil_ingest_pushes_total', 'Check-data documents ingested since start.', () => t().pushes);
+  c('vigil_ingest_samples_total', 'Numeric samples ingested since start.', () => t().samples);
+  c(
+    'vigil_ingest_duplicates_total',
+    'Documents received again and not stored twice.',
+    () => t().duplicates,
+  );
+  c('vigil_ingest_batches_total', 'Group commits since start.', () => t().batches);
+  g('vigil_ingest_queue_depth', 'Pushes waiting for their group commit.', () => t().queued);
+  g(
+    'vigil_stream_clients',
+    'Open live-stream (SSE) connections.',
+    () => deps.stream.statistics().clients,
+  );
+  c(
+    'vigil_stream_events_dropped_total',
+    'Stream events not delivered to subscribers that could not keep up, since start.',
+    () => deps.stream.statistics().dropped,
+  );
+  g('process_resident_memory_bytes', 'Resident memory of the server process.', () =>
+    process.memoryUsage.rss(),
+  );
+  g('nodejs_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
+  c('process_cpu_seconds_total', 'CPU time of the server process.', () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  });
+  registry.addExtra(async () => {
+    const counts = new Map<string, number>();
+    for (const a of await deps.agents.list()) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+    return new Gauge('vigil_agents', 'Agents by status.', () =>
+      ['online', 'offline', 'pending', 'rejected', 'revoked'].map((status) => ({
+        labels: { status },
+        value: counts.get(status) ?? 0,
+      })),
+    ).render();
+  });
+  if (deps.exposeHosts)
+    registry.addExtra(async () => {
+      const families = new Map<string, string[]>();
+      for (let after = ''; ;) {
+        const page = await deps.telemetry.hostPage(after, 500);
+        for (const hostId of page) {
+          const cur = await deps.telemetry.current(hostId);
+          for (const [key, value] of cur?.values ?? []) {
+            const brace = key.indexOf('{');
+            const metric = `vigil_host_${brace < 0 ? key : key.slice(0, brace)}`;
+            const labels = brace < 0 ? '' : `,${key.slice(brace + 1, -1)}`;
+            const lines = families.get(metric) ?? [];
+            lines.push(
+              `${metric}{host_id="${hostId.replace(/["\\\n]/g, '_')}"${labels}} ${Number.isFinite(value) ? value : 'NaN'}`,
+            );
+            families.set(metric, lines);
+          }
+        }
+        if (page.length < 500) break;
+        after = page[page.length - 1]!;
+      }
+      let out = '';
+      for (const [metric, lines] of families)
+        out += `# HELP ${metric} Latest value reported by each host.\n# TYPE ${metric} gauge\n${lines.join('\n')}\n`;
+      return out;
+    });
 }
 
 /** Opens the configured store: PostgreSQL when `database.url` is set, else SQLite in the data dir. */
@@ -142,8 +232,34 @@ export async function createVigil(opts: {
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
+    const registry = new MetricsRegistry();
+    const requestSeconds = registry.register(
+      new Histogram(
+        'vigil_http_request_duration_seconds',
+        'Time to answer HTTP requests, by method, route and status class.',
+        DURATION_BUCKETS,
+      ),
+    );
+    const commitSeconds = registry.register(
+      new Histogram(
+        'vigil_db_commit_duration_seconds',
+        'Time of each ingest group commit (one transaction for many pushes).',
+        DURATION_BUCKETS,
+      ),
+    );
     const t = config.telemetry;
+    const bus = createEventBus((err) => opts.logger.warn({ err }, 'event subscriber failed'));
+    const stream = createStreamHub({
+      bus,
+      policy: {
+        bufferFrames: 1000,
+        heartbeatMs: t.stream_heartbeat_seconds * 1000,
+        maxConnectionsPerIdentity: t.stream_max_per_user,
+      },
+    });
     const ingest = createTelemetryService({
+      bus,
+      onCommit: (seconds) => commitSeconds.observe(seconds),
       store: createTelemetryStore(db.kysely),
       now,
       log: opts.logger,
@@ -158,6 +274,7 @@ export async function createVigil(opts: {
         maxBatch: t.max_batch,
         documentFlushMs: t.document_flush_seconds * 1000,
         rollupGraceMs: 15_000,
+        maxCheckAttempts: t.max_check_attempts,
       },
     });
     const commands = createCommandBroker();
@@ -198,7 +315,15 @@ export async function createVigil(opts: {
       log: opts.logger,
     });
 
+    registerServerMetrics(registry, {
+      telemetry: ingest,
+      stream,
+      agents,
+      exposeHosts: t.expose_host_metrics,
+    });
     const http = await buildHttp({
+      onRequestDone: (method, route, status, seconds) =>
+        requestSeconds.observe(seconds, { method, route, code: `${Math.floor(status / 100)}xx` }),
       logger: opts.logger,
       authenticator: identity,
       bodyLimitBytes: config.server.body_limit_bytes,
@@ -206,10 +331,14 @@ export async function createVigil(opts: {
       https: opts.https,
       routes: (app) => {
         systemRoutes(app, { health });
+        metricsRoutes(app, { registry });
         identityRoutes(app, { identity });
         auditRoutes(app, { audit });
         agentRoutes(app, { agents });
-        telemetryRoutes(app, { history: createHistoryReader({ telemetry: ingest, now }) });
+        const history = createHistoryReader({ telemetry: ingest, now });
+        telemetryRoutes(app, { history });
+        exportRoutes(app, { telemetry: ingest, history });
+        streamRoutes(app, { stream });
         openitcockpitFace(app, {
           agents,
           options: { apiKey: config.agents.oitc_api_key, bodyLimitBytes: 16 * 1024 * 1024 },
@@ -219,6 +348,7 @@ export async function createVigil(opts: {
     // Waiting long polls and commands end first, so that shutdown does not wait for them.
     http.addHook('preClose', (done) => {
       commands.close();
+      stream.close();
       done();
     });
     http.addHook('onClose', async () => {
@@ -234,6 +364,7 @@ export async function createVigil(opts: {
       identity,
       agents,
       telemetry: ingest,
+      stream,
       ca,
       migration,
       close: () => http.close(),

@@ -116,6 +116,16 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     action: 'agent.reject',
     run: (h, cid) => pendingThen(h, cid, 'reject'),
   },
+  'POST /api/v1/settings/refresh': {
+    action: 'settings.refresh',
+    run: async (h, cid) =>
+      h.inject({
+        method: 'POST',
+        url: '/api/v1/settings/refresh',
+        headers: { ...bearer(await h.login()), 'x-correlation-id': cid },
+        payload: { interval: 15 },
+      }),
+  },
   'POST /api/v1/processes/{pid}/signal': {
     action: 'process.signal',
     async run(h, cid) {

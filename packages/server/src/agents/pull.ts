@@ -235,10 +235,11 @@ export function startPuller(deps: {
       return;
     }
     const t = now();
+    const fleet = await deps.agents.collectionInterval().catch(() => null);
     for (const a of agents) {
       if (inFlight.size >= deps.concurrency) break;
       if (inFlight.has(a.id)) continue;
-      if (t - (lastPoll.get(a.id) ?? 0) < a.interval_seconds * 1000) continue;
+      if (t - (lastPoll.get(a.id) ?? 0) < (fleet ?? a.interval_seconds) * 1000) continue;
       lastPoll.set(a.id, t);
       const p = poll(a).finally(() => inFlight.delete(a.id));
       inFlight.set(a.id, p);

@@ -309,6 +309,39 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     },
   );
 
+  app.post(
+    '/api/v1/settings/refresh',
+    {
+      config: { access: 'settings:write' },
+      schema: {
+        tags: ['settings'],
+        summary:
+          'Set the collection interval of every Vigil agent (1–3600 s), applied at its next contact (Tyto).',
+        body: Type.Object(
+          { interval: Type.Integer({ description: 'Seconds, 1 to 3600.' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ interval: Type.Integer() }) },
+      },
+    },
+    async (request) => ({
+      interval: await agents.setCollectionInterval(request.body.interval, contextOf(request)),
+    }),
+  );
+
+  app.get(
+    '/api/v1/settings/refresh',
+    {
+      config: { access: 'settings:read' },
+      schema: {
+        tags: ['settings'],
+        summary: 'The fleet-wide collection interval; null while agents keep their own.',
+        response: { 200: Type.Object({ interval: Type.Union([Type.Integer(), Type.Null()]) }) },
+      },
+    },
+    async () => ({ interval: await agents.collectionInterval() }),
+  );
+
   const agentIdOf = (fromQuery: string | undefined, fromBody?: string): string => {
     const id = fromBody ?? fromQuery;
     if (id === undefined)

@@ -53,6 +53,9 @@ export interface AgentStore {
   remove(id: string): Promise<boolean>;
   /** How many agents wait for approval. */
   countPending(): Promise<number>;
+  /** A value of the `settings` table. */
+  setting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
   /** The id of the host named `name`, created when there is none. */
   hostFor(name: string, now: number): Promise<string>;
   /** The agent's newest document, as JSON text. */
@@ -317,7 +320,44 @@ export const createAgentService = (deps: {
     cert_not_after: c.notAfterMs,
   });
 
+  /** The fleet-wide collection interval (`POST /api/v1/settings/refresh`), cached. */
+  let fleetInterval: number | null | undefined;
+  const intervalSetting = async (): Promise<number | null> => {
+    if (fleetInterval === undefined) {
+      const v = await store.setting('collection_interval_seconds');
+      fleetInterval = v === undefined ? null : Number(v);
+    }
+    return fleetInterval;
+  };
+
   const service = {
+    /** The fleet-wide collection interval, or null when agents keep their own. */
+    collectionInterval: intervalSetting,
+
+    /**
+     * Sets the collection interval of every Vigil agent (1–3600 s): native agents get it in the
+     * answer to their next push, pull agents are polled at it.
+     * @throws VigilError bad_data outside 1–3600.
+     */
+    async setCollectionInterval(seconds: number, ctx: RequestContext): Promise<number> {
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+        throw new VigilError('bad_data', 'interval must be whole seconds from 1 to 3600', {
+          code: 'settings.interval_invalid',
+        });
+      await mutate(
+        ctx,
+        {
+          action: 'settings.refresh',
+          resourceType: 'settings',
+          resourceId: 'collection_interval_seconds',
+          detail: { interval: seconds, previous: await intervalSetting() },
+        },
+        (s) => s.agents.setSetting('collection_interval_seconds', String(seconds)),
+      );
+      fleetInterval = seconds;
+      return seconds;
+    },
+
     /** Every agent, oldest registration first. */
     async list(): Promise<AgentView[]> {
       const t = now();
@@ -761,7 +801,8 @@ export const createAgentService = (deps: {
       return {
         received_checks: outcome.received_checks,
         duplicate: outcome.duplicate,
-        interval_seconds: patch.interval_seconds ?? agent.interval_seconds,
+        interval_seconds:
+          (await intervalSetting()) ?? patch.interval_seconds ?? agent.interval_seconds,
         commands: deps.commands.take(agent.id),
       };
     },

@@ -40,6 +40,21 @@ export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
     const r = await db.deleteFrom('agents').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   },
+  async setting(key) {
+    const r = await db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return r?.value;
+  },
+  async setSetting(key, value) {
+    await db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  },
   async countPending() {
     const r = await db
       .selectFrom('agents')

@@ -33,6 +33,10 @@ export interface Config {
     commit_delay_ms: number;
     max_batch: number;
     document_flush_seconds: number;
+    stream_heartbeat_seconds: number;
+    stream_max_per_user: number;
+    expose_host_metrics: boolean;
+    max_check_attempts: number;
   };
   agents: {
     enrollment_token_ttl_seconds: number;
@@ -234,6 +238,34 @@ export const KEYS = {
       max: 3600,
       description:
         "Least time between two writes of an agent's latest full document (0: every push); the samples of every push are committed before its answer.",
+    },
+    stream_heartbeat_seconds: {
+      type: 'integer',
+      default: 15,
+      min: 1,
+      max: 300,
+      description: 'Interval of the heartbeat comment on `GET /api/v1/stream`.',
+    },
+    stream_max_per_user: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      max: 1000,
+      description: 'Most simultaneous `GET /api/v1/stream` connections per user (429 beyond).',
+    },
+    max_check_attempts: {
+      type: 'integer',
+      default: 3,
+      min: 1,
+      max: 100,
+      description:
+        "Consecutive non-OK results of a plugin check before its problem is HARD (Nagios' max_check_attempts).",
+    },
+    expose_host_metrics: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Whether `GET /metrics` also carries every host's latest values (`vigil_host_*` with a `host_id` label).",
     },
   },
   agents: {

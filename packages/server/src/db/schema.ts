@@ -125,6 +125,30 @@ export interface Database {
   rollup_1m: RollupRow;
   rollup_5m: RollupRow;
   rollup_1h: RollupRow;
+  /** The current Nagios-style state of each check of each host. */
+  check_states: {
+    host_id: string;
+    name: string;
+    state: number;
+    state_type: 'soft' | 'hard';
+    attempt: number;
+    hard_state: number;
+    last_check: number;
+    last_state_change: number;
+    last_hard_change: number;
+    output: string;
+    perfdata: string;
+  };
+  /** Every change of a check's state or state type. */
+  check_history: {
+    host_id: string;
+    name: string;
+    ts: number;
+    state: number;
+    state_type: 'soft' | 'hard';
+    attempt: number;
+    output: string;
+  };
   /** Buckets whose rollups must be computed again because data arrived after they were. */
   rollup_dirty: { resolution: string; host_id: string; bucket: number };
 }

@@ -68,6 +68,8 @@ export interface HttpOptions {
   https?: HttpsOptions;
   /** Registers the routes of every domain and face. */
   routes: (app: App) => void;
+  /** Told of every answered request (for the request-duration histogram). */
+  onRequestDone?: (method: string, route: string, status: number, seconds: number) => void;
 }
 
 const CORRELATION = /^[\x20-\x7e]{1,128}$/;
@@ -225,6 +227,12 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   });
 
   app.addHook('onResponse', (request, reply, done) => {
+    options.onRequestDone?.(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     const q = request.url.indexOf('?');
     request.log.info(
       {

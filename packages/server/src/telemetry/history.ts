@@ -131,6 +131,22 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
   }
 
   return {
+    /** The host a request names by `agent_id` or `host_id` (or the only one). */
+    resolveHost: hostOf,
+
+    /** A validated `from`/`to` range (default: the last 24 hours, at most 400 days). */
+    range(q: { from?: string; to?: string }) {
+      const to = q.to !== undefined ? parseTime('to', q.to) : now();
+      const from = q.from !== undefined ? parseTime('from', q.from) : to - 86_400_000;
+      if (from > to)
+        throw new VigilError('bad_data', 'from is after to', { code: 'history.bad_range' });
+      if (to - from > MAX_RANGE_MS)
+        throw new VigilError('bad_data', 'the range is longer than 400 days', {
+          code: 'history.bad_range',
+        });
+      return { from, to };
+    },
+
     /** Tyto's history answer: `{from, to, resolution, data: [{timestamp, cpu: {avg,min,max}}]}`. */
     async tyto(q: RangeQuery & { metrics?: string }) {
       const names =

@@ -3,6 +3,10 @@ import { AgentId, StringEnum } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
 import type { HistoryReader } from './history.js';
+import { STATE_NAMES, type CheckState } from './checks.js';
+import { systemFacts } from './facts.js';
+import type { TelemetryService } from './service.js';
+import type { StreamHub } from './stream.js';
 
 const Resolution = StringEnum(['raw', '1m', '5m', '1h', 'auto']);
 const Range = {
@@ -32,6 +36,232 @@ const HistoryAnswer = Type.Object(
   },
   { title: 'History' },
 );
+
+/** The live stream (Tyto's `GET /api/v1/stream`). */
+export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
+  app.get(
+    '/api/v1/stream',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary:
+          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `id:` on each event, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
+        querystring: Type.Object({
+          agent_id: Type.Optional(AgentId),
+          last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const header = request.headers['last-event-id'];
+      const fromHeader =
+        typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+      const identity = request.identity!;
+      deps.stream.attach(reply.raw, {
+        identity: identity.actor.id ?? identity.username,
+        agentId: request.query.agent_id,
+        lastEventId: fromHeader ?? request.query.last_event_id,
+        headers: { 'x-correlation-id': request.id },
+      });
+      // The response is the stream's from here on; Fastify must not answer it.
+      return reply.hijack();
+    },
+  );
+}
+
+/** One CSV field, quoted as RFC 4180 asks when it holds a comma, a quote or a line break. */
+export const csvField = (v: string | number | null): string => {
+  const t = v === null ? '' : String(v);
+  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+};
+
+/** Current metrics export and system facts. */
+export function exportRoutes(
+  app: App,
+  deps: { telemetry: TelemetryService; history: HistoryReader },
+): void {
+  const { telemetry } = deps;
+  app.get(
+    '/api/v1/export/metrics',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary:
+          'Current metrics of every host (or one): `format=json` (default) or `csv` (RFC 4180, header line), streamed.',
+        querystring: Type.Object({
+          format: Type.Optional(StringEnum(['json', 'csv'])),
+          agent_id: Type.Optional(AgentId),
+          host_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const format = request.query.format ?? 'json';
+      const one =
+        request.query.host_id !== undefined || request.query.agent_id !== undefined
+          ? (await deps.history.resolveHost(request.query)).id
+          : undefined;
+      const res = reply.raw;
+      const stamp = new Date().toISOString();
+      res.writeHead(200, {
+        'content-type':
+          format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        'content-disposition': `attachment; filename="vigil-metrics-${stamp.replace(/[:.]/g, '-')}.${format}"`,
+        'cache-control': 'no-store',
+        'x-correlation-id': request.id,
+      });
+      reply.hijack();
+      const write = async (text: string) => {
+        if (!res.write(text)) await new Promise((r) => res.once('drain', r));
+      };
+      try {
+        if (format === 'csv') await write('host_id,agent_id,timestamp,series,metric,value\r\n');
+        else await write(`{"generated_at":${JSON.stringify(stamp)},"hosts":[`);
+        let first = true;
+        const emit = async (hostId: string) => {
+          const cur = await telemetry.current(hostId);
+          if (!cur) return;
+          const ts = new Date(cur.ts).toISOString();
+          if (format === 'csv') {
+            let chunk = '';
+            for (const [key, value] of cur.values) {
+              const metric = key.split('{')[0]!;
+              chunk += `${csvField(hostId)},${csvField(cur.agentId)},${ts},${csvField(key)},${csvField(metric)},${value}\r\n`;
+            }
+            await write(chunk);
+          } else {
+            const metrics: Record<string, number> = {};
+            for (const [key, value] of cur.values) metrics[key] = value;
+            await write(
+              `${first ? '' : ','}${JSON.stringify({ host_id: hostId, agent_id: cur.agentId, timestamp: ts, metrics })}`,
+            );
+          }
+          first = false;
+        };
+        if (one !== undefined) await emit(one);
+        else
+          for (let after = ''; ;) {
+            const page = await telemetry.hostPage(after, 200);
+            for (const id of page) await emit(id);
+            if (page.length < 200) break;
+            after = page[page.length - 1]!;
+          }
+        if (format === 'json') await write(']}');
+        res.end();
+      } catch (err) {
+        request.log.error({ err }, 'metrics export failed midway');
+        res.destroy(err as Error);
+      }
+    },
+  );
+
+  const checkView = (name: string, c: CheckState, max: number) => ({
+    name,
+    state: STATE_NAMES[c.state] ?? 'UNKNOWN',
+    state_id: c.state,
+    state_type: c.stateType,
+    attempt: c.attempt,
+    max_check_attempts: max,
+    hard_state: STATE_NAMES[c.hardState] ?? 'UNKNOWN',
+    last_check: new Date(c.lastCheck).toISOString(),
+    last_state_change: new Date(c.lastStateChange).toISOString(),
+    last_hard_state_change: new Date(c.lastHardChange).toISOString(),
+    output: c.output,
+    perfdata: JSON.parse(c.perfdata) as unknown[],
+  });
+
+  app.get(
+    '/api/v1/hosts/:id/checks',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary:
+          'The plugin checks of a host with Nagios-style state: SOFT until max_check_attempts consecutive problems, then HARD.',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+      },
+    },
+    async (request) => {
+      const host = await deps.history.resolveHost({ host_id: request.params.id });
+      const checks = await telemetry.checks(host.id);
+      return {
+        host_id: host.id,
+        checks: checks.map((c) => checkView(c.name, c.state, telemetry.maxCheckAttempts)),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/checks/:name/history',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'State changes of one check of a host, newest first.',
+        params: Type.Object({
+          id: Type.String({ minLength: 1, maxLength: 128 }),
+          name: Type.String({ minLength: 1, maxLength: 256 }),
+        }),
+        querystring: Type.Object({
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
+      },
+    },
+    async (request) => {
+      const host = await deps.history.resolveHost({ host_id: request.params.id });
+      const range = deps.history.range(request.query);
+      const rows = await telemetry.checkHistory(
+        host.id,
+        request.params.name,
+        range.from,
+        range.to,
+        request.query.limit ?? 100,
+      );
+      return {
+        host_id: host.id,
+        name: request.params.name,
+        history: rows.map((r) => ({
+          timestamp: new Date(r.ts).toISOString(),
+          state: STATE_NAMES[r.state] ?? 'UNKNOWN',
+          state_id: r.state,
+          state_type: r.stateType,
+          attempt: r.attempt,
+          output: r.output,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/system-info',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Latest collected system facts of a host (OpenWatch).',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+      },
+    },
+    async (request) => {
+      const host = await deps.history.resolveHost({ host_id: request.params.id });
+      const d = await telemetry.latestDocument(host.id);
+      if (!d)
+        throw new VigilError('not_found', `host ${host.id} has not reported yet`, {
+          code: 'host.no_data',
+        });
+      return systemFacts(JSON.parse(d.document) as Record<string, unknown>, {
+        hostId: host.id,
+        agentId: d.agent_id,
+        collectedAt: d.collected_at,
+        receivedAt: d.received_at,
+      });
+    },
+  );
+}
 
 /** History and series reads (Tyto's `/api/v1/history`, OpenWatch's monitoring history). */
 export function telemetryRoutes(app: App, deps: { history: HistoryReader }): void {

@@ -2,6 +2,9 @@ import { CheckData, PackageInventory } from '@vigil/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { VigilError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
+import { nextCheckState, type CheckState } from './checks.js';
 import { normalize } from './normalize.js';
 import {
   Aggregate,
@@ -61,7 +64,18 @@ export interface TelemetryStore {
     dirty: { resolution: string; host_id: string; bucket: number }[],
     seen: { agentId: string; at: number }[],
     documents: DocumentRow[],
+    checks: CheckWrite[],
   ): Promise<boolean[]>;
+  /** The current states of a host's checks. */
+  checkStates(hostId: string): Promise<{ name: string; state: CheckState }[]>;
+  /** The state changes of one check with `from <= ts < to`, newest first, at most `limit`. */
+  checkHistory(
+    hostId: string,
+    name: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<{ ts: number; state: number; stateType: string; attempt: number; output: string }[]>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
   /** Raw samples with `from <= ts < to`, of one host or (undefined) all, by time. */
   samples(hostId: string | undefined, from: number, to: number): Promise<StoredSample[]>;
@@ -95,6 +109,22 @@ export interface TelemetryStore {
   hostOfAgent(agentId: string): Promise<string | null | undefined>;
   /** Every host id (at most `limit`). */
   hostIds(limit: number): Promise<string[]>;
+  /** Host ids after `after` in id order, at most `limit` (for paging through every host). */
+  hostPage(after: string, limit: number): Promise<string[]>;
+  /** The newest stored push of a host. */
+  latestSample(hostId: string): Promise<StoredSample | undefined>;
+  /** The newest full document of any agent of a host. */
+  latestDocumentOfHost(hostId: string): Promise<DocumentRow | undefined>;
+  /** Series keys by id. */
+  seriesKeys(ids: number[]): Promise<Map<number, string>>;
+}
+
+/** A check's new state, to be written with its push (and a history entry when it changed). */
+export interface CheckWrite {
+  hostId: string;
+  name: string;
+  state: CheckState;
+  changed: boolean;
 }
 
 /** What ingesting one document did. */
@@ -119,6 +149,8 @@ export interface TelemetryPolicy {
   documentFlushMs: number;
   /** How long after a bucket's end the rollup job waits for late pushes. */
   rollupGraceMs: number;
+  /** Consecutive non-OK results before a check's problem is HARD (Nagios' max_check_attempts). */
+  maxCheckAttempts: number;
 }
 
 /** Compiles a schema into a checker that names the first bad path. */
@@ -147,6 +179,8 @@ interface Pending {
   agentId: string;
   /** The document to store as the agent's latest, when one is due. */
   document?: DocumentRow;
+  /** Check states this push moves. */
+  checks: CheckWrite[];
   resolve(isNew: boolean): void;
   reject(err: unknown): void;
 }
@@ -166,6 +200,10 @@ export const createTelemetryService = (deps: {
   now: () => number;
   policy: TelemetryPolicy;
   log?: { warn(o: object, m: string): void };
+  /** Where each new document is announced (topic `metrics`). */
+  bus?: EventBus;
+  /** Told how long each group commit took and how many pushes it held. */
+  onCommit?: (seconds: number, pushes: number) => void;
 }) => {
   const { store, now, policy } = deps;
   const checkDocument = checker(CheckData);
@@ -182,6 +220,49 @@ export const createTelemetryService = (deps: {
   );
   /** Pushes for buckets that began before this time may be missing from `open`. */
   const startedAt = now();
+  /** Current check states per host, loaded on a host's first push. */
+  const checkCache = new Map<string, Map<string, CheckState>>();
+
+  /** The check states a document moves (only new executions of a plugin count). */
+  async function checkWrites(hostId: string, doc: Record<string, unknown>): Promise<CheckWrite[]> {
+    const checks = doc.customchecks;
+    if (typeof checks !== 'object' || checks === null || Array.isArray(checks)) return [];
+    let states = checkCache.get(hostId);
+    if (!states) {
+      states = new Map((await store.checkStates(hostId)).map((c) => [c.name, c.state]));
+      checkCache.set(hostId, states);
+    }
+    const out: CheckWrite[] = [];
+    for (const [name, c] of Object.entries(checks as Record<string, Record<string, unknown>>)) {
+      if (typeof c !== 'object' || c === null) continue;
+      const at = Number(c.execution_unix_timestamp_sec) * 1000;
+      if (!Number.isFinite(at) || at <= 0) continue;
+      const stdout = typeof c.stdout === 'string' ? c.stdout : '';
+      const output =
+        typeof c.output === 'string'
+          ? c.output
+          : (stdout.split('\n')[0] ?? '').split('|')[0]!.trim();
+      const next = nextCheckState(
+        states.get(name),
+        {
+          rc: Number(c.rc),
+          at,
+          output: output.slice(0, 4096),
+          perfdata: JSON.stringify(Array.isArray(c.perfdata) ? c.perfdata : []),
+        },
+        policy.maxCheckAttempts,
+      );
+      if (!next) continue;
+      states.set(name, next.state);
+      out.push({ hostId, name, ...next });
+    }
+    return out;
+  }
+
+  /** Each host's newest push, for "current metrics" without a query. */
+  const latest = new Map<string, PushRow & { agentId: string }>();
+  /** Series keys by id: they never change, so they are cached as they are needed. */
+  const seriesKeyCache = new Map<number, string>();
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
@@ -235,21 +316,30 @@ export const createTelemetryService = (deps: {
             bucket: bucketOf(p.row.ts, ROLLUPS['1m']),
           });
     const at = now();
+    const began = performance.now();
     try {
       const fresh = await store.commit(
         batch.map((p) => p.row),
         dirty,
         [...new Set(batch.map((p) => p.agentId))].map((agentId) => ({ agentId, at })),
         batch.flatMap((p) => (p.document ? [p.document] : [])),
+        batch.flatMap((p) => p.checks),
       );
       stats.batches += 1;
+      deps.onCommit?.((performance.now() - began) / 1000, batch.length);
       // Into the open buckets, before anyone learns of the commit: the rollup job waits for a
       // running flush, so a push is either here or marked dirty, never neither.
       batch.forEach((p, i) => {
-        if (fresh[i]) accumulate(p.row);
+        if (!fresh[i]) return;
+        accumulate(p.row);
+        const prev = latest.get(p.row.hostId);
+        if (!prev || prev.ts <= p.row.ts)
+          latest.set(p.row.hostId, { ...p.row, agentId: p.agentId });
       });
       batch.forEach((p, i) => p.resolve(fresh[i]!));
     } catch (err) {
+      // The cached check states may be ahead of the database now: read them again next time.
+      for (const p of batch) checkCache.delete(p.row.hostId);
       for (const p of batch) p.reject(err);
     }
   }
@@ -369,13 +459,21 @@ export const createTelemetryService = (deps: {
           document: JSON.stringify(doc),
         };
       }
+      const checks = await checkWrites(agent.hostId, doc);
       const isNew = await new Promise<boolean>((resolve, reject) => {
-        queue.push({ row, agentId: agent.agentId, document: latest, resolve, reject });
+        queue.push({ row, agentId: agent.agentId, document: latest, checks, resolve, reject });
         schedule();
       });
       stats.pushes += 1;
-      if (isNew) stats.samples += values.length;
-      else stats.duplicates += 1;
+      if (isNew) {
+        stats.samples += values.length;
+        deps.bus?.publish<MetricsEvent>(METRICS_TOPIC, {
+          agentId: agent.agentId,
+          hostId: agent.hostId,
+          collectedAt: row.ts,
+          doc,
+        });
+      } else stats.duplicates += 1;
       return { received_checks: countChecks(doc), duplicate: !isNew, samples: values.length };
     },
 
@@ -532,6 +630,46 @@ export const createTelemetryService = (deps: {
     host: (hostId: string) => store.host(hostId),
     hostOfAgent: (agentId: string) => store.hostOfAgent(agentId),
     hostIds: (limit: number) => store.hostIds(limit),
+
+    /**
+     * A host's newest values by series key, with their time and agent; undefined when it never
+     * reported.
+     */
+    async current(
+      hostId: string,
+    ): Promise<{ ts: number; agentId: string | null; values: [string, number][] } | undefined> {
+      const mem = latest.get(hostId);
+      const row = mem ?? (await store.latestSample(hostId));
+      if (!row) return undefined;
+      const layout = await layoutOf(row.layoutId);
+      const missing = layout.filter((id) => !seriesKeyCache.has(id));
+      if (missing.length > 0)
+        for (const [id, key] of await store.seriesKeys(missing)) seriesKeyCache.set(id, key);
+      const vals = unpackValues(row.vals);
+      return {
+        ts: row.ts,
+        agentId: mem?.agentId ?? null,
+        values: layout.map((id, i) => [seriesKeyCache.get(id) ?? String(id), vals[i]!]),
+      };
+    },
+
+    /** The current states of a host's checks, by name. */
+    async checks(hostId: string) {
+      return (await store.checkStates(hostId)).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    /** The state changes of one check. */
+    checkHistory: (hostId: string, name: string, from: number, to: number, limit: number) =>
+      store.checkHistory(hostId, name, from, to, limit),
+
+    /** Consecutive problems before a check is HARD. */
+    maxCheckAttempts: policy.maxCheckAttempts,
+
+    /** Pages through host ids in order. */
+    hostPage: (after: string, limit: number) => store.hostPage(after, limit),
+
+    /** The newest full document of a host. */
+    latestDocument: (hostId: string) => store.latestDocumentOfHost(hostId),
 
     /** Counters since start, for `/metrics`. */
     statistics: () => ({ ...stats, queued: queue.length }),

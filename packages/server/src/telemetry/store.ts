@@ -97,7 +97,7 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     return rows.map((r) => ({ id: Number(r.id), key: r.key }));
   },
 
-  async commit(pushes, dirty, seen, documents) {
+  async commit(pushes, dirty, seen, documents, checks) {
     return db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
       for (const part of chunks(pushes)) {
@@ -149,8 +149,85 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
               .whereRef('agent_documents.collected_at', '<=', 'excluded.collected_at'),
           )
           .execute();
+      for (const c of checks) {
+        const row = {
+          host_id: c.hostId,
+          name: c.name,
+          state: c.state.state,
+          state_type: c.state.stateType,
+          attempt: c.state.attempt,
+          hard_state: c.state.hardState,
+          last_check: c.state.lastCheck,
+          last_state_change: c.state.lastStateChange,
+          last_hard_change: c.state.lastHardChange,
+          output: c.state.output,
+          perfdata: c.state.perfdata,
+        };
+        const { host_id: _h, name: _n, ...update } = row;
+        await trx
+          .insertInto('check_states')
+          .values(row)
+          .onConflict((oc) => oc.columns(['host_id', 'name']).doUpdateSet(update))
+          .execute();
+        if (c.changed)
+          await trx
+            .insertInto('check_history')
+            .values({
+              host_id: c.hostId,
+              name: c.name,
+              ts: c.state.lastCheck,
+              state: c.state.state,
+              state_type: c.state.stateType,
+              attempt: c.state.attempt,
+              output: c.state.output,
+            })
+            .onConflict((oc) => oc.columns(['host_id', 'name', 'ts']).doNothing())
+            .execute();
+      }
       return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
     });
+  },
+
+  async checkStates(hostId) {
+    const rows = await db
+      .selectFrom('check_states')
+      .selectAll()
+      .where('host_id', '=', hostId)
+      .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      state: {
+        state: Number(r.state),
+        stateType: r.state_type,
+        attempt: Number(r.attempt),
+        hardState: Number(r.hard_state),
+        lastCheck: Number(r.last_check),
+        lastStateChange: Number(r.last_state_change),
+        lastHardChange: Number(r.last_hard_change),
+        output: r.output,
+        perfdata: r.perfdata,
+      },
+    }));
+  },
+
+  async checkHistory(hostId, name, from, to, limit) {
+    const rows = await db
+      .selectFrom('check_history')
+      .select(['ts', 'state', 'state_type', 'attempt', 'output'])
+      .where('host_id', '=', hostId)
+      .where('name', '=', name)
+      .where('ts', '>=', from)
+      .where('ts', '<', to)
+      .orderBy('ts', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      ts: Number(r.ts),
+      state: Number(r.state),
+      stateType: r.state_type,
+      attempt: Number(r.attempt),
+      output: r.output,
+    }));
   },
 
   async saveInventory(agentId, receivedAt, inventory) {
@@ -252,6 +329,62 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       .where('id', '=', agentId)
       .executeTakeFirst();
     return row ? row.host_id : undefined;
+  },
+
+  async hostPage(after, limit) {
+    const rows = await db
+      .selectFrom('hosts')
+      .select('id')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  async latestSample(hostId) {
+    const r = await db
+      .selectFrom('samples')
+      .select(['host_id', 'ts', 'layout_id', 'vals'])
+      .where('host_id', '=', hostId)
+      .orderBy('ts', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r
+      ? { hostId: r.host_id, ts: Number(r.ts), layoutId: Number(r.layout_id), vals: bytes(r.vals) }
+      : undefined;
+  },
+
+  async latestDocumentOfHost(hostId) {
+    const r = await db
+      .selectFrom('agent_documents as d')
+      .innerJoin('agents as a', 'a.id', 'd.agent_id')
+      .select(['d.agent_id', 'd.collected_at', 'd.received_at', 'd.document'])
+      .where('a.host_id', '=', hostId)
+      .orderBy('d.collected_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r
+      ? {
+          agent_id: r.agent_id,
+          collected_at: Number(r.collected_at),
+          received_at: Number(r.received_at),
+          document: r.document,
+        }
+      : undefined;
+  },
+
+  async seriesKeys(ids) {
+    const out = new Map<number, string>();
+    for (const part of chunks(ids, 500)) {
+      const rows = await db
+        .selectFrom('series')
+        .select(['id', 'key'])
+        .where('id', 'in', part)
+        .execute();
+      for (const r of rows) out.set(Number(r.id), r.key);
+    }
+    return out;
   },
 
   async hostIds(limit) {

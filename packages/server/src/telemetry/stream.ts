@@ -1,0 +1,167 @@
+import type { ServerResponse } from 'node:http';
+import { VigilError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import { tytoMetrics } from './tyto.js';
+
+/** What ingest publishes on the bus (topic `metrics`) for every new document. */
+export interface MetricsEvent {
+  agentId: string;
+  hostId: string;
+  collectedAt: number;
+  doc: Record<string, unknown>;
+}
+
+/** The bus topic of new documents. */
+export const METRICS_TOPIC = 'metrics';
+
+interface Frame {
+  id: number;
+  agentId: string;
+  text: string;
+}
+
+interface Client {
+  res: ServerResponse;
+  agentId: string | undefined;
+  identity: string;
+  blocked: boolean;
+  dropped: number;
+}
+
+/** Settings of the live stream. */
+export interface StreamPolicy {
+  /** Frames kept for `Last-Event-ID` resumption. */
+  bufferFrames: number;
+  heartbeatMs: number;
+  maxConnectionsPerIdentity: number;
+}
+
+/**
+ * The live stream (Tyto's `GET /api/v1/stream`): every new document becomes one `metrics` event,
+ * serialised once and written to each subscriber it concerns. A subscriber that cannot keep up
+ * (its socket buffer is full) misses events, which are counted, instead of having them queued
+ * without bound; recent events are kept for resumption with `Last-Event-ID`.
+ */
+export function createStreamHub(deps: { bus: EventBus; policy: StreamPolicy }) {
+  const { policy } = deps;
+  const clients = new Set<Client>();
+  const perIdentity = new Map<string, number>();
+  const ring: Frame[] = [];
+  let nextId = 1;
+  let dropped = 0;
+  let delivered = 0;
+
+  /** When the last subscriber left; events are still buffered for a while, for its return. */
+  let lastClientAt = 0;
+  const RESUME_WINDOW_MS = 60_000;
+
+  deps.bus.subscribe<MetricsEvent>(METRICS_TOPIC, (e) => {
+    // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
+    if (clients.size === 0 && Date.now() - lastClientAt > RESUME_WINDOW_MS) return;
+    const id = nextId++;
+    const data = JSON.stringify(tytoMetrics(e.doc, e));
+    const frame: Frame = {
+      id,
+      agentId: e.agentId,
+      text: `id: ${id}\nevent: metrics\ndata: ${data}\n\n`,
+    };
+    ring.push(frame);
+    if (ring.length > policy.bufferFrames) ring.shift();
+    for (const c of clients) send(c, frame);
+  });
+
+  function send(c: Client, frame: Frame): void {
+    if (c.agentId !== undefined && c.agentId !== frame.agentId) return;
+    if (c.blocked) {
+      c.dropped += 1;
+      dropped += 1;
+      return;
+    }
+    delivered += 1;
+    if (!c.res.write(frame.text)) {
+      c.blocked = true;
+      c.res.once('drain', () => {
+        c.blocked = false;
+      });
+    }
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) if (!c.blocked) c.res.write(': heartbeat\n\n');
+  }, policy.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    /**
+     * Serves one subscriber on `res` until it disconnects: replays the buffered events after
+     * `lastEventId`, then streams. @throws VigilError too_many_requests over the per-identity cap.
+     */
+    attach(
+      res: ServerResponse,
+      opts: {
+        identity: string;
+        agentId?: string;
+        lastEventId?: number;
+        headers: Record<string, string>;
+      },
+    ): void {
+      const open = perIdentity.get(opts.identity) ?? 0;
+      if (open >= policy.maxConnectionsPerIdentity)
+        throw new VigilError(
+          'too_many_requests',
+          `at most ${policy.maxConnectionsPerIdentity} streams per user are allowed`,
+          { code: 'stream.too_many', headers: { 'retry-after': '5' } },
+        );
+      perIdentity.set(opts.identity, open + 1);
+      res.writeHead(200, {
+        ...opts.headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const c: Client = {
+        res,
+        agentId: opts.agentId,
+        identity: opts.identity,
+        blocked: false,
+        dropped: 0,
+      };
+      // Tell the client how long to wait before reconnecting, then replay what it missed.
+      res.write('retry: 3000\n\n');
+      if (opts.lastEventId !== undefined) {
+        const first = ring[0]?.id;
+        if (first !== undefined && opts.lastEventId < first - 1)
+          res.write(': some events since Last-Event-ID are no longer buffered\n\n');
+        for (const f of ring) if (f.id > opts.lastEventId) send(c, f);
+      }
+      clients.add(c);
+      res.once('close', () => {
+        clients.delete(c);
+        lastClientAt = Date.now();
+        const n = (perIdentity.get(c.identity) ?? 1) - 1;
+        if (n <= 0) perIdentity.delete(c.identity);
+        else perIdentity.set(c.identity, n);
+      });
+    },
+
+    /** Counters, for `/metrics` and tests; `queuedBytes` is the most any subscriber has pending. */
+    statistics: () => ({
+      clients: clients.size,
+      dropped,
+      delivered,
+      buffered: ring.length,
+      queuedBytes: Math.max(0, ...[...clients].map((c) => c.res.writableLength)),
+    }),
+
+    /** Ends every stream (the server stops). */
+    close(): void {
+      clearInterval(heartbeat);
+      for (const c of clients) c.res.end();
+      clients.clear();
+    },
+  };
+}
+
+/** The stream hub. */
+export type StreamHub = ReturnType<typeof createStreamHub>;
