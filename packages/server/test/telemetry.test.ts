@@ -35,7 +35,7 @@ describe('normalize', () => {
     assert.equal(get('check_state{check="check_load"}'), 0);
     assert.equal(get('check_perfdata{check="check_load",label="load1"}'), 0.05);
     assert.equal(get('tcp_connections{state="time_wait"}'), 6);
-    assert.equal(get('processes_total'), (doc.processes as unknown[]).length);
+    assert.equal(get('processes'), (doc.processes as unknown[]).length);
     assert.ok(!keys.some((k) => k.startsWith('process_')), 'no per-process series');
     assert.ok(keys.length > 50 && keys.length < 300, `${keys.length} series`);
   });

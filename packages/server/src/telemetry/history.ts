@@ -19,7 +19,7 @@ export const HISTORY_METRICS: Record<string, string> = {
   iowait: 'cpu_iowait_percent',
   network_rx: 'net_rx_bytes_per_second',
   network_tx: 'net_tx_bytes_per_second',
-  processes: 'processes_total',
+  processes: 'processes',
   connections: 'tcp_connections',
 };
 const DEFAULT_METRICS = ['cpu', 'memory', 'swap', 'disk', 'load', 'network_rx', 'network_tx'];

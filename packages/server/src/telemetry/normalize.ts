@@ -160,7 +160,7 @@ export function normalize(doc: Rec): Samples {
         if (isRec(b)) add('battery_percent', b.percent, [['battery', String(b.id)]]);
   }
 
-  if (Array.isArray(doc.processes)) add('processes_total', doc.processes.length);
+  if (Array.isArray(doc.processes)) add('processes', doc.processes.length);
 
   if (Array.isArray(doc.docker))
     for (const c of doc.docker) {
