@@ -126,6 +126,47 @@ function post(
   });
 }
 
+/** The server's request-duration histogram of the push route, from its `GET /metrics`. */
+async function pushHistogram(agent: https.Agent, port: number, token: string) {
+  const text = await new Promise<string>((resolve, reject) => {
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/metrics',
+          agent,
+          headers: { authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve(t));
+        },
+      )
+      .on('error', reject);
+  });
+  const buckets = new Map<number, number>();
+  const re =
+    /^vigil_http_request_duration_seconds_bucket\{method="POST",route="\/agentconnector\/submit_checkdata\.json",code="2xx",le="([^"]+)"\} (\d+)$/gm;
+  for (const m of text.matchAll(re))
+    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return buckets;
+}
+
+/** The bucket bound under which a share `p` of the observations fall (from a histogram diff). */
+function histogramQuantile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  p: number,
+): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const b of bounds)
+    if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= total * p) return b * 1000;
+  return Infinity;
+}
+
 const pct = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
@@ -230,9 +271,20 @@ async function run(kind: string, databaseUrl?: string) {
         }, 10);
       });
 
+    const token = JSON.parse(
+      (
+        await post(
+          agent,
+          server.port,
+          '/api/v1/auth/login',
+          JSON.stringify({ username: 'admin', password: 'ingest benchmark password' }),
+        )
+      ).text,
+    ).access_token as string;
     process.stderr.write(`[${kind}] warm-up ${WARMUP_SECONDS} s at ${RATE} pushes/s…\n`);
     await drive(WARMUP_SECONDS);
     const cpu0 = cpuSeconds(server.child.pid!);
+    const hist0 = await pushHistogram(agent, server.port, token);
     measuring = true;
     sent = 0;
     const t0 = performance.now();
@@ -244,6 +296,7 @@ async function run(kind: string, databaseUrl?: string) {
     while (done < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(server.child.pid!) - cpu0;
+    const hist1 = await pushHistogram(agent, server.port, token);
     const rss = peakRssMb(server.child.pid!);
     latencies.sort((a, b) => a - b);
     const ok = latencies.length;
@@ -262,6 +315,8 @@ async function run(kind: string, databaseUrl?: string) {
       firstError,
       lost: sent - done,
       windows: windows.map((w) => Math.round(w)),
+      serverP50: histogramQuantile(hist0, hist1, 0.5),
+      serverP99: histogramQuantile(hist0, hist1, 0.99),
     };
   } finally {
     agent.destroy();
@@ -294,6 +349,9 @@ console.log(
 for (const r of results) {
   console.log(
     `  ${r.kind.padEnd(8)} ${r.pushesPerSecond.toFixed(0)} pushes/s, ${(r.samplesPerSecond / 1000).toFixed(1)}k samples/s (${r.samplesPerDoc} per push); latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms; server CPU ${r.cpuPer1000.toFixed(2)} s per 1,000 pushes; peak RSS ${r.rssMb.toFixed(0)} MB; errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
+  );
+  console.log(
+    `           server-side (its request histogram): p50 ≤ ${r.serverP50} ms, p99 ≤ ${r.serverP99} ms`,
   );
   console.log(`           worst latency per 5 s window (ms): ${r.windows.join(' ')}`);
   if (r.errors > 0 || r.lost > 0) failed = true;

@@ -413,6 +413,21 @@ export const createTelemetryService = (deps: {
     return rows;
   }
 
+  /**
+   * Writes rollup rows in slices, each its own short transaction with a turn of the event loop
+   * in between, so that a bucket of thousands of hosts never holds up ingest; the watermark moves
+   * with the last slice (a crash before it redoes the bucket).
+   */
+  async function writeInSlices(r: RollupResolution, rows: RollupWrite[], watermark: number) {
+    const SLICE = 200;
+    for (let i = 0; i < rows.length || i === 0; i += SLICE) {
+      const last = i + SLICE >= rows.length;
+      await store.writeRollups(r, rows.slice(i, i + SLICE), last ? watermark : undefined, []);
+      if (!last) await new Promise((resolve) => setImmediate(resolve));
+      else break;
+    }
+  }
+
   /** Where a resolution's rollups start when it has never run: the first sample's bucket. */
   async function startOf(r: RollupResolution): Promise<number | undefined> {
     const w = await watermarkOf(r);
@@ -525,7 +540,7 @@ export const createTelemetryService = (deps: {
               rows.push({ hostId, bucket, ...row });
             }
           } else rows = await rollBucket(r, bucket);
-          await store.writeRollups(r, rows, bucket + size, []);
+          await writeInSlices(r, rows, bucket + size);
           // A late change to this bucket must reach the coarser ones too.
           done += 1;
           next += size;
