@@ -212,7 +212,7 @@ export const createTelemetryService = (deps: {
   const layoutByHost = new Map<string, { keys: string; layoutId: number }>();
   const layouts = new Map<number, number[]>();
   const watermarks = new Map<RollupResolution, number>();
-  /** When each agent's latest document was last written (documents are not kept in memory). */
+  /** When each agent's latest document is next due to be written (documents are not kept). */
   const documentWritten = new Map<string, number>();
   /** Rollup aggregates of the open buckets, per resolution, bucket and host. */
   const open = new Map<RollupResolution, Map<number, Map<string, BucketAccumulator>>>(
@@ -463,10 +463,12 @@ export const createTelemetryService = (deps: {
       // The latest full document is written with the push at most every documentFlushMs per
       // agent: it is large, and what the API reads from it changes slowly.
       const t = now();
-      const last = documentWritten.get(agent.agentId);
+      const due = documentWritten.get(agent.agentId);
       let latest: DocumentRow | undefined;
-      if (last === undefined || t - last >= policy.documentFlushMs) {
-        documentWritten.set(agent.agentId, t);
+      if (due === undefined || t >= due) {
+        // The next write is due after 75–125 % of the period: agents that started together
+        // (after a server restart, say) drift apart instead of all writing in the same second.
+        documentWritten.set(agent.agentId, t + policy.documentFlushMs * (0.75 + Math.random() / 2));
         latest = {
           agent_id: agent.agentId,
           collected_at: row.ts,
