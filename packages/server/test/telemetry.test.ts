@@ -201,34 +201,43 @@ for (const kind of await databaseKinds()) {
       }
     });
 
-    test('a late push re-rolls its buckets at every resolution', async () => {
-      const hostId = 'h-one';
-      const ts = start + 90 * 60_000 + 5_000; // a gap-free second inside an already rolled bucket
-      const points = generated.get(hostId)!;
-      const late = {
-        ts,
-        values: {
-          cpu_usage_percent: 1000,
-          memory_usage_percent: 1,
-          'disk_usage_percent{mount="/"}': 50,
-          disk_usage_percent: 50,
-        },
-      };
-      if (points.some((p) => p.ts === ts)) throw new Error('the test needs a free time stamp');
-      const r = await h.vigil.telemetry.ingest({ agentId: 'a-h-one', hostId }, ts, doc(1000, 1));
-      assert.equal(r.duplicate, false);
-      points.push(late);
+    test('late pushes re-roll their buckets at every resolution, for every host they touch', async () => {
+      const ts = start + 90 * 60_000 + 5_000; // inside buckets rolled up already
+      for (const hostId of hosts) {
+        if (generated.get(hostId)!.some((p) => p.ts === ts))
+          throw new Error('the test needs a free time stamp');
+        const r = await h.vigil.telemetry.ingest(
+          { agentId: `a-${hostId}`, hostId },
+          ts,
+          doc(1000, 1),
+        );
+        assert.equal(r.duplicate, false);
+        generated.get(hostId)!.push({
+          ts,
+          values: {
+            cpu_usage_percent: 1000,
+            memory_usage_percent: 1,
+            'disk_usage_percent{mount="/"}': 50,
+            disk_usage_percent: 50,
+          },
+        });
+      }
       while ((await h.vigil.telemetry.runRollups(1000)) > 0);
-      const cpuId = (await h.vigil.telemetry.series(hostId)).find(
-        (s) => s.key === 'cpu_usage_percent',
-      )!.id;
-      for (const [res, size] of Object.entries(ROLLUPS) as ['1m' | '5m' | '1h', number][]) {
-        const b = bucketOf(ts, size);
-        const [p] = await h.vigil.telemetry.history(hostId, res, b, b + 1, [cpuId]);
-        assert.equal(p?.values.get(cpuId)?.max, 1000, `${res} saw the late push`);
+      for (const hostId of hosts) {
+        const cpuId = (await h.vigil.telemetry.series(hostId)).find(
+          (s) => s.key === 'cpu_usage_percent',
+        )!.id;
+        for (const [res, size] of Object.entries(ROLLUPS) as ['1m' | '5m' | '1h', number][]) {
+          const b = bucketOf(ts, size);
+          const [p] = await h.vigil.telemetry.history(hostId, res, b, b + 1, [cpuId]);
+          const want = bruteForce(generated.get(hostId)!, size).get(`${b}|cpu_usage_percent`)!;
+          assert.equal(p?.values.get(cpuId)?.max, 1000, `${hostId} ${res} saw the late push`);
+          assert.equal(p?.values.get(cpuId)?.count, want.count, `${hostId} ${res} count`);
+          assert.ok(Math.abs(p!.values.get(cpuId)!.avg - want.sum / want.count) < 1e-9);
+        }
       }
       const again = await h.vigil.telemetry.ingest(
-        { agentId: 'a-h-one', hostId },
+        { agentId: 'a-h-one', hostId: 'h-one' },
         ts,
         doc(1000, 1),
       );

@@ -77,6 +77,24 @@ export interface TelemetryStore {
     limit: number,
   ): Promise<{ ts: number; state: number; stateType: string; attempt: number; output: string }[]>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
+  /**
+   * A page of every host's raw samples with `from <= ts < to`, in (ts, host) order, after the
+   * position `after`; at most `limit`.
+   */
+  samplesPage(
+    from: number,
+    to: number,
+    after: { ts: number; hostId: string } | undefined,
+    limit: number,
+  ): Promise<StoredSample[]>;
+  /** The same for rollup rows (by bucket, host). */
+  rollupsPage(
+    resolution: RollupResolution,
+    from: number,
+    to: number,
+    after: { ts: number; hostId: string } | undefined,
+    limit: number,
+  ): Promise<StoredRollup[]>;
   /** Raw samples with `from <= ts < to`, of one host or (undefined) all, by time. */
   samples(hostId: string | undefined, from: number, to: number): Promise<StoredSample[]>;
   /** Rollup rows with `from <= bucket < to`, of one host or all, by time. */
@@ -391,15 +409,38 @@ export const createTelemetryService = (deps: {
       return a;
     };
     const only = hostIds && hostIds.size === 1 ? [...hostIds][0] : undefined;
-    if (source === 'raw') {
-      for (const s of await store.samples(only, bucket, bucket + size)) {
-        if (hostIds && !hostIds.has(s.hostId)) continue;
-        agg(s.hostId).addValues(await layoutOf(s.layoutId), unpackValues(s.vals));
-      }
+    if (only !== undefined) {
+      // One host (a dirty bucket): one small query.
+      if (source === 'raw')
+        for (const s of await store.samples(only, bucket, bucket + size))
+          agg(s.hostId).addValues(await layoutOf(s.layoutId), unpackValues(s.vals));
+      else
+        for (const s of await store.rollups(source, only, bucket, bucket + size))
+          agg(s.hostId).addRollup(await layoutOf(s.layoutId), unpackValues(s.data));
     } else {
-      for (const s of await store.rollups(source, only, bucket, bucket + size)) {
-        if (hostIds && !hostIds.has(s.hostId)) continue;
-        agg(s.hostId).addRollup(await layoutOf(s.layoutId), unpackValues(s.data));
+      // Every host: in pages, with a turn of the event loop between them, so that rolling up a
+      // large bucket from stored data (after a restart) never stalls ingest.
+      const PAGE = 500;
+      let after: { ts: number; hostId: string } | undefined;
+      for (;;) {
+        if (source === 'raw') {
+          const page = await store.samplesPage(bucket, bucket + size, after, PAGE);
+          for (const s of page)
+            if (!hostIds || hostIds.has(s.hostId))
+              agg(s.hostId).addValues(await layoutOf(s.layoutId), unpackValues(s.vals));
+          const last = page[page.length - 1];
+          if (!last || page.length < PAGE) break;
+          after = { ts: last.ts, hostId: last.hostId };
+        } else {
+          const page = await store.rollupsPage(source, bucket, bucket + size, after, PAGE);
+          for (const s of page)
+            if (!hostIds || hostIds.has(s.hostId))
+              agg(s.hostId).addRollup(await layoutOf(s.layoutId), unpackValues(s.data));
+          const last = page[page.length - 1];
+          if (!last || page.length < PAGE) break;
+          after = { ts: last.bucket, hostId: last.hostId };
+        }
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     const rows: RollupWrite[] = [];

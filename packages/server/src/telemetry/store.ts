@@ -238,6 +238,51 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       .execute();
   },
 
+  async samplesPage(from, to, after, limit) {
+    let q = db
+      .selectFrom('samples')
+      .select(['host_id', 'ts', 'layout_id', 'vals'])
+      .where('ts', '>=', from)
+      .where('ts', '<', to);
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb('ts', '>', after.ts),
+          eb.and([eb('ts', '=', after.ts), eb('host_id', '>', after.hostId)]),
+        ]),
+      );
+    const rows = await q.orderBy('ts').orderBy('host_id').limit(limit).execute();
+    return rows.map((r) => ({
+      hostId: r.host_id,
+      ts: Number(r.ts),
+      layoutId: Number(r.layout_id),
+      vals: bytes(r.vals),
+    }));
+  },
+
+  async rollupsPage(resolution, from, to, after, limit) {
+    const table = ROLLUP_TABLE[resolution];
+    let q = db
+      .selectFrom(table)
+      .select(['host_id', 'bucket', 'layout_id', 'data'])
+      .where('bucket', '>=', from)
+      .where('bucket', '<', to);
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb('bucket', '>', after.ts),
+          eb.and([eb('bucket', '=', after.ts), eb('host_id', '>', after.hostId)]),
+        ]),
+      );
+    const rows = await q.orderBy('bucket').orderBy('host_id').limit(limit).execute();
+    return rows.map((r) => ({
+      hostId: r.host_id,
+      bucket: Number(r.bucket),
+      layoutId: Number(r.layout_id),
+      data: bytes(r.data),
+    }));
+  },
+
   async samples(hostId, from, to): Promise<StoredSample[]> {
     let q = db.selectFrom('samples').select(['host_id', 'ts', 'layout_id', 'vals']);
     if (hostId !== undefined) q = q.where('host_id', '=', hostId);
