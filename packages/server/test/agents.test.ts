@@ -305,6 +305,18 @@ for (const kind of await databaseKinds()) {
         });
         assert.equal(bad.statusCode, 400);
         assert.equal(bad.json().error.code, 'agent.csr_invalid');
+        const badPending = await post('/api/v1/agents/enroll', {
+          id: 'bad-csr',
+          csr: `-----BEGIN CERTIFICATE REQUEST-----\n${'A'.repeat(120)}\n-----END CERTIFICATE REQUEST-----`,
+          hostname: 'h',
+        });
+        assert.equal(badPending.statusCode, 400, badPending.body);
+        assert.equal(badPending.json().error.code, 'agent.csr_invalid');
+        assert.equal(
+          (await api('GET', '/api/v1/agents/bad-csr')).statusCode,
+          404,
+          'nothing stored',
+        );
         assert.equal((await api('GET', '/api/v1/agents/nope')).statusCode, 404);
         assert.equal((await api('DELETE', '/api/v1/agents/nope')).statusCode, 404);
         assert.equal((await api('POST', '/api/v1/agents/pending/web-01/approve')).statusCode, 409);

@@ -193,6 +193,48 @@ function commandFailure(result: Extract<CommandResult, { ok: false }>, pid: numb
   }
 }
 
+/** A new agent row: the given fields, everything else empty. */
+function newAgentRow(
+  fields: Pick<AgentRow, 'id' | 'name' | 'kind' | 'approval' | 'interval_seconds'> &
+    Partial<AgentRow>,
+  at: number,
+): AgentRow {
+  return {
+    host_id: null,
+    hostname: null,
+    ip_address: null,
+    os: null,
+    architecture: null,
+    version: null,
+    secret_hash: null,
+    enrollment_token_hash: null,
+    enrollment_expires_at: null,
+    csr: null,
+    cert_serial: null,
+    cert_fingerprint: null,
+    cert_not_after: null,
+    cert_pem: null,
+    pull_address: null,
+    pull_tls: null,
+    last_seen: null,
+    last_error: null,
+    registered_at: at,
+    updated_at: at,
+    ...fields,
+  };
+}
+
+/**
+ * When a document was collected: its `agent.last_updated_timestamp` (seconds) when it has a
+ * sane one, else `fallback`.
+ */
+function collectedAtOf(doc: Record<string, unknown>, fallback: number): number {
+  const stamp = (doc.agent as Record<string, unknown> | undefined)?.last_updated_timestamp;
+  return typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
+    ? Math.round(stamp * 1000)
+    : fallback;
+}
+
 /** Where an agent's documents go: its host. */
 function ingestTarget(agent: AgentRow): { agentId: string; hostId: string } {
   if (!agent.host_id)
@@ -295,6 +337,16 @@ export const createAgentService = (deps: {
     const row = await store.get(id);
     if (!row) throw notFound(id);
     return row;
+  }
+
+  async function checkCsr(csr: string): Promise<void> {
+    try {
+      await ca.verify(csr);
+    } catch (err) {
+      if (err instanceof CsrError)
+        throw new VigilError('bad_data', err.message, { code: 'agent.csr_invalid' });
+      throw err;
+    }
   }
 
   async function sign(csr: string, commonName: string) {
@@ -402,33 +454,19 @@ export const createAgentService = (deps: {
       }
       const token = pullAddress ? undefined : newToken('vge');
       const expires = t + policy.tokenTtlSeconds * 1000;
-      const row: AgentRow = {
-        id,
-        name: req.name,
-        host_id: null,
-        kind: pullAddress ? 'pull' : 'native',
-        approval: 'approved',
-        hostname: null,
-        ip_address: null,
-        os: null,
-        architecture: null,
-        version: null,
-        interval_seconds: req.interval_seconds ?? policy.defaultIntervalSeconds,
-        secret_hash: null,
-        enrollment_token_hash: token ? hashToken(token) : null,
-        enrollment_expires_at: token ? expires : null,
-        csr: null,
-        cert_serial: null,
-        cert_fingerprint: null,
-        cert_not_after: null,
-        cert_pem: null,
-        pull_address: pullAddress,
-        pull_tls: null,
-        last_seen: null,
-        last_error: null,
-        registered_at: t,
-        updated_at: t,
-      };
+      const row = newAgentRow(
+        {
+          id,
+          name: req.name,
+          kind: pullAddress ? 'pull' : 'native',
+          approval: 'approved',
+          interval_seconds: req.interval_seconds ?? policy.defaultIntervalSeconds,
+          enrollment_token_hash: token ? hashToken(token) : null,
+          enrollment_expires_at: token ? expires : null,
+          pull_address: pullAddress,
+        },
+        t,
+      );
       await mutate(
         ctx,
         {
@@ -655,36 +693,24 @@ export const createAgentService = (deps: {
       const id = req.id ?? randomUUID();
       const auto = autoApproves(sourceAddress, req.hostname);
       if (!auto) await checkPendingRoom();
+      // A bad request is refused now, before anything is stored; it is signed at approval.
+      if (!auto) await checkCsr(req.csr);
       const cert = auto ? await sign(req.csr, id) : undefined;
-      if (!auto) {
-        // Check the request now, so that a bad one is refused before anything is stored.
-        await sign(req.csr, id);
-      }
       const secret = auto ? undefined : newToken('vgp');
-      const row: AgentRow = {
-        id,
-        name: req.hostname,
-        host_id: null,
-        kind: 'native',
-        approval: auto ? 'approved' : 'pending',
-        ...facts,
-        interval_seconds: policy.defaultIntervalSeconds,
-        secret_hash: secret ? hashToken(secret) : null,
-        enrollment_token_hash: null,
-        enrollment_expires_at: null,
-        csr: auto ? null : req.csr,
-        cert_serial: null,
-        cert_fingerprint: null,
-        cert_not_after: null,
-        cert_pem: null,
-        pull_address: null,
-        pull_tls: null,
-        last_seen: null,
-        last_error: null,
-        registered_at: t,
-        updated_at: t,
-        ...(cert ? certificateFields(cert) : {}),
-      };
+      const row = newAgentRow(
+        {
+          id,
+          name: req.hostname,
+          kind: 'native',
+          approval: auto ? 'approved' : 'pending',
+          ...facts,
+          interval_seconds: policy.defaultIntervalSeconds,
+          secret_hash: secret ? hashToken(secret) : null,
+          csr: auto ? null : req.csr,
+          ...(cert ? certificateFields(cert) : {}),
+        },
+        t,
+      );
       await mutate(
         agentActor(row, origin),
         {
@@ -852,33 +878,19 @@ export const createAgentService = (deps: {
       const hostname = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;
       const address = req.ipaddress?.trim() ? req.ipaddress.trim().slice(0, 64) : sourceAddress;
       const auto = autoApproves(sourceAddress, hostname);
-      const newRow: AgentRow = {
-        id: req.agentuuid,
-        name: hostname ?? req.agentuuid,
-        host_id: null,
-        kind: 'oitc',
-        approval: auto ? 'approved' : 'pending',
-        hostname,
-        ip_address: address,
-        os: null,
-        architecture: null,
-        version: null,
-        interval_seconds: policy.defaultIntervalSeconds,
-        secret_hash: hashToken(password),
-        enrollment_token_hash: null,
-        enrollment_expires_at: null,
-        csr: null,
-        cert_serial: null,
-        cert_fingerprint: null,
-        cert_not_after: null,
-        cert_pem: null,
-        pull_address: null,
-        pull_tls: null,
-        last_seen: null,
-        last_error: null,
-        registered_at: t,
-        updated_at: t,
-      };
+      const newRow = newAgentRow(
+        {
+          id: req.agentuuid,
+          name: hostname ?? req.agentuuid,
+          kind: 'oitc',
+          approval: auto ? 'approved' : 'pending',
+          hostname,
+          ip_address: address,
+          interval_seconds: policy.defaultIntervalSeconds,
+          secret_hash: hashToken(password),
+        },
+        t,
+      );
       await mutate(
         agentActor(newRow, origin),
         {
@@ -915,13 +927,11 @@ export const createAgentService = (deps: {
 
     /** Takes in an openITCOCKPIT push of an agent `oitcAgent` returned. */
     async submitOitc(agent: AgentRow, checkdata: Record<string, unknown>) {
-      const stamp = (checkdata.agent as Record<string, unknown> | undefined)
-        ?.last_updated_timestamp;
-      const collectedAt =
-        typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
-          ? Math.round(stamp * 1000)
-          : now();
-      const outcome = await deps.ingest.ingest(ingestTarget(agent), collectedAt, checkdata);
+      const outcome = await deps.ingest.ingest(
+        ingestTarget(agent),
+        collectedAtOf(checkdata, now()),
+        checkdata,
+      );
       const patch = reportedFacts(checkdata);
       if (Object.entries(patch).some(([k, v]) => (agent as Record<string, unknown>)[k] !== v)) {
         await store.update(agent.id, { ...patch, updated_at: now() });
@@ -948,14 +958,12 @@ export const createAgentService = (deps: {
       const patch: AgentPatch = { updated_at: t, last_error: outcome.error ?? null };
       if (outcome.tls !== undefined) patch.pull_tls = outcome.tls;
       if (outcome.document) {
-        const stamp = (outcome.document.agent as Record<string, unknown> | undefined)
-          ?.last_updated_timestamp;
-        const collectedAt =
-          typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
-            ? Math.round(stamp * 1000)
-            : t;
         try {
-          await deps.ingest.ingest(ingestTarget(agent), collectedAt, outcome.document);
+          await deps.ingest.ingest(
+            ingestTarget(agent),
+            collectedAtOf(outcome.document, t),
+            outcome.document,
+          );
           Object.assign(patch, reportedFacts(outcome.document), { last_seen: t });
         } catch (err) {
           patch.last_error = (err as Error).message;

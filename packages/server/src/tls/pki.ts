@@ -212,6 +212,8 @@ export interface CertificateAuthority {
   readonly caPem: string;
   /** SHA-256 fingerprint of the CA certificate, colon hex. */
   readonly fingerprint: string;
+  /** Checks a PEM PKCS #10 request and its signature. @throws CsrError */
+  verify(csrPem: string): Promise<void>;
   /**
    * Signs a PEM PKCS #10 request for `commonName`. The request's key and signature are
    * checked; its subject is replaced by `CN=<commonName>`. `server` adds the serverAuth usage
@@ -236,6 +238,24 @@ async function describe(cert: x509.X509Certificate): Promise<IssuedCertificate> 
     fingerprint: fingerprintOf(pem),
     notAfterMs: cert.notAfter.getTime(),
   };
+}
+
+/** Parses a PEM PKCS #10 request and checks its signature. @throws CsrError */
+async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem.trim());
+  } catch {
+    throw new CsrError('the certificate signing request is not a PEM PKCS #10 request');
+  }
+  let valid: boolean;
+  try {
+    valid = await csr.verify();
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new CsrError('the signature of the certificate signing request is invalid');
+  return csr;
 }
 
 /** Opens (creating on first use) the Vigil CA in `dir` for signing agent certificates. */
@@ -278,20 +298,11 @@ export async function openCertificateAuthority(dir: string): Promise<Certificate
   return {
     caPem,
     fingerprint: fingerprintOf(caPem),
+    async verify(csrPem) {
+      await parseCsr(csrPem);
+    },
     async sign(csrPem, opts) {
-      let csr: x509.Pkcs10CertificateRequest;
-      try {
-        csr = new x509.Pkcs10CertificateRequest(csrPem.trim());
-      } catch {
-        throw new CsrError('the certificate signing request is not a PEM PKCS #10 request');
-      }
-      let valid: boolean;
-      try {
-        valid = await csr.verify();
-      } catch {
-        valid = false;
-      }
-      if (!valid) throw new CsrError('the signature of the certificate signing request is invalid');
+      const csr = await parseCsr(csrPem);
       const sans: x509.JsonGeneralName[] = [];
       if (opts.server) {
         const raw = csr.getExtension('2.5.29.17');
