@@ -73,6 +73,32 @@ async function agentDir(extra = ''): Promise<{ dir: string; config: string }> {
   return { dir, config };
 }
 
+/** The Vigil CA of a server's data directory and an admin access token from that server. */
+async function adminSession(base: string, dataDir: string): Promise<{ ca: string; token: string }> {
+  const ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+  const login = await httpsJson(`${base}/api/v1/auth/login`, {
+    ca,
+    body: { username: 'admin', password: PASSWORD },
+  });
+  return { ca, token: login.body.access_token };
+}
+
+/** The collection times of an agent's stored pushes, in the order the server stored them. */
+function storedPushes(dataDir: string, agentId: string): number[] {
+  const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
+  try {
+    return (
+      db
+        .prepare(
+          'select s.ts as ts from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
+        )
+        .all(agentId) as { ts: number }[]
+    ).map((r) => r.ts);
+  } finally {
+    db.close();
+  }
+}
+
 describe('native agents: enrollment, mutual-TLS push, commands, revocation', () => {
   let dataDir: string;
   let port: number;
@@ -92,31 +118,16 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
   });
   const api = (p: string, body?: unknown, method?: string) =>
     httpsJson(`${base}${p}`, { ca, token, body, method });
-  const reports = () => {
-    const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
-    try {
-      return db
-        .prepare(
-          'select s.ts as collected_at from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
-        )
-        .all('e2e-native') as { collected_at: number }[];
-    } finally {
-      db.close();
-    }
-  };
+  const reports = () =>
+    storedPushes(dataDir, 'e2e-native').map((collected_at) => ({ collected_at }));
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agents-e2e-'));
     port = await freePort();
     server = await startServe(env());
     base = `https://127.0.0.1:${port}`;
-    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    ({ ca, token } = await adminSession(base, dataDir));
     fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
-    const login = await httpsJson(`${base}/api/v1/auth/login`, {
-      ca,
-      body: { username: 'admin', password: PASSWORD },
-    });
-    token = login.body.access_token;
     enrolled = await agentDir();
     dirs.push(enrolled.dir);
   });
@@ -368,22 +379,7 @@ describe('pull agents: Auto-TLS, mutual TLS, commands, a deleted certificate', (
 
   const api = (p: string, body?: unknown, method?: string) =>
     httpsJson(`${base}${p}`, { ca, token, body, method });
-  const reportCount = () => {
-    const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
-    try {
-      return (
-        db
-          .prepare(
-            'select count(*) as n from samples s join agents a on a.host_id = s.host_id where a.id = ?',
-          )
-          .get('pulled') as {
-          n: number;
-        }
-      ).n;
-    } finally {
-      db.close();
-    }
-  };
+  const reportCount = () => storedPushes(dataDir, 'pulled').length;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-pull-e2e-'));
@@ -394,13 +390,7 @@ describe('pull agents: Auto-TLS, mutual TLS, commands, a deleted certificate', (
       VIGIL_ADMIN_PASSWORD: PASSWORD,
     });
     base = `https://127.0.0.1:${port}`;
-    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
-    token = (
-      await httpsJson(`${base}/api/v1/auth/login`, {
-        ca,
-        body: { username: 'admin', password: PASSWORD },
-      })
-    ).body.access_token;
+    ({ ca, token } = await adminSession(base, dataDir));
     agentConf = await agentDir();
     agentPort = Number(/port = (\d+)/.exec(readFileSync(agentConf.config, 'utf8'))![1]);
     writeFileSync(
@@ -504,13 +494,7 @@ describe('openITCOCKPIT push mode against Vigil', () => {
       VIGIL_AGENTS_OITC_API_KEY: 'agent-api-key-1',
     });
     base = `https://127.0.0.1:${port}`;
-    ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
-    token = (
-      await httpsJson(`${base}/api/v1/auth/login`, {
-        ca,
-        body: { username: 'admin', password: PASSWORD },
-      })
-    ).body.access_token;
+    ({ ca, token } = await adminSession(base, dataDir));
     conf = await agentDir(
       `\n[oitc]\nenabled = True\nurl = ${base}\nverify-server-certificate = False\ntimeout = 10\napikey = agent-api-key-1\n`,
     );
@@ -546,20 +530,11 @@ describe('openITCOCKPIT push mode against Vigil', () => {
     await eventually(
       'the buffered documents delivered',
       async () => {
-        const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
-        try {
-          const rows = db
-            .prepare(
-              'select s.ts as collected_at from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
-            )
-            .all(auth.uuid) as { collected_at: number }[];
-          return rows.length >= Math.floor((approvedAt - startedAt) / 1000) - 1 &&
-            rows.every((r, i) => i === 0 || r.collected_at > rows[i - 1]!.collected_at)
-            ? rows
-            : undefined;
-        } finally {
-          db.close();
-        }
+        const rows = storedPushes(dataDir, auth.uuid);
+        return rows.length >= Math.floor((approvedAt - startedAt) / 1000) - 1 &&
+          rows.every((ts, i) => i === 0 || ts > rows[i - 1]!)
+          ? rows
+          : undefined;
       },
       30_000,
     );
@@ -601,13 +576,7 @@ describe('npm start: a newcomer sees their own machine', () => {
     let run = start();
     try {
       await eventually('the server', async () => /^Vigil https:/m.test(run.stderr()), 60_000);
-      const ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
-      const token = (
-        await httpsJson(`${base}/api/v1/auth/login`, {
-          ca,
-          body: { username: 'admin', password: PASSWORD },
-        })
-      ).body.access_token;
+      const { ca, token } = await adminSession(base, dataDir);
       const local = await eventually(
         'the local agent online',
         async () => {
