@@ -7,17 +7,30 @@
 // server CPU-seconds per 1,000 pushes, server peak RSS, errors; and the verdict against the
 // targets (≥ 1,000 pushes/s with p99 < 100 ms, RSS < 500 MB, on SQLite).
 //
+// On the same server, after the ingest: the live stream's fan-out (1,000 subscribers of
+// `GET /api/v1/stream`, 10 events/s, lag p99 < 250 ms); then, with the server stopped, 7 days of
+// 10 s history bulk-loaded for 100 of the hosts (bench/history-load.ts) and, once restarted,
+// 7 days at 5m of one host read through `GET /api/v1/history` (p99 < 20 ms). Last, Debian's
+// Prometheus scrapes the same samples from a synthetic exporter (bench/prometheus.ts): samples
+// per CPU-second of each, and the ratio Vigil/Prometheus (goal ≥ 1).
+//
 // Settings (environment): VIGIL_BENCH_INGEST_SECONDS (measured seconds, default 300),
 // VIGIL_BENCH_INGEST_RATE (pushes per second, default 1000), VIGIL_BENCH_INGEST_AGENTS (default
 // 2000), VIGIL_BENCH_INGEST_CONNECTIONS (default 64), VIGIL_BENCH_INGEST_DATABASES (`sqlite`,
-// `postgres` or both, comma-separated; default both). Exit status 1 when the run itself failed.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `postgres` or both, comma-separated; default both); VIGIL_BENCH_SSE_SUBSCRIBERS (1000),
+// VIGIL_BENCH_SSE_RATE (events/s, 10), VIGIL_BENCH_SSE_SECONDS (60), VIGIL_BENCH_HISTORY_HOSTS
+// (100), VIGIL_BENCH_HISTORY_DAYS (7), VIGIL_BENCH_HISTORY_QUERIES (500),
+// VIGIL_BENCH_PROMETHEUS_SECONDS (120). Exit status 1 when the run itself failed.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { normalize } from '../packages/server/src/telemetry/normalize.js';
 import { freePort, startPostgres, type PgCluster } from '../test/support/postgres.js';
+import { loadPostgres, loadSqlite, type LoadResult } from './history-load.js';
+import { prometheusBaseline, type PrometheusResult } from './prometheus.js';
+import { fanOut, type FanOutResult } from './sse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
@@ -36,6 +49,14 @@ const SECONDS = intFromEnv('VIGIL_BENCH_INGEST_SECONDS', 300);
 const RATE = intFromEnv('VIGIL_BENCH_INGEST_RATE', 1000);
 const AGENTS = intFromEnv('VIGIL_BENCH_INGEST_AGENTS', 2000);
 const CONNECTIONS = intFromEnv('VIGIL_BENCH_INGEST_CONNECTIONS', 64);
+const SSE_SUBSCRIBERS = intFromEnv('VIGIL_BENCH_SSE_SUBSCRIBERS', 1000);
+const SSE_RATE = intFromEnv('VIGIL_BENCH_SSE_RATE', 10);
+const SSE_SECONDS = intFromEnv('VIGIL_BENCH_SSE_SECONDS', 60);
+const HISTORY_HOSTS = intFromEnv('VIGIL_BENCH_HISTORY_HOSTS', 100);
+const HISTORY_DAYS = intFromEnv('VIGIL_BENCH_HISTORY_DAYS', 7);
+const HISTORY_QUERIES = intFromEnv('VIGIL_BENCH_HISTORY_QUERIES', 500);
+const PROMETHEUS_SECONDS = intFromEnv('VIGIL_BENCH_PROMETHEUS_SECONDS', 120);
+const SEVEN = 'cpu,memory,swap,disk,load,network_rx,network_tx';
 const DATABASES = (process.env.VIGIL_BENCH_INGEST_DATABASES ?? 'sqlite,postgres')
   .split(',')
   .map((s) => s.trim())
@@ -59,6 +80,8 @@ async function startServer(dataDir: string, databaseUrl?: string): Promise<Serve
     // Request lines at `info` would be one log line per push; production fleets this size log at
     // `warn`.
     VIGIL_LOG_LEVEL: 'warn',
+    // The fan-out's subscribers are one user.
+    VIGIL_TELEMETRY_STREAM_MAX_PER_USER: String(SSE_SUBSCRIBERS),
     ...(databaseUrl ? { VIGIL_DATABASE_URL: databaseUrl } : {}),
   });
   // VIGIL_BENCH_SERVER_NODE_ARGS passes flags to the server's Node (e.g. --cpu-prof).
@@ -83,6 +106,7 @@ async function startServer(dataDir: string, databaseUrl?: string): Promise<Serve
     child,
     port,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
@@ -177,7 +201,7 @@ const pct = (sorted: number[], p: number) =>
 
 async function run(kind: string, databaseUrl?: string) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `vigil-bench-ingest-${kind}-`));
-  const server = await startServer(dataDir, databaseUrl);
+  let server = await startServer(dataDir, databaseUrl);
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: CONNECTIONS,
@@ -279,16 +303,7 @@ async function run(kind: string, databaseUrl?: string) {
         }, 10);
       });
 
-    const token = JSON.parse(
-      (
-        await post(
-          agent,
-          server.port,
-          '/api/v1/auth/login',
-          JSON.stringify({ username: 'admin', password: 'ingest benchmark password' }),
-        )
-      ).text,
-    ).access_token as string;
+    const token = await login(agent, server.port);
     process.stderr.write(`[${kind}] warm-up ${WARMUP_SECONDS} s at ${RATE} pushes/s…\n`);
     await drive(WARMUP_SECONDS);
     const cpu0 = cpuSeconds(server.child.pid!);
@@ -308,7 +323,7 @@ async function run(kind: string, databaseUrl?: string) {
     const rss = peakRssMb(server.child.pid!);
     latencies.sort((a, b) => a - b);
     const ok = latencies.length;
-    return {
+    const ingest = {
       kind,
       pushesPerSecond: ok / wall,
       samplesPerSecond: (ok / wall) * samplesPerDoc,
@@ -325,13 +340,159 @@ async function run(kind: string, databaseUrl?: string) {
       windows: windows.map((w) => Math.round(w)),
       serverP50: histogramQuantile(hist0, hist1, 0.5),
       serverP99: histogramQuantile(hist0, hist1, 0.99),
+      samplesPerCpuSecond: (ok * samplesPerDoc) / cpu,
     };
+
+    // The live stream's fan-out, on the same server.
+    process.stderr.write(
+      `[${kind}] fan-out: ${SSE_SUBSCRIBERS} stream subscribers, ${SSE_RATE} events/s…\n`,
+    );
+    const listed = JSON.parse(await get(agent, server.port, '/api/v1/agents', token)) as {
+      agents: { id: string; hostname: string | null }[];
+    };
+    const idOf = new Map(listed.agents.map((a) => [a.hostname, a.id]));
+    const watched = Array.from({ length: Math.min(SSE_RATE, AGENTS) }, (_, i) => i);
+    const fan = await fanOut({
+      port: server.port,
+      ca: readFileSync(path.join(dataDir, 'tls', 'ca.crt')),
+      token,
+      subscribers: SSE_SUBSCRIBERS,
+      agentIds: watched.map((i) => idOf.get(`bench-${i}`)!),
+      rate: SSE_RATE,
+      seconds: SSE_SECONDS,
+      warmupSeconds: 5,
+      push: (i) => {
+        stamps[i] = Math.max(stamps[i]! + 1, Math.floor(Date.now() / 1000));
+        const body = [agents[i]!.prefix, Buffer.from(String(stamps[i])), agents[i]!.suffix];
+        const done = post(agent, server.port, '/agentconnector/submit_checkdata.json', body).then(
+          (r) => {
+            if (r.status !== 200) throw new Error(`HTTP ${r.status} ${r.text.slice(0, 200)}`);
+          },
+        );
+        return { stamp: stamps[i]!, done };
+      },
+      droppedNow: async () =>
+        Number(
+          /^vigil_stream_events_dropped_total (\d+)/m.exec(
+            await get(agent, server.port, '/metrics', token),
+          )?.[1] ?? NaN,
+        ),
+    });
+
+    // History: stop, bulk-load days of history for some hosts, start again, read.
+    await server.stop();
+    process.stderr.write(
+      `[${kind}] loading ${HISTORY_DAYS} days of 10 s history for ${HISTORY_HOSTS} hosts…\n`,
+    );
+    const load: LoadResult = databaseUrl
+      ? await loadPostgres(databaseUrl, HISTORY_HOSTS, HISTORY_DAYS)
+      : loadSqlite(path.join(dataDir, 'vigil.db'), HISTORY_HOSTS, HISTORY_DAYS);
+    server = await startServer(dataDir, databaseUrl);
+    const token2 = await login(agent, server.port);
+    process.stderr.write(`[${kind}] ${HISTORY_QUERIES} history queries…\n`);
+    const history = await historyQueries(agent, server.port, token2, load);
+    // The same with the seven metrics an overview page shows, for comparison.
+    const history7 = await historyQueries(agent, server.port, token2, load, SEVEN);
+    return { ...ingest, fan, load, history, history7 };
   } finally {
     agent.destroy();
     await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.VIGIL_BENCH_KEEP_DATA === '1')
+      process.stderr.write(`[${kind}] data kept in ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** One HTTPS GET with a bearer token; rejects on a status other than 200. */
+function get(agent: https.Agent, port: number, pathName: string, token: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: pathName,
+          agent,
+          headers: { authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let t = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (t += c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(t)
+              : reject(new Error(`GET ${pathName}: HTTP ${res.statusCode} ${t.slice(0, 300)}`)),
+          );
+        },
+      )
+      .on('error', reject);
+  });
+}
+
+async function login(agent: https.Agent, port: number): Promise<string> {
+  const r = await post(
+    agent,
+    port,
+    '/api/v1/auth/login',
+    JSON.stringify({ username: 'admin', password: 'ingest benchmark password' }),
+  );
+  if (r.status !== 200) throw new Error(`login: HTTP ${r.status} ${r.text}`);
+  return (JSON.parse(r.text) as { access_token: string }).access_token;
+}
+
+/**
+ * Reads the whole loaded span at 5m for a loaded host, one request at a time (after a short
+ * warm-up), each for a host picked in turn; checks each answer covers the span.
+ */
+async function historyQueries(
+  agent: https.Agent,
+  port: number,
+  token: string,
+  load: LoadResult,
+  metrics?: string,
+) {
+  const to = new Date(load.end).toISOString();
+  const from = new Date(load.end - HISTORY_DAYS * 86_400_000).toISOString();
+  const expected = (HISTORY_DAYS * 86_400_000) / 300_000;
+  const latencies: number[] = [];
+  let bytes = 0;
+  for (let i = -20; i < HISTORY_QUERIES; i++) {
+    const n = load.hosts.length;
+    const host = load.hosts[((i % n) + n) % n]!;
+    const t0 = performance.now();
+    const text = await get(
+      agent,
+      port,
+      `/api/v1/history?host_id=${host.id}&from=${from}&to=${to}&resolution=5m${metrics ? `&metrics=${metrics}` : ''}`,
+      token,
+    );
+    const ms = performance.now() - t0;
+    const body = JSON.parse(text) as { resolution: string; data: unknown[] };
+    if (body.resolution !== '5m' || body.data.length !== expected)
+      throw new Error(
+        `history of ${host.id}: ${body.data.length} points at ${body.resolution}, expected ${expected} at 5m`,
+      );
+    if (i >= 0) {
+      latencies.push(ms);
+      bytes += text.length;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    points: expected,
+    bytes: bytes / latencies.length,
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    max: latencies[latencies.length - 1]!,
+  };
+}
+
+/** Prometheus's version, from `prometheus --version`. */
+const execVersion = () =>
+  /version (\S+)/.exec(
+    execFileSync('/usr/bin/prometheus', ['--version'], { encoding: 'utf8' }),
+  )?.[1] ?? '?';
 
 let failed = false;
 let cluster: PgCluster | undefined;
@@ -350,6 +511,28 @@ try {
 } finally {
   cluster?.stop();
 }
+let prometheus: PrometheusResult | undefined;
+if (!failed) {
+  // The same fleet shape: every host scraped at the interval the fleet pushed at.
+  const template = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+  const { keys, values } = normalize(template);
+  const intervalSeconds = Math.max(1, Math.round(AGENTS / RATE));
+  process.stderr.write(
+    `[prometheus] ${AGENTS} targets every ${intervalSeconds} s, ${keys.length} samples each…\n`,
+  );
+  try {
+    prometheus = await prometheusBaseline({
+      series: keys.map((key, i) => ({ key, value: Math.abs(values[i]!) || 1 })),
+      targets: AGENTS,
+      intervalSeconds,
+      warmupSeconds: 30,
+      seconds: PROMETHEUS_SECONDS,
+    });
+  } catch (err) {
+    console.error(`Prometheus baseline failed: ${(err as Error).stack}`);
+    failed = true;
+  }
+}
 
 console.log(
   `\nIngest: ${AGENTS} agents, ${RATE} pushes/s offered for ${SECONDS} s over ${CONNECTIONS} HTTPS keep-alive connections (Node ${process.version}, ${os.cpus().length} CPUs)`,
@@ -362,8 +545,27 @@ for (const r of results) {
     `           server-side (its request histogram): p50 ≤ ${r.serverP50} ms, p99 ≤ ${r.serverP99} ms`,
   );
   console.log(`           worst latency per 5 s window (ms): ${r.windows.join(' ')}`);
+  const f: FanOutResult = r.fan;
+  console.log(
+    `           stream fan-out: ${f.subscribers} subscribers, ${f.eventsPerSecond.toFixed(1)} events/s (${((f.eventsPerSecond * f.subscribers) / 1000).toFixed(1)}k deliveries/s); lag p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, max ${f.max.toFixed(0)} ms; received ${f.received} of ${f.expected}; dropped by the server ${f.serverDropped}`,
+  );
+  const l = r.load;
+  console.log(
+    `           history: ${l.hosts.length} hosts × ${HISTORY_DAYS} days of 10 s data loaded in ${l.seconds.toFixed(0)} s (rows raw ${l.rows.raw}, 1m ${l.rows['1m']}, 5m ${l.rows['5m']}, 1h ${l.rows['1h']})`,
+  );
+  console.log(
+    `           ${HISTORY_DAYS} days at 5m of one host, ${HISTORY_QUERIES} requests, ${r.history.points} points: default answer (cpu, memory; ${(r.history.bytes / 1024).toFixed(0)} KiB) p50 ${r.history.p50.toFixed(1)} ms, p99 ${r.history.p99.toFixed(1)} ms, max ${r.history.max.toFixed(0)} ms; seven metrics (${SEVEN}; ${(r.history7.bytes / 1024).toFixed(0)} KiB) p50 ${r.history7.p50.toFixed(1)} ms, p99 ${r.history7.p99.toFixed(1)} ms, max ${r.history7.max.toFixed(0)} ms`,
+  );
+  if (prometheus)
+    console.log(
+      `           samples per CPU-second: Vigil ${(r.samplesPerCpuSecond / 1000).toFixed(1)}k, Prometheus ${(prometheus.samplesPerCpuSecond / 1000).toFixed(1)}k; ratio Vigil/Prometheus ${(r.samplesPerCpuSecond / prometheus.samplesPerCpuSecond).toFixed(2)} (goal ≥ 1)`,
+    );
   if (r.errors > 0 || r.lost > 0) failed = true;
 }
+if (prometheus)
+  console.log(
+    `Prometheus ${execVersion()}: ${prometheus.targets} targets every ${prometheus.intervalSeconds} s over HTTPS, ${(prometheus.samplesPerSecond / 1000).toFixed(1)}k samples/s (${(prometheus.coverage * 100).toFixed(1)} % of the scrapes' samples), ${prometheus.cpuSeconds.toFixed(1)} CPU-s in ${PROMETHEUS_SECONDS} s, peak RSS ${prometheus.rssMb.toFixed(0)} MB`,
+  );
 const sqlite = results.find((r) => r.kind === 'sqlite');
 if (sqlite) {
   const pass = sqlite.pushesPerSecond >= 1000 * 0.99 && sqlite.p99 < 100;
@@ -373,5 +575,17 @@ if (sqlite) {
   console.log(
     `SQLite peak RSS ${sqlite.rssMb.toFixed(0)} MB (target < 500 MB): ${sqlite.rssMb < 500 ? 'PASS' : 'FAIL'}`,
   );
+  console.log(
+    `SQLite history ${HISTORY_DAYS} days at 5m p99 ${sqlite.history.p99.toFixed(1)} ms (target < 20 ms): ${sqlite.history.p99 < 20 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(
+    `SQLite stream fan-out to ${sqlite.fan.subscribers} lag p99 ${sqlite.fan.p99.toFixed(1)} ms (target < 250 ms): ${sqlite.fan.p99 < 250 ? 'PASS' : 'FAIL'}`,
+  );
+  if (prometheus) {
+    const ratio = sqlite.samplesPerCpuSecond / prometheus.samplesPerCpuSecond;
+    console.log(
+      `SQLite samples per CPU-second Vigil/Prometheus ${ratio.toFixed(2)} (goal ≥ 1): ${ratio >= 1 ? 'PASS' : 'FAIL'}`,
+    );
+  }
 }
 process.exit(failed ? 1 : 0);

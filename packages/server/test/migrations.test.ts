@@ -3,6 +3,8 @@ import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { openDb } from '../src/db/connection.js';
 import { MIGRATIONS, migrate } from '../src/db/migrations.js';
+import { readHeads } from '../src/telemetry/heads.js';
+import { HEAD_SERIES, packValues } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 
 for (const kind of await databaseKinds()) {
@@ -29,6 +31,63 @@ for (const kind of await databaseKinds()) {
       await db.kysely.insertInto('settings').values({ key: 'k', value: 'v' }).execute();
       const r = await sql<{ n: number }>`select count(*) as n from users`.execute(db.kysely);
       assert.equal(Number(r.rows[0]!.n), 0);
+    });
+
+    test('rollup heads are built from the rollups stored before them', async () => {
+      const { db, drop } = await kind.create();
+      cleanups.push(drop);
+      await migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version < 5),
+      );
+      const k = db.kysely;
+      const t = Date.parse('2026-11-20T00:00:00Z');
+      await k
+        .insertInto('hosts')
+        .values({ id: 'h', name: 'h', address: null, created_at: t, updated_at: t })
+        .execute();
+      const ids: number[] = [];
+      for (const key of [
+        'memory_usage_percent',
+        'disk_usage_percent{mount="/"}',
+        'cpu_usage_percent',
+      ]) {
+        await k.insertInto('series').values({ host_id: 'h', key, created_at: t }).execute();
+        const row = await k
+          .selectFrom('series')
+          .select('id')
+          .where('key', '=', key)
+          .executeTakeFirstOrThrow();
+        ids.push(Number(row.id));
+      }
+      await k
+        .insertInto('series_layouts')
+        .values({ host_id: 'h', hash: 'x', series_ids: JSON.stringify(ids), created_at: t })
+        .execute();
+      const layout = await k.selectFrom('series_layouts').select('id').executeTakeFirstOrThrow();
+      // Two 5m buckets: memory, disk, cpu each as sum, min, max, count.
+      for (const [i, v] of [10, 20].entries())
+        await k
+          .insertInto('rollup_5m')
+          .values({
+            host_id: 'h',
+            bucket: t + i * 300_000,
+            layout_id: Number(layout.id),
+            data: packValues([v * 30, v, v, 30, 1, 1, 1, 1, v * 60, v * 2, v * 2, 30]),
+          })
+          .execute();
+      await migrate(db);
+      const heads = await readHeads(k, '5m', 'h', t, t + 600_000);
+      assert.deepEqual(
+        heads.map((x) => x.bucket),
+        [t, t + 300_000],
+      );
+      const cpu = HEAD_SERIES.indexOf('cpu_usage_percent') * 4;
+      const mem = HEAD_SERIES.indexOf('memory_usage_percent') * 4;
+      assert.deepEqual([...heads[1]!.slot.subarray(cpu, cpu + 4)], [1200, 40, 40, 30]);
+      assert.deepEqual([...heads[1]!.slot.subarray(mem, mem + 4)], [600, 20, 20, 30]);
+      const swap = HEAD_SERIES.indexOf('swap_usage_percent') * 4;
+      assert.equal(heads[0]!.slot[swap + 3], 0, 'a series the layout lacks has no count');
     });
 
     test('runs from separate connections (concurrent on PostgreSQL) apply each migration once', async () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
+import { dec2, isoOfBuckets } from '../src/telemetry/history.js';
 import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
@@ -259,6 +260,38 @@ for (const kind of await databaseKinds()) {
       assert.equal(body.data.length, 60);
       assert.deepEqual(Object.keys(body.data[0]).sort(), ['cpu', 'memory', 'timestamp']);
       assert.deepEqual(Object.keys(body.data[0].cpu).sort(), ['avg', 'max', 'min']);
+      // Every resolution's figures, late push included, equal the reference.
+      const end = new Date(start + 3 * 3_600_000).toISOString();
+      for (const [res, size] of Object.entries(ROLLUPS) as ['1m' | '5m' | '1h', number][]) {
+        const want = bruteForce(generated.get('h-one')!, size);
+        const got = await get(
+          `host_id=h-one&from=${from}&to=${end}&resolution=${res}&metrics=cpu,memory,disk`,
+        );
+        assert.equal(got.statusCode, 200, got.body);
+        const points = got.json().data as Record<
+          string,
+          { avg: number; min: number; max: number }
+        >[];
+        assert.equal(points.length, (3 * 3_600_000) / size, `${res}: one point per bucket`);
+        let compared = 0;
+        for (const p of points) {
+          const t = Date.parse(p.timestamp as unknown as string);
+          for (const [name, key] of [
+            ['cpu', 'cpu_usage_percent'],
+            ['memory', 'memory_usage_percent'],
+            ['disk', 'disk_usage_percent'],
+          ]) {
+            const w = want.get(`${t}|${key}`)!;
+            // Two decimal places.
+            assert.equal(p[name]!.min, Math.round(w.min * 100) / 100, `${res} ${name} min`);
+            assert.equal(p[name]!.max, Math.round(w.max * 100) / 100, `${res} ${name} max`);
+            // (Sums in another order may round the other way at a half cent.)
+            assert.ok(Math.abs(p[name]!.avg - w.sum / w.count) <= 0.005 + 1e-9, `${res} avg`);
+            compared += 1;
+          }
+        }
+        assert.equal(compared, points.length * 3);
+      }
       const raw = await get(`host_id=h-two&from=${from}&to=${to}&resolution=raw&metrics=cpu`);
       assert.equal(
         raw.json().data.length,
@@ -344,3 +377,26 @@ for (const kind of await databaseKinds()) {
     });
   });
 }
+
+describe('history figures', () => {
+  test('dec2 writes two decimal places exactly as JSON would the rounded number', () => {
+    const rand = rng(7);
+    const cases = [0, 1, -1, 0.005, -0.005, 0.1, 99.999, 1e12 + 0.37, -47.8666, 1e300, 123.456];
+    for (let i = 0; i < 2000; i++) cases.push((rand() - 0.5) * 10 ** Math.floor(rand() * 12));
+    for (const v of cases) assert.equal(dec2(v), JSON.stringify(Math.round(v * 100) / 100), `${v}`);
+    assert.equal(dec2(NaN), 'null');
+    assert.equal(dec2(Infinity), 'null');
+  });
+});
+
+describe('history time stamps', () => {
+  test('bucket times are written as toISOString does, across days and years', () => {
+    const stamp = isoOfBuckets();
+    const rand = rng(3);
+    const times: number[] = [];
+    for (let t = Date.parse('2025-12-31T22:00:00Z'), i = 0; i < 5000; i++)
+      times.push((t += Math.floor(rand() * 3600) * 1000));
+    times.push(Date.parse('2026-01-01T00:00:00.250Z'));
+    for (const t of times) assert.equal(stamp(t), new Date(t).toISOString());
+  });
+});

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { backfillHeads } from '../telemetry/heads.js';
 import type { Db, Dialect } from './connection.js';
 
 /**
@@ -280,6 +281,26 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('output', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('check_history_pk', ['host_id', 'name', 'ts'])
         .execute();
+    },
+  },
+  {
+    version: 5,
+    name: 'rollup-heads',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('rollup_heads')
+        .addColumn('resolution', 'text', (c) => c.notNull())
+        .addColumn('host_id', 'text', (c) => c.notNull())
+        .addColumn('chunk', 'bigint', (c) => c.notNull())
+        .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rollup_heads_pk', ['resolution', 'host_id', 'chunk'])
+        .execute();
+      await db.schema
+        .createIndex('rollup_heads_chunk')
+        .on('rollup_heads')
+        .columns(['resolution', 'chunk'])
+        .execute();
+      await backfillHeads(db);
     },
   },
 ];

@@ -149,6 +149,8 @@ export interface Database {
     attempt: number;
     output: string;
   };
+  /** The host-level series' rollups again, `HEAD_CHUNK_BUCKETS` buckets per row (tsdb.ts). */
+  rollup_heads: { resolution: string; host_id: string; chunk: number; data: Uint8Array };
   /** Buckets whose rollups must be computed again because data arrived after they were. */
   rollup_dirty: { resolution: string; host_id: string; bucket: number };
 }

@@ -1,14 +1,14 @@
 import { VigilError } from '../errors.js';
 import { parseSeriesKey } from './normalize.js';
 import type { TelemetryService } from './service.js';
-import { ROLLUPS, type Resolution } from './tsdb.js';
+import { HEAD_SERIES, ROLLUPS, type Resolution } from './tsdb.js';
 
 /**
  * The short metric names of Tyto's history and what series each one reads: the host-level
  * series the normaliser writes (the fullest file system for `disk`, all interfaces but loopback
  * for `network_*`).
  */
-export const HISTORY_METRICS: Record<string, string> = {
+export const HISTORY_METRICS: Record<string, (typeof HEAD_SERIES)[number]> = {
   cpu: 'cpu_usage_percent',
   memory: 'memory_usage_percent',
   swap: 'swap_usage_percent',
@@ -22,7 +22,8 @@ export const HISTORY_METRICS: Record<string, string> = {
   processes: 'processes',
   connections: 'tcp_connections',
 };
-const DEFAULT_METRICS = ['cpu', 'memory', 'swap', 'disk', 'load', 'network_rx', 'network_tx'];
+/** Without `metrics`: what Tyto's history answers, CPU and memory. */
+const DEFAULT_METRICS = ['cpu', 'memory'];
 
 /** Longest range a history request may span. */
 const MAX_RANGE_MS = 400 * 86_400_000;
@@ -165,6 +166,13 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
           );
       const host = await hostOf(q);
       const r = rangeOf(q, host.intervalSeconds);
+      const base = { from: iso(r.from), to: iso(r.to), resolution: r.resolution, host_id: host.id };
+      if (r.resolution !== 'raw') {
+        // Rollups: from the head chunks, which hold exactly these series. A week at 5m is 2,016
+        // points: the answer is written as JSON text directly, without objects per point.
+        const buckets = await telemetry.headHistory(host.id, r.resolution, r.start, r.to);
+        return new JsonText(headJson(base, names, buckets));
+      }
       const ids = await seriesIdsFor(
         host.id,
         names.map((n) => HISTORY_METRICS[n]!),
@@ -183,17 +191,11 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
         const out: Record<string, unknown> = { timestamp: iso(p.timestamp) };
         for (const w of wanted) {
           const v = p.values.get(w.id);
-          if (v) out[w.name] = { avg: v.avg, min: v.min, max: v.max };
+          if (v) out[w.name] = { avg: round2(v.avg), min: round2(v.min), max: round2(v.max) };
         }
         return out;
       });
-      return {
-        from: iso(r.from),
-        to: iso(r.to),
-        resolution: r.resolution,
-        host_id: host.id,
-        data: data as { timestamp: string }[],
-      };
+      return { ...base, data: data as { timestamp: string }[] };
     },
 
     /** The series of a host with their metric and labels. */
@@ -235,6 +237,83 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
       };
     },
   };
+}
+
+/** An answer already serialised as JSON (routes send it as it is). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A figure of the history as JSON: rounded to two decimal places (what agents report; a week of
+ * averages in full precision would triple the answer), written from integers, which is several
+ * times faster than the general number formatting; null for NaN and infinities.
+ */
+export function dec2(v: number): string {
+  if (!Number.isFinite(v)) return 'null';
+  let n = Math.round(v * 100);
+  if (!Number.isSafeInteger(n)) return String(v);
+  let sign = '';
+  if (n < 0) {
+    sign = '-';
+    n = -n;
+  }
+  const i = Math.floor(n / 100);
+  const f = n - i * 100;
+  if (f === 0) return `${sign}${i}`;
+  if (f % 10 === 0) return `${sign}${i}.${f / 10}`;
+  return f < 10 ? `${sign}${i}.0${f}` : `${sign}${i}.${f}`;
+}
+
+/** `dec2` as a number, for answers built as objects. */
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * `toISOString` for whole-second times in ascending order: the date part is formatted once per
+ * day, the rest from a table (thousands of buckets per answer).
+ */
+export function isoOfBuckets(): (ms: number) => string {
+  let day = NaN;
+  let prefix = '';
+  return (ms) => {
+    if (ms % 1000 !== 0) return iso(ms);
+    const d = Math.floor(ms / 86_400_000);
+    if (d !== day) {
+      day = d;
+      prefix = iso(d * 86_400_000).slice(0, 11);
+    }
+    const s = (ms - d * 86_400_000) / 1000;
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s % 60]}.000Z`;
+  };
+}
+
+/** Tyto's history answer from head slots, as JSON text. */
+function headJson(
+  base: { from: string; to: string; resolution: string; host_id: string },
+  names: string[],
+  buckets: { bucket: number; slot: Float64Array }[],
+): string {
+  const heads = names.map((name) => ({
+    prefix: `,${JSON.stringify(name)}:{"avg":`,
+    at: HEAD_SERIES.indexOf(HISTORY_METRICS[name]!) * 4,
+  }));
+  const parts: string[] = [];
+  const stamp = isoOfBuckets();
+  for (const { bucket, slot } of buckets) {
+    let p = `{"timestamp":"${stamp(bucket)}"`;
+    for (const h of heads) {
+      const count = slot[h.at + 3]!;
+      if (count > 0)
+        p += `${h.prefix}${dec2(slot[h.at]! / count)},"min":${dec2(slot[h.at + 1]!)},"max":${dec2(slot[h.at + 2]!)}}`;
+    }
+    parts.push(`${p}}`);
+  }
+  const head = JSON.stringify(base);
+  return `${head.slice(0, -1)},"data":[${parts.join(',')}]}`;
 }
 
 /** The history reader. */

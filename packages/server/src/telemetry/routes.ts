@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { AgentId, StringEnum } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import type { HistoryReader } from './history.js';
+import { JsonText, type HistoryReader } from './history.js';
 import { STATE_NAMES, type CheckState } from './checks.js';
 import { systemFacts } from './facts.js';
 import type { TelemetryService } from './service.js';
@@ -19,6 +20,14 @@ const Target = {
   host_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
 };
 const Agg = Type.Object({ avg: Type.Number(), min: Type.Number(), max: Type.Number() });
+/** Sends a history answer; one already serialised goes out as it is. */
+function sendHistory<T>(reply: FastifyReply, answer: T | JsonText): T {
+  if (!(answer instanceof JsonText)) return answer;
+  void reply.type('application/json; charset=utf-8');
+  // Fastify sends a string with a JSON content type without serialising it again.
+  return answer.text as unknown as T;
+}
+
 const HistoryAnswer = Type.Object(
   {
     from: Type.String({ format: 'date-time' }),
@@ -275,18 +284,21 @@ export function telemetryRoutes(app: App, deps: { history: HistoryReader }): voi
       schema: {
         tags,
         summary:
-          'Historical metrics of one host (Tyto): per point `{avg,min,max}` of each metric; `resolution=auto` picks the finest with at most 1,000 points.',
+          'Historical metrics of one host (Tyto): per point `{avg,min,max}` of each metric, rounded to two decimal places; `resolution=auto` picks the finest with at most 1,000 points. Exact figures of any series: `/api/v1/series/query`.',
         querystring: Type.Object({
           ...Range,
           ...Target,
           metrics: Type.Optional(
-            Type.String({ description: 'Comma-separated: cpu, memory, swap, disk, load, …' }),
+            Type.String({
+              description:
+                'Comma-separated: cpu, memory, swap, disk, load, load5, load15, iowait, network_rx, network_tx, processes, connections (default: cpu,memory, as Tyto).',
+            }),
           ),
         }),
         response: { 200: HistoryAnswer },
       },
     },
-    async (request) => history.tyto(request.query),
+    async (request, reply) => sendHistory(reply, await history.tyto(request.query)),
   );
 
   app.get(
@@ -302,7 +314,8 @@ export function telemetryRoutes(app: App, deps: { history: HistoryReader }): voi
         response: { 200: HistoryAnswer },
       },
     },
-    async (request) => history.tyto({ ...request.query, host_id: request.params.host_id }),
+    async (request, reply) =>
+      sendHistory(reply, await history.tyto({ ...request.query, host_id: request.params.host_id })),
   );
 
   app.get(

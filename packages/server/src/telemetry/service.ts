@@ -5,6 +5,7 @@ import { VigilError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
 import { nextCheckState, type CheckState } from './checks.js';
+import { headPositions } from './heads.js';
 import { normalize } from './normalize.js';
 import {
   Aggregate,
@@ -12,6 +13,7 @@ import {
   ROLLUPS,
   SOURCE,
   bucketOf,
+  headSlot,
   packValues,
   unpackValues,
   type Resolution,
@@ -44,7 +46,8 @@ export interface StoredRollup {
   layoutId: number;
   data: Uint8Array;
 }
-export type RollupWrite = StoredRollup;
+/** A rollup row to write, with its head slot when its layout has any head series. */
+export type RollupWrite = StoredRollup & { head?: Float64Array };
 
 /** Where telemetry is kept. Every method may be called concurrently with ingest. */
 export interface TelemetryStore {
@@ -105,8 +108,8 @@ export interface TelemetryStore {
     to: number,
   ): Promise<StoredRollup[]>;
   /**
-   * Writes rollup rows (replacing), removes the dirty marks they settle and, when given, moves
-   * the resolution's watermark, in one transaction.
+   * Writes rollup rows (replacing) and their head slots, removes the dirty marks they settle
+   * and, when given, moves the resolution's watermark, in one transaction.
    */
   writeRollups(
     resolution: RollupResolution,
@@ -114,6 +117,13 @@ export interface TelemetryStore {
     watermark: number | undefined,
     cleared: { hostId: string; bucket: number }[],
   ): Promise<void>;
+  /** A host's head slots with `from <= bucket < to`, by time (heads.ts). */
+  heads(
+    resolution: RollupResolution,
+    hostId: string,
+    from: number,
+    to: number,
+  ): Promise<{ bucket: number; slot: Float64Array }[]>;
   /** The start of the first bucket not yet rolled up; undefined before the first run. */
   watermark(resolution: RollupResolution): Promise<number | undefined>;
   firstSampleTime(): Promise<number | undefined>;
@@ -394,6 +404,27 @@ export const createTelemetryService = (deps: {
     });
   }
 
+  /** Where the head series sit in each layout (heads.ts), by layout id. */
+  const headPositionsByLayout = new Map<number, Int32Array>();
+  async function headPositionsOf(layoutId: number): Promise<Int32Array> {
+    let p = headPositionsByLayout.get(layoutId);
+    if (!p) {
+      const layout = await layoutOf(layoutId);
+      p = headPositions(layout, await store.seriesKeys(layout));
+      headPositionsByLayout.set(layoutId, p);
+    }
+    return p;
+  }
+
+  /** Gives each rollup row its head slot (when its layout has head series). */
+  async function withHeads(rows: RollupWrite[]): Promise<RollupWrite[]> {
+    for (const r of rows) {
+      const p = await headPositionsOf(r.layoutId);
+      if (p.some((x) => x >= 0)) r.head = headSlot(p, unpackValues(r.data));
+    }
+    return rows;
+  }
+
   /** Rolls up one bucket of one resolution (all hosts, or the listed ones). */
   async function rollBucket(
     r: RollupResolution,
@@ -583,7 +614,7 @@ export const createTelemetryService = (deps: {
               rows.push({ hostId, bucket, ...row });
             }
           } else rows = await rollBucket(r, bucket);
-          await writeInSlices(r, rows, bucket + size);
+          await writeInSlices(r, await withHeads(rows), bucket + size);
           // A late change to this bucket must reach the coarser ones too.
           done += 1;
           next += size;
@@ -597,7 +628,7 @@ export const createTelemetryService = (deps: {
           byBucket.set(d.bucket, set);
         }
         for (const [bucket, hosts] of byBucket) {
-          const rows = await rollBucket(r, bucket, hosts);
+          const rows = await withHeads(await rollBucket(r, bucket, hosts));
           await store.writeRollups(
             r,
             rows,
@@ -681,6 +712,16 @@ export const createTelemetryService = (deps: {
         points.push({ timestamp: row.bucket, values });
       }
       return points;
+    },
+
+    /**
+     * A host's rollups of the head series (tsdb.ts `HEAD_SERIES`) with `from <= bucket < to`:
+     * per bucket, sum, min, max and count of each, in that order. Buckets past their retention
+     * are left out, as their rollup rows are.
+     */
+    headHistory(hostId: string, resolution: RollupResolution, from: number, to: number) {
+      const floor = now() - policy.retention[resolution];
+      return store.heads(resolution, hostId, Math.max(from, floor), to);
     },
 
     /** The series of a host. */

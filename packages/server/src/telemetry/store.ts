@@ -8,7 +8,8 @@ import type {
   StoredSample,
   TelemetryStore,
 } from './service.js';
-import { ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
+import { readHeads, writeHeads } from './heads.js';
+import { HEAD_CHUNK_BUCKETS, ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
 
 const ROLLUP_TABLE = {
   '1m': 'rollup_1m',
@@ -333,6 +334,11 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
             })),
           )
           .execute();
+      await writeHeads(
+        trx,
+        resolution,
+        rows.flatMap((r) => (r.head ? [{ hostId: r.hostId, bucket: r.bucket, slot: r.head }] : [])),
+      );
       for (const c of cleared)
         await trx
           .deleteFrom('rollup_dirty')
@@ -348,6 +354,8 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
           .execute();
     });
   },
+
+  heads: (resolution, hostId, from, to) => readHeads(db, resolution, hostId, from, to),
 
   async host(hostId) {
     const row = await db
@@ -490,6 +498,27 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       .where(column, '<', before)
       .limit(limit)
       .execute();
+    if (resolution !== 'raw') {
+      // Head chunks go once their last bucket has expired.
+      const span = ROLLUPS[resolution] * HEAD_CHUNK_BUCKETS;
+      const chunks = await db
+        .selectFrom('rollup_heads')
+        .select(['host_id', 'chunk'])
+        .where('resolution', '=', resolution)
+        .where('chunk', '<=', before - span)
+        .limit(limit)
+        .execute();
+      if (chunks.length > 0)
+        await db.transaction().execute(async (trx) => {
+          for (const c of chunks)
+            await trx
+              .deleteFrom('rollup_heads')
+              .where('resolution', '=', resolution)
+              .where('host_id', '=', c.host_id)
+              .where('chunk', '=', Number(c.chunk))
+              .execute();
+        });
+    }
     if (victims.length === 0) return 0;
     await db.transaction().execute(async (trx) => {
       for (const v of victims)
