@@ -57,6 +57,10 @@ export const UserSummary = Type.Object(
     permissions: Type.Array(Type.String(), { description: 'Grants held through those roles.' }),
     auth_provider: Type.String(),
     last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    must_change_password: Type.Boolean({
+      description:
+        'An administrator reset the password: until it is changed, only the password change, `/auth/me` and logout are allowed.',
+    }),
   },
   { title: 'UserSummary' },
 );
@@ -138,3 +142,95 @@ export const AuditPage = Type.Object(
   { title: 'AuditPage' },
 );
 export type AuditPage = Static<typeof AuditPage>;
+
+/** A user as the user administration endpoints show it (Tyto and OpenWatch fields). */
+export const UserView = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    username: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    role: Type.String({ description: 'The first of the user’s roles (OpenWatch).' }),
+    roles: Type.Array(Type.String(), { description: 'Names of the roles held (Tyto).' }),
+    role_ids: Type.Array(Type.String()),
+    auth_provider: Type.String(),
+    disabled: Type.Boolean(),
+    disabled_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    must_change_password: Type.Boolean(),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+    last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { title: 'User' },
+);
+export type UserView = Static<typeof UserView>;
+
+const Username = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._@-]+$' });
+const Email = Type.Union([
+  Type.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' }),
+  Type.Null(),
+]);
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const RoleRefs = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 64,
+  description: 'Role names or ids.',
+});
+
+/** Body of `POST /api/v1/users`. */
+export const CreateUserRequest = Type.Object(
+  {
+    username: Username,
+    email: Type.Optional(Email),
+    password: Password,
+    roles: Type.Optional(RoleRefs),
+    must_change_password: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, title: 'CreateUserRequest' },
+);
+export type CreateUserRequest = Static<typeof CreateUserRequest>;
+
+/** Body of `PATCH`/`PUT /api/v1/users/{id}`: the fields to change (`roles` replaces them all). */
+export const UpdateUserRequest = Type.Object(
+  { email: Type.Optional(Email), roles: Type.Optional(RoleRefs) },
+  { additionalProperties: false, title: 'UpdateUserRequest' },
+);
+export type UpdateUserRequest = Static<typeof UpdateUserRequest>;
+
+/** A role (Tyto and OpenWatch fields). */
+export const RoleView = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    permissions: Type.Array(Type.String()),
+    is_system: Type.Boolean(),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Role' },
+);
+export type RoleView = Static<typeof RoleView>;
+
+/** Body of `POST /api/v1/roles` (and `roles:create`). */
+export const CreateRoleRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    permissions: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 256 }),
+  },
+  { additionalProperties: false, title: 'CreateRoleRequest' },
+);
+export type CreateRoleRequest = Static<typeof CreateRoleRequest>;
+
+/** Body of `PUT /api/v1/roles/{id}`: the fields to change. */
+export const UpdateRoleRequest = Type.Partial(CreateRoleRequest, {
+  additionalProperties: false,
+  title: 'UpdateRoleRequest',
+});
+export type UpdateRoleRequest = Static<typeof UpdateRoleRequest>;
+
+/** Body of password changes by the user (`current_password`) or resets by an administrator. */
+export const PasswordChangeRequest = Type.Object(
+  { current_password: Password, new_password: Password },
+  { additionalProperties: false, title: 'PasswordChangeRequest' },
+);
+export type PasswordChangeRequest = Static<typeof PasswordChangeRequest>;

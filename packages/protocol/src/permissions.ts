@@ -30,7 +30,14 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   { name: 'processes:signal', description: 'Send a signal to a process through its agent.' },
   { name: 'settings:read', description: 'Read fleet-wide settings (collection interval).' },
   { name: 'settings:write', description: 'Change fleet-wide settings (collection interval).' },
+  { name: 'roles:read', description: 'List roles and their permissions.' },
+  { name: 'roles:write', description: 'Create, change and delete custom roles.' },
   { name: 'system:read', description: 'Read server configuration and status.' },
+  { name: 'users:read', description: 'List users and read their profiles and roles.' },
+  {
+    name: 'users:write',
+    description: 'Create, change, disable and enable users; reset passwords; assign roles.',
+  },
 ];
 
 const BY_NAME = new Map(PERMISSIONS.map((p) => [p.name, p]));

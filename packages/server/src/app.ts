@@ -18,7 +18,10 @@ import {
   createIdentityService,
   type IdentityService,
   type IdentityStores,
+  type Transact,
 } from './identity/service.js';
+import { createUserAdmin } from './identity/admin.js';
+import { userAdminRoutes } from './identity/admin-routes.js';
 import { createIdentityStore } from './identity/store.js';
 import { createCursorCodec, instanceSecret } from './secrets.js';
 import {
@@ -191,6 +194,14 @@ export async function prepareStore(db: Db, config: Config, now: () => number = D
   return { migration, identity };
 }
 
+/** Runs a unit of work of the identity domain in one transaction. */
+const identityTransact =
+  (db: Db): Transact<IdentityStores> =>
+  (fn) =>
+    db.kysely
+      .transaction()
+      .execute((trx) => fn({ identity: createIdentityStore(trx), audit: createAuditStore(trx) }));
+
 function createIdentityServiceFor(
   db: Db,
   tokens: { accessTtlSeconds: number; refreshTtlSeconds: number },
@@ -198,13 +209,7 @@ function createIdentityServiceFor(
 ): IdentityService {
   return createIdentityService({
     store: createIdentityStore(db.kysely),
-    transact: (fn) =>
-      db.kysely.transaction().execute((trx) =>
-        fn({
-          identity: createIdentityStore(trx),
-          audit: createAuditStore(trx),
-        } satisfies IdentityStores),
-      ),
+    transact: identityTransact(db),
     tokens,
     now,
   });
@@ -333,6 +338,15 @@ export async function createVigil(opts: {
         systemRoutes(app, { health });
         metricsRoutes(app, { registry });
         identityRoutes(app, { identity });
+        userAdminRoutes(app, {
+          admin: createUserAdmin({
+            store: createIdentityStore(db.kysely),
+            transact: identityTransact(db),
+            identity,
+            now,
+            allowRegistration: config.auth.allow_registration,
+          }),
+        });
         auditRoutes(app, { audit });
         agentRoutes(app, { agents });
         const history = createHistoryReader({ telemetry: ingest, now });

@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Every route declares its access; registration fails without it. */
     access?: Access;
+    /** Reachable by a user who must change their password first (the change itself, logout). */
+    passwordChange?: boolean;
   }
   interface FastifyRequest {
     identity?: Identity;
@@ -87,7 +89,10 @@ const bearerToken = (header: string | undefined): string | undefined => {
 };
 
 const openapiPath = (url: string): string =>
-  url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/::/g, ':');
+  url
+    .replace(/::/g, '\u0000')
+    .replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}')
+    .replace(/\u0000/g, ':');
 
 /**
  * Builds the HTTP application: error envelopes, correlation ids, request logs, authentication
@@ -181,6 +186,12 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
         },
       );
     request.identity = identity;
+    if (identity.mustChangePassword && request.routeOptions.config?.passwordChange !== true)
+      throw new VigilError(
+        'forbidden',
+        'the password was reset by an administrator: change it first (POST /api/v1/auth/password:change)',
+        { code: 'auth.password_change_required' },
+      );
     if (access !== 'authenticated' && !permits(identity.grants, access))
       throw new VigilError('forbidden', `this operation requires the permission ${access}`, {
         code: 'auth.forbidden',

@@ -42,7 +42,7 @@ export function identityRoutes(app: App, deps: { identity: IdentityService }): v
   app.post(
     '/api/v1/auth/logout',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', passwordChange: true },
       schema: {
         tags: ['auth'],
         summary: 'Revoke the calling session.',
@@ -57,7 +57,7 @@ export function identityRoutes(app: App, deps: { identity: IdentityService }): v
   app.get(
     '/api/v1/auth/me',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', passwordChange: true },
       schema: { tags: ['auth'], summary: 'The calling identity.', response: { 200: UserSummary } },
     },
     async (request) => identity.me(identityOf(request)),

@@ -47,6 +47,20 @@ export interface IdentityStore {
   /** Marks a refresh token used; returns false when it was already used (a concurrent reuse). */
   markTokenUsed(hash: string, atMs: number): Promise<boolean>;
   revokeSession(id: string, atMs: number, reason: string): Promise<void>;
+  /** Revokes every open session of a user but `keep`; returns how many. */
+  revokeUserSessions(userId: string, atMs: number, reason: string, keep?: string): Promise<number>;
+  listUsers(): Promise<UserRow[]>;
+  /** The roles of each of the users, by user id. */
+  rolesOfUsers(userIds: string[]): Promise<Map<string, RoleRow[]>>;
+  updateUser(id: string, patch: Partial<Omit<UserRow, 'id'>>): Promise<void>;
+  listRoles(): Promise<RoleRow[]>;
+  roleById(id: string): Promise<RoleRow | undefined>;
+  insertRole(row: RoleRow): Promise<void>;
+  updateRole(id: string, patch: Partial<Omit<RoleRow, 'id'>>): Promise<void>;
+  deleteRole(id: string): Promise<void>;
+  unassignRole(userId: string, roleId: string): Promise<void>;
+  /** Users (enabled or not) holding a role. */
+  holdersOf(roleId: string): Promise<{ id: string; disabled_at: number | null }[]>;
 }
 
 /** The stores a unit of work sees; each is bound to the same transaction. */
@@ -68,6 +82,8 @@ export interface Identity {
   readonly grants: readonly string[];
   readonly sessionId: string;
   readonly actor: Actor;
+  /** An administrator reset the password: only changing it (and logging out) is allowed. */
+  readonly mustChangePassword: boolean;
 }
 
 /** Lifetimes of issued tokens, in seconds. */
@@ -93,6 +109,7 @@ function summary(user: UserRow, roles: RoleRow[]): UserSummary {
     permissions: grantsOf(roles),
     auth_provider: user.auth_provider,
     last_login: iso(user.last_login_at),
+    must_change_password: user.must_change_password === 1,
   };
 }
 
@@ -204,7 +221,13 @@ export const createIdentityService = (deps: {
      * @throws VigilError bad_data for a weak password or unknown role, conflict for a taken name.
      */
     async createUser(
-      input: { username: string; email?: string | null; password: string; roles: string[] },
+      input: {
+        username: string;
+        email?: string | null;
+        password: string;
+        roles: string[];
+        mustChangePassword?: boolean;
+      },
       ctx: RequestContext,
     ): Promise<UserSummary> {
       const problem = passwordProblem(input.password);
@@ -237,7 +260,7 @@ export const createIdentityService = (deps: {
           updated_at: at,
           last_login_at: null,
           disabled_at: null,
-          must_change_password: 0,
+          must_change_password: input.mustChangePassword ? 1 : 0,
         };
         await s.identity.insertUser(user);
         for (const role of roles) await s.identity.assignRole(user.id, role.id);
@@ -388,6 +411,7 @@ export const createIdentityService = (deps: {
         grants: grantsOf(roles),
         sessionId: t.session_id,
         actor: { type: 'user', id: user.id, label: user.username },
+        mustChangePassword: user.must_change_password === 1,
       };
     },
 

@@ -86,6 +86,61 @@ export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   },
+  async revokeUserSessions(userId, atMs, reason, keep) {
+    let q = db
+      .updateTable('sessions')
+      .set({ revoked_at: atMs, revoked_reason: reason })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if (keep !== undefined) q = q.where('id', '!=', keep);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  },
+  listUsers: () => db.selectFrom('users').selectAll().orderBy('username').execute(),
+  async rolesOfUsers(userIds) {
+    const out = new Map<string, Database['roles'][]>(userIds.map((id) => [id, []]));
+    for (let i = 0; i < userIds.length; i += 500) {
+      const rows = await db
+        .selectFrom('roles')
+        .innerJoin('user_roles', 'user_roles.role_id', 'roles.id')
+        .selectAll('roles')
+        .select('user_roles.user_id')
+        .where('user_roles.user_id', 'in', userIds.slice(i, i + 500))
+        .orderBy('roles.name')
+        .execute();
+      for (const { user_id, ...role } of rows) out.get(user_id)?.push(role);
+    }
+    return out;
+  },
+  async updateUser(id, patch) {
+    await db.updateTable('users').set(patch).where('id', '=', id).execute();
+  },
+  listRoles: () => db.selectFrom('roles').selectAll().orderBy('name').execute(),
+  roleById: (id) => db.selectFrom('roles').selectAll().where('id', '=', id).executeTakeFirst(),
+  async insertRole(row) {
+    await db.insertInto('roles').values(row).execute();
+  },
+  async updateRole(id, patch) {
+    await db.updateTable('roles').set(patch).where('id', '=', id).execute();
+  },
+  async deleteRole(id) {
+    await db.deleteFrom('user_roles').where('role_id', '=', id).execute();
+    await db.deleteFrom('roles').where('id', '=', id).execute();
+  },
+  async unassignRole(userId, roleId) {
+    await db
+      .deleteFrom('user_roles')
+      .where('user_id', '=', userId)
+      .where('role_id', '=', roleId)
+      .execute();
+  },
+  holdersOf: (roleId) =>
+    db
+      .selectFrom('users')
+      .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
+      .select(['users.id', 'users.disabled_at'])
+      .where('user_roles.role_id', '=', roleId)
+      .execute(),
   async revokeSession(id, atMs, reason) {
     await db
       .updateTable('sessions')

@@ -1,0 +1,478 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  isValidGrant,
+  type CreateRoleRequest,
+  type CreateUserRequest,
+  type RoleView,
+  type UpdateRoleRequest,
+  type UpdateUserRequest,
+  type UserView,
+} from '@vigil/protocol';
+import { auditRow, type AuditEntry, type RequestContext } from '../audit/service.js';
+import { VigilError } from '../errors.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import type {
+  Identity,
+  IdentityService,
+  IdentityStore,
+  IdentityStores,
+  RoleRow,
+  Transact,
+  UserRow,
+} from './service.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The role whose holders administer everything; one enabled holder must always remain. */
+const ADMIN_ROLE = 'admin';
+
+function userView(u: UserRow, roles: RoleRow[]): UserView {
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    role: roles[0]?.name ?? '',
+    roles: roles.map((r) => r.name),
+    role_ids: roles.map((r) => r.id),
+    auth_provider: u.auth_provider,
+    disabled: u.disabled_at !== null,
+    disabled_at: iso(u.disabled_at),
+    must_change_password: u.must_change_password === 1,
+    created_at: new Date(u.created_at).toISOString(),
+    updated_at: new Date(u.updated_at).toISOString(),
+    last_login: iso(u.last_login_at),
+  };
+}
+
+const roleView = (r: RoleRow): RoleView => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  permissions: JSON.parse(r.permissions) as string[],
+  is_system: r.is_system === 1,
+  created_at: new Date(r.created_at).toISOString(),
+  updated_at: new Date(r.updated_at).toISOString(),
+});
+
+const notFound = (what: 'user' | 'role', id: string) =>
+  new VigilError('not_found', `no ${what} ${id}`, { code: `${what}.not_found` });
+
+function checkGrants(permissions: string[]): string[] {
+  const bad = permissions.filter((p) => !isValidGrant(p));
+  if (bad.length > 0)
+    throw new VigilError(
+      'bad_data',
+      `unknown permission ${bad.join(', ')} (see GET /api/v1/auth/permissions:registry)`,
+      { code: 'role.unknown_permission' },
+    );
+  return [...new Set(permissions)];
+}
+
+function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new VigilError('bad_data', problem, { code: 'auth.weak_password' });
+}
+
+/**
+ * User and role administration, and what users do to their own account. Every change is
+ * audited in the transaction that makes it; a change that would leave no enabled user holding
+ * the `admin` role is refused (409 `user.last_admin`).
+ */
+export function createUserAdmin(deps: {
+  store: IdentityStore;
+  transact: Transact<IdentityStores>;
+  identity: IdentityService;
+  now: () => number;
+  allowRegistration: boolean;
+}) {
+  const { store, transact, now } = deps;
+  const audit = (s: IdentityStores, ctx: RequestContext, entry: AuditEntry) =>
+    s.audit.insert(auditRow(ctx, entry, now()));
+
+  async function viewOf(s: IdentityStores, id: string): Promise<UserView> {
+    const u = await s.identity.userById(id);
+    if (!u) throw notFound('user', id);
+    return userView(u, await s.identity.rolesOf(id));
+  }
+
+  /** A role by id or by name. */
+  async function roleOf(s: IdentityStores, ref: string): Promise<RoleRow> {
+    const role = (await s.identity.roleById(ref)) ?? (await s.identity.roleByName(ref));
+    if (!role) throw new VigilError('bad_data', `unknown role ${ref}`, { code: 'role.unknown' });
+    return role;
+  }
+
+  /** Refuses when no enabled user would hold the admin role after the change. */
+  async function keepAnAdmin(
+    s: IdentityStores,
+    change: { userId: string; disables?: boolean; dropsAdmin?: boolean },
+  ): Promise<void> {
+    const admin = await s.identity.roleByName(ADMIN_ROLE);
+    if (!admin) return;
+    const holders = await s.identity.holdersOf(admin.id);
+    const remaining = holders.filter(
+      (h) =>
+        h.disabled_at === null &&
+        !(h.id === change.userId && (change.disables || change.dropsAdmin)),
+    );
+    if (remaining.length === 0)
+      throw new VigilError(
+        'conflict',
+        'this would leave no enabled user with the admin role; give the role to another user first',
+        { code: 'user.last_admin' },
+      );
+  }
+
+  async function user(s: IdentityStores, id: string): Promise<UserRow> {
+    const u = await s.identity.userById(id);
+    if (!u) throw notFound('user', id);
+    return u;
+  }
+
+  return {
+    async listUsers(): Promise<UserView[]> {
+      const users = await store.listUsers();
+      const roles = await store.rolesOfUsers(users.map((u) => u.id));
+      return users.map((u) => userView(u, roles.get(u.id) ?? []));
+    },
+
+    getUser: (id: string) => transact((s) => viewOf(s, id)),
+
+    /** @throws VigilError bad_data (weak password, unknown role), conflict (name taken). */
+    async createUser(input: CreateUserRequest, ctx: RequestContext): Promise<UserView> {
+      const names = await transact(async (s) => {
+        const out: string[] = [];
+        for (const ref of input.roles ?? []) out.push((await roleOf(s, ref)).name);
+        return out;
+      });
+      const created = await deps.identity.createUser(
+        {
+          username: input.username,
+          email: input.email ?? null,
+          password: input.password,
+          roles: names,
+          mustChangePassword: input.must_change_password ?? false,
+        },
+        ctx,
+      );
+      return transact((s) => viewOf(s, created.id));
+    },
+
+    /** Changes the e-mail address and/or replaces the roles. */
+    async updateUser(id: string, input: UpdateUserRequest, ctx: RequestContext) {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        const at = now();
+        const detail: Record<string, unknown> = {};
+        if (input.email !== undefined) {
+          await s.identity.updateUser(id, { email: input.email, updated_at: at });
+          detail.email = input.email;
+        }
+        if (input.roles !== undefined) {
+          const wanted: RoleRow[] = [];
+          for (const ref of input.roles) wanted.push(await roleOf(s, ref));
+          const current = await s.identity.rolesOf(id);
+          const keep = new Set(wanted.map((r) => r.id));
+          if (
+            current.some((r) => r.name === ADMIN_ROLE) &&
+            !wanted.some((r) => r.name === ADMIN_ROLE)
+          )
+            await keepAnAdmin(s, { userId: id, dropsAdmin: true });
+          for (const r of current) if (!keep.has(r.id)) await s.identity.unassignRole(id, r.id);
+          for (const r of wanted) await s.identity.assignRole(id, r.id);
+          await s.identity.updateUser(id, { updated_at: at });
+          detail.roles = wanted.map((r) => r.name);
+        }
+        await audit(s, ctx, {
+          action: 'user.update',
+          resourceType: 'user',
+          resourceId: id,
+          detail: { username: u.username, ...detail },
+        });
+        return viewOf(s, id);
+      });
+    },
+
+    /** Disables a user: no more logins, and every session and token of theirs dies at once. */
+    async disableUser(id: string, ctx: RequestContext): Promise<UserView> {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        if (u.disabled_at === null) {
+          await keepAnAdmin(s, { userId: id, disables: true });
+          const at = now();
+          await s.identity.updateUser(id, { disabled_at: at, updated_at: at });
+          const sessions = await s.identity.revokeUserSessions(id, at, 'user_disabled');
+          await audit(s, ctx, {
+            action: 'user.disable',
+            resourceType: 'user',
+            resourceId: id,
+            detail: { username: u.username, sessions_revoked: sessions },
+          });
+        }
+        return viewOf(s, id);
+      });
+    },
+
+    async enableUser(id: string, ctx: RequestContext): Promise<UserView> {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        if (u.disabled_at !== null) {
+          await s.identity.updateUser(id, { disabled_at: null, updated_at: now() });
+          await audit(s, ctx, {
+            action: 'user.enable',
+            resourceType: 'user',
+            resourceId: id,
+            detail: { username: u.username },
+          });
+        }
+        return viewOf(s, id);
+      });
+    },
+
+    /**
+     * Sets a new password chosen by an administrator (or a generated one, returned once); the
+     * user must change it at the next login, and their sessions end.
+     */
+    async resetPassword(
+      id: string,
+      newPassword: string | undefined,
+      ctx: RequestContext,
+    ): Promise<{ user: UserView; temporary_password?: string }> {
+      const generated = newPassword === undefined;
+      const password = newPassword ?? randomBytes(15).toString('base64url');
+      checkPassword(password);
+      const hash = await hashPassword(password);
+      return transact(async (s) => {
+        const u = await user(s, id);
+        const at = now();
+        await s.identity.updateUser(id, {
+          password_hash: hash,
+          must_change_password: 1,
+          updated_at: at,
+        });
+        const sessions = await s.identity.revokeUserSessions(id, at, 'password_reset');
+        await audit(s, ctx, {
+          action: 'user.password_reset',
+          resourceType: 'user',
+          resourceId: id,
+          detail: { username: u.username, generated, sessions_revoked: sessions },
+        });
+        const view = await viewOf(s, id);
+        return generated ? { user: view, temporary_password: password } : { user: view };
+      });
+    },
+
+    async assignRole(id: string, roleRef: string, ctx: RequestContext): Promise<UserView> {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        const role = await roleOf(s, roleRef);
+        await s.identity.assignRole(id, role.id);
+        await s.identity.updateUser(id, { updated_at: now() });
+        await audit(s, ctx, {
+          action: 'user.role_assign',
+          resourceType: 'user',
+          resourceId: id,
+          detail: { username: u.username, role: role.name, role_id: role.id },
+        });
+        return viewOf(s, id);
+      });
+    },
+
+    async unassignRole(id: string, roleRef: string, ctx: RequestContext): Promise<UserView> {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        const role = await roleOf(s, roleRef);
+        if (role.name === ADMIN_ROLE) await keepAnAdmin(s, { userId: id, dropsAdmin: true });
+        await s.identity.unassignRole(id, role.id);
+        await s.identity.updateUser(id, { updated_at: now() });
+        await audit(s, ctx, {
+          action: 'user.role_unassign',
+          resourceType: 'user',
+          resourceId: id,
+          detail: { username: u.username, role: role.name, role_id: role.id },
+        });
+        return viewOf(s, id);
+      });
+    },
+
+    listRoles: async (): Promise<RoleView[]> => (await store.listRoles()).map(roleView),
+
+    async getRole(id: string): Promise<RoleView> {
+      const r = (await store.roleById(id)) ?? (await store.roleByName(id));
+      if (!r) throw notFound('role', id);
+      return roleView(r);
+    },
+
+    /** @throws VigilError bad_data (unknown permission), conflict (name taken). */
+    async createRole(input: CreateRoleRequest, ctx: RequestContext): Promise<RoleView> {
+      const permissions = checkGrants(input.permissions);
+      return transact(async (s) => {
+        if (await s.identity.roleByName(input.name))
+          throw new VigilError('conflict', `a role named ${input.name} exists`, {
+            code: 'role.exists',
+          });
+        const at = now();
+        const row: RoleRow = {
+          id: randomUUID(),
+          name: input.name,
+          description: input.description ?? '',
+          permissions: JSON.stringify(permissions),
+          is_system: 0,
+          created_at: at,
+          updated_at: at,
+        };
+        await s.identity.insertRole(row);
+        await audit(s, ctx, {
+          action: 'role.create',
+          resourceType: 'role',
+          resourceId: row.id,
+          detail: { name: row.name, permissions },
+        });
+        return roleView(row);
+      });
+    },
+
+    /** @throws VigilError conflict for a built-in role or a name taken. */
+    async updateRole(id: string, input: UpdateRoleRequest, ctx: RequestContext): Promise<RoleView> {
+      const permissions = input.permissions ? checkGrants(input.permissions) : undefined;
+      return transact(async (s) => {
+        const r = await s.identity.roleById(id);
+        if (!r) throw notFound('role', id);
+        if (r.is_system === 1)
+          throw new VigilError('conflict', `the built-in role ${r.name} cannot be changed`, {
+            code: 'role.system',
+          });
+        if (input.name !== undefined && input.name !== r.name) {
+          if (await s.identity.roleByName(input.name))
+            throw new VigilError('conflict', `a role named ${input.name} exists`, {
+              code: 'role.exists',
+            });
+        }
+        const patch: Partial<RoleRow> = { updated_at: now() };
+        if (input.name !== undefined) patch.name = input.name;
+        if (input.description !== undefined) patch.description = input.description;
+        if (permissions) patch.permissions = JSON.stringify(permissions);
+        await s.identity.updateRole(id, patch);
+        await audit(s, ctx, {
+          action: 'role.update',
+          resourceType: 'role',
+          resourceId: id,
+          detail: { name: input.name ?? r.name, ...(permissions ? { permissions } : {}) },
+        });
+        return roleView({ ...r, ...patch });
+      });
+    },
+
+    /** @throws VigilError conflict for a built-in role or one still held by users. */
+    async deleteRole(id: string, ctx: RequestContext): Promise<void> {
+      await transact(async (s) => {
+        const r = await s.identity.roleById(id);
+        if (!r) throw notFound('role', id);
+        if (r.is_system === 1)
+          throw new VigilError('conflict', `the built-in role ${r.name} cannot be deleted`, {
+            code: 'role.system',
+          });
+        const holders = await s.identity.holdersOf(id);
+        if (holders.length > 0)
+          throw new VigilError(
+            'conflict',
+            `the role ${r.name} is held by ${holders.length} user(s); unassign it first`,
+            { code: 'role.in_use' },
+          );
+        await s.identity.deleteRole(id);
+        await audit(s, ctx, {
+          action: 'role.delete',
+          resourceType: 'role',
+          resourceId: id,
+          detail: { name: r.name },
+        });
+      });
+    },
+
+    /** The caller changes their own e-mail address. */
+    async updateMe(caller: Identity, input: { email: string | null }, ctx: RequestContext) {
+      return transact(async (s) => {
+        await s.identity.updateUser(caller.userId, { email: input.email, updated_at: now() });
+        await audit(s, ctx, {
+          action: 'user.update',
+          resourceType: 'user',
+          resourceId: caller.userId,
+          detail: { username: caller.username, email: input.email, self: true },
+        });
+        return viewOf(s, caller.userId);
+      });
+    },
+
+    /**
+     * The caller changes their own password, proving the current one; every other session of
+     * theirs ends.
+     * @throws VigilError bad_data `auth.wrong_password` or `auth.weak_password`.
+     */
+    async changePassword(
+      caller: Identity,
+      input: { current_password: string; new_password: string },
+      ctx: RequestContext,
+    ): Promise<void> {
+      const u = await store.userById(caller.userId);
+      if (!u || !(await verifyPassword(u.password_hash, input.current_password)))
+        throw new VigilError('bad_data', 'the current password is not correct', {
+          code: 'auth.wrong_password',
+        });
+      checkPassword(input.new_password);
+      if (input.new_password === input.current_password)
+        throw new VigilError('bad_data', 'the new password must differ from the current one', {
+          code: 'auth.weak_password',
+        });
+      const hash = await hashPassword(input.new_password);
+      await transact(async (s) => {
+        const at = now();
+        await s.identity.updateUser(caller.userId, {
+          password_hash: hash,
+          must_change_password: 0,
+          updated_at: at,
+        });
+        const sessions = await s.identity.revokeUserSessions(
+          caller.userId,
+          at,
+          'password_changed',
+          caller.sessionId,
+        );
+        await audit(s, ctx, {
+          action: 'auth.password_change',
+          resourceType: 'user',
+          resourceId: caller.userId,
+          detail: { username: caller.username, other_sessions_revoked: sessions },
+        });
+      });
+    },
+
+    /**
+     * Self-registration (`auth.allow_registration`): a local user with the viewer role.
+     * @throws VigilError forbidden `auth.registration_disabled` when it is off.
+     */
+    async register(
+      input: { username: string; password: string; email?: string | null },
+      ctx: RequestContext,
+    ): Promise<UserView> {
+      if (!deps.allowRegistration)
+        throw new VigilError(
+          'forbidden',
+          'self-registration is disabled on this server (auth.allow_registration)',
+          { code: 'auth.registration_disabled' },
+        );
+      const created = await deps.identity.createUser(
+        {
+          username: input.username,
+          email: input.email ?? null,
+          password: input.password,
+          roles: ['viewer'],
+        },
+        { ...ctx, actor: { type: 'user', id: null, label: input.username.slice(0, 128) } },
+      );
+      return transact((s) => viewOf(s, created.id));
+    },
+  };
+}
+
+/** The user administration service's type. */
+export type UserAdmin = ReturnType<typeof createUserAdmin>;
