@@ -90,9 +90,9 @@ const bearerToken = (header: string | undefined): string | undefined => {
 
 const openapiPath = (url: string): string =>
   url
-    .replace(/::/g, '\u0000')
-    .replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}')
-    .replace(/\u0000/g, ':');
+    .split('::')
+    .map((part) => part.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}'))
+    .join(':');
 
 /**
  * Builds the HTTP application: error envelopes, correlation ids, request logs, authentication
