@@ -473,6 +473,10 @@ async function historyQueries(
       throw new Error(
         `history of ${host.id}: ${body.data.length} points at ${body.resolution}, expected ${expected} at 5m`,
       );
+    if (process.env.VIGIL_BENCH_DEBUG === '1' && ms > 200)
+      process.stderr.write(
+        `slow history request ${i}: ${ms.toFixed(0)} ms at ${new Date().toISOString()}\n`,
+      );
     if (i >= 0) {
       latencies.push(ms);
       bytes += text.length;

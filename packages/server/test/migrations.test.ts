@@ -76,7 +76,28 @@ for (const kind of await databaseKinds()) {
             data: packValues([v * 30, v, v, 30, 1, 1, 1, 1, v * 60, v * 2, v * 2, 30]),
           })
           .execute();
+      // Rolled up to 03:00: the chunk of 00:00–02:00 is complete, the next one is not.
+      await k
+        .insertInto('settings')
+        .values({ key: 'rollup_watermark_5m', value: String(t + 3 * 3_600_000) })
+        .execute();
+      await k
+        .insertInto('rollup_5m')
+        .values({
+          host_id: 'h',
+          bucket: t + 2 * 3_600_000,
+          layout_id: Number(layout.id),
+          data: packValues([0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1]),
+        })
+        .execute();
       await migrate(db);
+      const watermark = await k
+        .selectFrom('settings')
+        .select('value')
+        .where('key', '=', 'rollup_heads_watermark_5m')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(watermark.value), t + 2 * 3_600_000);
+      assert.deepEqual(await readHeads(k, '5m', 'h', t + 2 * 3_600_000, t + 3 * 3_600_000), []);
       const heads = await readHeads(k, '5m', 'h', t, t + 600_000);
       assert.deepEqual(
         heads.map((x) => x.bucket),

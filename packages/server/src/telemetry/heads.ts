@@ -120,7 +120,11 @@ export async function readHeads(
   return out;
 }
 
-/** Builds the head chunks of every stored rollup row (when the chunks are introduced). */
+/**
+ * Builds the head chunks of the stored rollups (when the chunks are introduced): every chunk
+ * whose buckets are all rolled up, and the heads watermark after them; the server builds the
+ * later ones as they complete.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function backfillHeads(db: Kysely<any>): Promise<void> {
   const typed = db as Kysely<Database>;
@@ -149,11 +153,19 @@ export async function backfillHeads(db: Kysely<any>): Promise<void> {
   };
   const tables = { '1m': 'rollup_1m', '5m': 'rollup_5m', '1h': 'rollup_1h' } as const;
   for (const r of Object.keys(tables) as RollupResolution[]) {
+    const rolled = await typed
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', `rollup_watermark_${r}`)
+      .executeTakeFirst();
+    if (!rolled) continue;
+    const limit = headChunkOf(Number(rolled.value), ROLLUPS[r]);
     let after: { hostId: string; bucket: number } | undefined;
     for (;;) {
       let q = typed
         .selectFrom(tables[r])
         .select(['host_id', 'bucket', 'layout_id', 'data'])
+        .where('bucket', '<', limit)
         .orderBy('host_id')
         .orderBy('bucket')
         .limit(1000);
@@ -179,5 +191,9 @@ export async function backfillHeads(db: Kysely<any>): Promise<void> {
       const last = rows[rows.length - 1]!;
       after = { hostId: last.host_id, bucket: Number(last.bucket) };
     }
+    await typed
+      .insertInto('settings')
+      .values({ key: `rollup_heads_watermark_${r}`, value: String(limit) })
+      .execute();
   }
 }

@@ -12,7 +12,10 @@ import {
   BucketAccumulator,
   ROLLUPS,
   SOURCE,
+  HEAD_CHUNK_BUCKETS,
+  HEAD_SLOT,
   bucketOf,
+  headChunkOf,
   headSlot,
   packValues,
   unpackValues,
@@ -124,6 +127,14 @@ export interface TelemetryStore {
     from: number,
     to: number,
   ): Promise<{ bucket: number; slot: Float64Array }[]>;
+  /** Writes whole head chunks (replacing), each a host's chunk at a resolution. */
+  writeHeadChunks(
+    resolution: RollupResolution,
+    chunks: { hostId: string; chunk: number; data: Uint8Array }[],
+  ): Promise<void>;
+  /** The end of the last head chunk built, i.e. the start of the first not yet built. */
+  headsWatermark(resolution: RollupResolution): Promise<number | undefined>;
+  setHeadsWatermark(resolution: RollupResolution, at: number): Promise<void>;
   /** The start of the first bucket not yet rolled up; undefined before the first run. */
   watermark(resolution: RollupResolution): Promise<number | undefined>;
   firstSampleTime(): Promise<number | undefined>;
@@ -416,13 +427,79 @@ export const createTelemetryService = (deps: {
     return p;
   }
 
-  /** Gives each rollup row its head slot (when its layout has head series). */
-  async function withHeads(rows: RollupWrite[]): Promise<RollupWrite[]> {
-    for (const r of rows) {
-      const p = await headPositionsOf(r.layoutId);
-      if (p.some((x) => x >= 0)) r.head = headSlot(p, unpackValues(r.data));
+  /**
+   * Gives each rollup row of an already built head chunk its head slot (when its layout has head
+   * series), so that re-rolled buckets reach the chunk too.
+   */
+  async function withHeads(r: RollupResolution, rows: RollupWrite[]): Promise<RollupWrite[]> {
+    const built = (await headsWatermarkOf(r)) ?? -Infinity;
+    for (const row of rows) {
+      if (row.bucket >= built) continue;
+      const p = await headPositionsOf(row.layoutId);
+      if (p.some((x) => x >= 0)) row.head = headSlot(p, unpackValues(row.data));
     }
     return rows;
+  }
+
+  const headsWatermarks = new Map<RollupResolution, number>();
+  async function headsWatermarkOf(r: RollupResolution): Promise<number | undefined> {
+    if (!headsWatermarks.has(r)) {
+      const w = await store.headsWatermark(r);
+      if (w !== undefined) headsWatermarks.set(r, w);
+    }
+    return headsWatermarks.get(r);
+  }
+
+  /**
+   * Builds the head chunks whose buckets are all rolled up (at most `max` chunks per call), from
+   * the stored rollup rows: each chunk of each host is written once, when it is complete. Until
+   * then, history reads those buckets from the rollup rows themselves.
+   */
+  async function buildHeadChunks(r: RollupResolution, max: number): Promise<number> {
+    const size = ROLLUPS[r];
+    const span = size * HEAD_CHUNK_BUCKETS;
+    const rolled = watermarks.get(r);
+    if (rolled === undefined) return 0;
+    let next = await headsWatermarkOf(r);
+    if (next === undefined) {
+      const first = await store.firstSampleTime();
+      if (first === undefined) return 0;
+      next = headChunkOf(Math.min(first, rolled - size), size);
+    }
+    let built = 0;
+    for (; built < max && next + span <= rolled; built++) {
+      const chunks = new Map<string, Float64Array>();
+      let after: { ts: number; hostId: string } | undefined;
+      for (;;) {
+        const page = await store.rollupsPage(r, next, next + span, after, 500);
+        for (const row of page) {
+          const p = await headPositionsOf(row.layoutId);
+          if (!p.some((x) => x >= 0)) continue;
+          let c = chunks.get(row.hostId);
+          if (!c) chunks.set(row.hostId, (c = new Float64Array(HEAD_SLOT * HEAD_CHUNK_BUCKETS)));
+          c.set(headSlot(p, unpackValues(row.data)), ((row.bucket - next) / size) * HEAD_SLOT);
+        }
+        const last = page[page.length - 1];
+        if (!last || page.length < 500) break;
+        after = { ts: last.bucket, hostId: last.hostId };
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Small slices, each its own transaction, with turns of the event loop in between.
+      const rows = [...chunks].map(([hostId, data]) => ({
+        hostId,
+        chunk: next!,
+        data: new Uint8Array(data.buffer),
+      }));
+      for (let i = 0; i < rows.length; i += 50) {
+        await store.writeHeadChunks(r, rows.slice(i, i + 50));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      next += span;
+      await store.setHeadsWatermark(r, next);
+      headsWatermarks.set(r, next);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return built;
   }
 
   /** Rolls up one bucket of one resolution (all hosts, or the listed ones). */
@@ -614,11 +691,15 @@ export const createTelemetryService = (deps: {
               rows.push({ hostId, bucket, ...row });
             }
           } else rows = await rollBucket(r, bucket);
-          await writeInSlices(r, await withHeads(rows), bucket + size);
+          await writeInSlices(r, rows, bucket + size);
           // A late change to this bucket must reach the coarser ones too.
           done += 1;
           next += size;
+          // SQLite calls complete synchronously: without a turn of the event loop here, a
+          // backlog of buckets (after a restart) would hold up every request until it is done.
+          await new Promise((resolve) => setImmediate(resolve));
         }
+        done += await buildHeadChunks(r, 4);
         // Dirty buckets: recompute them for their hosts, and dirty the coarser bucket above.
         const dirty = await store.dirty(r, 200);
         const byBucket = new Map<number, Set<string>>();
@@ -628,7 +709,7 @@ export const createTelemetryService = (deps: {
           byBucket.set(d.bucket, set);
         }
         for (const [bucket, hosts] of byBucket) {
-          const rows = await withHeads(await rollBucket(r, bucket, hosts));
+          const rows = await withHeads(r, await rollBucket(r, bucket, hosts));
           await store.writeRollups(
             r,
             rows,
@@ -645,6 +726,7 @@ export const createTelemetryService = (deps: {
               );
           }
           done += 1;
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
       return done;
@@ -659,6 +741,7 @@ export const createTelemetryService = (deps: {
           const n = await store.deleteBefore(r, before, batch);
           total += n;
           if (n < batch) break;
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
       return total;
@@ -719,9 +802,24 @@ export const createTelemetryService = (deps: {
      * per bucket, sum, min, max and count of each, in that order. Buckets past their retention
      * are left out, as their rollup rows are.
      */
-    headHistory(hostId: string, resolution: RollupResolution, from: number, to: number) {
-      const floor = now() - policy.retention[resolution];
-      return store.heads(resolution, hostId, Math.max(from, floor), to);
+    async headHistory(
+      hostId: string,
+      resolution: RollupResolution,
+      from: number,
+      to: number,
+    ): Promise<{ bucket: number; slot: Float64Array }[]> {
+      const start = Math.max(from, now() - policy.retention[resolution]);
+      // Built chunks below the heads watermark; the rollup rows themselves above it.
+      const built = (await headsWatermarkOf(resolution)) ?? -Infinity;
+      const out =
+        start < built ? await store.heads(resolution, hostId, start, Math.min(to, built)) : [];
+      if (to > built)
+        for (const row of await store.rollups(resolution, hostId, Math.max(start, built), to)) {
+          const p = await headPositionsOf(row.layoutId);
+          if (p.some((x) => x >= 0))
+            out.push({ bucket: row.bucket, slot: headSlot(p, unpackValues(row.data)) });
+        }
+      return out;
     },
 
     /** The series of a host. */

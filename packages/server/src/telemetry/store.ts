@@ -357,6 +357,36 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
 
   heads: (resolution, hostId, from, to) => readHeads(db, resolution, hostId, from, to),
 
+  async writeHeadChunks(resolution, chunks) {
+    if (chunks.length === 0) return;
+    await db
+      .insertInto('rollup_heads')
+      .values(chunks.map((c) => ({ resolution, host_id: c.hostId, chunk: c.chunk, data: c.data })))
+      .onConflict((oc) =>
+        oc.columns(['resolution', 'host_id', 'chunk']).doUpdateSet((eb) => ({
+          data: eb.ref('excluded.data'),
+        })),
+      )
+      .execute();
+  },
+
+  async headsWatermark(resolution) {
+    const row = await db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', `rollup_heads_watermark_${resolution}`)
+      .executeTakeFirst();
+    return row ? Number(row.value) : undefined;
+  },
+
+  async setHeadsWatermark(resolution, at) {
+    await db
+      .insertInto('settings')
+      .values({ key: `rollup_heads_watermark_${resolution}`, value: String(at) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(at) }))
+      .execute();
+  },
+
   async host(hostId) {
     const row = await db
       .selectFrom('hosts')
