@@ -80,6 +80,14 @@ async function adminSession(base: string, dataDir: string): Promise<{ ca: string
     ca,
     body: { username: 'admin', password: PASSWORD },
   });
+  // Over HTTPS the browser session cookies are Secure.
+  const cookies = [login.headers['set-cookie'] ?? []].flat();
+  assert.equal(cookies.length, 2);
+  for (const c of cookies) assert.match(c, /; Secure(;|$)/);
+  assert.match(
+    cookies.find((c) => c.startsWith('vigil_session='))!,
+    /; HttpOnly;/,
+  );
   return { ca, token: login.body.access_token };
 }
 

@@ -6,6 +6,7 @@ export interface JsonAnswer {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -51,7 +52,7 @@ export function httpsJson(
           } catch {
             body = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, body, text });
+          resolve({ status: res.statusCode ?? 0, body, text, headers: res.headers });
         });
       },
     );

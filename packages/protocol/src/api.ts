@@ -104,6 +104,9 @@ export const AuditEvent = Type.Object(
     actor_type: ActorType,
     actor_id: Type.Union([Type.String(), Type.Null()]),
     actor_label: Type.Union([Type.String(), Type.Null()]),
+    actor_client: Type.Union([Type.String(), Type.Null()], {
+      description: 'The OAuth API client the user acted through (Cockpit face), else null.',
+    }),
     action: Type.String(),
     resource_type: Type.Union([Type.String(), Type.Null()]),
     resource_id: Type.Union([Type.String(), Type.Null()]),
@@ -156,6 +159,7 @@ export const UserView = Type.Object(
     disabled: Type.Boolean(),
     disabled_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     must_change_password: Type.Boolean(),
+    mfa_enabled: Type.Boolean({ description: 'Whether logins need a TOTP code.' }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
     last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

@@ -20,12 +20,23 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
     name: 'agents:write',
     description: 'Add, approve, reject, revoke and remove agents; issue enrollment tokens.',
   },
+  {
+    name: 'api:access',
+    description:
+      'Use the API through an OAuth 2.0 API client (`POST /oauth/token`, password grant).',
+  },
   { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
   {
     name: 'host:read',
     description: 'Read hosts and what they report: history, series, live metrics, system facts.',
   },
   { name: 'metrics:read', description: "Scrape Vigil's own metrics (`GET /metrics`)." },
+  { name: 'oauth:read', description: 'List OAuth 2.0 API clients (never their secrets).' },
+  {
+    name: 'oauth:write',
+    description: 'Create, change and delete OAuth 2.0 API clients.',
+    sensitive: true,
+  },
   { name: 'processes:read', description: "Read a process's detail from its agent." },
   { name: 'processes:signal', description: 'Send a signal to a process through its agent.' },
   { name: 'settings:read', description: 'Read fleet-wide settings (collection interval).' },

@@ -12,6 +12,7 @@ import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
+import { createIdempotency } from './http/idempotency.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
 import {
@@ -21,9 +22,18 @@ import {
   type Transact,
 } from './identity/service.js';
 import { createUserAdmin } from './identity/admin.js';
+import { createOAuth } from './identity/oauth.js';
+import { oauthClientRoutes } from './identity/oauth-routes.js';
+import { cockpitFace } from './faces/cockpit/routes.js';
 import { userAdminRoutes } from './identity/admin-routes.js';
 import { createIdentityStore } from './identity/store.js';
-import { createCursorCodec, instanceSecret } from './secrets.js';
+import {
+  createCursorCodec,
+  createSealer,
+  instanceSecret,
+  masterKey,
+  type Sealer,
+} from './secrets.js';
 import {
   CounterFn,
   DURATION_BUCKETS,
@@ -182,6 +192,10 @@ export function openConfiguredDb(config: Config): Db {
  */
 export async function prepareStore(db: Db, config: Config, now: () => number = Date.now) {
   const migration = await migrate(db);
+  const sealer = createSealer(
+    masterKey(config.storage.master_key_file || path.join(config.storage.data_dir, 'master.key')),
+  );
+  const csrfKey = await instanceSecret(db.kysely);
   const identity = createIdentityServiceFor(
     db,
     {
@@ -189,9 +203,11 @@ export async function prepareStore(db: Db, config: Config, now: () => number = D
       refreshTtlSeconds: config.auth.refresh_token_ttl_seconds,
     },
     now,
+    sealer,
+    csrfKey,
   );
   await identity.syncSystemRoles();
-  return { migration, identity };
+  return { migration, identity, sealer };
 }
 
 /** Runs a unit of work of the identity domain in one transaction. */
@@ -206,12 +222,16 @@ function createIdentityServiceFor(
   db: Db,
   tokens: { accessTtlSeconds: number; refreshTtlSeconds: number },
   now: () => number,
+  sealer: Sealer,
+  csrfKey: Buffer,
 ): IdentityService {
   return createIdentityService({
     store: createIdentityStore(db.kysely),
     transact: identityTransact(db),
     tokens,
     now,
+    sealer,
+    csrfKey,
   });
 }
 
@@ -230,7 +250,8 @@ export async function createVigil(opts: {
   const now = opts.now ?? Date.now;
   const db = opts.db ?? openConfiguredDb(config);
   try {
-    const { migration, identity } = await prepareStore(db, config, now);
+    const { migration, identity, sealer } = await prepareStore(db, config, now);
+    const idempotency = createIdempotency({ db: db.kysely, now, sealer });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
       cursors: createCursorCodec(await instanceSecret(db.kysely)),
@@ -312,6 +333,7 @@ export async function createVigil(opts: {
     const jobs = startJobs(opts.logger, [
       { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
+      { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
     ]);
     const puller = startPuller({
       agents,
@@ -331,6 +353,7 @@ export async function createVigil(opts: {
         requestSeconds.observe(seconds, { method, route, code: `${Math.floor(status / 100)}xx` }),
       logger: opts.logger,
       authenticator: identity,
+      idempotency,
       bodyLimitBytes: config.server.body_limit_bytes,
       version: VERSION,
       https: opts.https,
@@ -338,12 +361,21 @@ export async function createVigil(opts: {
         systemRoutes(app, { health });
         metricsRoutes(app, { registry });
         identityRoutes(app, { identity });
+        const oauth = createOAuth({
+          db: db.kysely,
+          identity,
+          identityStore: createIdentityStore(db.kysely),
+          now,
+        });
+        oauthClientRoutes(app, { oauth });
+        cockpitFace(app, { oauth });
         userAdminRoutes(app, {
           admin: createUserAdmin({
             store: createIdentityStore(db.kysely),
             transact: identityTransact(db),
             identity,
             now,
+            sealer,
             allowRegistration: config.auth.allow_registration,
           }),
         });

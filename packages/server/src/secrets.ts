@@ -1,4 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import type { CursorCodec } from './audit/service.js';
@@ -56,4 +65,54 @@ export function createCursorCodec(key: Buffer): CursorCodec {
       }
     },
   };
+}
+
+/** Seals and opens secrets kept in the database (AES-256-GCM under the master key). */
+export interface Sealer {
+  seal(plain: Uint8Array): string;
+  /** @throws Error when the text was not sealed with this key or was altered. */
+  open(sealed: string): Buffer;
+}
+
+/** A sealer: `v1.<iv>.<tag>.<ciphertext>` (base64url), a fresh 96-bit IV each time. */
+export function createSealer(key: Buffer): Sealer {
+  if (key.length !== 32) throw new Error('the master key must be 32 bytes');
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(plain), c.final()]);
+      return ['v1', iv, c.getAuthTag(), body]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
+    },
+    open(sealed) {
+      const [v, iv, tag, body, ...rest] = sealed.split('.');
+      if (v !== 'v1' || !iv || !tag || body === undefined || rest.length > 0)
+        throw new Error('not a sealed secret');
+      const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      d.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([d.update(Buffer.from(body, 'base64url')), d.final()]);
+    },
+  };
+}
+
+/**
+ * The master key that seals secrets at rest: 32 random bytes in `file` (mode 0600), created on
+ * first use. It stays outside the database, so a copy of the database alone reveals no secret;
+ * servers sharing one PostgreSQL database need the same file.
+ * @throws Error when the file exists but does not hold a key.
+ */
+export function masterKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+  return key;
 }

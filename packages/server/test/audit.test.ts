@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as OTPAuth from 'otpauth';
 import { redact } from '../src/audit/service.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
@@ -296,7 +297,112 @@ const USER_EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
       return res;
     },
   },
+  'POST /api/v1/auth/mfa:enroll': {
+    action: 'auth.mfa_enroll',
+    async run(h, cid) {
+      const token = await h.login();
+      const res = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa:enroll',
+        headers: { ...bearer(token), 'x-correlation-id': cid },
+      });
+      return res;
+    },
+  },
+  'POST /api/v1/auth/mfa:verify': {
+    action: 'auth.mfa_enable',
+    async run(h, cid) {
+      // One token throughout: once MFA is on, a login would need a code.
+      const token = await h.login();
+      const enroll = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa:enroll',
+        headers: bearer(token),
+      });
+      const totp = OTPAuth.URI.parse(enroll.json().provisioning_uri as string) as OTPAuth.TOTP;
+      const res = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa:verify',
+        headers: { ...bearer(token), 'x-correlation-id': cid },
+        payload: { otp: totp.generate() },
+      });
+      const me = await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(token) });
+      await h.inject({
+        method: 'POST',
+        url: `/api/v1/users/${me.json().id}:reset-mfa`,
+        headers: bearer(token),
+      });
+      return res;
+    },
+  },
+  'POST /api/v1/users/{id}:reset-mfa': {
+    action: 'user.mfa_reset',
+    run: async (h, cid) => asAdmin(h, cid, 'POST', `/api/v1/users/${await freshUser(h)}:reset-mfa`),
+  },
+  'POST /api/v1/oauth/clients': {
+    action: 'oauth.client_create',
+    run: (h, cid) =>
+      asAdmin(h, cid, 'POST', '/api/v1/oauth/clients', {
+        client_id: `c-${Math.random().toString(36).slice(2, 10)}`,
+      }),
+  },
+  'PATCH /api/v1/oauth/clients/{id}': {
+    action: 'oauth.client_update',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'PATCH', `/api/v1/oauth/clients/${(await freshClient(h)).id}`, {
+        description: 'changed',
+      }),
+  },
+  'DELETE /api/v1/oauth/clients/{id}': {
+    action: 'oauth.client_delete',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'DELETE', `/api/v1/oauth/clients/${(await freshClient(h)).id}`),
+  },
+  'POST /oauth/token': {
+    action: 'oauth.token',
+    run: async (h, cid) => oauthToken(h, await freshClient(h), cid),
+  },
+  'POST /oauth/revoke': {
+    action: 'oauth.revoke',
+    async run(h, cid) {
+      const c = await freshClient(h);
+      const t = (await oauthToken(h, c, 'setup')).json();
+      return h.inject({
+        method: 'POST',
+        url: '/oauth/revoke',
+        headers: {
+          authorization: basicOf(c),
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-correlation-id': cid,
+        },
+        payload: `token=${t.access_token}`,
+      });
+    },
+  },
 };
+
+/** A fresh OAuth API client (id, client_id and secret). */
+async function freshClient(h: Harness) {
+  const res = await asAdmin(h, 'setup', 'POST', '/api/v1/oauth/clients', {
+    client_id: `c-${Math.random().toString(36).slice(2, 10)}`,
+  });
+  return res.json() as { id: string; client_id: string; client_secret: string };
+}
+const basicOf = (c: { client_id: string; client_secret: string }) =>
+  `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`;
+
+/** The admin's password grant through a client. */
+const oauthToken = (h: Harness, c: { client_id: string; client_secret: string }, cid: string) =>
+  h.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: {
+      authorization: basicOf(c),
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-correlation-id': cid,
+    },
+    payload: `grant_type=password&username=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+  });
 
 /** Puts the admin password back after an exerciser changed it. */
 async function restoreAdminPassword(h: Harness, current: string): Promise<void> {

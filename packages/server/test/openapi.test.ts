@@ -50,6 +50,8 @@ for (const kind of await databaseKinds()) {
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/refresh',
         'POST /api/v1/auth/register',
+        'POST /oauth/revoke',
+        'POST /oauth/token',
       ]);
       for (const o of operations(doc).filter((x) => x.op.security?.length)) {
         const perm = o.op['x-required-permission'];

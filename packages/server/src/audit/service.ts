@@ -7,6 +7,8 @@ export interface Actor {
   readonly type: ActorType;
   readonly id: string | null;
   readonly label: string | null;
+  /** The OAuth client (`client_id`) a user acts through, if any. */
+  readonly via?: string;
 }
 
 /** What every mutation needs to know about the request that caused it. */
@@ -48,6 +50,7 @@ export interface AuditRow {
   source_address: string | null;
   detail: string;
   redactions: string;
+  actor_client: string | null;
 }
 
 /** Filters of an audit query; `before` is the keyset position of the previous page's last row. */
@@ -111,6 +114,7 @@ export function auditRow(ctx: RequestContext, entry: AuditEntry, nowMs: number):
     source_address: ctx.sourceAddress,
     detail: JSON.stringify(clean),
     redactions: JSON.stringify(redactions),
+    actor_client: ctx.actor.via ?? null,
   };
 }
 
@@ -122,6 +126,7 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
     actor_type: row.actor_type as ActorType,
     actor_id: row.actor_id,
     actor_label: row.actor_label,
+    actor_client: row.actor_client,
     action: row.action,
     resource_type: row.resource_type,
     resource_id: row.resource_id,

@@ -16,7 +16,7 @@ export interface Config {
     body_limit_bytes: number;
     shutdown_timeout_seconds: number;
   };
-  storage: { data_dir: string };
+  storage: { data_dir: string; master_key_file: string };
   database: { url: string; pool_max: number };
   admin: { password: string };
   auth: {
@@ -137,6 +137,12 @@ export const KEYS = {
       type: 'string',
       default: './data',
       description: 'Directory for the SQLite database, TLS material and generated secrets.',
+    },
+    master_key_file: {
+      type: 'string',
+      default: '',
+      description:
+        'File with the 32-byte key (base64) that seals secrets in the database, such as TOTP secrets; empty: `<data>/master.key`, created on first start (mode 0600). Servers sharing one PostgreSQL database need the same key.',
     },
   },
   database: {

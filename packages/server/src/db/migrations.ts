@@ -303,6 +303,68 @@ export const MIGRATIONS: readonly Migration[] = [
       await backfillHeads(db);
     },
   },
+  {
+    version: 6,
+    name: 'user-mfa',
+    async up(db) {
+      // TOTP secrets, sealed with the master key; the last step used, so a code works once.
+      for (const [column, type] of [
+        ['mfa_secret', 'text'],
+        ['mfa_pending_secret', 'text'],
+        ['mfa_enabled_at', 'bigint'],
+        ['mfa_last_step', 'bigint'],
+      ] as const)
+        await db.schema.alterTable('users').addColumn(column, type).execute();
+    },
+  },
+  {
+    version: 7,
+    name: 'idempotency-keys',
+    async up(db) {
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('response', 'text')
+        .addColumn('content_type', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['identity', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('idempotency_keys_expiry')
+        .on('idempotency_keys')
+        .column('expires_at')
+        .execute();
+    },
+  },
+  {
+    version: 8,
+    name: 'oauth-clients',
+    async up(db) {
+      await db.schema
+        .createTable('oauth_clients')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull().unique())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('access_token_ttl_seconds', 'integer', (c) => c.notNull())
+        .addColumn('refresh_token_ttl_seconds', 'integer', (c) => c.notNull())
+        .addColumn('allow_password', 'integer', (c) => c.notNull())
+        .addColumn('allow_refresh_token', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // A session opened through an API client, and audit events made through one.
+      await db.schema.alterTable('sessions').addColumn('client_id', 'text').execute();
+      await db.schema.alterTable('audit_events').addColumn('actor_client', 'text').execute();
+    },
+  },
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */

@@ -19,6 +19,13 @@ export interface Database {
     last_login_at: number | null;
     disabled_at: number | null;
     must_change_password: number;
+    /** The TOTP secret, sealed (secrets.ts); null without MFA. */
+    mfa_secret: string | null;
+    /** A secret enrolled but not yet confirmed with a code. */
+    mfa_pending_secret: string | null;
+    mfa_enabled_at: number | null;
+    /** The last TOTP time step accepted: a code is good once. */
+    mfa_last_step: number | null;
   };
   roles: {
     id: string;
@@ -38,11 +45,13 @@ export interface Database {
     revoked_at: number | null;
     revoked_reason: string | null;
     source_address: string | null;
+    /** The OAuth client (`client_id`) the session was opened through; null for a login. */
+    client_id: string | null;
   };
   session_tokens: {
     token_hash: string;
     session_id: string;
-    kind: 'access' | 'refresh';
+    kind: 'access' | 'refresh' | 'cookie';
     created_at: number;
     expires_at: number;
     used_at: number | null;
@@ -60,6 +69,8 @@ export interface Database {
     source_address: string | null;
     detail: string;
     redactions: string;
+    /** The OAuth client the actor acted through. */
+    actor_client: string | null;
   };
   hosts: {
     id: string;
@@ -151,6 +162,33 @@ export interface Database {
   };
   /** The host-level series' rollups again, `HEAD_CHUNK_BUCKETS` buckets per row (tsdb.ts). */
   rollup_heads: { resolution: string; host_id: string; chunk: number; data: Uint8Array };
+  /** OAuth 2.0 API clients (the Cockpit face); the secret is kept only as a SHA-256 hash. */
+  oauth_clients: {
+    id: string;
+    client_id: string;
+    secret_hash: string;
+    description: string;
+    scope: string;
+    access_token_ttl_seconds: number;
+    refresh_token_ttl_seconds: number;
+    allow_password: number;
+    allow_refresh_token: number;
+    created_at: number;
+    updated_at: number;
+  };
+  /** Answers kept for `Idempotency-Key` retries (http/idempotency.ts); status null: running. */
+  idempotency_keys: {
+    identity: string;
+    key: string;
+    request_hash: string;
+    method: string;
+    path: string;
+    status: number | null;
+    response: string | null;
+    content_type: string | null;
+    created_at: number;
+    expires_at: number;
+  };
   /** Buckets whose rollups must be computed again because data arrived after they were. */
   rollup_dirty: { resolution: string; host_id: string; bucket: number };
 }

@@ -16,9 +16,11 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
+import { safeEqual } from '../secrets.js';
 import { VigilError } from '../errors.js';
 import type { Identity } from '../identity/service.js';
 import { envelope, toVigilError } from './errors.js';
+import type { Idempotency, IdempotencyMode } from './idempotency.js';
 
 /**
  * Who may call a route: anyone (`anonymous`), any authenticated caller (`authenticated`), an
@@ -33,6 +35,11 @@ declare module 'fastify' {
     access?: Access;
     /** Reachable by a user who must change their password first (the change itself, logout). */
     passwordChange?: boolean;
+    /**
+     * `Idempotency-Key`: every authenticated POST accepts it ('optional', the default); 'required'
+     * refuses a request without one (400); false turns it off.
+     */
+    idempotency?: IdempotencyMode | false;
   }
   interface FastifyRequest {
     identity?: Identity;
@@ -51,6 +58,28 @@ export type App = FastifyInstance<
 /** Resolves bearer tokens; the HTTP layer needs nothing else from identity. */
 export interface Authenticator {
   authenticate(token: string): Promise<Identity | undefined>;
+  /** The identity of a `vigil_session` cookie. */
+  authenticateCookie(token: string): Promise<Identity | undefined>;
+  /** The CSRF token cookie-authenticated mutations must send in `X-CSRF-Token`. */
+  csrfToken(sessionId: string): string;
+}
+
+/** The browser session cookie, and the readable cookie carrying its CSRF token. */
+export const SESSION_COOKIE = 'vigil_session';
+export const CSRF_COOKIE = 'vigil_csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The value of one cookie of a `Cookie` header. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return /^[\x21-\x7e]{1,512}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** TLS settings of the listener: its certificate, and the CA that client certificates chain to. */
@@ -65,6 +94,8 @@ export interface HttpsOptions {
 export interface HttpOptions {
   logger: Logger;
   authenticator: Authenticator;
+  /** Keeps answers for `Idempotency-Key` retries; without it the header is ignored. */
+  idempotency?: Idempotency;
   bodyLimitBytes: number;
   version: string;
   https?: HttpsOptions;
@@ -174,14 +205,36 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   });
 
   const authenticate = async (request: FastifyRequest, access: Access): Promise<void> => {
+    // A bearer token first (scripts); else the browser's session cookie.
     const token = bearerToken(request.headers.authorization);
-    const identity = token ? await options.authenticator.authenticate(token) : undefined;
+    const cookie = token ? undefined : cookieValue(request.headers.cookie, SESSION_COOKIE);
+    const identity = token
+      ? await options.authenticator.authenticate(token)
+      : cookie
+        ? await options.authenticator.authenticateCookie(cookie)
+        : undefined;
+    if (identity && cookie && !SAFE_METHODS.has(request.method)) {
+      // A cookie goes with every request the browser makes, wherever the page came from: a
+      // change must also prove it was sent by a page of this server.
+      const sent = request.headers['x-csrf-token'];
+      if (
+        typeof sent !== 'string' ||
+        !safeEqual(sent, options.authenticator.csrfToken(identity.sessionId))
+      )
+        throw new VigilError(
+          'forbidden',
+          'a change made with the session cookie needs the X-CSRF-Token header (the vigil_csrf cookie)',
+          { code: 'auth.csrf_invalid' },
+        );
+    }
     if (!identity)
       throw new VigilError(
         'unauthenticated',
-        token ? 'the access token is invalid, expired or revoked' : 'authentication required',
+        token || cookie
+          ? 'the access token or session is invalid, expired or revoked'
+          : 'authentication required',
         {
-          code: token ? 'auth.invalid_token' : 'auth.unauthenticated',
+          code: token || cookie ? 'auth.invalid_token' : 'auth.unauthenticated',
           headers: { 'www-authenticate': 'Bearer realm="vigil"' },
         },
       );
@@ -197,6 +250,26 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
         code: 'auth.forbidden',
       });
   };
+
+  /** Whether a request's route takes `Idempotency-Key`, and how. */
+  const idempotencyOf = (request: FastifyRequest): IdempotencyMode | undefined => {
+    const config = request.routeOptions.config;
+    if (request.method !== 'POST' || config?.idempotency === false) return undefined;
+    if (config?.access === undefined || config.access === 'anonymous' || config.access === 'agent')
+      return undefined;
+    return config.idempotency ?? 'optional';
+  };
+  if (options.idempotency) {
+    const idem = options.idempotency;
+    app.addHook('preHandler', async (request, reply) => {
+      const mode = idempotencyOf(request);
+      if (mode && (await idem.before(request, reply, mode))) return reply;
+    });
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.idempotencyClaim) await idem.after(request, reply, payload);
+      return payload;
+    });
+  }
 
   // Requests log through the root logger with their correlation id as a field: a child logger
   // per request would cost an allocation on every call, health checks included.

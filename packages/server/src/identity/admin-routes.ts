@@ -380,6 +380,51 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     );
   app.post(
+    '/api/v1/auth/mfa::enroll',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: auth,
+        summary:
+          'Begin TOTP enrollment: a new secret as an otpauth:// `provisioning_uri` (and `secret`), active once confirmed with mfa:verify.',
+        response: {
+          200: Type.Object({ provisioning_uri: Type.String(), secret: Type.String() }),
+        },
+      },
+    },
+    async (request) => admin.mfaEnroll(identityOf(request), contextOf(request)),
+  );
+  app.post(
+    '/api/v1/auth/mfa::verify',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: auth,
+        summary:
+          'Confirm the enrolled secret with a current code `{otp}`; from then on login needs `otp`.',
+        body: Type.Object(
+          { otp: Type.String({ pattern: '^[0-9]{6}$' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ mfa_enabled: Type.Boolean() }) },
+      },
+    },
+    async (request) => admin.mfaVerify(identityOf(request), request.body.otp, contextOf(request)),
+  );
+  app.post(
+    `/api/v1/users/:id${ID}::reset-mfa`,
+    {
+      config: { access: 'users:write' },
+      schema: {
+        tags: users,
+        summary: 'Turn a user’s two-factor authentication off (a lost authenticator).',
+        params: UserParams,
+        response: { 200: UserView },
+      },
+    },
+    async (request) => admin.resetMfa(request.params.id, contextOf(request)),
+  );
+  app.post(
     '/api/v1/auth/register',
     {
       config: { access: 'anonymous' },

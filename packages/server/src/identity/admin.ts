@@ -10,7 +10,9 @@ import {
 } from '@vigil/protocol';
 import { auditRow, type AuditEntry, type RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
+import type { Sealer } from '../secrets.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { base32, matchTotp, newTotpSecret, provisioningUri } from './totp.js';
 import type {
   Identity,
   IdentityService,
@@ -38,6 +40,7 @@ function userView(u: UserRow, roles: RoleRow[]): UserView {
     disabled: u.disabled_at !== null,
     disabled_at: iso(u.disabled_at),
     must_change_password: u.must_change_password === 1,
+    mfa_enabled: u.mfa_enabled_at !== null,
     created_at: new Date(u.created_at).toISOString(),
     updated_at: new Date(u.updated_at).toISOString(),
     last_login: iso(u.last_login_at),
@@ -83,6 +86,7 @@ export function createUserAdmin(deps: {
   transact: Transact<IdentityStores>;
   identity: IdentityService;
   now: () => number;
+  sealer: Sealer;
   allowRegistration: boolean;
 }) {
   const { store, transact, now } = deps;
@@ -443,6 +447,90 @@ export function createUserAdmin(deps: {
           resourceId: caller.userId,
           detail: { username: caller.username, other_sessions_revoked: sessions },
         });
+      });
+    },
+
+    /**
+     * Starts TOTP enrollment for the caller: a new secret, sealed and kept pending until a code
+     * from it is verified. Answers the otpauth:// URI (and the secret, for typing in).
+     * @throws VigilError conflict `auth.mfa_enabled` when MFA is already on.
+     */
+    async mfaEnroll(caller: Identity, ctx: RequestContext) {
+      const secret = newTotpSecret();
+      return transact(async (s) => {
+        const u = await user(s, caller.userId);
+        if (u.mfa_enabled_at !== null)
+          throw new VigilError(
+            'conflict',
+            'two-factor authentication is already on for this account',
+            { code: 'auth.mfa_enabled' },
+          );
+        await s.identity.updateUser(u.id, {
+          mfa_pending_secret: deps.sealer.seal(secret),
+          updated_at: now(),
+        });
+        await audit(s, ctx, {
+          action: 'auth.mfa_enroll',
+          resourceType: 'user',
+          resourceId: u.id,
+          detail: { username: u.username },
+        });
+        return { provisioning_uri: provisioningUri(secret, u.username), secret: base32(secret) };
+      });
+    },
+
+    /**
+     * Confirms the pending secret with a current code: from then on, logins need a code.
+     * @throws VigilError bad_data `auth.mfa_not_enrolling` or `auth.mfa_invalid`.
+     */
+    async mfaVerify(caller: Identity, otp: string, ctx: RequestContext) {
+      return transact(async (s) => {
+        const u = await user(s, caller.userId);
+        if (u.mfa_pending_secret === null)
+          throw new VigilError('bad_data', 'no enrollment is pending: call mfa:enroll first', {
+            code: 'auth.mfa_not_enrolling',
+          });
+        const at = now();
+        const step = matchTotp(deps.sealer.open(u.mfa_pending_secret), otp, at, null);
+        if (step === undefined)
+          throw new VigilError('bad_data', 'the one-time code is wrong or expired', {
+            code: 'auth.mfa_invalid',
+          });
+        await s.identity.updateUser(u.id, {
+          mfa_secret: u.mfa_pending_secret,
+          mfa_pending_secret: null,
+          mfa_enabled_at: at,
+          mfa_last_step: step,
+          updated_at: at,
+        });
+        await audit(s, ctx, {
+          action: 'auth.mfa_enable',
+          resourceType: 'user',
+          resourceId: u.id,
+          detail: { username: u.username },
+        });
+        return { mfa_enabled: true };
+      });
+    },
+
+    /** Turns a user's MFA off (a lost authenticator); they may enroll again. */
+    async resetMfa(id: string, ctx: RequestContext): Promise<UserView> {
+      return transact(async (s) => {
+        const u = await user(s, id);
+        await s.identity.updateUser(id, {
+          mfa_secret: null,
+          mfa_pending_secret: null,
+          mfa_enabled_at: null,
+          mfa_last_step: null,
+          updated_at: now(),
+        });
+        await audit(s, ctx, {
+          action: 'user.mfa_reset',
+          resourceType: 'user',
+          resourceId: id,
+          detail: { username: u.username },
+        });
+        return viewOf(s, id);
       });
     },
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { SYSTEM_ROLES, type TokenPair, type UserSummary } from '@vigil/protocol';
 import {
   auditRow,
@@ -8,7 +8,9 @@ import {
   type RequestContext,
 } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import { hashToken, newToken } from '../secrets.js';
+import { hashToken, newToken, type Sealer } from '../secrets.js';
+import { createLoginThrottle, type ThrottlePolicy } from './throttle.js';
+import { matchTotp } from './totp.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { Database } from '../db/schema.js';
 
@@ -20,11 +22,13 @@ export type RoleRow = Database['roles'];
 /** A live token with its session and user, as authentication needs it. */
 export interface TokenLookup {
   token_hash: string;
-  kind: 'access' | 'refresh';
+  kind: 'access' | 'refresh' | 'cookie';
   expires_at: number;
   used_at: number | null;
   session_id: string;
   session_revoked_at: number | null;
+  /** The OAuth client the session belongs to; null for a login. */
+  session_client_id: string | null;
   user_id: string;
   user_disabled_at: number | null;
 }
@@ -47,6 +51,8 @@ export interface IdentityStore {
   /** Marks a refresh token used; returns false when it was already used (a concurrent reuse). */
   markTokenUsed(hash: string, atMs: number): Promise<boolean>;
   revokeSession(id: string, atMs: number, reason: string): Promise<void>;
+  /** Records a TOTP step as used if it is after the last one; false when it is not (reuse). */
+  useMfaStep(userId: string, step: number): Promise<boolean>;
   /** Revokes every open session of a user but `keep`; returns how many. */
   revokeUserSessions(userId: string, atMs: number, reason: string, keep?: string): Promise<number>;
   listUsers(): Promise<UserRow[]>;
@@ -128,15 +134,27 @@ export const createIdentityService = (deps: {
   transact: Transact<IdentityStores>;
   tokens: TokenPolicy;
   now: () => number;
+  sealer: Sealer;
+  /** Key of the CSRF tokens (the instance secret, shared by every server process). */
+  csrfKey: Buffer;
+  throttle?: ThrottlePolicy;
 }) => {
   const { store, transact, now } = deps;
+  const throttle = createLoginThrottle(now, deps.throttle);
 
-  /** Issues an access and a refresh token in `sessionId`, inside the caller's transaction. */
-  async function issuePair(s: IdentityStores, sessionId: string, at: number) {
+  /**
+   * Issues an access token, and a refresh token unless `withRefresh` is false, in `sessionId`,
+   * inside the caller's transaction.
+   */
+  async function issuePair(
+    s: IdentityStores,
+    sessionId: string,
+    at: number,
+    ttl: TokenPolicy = deps.tokens,
+    withRefresh = true,
+  ) {
     const access = newToken('vga');
-    const refresh = newToken('vgr');
-    const accessExp = at + deps.tokens.accessTtlSeconds * 1000;
-    const refreshExp = at + deps.tokens.refreshTtlSeconds * 1000;
+    const accessExp = at + ttl.accessTtlSeconds * 1000;
     await s.identity.insertToken({
       token_hash: hashToken(access),
       session_id: sessionId,
@@ -145,6 +163,12 @@ export const createIdentityService = (deps: {
       expires_at: accessExp,
       used_at: null,
     });
+    if (!withRefresh) {
+      await s.identity.extendSession(sessionId, accessExp);
+      return { access, refresh: undefined, accessExp, refreshExp: undefined };
+    }
+    const refresh = newToken('vgr');
+    const refreshExp = at + ttl.refreshTtlSeconds * 1000;
     await s.identity.insertToken({
       token_hash: hashToken(refresh),
       session_id: sessionId,
@@ -174,6 +198,104 @@ export const createIdentityService = (deps: {
 
   const audit = (s: IdentityStores, ctx: RequestContext, entry: AuditEntry) =>
     s.audit.insert(auditRow(ctx, entry, now()));
+
+  /**
+   * Exchanges a refresh token for a new pair (rotation), for a login (`client` null) or an
+   * OAuth client: the token must have been issued to the same. Presenting a refresh token that
+   * was already used revokes its whole session.
+   */
+  async function rotate(
+    token: string,
+    ctx: Omit<RequestContext, 'actor'>,
+    client: { clientId: string; accessTtlSeconds: number; refreshTtlSeconds: number } | null,
+  ) {
+    const outcome = await transact(async (s) => {
+      const at = now();
+      const t = await s.identity.findToken(hashToken(token));
+      if (
+        !t ||
+        t.kind !== 'refresh' ||
+        t.session_revoked_at !== null ||
+        t.user_disabled_at !== null ||
+        t.session_client_id !== (client?.clientId ?? null)
+      )
+        return { kind: 'invalid' as const };
+      const user = await s.identity.userById(t.user_id);
+      if (!user) return { kind: 'invalid' as const };
+      const actorCtx: RequestContext = {
+        ...ctx,
+        actor: {
+          type: 'user',
+          id: user.id,
+          label: user.username,
+          ...(client ? { via: client.clientId } : {}),
+        },
+      };
+      if (t.used_at !== null || !(await s.identity.markTokenUsed(t.token_hash, at))) {
+        await s.identity.revokeSession(t.session_id, at, 'refresh_token_reused');
+        await audit(s, actorCtx, {
+          action: 'auth.refresh_reuse_detected',
+          resourceType: 'session',
+          resourceId: t.session_id,
+        });
+        return { kind: 'reused' as const };
+      }
+      if (t.expires_at <= at) return { kind: 'invalid' as const };
+      const pair = await issuePair(s, t.session_id, at, client ?? deps.tokens);
+      await audit(s, actorCtx, {
+        action: client ? 'oauth.refresh' : 'auth.refresh',
+        resourceType: 'session',
+        resourceId: t.session_id,
+      });
+      return { kind: 'ok' as const, pair, user, at };
+    });
+    if (outcome.kind === 'reused')
+      throw new VigilError(
+        'unauthenticated',
+        'this refresh token was already used; its session has been revoked',
+        { code: 'auth.refresh_reused' },
+      );
+    if (outcome.kind === 'invalid') throw INVALID_REFRESH();
+    return outcome;
+  }
+
+  /** Opens a session for a checked user (through `clientId`, or a login when null). */
+  async function openSession(
+    user: UserRow,
+    ctx: Omit<RequestContext, 'actor'>,
+    clientId: string | null,
+    ttl: TokenPolicy,
+    action: string,
+    withRefresh = true,
+  ) {
+    const actorCtx: RequestContext = {
+      ...ctx,
+      actor: {
+        type: 'user',
+        id: user.id,
+        label: user.username,
+        ...(clientId ? { via: clientId } : {}),
+      },
+    };
+    return transact(async (s) => {
+      const at = now();
+      const sessionId = randomUUID();
+      await s.identity.insertSession({
+        id: sessionId,
+        user_id: user.id,
+        created_at: at,
+        expires_at: at,
+        revoked_at: null,
+        revoked_reason: null,
+        source_address: ctx.sourceAddress,
+        client_id: clientId,
+      });
+      const pair = await issuePair(s, sessionId, at, ttl, withRefresh);
+      await s.identity.setLastLogin(user.id, at);
+      await audit(s, actorCtx, { action, resourceType: 'session', resourceId: sessionId });
+      return { ...pair, at, sessionId };
+    });
+  }
 
   return {
     /** Creates or updates the built-in roles so that their grants match this version of Vigil. */
@@ -261,6 +383,10 @@ export const createIdentityService = (deps: {
           last_login_at: null,
           disabled_at: null,
           must_change_password: input.mustChangePassword ? 1 : 0,
+          mfa_secret: null,
+          mfa_pending_secret: null,
+          mfa_enabled_at: null,
+          mfa_last_step: null,
         };
         await s.identity.insertUser(user);
         for (const role of roles) await s.identity.assignRole(user.id, role.id);
@@ -280,12 +406,34 @@ export const createIdentityService = (deps: {
      * @throws VigilError unauthenticated `auth.invalid_credentials`.
      */
     async login(
-      input: { username: string; password: string },
+      input: { username: string; password: string; otp?: string },
       ctx: Omit<RequestContext, 'actor'>,
     ): Promise<TokenPair> {
+      const user = await this.checkCredentials(input, ctx);
+      const roles = await store.rolesOf(user.id);
+      const opened = await openSession(user, ctx, null, deps.tokens, 'auth.login');
+      return pairBody(
+        { ...opened, refresh: opened.refresh!, refreshExp: opened.refreshExp! },
+        summary({ ...user, last_login_at: opened.at }, roles),
+        opened.at,
+      );
+    },
+
+    /**
+     * Checks a user name, password and (with TOTP on) one-time code, with failures throttled
+     * and audited. A wrong password, an unknown user and a disabled user all fail the same way.
+     * @throws VigilError unauthenticated `auth.invalid_credentials`, `auth.mfa_required`,
+     * `auth.mfa_invalid`; too_many_requests `auth.too_many_attempts`.
+     */
+    async checkCredentials(
+      input: { username: string; password: string; otp?: string },
+      ctx: Omit<RequestContext, 'actor'>,
+    ): Promise<UserRow> {
+      throttle.check(input.username, ctx.sourceAddress);
       const user = await store.userByName(input.username);
       const ok = await verifyPassword(user?.password_hash, input.password);
       if (!ok || !user || user.disabled_at !== null) {
+        throttle.failed(input.username, ctx.sourceAddress);
         await transact((s) =>
           audit(
             s,
@@ -298,32 +446,62 @@ export const createIdentityService = (deps: {
         );
         throw INVALID_CREDENTIALS();
       }
-      const roles = await store.rolesOf(user.id);
-      const actorCtx: RequestContext = {
-        ...ctx,
-        actor: { type: 'user', id: user.id, label: user.username },
-      };
-      return transact(async (s) => {
-        const at = now();
-        const sessionId = randomUUID();
-        await s.identity.insertSession({
-          id: sessionId,
-          user_id: user.id,
-          created_at: at,
-          expires_at: at,
-          revoked_at: null,
-          revoked_reason: null,
-          source_address: ctx.sourceAddress,
-        });
-        const pair = await issuePair(s, sessionId, at);
-        await s.identity.setLastLogin(user.id, at);
-        await audit(s, actorCtx, {
-          action: 'auth.login',
-          resourceType: 'session',
-          resourceId: sessionId,
-        });
-        return pairBody(pair, summary({ ...user, last_login_at: at }, roles), at);
-      });
+      if (user.mfa_enabled_at !== null && user.mfa_secret !== null) {
+        const failMfa = async (code: string, message: string) => {
+          // A missing code is a step of a normal login, not a guess.
+          if (code !== 'auth.mfa_required') throttle.failed(input.username, ctx.sourceAddress);
+          await transact((s) =>
+            audit(
+              s,
+              { ...ctx, actor: { type: 'user', id: user.id, label: user.username } },
+              {
+                action: 'auth.login_failed',
+                resourceType: 'user',
+                resourceId: user.id,
+                detail: { reason: code },
+              },
+            ),
+          );
+          throw new VigilError('unauthenticated', message, { code });
+        };
+        if (input.otp === undefined)
+          await failMfa(
+            'auth.mfa_required',
+            'this account uses two-factor authentication: send the current code as `otp`',
+          );
+        const step = matchTotp(
+          deps.sealer.open(user.mfa_secret),
+          input.otp!,
+          now(),
+          user.mfa_last_step,
+        );
+        if (step === undefined || !(await store.useMfaStep(user.id, step)))
+          await failMfa('auth.mfa_invalid', 'the one-time code is wrong, expired or already used');
+      }
+      throttle.succeeded(input.username);
+      return user;
+    },
+
+    /**
+     * Opens a session for a user through an OAuth client, with the client's token lifetimes
+     * (no refresh token when the client does not allow refreshing).
+     */
+    async openClientSession(
+      user: UserRow,
+      client: { clientId: string; accessTtlSeconds: number; refreshTtlSeconds: number | null },
+      ctx: Omit<RequestContext, 'actor'>,
+    ) {
+      return openSession(
+        user,
+        ctx,
+        client.clientId,
+        {
+          accessTtlSeconds: client.accessTtlSeconds,
+          refreshTtlSeconds: client.refreshTtlSeconds ?? 0,
+        },
+        'oauth.token',
+        client.refreshTtlSeconds !== null,
+      );
     },
 
     /**
@@ -332,49 +510,50 @@ export const createIdentityService = (deps: {
      * @throws VigilError unauthenticated `auth.refresh_invalid` or `auth.refresh_reused`.
      */
     async refresh(token: string, ctx: Omit<RequestContext, 'actor'>): Promise<TokenPair> {
-      const outcome = await transact(async (s) => {
-        const at = now();
+      const r = await rotate(token, ctx, null);
+      return pairBody(
+        { ...r.pair, refresh: r.pair.refresh!, refreshExp: r.pair.refreshExp! },
+        summary(r.user, await store.rolesOf(r.user.id)),
+        r.at,
+      );
+    },
+
+    /**
+     * The refresh_token grant of an OAuth client: rotation as above, only for refresh tokens
+     * issued to that client, with its lifetimes.
+     * @throws VigilError unauthenticated `auth.refresh_invalid` or `auth.refresh_reused`.
+     */
+    refreshForClient(
+      token: string,
+      client: { clientId: string; accessTtlSeconds: number; refreshTtlSeconds: number },
+      ctx: Omit<RequestContext, 'actor'>,
+    ) {
+      return rotate(token, ctx, client);
+    },
+
+    /**
+     * Revokes the session of a token issued to `clientId` (RFC 7009); tokens of other clients
+     * and unknown ones are left alone, as the RFC has it. Audited when something was revoked.
+     */
+    async revokeForClient(
+      token: string,
+      clientId: string,
+      ctx: Omit<RequestContext, 'actor'>,
+    ): Promise<void> {
+      await transact(async (s) => {
         const t = await s.identity.findToken(hashToken(token));
-        if (
-          !t ||
-          t.kind !== 'refresh' ||
-          t.session_revoked_at !== null ||
-          t.user_disabled_at !== null
-        )
-          return { kind: 'invalid' as const };
+        if (!t || t.session_client_id !== clientId || t.session_revoked_at !== null) return;
+        await s.identity.revokeSession(t.session_id, now(), 'oauth_revoke');
         const user = await s.identity.userById(t.user_id);
-        if (!user) return { kind: 'invalid' as const };
-        const actorCtx: RequestContext = {
-          ...ctx,
-          actor: { type: 'user', id: user.id, label: user.username },
-        };
-        if (t.used_at !== null || !(await s.identity.markTokenUsed(t.token_hash, at))) {
-          await s.identity.revokeSession(t.session_id, at, 'refresh_token_reused');
-          await audit(s, actorCtx, {
-            action: 'auth.refresh_reuse_detected',
-            resourceType: 'session',
-            resourceId: t.session_id,
-          });
-          return { kind: 'reused' as const };
-        }
-        if (t.expires_at <= at) return { kind: 'invalid' as const };
-        const pair = await issuePair(s, t.session_id, at);
-        await audit(s, actorCtx, {
-          action: 'auth.refresh',
-          resourceType: 'session',
-          resourceId: t.session_id,
-        });
-        const roles = await s.identity.rolesOf(user.id);
-        return { kind: 'ok' as const, body: pairBody(pair, summary(user, roles), at) };
-      });
-      if (outcome.kind === 'reused')
-        throw new VigilError(
-          'unauthenticated',
-          'this refresh token was already used; its session has been revoked',
-          { code: 'auth.refresh_reused' },
+        await audit(
+          s,
+          {
+            ...ctx,
+            actor: { type: 'user', id: t.user_id, label: user?.username ?? null, via: clientId },
+          },
+          { action: 'oauth.revoke', resourceType: 'session', resourceId: t.session_id },
         );
-      if (outcome.kind === 'invalid') throw INVALID_REFRESH();
-      return outcome.body;
+      });
     },
 
     /** Revokes the caller's session: its access and refresh tokens stop working at once. */
@@ -390,11 +569,14 @@ export const createIdentityService = (deps: {
     },
 
     /** Resolves a bearer access token to its identity; undefined for anything not currently valid. */
-    async authenticate(token: string): Promise<Identity | undefined> {
+    async authenticate(
+      token: string,
+      kind: 'access' | 'cookie' = 'access',
+    ): Promise<Identity | undefined> {
       const t = await store.findToken(hashToken(token));
       if (
         !t ||
-        t.kind !== 'access' ||
+        t.kind !== kind ||
         t.expires_at <= now() ||
         t.session_revoked_at !== null ||
         t.user_disabled_at !== null
@@ -410,9 +592,50 @@ export const createIdentityService = (deps: {
         roles: roles.map((r) => r.name),
         grants: grantsOf(roles),
         sessionId: t.session_id,
-        actor: { type: 'user', id: user.id, label: user.username },
+        actor: {
+          type: 'user',
+          id: user.id,
+          label: user.username,
+          ...(t.session_client_id ? { via: t.session_client_id } : {}),
+        },
         mustChangePassword: user.must_change_password === 1,
       };
+    },
+
+    /** Resolves a `vigil_session` cookie to its identity; undefined when not currently valid. */
+    authenticateCookie(token: string): Promise<Identity | undefined> {
+      return this.authenticate(token, 'cookie');
+    },
+
+    /**
+     * Opens the browser session of a login: a cookie token in the session of `accessToken`,
+     * living as long as its refresh token, and the CSRF token that goes with it.
+     */
+    async openCookie(
+      accessToken: string,
+    ): Promise<{ token: string; csrf: string; maxAgeSeconds: number }> {
+      const t = await store.findToken(hashToken(accessToken));
+      if (!t || t.kind !== 'access') throw new VigilError('unauthenticated', 'no such session');
+      const token = newToken('vgs');
+      const at = now();
+      await store.insertToken({
+        token_hash: hashToken(token),
+        session_id: t.session_id,
+        kind: 'cookie',
+        created_at: at,
+        expires_at: at + deps.tokens.refreshTtlSeconds * 1000,
+        used_at: null,
+      });
+      return {
+        token,
+        csrf: this.csrfToken(t.session_id),
+        maxAgeSeconds: deps.tokens.refreshTtlSeconds,
+      };
+    },
+
+    /** The CSRF token of a session (double submit): an HMAC of its id under the instance key. */
+    csrfToken(sessionId: string): string {
+      return createHmac('sha256', deps.csrfKey).update(`csrf:${sessionId}`).digest('base64url');
     },
 
     /** The caller's profile. */

@@ -72,6 +72,7 @@ export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
         't.used_at',
         't.session_id',
         's.revoked_at as session_revoked_at',
+        's.client_id as session_client_id',
         'u.id as user_id',
         'u.disabled_at as user_disabled_at',
       ])
@@ -83,6 +84,15 @@ export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
       .set({ used_at: atMs })
       .where('token_hash', '=', hash)
       .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
+  async useMfaStep(userId, step) {
+    const r = await db
+      .updateTable('users')
+      .set({ mfa_last_step: step })
+      .where('id', '=', userId)
+      .where((eb) => eb.or([eb('mfa_last_step', 'is', null), eb('mfa_last_step', '<', step)]))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   },

@@ -465,6 +465,9 @@ export const createTelemetryService = (deps: {
       const first = await store.firstSampleTime();
       if (first === undefined) return 0;
       next = headChunkOf(Math.min(first, rolled - size), size);
+      // Kept at once: where the chunks start must not move with later data (a backfill).
+      await store.setHeadsWatermark(r, next);
+      headsWatermarks.set(r, next);
     }
     let built = 0;
     for (; built < max && next + span <= rolled; built++) {

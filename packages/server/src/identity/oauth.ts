@@ -1,0 +1,338 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { permits } from '@vigil/protocol';
+import type { Kysely } from 'kysely';
+import { auditRow, type RequestContext } from '../audit/service.js';
+import { createAuditStore } from '../audit/store.js';
+import type { Database } from '../db/schema.js';
+import { VigilError } from '../errors.js';
+import { hashToken, safeEqual } from '../secrets.js';
+import type { IdentityService, IdentityStore } from './service.js';
+
+/** The one scope of the public API (Cockpit: "a value that cannot be modified"). */
+export const PUBLIC_API_SCOPE = 'public-api';
+/** The permission an operator's role needs to use the API through a client. */
+export const API_ACCESS = 'api:access';
+
+type ClientRow = Database['oauth_clients'];
+
+/** An API access client as the API shows it (never its secret). */
+export interface ClientView {
+  id: string;
+  client_id: string;
+  description: string;
+  scope: string;
+  access_token_ttl_seconds: number;
+  refresh_token_ttl_seconds: number;
+  allow_password: boolean;
+  allow_refresh_token: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ClientInput {
+  client_id?: string;
+  /** A secret chosen by the administrator (at least 16 characters); else one is generated. */
+  client_secret?: string;
+  description?: string;
+  access_token_ttl_seconds?: number;
+  refresh_token_ttl_seconds?: number;
+  allow_password?: boolean;
+  allow_refresh_token?: boolean;
+}
+
+const view = (c: ClientRow): ClientView => ({
+  id: c.id,
+  client_id: c.client_id,
+  description: c.description,
+  scope: c.scope,
+  access_token_ttl_seconds: c.access_token_ttl_seconds,
+  refresh_token_ttl_seconds: c.refresh_token_ttl_seconds,
+  allow_password: c.allow_password === 1,
+  allow_refresh_token: c.allow_refresh_token === 1,
+  created_at: new Date(c.created_at).toISOString(),
+  updated_at: new Date(c.updated_at).toISOString(),
+});
+
+/** An error of the token endpoint, answered as RFC 6749 §5.2 says. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error:
+      | 'invalid_request'
+      | 'invalid_client'
+      | 'invalid_grant'
+      | 'unauthorized_client'
+      | 'unsupported_grant_type'
+      | 'invalid_scope',
+    readonly description: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+  }
+}
+
+/** A successful token answer (RFC 6749 §5.1). */
+export interface TokenAnswer {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+/**
+ * OAuth 2.0 API clients (the Cockpit face): their administration, and the token endpoint's
+ * `password` and `refresh_token` grants. Tokens act with exactly the operator's permissions, in a
+ * session marked with the client, so that the audit log names both.
+ */
+export function createOAuth(deps: {
+  db: Kysely<Database>;
+  identity: IdentityService;
+  identityStore: IdentityStore;
+  now: () => number;
+}) {
+  const { db, identity, now } = deps;
+
+  const byId = (id: string) =>
+    db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+  const byClientId = (clientId: string) =>
+    db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+
+  async function audited(
+    ctx: RequestContext,
+    action: string,
+    client: ClientRow,
+    detail: Record<string, unknown>,
+  ) {
+    await createAuditStore(db).insert(
+      auditRow(ctx, { action, resourceType: 'oauth_client', resourceId: client.id, detail }, now()),
+    );
+  }
+
+  /** Authenticates a client by its id and secret. @throws OAuthError invalid_client. */
+  async function authenticateClient(clientId: string, secret: string): Promise<ClientRow> {
+    const c = await byClientId(clientId);
+    // The hash is compared whether or not the client exists, in constant time.
+    const ok = safeEqual(hashToken(secret), c?.secret_hash ?? hashToken(`absent:${clientId}`));
+    if (!c || !ok) throw new OAuthError('invalid_client', 'client authentication failed');
+    return c;
+  }
+
+  function checkScope(scope: string | undefined) {
+    if (scope === undefined || scope === '') return;
+    const asked = scope.split(' ').filter(Boolean);
+    if (asked.some((s) => s !== PUBLIC_API_SCOPE))
+      throw new OAuthError('invalid_scope', `the only scope is ${PUBLIC_API_SCOPE}`);
+  }
+
+  return {
+    async list(): Promise<ClientView[]> {
+      return (await db.selectFrom('oauth_clients').selectAll().orderBy('client_id').execute()).map(
+        view,
+      );
+    },
+
+    async get(id: string): Promise<ClientView> {
+      const c = await byId(id);
+      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
+      return view(c);
+    },
+
+    /** Creates a client; its secret is in the answer once, and stored only as a hash. */
+    async create(
+      input: ClientInput & { client_id: string },
+      ctx: RequestContext,
+    ): Promise<ClientView & { client_secret: string }> {
+      if (await byClientId(input.client_id))
+        throw new VigilError('conflict', `an API client ${input.client_id} exists`, {
+          code: 'oauth.client_exists',
+        });
+      const secret = input.client_secret ?? randomBytes(32).toString('base64url');
+      const at = now();
+      const row: ClientRow = {
+        id: randomUUID(),
+        client_id: input.client_id,
+        secret_hash: hashToken(secret),
+        description: input.description ?? '',
+        scope: PUBLIC_API_SCOPE,
+        access_token_ttl_seconds: input.access_token_ttl_seconds ?? 3600,
+        refresh_token_ttl_seconds: input.refresh_token_ttl_seconds ?? 14 * 86_400,
+        allow_password: input.allow_password === false ? 0 : 1,
+        allow_refresh_token: input.allow_refresh_token === false ? 0 : 1,
+        created_at: at,
+        updated_at: at,
+      };
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('oauth_clients').values(row).execute();
+        await createAuditStore(trx).insert(
+          auditRow(
+            ctx,
+            {
+              action: 'oauth.client_create',
+              resourceType: 'oauth_client',
+              resourceId: row.id,
+              detail: { client_id: row.client_id },
+            },
+            at,
+          ),
+        );
+      });
+      return { ...view(row), client_secret: secret };
+    },
+
+    async update(id: string, input: ClientInput, ctx: RequestContext): Promise<ClientView> {
+      const c = await byId(id);
+      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
+      if (input.client_secret !== undefined)
+        throw new VigilError('bad_data', 'the secret cannot be changed; create another client', {
+          code: 'oauth.secret_fixed',
+        });
+      if (input.client_id !== undefined && input.client_id !== c.client_id)
+        throw new VigilError('bad_data', 'client_id cannot be changed; create another client', {
+          code: 'oauth.client_id_fixed',
+        });
+      const patch: Partial<ClientRow> = { updated_at: now() };
+      if (input.description !== undefined) patch.description = input.description;
+      if (input.access_token_ttl_seconds !== undefined)
+        patch.access_token_ttl_seconds = input.access_token_ttl_seconds;
+      if (input.refresh_token_ttl_seconds !== undefined)
+        patch.refresh_token_ttl_seconds = input.refresh_token_ttl_seconds;
+      if (input.allow_password !== undefined) patch.allow_password = input.allow_password ? 1 : 0;
+      if (input.allow_refresh_token !== undefined)
+        patch.allow_refresh_token = input.allow_refresh_token ? 1 : 0;
+      await db.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
+      const next = { ...c, ...patch };
+      await audited(ctx, 'oauth.client_update', next, { ...input, client_id: c.client_id });
+      return view(next);
+    },
+
+    /** Deletes a client; the sessions opened through it end at once. */
+    async remove(id: string, ctx: RequestContext): Promise<void> {
+      const c = await byId(id);
+      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('sessions')
+          .set({ revoked_at: now(), revoked_reason: 'oauth_client_deleted' })
+          .where('client_id', '=', c.client_id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
+        await createAuditStore(trx).insert(
+          auditRow(
+            ctx,
+            {
+              action: 'oauth.client_delete',
+              resourceType: 'oauth_client',
+              resourceId: id,
+              detail: { client_id: c.client_id },
+            },
+            now(),
+          ),
+        );
+      });
+    },
+
+    /**
+     * The token endpoint (RFC 6749 §4.3 and §6).
+     * @throws OAuthError with the RFC's error code.
+     */
+    async token(
+      client: { id: string; secret: string },
+      params: Record<string, string | undefined>,
+      ctx: Omit<RequestContext, 'actor'>,
+    ): Promise<TokenAnswer> {
+      const c = await authenticateClient(client.id, client.secret);
+      const grant = params.grant_type;
+      if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
+      if (grant !== 'password' && grant !== 'refresh_token')
+        throw new OAuthError(
+          'unsupported_grant_type',
+          'grant_type must be password or refresh_token',
+        );
+      checkScope(params.scope);
+      const ttl = {
+        clientId: c.client_id,
+        accessTtlSeconds: c.access_token_ttl_seconds,
+        refreshTtlSeconds: c.refresh_token_ttl_seconds,
+      };
+      if (grant === 'password') {
+        if (c.allow_password !== 1)
+          throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
+        if (!params.username || params.password === undefined)
+          throw new OAuthError('invalid_request', 'username and password are required');
+        let user;
+        try {
+          user = await identity.checkCredentials(
+            {
+              username: params.username,
+              password: params.password,
+              ...(params.otp ? { otp: params.otp } : {}),
+            },
+            ctx,
+          );
+        } catch (err) {
+          if (err instanceof VigilError && err.kind === 'too_many_requests')
+            throw new OAuthError(
+              'invalid_grant',
+              'too many failed attempts: wait before trying again',
+              Number(err.headers?.['retry-after'] ?? 1),
+            );
+          if (err instanceof VigilError && err.kind === 'unauthenticated')
+            throw new OAuthError('invalid_grant', err.message);
+          throw err;
+        }
+        const roles = await deps.identityStore.rolesOf(user.id);
+        const grants = roles.flatMap((r) => JSON.parse(r.permissions) as string[]);
+        if (!permits(grants, API_ACCESS))
+          throw new OAuthError(
+            'invalid_grant',
+            `the operator's roles do not allow API access (${API_ACCESS})`,
+          );
+        const s = await identity.openClientSession(
+          user,
+          { ...ttl, refreshTtlSeconds: c.allow_refresh_token === 1 ? ttl.refreshTtlSeconds : null },
+          ctx,
+        );
+        return {
+          access_token: s.access,
+          token_type: 'Bearer',
+          expires_in: c.access_token_ttl_seconds,
+          ...(s.refresh ? { refresh_token: s.refresh } : {}),
+          scope: PUBLIC_API_SCOPE,
+        };
+      }
+      if (c.allow_refresh_token !== 1)
+        throw new OAuthError('unauthorized_client', 'this client may not refresh tokens');
+      if (!params.refresh_token)
+        throw new OAuthError('invalid_request', 'refresh_token is required');
+      try {
+        const r = await identity.refreshForClient(params.refresh_token, ttl, ctx);
+        return {
+          access_token: r.pair.access,
+          token_type: 'Bearer',
+          expires_in: c.access_token_ttl_seconds,
+          ...(r.pair.refresh ? { refresh_token: r.pair.refresh } : {}),
+          scope: PUBLIC_API_SCOPE,
+        };
+      } catch (err) {
+        if (err instanceof VigilError && err.kind === 'unauthenticated')
+          throw new OAuthError('invalid_grant', err.message);
+        throw err;
+      }
+    },
+
+    /** Token revocation (RFC 7009). @throws OAuthError invalid_client / invalid_request. */
+    async revoke(
+      client: { id: string; secret: string },
+      params: Record<string, string | undefined>,
+      ctx: Omit<RequestContext, 'actor'>,
+    ): Promise<void> {
+      const c = await authenticateClient(client.id, client.secret);
+      if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+      await identity.revokeForClient(params.token, c.client_id, ctx);
+    },
+  };
+}
+
+export type OAuth = ReturnType<typeof createOAuth>;
