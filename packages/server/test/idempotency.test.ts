@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { createIdempotency } from '../src/http/idempotency.js';
+import { buildHttp } from '../src/http/server.js';
+import { createSealer } from '../src/secrets.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
@@ -113,6 +118,63 @@ for (const kind of await databaseKinds()) {
       const fresh = await post('/api/v1/agents', { name: 'idem-6' }, 'aging');
       assert.equal(fresh.statusCode, 201);
       assert.notEqual(fresh.json().id, first.json().id);
+    });
+  });
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`required Idempotency-Key on ${kind.name}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness(kind);
+    });
+    after(() => h.close());
+
+    test('an operation that requires a key is 400 without one, and runs once with one', async () => {
+      // The HTTP layer with a route marked as OpenWatch marks its retry-safe operations.
+      let runs = 0;
+      const app = await buildHttp({
+        logger: pino({ level: 'silent' }),
+        authenticator: h.vigil.identity,
+        idempotency: createIdempotency({
+          db: h.vigil.db.kysely,
+          now: Date.now,
+          sealer: createSealer(randomBytes(32)),
+        }),
+        bodyLimitBytes: 65_536,
+        version: 'test',
+        routes: (a) =>
+          a.post(
+            '/api/v1/test/sweep',
+            { config: { access: 'authenticated', idempotency: 'required' } },
+            async () => ({ run: ++runs }),
+          ),
+      });
+      try {
+        const token = await h.login();
+        const call = (key?: string) =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/test/sweep',
+            headers: {
+              authorization: `Bearer ${token}`,
+              ...(key ? { 'idempotency-key': key } : {}),
+            },
+            payload: {},
+          });
+        const missing = await call();
+        assert.equal(missing.statusCode, 400);
+        assert.equal(missing.json().error.code, 'idempotency.key_required');
+        assert.equal(runs, 0);
+        assert.deepEqual((await call('sweep-1')).json(), { run: 1 });
+        const replay = await call('sweep-1');
+        assert.deepEqual(replay.json(), { run: 1 });
+        assert.equal(replay.headers['idempotent-replayed'], 'true');
+        assert.deepEqual((await call('sweep-2')).json(), { run: 2 });
+        assert.equal(runs, 2);
+      } finally {
+        await app.close();
+      }
     });
   });
 }
