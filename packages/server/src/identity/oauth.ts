@@ -98,16 +98,21 @@ export function createOAuth(deps: {
   const byClientId = (clientId: string) =>
     db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 
-  async function audited(
+  /** Writes the audit event of a change to a client, in the change's transaction. */
+  const audited = (
+    trx: Kysely<Database>,
     ctx: RequestContext,
     action: string,
-    client: ClientRow,
+    clientRowId: string,
     detail: Record<string, unknown>,
-  ) {
-    await createAuditStore(db).insert(
-      auditRow(ctx, { action, resourceType: 'oauth_client', resourceId: client.id, detail }, now()),
+  ) =>
+    createAuditStore(trx).insert(
+      auditRow(
+        ctx,
+        { action, resourceType: 'oauth_client', resourceId: clientRowId, detail },
+        now(),
+      ),
     );
-  }
 
   /** Authenticates a client by its id and secret. @throws OAuthError invalid_client. */
   async function authenticateClient(clientId: string, secret: string): Promise<ClientRow> {
@@ -164,18 +169,7 @@ export function createOAuth(deps: {
       };
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('oauth_clients').values(row).execute();
-        await createAuditStore(trx).insert(
-          auditRow(
-            ctx,
-            {
-              action: 'oauth.client_create',
-              resourceType: 'oauth_client',
-              resourceId: row.id,
-              detail: { client_id: row.client_id },
-            },
-            at,
-          ),
-        );
+        await audited(trx, ctx, 'oauth.client_create', row.id, { client_id: row.client_id });
       });
       return { ...view(row), client_secret: secret };
     },
@@ -200,10 +194,11 @@ export function createOAuth(deps: {
       if (input.allow_password !== undefined) patch.allow_password = input.allow_password ? 1 : 0;
       if (input.allow_refresh_token !== undefined)
         patch.allow_refresh_token = input.allow_refresh_token ? 1 : 0;
-      await db.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
-      const next = { ...c, ...patch };
-      await audited(ctx, 'oauth.client_update', next, { ...input, client_id: c.client_id });
-      return view(next);
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
+        await audited(trx, ctx, 'oauth.client_update', id, { ...input, client_id: c.client_id });
+      });
+      return view({ ...c, ...patch });
     },
 
     /** Deletes a client; the sessions opened through it end at once. */
@@ -218,18 +213,7 @@ export function createOAuth(deps: {
           .where('revoked_at', 'is', null)
           .execute();
         await trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
-        await createAuditStore(trx).insert(
-          auditRow(
-            ctx,
-            {
-              action: 'oauth.client_delete',
-              resourceType: 'oauth_client',
-              resourceId: id,
-              detail: { client_id: c.client_id },
-            },
-            now(),
-          ),
-        );
+        await audited(trx, ctx, 'oauth.client_delete', id, { client_id: c.client_id });
       });
     },
 

@@ -23,6 +23,9 @@ import {
   type RollupResolution,
 } from './tsdb.js';
 
+/** Lets the event loop serve I/O before going on (SQLite calls complete synchronously). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** One push as stored: a host's values at a time, laid out by `layoutId`. */
 export interface PushRow {
   hostId: string;
@@ -485,7 +488,7 @@ export const createTelemetryService = (deps: {
         const last = page[page.length - 1];
         if (!last || page.length < 500) break;
         after = { ts: last.bucket, hostId: last.hostId };
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
       // Small slices, each its own transaction, with turns of the event loop in between.
       const rows = [...chunks].map(([hostId, data]) => ({
@@ -495,12 +498,12 @@ export const createTelemetryService = (deps: {
       }));
       for (let i = 0; i < rows.length; i += 50) {
         await store.writeHeadChunks(r, rows.slice(i, i + 50));
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
       next += span;
       await store.setHeadsWatermark(r, next);
       headsWatermarks.set(r, next);
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     return built;
   }
@@ -551,7 +554,7 @@ export const createTelemetryService = (deps: {
           if (!last || page.length < PAGE) break;
           after = { ts: last.bucket, hostId: last.hostId };
         }
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     }
     const rows: RollupWrite[] = [];
@@ -575,7 +578,7 @@ export const createTelemetryService = (deps: {
     for (let i = 0; i < rows.length || i === 0; i += SLICE) {
       const last = i + SLICE >= rows.length;
       await store.writeRollups(r, rows.slice(i, i + SLICE), last ? watermark : undefined, []);
-      if (!last) await new Promise((resolve) => setImmediate(resolve));
+      if (!last) await nextTurn();
       else break;
     }
   }
@@ -700,7 +703,7 @@ export const createTelemetryService = (deps: {
           next += size;
           // SQLite calls complete synchronously: without a turn of the event loop here, a
           // backlog of buckets (after a restart) would hold up every request until it is done.
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
         done += await buildHeadChunks(r, 4);
         // Dirty buckets: recompute them for their hosts, and dirty the coarser bucket above.
@@ -729,7 +732,7 @@ export const createTelemetryService = (deps: {
               );
           }
           done += 1;
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
       }
       return done;
@@ -744,7 +747,7 @@ export const createTelemetryService = (deps: {
           const n = await store.deleteBefore(r, before, batch);
           total += n;
           if (n < batch) break;
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
       }
       return total;
