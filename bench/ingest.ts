@@ -84,6 +84,12 @@ async function startServer(dataDir: string, databaseUrl?: string): Promise<Serve
     VIGIL_TELEMETRY_STREAM_MAX_PER_USER: String(SSE_SUBSCRIBERS),
     ...(databaseUrl ? { VIGIL_DATABASE_URL: databaseUrl } : {}),
   });
+  // VIGIL_BENCH_SERVER_ENV passes settings to the server, e.g.
+  // `VIGIL_TELEMETRY_COMMIT_DELAY_MS=10 VIGIL_LOG_LEVEL=info`.
+  for (const kv of (process.env.VIGIL_BENCH_SERVER_ENV ?? '').split(' ').filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   // VIGIL_BENCH_SERVER_NODE_ARGS passes flags to the server's Node (e.g. --cpu-prof).
   const nodeArgs = (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, 'serve'], {

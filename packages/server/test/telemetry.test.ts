@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
-import { dec2, isoOfBuckets } from '../src/telemetry/history.js';
+import { JsonWriter } from '../src/telemetry/history.js';
 import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
@@ -383,20 +383,33 @@ describe('history figures', () => {
     const rand = rng(7);
     const cases = [0, 1, -1, 0.005, -0.005, 0.1, 99.999, 1e12 + 0.37, -47.8666, 1e300, 123.456];
     for (let i = 0; i < 2000; i++) cases.push((rand() - 0.5) * 10 ** Math.floor(rand() * 12));
-    for (const v of cases) assert.equal(dec2(v), JSON.stringify(Math.round(v * 100) / 100), `${v}`);
-    assert.equal(dec2(NaN), 'null');
-    assert.equal(dec2(Infinity), 'null');
+    // One writer for all: its buffer grows as it fills, and every figure must come out whole.
+    const w = new JsonWriter(16);
+    const expected: string[] = [];
+    for (const v of cases) {
+      w.dec2(v).text(' ');
+      expected.push(JSON.stringify(Math.round(v * 100) / 100));
+    }
+    w.dec2(NaN).text(' ').dec2(-Infinity).text(' ');
+    expected.push('null', 'null');
+    const written = w.result().toString('utf8').trimEnd().split(' ');
+    assert.equal(written.length, expected.length);
+    written.forEach((t, i) => assert.equal(t, expected[i], `${cases[i]}`));
   });
 });
 
 describe('history time stamps', () => {
   test('bucket times are written as toISOString does, across days and years', () => {
-    const stamp = isoOfBuckets();
+    const w = new JsonWriter(16);
     const rand = rng(3);
     const times: number[] = [];
     for (let t = Date.parse('2025-12-31T22:00:00Z'), i = 0; i < 5000; i++)
       times.push((t += Math.floor(rand() * 3600) * 1000));
     times.push(Date.parse('2026-01-01T00:00:00.250Z'));
-    for (const t of times) assert.equal(stamp(t), new Date(t).toISOString());
+    for (const t of times) w.time(t).text(',');
+    assert.deepEqual(
+      JSON.parse(`[${w.result().toString('utf8').slice(0, -1)}]`),
+      times.map((t) => new Date(t).toISOString()),
+    );
   });
 });

@@ -171,7 +171,7 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
         // Rollups: from the head chunks, which hold exactly these series. A week at 5m is 2,016
         // points: the answer is written as JSON text directly, without objects per point.
         const buckets = await telemetry.headHistory(host.id, r.resolution, r.start, r.to);
-        return new JsonText(headJson(base, names, buckets));
+        return new JsonBytes(headJson(base, names, buckets));
       }
       const ids = await seriesIdsFor(
         host.id,
@@ -239,82 +239,160 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
   };
 }
 
-/** An answer already serialised as JSON (routes send it as it is). */
-export class JsonText {
-  constructor(readonly text: string) {}
+/** An answer already serialised as JSON bytes (routes send it as it is). */
+export class JsonBytes {
+  constructor(readonly body: Buffer) {}
 }
 
-/**
- * A figure of the history as JSON: rounded to two decimal places (what agents report; a week of
- * averages in full precision would triple the answer), written from integers, which is several
- * times faster than the general number formatting; null for NaN and infinities.
- */
-export function dec2(v: number): string {
-  if (!Number.isFinite(v)) return 'null';
-  let n = Math.round(v * 100);
-  if (!Number.isSafeInteger(n)) return String(v);
-  let sign = '';
-  if (n < 0) {
-    sign = '-';
-    n = -n;
-  }
-  const i = Math.floor(n / 100);
-  const f = n - i * 100;
-  if (f === 0) return `${sign}${i}`;
-  if (f % 10 === 0) return `${sign}${i}.${f / 10}`;
-  return f < 10 ? `${sign}${i}.0${f}` : `${sign}${i}.${f}`;
-}
-
-/** `dec2` as a number, for answers built as objects. */
+/** `JsonWriter.dec2` as a number, for answers built as objects. */
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const ZERO = 0x30;
+/** "00" to "59" as byte pairs. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => Buffer.from(String(i).padStart(2, '0')));
 
 /**
- * `toISOString` for whole-second times in ascending order: the date part is formatted once per
- * day, the rest from a table (thousands of buckets per answer).
+ * Writes JSON straight into bytes: a week of history is thousands of points, and building it as
+ * strings cost more than reading it (the text is then scanned again for its length and encoded
+ * once more on the way out).
  */
-export function isoOfBuckets(): (ms: number) => string {
-  let day = NaN;
-  let prefix = '';
-  return (ms) => {
-    if (ms % 1000 !== 0) return iso(ms);
+export class JsonWriter {
+  private buf: Buffer;
+  private n = 0;
+  private day = NaN;
+  private dayPrefix = Buffer.alloc(0);
+  private readonly digits = new Uint8Array(24);
+
+  constructor(sizeHint = 4096) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  private reserve(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + k));
+    this.buf.copy(next, 0, 0, this.n);
+    this.buf = next;
+  }
+
+  /** Appends bytes as they are. */
+  bytes(b: Uint8Array): this {
+    this.reserve(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+    return this;
+  }
+
+  /** Appends text (already JSON) as UTF-8. */
+  text(s: string): this {
+    this.reserve(s.length * 3);
+    this.n += this.buf.write(s, this.n, 'utf8');
+    return this;
+  }
+
+  /**
+   * A figure rounded to two decimal places (what agents report; a week of averages in full
+   * precision would triple the answer), exactly as `JSON.stringify` writes the rounded number,
+   * from integers; null for NaN and infinities.
+   */
+  dec2(v: number): this {
+    if (!Number.isFinite(v)) return this.text('null');
+    let n = Math.round(v * 100);
+    if (!Number.isSafeInteger(n)) return this.text(String(v));
+    this.reserve(24);
+    const b = this.buf;
+    if (n < 0) {
+      b[this.n++] = 0x2d; // -
+      n = -n;
+    }
+    let i = Math.floor(n / 100);
+    const f = n - i * 100;
+    let k = 0;
+    do {
+      const q = Math.floor(i / 10);
+      this.digits[k++] = ZERO + (i - q * 10);
+      i = q;
+    } while (i > 0);
+    while (k > 0) b[this.n++] = this.digits[--k]!;
+    if (f !== 0) {
+      const d1 = Math.floor(f / 10);
+      b[this.n++] = 0x2e; // .
+      b[this.n++] = ZERO + d1;
+      if (f !== d1 * 10) b[this.n++] = ZERO + (f - d1 * 10);
+    }
+    return this;
+  }
+
+  /**
+   * A time as `toISOString` writes it, quoted; whole-second times (bucket starts) come from a
+   * table, with the date formatted once per day.
+   */
+  time(ms: number): this {
+    if (ms % 1000 !== 0) return this.text(JSON.stringify(iso(ms)));
     const d = Math.floor(ms / 86_400_000);
-    if (d !== day) {
-      day = d;
-      prefix = iso(d * 86_400_000).slice(0, 11);
+    if (d !== this.day) {
+      this.day = d;
+      this.dayPrefix = Buffer.from(`"${iso(d * 86_400_000).slice(0, 11)}`);
     }
     const s = (ms - d * 86_400_000) / 1000;
     const h = Math.floor(s / 3600);
     const m = Math.floor((s % 3600) / 60);
-    return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s % 60]}.000Z`;
-  };
-}
+    this.bytes(this.dayPrefix);
+    this.reserve(14);
+    const b = this.buf;
+    b.set(TWO_DIGITS[h]!, this.n);
+    b[this.n + 2] = 0x3a; // :
+    b.set(TWO_DIGITS[m]!, this.n + 3);
+    b[this.n + 5] = 0x3a;
+    b.set(TWO_DIGITS[s % 60]!, this.n + 6);
+    this.n += 8;
+    return this.bytes(MILLIS_ZONE);
+  }
 
-/** Tyto's history answer from head slots, as JSON text. */
+  /** The bytes written (sharing this writer's memory). */
+  result(): Buffer {
+    return this.buf.subarray(0, this.n);
+  }
+}
+const MILLIS_ZONE = Buffer.from('.000Z"');
+
+/** Tyto's history answer from head slots, as JSON bytes. */
 function headJson(
   base: { from: string; to: string; resolution: string; host_id: string },
   names: string[],
   buckets: { bucket: number; slot: Float64Array }[],
-): string {
+): Buffer {
   const heads = names.map((name) => ({
-    prefix: `,${JSON.stringify(name)}:{"avg":`,
+    prefix: Buffer.from(`,${JSON.stringify(name)}:{"avg":`),
     at: HEAD_SERIES.indexOf(HISTORY_METRICS[name]!) * 4,
   }));
-  const parts: string[] = [];
-  const stamp = isoOfBuckets();
+  const out = new JsonWriter(256 + buckets.length * (48 + names.length * 72));
+  const head = JSON.stringify(base);
+  out.text(`${head.slice(0, -1)},"data":[`);
+  let first = true;
   for (const { bucket, slot } of buckets) {
-    let p = `{"timestamp":"${stamp(bucket)}"`;
+    out.bytes(first ? POINT_OPEN.subarray(1) : POINT_OPEN).time(bucket);
+    first = false;
     for (const h of heads) {
       const count = slot[h.at + 3]!;
       if (count > 0)
-        p += `${h.prefix}${dec2(slot[h.at]! / count)},"min":${dec2(slot[h.at + 1]!)},"max":${dec2(slot[h.at + 2]!)}}`;
+        out
+          .bytes(h.prefix)
+          .dec2(slot[h.at]! / count)
+          .bytes(MIN)
+          .dec2(slot[h.at + 1]!)
+          .bytes(MAX)
+          .dec2(slot[h.at + 2]!)
+          .bytes(CLOSE);
     }
-    parts.push(`${p}}`);
+    out.bytes(CLOSE);
   }
-  const head = JSON.stringify(base);
-  return `${head.slice(0, -1)},"data":[${parts.join(',')}]}`;
+  return out.bytes(END).result();
 }
+const POINT_OPEN = Buffer.from(',{"timestamp":');
+const MIN = Buffer.from(',"min":');
+const MAX = Buffer.from(',"max":');
+const CLOSE = Buffer.from('}');
+const END = Buffer.from(']}');
 
 /** The history reader. */
 export type HistoryReader = ReturnType<typeof createHistoryReader>;

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AgentId, StringEnum } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import { JsonText, type HistoryReader } from './history.js';
+import { JsonBytes, type HistoryReader } from './history.js';
 import { STATE_NAMES, type CheckState } from './checks.js';
 import { systemFacts } from './facts.js';
 import type { TelemetryService } from './service.js';
@@ -21,11 +21,11 @@ const Target = {
 };
 const Agg = Type.Object({ avg: Type.Number(), min: Type.Number(), max: Type.Number() });
 /** Sends a history answer; one already serialised goes out as it is. */
-function sendHistory<T>(reply: FastifyReply, answer: T | JsonText): T {
-  if (!(answer instanceof JsonText)) return answer;
+function sendHistory<T>(reply: FastifyReply, answer: T | JsonBytes): T {
+  if (!(answer instanceof JsonBytes)) return answer;
   void reply.type('application/json; charset=utf-8');
-  // Fastify sends a string with a JSON content type without serialising it again.
-  return answer.text as unknown as T;
+  // Fastify sends a Buffer as it is, without serialising it again.
+  return answer.body as unknown as T;
 }
 
 const HistoryAnswer = Type.Object(
