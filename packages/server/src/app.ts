@@ -329,9 +329,11 @@ export async function createVigil(opts: {
       pullCommander: () => puller.commander,
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
-    // Background work: rollups every 5 s, retention every minute; one run of each at a time.
+    // Background work: rollups and agents' last contacts every 5 s, retention every minute; one
+    // run of each at a time.
     const jobs = startJobs(opts.logger, [
       { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
+      { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
     ]);

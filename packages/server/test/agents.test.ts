@@ -184,6 +184,16 @@ for (const kind of await databaseKinds()) {
         });
         assert.equal(res.statusCode, 400);
         assert.match(res.json().error, /memory/);
+        // A bad process entry is named too (the process list is checked apart from the rest).
+        const procDoc = document(Math.floor(Date.now() / 1000) + 6);
+        (procDoc.processes as Record<string, unknown>[])[3]!.pid = 'x';
+        const proc = await post('/agentconnector/submit_checkdata.json', {
+          agentuuid: uuid,
+          password,
+          checkdata: procDoc,
+        });
+        assert.equal(proc.statusCode, 400);
+        assert.match(proc.json().error, /processes\/3\/pid/);
         const missing = await post('/agentconnector/submit_checkdata.json', {
           agentuuid: uuid,
           password,

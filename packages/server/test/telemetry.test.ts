@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
 import { JsonWriter } from '../src/telemetry/history.js';
+import { createTelemetryStore } from '../src/telemetry/store.js';
 import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
@@ -346,6 +347,38 @@ for (const kind of await databaseKinds()) {
         headers: bearer(token),
       });
       assert.equal(unknown.statusCode, 400);
+    });
+
+    test("agents' last contact: seen at once through the API, written in the background, never moved back", async () => {
+      const stored = async () =>
+        (
+          await h.vigil.db.kysely
+            .selectFrom('agents')
+            .select('last_seen')
+            .where('id', '=', 'a-h-one')
+            .executeTakeFirstOrThrow()
+        ).last_seen;
+      await h.vigil.telemetry.writeContacts();
+      const before = await stored();
+      clock = start + 5 * 3_600_000;
+      await h.vigil.telemetry.ingest({ agentId: 'a-h-one', hostId: 'h-one' }, clock, doc(1, 2));
+      assert.equal(await stored(), before, 'not written with the push');
+      const api = await h.inject({
+        method: 'GET',
+        url: '/api/v1/agents/a-h-one',
+        headers: bearer(await h.login()),
+      });
+      assert.equal(api.statusCode, 200, api.body);
+      assert.equal(api.json().last_seen, new Date(clock).toISOString());
+      assert.equal(api.json().status, 'online');
+      assert.equal(await h.vigil.telemetry.writeContacts(), 1);
+      assert.equal(Number(await stored()), clock);
+      assert.equal(await h.vigil.telemetry.writeContacts(), 0, 'nothing new to write');
+      // Another server process that saw the agent earlier does not move its contact back.
+      await createTelemetryStore(h.vigil.db.kysely).touchAgents([
+        { agentId: 'a-h-one', at: clock - 60_000 },
+      ]);
+      assert.equal(Number(await stored()), clock);
     });
 
     test('retention deletes exactly what is expired', async () => {

@@ -22,7 +22,8 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import { contextOf, originOf } from '../http/context.js';
-import { plainJsonParser } from '../http/errors.js';
+import { jsonBodyParser } from '../http/errors.js';
+import { parsePushBody } from '../telemetry/process-list.js';
 import type { App } from '../http/server.js';
 import type { AgentService, PeerCertificate } from './service.js';
 
@@ -214,14 +215,15 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     },
   );
 
-  // Check data is parsed with plain JSON.parse (see plainJsonParser), in a scope of its own.
+  // Check data is parsed with plain JSON.parse (see plainJsonParser), its process list checked
+  // but kept as text (see parsePushBody), in a scope of its own.
   void app.register(async (plugin) => {
     const scope = plugin as unknown as App;
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser(
       'application/json',
       { parseAs: 'string', bodyLimit: CHECKDATA_LIMIT },
-      plainJsonParser,
+      jsonBodyParser(parsePushBody),
     );
     scope.post(
       '/api/v1/agents/:id/checkdata',

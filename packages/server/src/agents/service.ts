@@ -333,6 +333,13 @@ export const createAgentService = (deps: {
     return row;
   };
 
+  /** The public form of a row, with the last contact this process has not written yet. */
+  function viewOf(row: AgentRow, t: number): AgentView {
+    const seen = deps.ingest.lastContact(row.id);
+    const fresher = seen !== undefined && (row.last_seen === null || seen > row.last_seen);
+    return toAgentView(fresher ? { ...row, last_seen: seen } : row, t);
+  }
+
   async function mustGet(id: string): Promise<AgentRow> {
     const row = await store.get(id);
     if (!row) throw notFound(id);
@@ -413,18 +420,18 @@ export const createAgentService = (deps: {
     /** Every agent, oldest registration first. */
     async list(): Promise<AgentView[]> {
       const t = now();
-      return (await store.list()).map((r) => toAgentView(r, t));
+      return (await store.list()).map((r) => viewOf(r, t));
     },
 
     /** Agents waiting for an operator's decision. */
     async pending(): Promise<AgentView[]> {
       const t = now();
-      return (await store.list('pending')).map((r) => toAgentView(r, t));
+      return (await store.list('pending')).map((r) => viewOf(r, t));
     },
 
     /** @throws VigilError not_found */
     async get(id: string): Promise<AgentView> {
-      return toAgentView(await mustGet(id), now());
+      return viewOf(await mustGet(id), now());
     },
 
     /** The row of an agent, or undefined. */
@@ -486,7 +493,7 @@ export const createAgentService = (deps: {
           await s.agents.insert(row);
         },
       );
-      const view = toAgentView(row, t);
+      const view = viewOf(row, t);
       return token
         ? {
             ...view,
@@ -575,7 +582,7 @@ export const createAgentService = (deps: {
           await s.agents.update(id, patch);
         },
       );
-      return toAgentView({ ...row, ...patch }, t);
+      return viewOf({ ...row, ...patch }, t);
     },
 
     /** Rejects a pending agent. @throws VigilError not_found, conflict when not pending. */
@@ -590,7 +597,7 @@ export const createAgentService = (deps: {
       await mutate(ctx, { action: 'agent.reject', resourceType: 'agent', resourceId: id }, (s) =>
         s.agents.update(id, patch),
       );
-      return toAgentView({ ...row, ...patch }, t);
+      return viewOf({ ...row, ...patch }, t);
     },
 
     /**
@@ -622,7 +629,7 @@ export const createAgentService = (deps: {
         (s) => s.agents.update(id, patch),
       );
       deps.commands.cancelAll(id, 'the agent was revoked');
-      return toAgentView({ ...row, ...patch }, t);
+      return viewOf({ ...row, ...patch }, t);
     },
 
     /**

@@ -89,22 +89,30 @@ export function envelope(err: VigilError, correlationId: string): ErrorEnvelope 
  * for `__proto__` and `constructor` costs more than parsing it, and whose objects are only read,
  * never merged into others.
  */
-export function plainJsonParser(
-  _request: unknown,
-  body: string,
-  done: (err: Error | null, value?: unknown) => void,
-): void {
-  try {
-    done(null, JSON.parse(body));
-  } catch {
-    done(
-      new VigilError(
-        'bad_data',
-        body === ''
-          ? 'the body is empty but Content-Type is application/json'
-          : 'the body is not valid JSON',
-        { code: 'request.invalid_json' },
-      ),
-    );
-  }
+export const plainJsonParser = jsonBodyParser(JSON.parse);
+
+/** A JSON body parser with `parse` in place of JSON.parse, answering bad JSON as 400. */
+export function jsonBodyParser(parse: (text: string) => unknown) {
+  return (
+    _request: unknown,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ): void => {
+    let value: unknown;
+    try {
+      value = parse(body);
+    } catch {
+      done(
+        new VigilError(
+          'bad_data',
+          body === ''
+            ? 'the body is empty but Content-Type is application/json'
+            : 'the body is not valid JSON',
+          { code: 'request.invalid_json' },
+        ),
+      );
+      return;
+    }
+    done(null, value);
+  };
 }

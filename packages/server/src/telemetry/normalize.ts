@@ -1,3 +1,5 @@
+import { ProcessList } from './process-list.js';
+
 /**
  * Turns a check-data document into numeric samples: one value per series, a series being a
  * metric name (with its unit in the name) plus labels. The key of a series is
@@ -18,12 +20,49 @@ const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 /** Label values are quoted like Prometheus's, with `\` and `"` escaped. */
-const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+const quote = (v: string) =>
+  `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+/** Quoted label values: the same mounts, devices and interfaces come in every push. */
+const quoted = new Map<string, string>();
+const q = (v: string): string => {
+  let out = quoted.get(v);
+  if (out === undefined) {
+    if (quoted.size >= 10_000) quoted.clear();
+    quoted.set(v, (out = quote(v)));
+  }
+  return out;
+};
 
 /** Builds a series key from a metric and labels given in order. */
 export function seriesKey(metric: string, labels: [string, string][] = []): string {
   if (labels.length === 0) return metric;
-  return `${metric}{${labels.map(([k, v]) => `${k}=${q(v)}`).join(',')}}`;
+  let key = `${metric}{${labels[0]![0]}=${q(labels[0]![1])}`;
+  for (let i = 1; i < labels.length; i++) key += `,${labels[i]![0]}=${q(labels[i]![1])}`;
+  return `${key}}`;
+}
+
+/**
+ * Keys of one-label series by metric and label value: built once, then looked up (a metric has
+ * one label name; another name, or more labels, builds the key).
+ */
+const oneLabel = new Map<string, { name: string; keys: Map<string, string> }>();
+let oneLabelSize = 0;
+function keyOf(metric: string, labels: [string, string][]): string {
+  if (labels.length !== 1) return seriesKey(metric, labels);
+  const [name, value] = labels[0]!;
+  let byValue = oneLabel.get(metric);
+  if (!byValue) oneLabel.set(metric, (byValue = { name, keys: new Map() }));
+  else if (byValue.name !== name) return seriesKey(metric, labels);
+  let key = byValue.keys.get(value);
+  if (key === undefined) {
+    if (++oneLabelSize > 50_000) {
+      oneLabel.clear();
+      oneLabelSize = 0;
+    }
+    key = seriesKey(metric, labels);
+    byValue.keys.set(value, key);
+  }
+  return key;
 }
 
 /** Splits a series key into its metric and labels (the inverse of `seriesKey`). */
@@ -45,7 +84,7 @@ export function normalize(doc: Rec): Samples {
   const add = (metric: string, value: unknown, labels?: [string, string][]) => {
     const v = num(value);
     if (v === undefined) return;
-    const key = labels ? seriesKey(metric, labels) : metric;
+    const key = labels ? keyOf(metric, labels) : metric;
     // Two sensors may share a label (one "Core 0" per package): the first one wins.
     if (seen.has(key)) return;
     seen.add(key);
@@ -160,7 +199,9 @@ export function normalize(doc: Rec): Samples {
         if (isRec(b)) add('battery_percent', b.percent, [['battery', String(b.id)]]);
   }
 
-  if (Array.isArray(doc.processes)) add('processes', doc.processes.length);
+  const processes = doc.processes;
+  if (processes instanceof ProcessList) add('processes', processes.count);
+  else if (Array.isArray(processes)) add('processes', processes.length);
 
   if (Array.isArray(doc.docker))
     for (const c of doc.docker) {

@@ -1,12 +1,14 @@
 import { CheckData, PackageInventory } from '@vigil/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
 import { VigilError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
 import { nextCheckState, type CheckState } from './checks.js';
 import { headPositions } from './heads.js';
 import { normalize } from './normalize.js';
+import { ProcessList, documentJson } from './process-list.js';
 import {
   Aggregate,
   BucketAccumulator,
@@ -65,16 +67,18 @@ export interface TelemetryStore {
   layout(id: number): Promise<number[] | undefined>;
   seriesOfHost(hostId: string): Promise<{ id: number; key: string }[]>;
   /**
-   * Writes a batch of pushes in one transaction, with the rollup buckets they dirty, the
-   * agents' last contact and latest documents (a newer one replaces an older one); returns, per push, whether it was new (false: already stored).
+   * Writes a batch of pushes in one transaction, with the rollup buckets they dirty and the
+   * agents' latest documents (a newer one replaces an older one); returns, per push, whether it
+   * was new (false: already stored).
    */
   commit(
     pushes: PushRow[],
     dirty: { resolution: string; host_id: string; bucket: number }[],
-    seen: { agentId: string; at: number }[],
     documents: DocumentRow[],
     checks: CheckWrite[],
   ): Promise<boolean[]>;
+  /** Sets agents' last contact, never moving one back. */
+  touchAgents(seen: { agentId: string; at: number }[]): Promise<void>;
   /** The current states of a host's checks. */
   checkStates(hostId: string): Promise<{ name: string; state: CheckState }[]>;
   /** The state changes of one check with `from <= ts < to`, newest first, at most `limit`. */
@@ -195,14 +199,43 @@ export interface TelemetryPolicy {
   maxCheckAttempts: number;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const NO_PROCESSES: unknown[] = [];
+
+const sameKeys = (a: string[], b: string[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 /** Compiles a schema into a checker that names the first bad path. */
 function checker(schema: TSchema): (value: unknown) => string | undefined {
   const compiled = TypeCompiler.Compile(schema);
   return (value) => {
     if (compiled.Check(value)) return undefined;
     const first = compiled.Errors(value).First();
-    return first ? `${first.path || '/'}: ${first.message}` : 'invalid document';
+    return first
+      ? describeError(first.schema, first.path, first.value, first.message)
+      : 'invalid document';
   };
+}
+
+/**
+ * Names a schema error by its deepest path: a value that matches none of a union's members
+ * (a section or its collector-error form) is described by the member it comes closest to, so
+ * that a bad process entry is `/processes/3/pid`, not just `/processes`.
+ */
+function describeError(schema: TSchema, path: string, value: unknown, message: string): string {
+  let best: { path: string; text: string } | undefined;
+  for (const member of (schema.anyOf as TSchema[] | undefined) ?? []) {
+    const e = Value.Errors(member, value).First();
+    if (!e) continue;
+    const text = describeError(e.schema, `${path}${e.path}`, e.value, e.message);
+    const deeper = `${path}${e.path}`;
+    if (!best || deeper.length > best.path.length) best = { path: deeper, text };
+  }
+  return best && best.path !== path ? best.text : `${path || '/'}: ${message}`;
 }
 
 /** Counts the check entries of a document: each section, and each custom check on its own. */
@@ -251,7 +284,7 @@ export const createTelemetryService = (deps: {
   const checkDocument = checker(CheckData);
   const checkInventory = checker(PackageInventory);
   /** Per host: the key list of its last push and the layout it maps to. */
-  const layoutByHost = new Map<string, { keys: string; layoutId: number }>();
+  const layoutByHost = new Map<string, { keys: string[]; layoutId: number }>();
   const layouts = new Map<number, number[]>();
   const watermarks = new Map<RollupResolution, number>();
   /** When each agent's latest document is next due to be written (documents are not kept). */
@@ -301,6 +334,16 @@ export const createTelemetryService = (deps: {
     return out;
   }
 
+  /**
+   * Agents' last contact, as of their newest committed push. It is written to the agents table
+   * every few seconds (`writeContacts`), not with each push: one row per agent per push would
+   * be as many page writes as the samples themselves, for a figure nobody needs to the
+   * millisecond after a crash. Readers in this process see it at once (`lastContact`).
+   */
+  const lastContact = new Map<string, number>();
+  /** Agents whose last contact is not written yet. */
+  let contactDue = new Set<string>();
+
   /** Each host's newest push, for "current metrics" without a query. */
   const latest = new Map<string, PushRow & { agentId: string }>();
   /** Series keys by id: they never change, so they are cached as they are needed. */
@@ -321,14 +364,13 @@ export const createTelemetryService = (deps: {
   }
 
   async function layoutFor(hostId: string, keys: string[]): Promise<number> {
-    const joined = keys.join('\n');
     const cached = layoutByHost.get(hostId);
-    if (cached && cached.keys === joined) return cached.layoutId;
+    if (cached && sameKeys(cached.keys, keys)) return cached.layoutId;
     const t = now();
     const ids = await store.seriesIds(hostId, keys, t);
     const layoutId = await store.layoutId(hostId, ids, t);
     layouts.set(layoutId, ids);
-    layoutByHost.set(hostId, { keys: joined, layoutId });
+    layoutByHost.set(hostId, { keys, layoutId });
     return layoutId;
   }
 
@@ -363,11 +405,14 @@ export const createTelemetryService = (deps: {
       const fresh = await store.commit(
         batch.map((p) => p.row),
         dirty,
-        [...new Set(batch.map((p) => p.agentId))].map((agentId) => ({ agentId, at })),
         batch.flatMap((p) => (p.document ? [p.document] : [])),
         batch.flatMap((p) => p.checks),
       );
       stats.batches += 1;
+      for (const p of batch) {
+        lastContact.set(p.agentId, at);
+        contactDue.add(p.agentId);
+      }
       deps.onCommit?.((performance.now() - began) / 1000, batch.length);
       // Into the open buckets, before anyone learns of the commit: the rollup job waits for a
       // running flush, so a push is either here or marked dirty, never neither.
@@ -603,7 +648,15 @@ export const createTelemetryService = (deps: {
       document: unknown,
     ): Promise<IngestOutcome> {
       if (closed) throw new VigilError('unavailable', 'the server is stopping');
+      // A process list kept as text was checked as it was cut out (process-list.ts); the
+      // schema sees an empty list in its place.
+      const list =
+        isRecord(document) && document.processes instanceof ProcessList
+          ? document.processes
+          : undefined;
+      if (list) (document as Record<string, unknown>).processes = NO_PROCESSES;
       const problem = checkDocument(document);
+      if (list) (document as Record<string, unknown>).processes = list;
       if (problem)
         throw new VigilError('bad_data', `checkdata${problem}`, { code: 'checkdata.invalid' });
       const doc = document as Record<string, unknown>;
@@ -628,7 +681,7 @@ export const createTelemetryService = (deps: {
           agent_id: agent.agentId,
           collected_at: row.ts,
           received_at: t,
-          document: JSON.stringify(doc),
+          document: documentJson(doc),
         };
       }
       const checks = await checkWrites(agent.hostId, doc);
@@ -878,6 +931,24 @@ export const createTelemetryService = (deps: {
     statistics: () => ({ ...stats, queued: queue.length }),
 
     /** Commits what is queued; ingest refuses from then on. */
+    /** An agent's last contact as this process knows it (newer than the stored one, or undefined). */
+    lastContact: (agentId: string): number | undefined => lastContact.get(agentId),
+
+    /** Writes the last contacts not yet written (every few seconds, and at close). */
+    async writeContacts(): Promise<number> {
+      if (contactDue.size === 0) return 0;
+      const due = contactDue;
+      contactDue = new Set();
+      const seen = [...due].map((agentId) => ({ agentId, at: lastContact.get(agentId)! }));
+      try {
+        await store.touchAgents(seen);
+      } catch (err) {
+        for (const id of due) contactDue.add(id);
+        throw err;
+      }
+      return seen.length;
+    },
+
     async close(): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
@@ -885,6 +956,7 @@ export const createTelemetryService = (deps: {
         if (flushing) await flushing;
         else await flush();
       }
+      await service.writeContacts();
     },
   };
   return service;

@@ -98,7 +98,7 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     return rows.map((r) => ({ id: Number(r.id), key: r.key }));
   },
 
-  async commit(pushes, dirty, seen, documents, checks) {
+  async commit(pushes, dirty, documents, checks) {
     return db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
       for (const part of chunks(pushes)) {
@@ -123,12 +123,6 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
           .values(part)
           .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
           .execute();
-      // One statement per distinct time stamp (normally one per batch).
-      const byTime = new Map<number, string[]>();
-      for (const s of seen) byTime.set(s.at, [...(byTime.get(s.at) ?? []), s.agentId]);
-      for (const [at, ids] of byTime)
-        for (const part of chunks(ids, 500))
-          await trx.updateTable('agents').set({ last_seen: at }).where('id', 'in', part).execute();
       // One row per agent (the newest of the batch), replacing only an older document.
       const newest = new Map<string, DocumentRow>();
       for (const d of documents) {
@@ -187,6 +181,18 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       }
       return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
     });
+  },
+
+  async touchAgents(seen) {
+    // One statement per slice: the agents and their times as a table of values.
+    for (const part of chunks(seen, 400)) {
+      const values = sql.join(part.map((s) => sql`(${s.agentId}, cast(${s.at} as bigint))`));
+      await sql`with v(id, at) as (values ${values})
+        update agents set last_seen = v.at from v
+        where agents.id = v.id and (agents.last_seen is null or agents.last_seen < v.at)`.execute(
+        db,
+      );
+    }
   },
 
   async checkStates(hostId) {

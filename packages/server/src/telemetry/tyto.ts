@@ -1,3 +1,5 @@
+import { processesOf } from './process-list.js';
+
 /**
  * Tyto's metrics structure (`GET /api/v1/stream`, `event: metrics`) from a check-data document.
  * One function, so that the stream and the export speak the same shape.
@@ -27,7 +29,7 @@ export function tytoMetrics(
   const conns = isRec(doc.net_connections) ? doc.net_connections : {};
   const sensors = isRec(doc.sensors) ? doc.sensors : {};
   const gpu = isRec(doc.gpu) ? doc.gpu : {};
-  const processes = arr(doc.processes).filter(isRec);
+  const processes = arr(processesOf(doc)).filter(isRec);
   const proc = (p: Rec) => ({
     pid: n(p.pid),
     name: s(p.name),

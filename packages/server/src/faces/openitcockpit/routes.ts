@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentService } from '../../agents/service.js';
 import { originOf } from '../../http/context.js';
-import { plainJsonParser, toVigilError } from '../../http/errors.js';
+import { jsonBodyParser, toVigilError } from '../../http/errors.js';
+import { parsePushBody } from '../../telemetry/process-list.js';
 import type { App } from '../../http/server.js';
 import { safeEqual } from '../../secrets.js';
 
@@ -41,7 +42,7 @@ export function openitcockpitFace(
     face.addContentTypeParser(
       'application/json',
       { parseAs: 'string', bodyLimit: options.bodyLimitBytes },
-      plainJsonParser,
+      jsonBodyParser(parsePushBody),
     );
     face.setErrorHandler(async (err, request, reply) => {
       const e = toVigilError(err);
