@@ -217,12 +217,25 @@ describe('process lists kept as text', () => {
     const doc = fixture();
     delete doc.processes;
     assert.deepEqual(parsePushBody(body(doc)), JSON.parse(body(doc)));
-    const nested = fixture();
-    nested.docker = [{ name: 'c', processes: nested.processes }];
+    // A nested list before the check data's own: parsed whole.
+    const own = fixture();
+    const nested = { docker: [{ name: 'c', processes: own.processes }], ...own };
     const b = body(nested);
     const parsed = parsePushBody(b) as Rec;
     assert.ok(!((parsed.checkdata as Rec).processes instanceof ProcessList));
     assert.deepEqual(parsed, JSON.parse(b));
+    // A second list after the check data's own stays where it is.
+    const after = fixture();
+    after.zz = { processes: [{ any: 1 }] };
+    const b2 = body(after);
+    const parsed2 = parsePushBody(b2) as Rec;
+    assert.ok((parsed2.checkdata as Rec).processes instanceof ProcessList);
+    assert.deepEqual(JSON.parse(JSON.stringify(parsed2)), JSON.parse(b2));
+    // The check data naming its list twice: the last one counts, as in JSON.parse.
+    const twice = body(fixture()).replace(/}}$/, ',"processes":[]}}');
+    const parsed3 = parsePushBody(twice) as Rec;
+    assert.deepEqual((parsed3.checkdata as Rec).processes, []);
+    assert.deepEqual(parsed3, JSON.parse(twice));
     // A list that is not the check data's own is not taken for it.
     const elsewhere = JSON.stringify({ checkdata: { cpu: {} }, processes: [] });
     assert.deepEqual(parsePushBody(elsewhere), JSON.parse(elsewhere));
