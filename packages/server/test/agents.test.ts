@@ -9,18 +9,9 @@ import { databaseKinds } from '../../../test/support/databases.js';
 import { MAX_PENDING } from '../src/agents/service.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-const FIXTURE = path.join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'checkdata',
-  'debian12.json',
-);
 
 /** A real check-data document (recorded from the agent on Debian 12), with a fresh timestamp. */
 function document(stamp = Math.floor(Date.now() / 1000)): Record<string, unknown> {

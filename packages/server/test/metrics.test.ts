@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
-const FIXTURE = path.join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'checkdata',
-  'debian12.json',
-);
 const promtool = spawnSync('promtool', ['--version']).status === 0;
 
 /** Runs `promtool check metrics` on an exposition; returns its complaints. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -12,17 +11,8 @@ import {
   processesOf,
 } from '../src/telemetry/process-list.js';
 import { normalize } from '../src/telemetry/normalize.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
-const FIXTURE = path.join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'checkdata',
-  'debian12.json',
-);
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
 const validList = TypeCompiler.Compile(Type.Array(ProcessEntry));
 

@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
-const FIXTURE = path.join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'checkdata',
-  'debian12.json',
-);
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
 
 interface Sse {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
 import { JsonWriter } from '../src/telemetry/history.js';
@@ -8,17 +7,8 @@ import { createTelemetryStore } from '../src/telemetry/store.js';
 import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
-const FIXTURE = path.join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'checkdata',
-  'debian12.json',
-);
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 

@@ -55,9 +55,9 @@ const MARKER_JSON = JSON.stringify(MARKER);
  * `JSON.parse` throws for text that is not JSON.
  */
 export function parsePushBody(body: string): unknown {
-  // The first `"processes"` (a name: a quote inside a string would be escaped). When it is not
-  // the check data's own, or the check data names it twice, the marker is not found in its place
-  // after parsing, and the body is parsed whole.
+  // The first `"processes"`; followed by a colon it is a name (a quote inside a string is
+  // escaped). When it is not the check data's own, or the check data names it twice, the marker
+  // is not found in its place after parsing, and the body is parsed whole.
   const at = body.indexOf(KEY);
   if (at >= 0) {
     let i = at + KEY.length;

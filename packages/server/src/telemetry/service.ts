@@ -231,9 +231,9 @@ function describeError(schema: TSchema, path: string, value: unknown, message: s
   for (const member of (schema.anyOf as TSchema[] | undefined) ?? []) {
     const e = Value.Errors(member, value).First();
     if (!e) continue;
-    const text = describeError(e.schema, `${path}${e.path}`, e.value, e.message);
     const deeper = `${path}${e.path}`;
-    if (!best || deeper.length > best.path.length) best = { path: deeper, text };
+    if (!best || deeper.length > best.path.length)
+      best = { path: deeper, text: describeError(e.schema, deeper, e.value, e.message) };
   }
   return best && best.path !== path ? best.text : `${path || '/'}: ${message}`;
 }
@@ -930,8 +930,7 @@ export const createTelemetryService = (deps: {
     /** Counters since start, for `/metrics`. */
     statistics: () => ({ ...stats, queued: queue.length }),
 
-    /** Commits what is queued; ingest refuses from then on. */
-    /** An agent's last contact as this process knows it (newer than the stored one, or undefined). */
+    /** An agent's last contact as of this process's commits (undefined when it has none). */
     lastContact: (agentId: string): number | undefined => lastContact.get(agentId),
 
     /** Writes the last contacts not yet written (every few seconds, and at close). */
@@ -949,6 +948,7 @@ export const createTelemetryService = (deps: {
       return seen.length;
     },
 
+    /** Commits what is queued and writes the last contacts; ingest refuses from then on. */
     async close(): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
