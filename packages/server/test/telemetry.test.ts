@@ -234,6 +234,28 @@ for (const kind of await databaseKinds()) {
         doc(1000, 1),
       );
       assert.equal(again.duplicate, true, 'the same push twice is stored once');
+      // A duplicate that shares its transaction with new pushes: the new ones are stored and
+      // reported new all the same.
+      const fresh = hosts.map((_, i) => ts + 1000 + i);
+      const mixed = await Promise.all([
+        h.vigil.telemetry.ingest({ agentId: 'a-h-one', hostId: 'h-one' }, ts, doc(1000, 1)),
+        ...hosts.map((hostId, i) =>
+          h.vigil.telemetry.ingest({ agentId: `a-${hostId}`, hostId }, fresh[i]!, doc(2000, 1)),
+        ),
+      ]);
+      assert.deepEqual(
+        mixed.map((r) => r.duplicate),
+        [true, ...hosts.map(() => false)],
+      );
+      for (const [i, hostId] of hosts.entries()) {
+        const cpuId = (await h.vigil.telemetry.series(hostId)).find(
+          (s) => s.key === 'cpu_usage_percent',
+        )!.id;
+        const raw = await h.vigil.telemetry.history(hostId, 'raw', fresh[i]!, fresh[i]! + 1, [
+          cpuId,
+        ]);
+        assert.equal(raw[0]?.values.get(cpuId)?.max, 2000, `${hostId}: the new push is stored`);
+      }
     });
 
     test('history API: Tyto shape, resolutions, auto, and 400 for bad input', async () => {

@@ -224,7 +224,7 @@ export const KEYS = {
     },
     commit_delay_ms: {
       type: 'integer',
-      default: 4,
+      default: 10,
       min: 0,
       max: 1000,
       description:

@@ -312,13 +312,16 @@ export const createTelemetryService = (deps: {
       if (typeof c !== 'object' || c === null) continue;
       const at = Number(c.execution_unix_timestamp_sec) * 1000;
       if (!Number.isFinite(at) || at <= 0) continue;
+      // Most pushes repeat the last result of a check; nextCheckState would ignore it too.
+      const prev = states.get(name);
+      if (prev && at <= prev.lastCheck) continue;
       const stdout = typeof c.stdout === 'string' ? c.stdout : '';
       const output =
         typeof c.output === 'string'
           ? c.output
           : (stdout.split('\n')[0] ?? '').split('|')[0]!.trim();
       const next = nextCheckState(
-        states.get(name),
+        prev,
         {
           rc: Number(c.rc),
           at,

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type {
+  CheckWrite,
   DocumentRow,
   PushRow,
   RollupWrite,
@@ -99,88 +100,16 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
   },
 
   async commit(pushes, dirty, documents, checks) {
-    return db.transaction().execute(async (trx) => {
-      const inserted = new Set<string>();
-      for (const part of chunks(pushes)) {
-        const rows = await trx
-          .insertInto('samples')
-          .values(
-            part.map((p: PushRow) => ({
-              host_id: p.hostId,
-              ts: p.ts,
-              layout_id: p.layoutId,
-              vals: p.vals,
-            })),
-          )
-          .onConflict((oc) => oc.columns(['host_id', 'ts']).doNothing())
-          .returning(['host_id', 'ts'])
-          .execute();
-        for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
-      }
-      for (const part of chunks(dirty))
-        await trx
-          .insertInto('rollup_dirty')
-          .values(part)
-          .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
-          .execute();
-      // One row per agent (the newest of the batch), replacing only an older document.
-      const newest = new Map<string, DocumentRow>();
-      for (const d of documents) {
-        const prev = newest.get(d.agent_id);
-        if (!prev || prev.collected_at <= d.collected_at) newest.set(d.agent_id, d);
-      }
-      for (const part of chunks([...newest.values()], 50))
-        await trx
-          .insertInto('agent_documents')
-          .values(part)
-          .onConflict((oc) =>
-            oc
-              .column('agent_id')
-              .doUpdateSet((eb) => ({
-                collected_at: eb.ref('excluded.collected_at'),
-                received_at: eb.ref('excluded.received_at'),
-                document: eb.ref('excluded.document'),
-              }))
-              .whereRef('agent_documents.collected_at', '<=', 'excluded.collected_at'),
-          )
-          .execute();
-      for (const c of checks) {
-        const row = {
-          host_id: c.hostId,
-          name: c.name,
-          state: c.state.state,
-          state_type: c.state.stateType,
-          attempt: c.state.attempt,
-          hard_state: c.state.hardState,
-          last_check: c.state.lastCheck,
-          last_state_change: c.state.lastStateChange,
-          last_hard_change: c.state.lastHardChange,
-          output: c.state.output,
-          perfdata: c.state.perfdata,
-        };
-        const { host_id: _h, name: _n, ...update } = row;
-        await trx
-          .insertInto('check_states')
-          .values(row)
-          .onConflict((oc) => oc.columns(['host_id', 'name']).doUpdateSet(update))
-          .execute();
-        if (c.changed)
-          await trx
-            .insertInto('check_history')
-            .values({
-              host_id: c.hostId,
-              name: c.name,
-              ts: c.state.lastCheck,
-              state: c.state.state,
-              state_type: c.state.stateType,
-              attempt: c.state.attempt,
-              output: c.state.output,
-            })
-            .onConflict((oc) => oc.columns(['host_id', 'name', 'ts']).doNothing())
-            .execute();
-      }
-      return pushes.map((p) => inserted.has(`${p.hostId}\u0000${p.ts}`));
-    });
+    // A push is new unless its host already has a sample at its time. Nearly always all are: the
+    // rows go in without RETURNING (which costs SQLite a temporary table per statement) and the
+    // count of rows inserted confirms it. When it falls short, the transaction is rolled back and
+    // done again, this time learning row by row which pushes were new.
+    try {
+      return await commitBatch(db, pushes, dirty, documents, checks, false);
+    } catch (err) {
+      if (err !== SOME_DUPLICATE) throw err;
+      return commitBatch(db, pushes, dirty, documents, checks, true);
+    }
   },
 
   async touchAgents(seen) {
@@ -569,3 +498,102 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
 });
 
 export { ROLLUPS };
+
+/** Thrown inside a commit whose plain insert met a sample already stored. */
+const SOME_DUPLICATE = new Error('a push is a duplicate');
+
+/**
+ * One group commit: the pushes' samples, dirty rollup buckets, the newest documents and the
+ * check states, in one transaction. With `returning`, learns per push whether it was new;
+ * without, throws SOME_DUPLICATE (rolling back) unless every push was.
+ */
+async function commitBatch(
+  db: Kysely<Database>,
+  pushes: PushRow[],
+  dirty: { resolution: string; host_id: string; bucket: number }[],
+  documents: DocumentRow[],
+  checks: CheckWrite[],
+  returning: boolean,
+): Promise<boolean[]> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = new Set<string>();
+    for (const part of chunks(pushes)) {
+      const insert = trx
+        .insertInto('samples')
+        .values(
+          part.map((p) => ({ host_id: p.hostId, ts: p.ts, layout_id: p.layoutId, vals: p.vals })),
+        )
+        .onConflict((oc) => oc.columns(['host_id', 'ts']).doNothing());
+      if (!returning) {
+        const r = await insert.executeTakeFirst();
+        if (Number(r.numInsertedOrUpdatedRows ?? 0) !== part.length) throw SOME_DUPLICATE;
+        continue;
+      }
+      const rows = await insert.returning(['host_id', 'ts']).execute();
+      for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
+    }
+    for (const part of chunks(dirty))
+      await trx
+        .insertInto('rollup_dirty')
+        .values(part)
+        .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
+        .execute();
+    // One row per agent (the newest of the batch), replacing only an older document.
+    const newest = new Map<string, DocumentRow>();
+    for (const d of documents) {
+      const prev = newest.get(d.agent_id);
+      if (!prev || prev.collected_at <= d.collected_at) newest.set(d.agent_id, d);
+    }
+    for (const part of chunks([...newest.values()], 50))
+      await trx
+        .insertInto('agent_documents')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .column('agent_id')
+            .doUpdateSet((eb) => ({
+              collected_at: eb.ref('excluded.collected_at'),
+              received_at: eb.ref('excluded.received_at'),
+              document: eb.ref('excluded.document'),
+            }))
+            .whereRef('agent_documents.collected_at', '<=', 'excluded.collected_at'),
+        )
+        .execute();
+    for (const c of checks) {
+      const row = {
+        host_id: c.hostId,
+        name: c.name,
+        state: c.state.state,
+        state_type: c.state.stateType,
+        attempt: c.state.attempt,
+        hard_state: c.state.hardState,
+        last_check: c.state.lastCheck,
+        last_state_change: c.state.lastStateChange,
+        last_hard_change: c.state.lastHardChange,
+        output: c.state.output,
+        perfdata: c.state.perfdata,
+      };
+      const { host_id: _h, name: _n, ...update } = row;
+      await trx
+        .insertInto('check_states')
+        .values(row)
+        .onConflict((oc) => oc.columns(['host_id', 'name']).doUpdateSet(update))
+        .execute();
+      if (c.changed)
+        await trx
+          .insertInto('check_history')
+          .values({
+            host_id: c.hostId,
+            name: c.name,
+            ts: c.state.lastCheck,
+            state: c.state.state,
+            state_type: c.state.stateType,
+            attempt: c.state.attempt,
+            output: c.state.output,
+          })
+          .onConflict((oc) => oc.columns(['host_id', 'name', 'ts']).doNothing())
+          .execute();
+    }
+    return pushes.map((p) => !returning || inserted.has(`${p.hostId}\u0000${p.ts}`));
+  });
+}
