@@ -794,8 +794,12 @@ export const createTelemetryService = (deps: {
       return done;
     },
 
-    /** Deletes expired data of every resolution in bounded batches; returns rows deleted. */
-    async runRetention(batch = 1000, maxBatches = 20): Promise<number> {
+    /**
+     * Deletes expired data of every resolution in bounded batches, with a turn of the event loop
+     * between them; returns rows deleted. 200 batches of 1,000 a minute keep up with a fleet
+     * several times the size of 1,000 pushes a second.
+     */
+    async runRetention(batch = 1000, maxBatches = 200): Promise<number> {
       let total = 0;
       for (const r of ['raw', '1m', '5m', '1h'] as Resolution[]) {
         const before = now() - policy.retention[r];

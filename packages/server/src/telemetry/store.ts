@@ -455,14 +455,16 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
   async deleteBefore(resolution, before, limit) {
     const table = resolution === 'raw' ? 'samples' : ROLLUP_TABLE[resolution];
     const column = resolution === 'raw' ? 'ts' : 'bucket';
-    // Bounded batches: find the keys first, then delete exactly those, so that one call never
-    // holds the write lock for long.
-    const victims = await db
+    // Bounded batches: the time of the `limit`-th oldest row bounds one range delete, so that one
+    // call never holds the write lock for long (rows sharing that time go with it).
+    const edge = await db
       .selectFrom(table)
-      .select(['host_id', sql.ref<number>(column).as('t')])
+      .select(sql.ref<number>(column).as('t'))
       .where(column, '<', before)
-      .limit(limit)
-      .execute();
+      .orderBy(column)
+      .limit(1)
+      .offset(limit - 1)
+      .executeTakeFirst();
     if (resolution !== 'raw') {
       // Head chunks go once their last bucket has expired.
       const span = ROLLUPS[resolution] * HEAD_CHUNK_BUCKETS;
@@ -484,16 +486,12 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
               .execute();
         });
     }
-    if (victims.length === 0) return 0;
-    await db.transaction().execute(async (trx) => {
-      for (const v of victims)
-        await trx
-          .deleteFrom(table)
-          .where('host_id', '=', v.host_id)
-          .where(column, '=', Number(v.t))
-          .execute();
-    });
-    return victims.length;
+    const deleted = await db
+      .deleteFrom(table)
+      .where(column, '<', before)
+      .$if(edge !== undefined, (q) => q.where(column, '<=', Number(edge!.t)))
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
   },
 });
 
