@@ -10,6 +10,7 @@ import {
   parsePushBody,
   processesOf,
 } from '../src/telemetry/process-list.js';
+import { rng } from '../../../test/support/random.js';
 import { normalize } from '../src/telemetry/normalize.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
@@ -54,16 +55,6 @@ function fast(text: string): { value?: unknown; kept: boolean; threw: boolean } 
     checkdata.processes = list.items;
   }
   return { value, kept, threw: false };
-}
-
-/** A small deterministic random source. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('process lists kept as text', () => {

@@ -8,6 +8,7 @@ import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
+import { rng } from '../../../test/support/random.js';
 
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -46,16 +47,6 @@ describe('normalize', () => {
     assert.deepEqual(parseSeriesKey('load1'), { metric: 'load1', labels: {} });
   });
 });
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A document with the given CPU and memory figures and optionally a second disk. */
 function doc(cpu: number, mem: number, extraDisk?: number) {

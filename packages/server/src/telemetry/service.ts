@@ -73,7 +73,7 @@ export interface TelemetryStore {
    */
   commit(
     pushes: PushRow[],
-    dirty: { resolution: string; host_id: string; bucket: number }[],
+    dirty: DirtyBucket[],
     documents: DocumentRow[],
     checks: CheckWrite[],
   ): Promise<boolean[]>;
@@ -146,7 +146,7 @@ export interface TelemetryStore {
   watermark(resolution: RollupResolution): Promise<number | undefined>;
   firstSampleTime(): Promise<number | undefined>;
   dirty(resolution: RollupResolution, limit: number): Promise<{ hostId: string; bucket: number }[]>;
-  markDirty(rows: { resolution: string; host_id: string; bucket: number }[]): Promise<void>;
+  markDirty(rows: DirtyBucket[]): Promise<void>;
   /** Deletes at most `limit` rows older than `before`; returns how many. */
   deleteBefore(resolution: Resolution, before: number, limit: number): Promise<number>;
   /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
@@ -166,6 +166,13 @@ export interface TelemetryStore {
 }
 
 /** A check's new state, to be written with its push (and a history entry when it changed). */
+/** A rollup bucket of a host marked for another pass. */
+export interface DirtyBucket {
+  resolution: string;
+  host_id: string;
+  bucket: number;
+}
+
 export interface CheckWrite {
   hostId: string;
   name: string;
@@ -392,7 +399,7 @@ export const createTelemetryService = (deps: {
     queue = queue.slice(batch.length);
     if (batch.length === 0) return;
     // Pushes into buckets the rollup job has already done mark those buckets for another pass.
-    const dirty: { resolution: string; host_id: string; bucket: number }[] = [];
+    const dirty: DirtyBucket[] = [];
     const w = watermarks.get('1m');
     if (w !== undefined)
       for (const p of batch)

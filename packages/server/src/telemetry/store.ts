@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type {
   CheckWrite,
+  DirtyBucket,
   DocumentRow,
   PushRow,
   RollupWrite,
@@ -443,14 +444,7 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     return rows.map((r) => ({ hostId: r.host_id, bucket: Number(r.bucket) }));
   },
 
-  async markDirty(rows) {
-    for (const part of chunks(rows))
-      await db
-        .insertInto('rollup_dirty')
-        .values(part)
-        .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
-        .execute();
-  },
+  markDirty: (rows) => insertDirty(db, rows),
 
   async deleteBefore(resolution, before, limit) {
     const table = resolution === 'raw' ? 'samples' : ROLLUP_TABLE[resolution];
@@ -497,6 +491,16 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
 
 export { ROLLUPS };
 
+/** Marks rollup buckets for another pass; a bucket marked already stays marked once. */
+async function insertDirty(db: Kysely<Database>, rows: DirtyBucket[]): Promise<void> {
+  for (const part of chunks(rows))
+    await db
+      .insertInto('rollup_dirty')
+      .values(part)
+      .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
+      .execute();
+}
+
 /** Thrown inside a commit whose plain insert met a sample already stored. */
 const SOME_DUPLICATE = new Error('a push is a duplicate');
 
@@ -508,7 +512,7 @@ const SOME_DUPLICATE = new Error('a push is a duplicate');
 async function commitBatch(
   db: Kysely<Database>,
   pushes: PushRow[],
-  dirty: { resolution: string; host_id: string; bucket: number }[],
+  dirty: DirtyBucket[],
   documents: DocumentRow[],
   checks: CheckWrite[],
   returning: boolean,
@@ -530,12 +534,7 @@ async function commitBatch(
       const rows = await insert.returning(['host_id', 'ts']).execute();
       for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
     }
-    for (const part of chunks(dirty))
-      await trx
-        .insertInto('rollup_dirty')
-        .values(part)
-        .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
-        .execute();
+    await insertDirty(trx, dirty);
     // One row per agent (the newest of the batch), replacing only an older document.
     const newest = new Map<string, DocumentRow>();
     for (const d of documents) {
