@@ -171,8 +171,11 @@ function registerServerMetrics(
         after = page[page.length - 1]!;
       }
       let out = '';
-      for (const [metric, lines] of families)
-        out += `# HELP ${metric} Latest value reported by each host.\n# TYPE ${metric} gauge\n${lines.join('\n')}\n`;
+      for (const [metric, lines] of families) {
+        // Series named `…_total` are the agents' counters since boot.
+        const type = metric.endsWith('_total') ? 'counter' : 'gauge';
+        out += `# HELP ${metric} Latest value reported by each host.\n# TYPE ${metric} ${type}\n${lines.join('\n')}\n`;
+      }
       return out;
     });
 }

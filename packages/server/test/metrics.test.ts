@@ -67,6 +67,8 @@ describe('GET /metrics', () => {
       'vigil_agents{status="online"} 1',
       'vigil_host_cpu_usage_percent{host_id="host-m"}',
       'vigil_host_disk_usage_percent{host_id="host-m",mount="/"}',
+      '# TYPE vigil_host_net_rx_bytes_total counter',
+      'vigil_host_net_rx_bytes_total{host_id="host-m",interface="eth0"}',
     ])
       assert.ok(res.body.includes(name), `${name} is exposed`);
     if (!promtool) return t.skip('promtool is not installed (Debian package prometheus)');

@@ -30,12 +30,47 @@ describe('normalize', () => {
     assert.equal(get('tcp_connections{state="time_wait"}'), 6);
     assert.equal(get('processes'), (doc.processes as unknown[]).length);
     assert.ok(!keys.some((k) => k.startsWith('process_')), 'no per-process series');
+    // Every figure the agent measures is a series: per-core modes, counters since boot (times
+    // in seconds), link state; collection times, limits and thresholds are not.
+    assert.equal(get('cpu_idle_percent{core="1"}'), 95.24);
+    assert.equal(get('cpu_system_percent{core="1"}'), 1.9);
+    assert.equal(get('memory_shared_bytes'), 9166848);
+    assert.equal(get('swap_in_bytes_total'), 0);
+    assert.equal(get('diskio_read_bytes_total{device="vda"}'), 6543348736);
+    assert.equal(get('diskio_read_time_seconds_total{device="vda"}'), 152.348);
+    assert.equal(get('diskio_wait_seconds{device="vda"}'), 0.36 / 1000);
+    assert.equal(get('diskio_write_size_bytes{device="vda"}'), 6210.06);
+    assert.equal(get('net_rx_bytes_total{interface="eth0"}'), 888538690);
+    assert.equal(get('net_tx_packets_total{interface="eth0"}'), 46720);
+    assert.equal(get('net_up{interface="eth0"}'), 1);
+    assert.equal(get('net_up{interface="ifb0"}'), 0);
+    assert.equal(get('net_mtu_bytes{interface="eth0"}'), 1400);
+    assert.ok(!keys.includes('net_speed_bytes_per_second{interface="eth0"}'), 'speed unknown');
+    assert.equal(get('check_duration_seconds{check="check_load"}'), 0.021013395);
+    assert.ok(!keys.some((k) => /timestamp|_min\b|_max\b/i.test(k)), 'no times or limits');
     assert.ok(keys.length > 50 && keys.length < 300, `${keys.length} series`);
   });
 
   test('failed or missing sections give no samples and no error', () => {
-    const { keys } = normalize({ cpu: { error: 'boom' }, memory: { error: 'x' }, disks: 'bad' });
+    const { keys } = normalize({
+      cpu: { error: 'boom' },
+      memory: { error: 'x' },
+      disks: 'bad',
+      net_stats: { error: 'no /sys/class/net' },
+    });
     assert.deepEqual(keys, []);
+  });
+
+  test('a link speed in megabits is kept in bytes per second', () => {
+    const { keys, values } = normalize({
+      net_stats: { eth0: { isup: true, duplex: 2, speed: 1000, mtu: 9000 } },
+    });
+    assert.deepEqual(keys, [
+      'net_up{interface="eth0"}',
+      'net_mtu_bytes{interface="eth0"}',
+      'net_speed_bytes_per_second{interface="eth0"}',
+    ]);
+    assert.deepEqual(values, [1, 9000, 125_000_000]);
   });
 
   test('series keys round-trip, quotes and backslashes included', () => {

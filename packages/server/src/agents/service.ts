@@ -317,11 +317,13 @@ export const createAgentService = (deps: {
       );
   }
 
-  // Agents authenticate on every push: their rows are cached briefly, and every change made
-  // through this service drops the cache, so a revocation takes effect at the next request.
+  // Agents authenticate on every push: their rows are cached, and every change made through
+  // this service drops the cache, so a revocation takes effect at the next request. The time
+  // limit only bounds how long a change made outside this process goes unseen; it is well above
+  // the agents' interval, or a fleet reporting every 10 s would miss the cache on every push.
   // (Several server processes will need a shared invalidation signal.)
   const authCache = new Map<string, { row: AgentRow; at: number }>();
-  const AUTH_TTL_MS = 10_000;
+  const AUTH_TTL_MS = 300_000;
   const cached = async (key: string, load: () => Promise<AgentRow | undefined>) => {
     const hit = authCache.get(key);
     const t = Date.now();
@@ -773,6 +775,7 @@ export const createAgentService = (deps: {
       if (row.approval === 'pending' || !row.cert_pem)
         return { agent_id: row.id, status: 'pending', interval_seconds: row.interval_seconds };
       await store.update(row.id, { cert_pem: null, secret_hash: null, updated_at: now() });
+      authCache.clear();
       return {
         agent_id: row.id,
         status: 'approved',

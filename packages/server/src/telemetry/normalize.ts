@@ -22,6 +22,11 @@ const num = (v: unknown): number | undefined =>
 /** Label values are quoted like Prometheus's, with `\` and `"` escaped. */
 const quote = (v: string) =>
   `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+/** Milliseconds as seconds. */
+const seconds = (v: unknown): number | undefined => {
+  const ms = num(v);
+  return ms === undefined ? undefined : ms / 1000;
+};
 /** Quoted label values: the same mounts, devices and interfaces come in every push. */
 const quoted = new Map<string, string>();
 const q = (v: string): string => {
@@ -98,15 +103,19 @@ export function normalize(doc: Rec): Samples {
   const cpu = doc.cpu;
   if (isRec(cpu) && !('error' in cpu)) {
     add('cpu_usage_percent', cpu.cpu_total_percentage);
-    const d = cpu.cpu_total_percentage_detailed;
-    if (isRec(d)) {
-      add('cpu_user_percent', d.User);
-      add('cpu_system_percent', d.System);
-      add('cpu_iowait_percent', d.Iowait);
-      add('cpu_nice_percent', d.Nice);
-    }
+    const modes = (d: unknown, labels?: [string, string][]) => {
+      if (!isRec(d)) return;
+      add('cpu_user_percent', d.User, labels);
+      add('cpu_system_percent', d.System, labels);
+      add('cpu_iowait_percent', d.Iowait, labels);
+      add('cpu_nice_percent', d.Nice, labels);
+      add('cpu_idle_percent', d.Idle, labels);
+    };
+    modes(cpu.cpu_total_percentage_detailed);
     if (Array.isArray(cpu.cpu_percentage))
       cpu.cpu_percentage.forEach((v, i) => add('cpu_usage_percent', v, [['core', String(i)]]));
+    if (Array.isArray(cpu.cpu_percentage_detailed))
+      cpu.cpu_percentage_detailed.forEach((d, i) => modes(d, [['core', String(i)]]));
   }
 
   const load = doc.system_load;
@@ -125,12 +134,18 @@ export function normalize(doc: Rec): Samples {
     add('memory_buffers_bytes', mem.buffers);
     add('memory_cached_bytes', mem.cached);
     add('memory_usage_percent', mem.percent);
+    add('memory_active_bytes', mem.active);
+    add('memory_inactive_bytes', mem.inactive);
+    add('memory_shared_bytes', mem.shared);
   }
   const swap = doc.swap;
   if (isRec(swap)) {
     add('swap_total_bytes', swap.total);
     add('swap_used_bytes', swap.used);
     add('swap_usage_percent', swap.percent);
+    add('swap_free_bytes', swap.free);
+    add('swap_in_bytes_total', swap.sin);
+    add('swap_out_bytes_total', swap.sout);
   }
 
   if (Array.isArray(doc.disks)) {
@@ -160,6 +175,21 @@ export function normalize(doc: Rec): Samples {
       add('diskio_read_iops', d.ReadIopsPerSecond, labels);
       add('diskio_write_iops', d.WriteIopsPerSecond, labels);
       add('diskio_load_percent', d.LoadPercent, labels);
+      add('diskio_iops', d.TotalIopsPerSecond, labels);
+      // Counters since boot, and the mean wait and size of the interval's requests; the agent
+      // gives times in milliseconds.
+      add('diskio_read_bytes_total', d.ReadBytes, labels);
+      add('diskio_write_bytes_total', d.WriteBytes, labels);
+      add('diskio_reads_total', d.ReadCount, labels);
+      add('diskio_writes_total', d.WriteCount, labels);
+      add('diskio_read_time_seconds_total', seconds(d.ReadTime), labels);
+      add('diskio_write_time_seconds_total', seconds(d.WriteTime), labels);
+      add('diskio_io_time_seconds_total', seconds(d.IoTime), labels);
+      add('diskio_wait_seconds', seconds(d.TotalAvgWait), labels);
+      add('diskio_read_wait_seconds', seconds(d.ReadAvgWait), labels);
+      add('diskio_write_wait_seconds', seconds(d.WriteAvgWait), labels);
+      add('diskio_read_size_bytes', d.ReadAvgSize, labels);
+      add('diskio_write_size_bytes', d.WriteAvgSize, labels);
     }
   }
 
@@ -178,6 +208,14 @@ export function normalize(doc: Rec): Samples {
       add('net_tx_errors_per_second', n.avg_errout, labels);
       add('net_rx_drops_per_second', n.avg_dropin, labels);
       add('net_tx_drops_per_second', n.avg_dropout, labels);
+      add('net_rx_bytes_total', n.bytes_recv, labels);
+      add('net_tx_bytes_total', n.bytes_sent, labels);
+      add('net_rx_packets_total', n.packets_recv, labels);
+      add('net_tx_packets_total', n.packets_sent, labels);
+      add('net_rx_errors_total', n.errin, labels);
+      add('net_tx_errors_total', n.errout, labels);
+      add('net_rx_drops_total', n.dropin, labels);
+      add('net_tx_drops_total', n.dropout, labels);
       if (iface !== 'lo') {
         rx += num(n.avg_bytes_recv_ps) ?? 0;
         tx += num(n.avg_bytes_sent_ps) ?? 0;
@@ -187,6 +225,19 @@ export function normalize(doc: Rec): Samples {
     add('net_rx_bytes_per_second', rx);
     add('net_tx_bytes_per_second', tx);
   }
+
+  const links = doc.net_stats;
+  if (isRec(links) && !('error' in links))
+    for (const [iface, l] of Object.entries(links)) {
+      if (!isRec(l)) continue;
+      const labels: [string, string][] = [['interface', iface]];
+      if (typeof l.isup === 'boolean') add('net_up', l.isup ? 1 : 0, labels);
+      add('net_mtu_bytes', l.mtu, labels);
+      // Megabits per second; 0 or below when the driver does not say (virtual interfaces).
+      const speed = num(l.speed);
+      if (speed !== undefined && speed > 0)
+        add('net_speed_bytes_per_second', speed * 125_000, labels);
+    }
 
   const sensors = doc.sensors;
   if (isRec(sensors)) {
@@ -245,6 +296,7 @@ export function normalize(doc: Rec): Samples {
     for (const [name, c] of Object.entries(checks)) {
       if (!isRec(c)) continue;
       add('check_state', c.rc, [['check', name]]);
+      add('check_duration_seconds', c.duration_seconds, [['check', name]]);
       if (Array.isArray(c.perfdata))
         for (const p of c.perfdata)
           if (isRec(p) && typeof p.label === 'string')
