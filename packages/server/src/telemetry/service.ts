@@ -165,7 +165,6 @@ export interface TelemetryStore {
   seriesKeys(ids: number[]): Promise<Map<number, string>>;
 }
 
-/** A check's new state, to be written with its push (and a history entry when it changed). */
 /** A rollup bucket of a host marked for another pass. */
 export interface DirtyBucket {
   resolution: string;
@@ -173,6 +172,7 @@ export interface DirtyBucket {
   bucket: number;
 }
 
+/** A check's new state, to be written with its push (and a history entry when it changed). */
 export interface CheckWrite {
   hostId: string;
   name: string;
