@@ -96,6 +96,23 @@ function spans(firstTs: number, days: number): Spans {
   };
 }
 
+/**
+ * The rollup watermarks a server that kept the loaded days has: every resolution rolled up to
+ * the end of the load (a later watermark is kept), and, where the server has not started its
+ * head chunks yet, those starting at the chunk that holds the end (the loader wrote the earlier
+ * ones). Without them a restarted server would roll every loaded hour up again.
+ */
+function watermarks(end: number): { key: string; value: string; onlyIfAbsent: boolean }[] {
+  return (['1m', '5m', '1h'] as const).flatMap((r) => [
+    { key: `rollup_watermark_${r}`, value: String(end), onlyIfAbsent: false },
+    {
+      key: `rollup_heads_watermark_${r}`,
+      value: String(headChunkOf(end, ROLLUPS[r])),
+      onlyIfAbsent: true,
+    },
+  ]);
+}
+
 const countOf = (step: number) => step / RAW_STEP_MS;
 
 /** Which value row the bucket at `ts` gets (the same rule on both databases). */
@@ -172,6 +189,15 @@ export function loadSqlite(file: string, hostCount: number, days: number): LoadR
       });
       process.stderr.write(`  loaded ${t.name}: ${rows[t.name]} rows\n`);
     }
+    const upsert = db.prepare(
+      `INSERT INTO settings (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value
+         WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)`,
+    );
+    const keep = db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const w of watermarks(plan.end)) (w.onlyIfAbsent ? keep : upsert).run(w.key, w.value);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return { hosts, end: plan.end, rows, seconds: (performance.now() - began) / 1000 };
   } finally {
@@ -281,6 +307,15 @@ export async function loadPostgres(
       }
       process.stderr.write(`  loaded ${t.name}: ${rows[t.name]} rows\n`);
     }
+    for (const w of watermarks(plan.end))
+      await client.query(
+        w.onlyIfAbsent
+          ? 'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING'
+          : `INSERT INTO settings (key, value) VALUES ($1, $2)
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value
+               WHERE settings.value::bigint < excluded.value::bigint`,
+        [w.key, w.value],
+      );
     await client.query('CHECKPOINT');
     await client.query('ANALYZE');
     return { hosts, end: plan.end, rows, seconds: (performance.now() - began) / 1000 };
