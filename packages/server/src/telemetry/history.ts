@@ -248,8 +248,6 @@ export class JsonBytes {
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 const ZERO = 0x30;
-/** "00" to "59" as byte pairs. */
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => Buffer.from(String(i).padStart(2, '0')));
 
 /**
  * Writes JSON straight into bytes: a week of history is thousands of points, and building it as
@@ -276,9 +274,15 @@ export class JsonWriter {
 
   /** Appends bytes as they are. */
   bytes(b: Uint8Array): this {
-    this.reserve(b.length);
-    this.buf.set(b, this.n);
-    this.n += b.length;
+    const k = b.length;
+    this.reserve(k);
+    // The pieces between figures are a few bytes: copied by hand, they cost less than a call
+    // of `set` each, and a week of history is tens of thousands of them.
+    if (k <= 32) {
+      const out = this.buf;
+      for (let i = 0, n = this.n; i < k; i++) out[n + i] = b[i]!;
+    } else this.buf.set(b, this.n);
+    this.n += k;
     return this;
   }
 
@@ -339,11 +343,16 @@ export class JsonWriter {
     this.bytes(this.dayPrefix);
     this.reserve(14);
     const b = this.buf;
-    b.set(TWO_DIGITS[h]!, this.n);
-    b[this.n + 2] = 0x3a; // :
-    b.set(TWO_DIGITS[m]!, this.n + 3);
-    b[this.n + 5] = 0x3a;
-    b.set(TWO_DIGITS[s % 60]!, this.n + 6);
+    const n = this.n;
+    const sec = s % 60;
+    b[n] = ZERO + Math.floor(h / 10);
+    b[n + 1] = ZERO + (h % 10);
+    b[n + 2] = 0x3a; // :
+    b[n + 3] = ZERO + Math.floor(m / 10);
+    b[n + 4] = ZERO + (m % 10);
+    b[n + 5] = 0x3a;
+    b[n + 6] = ZERO + Math.floor(sec / 10);
+    b[n + 7] = ZERO + (sec % 10);
     this.n += 8;
     return this.bytes(MILLIS_ZONE);
   }

@@ -430,8 +430,17 @@ export const createTelemetryService = (deps: {
         if (!fresh[i]) return;
         accumulate(p.row);
         const prev = latest.get(p.row.hostId);
-        if (!prev || prev.ts <= p.row.ts)
-          latest.set(p.row.hostId, { ...p.row, agentId: p.agentId });
+        if (!prev)
+          latest.set(p.row.hostId, { ...p.row, vals: p.row.vals.slice(), agentId: p.agentId });
+        else if (prev.ts <= p.row.ts) {
+          // Updated in place: a new record per push would live seconds, long enough to reach
+          // the old generation, and a fleet's worth of those is garbage only a full GC frees.
+          prev.ts = p.row.ts;
+          prev.layoutId = p.row.layoutId;
+          prev.agentId = p.agentId;
+          if (prev.vals.length === p.row.vals.length) prev.vals.set(p.row.vals);
+          else prev.vals = p.row.vals.slice();
+        }
       });
       batch.forEach((p, i) => p.resolve(fresh[i]!));
     } catch (err) {
