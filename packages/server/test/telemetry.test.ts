@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
 import { JsonWriter } from '../src/telemetry/history.js';
+import { createTelemetryService } from '../src/telemetry/service.js';
 import { createTelemetryStore } from '../src/telemetry/store.js';
 import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
@@ -479,6 +480,89 @@ for (const kind of await databaseKinds()) {
       assert.equal(await count('samples', 'ts', cut), 0);
       assert.equal(await count('samples', 'ts'), total - expired);
       assert.equal(await count('rollup_1m', 'bucket'), rollups1m, '1m rollups are kept 14 days');
+    });
+
+    test('a bucket whose rollup write fails is rolled up by the next pass, not skipped', async () => {
+      const db = h.vigil.db.kysely;
+      const hostId = 'h-retry';
+      const t0 = Date.parse('2026-12-01T00:00:00Z');
+      let t = t0;
+      await db
+        .insertInto('hosts')
+        .values({ id: hostId, name: hostId, address: null, created_at: t0, updated_at: t0 })
+        .execute();
+      await db
+        .insertInto('agents')
+        .values({
+          id: 'a-retry',
+          name: hostId,
+          host_id: hostId,
+          kind: 'native',
+          approval: 'approved',
+          interval_seconds: 10,
+          registered_at: t0,
+          updated_at: t0,
+        })
+        .execute();
+      // Everything before t0 counts as rolled up, so that the next pass starts at t0.
+      for (const r of ['1m', '5m', '1h'])
+        await db
+          .insertInto('settings')
+          .values({ key: `rollup_watermark_${r}`, value: String(t0) })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t0) }))
+          .execute();
+      // The database refuses the first rollup write (a full disk, say), then recovers.
+      const real = createTelemetryStore(db);
+      let failures = 1;
+      const store: typeof real = {
+        ...real,
+        writeRollups(...args) {
+          if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
+          return real.writeRollups(...args);
+        },
+      };
+      const service = createTelemetryService({
+        store,
+        now: () => t,
+        policy: {
+          retention: {
+            raw: 48 * 3_600_000,
+            '1m': 14 * 86_400_000,
+            '5m': 90 * 86_400_000,
+            '1h': 730 * 86_400_000,
+          },
+          commitDelayMs: 1,
+          maxBatch: 100,
+          documentFlushMs: 60_000,
+          rollupGraceMs: 15_000,
+          maxCheckAttempts: 3,
+        },
+      });
+      try {
+        for (let i = 0; i < 6; i++, t += 10_000)
+          await service.ingest({ agentId: 'a-retry', hostId }, t, fixture());
+        t = t0 + 60_000 + 15_000 + 1;
+        await assert.rejects(service.runRollups(), /disk I\/O error/);
+        await service.runRollups();
+        const row = await db
+          .selectFrom('rollup_1m')
+          .select(['bucket'])
+          .where('host_id', '=', hostId)
+          .execute();
+        assert.deepEqual(
+          row.map((r) => Number(r.bucket)),
+          [t0],
+          'the first minute is rolled up once the database recovers',
+        );
+        const points = await service.history(hostId, '1m', t0, t0 + 60_000, [
+          ...(await service.series(hostId))
+            .filter((s) => s.key === 'cpu_usage_percent')
+            .map((s) => s.id),
+        ]);
+        assert.equal([...points[0]!.values.values()][0]!.count, 6, 'with all six pushes in it');
+      } finally {
+        await service.close();
+      }
     });
   });
 }

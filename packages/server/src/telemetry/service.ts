@@ -761,19 +761,27 @@ export const createTelemetryService = (deps: {
           if (flushing) await flushing;
           const hosts = open.get(r)!.get(bucket);
           open.get(r)!.delete(bucket);
-          let rows: RollupWrite[];
-          if (bucket >= startedAt) {
-            rows = [];
-            for (const [hostId, acc] of hosts ?? []) {
-              const row = await acc.row(async (layout) => {
-                const id = await store.layoutId(hostId, layout, now());
-                layouts.set(id, layout);
-                return id;
-              });
-              rows.push({ hostId, bucket, ...row });
-            }
-          } else rows = await rollBucket(r, bucket);
-          await writeInSlices(r, rows, bucket + size);
+          try {
+            let rows: RollupWrite[];
+            if (bucket >= startedAt) {
+              rows = [];
+              for (const [hostId, acc] of hosts ?? []) {
+                const row = await acc.row(async (layout) => {
+                  const id = await store.layoutId(hostId, layout, now());
+                  layouts.set(id, layout);
+                  return id;
+                });
+                rows.push({ hostId, bucket, ...row });
+              }
+            } else rows = await rollBucket(r, bucket);
+            await writeInSlices(r, rows, bucket + size);
+          } catch (err) {
+            // Not done: the next pass does this bucket again, from the same open aggregates.
+            // Pushes that arrived meanwhile were marked dirty, and that pass re-rolls them too.
+            watermarks.set(r, bucket);
+            if (hosts) open.get(r)!.set(bucket, hosts);
+            throw err;
+          }
           // A late change to this bucket must reach the coarser ones too.
           done += 1;
           next += size;
