@@ -130,28 +130,31 @@ for (const kind of await databaseKinds()) {
     const hosts = ['h-one', 'h-two'];
     const generated = new Map<string, Point[]>(hosts.map((x) => [x, []]));
 
+    /** A host with an approved agent `a-<host>`, created at `at`. */
+    const addHost = async (id: string, at: number) => {
+      await h.vigil.db.kysely
+        .insertInto('hosts')
+        .values({ id, name: id, address: null, created_at: at, updated_at: at })
+        .execute();
+      await h.vigil.db.kysely
+        .insertInto('agents')
+        .values({
+          id: `a-${id}`,
+          name: id,
+          host_id: id,
+          kind: 'native',
+          approval: 'approved',
+          interval_seconds: 10,
+          registered_at: at,
+          updated_at: at,
+        })
+        .execute();
+    };
+
     before(async () => {
       h = await startHarness(kind, { now: () => clock });
       token = await h.login();
-      for (const id of hosts) {
-        await h.vigil.db.kysely
-          .insertInto('hosts')
-          .values({ id, name: id, address: null, created_at: start, updated_at: start })
-          .execute();
-        await h.vigil.db.kysely
-          .insertInto('agents')
-          .values({
-            id: `a-${id}`,
-            name: id,
-            host_id: id,
-            kind: 'native',
-            approval: 'approved',
-            interval_seconds: 10,
-            registered_at: start,
-            updated_at: start,
-          })
-          .execute();
-      }
+      for (const id of hosts) await addHost(id, start);
     });
     after(() => h.close());
 
@@ -487,23 +490,7 @@ for (const kind of await databaseKinds()) {
       const hostId = 'h-retry';
       const t0 = Date.parse('2026-12-01T00:00:00Z');
       let t = t0;
-      await db
-        .insertInto('hosts')
-        .values({ id: hostId, name: hostId, address: null, created_at: t0, updated_at: t0 })
-        .execute();
-      await db
-        .insertInto('agents')
-        .values({
-          id: 'a-retry',
-          name: hostId,
-          host_id: hostId,
-          kind: 'native',
-          approval: 'approved',
-          interval_seconds: 10,
-          registered_at: t0,
-          updated_at: t0,
-        })
-        .execute();
+      await addHost(hostId, t0);
       // Everything before t0 counts as rolled up, so that the next pass starts at t0.
       for (const r of ['1m', '5m', '1h'])
         await db
@@ -540,7 +527,7 @@ for (const kind of await databaseKinds()) {
       });
       try {
         for (let i = 0; i < 6; i++, t += 10_000)
-          await service.ingest({ agentId: 'a-retry', hostId }, t, fixture());
+          await service.ingest({ agentId: `a-${hostId}`, hostId }, t, fixture());
         t = t0 + 60_000 + 15_000 + 1;
         await assert.rejects(service.runRollups(), /disk I\/O error/);
         await service.runRollups();
@@ -554,11 +541,14 @@ for (const kind of await databaseKinds()) {
           [t0],
           'the first minute is rolled up once the database recovers',
         );
-        const points = await service.history(hostId, '1m', t0, t0 + 60_000, [
-          ...(await service.series(hostId))
-            .filter((s) => s.key === 'cpu_usage_percent')
-            .map((s) => s.id),
-        ]);
+        const cpu = (await service.series(hostId)).filter((s) => s.key === 'cpu_usage_percent');
+        const points = await service.history(
+          hostId,
+          '1m',
+          t0,
+          t0 + 60_000,
+          cpu.map((s) => s.id),
+        );
         assert.equal([...points[0]!.values.values()][0]!.count, 6, 'with all six pushes in it');
       } finally {
         await service.close();

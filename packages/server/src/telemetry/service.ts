@@ -28,6 +28,12 @@ import {
 /** Lets the event loop serve I/O before going on (SQLite calls complete synchronously). */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Stored rows the rollup job reads at a time: rollup rows of some 150 series are about 5 KB,
+ * so a page is a millisecond or two.
+ */
+const ROLLUP_PAGE = 200;
+
 /** One push as stored: a host's values at a time, laid out by `layoutId`. */
 export interface PushRow {
   hostId: string;
@@ -378,9 +384,15 @@ export const createTelemetryService = (deps: {
     if (cached && sameKeys(cached.keys, keys)) return cached.layoutId;
     const t = now();
     const ids = await store.seriesIds(hostId, keys, t);
-    const layoutId = await store.layoutId(hostId, ids, t);
-    layouts.set(layoutId, ids);
+    const layoutId = await registerLayout(hostId, ids, t);
     layoutByHost.set(hostId, { keys, layoutId });
+    return layoutId;
+  }
+
+  /** The id of a host's layout (stored when new), cached with its series ids. */
+  async function registerLayout(hostId: string, ids: number[], at = now()): Promise<number> {
+    const layoutId = await store.layoutId(hostId, ids, at);
+    layouts.set(layoutId, ids);
     return layoutId;
   }
 
@@ -523,8 +535,6 @@ export const createTelemetryService = (deps: {
    * then, history reads those buckets from the rollup rows themselves.
    */
   async function buildHeadChunks(r: RollupResolution, max: number): Promise<number> {
-    // Rollup rows of some 150 series are about 5 KB: 200 of them are a millisecond or two.
-    const PAGE = 200;
     const size = ROLLUPS[r];
     const span = size * HEAD_CHUNK_BUCKETS;
     const rolled = watermarks.get(r);
@@ -543,7 +553,7 @@ export const createTelemetryService = (deps: {
       const chunks = new Map<string, Float64Array>();
       let after: { ts: number; hostId: string } | undefined;
       for (;;) {
-        const page = await store.rollupsPage(r, next, next + span, after, PAGE);
+        const page = await store.rollupsPage(r, next, next + span, after, ROLLUP_PAGE);
         for (const row of page) {
           const p = await headPositionsOf(row.layoutId);
           if (!p.some((x) => x >= 0)) continue;
@@ -552,7 +562,7 @@ export const createTelemetryService = (deps: {
           c.set(headSlot(p, unpackValues(row.data)), ((row.bucket - next) / size) * HEAD_SLOT);
         }
         const last = page[page.length - 1];
-        if (!last || page.length < PAGE) break;
+        if (!last || page.length < ROLLUP_PAGE) break;
         after = { ts: last.bucket, hostId: last.hostId };
         await nextTurn();
       }
@@ -600,24 +610,23 @@ export const createTelemetryService = (deps: {
     } else {
       // Every host: in pages, with a turn of the event loop between them, so that rolling up a
       // large bucket from stored data (after a restart) never stalls ingest.
-      const PAGE = 200;
       let after: { ts: number; hostId: string } | undefined;
       for (;;) {
         if (source === 'raw') {
-          const page = await store.samplesPage(bucket, bucket + size, after, PAGE);
+          const page = await store.samplesPage(bucket, bucket + size, after, ROLLUP_PAGE);
           for (const s of page)
             if (!hostIds || hostIds.has(s.hostId))
               agg(s.hostId).addValues(await layoutOf(s.layoutId), unpackValues(s.vals));
           const last = page[page.length - 1];
-          if (!last || page.length < PAGE) break;
+          if (!last || page.length < ROLLUP_PAGE) break;
           after = { ts: last.ts, hostId: last.hostId };
         } else {
-          const page = await store.rollupsPage(source, bucket, bucket + size, after, PAGE);
+          const page = await store.rollupsPage(source, bucket, bucket + size, after, ROLLUP_PAGE);
           for (const s of page)
             if (!hostIds || hostIds.has(s.hostId))
               agg(s.hostId).addRollup(await layoutOf(s.layoutId), unpackValues(s.data));
           const last = page[page.length - 1];
-          if (!last || page.length < PAGE) break;
+          if (!last || page.length < ROLLUP_PAGE) break;
           after = { ts: last.bucket, hostId: last.hostId };
         }
         await nextTurn();
@@ -627,8 +636,7 @@ export const createTelemetryService = (deps: {
     for (const [hostId, a] of byHost) {
       const layout = a.layout();
       if (layout.length === 0) continue;
-      const layoutId = await store.layoutId(hostId, layout, now());
-      layouts.set(layoutId, layout);
+      const layoutId = await registerLayout(hostId, layout);
       rows.push({ hostId, bucket, layoutId, data: a.pack(layout) });
     }
     return rows;
@@ -766,11 +774,7 @@ export const createTelemetryService = (deps: {
             if (bucket >= startedAt) {
               rows = [];
               for (const [hostId, acc] of hosts ?? []) {
-                const row = await acc.row(async (layout) => {
-                  const id = await store.layoutId(hostId, layout, now());
-                  layouts.set(id, layout);
-                  return id;
-                });
+                const row = await acc.row((layout) => registerLayout(hostId, layout));
                 rows.push({ hostId, bucket, ...row });
               }
             } else rows = await rollBucket(r, bucket);
