@@ -10,7 +10,8 @@
 // On the same server, after the ingest: the live stream's fan-out (1,000 subscribers of
 // `GET /api/v1/stream`, 10 events/s, lag p99 < 250 ms); then, with the server stopped, 7 days of
 // 10 s history bulk-loaded for 100 of the hosts (bench/history-load.ts) and, once restarted,
-// 7 days at 5m of one host read through `GET /api/v1/history` (p99 < 20 ms). Right after each
+// 7 days at 5m of one host read through `GET /api/v1/history` (p99 < 20 ms) by a client in a
+// process of its own (bench/history-client.ts), as a script or a browser would. Right after each
 // ingest, with the server idle, Debian's Prometheus scrapes the same samples from a synthetic
 // exporter (bench/prometheus.ts): samples per CPU-second of each, and the ratio Vigil/Prometheus
 // (goal ≥ 1). Measuring the two minutes apart keeps the machine's drift out of the ratio as far as
@@ -23,19 +24,21 @@
 // VIGIL_BENCH_SSE_RATE (events/s, 10), VIGIL_BENCH_SSE_SECONDS (60), VIGIL_BENCH_HISTORY_HOSTS
 // (100), VIGIL_BENCH_HISTORY_DAYS (7), VIGIL_BENCH_HISTORY_QUERIES (500),
 // VIGIL_BENCH_PROMETHEUS_SECONDS (120). Exit status 1 when the run itself failed.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { normalize } from '../packages/server/src/telemetry/normalize.js';
 import { freePort, startPostgres, type PgCluster } from '../test/support/postgres.js';
+import type { HistoryResult, HistorySpec } from './history-client.js';
 import { loadPostgres, loadSqlite, type LoadResult } from './history-load.js';
 import { prometheusBaseline, type PrometheusResult } from './prometheus.js';
 import { fanOut, type FanOutResult } from './sse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
+const HISTORY_CLIENT = path.join(ROOT, 'bench', 'history-client.ts');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'checkdata', 'debian12.json');
 const WARMUP_SECONDS = 15;
 
@@ -402,9 +405,10 @@ async function run(kind: string, databaseUrl?: string) {
     await new Promise((r) => setTimeout(r, 20_000));
     const token2 = await login(agent, server.port);
     process.stderr.write(`[${kind}] ${HISTORY_QUERIES} history queries…\n`);
-    const history = await historyQueries(agent, server.port, token2, load);
+    const caFile = path.join(dataDir, 'tls', 'ca.crt');
+    const history = await historyQueries(server.port, caFile, token2, load);
     // The same with the seven metrics an overview page shows, for comparison.
-    const history7 = await historyQueries(agent, server.port, token2, load, SEVEN);
+    const history7 = await historyQueries(server.port, caFile, token2, load, SEVEN);
     return { ...ingest, fan, load, history, history7 };
   } finally {
     agent.destroy();
@@ -428,7 +432,7 @@ function get(agent: https.Agent, port: number, pathName: string, token: string):
           headers: { authorization: `Bearer ${token}` },
         },
         (res) => {
-          // Decoded once at the end: a week of history is a quarter of a megabyte.
+          // Decoded once at the end (an answer can be large: the agents list of the whole fleet).
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
@@ -454,50 +458,46 @@ async function login(agent: https.Agent, port: number): Promise<string> {
 }
 
 /**
- * Reads the whole loaded span at 5m for a loaded host, one request at a time (after a short
- * warm-up), each for a host picked in turn; checks each answer covers the span.
+ * Reads the whole loaded span at 5m for the loaded hosts, one request at a time (after a short
+ * warm-up), each for a host picked in turn, from a client process of its own
+ * (bench/history-client.ts); the client checks each answer covers the span.
  */
 async function historyQueries(
-  agent: https.Agent,
   port: number,
+  caFile: string,
   token: string,
   load: LoadResult,
   metrics?: string,
-) {
-  const to = new Date(load.end).toISOString();
-  const from = new Date(load.end - HISTORY_DAYS * 86_400_000).toISOString();
-  const expected = (HISTORY_DAYS * 86_400_000) / 300_000;
-  const latencies: number[] = [];
-  let bytes = 0;
-  for (let i = -20; i < HISTORY_QUERIES; i++) {
-    const n = load.hosts.length;
-    const host = load.hosts[((i % n) + n) % n]!;
-    const t0 = performance.now();
-    const text = await get(
-      agent,
-      port,
-      `/api/v1/history?host_id=${host.id}&from=${from}&to=${to}&resolution=5m${metrics ? `&metrics=${metrics}` : ''}`,
-      token,
-    );
-    const ms = performance.now() - t0;
-    const body = JSON.parse(text) as { resolution: string; data: unknown[] };
-    if (body.resolution !== '5m' || body.data.length !== expected)
-      throw new Error(
-        `history of ${host.id}: ${body.data.length} points at ${body.resolution}, expected ${expected} at 5m`,
-      );
-    if (i >= 0) {
-      latencies.push(ms);
-      bytes += text.length;
-    }
-  }
-  latencies.sort((a, b) => a - b);
-  return {
-    points: expected,
-    bytes: bytes / latencies.length,
-    p50: pct(latencies, 0.5),
-    p99: pct(latencies, 0.99),
-    max: latencies[latencies.length - 1]!,
+): Promise<HistoryResult> {
+  const spec: HistorySpec = {
+    port,
+    caFile,
+    token,
+    hostIds: load.hosts.map((h) => h.id),
+    from: new Date(load.end - HISTORY_DAYS * 86_400_000).toISOString(),
+    to: new Date(load.end).toISOString(),
+    expected: (HISTORY_DAYS * 86_400_000) / 300_000,
+    queries: HISTORY_QUERIES,
+    warmup: 20,
+    ...(metrics ? { metrics } : {}),
   };
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', HISTORY_CLIENT, JSON.stringify(spec)],
+      { cwd: ROOT, env, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`history client: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+  const line = out
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`history client printed no result:\n${out}`);
+  return JSON.parse(line) as HistoryResult;
 }
 
 /**

@@ -248,6 +248,10 @@ export class JsonBytes {
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 const ZERO = 0x30;
+/** The two digits of 0–99, at twice the number. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) =>
+  i % 2 === 0 ? ZERO + Math.floor(i / 20) : ZERO + (Math.floor(i / 2) % 10),
+);
 
 /**
  * Writes JSON straight into bytes: a week of history is thousands of points, and building it as
@@ -259,7 +263,6 @@ export class JsonWriter {
   private n = 0;
   private day = NaN;
   private dayPrefix = Buffer.alloc(0);
-  private readonly digits = new Uint8Array(24);
 
   constructor(sizeHint = 4096) {
     this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
@@ -276,13 +279,13 @@ export class JsonWriter {
   bytes(b: Uint8Array): this {
     const k = b.length;
     this.reserve(k);
+    const out = this.buf;
+    const n = this.n;
     // The pieces between figures are a few bytes: copied by hand, they cost less than a call
     // of `set` each, and a week of history is tens of thousands of them.
-    if (k <= 32) {
-      const out = this.buf;
-      for (let i = 0, n = this.n; i < k; i++) out[n + i] = b[i]!;
-    } else this.buf.set(b, this.n);
-    this.n += k;
+    if (k <= 32) for (let i = 0; i < k; i++) out[n + i] = b[i]!;
+    else out.set(b, n);
+    this.n = n + k;
     return this;
   }
 
@@ -300,29 +303,41 @@ export class JsonWriter {
    */
   dec2(v: number): this {
     if (!Number.isFinite(v)) return this.text('null');
-    let n = Math.round(v * 100);
-    if (!Number.isSafeInteger(n)) return this.text(String(v));
+    let x = Math.round(v * 100);
+    if (!Number.isSafeInteger(x)) return this.text(String(v));
     this.reserve(24);
     const b = this.buf;
-    if (n < 0) {
-      b[this.n++] = 0x2d; // -
-      n = -n;
+    let n = this.n;
+    if (x < 0) {
+      b[n++] = 0x2d; // -
+      x = -x;
     }
-    let i = Math.floor(n / 100);
-    const f = n - i * 100;
-    let k = 0;
-    do {
-      const q = Math.floor(i / 10);
-      this.digits[k++] = ZERO + (i - q * 10);
-      i = q;
-    } while (i > 0);
-    while (k > 0) b[this.n++] = this.digits[--k]!;
+    let i = Math.floor(x / 100);
+    const f = x - i * 100;
+    if (i < 10) b[n++] = ZERO + i;
+    else if (i < 100) {
+      b[n++] = PAIRS[2 * i]!;
+      b[n++] = PAIRS[2 * i + 1]!;
+    } else {
+      // Integer digits, last first, then turned around.
+      const start = n;
+      do {
+        const q = Math.floor(i / 10);
+        b[n++] = ZERO + (i - q * 10);
+        i = q;
+      } while (i > 0);
+      for (let l = start, r = n - 1; l < r; l++, r--) {
+        const t = b[l]!;
+        b[l] = b[r]!;
+        b[r] = t;
+      }
+    }
     if (f !== 0) {
-      const d1 = Math.floor(f / 10);
-      b[this.n++] = 0x2e; // .
-      b[this.n++] = ZERO + d1;
-      if (f !== d1 * 10) b[this.n++] = ZERO + (f - d1 * 10);
+      b[n++] = 0x2e; // .
+      b[n++] = PAIRS[2 * f]!;
+      if (f % 10 !== 0) b[n++] = PAIRS[2 * f + 1]!;
     }
+    this.n = n;
     return this;
   }
 
