@@ -4,8 +4,10 @@
 // pushing the recorded Debian 12 document (test/fixtures/checkdata/debian12.json), varied per
 // agent and per push, over HTTPS keep-alive at a fixed aggregate rate (open loop: latency
 // includes any queueing). Printed: pushes/s achieved, samples/s, p50/p99/max push latency,
-// server CPU-seconds per 1,000 pushes, server peak RSS, errors; and the verdict against the
-// targets (≥ 1,000 pushes/s with p99 < 100 ms, RSS < 500 MB, on SQLite).
+// server CPU-seconds per 1,000 pushes, server peak RSS, errors; from the server's own histograms
+// over the same period, push request and group-commit durations and how often its event loop
+// was held up (a stall there delays every connection's pushes at once); and the verdict against
+// the targets (≥ 1,000 pushes/s with p99 < 100 ms, RSS < 500 MB, on SQLite).
 //
 // On the same server, after the ingest: the live stream's fan-out (1,000 subscribers of
 // `GET /api/v1/stream`, 10 events/s, lag p99 < 250 ms); then, with the server stopped, 7 days of
@@ -166,8 +168,11 @@ function post(
   });
 }
 
-/** The server's request-duration histogram of the push route, from its `GET /metrics`. */
-async function pushHistogram(agent: https.Agent, port: number, token: string) {
+/**
+ * Histograms from the server's `GET /metrics`: request durations of the push route, group-commit
+ * durations, and how late its event loop ran (cumulative counts by upper bound in seconds).
+ */
+async function serverHistograms(agent: https.Agent, port: number, token: string) {
   const text = await new Promise<string>((resolve, reject) => {
     https
       .get(
@@ -186,12 +191,29 @@ async function pushHistogram(agent: https.Agent, port: number, token: string) {
       )
       .on('error', reject);
   });
-  const buckets = new Map<number, number>();
-  const re =
-    /^vigil_http_request_duration_seconds_bucket\{method="POST",route="\/agentconnector\/submit_checkdata\.json",code="2xx",le="([^"]+)"\} (\d+)$/gm;
-  for (const m of text.matchAll(re))
-    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-  return buckets;
+  const buckets = (series: string) => {
+    const out = new Map<number, number>();
+    const re = new RegExp(
+      `^${series.replace(/[{}.]/g, (c) => `\\${c}`).replace('LE', 'le="([^"]+)"')} (\\d+)$`,
+      'gm',
+    );
+    for (const m of text.matchAll(re))
+      out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+    return out;
+  };
+  return {
+    push: buckets(
+      'vigil_http_request_duration_seconds_bucket{method="POST",route="/agentconnector/submit_checkdata.json",code="2xx",LE}',
+    ),
+    commit: buckets('vigil_db_commit_duration_seconds_bucket{LE}'),
+    loop: buckets('nodejs_eventloop_delay_seconds_bucket{LE}'),
+  };
+}
+
+/** Observations above `bound` seconds between two readings of a histogram. */
+function countAbove(before: Map<number, number>, after: Map<number, number>, bound: number) {
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  return total - ((after.get(bound) ?? 0) - (before.get(bound) ?? 0));
 }
 
 /** The bucket bound under which a share `p` of the observations fall (from a histogram diff). */
@@ -318,7 +340,7 @@ async function run(kind: string, databaseUrl?: string) {
     process.stderr.write(`[${kind}] warm-up ${WARMUP_SECONDS} s at ${RATE} pushes/s…\n`);
     await drive(WARMUP_SECONDS);
     const cpu0 = cpuSeconds(server.child.pid!);
-    const hist0 = await pushHistogram(agent, server.port, token);
+    const hist0 = await serverHistograms(agent, server.port, token);
     measuring = true;
     sent = 0;
     const t0 = performance.now();
@@ -330,7 +352,7 @@ async function run(kind: string, databaseUrl?: string) {
     while (done < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(server.child.pid!) - cpu0;
-    const hist1 = await pushHistogram(agent, server.port, token);
+    const hist1 = await serverHistograms(agent, server.port, token);
     const rss = peakRssMb(server.child.pid!);
     latencies.sort((a, b) => a - b);
     const ok = latencies.length;
@@ -351,8 +373,14 @@ async function run(kind: string, databaseUrl?: string) {
       firstError,
       lost: sent - done,
       windows: windows.map((w) => Math.round(w)),
-      serverP50: histogramQuantile(hist0, hist1, 0.5),
-      serverP99: histogramQuantile(hist0, hist1, 0.99),
+      serverP50: histogramQuantile(hist0.push, hist1.push, 0.5),
+      serverP99: histogramQuantile(hist0.push, hist1.push, 0.99),
+      commitP50: histogramQuantile(hist0.commit, hist1.commit, 0.5),
+      commitP99: histogramQuantile(hist0.commit, hist1.commit, 0.99),
+      commitMax: histogramQuantile(hist0.commit, hist1.commit, 1),
+      // How often, and for how long at most, nothing was read or answered.
+      loopStalls: [0.05, 0.1, 0.25, 0.5].map((b) => countAbove(hist0.loop, hist1.loop, b)),
+      loopMax: histogramQuantile(hist0.loop, hist1.loop, 1),
       samplesPerCpuSecond: (ok * samplesPerDoc) / cpu,
     };
 
@@ -557,7 +585,7 @@ for (const r of results) {
     `  ${r.kind.padEnd(8)} ${r.pushesPerSecond.toFixed(0)} pushes/s, ${(r.samplesPerSecond / 1000).toFixed(1)}k samples/s (${r.samplesPerDoc} per push); latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms; server CPU ${r.cpuPer1000.toFixed(2)} s per 1,000 pushes; peak RSS ${r.rssMb.toFixed(0)} MB; errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
   );
   console.log(
-    `           server-side (its request histogram): p50 ≤ ${r.serverP50} ms, p99 ≤ ${r.serverP99} ms`,
+    `           server-side (its histograms): request p50 ≤ ${r.serverP50} ms, p99 ≤ ${r.serverP99} ms; group commit p50 ≤ ${r.commitP50} ms, p99 ≤ ${r.commitP99} ms, max ≤ ${r.commitMax} ms; event loop held up > 50 ms ${r.loopStalls[0]} times, > 100 ms ${r.loopStalls[1]}, > 250 ms ${r.loopStalls[2]}, > 500 ms ${r.loopStalls[3]} (longest ≤ ${r.loopMax} ms)`,
   );
   console.log(`           worst latency per 5 s window (ms): ${r.windows.join(' ')}`);
   const f: FanOutResult = r.fan;

@@ -39,7 +39,9 @@ import {
   DURATION_BUCKETS,
   Gauge,
   Histogram,
+  LOOP_DELAY_BUCKETS,
   MetricsRegistry,
+  watchEventLoop,
 } from './system/metrics.js';
 import { metricsRoutes, systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
@@ -276,6 +278,15 @@ export async function createVigil(opts: {
         DURATION_BUCKETS,
       ),
     );
+    const stopLoopWatch = watchEventLoop(
+      registry.register(
+        new Histogram(
+          'nodejs_eventloop_delay_seconds',
+          'How late the event loop ran a timer due every 20 ms: how long synchronous work, a collection or a blocking disk sync held every request up.',
+          LOOP_DELAY_BUCKETS,
+        ),
+      ),
+    );
     const t = config.telemetry;
     const bus = createEventBus((err) => opts.logger.warn({ err }, 'event subscriber failed'));
     const stream = createStreamHub({
@@ -403,6 +414,7 @@ export async function createVigil(opts: {
       done();
     });
     http.addHook('onClose', async () => {
+      stopLoopWatch();
       await jobs.stop();
       await puller.stop();
       await ingest.close();

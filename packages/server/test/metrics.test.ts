@@ -76,6 +76,35 @@ describe('GET /metrics', () => {
     assert.ok(check.ok, check.output);
   });
 
+  test('a blocked event loop shows in nodejs_eventloop_delay_seconds', async () => {
+    /** Ticks the loop ran later than 100 ms, and all ticks so far. */
+    const late = async () => {
+      const res = await h.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const value = (series: string) => {
+        const m = new RegExp(`^nodejs_eventloop_delay_seconds${series} (\\d+)$`, 'm').exec(
+          res.body,
+        );
+        assert.ok(m, `${series} is exposed`);
+        return Number(m[1]);
+      };
+      const count = value('_count');
+      return { over100ms: count - value('_bucket\\{le="0\\.1"\\}'), count };
+    };
+    // Some ticks first, so that the watch is running.
+    await new Promise((r) => setTimeout(r, 100));
+    const before = await late();
+    assert.ok(before.count > 0);
+    const until = performance.now() + 300;
+    while (performance.now() < until); // holds the loop, as a long synchronous job would
+    await new Promise((r) => setTimeout(r, 60));
+    const after = await late();
+    assert.ok(after.over100ms >= before.over100ms + 1, JSON.stringify({ before, after }));
+  });
+
   test('needs metrics:read: 401 without a token', async () => {
     const res = await h.inject({ method: 'GET', url: '/metrics' });
     assert.equal(res.statusCode, 401);

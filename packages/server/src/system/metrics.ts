@@ -105,3 +105,23 @@ export class MetricsRegistry {
 export const DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+
+/** Seconds buckets for how late the event loop ran a timer. */
+export const LOOP_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Measures how late the event loop runs a timer due every `everyMs` (its lateness, once per
+ * tick, into `histogram`): while a synchronous piece of work, a collection or a blocking disk
+ * sync holds the loop, no request is read or answered, and the tick it delayed shows for how
+ * long. Returns a function that stops it; the timer never keeps the process alive.
+ */
+export function watchEventLoop(histogram: Histogram, everyMs = 20): () => void {
+  let expected = performance.now() + everyMs;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    histogram.observe(Math.max(0, t - expected) / 1000);
+    expected = t + everyMs;
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
