@@ -635,8 +635,8 @@ export const createTelemetryService = (deps: {
     const rows: RollupWrite[] = [];
     let n = 0;
     for (const [hostId, a] of byHost) {
-      // Packing a fleet's rows is work too (2,000 hosts' held requests up for some 190 ms on
-      // a 2-core machine): a turn of the event loop every page of hosts.
+      // A turn of the event loop every page of hosts: packing 2,000 hosts' rows in one piece
+      // held every request up for some 190 ms on a 2-core machine.
       if (++n % ROLLUP_PAGE === 0) await nextTurn();
       const layout = a.layout();
       if (layout.length === 0) continue;
