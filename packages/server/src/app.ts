@@ -300,7 +300,7 @@ export async function createVigil(opts: {
     const ingest = createTelemetryService({
       bus,
       onCommit: (seconds) => commitSeconds.observe(seconds),
-      store: createTelemetryStore(db.kysely),
+      store: createTelemetryStore(db.kysely, db.sqlite),
       now,
       log: opts.logger,
       policy: {

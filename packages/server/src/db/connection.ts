@@ -15,6 +15,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * The SQLite connection under Kysely, for a hot path that runs its statements synchronously
+   * while it holds Kysely's connection (`kysely.connection()`); undefined on PostgreSQL.
+   */
+  readonly sqlite?: SQLite.Database;
   /** A human description without credentials, e.g. the SQLite file or the PostgreSQL host. */
   readonly description: string;
   /** Resolves true when the database answers a trivial query within `timeoutMs`. */
@@ -64,7 +69,7 @@ export function openDb(opts: DbOptions): Db {
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
-  return wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`);
+  return { ...wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`), sqlite: database };
 }
 
 /** Statements kept prepared; the query texts Vigil issues are few, so this bound is rarely hit. */

@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type {
@@ -31,8 +32,14 @@ const chunks = <T>(rows: T[], size = CHUNK): T[][] => {
 /** PostgreSQL hands bytea out as Buffer, SQLite blobs as Buffer too; both are Uint8Arrays. */
 const bytes = (v: unknown): Uint8Array => v as Uint8Array;
 
-/** The telemetry store on the shared query layer. */
-export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
+/**
+ * The telemetry store on the shared query layer. Given the SQLite connection under `db`, the
+ * group commit runs as prepared statements of its own (`sqliteCommitter`).
+ */
+export const createTelemetryStore = (
+  db: Kysely<Database>,
+  sqlite?: SQLite.Database,
+): TelemetryStore => ({
   async seriesIds(hostId, keys, now) {
     const out = new Map<string, number>();
     for (const part of chunks(keys, 500)) {
@@ -101,6 +108,14 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
   },
 
   async commit(pushes, dirty, documents, checks) {
+    if (sqlite)
+      // Kysely's connection is held while the transaction runs, so that no other query of
+      // this process lands inside it.
+      return db.connection().execute(async () => {
+        let direct = committers.get(sqlite);
+        if (!direct) committers.set(sqlite, (direct = sqliteCommitter(sqlite)));
+        return direct(pushes, dirty, documents, checks);
+      });
     // A push is new unless its host already has a sample at its time. Nearly always all are: the
     // rows go in without RETURNING (which costs SQLite a temporary table per statement) and the
     // count of rows inserted confirms it. When it falls short, the transaction is rolled back and
@@ -535,13 +550,7 @@ async function commitBatch(
       for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
     }
     await insertDirty(trx, dirty);
-    // One row per agent (the newest of the batch), replacing only an older document.
-    const newest = new Map<string, DocumentRow>();
-    for (const d of documents) {
-      const prev = newest.get(d.agent_id);
-      if (!prev || prev.collected_at <= d.collected_at) newest.set(d.agent_id, d);
-    }
-    for (const part of chunks([...newest.values()], 50))
+    for (const part of chunks(newestDocuments(documents), 50))
       await trx
         .insertInto('agent_documents')
         .values(part)
@@ -557,19 +566,7 @@ async function commitBatch(
         )
         .execute();
     for (const c of checks) {
-      const row = {
-        host_id: c.hostId,
-        name: c.name,
-        state: c.state.state,
-        state_type: c.state.stateType,
-        attempt: c.state.attempt,
-        hard_state: c.state.hardState,
-        last_check: c.state.lastCheck,
-        last_state_change: c.state.lastStateChange,
-        last_hard_change: c.state.lastHardChange,
-        output: c.state.output,
-        perfdata: c.state.perfdata,
-      };
+      const row = checkStateRow(c);
       const { host_id: _h, name: _n, ...update } = row;
       await trx
         .insertInto('check_states')
@@ -579,18 +576,123 @@ async function commitBatch(
       if (c.changed)
         await trx
           .insertInto('check_history')
-          .values({
-            host_id: c.hostId,
-            name: c.name,
-            ts: c.state.lastCheck,
-            state: c.state.state,
-            state_type: c.state.stateType,
-            attempt: c.state.attempt,
-            output: c.state.output,
-          })
+          .values(checkHistoryRow(c))
           .onConflict((oc) => oc.columns(['host_id', 'name', 'ts']).doNothing())
           .execute();
     }
     return pushes.map((p) => !returning || inserted.has(`${p.hostId}\u0000${p.ts}`));
   });
+}
+
+/** One document per agent, the newest of a batch (an older one must not replace it). */
+function newestDocuments(documents: DocumentRow[]): DocumentRow[] {
+  const newest = new Map<string, DocumentRow>();
+  for (const d of documents) {
+    const prev = newest.get(d.agent_id);
+    if (!prev || prev.collected_at <= d.collected_at) newest.set(d.agent_id, d);
+  }
+  return [...newest.values()];
+}
+
+const checkStateRow = (c: CheckWrite) => ({
+  host_id: c.hostId,
+  name: c.name,
+  state: c.state.state,
+  state_type: c.state.stateType,
+  attempt: c.state.attempt,
+  hard_state: c.state.hardState,
+  last_check: c.state.lastCheck,
+  last_state_change: c.state.lastStateChange,
+  last_hard_change: c.state.lastHardChange,
+  output: c.state.output,
+  perfdata: c.state.perfdata,
+});
+
+const checkHistoryRow = (c: CheckWrite) => ({
+  host_id: c.hostId,
+  name: c.name,
+  ts: c.state.lastCheck,
+  state: c.state.state,
+  state_type: c.state.stateType,
+  attempt: c.state.attempt,
+  output: c.state.output,
+});
+
+/** The prepared group commit of each SQLite connection (`sqliteCommitter`). */
+const committers = new WeakMap<SQLite.Database, SqliteCommit>();
+
+type SqliteCommit = (
+  pushes: PushRow[],
+  dirty: DirtyBucket[],
+  documents: DocumentRow[],
+  checks: CheckWrite[],
+) => boolean[];
+
+/** `insert into <table> (<columns>) values (@<column>, …)` with a conflict clause. */
+const insertText = (table: string, columns: readonly string[], conflict: string): string =>
+  `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')}) ${conflict}`;
+
+const STATE_COLUMNS = Object.keys(checkStateRow({ state: {} } as CheckWrite));
+const HISTORY_COLUMNS = Object.keys(checkHistoryRow({ state: {} } as CheckWrite));
+
+/**
+ * The group commit on SQLite: prepared statements run in one synchronous transaction, a row at
+ * a time. Through the query builder, a batch cost more CPU than SQLite's own writes (building
+ * and compiling a statement of a few hundred parameters, a promise per statement), and knowing
+ * which pushes were new took a second pass; here each sample's insert says whether it added a
+ * row. The statements are those of `commitBatch`.
+ */
+function sqliteCommitter(sqlite: SQLite.Database): SqliteCommit {
+  const sample = sqlite.prepare(
+    insertText(
+      'samples',
+      ['host_id', 'ts', 'layout_id', 'vals'],
+      'on conflict (host_id, ts) do nothing',
+    ),
+  );
+  const dirtyMark = sqlite.prepare(
+    insertText(
+      'rollup_dirty',
+      ['resolution', 'host_id', 'bucket'],
+      'on conflict (resolution, host_id, bucket) do nothing',
+    ),
+  );
+  const document = sqlite.prepare(
+    insertText(
+      'agent_documents',
+      ['agent_id', 'collected_at', 'received_at', 'document'],
+      `on conflict (agent_id) do update set collected_at = excluded.collected_at,
+        received_at = excluded.received_at, document = excluded.document
+        where agent_documents.collected_at <= excluded.collected_at`,
+    ),
+  );
+  const checkState = sqlite.prepare(
+    insertText(
+      'check_states',
+      STATE_COLUMNS,
+      `on conflict (host_id, name) do update set ${STATE_COLUMNS.filter(
+        (c) => c !== 'host_id' && c !== 'name',
+      )
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ')}`,
+    ),
+  );
+  const checkHistory = sqlite.prepare(
+    insertText('check_history', HISTORY_COLUMNS, 'on conflict (host_id, name, ts) do nothing'),
+  );
+  const commit: SqliteCommit = (pushes, dirty, documents, checks) => {
+    const fresh = pushes.map(
+      (p) =>
+        sample.run({ host_id: p.hostId, ts: p.ts, layout_id: p.layoutId, vals: p.vals }).changes ===
+        1,
+    );
+    for (const d of dirty) dirtyMark.run(d);
+    for (const d of newestDocuments(documents)) document.run(d);
+    for (const c of checks) {
+      checkState.run(checkStateRow(c));
+      if (c.changed) checkHistory.run(checkHistoryRow(c));
+    }
+    return fresh;
+  };
+  return sqlite.transaction(commit);
 }
