@@ -8,6 +8,8 @@ import { ErrorEnvelope, isKnownPermission, permits } from '@vigil/protocol';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
+  type FastifyContextConfig,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyInstance,
   type RawServerDefault,
@@ -181,6 +183,31 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   // Only JSON bodies on this face; anything else is 415.
   app.removeContentTypeParser('text/plain');
 
+  /** How a route's POST takes `Idempotency-Key`; undefined when it does not. */
+  const idempotencyOf = (config: FastifyContextConfig | undefined): IdempotencyMode | undefined => {
+    if (config?.idempotency === false) return undefined;
+    if (config?.access === undefined || config.access === 'anonymous' || config.access === 'agent')
+      return undefined;
+    return config.idempotency ?? 'optional';
+  };
+  // Route hooks, on the routes that take the header only: as hooks of every route they would
+  // cost each request (an agent's push, a health check) two promises for nothing.
+  const idem = options.idempotency;
+  const idempotencyBefore = async (request: FastifyRequest, reply: FastifyReply) => {
+    const mode = request.method === 'POST' ? idempotencyOf(request.routeOptions.config) : undefined;
+    if (mode && (await idem!.before(request, reply, mode))) return reply;
+  };
+  const idempotencyAfter = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+  ) => {
+    if (request.idempotencyClaim) await idem!.after(request, reply, payload);
+    return payload;
+  };
+  const hookList = <T>(h: T | T[] | undefined): T[] =>
+    h === undefined ? [] : Array.isArray(h) ? h : [h];
+
   const router = FindMyWay();
   const accessByOperation = new Map<string, Access>();
   app.addHook('onRoute', (route) => {
@@ -197,6 +224,13 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     )
       throw new Error(`route ${route.url} requires unknown permission ${access}`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (idem && methods.includes('POST') && idempotencyOf(route.config) !== undefined) {
+      route.preHandler = [
+        idempotencyBefore,
+        ...hookList(route.preHandler),
+      ] as typeof route.preHandler;
+      route.onSend = [idempotencyAfter, ...hookList(route.onSend)] as typeof route.onSend;
+    }
     for (const m of methods) {
       if (!router.hasRoute(m as never, route.url))
         router.on(m as never, route.url, () => undefined);
@@ -251,26 +285,6 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       });
   };
 
-  /** Whether a request's route takes `Idempotency-Key`, and how. */
-  const idempotencyOf = (request: FastifyRequest): IdempotencyMode | undefined => {
-    const config = request.routeOptions.config;
-    if (request.method !== 'POST' || config?.idempotency === false) return undefined;
-    if (config?.access === undefined || config.access === 'anonymous' || config.access === 'agent')
-      return undefined;
-    return config.idempotency ?? 'optional';
-  };
-  if (options.idempotency) {
-    const idem = options.idempotency;
-    app.addHook('preHandler', async (request, reply) => {
-      const mode = idempotencyOf(request);
-      if (mode && (await idem.before(request, reply, mode))) return reply;
-    });
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.idempotencyClaim) await idem.after(request, reply, payload);
-      return payload;
-    });
-  }
-
   // Requests log through the root logger with their correlation id as a field: a child logger
   // per request would cost an allocation on every call, health checks included.
   app.setChildLoggerFactory((logger) => logger);
@@ -317,6 +331,8 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    // The record is built only when it is written (below level info, it is not).
+    if (!options.logger.isLevelEnabled('info')) return done();
     const q = request.url.indexOf('?');
     request.log.info(
       {
