@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { normalize, parseSeriesKey, seriesKey } from '../src/telemetry/normalize.js';
+import {
+  SampleBuffer,
+  normalize,
+  normalizeInto,
+  parseSeriesKey,
+  seriesKey,
+} from '../src/telemetry/normalize.js';
 import { JsonWriter } from '../src/telemetry/history.js';
 import { createTelemetryService } from '../src/telemetry/service.js';
 import { createTelemetryStore } from '../src/telemetry/store.js';
@@ -73,6 +79,35 @@ describe('normalize', () => {
       'net_speed_bytes_per_second{interface="eth0"}',
     ]);
     assert.deepEqual(values, [1, 9000, 125_000_000]);
+  });
+
+  test('a series given twice keeps its first value, in each document of a reused buffer', () => {
+    const sensors = (a: number, b: number) => ({
+      sensors: {
+        Temperatures: [
+          { label: 'Core 0', current: a },
+          { label: 'Core 0', current: b },
+        ],
+      },
+      system_load: { 0: a, 1: a, 2: a },
+    });
+    const into = new SampleBuffer();
+    for (const [a, b] of [
+      [40, 60],
+      [41, 61],
+    ] as const) {
+      const n = normalizeInto(sensors(a, b), into);
+      assert.deepEqual(into.keys.slice(0, n), [
+        'load1',
+        'load5',
+        'load15',
+        'temperature_celsius{sensor="Core 0"}',
+      ]);
+      assert.deepEqual(Array.from(into.values.subarray(0, n)), [a, a, a, a]);
+    }
+    // A shorter document after a longer one: what the buffer held before is not part of it.
+    assert.equal(normalizeInto({ system_load: { 0: 1 } }, into), 1);
+    assert.deepEqual(normalize(sensors(5, 6)).values, [5, 5, 5, 5]);
   });
 
   test('series keys round-trip, quotes and backslashes included', () => {

@@ -6,12 +6,15 @@
 
 type Labels = Record<string, string>;
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+/** Label values as the format quotes them; most need nothing (a request is observed per call). */
 const escapeLabel = (v: string) =>
-  v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v;
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 const labelText = (l: Labels): string => {
-  const keys = Object.keys(l);
-  return keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(l[k]!)}"`).join(',')}}`;
+  let out = '';
+  for (const k in l) out += `${out === '' ? '{' : ','}${k}="${escapeLabel(l[k]!)}"`;
+  return out === '' ? '' : `${out}}`;
 };
 const num = (v: number) =>
   Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';

@@ -48,26 +48,63 @@ export function seriesKey(metric: string, labels: [string, string][] = []): stri
 
 /**
  * Keys of one-label series by metric and label value: built once, then looked up (a metric has
- * one label name; another name, or more labels, builds the key).
+ * one label name; another name builds the key).
  */
 const oneLabel = new Map<string, { name: string; keys: Map<string, string> }>();
 let oneLabelSize = 0;
-function keyOf(metric: string, labels: [string, string][]): string {
-  if (labels.length !== 1) return seriesKey(metric, labels);
-  const [name, value] = labels[0]!;
+function keyOf(metric: string, name: string, value: string): string {
   let byValue = oneLabel.get(metric);
   if (!byValue) oneLabel.set(metric, (byValue = { name, keys: new Map() }));
-  else if (byValue.name !== name) return seriesKey(metric, labels);
+  else if (byValue.name !== name) return seriesKey(metric, [[name, value]]);
   let key = byValue.keys.get(value);
   if (key === undefined) {
     if (++oneLabelSize > 50_000) {
       oneLabel.clear();
       oneLabelSize = 0;
     }
-    key = seriesKey(metric, labels);
+    key = seriesKey(metric, [[name, value]]);
     byValue.keys.set(value, key);
   }
   return key;
+}
+
+/**
+ * Room for the samples of one document, used again for the next: normalising a push then
+ * allocates nothing that grows with its series (a fleet pushes a thousand documents a second,
+ * and every array or set grown and dropped per push is work for the garbage collector).
+ * `keys[i]` has `values[i]` for `i < length`; what lies beyond is left over.
+ */
+export class SampleBuffer {
+  keys: string[] = [];
+  values = new Float64Array(256);
+  length = 0;
+  /** The generation in which each key was last added: a key of the current one is a repeat. */
+  private readonly added = new Map<string, number>();
+  private generation = 0;
+
+  /** Starts a document. */
+  reset(): void {
+    this.length = 0;
+    this.generation += 1;
+    // Keys of hosts long gone would otherwise stay: start over now and then.
+    if (this.added.size > 20_000 || this.generation > 1 << 30) {
+      this.added.clear();
+      this.generation = 1;
+    }
+  }
+
+  /** Adds a sample unless its series has one already (the first one wins). */
+  add(key: string, value: number): void {
+    if (this.added.get(key) === this.generation) return;
+    this.added.set(key, this.generation);
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.keys[this.length] = key;
+    this.values[this.length++] = value;
+  }
 }
 
 /** Splits a series key into its metric and labels (the inverse of `seriesKey`). */
@@ -83,18 +120,23 @@ export function parseSeriesKey(key: string): { metric: string; labels: Record<st
 
 /** Extracts the samples of a document. Missing or failed sections give no samples. */
 export function normalize(doc: Rec): Samples {
-  const keys: string[] = [];
-  const values: number[] = [];
-  const seen = new Set<string>();
-  const add = (metric: string, value: unknown, labels?: [string, string][]) => {
+  const into = new SampleBuffer();
+  const n = normalizeInto(doc, into);
+  return { keys: into.keys.slice(0, n), values: Array.from(into.values.subarray(0, n)) };
+}
+
+/** `normalize` into a buffer used again and again; returns how many samples it holds. */
+export function normalizeInto(doc: Rec, into: SampleBuffer): number {
+  into.reset();
+  // Two sensors may share a label (one "Core 0" per package): the first one wins.
+  const add = (metric: string, value: unknown, label?: string, labelValue?: string) => {
     const v = num(value);
     if (v === undefined) return;
-    const key = labels ? keyOf(metric, labels) : metric;
-    // Two sensors may share a label (one "Core 0" per package): the first one wins.
-    if (seen.has(key)) return;
-    seen.add(key);
-    keys.push(key);
-    values.push(v);
+    into.add(label === undefined ? metric : keyOf(metric, label, labelValue!), v);
+  };
+  const addKey = (key: string, value: unknown) => {
+    const v = num(value);
+    if (v !== undefined) into.add(key, v);
   };
 
   const agent = doc.agent;
@@ -103,19 +145,20 @@ export function normalize(doc: Rec): Samples {
   const cpu = doc.cpu;
   if (isRec(cpu) && !('error' in cpu)) {
     add('cpu_usage_percent', cpu.cpu_total_percentage);
-    const modes = (d: unknown, labels?: [string, string][]) => {
+    const modes = (d: unknown, core?: string) => {
       if (!isRec(d)) return;
-      add('cpu_user_percent', d.User, labels);
-      add('cpu_system_percent', d.System, labels);
-      add('cpu_iowait_percent', d.Iowait, labels);
-      add('cpu_nice_percent', d.Nice, labels);
-      add('cpu_idle_percent', d.Idle, labels);
+      const label = core === undefined ? undefined : 'core';
+      add('cpu_user_percent', d.User, label, core);
+      add('cpu_system_percent', d.System, label, core);
+      add('cpu_iowait_percent', d.Iowait, label, core);
+      add('cpu_nice_percent', d.Nice, label, core);
+      add('cpu_idle_percent', d.Idle, label, core);
     };
     modes(cpu.cpu_total_percentage_detailed);
     if (Array.isArray(cpu.cpu_percentage))
-      cpu.cpu_percentage.forEach((v, i) => add('cpu_usage_percent', v, [['core', String(i)]]));
+      cpu.cpu_percentage.forEach((v, i) => add('cpu_usage_percent', v, 'core', String(i)));
     if (Array.isArray(cpu.cpu_percentage_detailed))
-      cpu.cpu_percentage_detailed.forEach((d, i) => modes(d, [['core', String(i)]]));
+      cpu.cpu_percentage_detailed.forEach((d, i) => modes(d, String(i)));
   }
 
   const load = doc.system_load;
@@ -153,11 +196,10 @@ export function normalize(doc: Rec): Samples {
     for (const entry of doc.disks) {
       if (!isRec(entry) || !isRec(entry.disk) || !isRec(entry.usage)) continue;
       const mount = typeof entry.disk.mountpoint === 'string' ? entry.disk.mountpoint : '';
-      const labels: [string, string][] = [['mount', mount]];
-      add('disk_total_bytes', entry.usage.total, labels);
-      add('disk_used_bytes', entry.usage.used, labels);
-      add('disk_free_bytes', entry.usage.free, labels);
-      add('disk_usage_percent', entry.usage.percent, labels);
+      add('disk_total_bytes', entry.usage.total, 'mount', mount);
+      add('disk_used_bytes', entry.usage.used, 'mount', mount);
+      add('disk_free_bytes', entry.usage.free, 'mount', mount);
+      add('disk_usage_percent', entry.usage.percent, 'mount', mount);
       const p = num(entry.usage.percent);
       if (p !== undefined && (fullest === undefined || p > fullest)) fullest = p;
     }
@@ -167,29 +209,29 @@ export function normalize(doc: Rec): Samples {
 
   const io = doc.disk_io;
   if (isRec(io) && !('error' in io)) {
-    for (const [device, d] of Object.entries(io)) {
+    for (const device in io) {
+      const d = io[device];
       if (!isRec(d)) continue;
-      const labels: [string, string][] = [['device', device]];
-      add('diskio_read_bytes_per_second', d.ReadBytesPerSecond, labels);
-      add('diskio_write_bytes_per_second', d.WriteBytesPerSecond, labels);
-      add('diskio_read_iops', d.ReadIopsPerSecond, labels);
-      add('diskio_write_iops', d.WriteIopsPerSecond, labels);
-      add('diskio_load_percent', d.LoadPercent, labels);
-      add('diskio_iops', d.TotalIopsPerSecond, labels);
+      add('diskio_read_bytes_per_second', d.ReadBytesPerSecond, 'device', device);
+      add('diskio_write_bytes_per_second', d.WriteBytesPerSecond, 'device', device);
+      add('diskio_read_iops', d.ReadIopsPerSecond, 'device', device);
+      add('diskio_write_iops', d.WriteIopsPerSecond, 'device', device);
+      add('diskio_load_percent', d.LoadPercent, 'device', device);
+      add('diskio_iops', d.TotalIopsPerSecond, 'device', device);
       // Counters since boot, and the mean wait and size of the interval's requests; the agent
       // gives times in milliseconds.
-      add('diskio_read_bytes_total', d.ReadBytes, labels);
-      add('diskio_write_bytes_total', d.WriteBytes, labels);
-      add('diskio_reads_total', d.ReadCount, labels);
-      add('diskio_writes_total', d.WriteCount, labels);
-      add('diskio_read_time_seconds_total', seconds(d.ReadTime), labels);
-      add('diskio_write_time_seconds_total', seconds(d.WriteTime), labels);
-      add('diskio_io_time_seconds_total', seconds(d.IoTime), labels);
-      add('diskio_wait_seconds', seconds(d.TotalAvgWait), labels);
-      add('diskio_read_wait_seconds', seconds(d.ReadAvgWait), labels);
-      add('diskio_write_wait_seconds', seconds(d.WriteAvgWait), labels);
-      add('diskio_read_size_bytes', d.ReadAvgSize, labels);
-      add('diskio_write_size_bytes', d.WriteAvgSize, labels);
+      add('diskio_read_bytes_total', d.ReadBytes, 'device', device);
+      add('diskio_write_bytes_total', d.WriteBytes, 'device', device);
+      add('diskio_reads_total', d.ReadCount, 'device', device);
+      add('diskio_writes_total', d.WriteCount, 'device', device);
+      add('diskio_read_time_seconds_total', seconds(d.ReadTime), 'device', device);
+      add('diskio_write_time_seconds_total', seconds(d.WriteTime), 'device', device);
+      add('diskio_io_time_seconds_total', seconds(d.IoTime), 'device', device);
+      add('diskio_wait_seconds', seconds(d.TotalAvgWait), 'device', device);
+      add('diskio_read_wait_seconds', seconds(d.ReadAvgWait), 'device', device);
+      add('diskio_write_wait_seconds', seconds(d.WriteAvgWait), 'device', device);
+      add('diskio_read_size_bytes', d.ReadAvgSize, 'device', device);
+      add('diskio_write_size_bytes', d.WriteAvgSize, 'device', device);
     }
   }
 
@@ -197,25 +239,25 @@ export function normalize(doc: Rec): Samples {
   if (isRec(net) && !('error' in net)) {
     let rx = 0;
     let tx = 0;
-    for (const [iface, n] of Object.entries(net)) {
+    for (const iface in net) {
+      const n = net[iface];
       if (!isRec(n)) continue;
-      const labels: [string, string][] = [['interface', iface]];
-      add('net_rx_bytes_per_second', n.avg_bytes_recv_ps, labels);
-      add('net_tx_bytes_per_second', n.avg_bytes_sent_ps, labels);
-      add('net_rx_packets_per_second', n.avg_packets_recv_ps, labels);
-      add('net_tx_packets_per_second', n.avg_packets_sent_ps, labels);
-      add('net_rx_errors_per_second', n.avg_errin, labels);
-      add('net_tx_errors_per_second', n.avg_errout, labels);
-      add('net_rx_drops_per_second', n.avg_dropin, labels);
-      add('net_tx_drops_per_second', n.avg_dropout, labels);
-      add('net_rx_bytes_total', n.bytes_recv, labels);
-      add('net_tx_bytes_total', n.bytes_sent, labels);
-      add('net_rx_packets_total', n.packets_recv, labels);
-      add('net_tx_packets_total', n.packets_sent, labels);
-      add('net_rx_errors_total', n.errin, labels);
-      add('net_tx_errors_total', n.errout, labels);
-      add('net_rx_drops_total', n.dropin, labels);
-      add('net_tx_drops_total', n.dropout, labels);
+      add('net_rx_bytes_per_second', n.avg_bytes_recv_ps, 'interface', iface);
+      add('net_tx_bytes_per_second', n.avg_bytes_sent_ps, 'interface', iface);
+      add('net_rx_packets_per_second', n.avg_packets_recv_ps, 'interface', iface);
+      add('net_tx_packets_per_second', n.avg_packets_sent_ps, 'interface', iface);
+      add('net_rx_errors_per_second', n.avg_errin, 'interface', iface);
+      add('net_tx_errors_per_second', n.avg_errout, 'interface', iface);
+      add('net_rx_drops_per_second', n.avg_dropin, 'interface', iface);
+      add('net_tx_drops_per_second', n.avg_dropout, 'interface', iface);
+      add('net_rx_bytes_total', n.bytes_recv, 'interface', iface);
+      add('net_tx_bytes_total', n.bytes_sent, 'interface', iface);
+      add('net_rx_packets_total', n.packets_recv, 'interface', iface);
+      add('net_tx_packets_total', n.packets_sent, 'interface', iface);
+      add('net_rx_errors_total', n.errin, 'interface', iface);
+      add('net_tx_errors_total', n.errout, 'interface', iface);
+      add('net_rx_drops_total', n.dropin, 'interface', iface);
+      add('net_tx_drops_total', n.dropout, 'interface', iface);
       if (iface !== 'lo') {
         rx += num(n.avg_bytes_recv_ps) ?? 0;
         tx += num(n.avg_bytes_sent_ps) ?? 0;
@@ -228,15 +270,15 @@ export function normalize(doc: Rec): Samples {
 
   const links = doc.net_stats;
   if (isRec(links) && !('error' in links))
-    for (const [iface, l] of Object.entries(links)) {
+    for (const iface in links) {
+      const l = links[iface];
       if (!isRec(l)) continue;
-      const labels: [string, string][] = [['interface', iface]];
-      if (typeof l.isup === 'boolean') add('net_up', l.isup ? 1 : 0, labels);
-      add('net_mtu_bytes', l.mtu, labels);
+      if (typeof l.isup === 'boolean') add('net_up', l.isup ? 1 : 0, 'interface', iface);
+      add('net_mtu_bytes', l.mtu, 'interface', iface);
       // Megabits per second; 0 or below when the driver does not say (virtual interfaces).
       const speed = num(l.speed);
       if (speed !== undefined && speed > 0)
-        add('net_speed_bytes_per_second', speed * 125_000, labels);
+        add('net_speed_bytes_per_second', speed * 125_000, 'interface', iface);
     }
 
   const sensors = doc.sensors;
@@ -244,10 +286,10 @@ export function normalize(doc: Rec): Samples {
     if (Array.isArray(sensors.Temperatures))
       for (const t of sensors.Temperatures)
         if (isRec(t) && typeof t.label === 'string')
-          add('temperature_celsius', t.current, [['sensor', t.label]]);
+          add('temperature_celsius', t.current, 'sensor', t.label);
     if (Array.isArray(sensors.Batteries))
       for (const b of sensors.Batteries)
-        if (isRec(b)) add('battery_percent', b.percent, [['battery', String(b.id)]]);
+        if (isRec(b)) add('battery_percent', b.percent, 'battery', String(b.id));
   }
 
   const processes = doc.processes;
@@ -257,54 +299,56 @@ export function normalize(doc: Rec): Samples {
   if (Array.isArray(doc.docker))
     for (const c of doc.docker) {
       if (!isRec(c) || typeof c.name !== 'string') continue;
-      const labels: [string, string][] = [['container', c.name]];
-      add('container_cpu_percent', c.cpu_percentage, labels);
-      add('container_memory_bytes', c.memory_used, labels);
-      add('container_memory_percent', c.memory_percentage, labels);
-      add('container_network_rx_bytes', c.network_rx, labels);
-      add('container_network_tx_bytes', c.network_tx, labels);
+      add('container_cpu_percent', c.cpu_percentage, 'container', c.name);
+      add('container_memory_bytes', c.memory_used, 'container', c.name);
+      add('container_memory_percent', c.memory_percentage, 'container', c.name);
+      add('container_network_rx_bytes', c.network_rx, 'container', c.name);
+      add('container_network_tx_bytes', c.network_tx, 'container', c.name);
     }
 
   const gpu = doc.gpu;
   if (isRec(gpu) && gpu.available === true && Array.isArray(gpu.devices))
     for (const g of gpu.devices) {
       if (!isRec(g)) continue;
-      const labels: [string, string][] = [['gpu', String(g.index)]];
-      add('gpu_utilization_percent', g.utilization_percent, labels);
-      add('gpu_memory_used_bytes', g.memory_used_bytes, labels);
-      add('gpu_memory_total_bytes', g.memory_total_bytes, labels);
-      add('gpu_temperature_celsius', g.temperature_celsius, labels);
-      add('gpu_power_watts', g.power_watts, labels);
+      const id = String(g.index);
+      add('gpu_utilization_percent', g.utilization_percent, 'gpu', id);
+      add('gpu_memory_used_bytes', g.memory_used_bytes, 'gpu', id);
+      add('gpu_memory_total_bytes', g.memory_total_bytes, 'gpu', id);
+      add('gpu_temperature_celsius', g.temperature_celsius, 'gpu', id);
+      add('gpu_power_watts', g.power_watts, 'gpu', id);
     }
 
   const conns = doc.net_connections;
   if (isRec(conns) && conns.available === true) {
     add('tcp_connections', conns.total);
     if (isRec(conns.tcp))
-      for (const [state, n] of Object.entries(conns.tcp))
-        add('tcp_connections', n, [['state', state]]);
+      for (const state in conns.tcp) add('tcp_connections', conns.tcp[state], 'state', state);
   }
 
   const smart = doc.smart;
   if (isRec(smart) && smart.available === true && Array.isArray(smart.disks))
     for (const d of smart.disks)
       if (isRec(d) && typeof d.device === 'string')
-        add('smart_temperature_celsius', d.temperature_celsius, [['device', d.device]]);
+        add('smart_temperature_celsius', d.temperature_celsius, 'device', d.device);
 
   const checks = doc.customchecks;
   if (isRec(checks))
-    for (const [name, c] of Object.entries(checks)) {
+    for (const name in checks) {
+      const c = checks[name];
       if (!isRec(c)) continue;
-      add('check_state', c.rc, [['check', name]]);
-      add('check_duration_seconds', c.duration_seconds, [['check', name]]);
+      add('check_state', c.rc, 'check', name);
+      add('check_duration_seconds', c.duration_seconds, 'check', name);
       if (Array.isArray(c.perfdata))
         for (const p of c.perfdata)
           if (isRec(p) && typeof p.label === 'string')
-            add('check_perfdata', p.value, [
-              ['check', name],
-              ['label', p.label],
-            ]);
+            addKey(
+              seriesKey('check_perfdata', [
+                ['check', name],
+                ['label', p.label],
+              ]),
+              p.value,
+            );
     }
 
-  return { keys, values };
+  return into.length;
 }

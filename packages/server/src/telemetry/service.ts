@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus.js';
 import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
 import { nextCheckState, type CheckState } from './checks.js';
 import { headPositions } from './heads.js';
-import { normalize } from './normalize.js';
+import { SampleBuffer, normalizeInto } from './normalize.js';
 import { ProcessList, documentJson } from './process-list.js';
 import {
   Aggregate,
@@ -216,9 +216,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const NO_PROCESSES: unknown[] = [];
 
-const sameKeys = (a: string[], b: string[]): boolean => {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `keys` is `samples`' keys (its first `samples.length`). */
+const sameKeys = (keys: string[], samples: SampleBuffer): boolean => {
+  if (keys.length !== samples.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== samples.keys[i]) return false;
   return true;
 };
 
@@ -298,6 +299,8 @@ export const createTelemetryService = (deps: {
   const checkInventory = checker(PackageInventory);
   /** Per host: the key list of its last push and the layout it maps to. */
   const layoutByHost = new Map<string, { keys: string[]; layoutId: number }>();
+  /** The samples of the push being normalised. */
+  const samples = new SampleBuffer();
   const layouts = new Map<number, number[]>();
   const watermarks = new Map<RollupResolution, number>();
   /** When each agent's latest document is next due to be written (documents are not kept). */
@@ -379,9 +382,13 @@ export const createTelemetryService = (deps: {
     return l;
   }
 
-  async function layoutFor(hostId: string, keys: string[]): Promise<number> {
+  /** The layout of a host's samples when it is the one of its last push. */
+  function knownLayout(hostId: string, samples: SampleBuffer): number | undefined {
     const cached = layoutByHost.get(hostId);
-    if (cached && sameKeys(cached.keys, keys)) return cached.layoutId;
+    return cached && sameKeys(cached.keys, samples) ? cached.layoutId : undefined;
+  }
+
+  async function layoutFor(hostId: string, keys: string[]): Promise<number> {
     const t = now();
     const ids = await store.seriesIds(hostId, keys, t);
     const layoutId = await registerLayout(hostId, ids, t);
@@ -695,14 +702,13 @@ export const createTelemetryService = (deps: {
       if (problem)
         throw new VigilError('bad_data', `checkdata${problem}`, { code: 'checkdata.invalid' });
       const doc = document as Record<string, unknown>;
-      const { keys, values } = normalize(doc);
-      const layoutId = await layoutFor(agent.hostId, keys);
-      const row: PushRow = {
-        hostId: agent.hostId,
-        ts: Math.round(collectedAt),
-        layoutId,
-        vals: packValues(values),
-      };
+      // The buffer serves every push: what is needed of it is taken before the first await.
+      const n = normalizeInto(doc, samples);
+      const vals = packValues(samples.values.subarray(0, n));
+      const layoutId =
+        knownLayout(agent.hostId, samples) ??
+        (await layoutFor(agent.hostId, samples.keys.slice(0, n)));
+      const row: PushRow = { hostId: agent.hostId, ts: Math.round(collectedAt), layoutId, vals };
       // The latest full document is written with the push at most every documentFlushMs per
       // agent: it is large, and what the API reads from it changes slowly.
       const t = now();
@@ -726,7 +732,7 @@ export const createTelemetryService = (deps: {
       });
       stats.pushes += 1;
       if (isNew) {
-        stats.samples += values.length;
+        stats.samples += n;
         deps.bus?.publish<MetricsEvent>(METRICS_TOPIC, {
           agentId: agent.agentId,
           hostId: agent.hostId,
@@ -734,7 +740,7 @@ export const createTelemetryService = (deps: {
           doc,
         });
       } else stats.duplicates += 1;
-      return { received_checks: countChecks(doc), duplicate: !isNew, samples: values.length };
+      return { received_checks: countChecks(doc), duplicate: !isNew, samples: n };
     },
 
     /**

@@ -20,6 +20,7 @@ export const bucketOf = (ts: number, size: number): number => Math.floor(ts / si
 
 /** Packs values as little-endian Float64. */
 export function packValues(values: ArrayLike<number>): Uint8Array {
+  if (values instanceof Float64Array) return new Uint8Array(values.slice().buffer);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i]!;
   return new Uint8Array(out.buffer);
