@@ -205,8 +205,9 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     if (request.idempotencyClaim) await idem!.after(request, reply, payload);
     return payload;
   };
-  const hookList = <T>(h: T | T[] | undefined): T[] =>
-    h === undefined ? [] : Array.isArray(h) ? h : [h];
+  /** A route option that takes one value or several, as a list. */
+  const listOf = <T>(v: T | T[] | undefined): T[] =>
+    v === undefined ? [] : Array.isArray(v) ? v : [v];
 
   const router = FindMyWay();
   const accessByOperation = new Map<string, Access>();
@@ -223,13 +224,13 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       !isKnownPermission(access)
     )
       throw new Error(`route ${route.url} requires unknown permission ${access}`);
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const methods = listOf(route.method);
     if (idem && methods.includes('POST') && idempotencyOf(route.config) !== undefined) {
       route.preHandler = [
         idempotencyBefore,
-        ...hookList(route.preHandler),
+        ...listOf(route.preHandler),
       ] as typeof route.preHandler;
-      route.onSend = [idempotencyAfter, ...hookList(route.onSend)] as typeof route.onSend;
+      route.onSend = [idempotencyAfter, ...listOf(route.onSend)] as typeof route.onSend;
     }
     for (const m of methods) {
       if (!router.hasRoute(m as never, route.url))

@@ -116,10 +116,10 @@ export const createTelemetryStore = (
         if (!direct) committers.set(sqlite, (direct = sqliteCommitter(sqlite)));
         return direct(pushes, dirty, documents, checks);
       });
-    // A push is new unless its host already has a sample at its time. Nearly always all are: the
-    // rows go in without RETURNING (which costs SQLite a temporary table per statement) and the
-    // count of rows inserted confirms it. When it falls short, the transaction is rolled back and
-    // done again, this time learning row by row which pushes were new.
+    // Through the query builder (PostgreSQL): a push is new unless its host already has a sample
+    // at its time. Nearly always all are: the rows go in as multi-row inserts without RETURNING
+    // and the count of rows inserted confirms it. When it falls short, the transaction is rolled
+    // back and done again, this time learning row by row which pushes were new.
     try {
       return await commitBatch(db, pushes, dirty, documents, checks, false);
     } catch (err) {
