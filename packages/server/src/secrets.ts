@@ -1,8 +1,8 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
+  hash,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
@@ -13,8 +13,7 @@ import type { Database } from './db/schema.js';
 import type { CursorCodec } from './audit/service.js';
 
 /** SHA-256 of a token, hex: the only form in which bearer and refresh tokens are stored. */
-export const hashToken = (token: string): string =>
-  createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string): string => hash('sha256', token, 'hex');
 
 /** A fresh opaque token: a prefix naming its kind, then 32 random bytes, base64url. */
 export const newToken = (prefix: string): string =>

@@ -259,6 +259,44 @@ for (const kind of await databaseKinds()) {
       }
     });
 
+    test('a series a host names twice in every push keeps its first value at every push', async () => {
+      await addHost('h-twice', start);
+      const sensors = (a: number, b: number) => ({
+        sensors: {
+          Temperatures: [
+            { label: 'Core 0', current: a, high: 80, critical: 100 },
+            { label: 'Core 0', current: b, high: 80, critical: 100 },
+          ],
+          Batteries: [],
+        },
+      });
+      const pushes = [
+        [40, 60],
+        [41, 61],
+        [42, 62],
+      ] as const;
+      for (const [i, [a, b]] of pushes.entries()) {
+        const outcome = await h.vigil.telemetry.ingest(
+          { agentId: 'a-h-twice', hostId: 'h-twice' },
+          start + i * 10_000,
+          sensors(a, b),
+        );
+        assert.equal(outcome.samples, 1);
+      }
+      const series = await h.vigil.telemetry.series('h-twice');
+      assert.deepEqual(
+        series.map((s) => s.key),
+        ['temperature_celsius{sensor="Core 0"}'],
+      );
+      const points = await h.vigil.telemetry.history('h-twice', 'raw', start, start + 60_000, [
+        series[0]!.id,
+      ]);
+      assert.deepEqual(
+        points.map((p) => p.values.get(series[0]!.id)?.avg),
+        [40, 41, 42],
+      );
+    });
+
     test('late pushes re-roll their buckets at every resolution, for every host they touch', async () => {
       const ts = start + 90 * 60_000 + 5_000; // inside buckets rolled up already
       for (const hostId of hosts) {

@@ -324,15 +324,20 @@ export const createAgentService = (deps: {
   // (Several server processes will need a shared invalidation signal.)
   const authCache = new Map<string, { row: AgentRow; at: number }>();
   const AUTH_TTL_MS = 300_000;
-  const cached = async (key: string, load: () => Promise<AgentRow | undefined>) => {
+  /** The cached row, or a promise of it loaded (a hit needs no turn of the event loop). */
+  const cached = (
+    key: string,
+    load: () => Promise<AgentRow | undefined>,
+  ): AgentRow | Promise<AgentRow | undefined> => {
     const hit = authCache.get(key);
     const t = Date.now();
     if (hit && t - hit.at < AUTH_TTL_MS) return hit.row;
-    const row = await load();
-    if (row) authCache.set(key, { row, at: t });
-    else authCache.delete(key);
-    if (authCache.size > 100_000) authCache.clear();
-    return row;
+    return load().then((row) => {
+      if (row) authCache.set(key, { row, at: t });
+      else authCache.delete(key);
+      if (authCache.size > 100_000) authCache.clear();
+      return row;
+    });
   };
 
   /** The public form of a row, with the last contact this process has not written yet. */
@@ -922,7 +927,8 @@ export const createAgentService = (deps: {
      * face answers "Invalid credentials or host not found").
      */
     async oitcAgent(agentuuid: string, password: string): Promise<AgentRow | undefined> {
-      const row = await cached(`id:${agentuuid}`, () => store.get(agentuuid));
+      const hit = cached(`id:${agentuuid}`, () => store.get(agentuuid));
+      const row = hit instanceof Promise ? await hit : hit;
       if (
         !row ||
         row.kind !== 'oitc' ||

@@ -78,25 +78,17 @@ export class SampleBuffer {
   keys: string[] = [];
   values = new Float64Array(256);
   length = 0;
-  /** The generation in which each key was last added: a key of the current one is a repeat. */
-  private readonly added = new Map<string, number>();
+  /** The generation in which each key was last kept: a key of the current one is a repeat. */
+  private readonly kept = new Map<string, number>();
   private generation = 0;
 
   /** Starts a document. */
   reset(): void {
     this.length = 0;
-    this.generation += 1;
-    // Keys of hosts long gone would otherwise stay: start over now and then.
-    if (this.added.size > 20_000 || this.generation > 1 << 30) {
-      this.added.clear();
-      this.generation = 1;
-    }
   }
 
-  /** Adds a sample unless its series has one already (the first one wins). */
+  /** Adds a sample (repeats included: `dropRepeats` removes them). */
   add(key: string, value: number): void {
-    if (this.added.get(key) === this.generation) return;
-    this.added.set(key, this.generation);
     if (this.length === this.values.length) {
       const bigger = new Float64Array(this.values.length * 2);
       bigger.set(this.values);
@@ -104,6 +96,26 @@ export class SampleBuffer {
     }
     this.keys[this.length] = key;
     this.values[this.length++] = value;
+  }
+
+  /** Keeps the first sample of each series, in order; returns how many are left. */
+  dropRepeats(): number {
+    this.generation += 1;
+    // Keys of hosts long gone would otherwise stay: start over now and then.
+    if (this.kept.size > 20_000 || this.generation > 1 << 30) {
+      this.kept.clear();
+      this.generation = 1;
+    }
+    const { keys, values, kept, generation } = this;
+    let n = 0;
+    for (let i = 0; i < this.length; i++) {
+      const key = keys[i]!;
+      if (kept.get(key) === generation) continue;
+      kept.set(key, generation);
+      keys[n] = key;
+      values[n++] = values[i]!;
+    }
+    return (this.length = n);
   }
 }
 
@@ -127,8 +139,18 @@ export function normalize(doc: Rec): Samples {
 
 /** `normalize` into a buffer used again and again; returns how many samples it holds. */
 export function normalizeInto(doc: Rec, into: SampleBuffer): number {
-  into.reset();
+  collectInto(doc, into);
   // Two sensors may share a label (one "Core 0" per package): the first one wins.
+  return into.dropRepeats();
+}
+
+/**
+ * The samples of a document into a buffer, in document order with any repeated series still
+ * in: a host's documents name the same series in the same order push after push, so a caller
+ * that knows the last list can compare against it and drop repeats only when it differs.
+ */
+export function collectInto(doc: Rec, into: SampleBuffer): number {
+  into.reset();
   const add = (metric: string, value: unknown, label?: string, labelValue?: string) => {
     const v = num(value);
     if (v === undefined) return;

@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus.js';
 import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
 import { nextCheckState, type CheckState } from './checks.js';
 import { headPositions } from './heads.js';
-import { SampleBuffer, normalizeInto } from './normalize.js';
+import { SampleBuffer, collectInto } from './normalize.js';
 import { ProcessList, documentJson } from './process-list.js';
 import {
   Aggregate,
@@ -255,7 +255,8 @@ function describeError(schema: TSchema, path: string, value: unknown, message: s
 /** Counts the check entries of a document: each section, and each custom check on its own. */
 export function countChecks(doc: Record<string, unknown>): number {
   let n = 0;
-  for (const [key, value] of Object.entries(doc)) {
+  for (const key in doc) {
+    const value = doc[key];
     if (key === 'customchecks' && value !== null && typeof value === 'object')
       n += Object.keys(value).length;
     else n += 1;
@@ -314,18 +315,34 @@ export const createTelemetryService = (deps: {
   /** Current check states per host, loaded on a host's first push. */
   const checkCache = new Map<string, Map<string, CheckState>>();
 
-  /** The check states a document moves (only new executions of a plugin count). */
-  async function checkWrites(hostId: string, doc: Record<string, unknown>): Promise<CheckWrite[]> {
+  /**
+   * The check states a document moves (only new executions of a plugin count). Without a promise
+   * once the host's states are cached, as they are after its first push.
+   */
+  function checkWrites(
+    hostId: string,
+    doc: Record<string, unknown>,
+  ): CheckWrite[] | Promise<CheckWrite[]> {
     const checks = doc.customchecks;
-    if (typeof checks !== 'object' || checks === null || Array.isArray(checks)) return [];
-    let states = checkCache.get(hostId);
-    if (!states) {
-      states = new Map((await store.checkStates(hostId)).map((c) => [c.name, c.state]));
-      checkCache.set(hostId, states);
-    }
+    if (!isRecord(checks)) return [];
+    const states = checkCache.get(hostId);
+    if (states) return movedChecks(hostId, checks, states);
+    return store.checkStates(hostId).then((rows) => {
+      const loaded = new Map(rows.map((c) => [c.name, c.state]));
+      checkCache.set(hostId, loaded);
+      return movedChecks(hostId, checks, loaded);
+    });
+  }
+
+  function movedChecks(
+    hostId: string,
+    checks: Record<string, unknown>,
+    states: Map<string, CheckState>,
+  ): CheckWrite[] {
     const out: CheckWrite[] = [];
-    for (const [name, c] of Object.entries(checks as Record<string, Record<string, unknown>>)) {
-      if (typeof c !== 'object' || c === null) continue;
+    for (const name in checks) {
+      const c = checks[name];
+      if (!isRecord(c)) continue;
       const at = Number(c.execution_unix_timestamp_sec) * 1000;
       if (!Number.isFinite(at) || at <= 0) continue;
       // Most pushes repeat the last result of a check; nextCheckState would ignore it too.
@@ -383,9 +400,9 @@ export const createTelemetryService = (deps: {
   }
 
   /** The layout of a host's samples when it is the one of its last push. */
-  function knownLayout(hostId: string, samples: SampleBuffer): number | undefined {
+  function knownLayout(hostId: string, pushed: SampleBuffer): number | undefined {
     const cached = layoutByHost.get(hostId);
-    return cached && sameKeys(cached.keys, samples) ? cached.layoutId : undefined;
+    return cached && sameKeys(cached.keys, pushed) ? cached.layoutId : undefined;
   }
 
   async function layoutFor(hostId: string, keys: string[]): Promise<number> {
@@ -703,9 +720,12 @@ export const createTelemetryService = (deps: {
         throw new VigilError('bad_data', `checkdata${problem}`, { code: 'checkdata.invalid' });
       const doc = document as Record<string, unknown>;
       // The buffer serves every push: what is needed of it is taken before the first await.
-      const n = normalizeInto(doc, samples);
+      collectInto(doc, samples);
+      // The host's last key list has no repeats: a list equal to it has none either.
+      let layoutId = knownLayout(agent.hostId, samples);
+      const n = layoutId === undefined ? samples.dropRepeats() : samples.length;
       const vals = packValues(samples.values.subarray(0, n));
-      const layoutId =
+      layoutId ??=
         knownLayout(agent.hostId, samples) ??
         (await layoutFor(agent.hostId, samples.keys.slice(0, n)));
       const row: PushRow = { hostId: agent.hostId, ts: Math.round(collectedAt), layoutId, vals };
@@ -725,7 +745,8 @@ export const createTelemetryService = (deps: {
           document: documentJson(doc),
         };
       }
-      const checks = await checkWrites(agent.hostId, doc);
+      const moved = checkWrites(agent.hostId, doc);
+      const checks = moved instanceof Promise ? await moved : moved;
       const isNew = await new Promise<boolean>((resolve, reject) => {
         queue.push({ row, agentId: agent.agentId, document: latest, checks, resolve, reject });
         schedule();
