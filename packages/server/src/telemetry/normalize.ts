@@ -22,11 +22,6 @@ const num = (v: unknown): number | undefined =>
 /** Label values are quoted like Prometheus's, with `\` and `"` escaped. */
 const quote = (v: string) =>
   `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-/** Milliseconds as seconds. */
-const seconds = (v: unknown): number | undefined => {
-  const ms = num(v);
-  return ms === undefined ? undefined : ms / 1000;
-};
 /** Quoted label values: the same mounts, devices and interfaces come in every push. */
 const quoted = new Map<string, string>();
 const q = (v: string): string => {
@@ -47,23 +42,137 @@ export function seriesKey(metric: string, labels: [string, string][] = []): stri
 }
 
 /**
- * Keys of one-label series by metric and label value: built once, then looked up (a metric has
- * one label name; another name builds the key).
+ * The keys of a group of metrics sharing one label (an interface's sixteen counters, say), per
+ * label value: built at a value's first sight, then one lookup gives them all. The same mounts,
+ * devices and interfaces come in every push of every host, so a push builds no key and its keys
+ * are the very strings of the host's last push (compared by identity, not character by
+ * character).
  */
-const oneLabel = new Map<string, { name: string; keys: Map<string, string> }>();
-let oneLabelSize = 0;
-function keyOf(metric: string, name: string, value: string): string {
-  let byValue = oneLabel.get(metric);
-  if (!byValue) oneLabel.set(metric, (byValue = { name, keys: new Map() }));
-  else if (byValue.name !== name) return seriesKey(metric, [[name, value]]);
-  let key = byValue.keys.get(value);
-  if (key === undefined) {
-    if (++oneLabelSize > 50_000) {
-      oneLabel.clear();
-      oneLabelSize = 0;
+class LabelGroup {
+  private readonly byValue = new Map<string, string[]>();
+  constructor(
+    readonly label: string,
+    readonly metrics: readonly string[],
+  ) {}
+
+  keys(value: string): string[] {
+    let keys = this.byValue.get(value);
+    if (keys === undefined) {
+      // Values of hosts long gone would otherwise stay: start over now and then.
+      if (this.byValue.size >= 10_000) this.byValue.clear();
+      keys = this.metrics.map((m) => seriesKey(m, [[this.label, value]]));
+      this.byValue.set(value, keys);
     }
-    key = seriesKey(metric, [[name, value]]);
-    byValue.keys.set(value, key);
+    return keys;
+  }
+}
+
+/** Fields of an object read into a label group: the field, its metric, and a divisor. */
+type Fields = readonly (readonly [field: string, metric: string, divisor?: number])[];
+
+/** A label group over fields: its keys and the fields they come from, in the same order. */
+const fieldGroup = (label: string, fields: Fields) => ({
+  fields,
+  group: new LabelGroup(
+    label,
+    fields.map(([, metric]) => metric),
+  ),
+});
+
+const CPU_MODES = fieldGroup('core', [
+  ['User', 'cpu_user_percent'],
+  ['System', 'cpu_system_percent'],
+  ['Iowait', 'cpu_iowait_percent'],
+  ['Nice', 'cpu_nice_percent'],
+  ['Idle', 'cpu_idle_percent'],
+]);
+const CPU_CORE = new LabelGroup('core', ['cpu_usage_percent']);
+const DISK = fieldGroup('mount', [
+  ['total', 'disk_total_bytes'],
+  ['used', 'disk_used_bytes'],
+  ['free', 'disk_free_bytes'],
+  ['percent', 'disk_usage_percent'],
+]);
+// The agent gives times in milliseconds: divided into seconds.
+const DISK_IO = fieldGroup('device', [
+  ['ReadBytesPerSecond', 'diskio_read_bytes_per_second'],
+  ['WriteBytesPerSecond', 'diskio_write_bytes_per_second'],
+  ['ReadIopsPerSecond', 'diskio_read_iops'],
+  ['WriteIopsPerSecond', 'diskio_write_iops'],
+  ['LoadPercent', 'diskio_load_percent'],
+  ['TotalIopsPerSecond', 'diskio_iops'],
+  // Counters since boot, and the mean wait and size of the interval's requests.
+  ['ReadBytes', 'diskio_read_bytes_total'],
+  ['WriteBytes', 'diskio_write_bytes_total'],
+  ['ReadCount', 'diskio_reads_total'],
+  ['WriteCount', 'diskio_writes_total'],
+  ['ReadTime', 'diskio_read_time_seconds_total', 1000],
+  ['WriteTime', 'diskio_write_time_seconds_total', 1000],
+  ['IoTime', 'diskio_io_time_seconds_total', 1000],
+  ['TotalAvgWait', 'diskio_wait_seconds', 1000],
+  ['ReadAvgWait', 'diskio_read_wait_seconds', 1000],
+  ['WriteAvgWait', 'diskio_write_wait_seconds', 1000],
+  ['ReadAvgSize', 'diskio_read_size_bytes'],
+  ['WriteAvgSize', 'diskio_write_size_bytes'],
+]);
+const NET_IO = fieldGroup('interface', [
+  ['avg_bytes_recv_ps', 'net_rx_bytes_per_second'],
+  ['avg_bytes_sent_ps', 'net_tx_bytes_per_second'],
+  ['avg_packets_recv_ps', 'net_rx_packets_per_second'],
+  ['avg_packets_sent_ps', 'net_tx_packets_per_second'],
+  ['avg_errin', 'net_rx_errors_per_second'],
+  ['avg_errout', 'net_tx_errors_per_second'],
+  ['avg_dropin', 'net_rx_drops_per_second'],
+  ['avg_dropout', 'net_tx_drops_per_second'],
+  ['bytes_recv', 'net_rx_bytes_total'],
+  ['bytes_sent', 'net_tx_bytes_total'],
+  ['packets_recv', 'net_rx_packets_total'],
+  ['packets_sent', 'net_tx_packets_total'],
+  ['errin', 'net_rx_errors_total'],
+  ['errout', 'net_tx_errors_total'],
+  ['dropin', 'net_rx_drops_total'],
+  ['dropout', 'net_tx_drops_total'],
+]);
+const NET_LINK = new LabelGroup('interface', [
+  'net_up',
+  'net_mtu_bytes',
+  'net_speed_bytes_per_second',
+]);
+const TEMPERATURE = new LabelGroup('sensor', ['temperature_celsius']);
+const BATTERY = new LabelGroup('battery', ['battery_percent']);
+const CONTAINER = fieldGroup('container', [
+  ['cpu_percentage', 'container_cpu_percent'],
+  ['memory_used', 'container_memory_bytes'],
+  ['memory_percentage', 'container_memory_percent'],
+  ['network_rx', 'container_network_rx_bytes'],
+  ['network_tx', 'container_network_tx_bytes'],
+]);
+const GPU = fieldGroup('gpu', [
+  ['utilization_percent', 'gpu_utilization_percent'],
+  ['memory_used_bytes', 'gpu_memory_used_bytes'],
+  ['memory_total_bytes', 'gpu_memory_total_bytes'],
+  ['temperature_celsius', 'gpu_temperature_celsius'],
+  ['power_watts', 'gpu_power_watts'],
+]);
+const TCP_STATE = new LabelGroup('state', ['tcp_connections']);
+const SMART = new LabelGroup('device', ['smart_temperature_celsius']);
+const CHECK = new LabelGroup('check', ['check_state', 'check_duration_seconds']);
+/** Perfdata keys by check, then label (two labels: no label group). */
+const perfdataKeys = new Map<string, Map<string, string>>();
+function perfdataKey(check: string, label: string): string {
+  let byLabel = perfdataKeys.get(check);
+  if (!byLabel) {
+    if (perfdataKeys.size >= 10_000) perfdataKeys.clear();
+    perfdataKeys.set(check, (byLabel = new Map()));
+  }
+  let key = byLabel.get(label);
+  if (key === undefined) {
+    if (byLabel.size >= 1_000) byLabel.clear();
+    key = seriesKey('check_perfdata', [
+      ['check', check],
+      ['label', label],
+    ]);
+    byLabel.set(label, key);
   }
   return key;
 }
@@ -151,14 +260,20 @@ export function normalizeInto(doc: Rec, into: SampleBuffer): number {
  */
 export function collectInto(doc: Rec, into: SampleBuffer): number {
   into.reset();
-  const add = (metric: string, value: unknown, label?: string, labelValue?: string) => {
-    const v = num(value);
-    if (v === undefined) return;
-    into.add(label === undefined ? metric : keyOf(metric, label, labelValue!), v);
-  };
-  const addKey = (key: string, value: unknown) => {
+  const add = (key: string, value: unknown) => {
     const v = num(value);
     if (v !== undefined) into.add(key, v);
+  };
+  /** The fields of `d` as the group's series of `labelValue`. */
+  const addFields = (g: ReturnType<typeof fieldGroup>, labelValue: string, d: Rec) => {
+    const keys = g.group.keys(labelValue);
+    const { fields } = g;
+    for (let i = 0; i < fields.length; i++) {
+      const v = num(d[fields[i]![0]]);
+      if (v === undefined) continue;
+      const divisor = fields[i]![2];
+      into.add(keys[i]!, divisor === undefined ? v : v / divisor);
+    }
   };
 
   const agent = doc.agent;
@@ -167,20 +282,14 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
   const cpu = doc.cpu;
   if (isRec(cpu) && !('error' in cpu)) {
     add('cpu_usage_percent', cpu.cpu_total_percentage);
-    const modes = (d: unknown, core?: string) => {
-      if (!isRec(d)) return;
-      const label = core === undefined ? undefined : 'core';
-      add('cpu_user_percent', d.User, label, core);
-      add('cpu_system_percent', d.System, label, core);
-      add('cpu_iowait_percent', d.Iowait, label, core);
-      add('cpu_nice_percent', d.Nice, label, core);
-      add('cpu_idle_percent', d.Idle, label, core);
-    };
-    modes(cpu.cpu_total_percentage_detailed);
+    const total = cpu.cpu_total_percentage_detailed;
+    if (isRec(total)) for (const [field, metric] of CPU_MODES.fields) add(metric, total[field]);
     if (Array.isArray(cpu.cpu_percentage))
-      cpu.cpu_percentage.forEach((v, i) => add('cpu_usage_percent', v, 'core', String(i)));
+      cpu.cpu_percentage.forEach((v, i) => add(CPU_CORE.keys(String(i))[0]!, v));
     if (Array.isArray(cpu.cpu_percentage_detailed))
-      cpu.cpu_percentage_detailed.forEach((d, i) => modes(d, String(i)));
+      cpu.cpu_percentage_detailed.forEach((d, i) => {
+        if (isRec(d)) addFields(CPU_MODES, String(i), d);
+      });
   }
 
   const load = doc.system_load;
@@ -218,10 +327,7 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
     for (const entry of doc.disks) {
       if (!isRec(entry) || !isRec(entry.disk) || !isRec(entry.usage)) continue;
       const mount = typeof entry.disk.mountpoint === 'string' ? entry.disk.mountpoint : '';
-      add('disk_total_bytes', entry.usage.total, 'mount', mount);
-      add('disk_used_bytes', entry.usage.used, 'mount', mount);
-      add('disk_free_bytes', entry.usage.free, 'mount', mount);
-      add('disk_usage_percent', entry.usage.percent, 'mount', mount);
+      addFields(DISK, mount, entry.usage);
       const p = num(entry.usage.percent);
       if (p !== undefined && (fullest === undefined || p > fullest)) fullest = p;
     }
@@ -230,32 +336,11 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
   }
 
   const io = doc.disk_io;
-  if (isRec(io) && !('error' in io)) {
+  if (isRec(io) && !('error' in io))
     for (const device in io) {
       const d = io[device];
-      if (!isRec(d)) continue;
-      add('diskio_read_bytes_per_second', d.ReadBytesPerSecond, 'device', device);
-      add('diskio_write_bytes_per_second', d.WriteBytesPerSecond, 'device', device);
-      add('diskio_read_iops', d.ReadIopsPerSecond, 'device', device);
-      add('diskio_write_iops', d.WriteIopsPerSecond, 'device', device);
-      add('diskio_load_percent', d.LoadPercent, 'device', device);
-      add('diskio_iops', d.TotalIopsPerSecond, 'device', device);
-      // Counters since boot, and the mean wait and size of the interval's requests; the agent
-      // gives times in milliseconds.
-      add('diskio_read_bytes_total', d.ReadBytes, 'device', device);
-      add('diskio_write_bytes_total', d.WriteBytes, 'device', device);
-      add('diskio_reads_total', d.ReadCount, 'device', device);
-      add('diskio_writes_total', d.WriteCount, 'device', device);
-      add('diskio_read_time_seconds_total', seconds(d.ReadTime), 'device', device);
-      add('diskio_write_time_seconds_total', seconds(d.WriteTime), 'device', device);
-      add('diskio_io_time_seconds_total', seconds(d.IoTime), 'device', device);
-      add('diskio_wait_seconds', seconds(d.TotalAvgWait), 'device', device);
-      add('diskio_read_wait_seconds', seconds(d.ReadAvgWait), 'device', device);
-      add('diskio_write_wait_seconds', seconds(d.WriteAvgWait), 'device', device);
-      add('diskio_read_size_bytes', d.ReadAvgSize, 'device', device);
-      add('diskio_write_size_bytes', d.WriteAvgSize, 'device', device);
+      if (isRec(d)) addFields(DISK_IO, device, d);
     }
-  }
 
   const net = doc.net_io;
   if (isRec(net) && !('error' in net)) {
@@ -264,22 +349,7 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
     for (const iface in net) {
       const n = net[iface];
       if (!isRec(n)) continue;
-      add('net_rx_bytes_per_second', n.avg_bytes_recv_ps, 'interface', iface);
-      add('net_tx_bytes_per_second', n.avg_bytes_sent_ps, 'interface', iface);
-      add('net_rx_packets_per_second', n.avg_packets_recv_ps, 'interface', iface);
-      add('net_tx_packets_per_second', n.avg_packets_sent_ps, 'interface', iface);
-      add('net_rx_errors_per_second', n.avg_errin, 'interface', iface);
-      add('net_tx_errors_per_second', n.avg_errout, 'interface', iface);
-      add('net_rx_drops_per_second', n.avg_dropin, 'interface', iface);
-      add('net_tx_drops_per_second', n.avg_dropout, 'interface', iface);
-      add('net_rx_bytes_total', n.bytes_recv, 'interface', iface);
-      add('net_tx_bytes_total', n.bytes_sent, 'interface', iface);
-      add('net_rx_packets_total', n.packets_recv, 'interface', iface);
-      add('net_tx_packets_total', n.packets_sent, 'interface', iface);
-      add('net_rx_errors_total', n.errin, 'interface', iface);
-      add('net_tx_errors_total', n.errout, 'interface', iface);
-      add('net_rx_drops_total', n.dropin, 'interface', iface);
-      add('net_tx_drops_total', n.dropout, 'interface', iface);
+      addFields(NET_IO, iface, n);
       if (iface !== 'lo') {
         rx += num(n.avg_bytes_recv_ps) ?? 0;
         tx += num(n.avg_bytes_sent_ps) ?? 0;
@@ -295,23 +365,22 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
     for (const iface in links) {
       const l = links[iface];
       if (!isRec(l)) continue;
-      if (typeof l.isup === 'boolean') add('net_up', l.isup ? 1 : 0, 'interface', iface);
-      add('net_mtu_bytes', l.mtu, 'interface', iface);
+      const [up, mtu, speedKey] = NET_LINK.keys(iface) as [string, string, string];
+      if (typeof l.isup === 'boolean') add(up, l.isup ? 1 : 0);
+      add(mtu, l.mtu);
       // Megabits per second; 0 or below when the driver does not say (virtual interfaces).
       const speed = num(l.speed);
-      if (speed !== undefined && speed > 0)
-        add('net_speed_bytes_per_second', speed * 125_000, 'interface', iface);
+      if (speed !== undefined && speed > 0) add(speedKey, speed * 125_000);
     }
 
   const sensors = doc.sensors;
   if (isRec(sensors)) {
     if (Array.isArray(sensors.Temperatures))
       for (const t of sensors.Temperatures)
-        if (isRec(t) && typeof t.label === 'string')
-          add('temperature_celsius', t.current, 'sensor', t.label);
+        if (isRec(t) && typeof t.label === 'string') add(TEMPERATURE.keys(t.label)[0]!, t.current);
     if (Array.isArray(sensors.Batteries))
       for (const b of sensors.Batteries)
-        if (isRec(b)) add('battery_percent', b.percent, 'battery', String(b.id));
+        if (isRec(b)) add(BATTERY.keys(String(b.id))[0]!, b.percent);
   }
 
   const processes = doc.processes;
@@ -319,57 +388,37 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
   else if (Array.isArray(processes)) add('processes', processes.length);
 
   if (Array.isArray(doc.docker))
-    for (const c of doc.docker) {
-      if (!isRec(c) || typeof c.name !== 'string') continue;
-      add('container_cpu_percent', c.cpu_percentage, 'container', c.name);
-      add('container_memory_bytes', c.memory_used, 'container', c.name);
-      add('container_memory_percent', c.memory_percentage, 'container', c.name);
-      add('container_network_rx_bytes', c.network_rx, 'container', c.name);
-      add('container_network_tx_bytes', c.network_tx, 'container', c.name);
-    }
+    for (const c of doc.docker)
+      if (isRec(c) && typeof c.name === 'string') addFields(CONTAINER, c.name, c);
 
   const gpu = doc.gpu;
   if (isRec(gpu) && gpu.available === true && Array.isArray(gpu.devices))
-    for (const g of gpu.devices) {
-      if (!isRec(g)) continue;
-      const id = String(g.index);
-      add('gpu_utilization_percent', g.utilization_percent, 'gpu', id);
-      add('gpu_memory_used_bytes', g.memory_used_bytes, 'gpu', id);
-      add('gpu_memory_total_bytes', g.memory_total_bytes, 'gpu', id);
-      add('gpu_temperature_celsius', g.temperature_celsius, 'gpu', id);
-      add('gpu_power_watts', g.power_watts, 'gpu', id);
-    }
+    for (const g of gpu.devices) if (isRec(g)) addFields(GPU, String(g.index), g);
 
   const conns = doc.net_connections;
   if (isRec(conns) && conns.available === true) {
     add('tcp_connections', conns.total);
     if (isRec(conns.tcp))
-      for (const state in conns.tcp) add('tcp_connections', conns.tcp[state], 'state', state);
+      for (const state in conns.tcp) add(TCP_STATE.keys(state)[0]!, conns.tcp[state]);
   }
 
   const smart = doc.smart;
   if (isRec(smart) && smart.available === true && Array.isArray(smart.disks))
     for (const d of smart.disks)
       if (isRec(d) && typeof d.device === 'string')
-        add('smart_temperature_celsius', d.temperature_celsius, 'device', d.device);
+        add(SMART.keys(d.device)[0]!, d.temperature_celsius);
 
   const checks = doc.customchecks;
   if (isRec(checks))
     for (const name in checks) {
       const c = checks[name];
       if (!isRec(c)) continue;
-      add('check_state', c.rc, 'check', name);
-      add('check_duration_seconds', c.duration_seconds, 'check', name);
+      const [state, duration] = CHECK.keys(name) as [string, string];
+      add(state, c.rc);
+      add(duration, c.duration_seconds);
       if (Array.isArray(c.perfdata))
         for (const p of c.perfdata)
-          if (isRec(p) && typeof p.label === 'string')
-            addKey(
-              seriesKey('check_perfdata', [
-                ['check', name],
-                ['label', p.label],
-              ]),
-              p.value,
-            );
+          if (isRec(p) && typeof p.label === 'string') add(perfdataKey(name, p.label), p.value);
     }
 
   return into.length;
