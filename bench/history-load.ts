@@ -24,6 +24,8 @@ const VARIANTS = 32;
 
 export interface LoadedHost {
   id: string;
+  /** The key the time-series tables name the host by (`host_keys`). */
+  key: number;
   layoutId: number;
   seriesCount: number;
   /** Where the head series sit in the layout. */
@@ -161,14 +163,14 @@ export function loadSqlite(file: string, hostCount: number, days: number): LoadR
     for (const t of plan.tables) {
       const key = t.table === 'samples' ? 'ts, layout_id, vals' : 'bucket, layout_id, data';
       const insert = db.prepare(
-        `INSERT OR IGNORE INTO ${t.table} (host_id, ${key}) VALUES (?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO ${t.table} (host_key, ${key}) VALUES (?, ?, ?, ?)`,
       );
       hosts.forEach((h, hi) => {
         const base = baseValues(h.seriesCount, hi + 1);
         const rowsOf = variants(base, hi * 7 + 3, t.name === 'raw' ? undefined : countOf(t.step));
         const write = db.transaction(() => {
           for (let ts = t.from; ts < plan.end; ts += t.step) {
-            insert.run(h.id, ts, h.layoutId, rowsOf[variantAt(ts, t.step)]);
+            insert.run(h.key, ts, h.layoutId, rowsOf[variantAt(ts, t.step)]);
             rows[t.name] += 1;
           }
         });
@@ -176,15 +178,15 @@ export function loadSqlite(file: string, hostCount: number, days: number): LoadR
         if (t.name === 'raw') return;
         const existing = new Map<number, Float64Array>();
         for (const r of db
-          .prepare('SELECT chunk, data FROM rollup_heads WHERE resolution = ? AND host_id = ?')
-          .all(t.name, h.id) as { chunk: number; data: Buffer }[])
+          .prepare('SELECT chunk, data FROM rollup_heads WHERE resolution = ? AND host_key = ?')
+          .all(t.name, h.key) as { chunk: number; data: Buffer }[])
           existing.set(Number(r.chunk), unpackValues(r.data));
         const upsert = db.prepare(
-          'INSERT OR REPLACE INTO rollup_heads (resolution, host_id, chunk, data) VALUES (?, ?, ?, ?)',
+          'INSERT OR REPLACE INTO rollup_heads (resolution, host_key, chunk, data) VALUES (?, ?, ?, ?)',
         );
         db.transaction(() => {
           for (const c of headChunks(h.positions, rowsOf, t.step, t.from, plan.end, existing))
-            upsert.run(t.name, h.id, c.chunk, c.data);
+            upsert.run(t.name, h.key, c.chunk, c.data);
         })();
       });
       process.stderr.write(`  loaded ${t.name}: ${rows[t.name]} rows\n`);
@@ -212,13 +214,13 @@ export function loadSqlite(file: string, hostCount: number, days: number): LoadR
 function chooseSqlite(db: Database.Database, hostCount: number): LoadedHost[] {
   const picked = db
     .prepare(
-      `SELECT h.id AS id,
-              (SELECT layout_id FROM samples s WHERE s.host_id = h.id ORDER BY ts DESC LIMIT 1) AS layout_id
-         FROM hosts h ORDER BY h.name LIMIT ?`,
+      `SELECT h.id AS id, k.id AS key,
+              (SELECT layout_id FROM samples s WHERE s.host_key = k.id ORDER BY ts DESC LIMIT 1) AS layout_id
+         FROM hosts h LEFT JOIN host_keys k ON k.host_id = h.id ORDER BY h.name LIMIT ?`,
     )
-    .all(hostCount) as { id: string; layout_id: number | null }[];
+    .all(hostCount) as { id: string; key: number | null; layout_id: number | null }[];
   return picked.map((p) => {
-    if (p.layout_id === null) throw new Error(`host ${p.id} has no samples`);
+    if (p.key === null || p.layout_id === null) throw new Error(`host ${p.id} has no samples`);
     const l = db.prepare('SELECT series_ids FROM series_layouts WHERE id = ?').get(p.layout_id) as {
       series_ids: string;
     };
@@ -229,6 +231,7 @@ function chooseSqlite(db: Database.Database, hostCount: number): LoadedHost[] {
     }[];
     return {
       id: p.id,
+      key: Number(p.key),
       layoutId: Number(p.layout_id),
       seriesCount: ids.length,
       positions: headPositions(ids, new Map(keys.map((k) => [Number(k.id), k.key]))),
@@ -248,10 +251,16 @@ export async function loadPostgres(
   try {
     await client.query('SET synchronous_commit = off');
     const picked = (
-      await client.query<{ id: string; layout_id: number | null; series_ids: string | null }>(
-        `SELECT h.id, s.layout_id, l.series_ids
+      await client.query<{
+        id: string;
+        key: number | null;
+        layout_id: number | null;
+        series_ids: string | null;
+      }>(
+        `SELECT h.id, k.id AS key, s.layout_id, l.series_ids
            FROM (SELECT id, name FROM hosts ORDER BY name LIMIT $1) h
-           LEFT JOIN LATERAL (SELECT layout_id FROM samples WHERE host_id = h.id ORDER BY ts DESC LIMIT 1) s ON true
+           LEFT JOIN host_keys k ON k.host_id = h.id
+           LEFT JOIN LATERAL (SELECT layout_id FROM samples WHERE host_key = k.id ORDER BY ts DESC LIMIT 1) s ON true
            LEFT JOIN series_layouts l ON l.id = s.layout_id
           ORDER BY h.name`,
         [hostCount],
@@ -259,7 +268,7 @@ export async function loadPostgres(
     ).rows;
     const hosts: LoadedHost[] = [];
     for (const p of picked) {
-      if (p.layout_id === null || p.series_ids === null)
+      if (p.key === null || p.layout_id === null || p.series_ids === null)
         throw new Error(`host ${p.id} has no samples`);
       const ids = JSON.parse(p.series_ids) as number[];
       const keys = await client.query<{ id: number; key: string }>(
@@ -268,6 +277,7 @@ export async function loadPostgres(
       );
       hosts.push({
         id: p.id,
+        key: Number(p.key),
         layoutId: Number(p.layout_id),
         seriesCount: ids.length,
         positions: headPositions(ids, new Map(keys.rows.map((k) => [Number(k.id), k.key]))),
@@ -285,27 +295,27 @@ export async function loadPostgres(
         const rowsOf = variants(base, hi * 7 + 3, t.name === 'raw' ? undefined : countOf(t.step));
         // The rows are generated by the database from the host's value rows, cycled.
         const r = await client.query(
-          `INSERT INTO ${t.table} (host_id, ${cols})
+          `INSERT INTO ${t.table} (host_key, ${cols})
              SELECT $1, t, $2, ($3::bytea[])[1 + ((t / $6) % ${VARIANTS})::int]
                FROM generate_series($4::bigint, $5::bigint - 1, $6::bigint) t
            ON CONFLICT DO NOTHING`,
-          [h.id, h.layoutId, rowsOf.map((b) => Buffer.from(b)), t.from, plan.end, t.step],
+          [h.key, h.layoutId, rowsOf.map((b) => Buffer.from(b)), t.from, plan.end, t.step],
         );
         rows[t.name] += r.rowCount ?? 0;
         if (t.name === 'raw') continue;
         const had = await client.query<{ chunk: string; data: Buffer }>(
-          'SELECT chunk, data FROM rollup_heads WHERE resolution = $1 AND host_id = $2',
-          [t.name, h.id],
+          'SELECT chunk, data FROM rollup_heads WHERE resolution = $1 AND host_key = $2',
+          [t.name, h.key],
         );
         const existing = new Map(had.rows.map((r) => [Number(r.chunk), unpackValues(r.data)]));
         const chunks = headChunks(h.positions, rowsOf, t.step, t.from, plan.end, existing);
         for (let i = 0; i < chunks.length; i += 100) {
           const part = chunks.slice(i, i + 100);
           await client.query(
-            `INSERT INTO rollup_heads (resolution, host_id, chunk, data)
+            `INSERT INTO rollup_heads (resolution, host_key, chunk, data)
                SELECT $1, $2, c, d FROM unnest($3::bigint[], $4::bytea[]) AS u(c, d)
-             ON CONFLICT (resolution, host_id, chunk) DO UPDATE SET data = excluded.data`,
-            [t.name, h.id, part.map((c) => c.chunk), part.map((c) => Buffer.from(c.data))],
+             ON CONFLICT (resolution, host_key, chunk) DO UPDATE SET data = excluded.data`,
+            [t.name, h.key, part.map((c) => c.chunk), part.map((c) => Buffer.from(c.data))],
           );
         }
       }

@@ -98,7 +98,8 @@ function storedPushes(dataDir: string, agentId: string): number[] {
     return (
       db
         .prepare(
-          'select s.ts as ts from samples s join agents a on a.host_id = s.host_id where a.id = ? order by s.rowid',
+          `select s.ts as ts from samples s join host_keys k on k.id = s.host_key
+            join agents a on a.host_id = k.host_id where a.id = ? order by s.rowid`,
         )
         .all(agentId) as { ts: number }[]
     ).map((r) => r.ts);

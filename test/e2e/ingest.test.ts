@@ -98,7 +98,8 @@ test('kill -9 during ingest, then restart: every push that got a 200 is there', 
     const db = new SQLite(path.join(dataDir, 'vigil.db'), { readonly: true });
     try {
       const has = db.prepare(
-        'select 1 from samples s join agents a on a.host_id = s.host_id where a.id = ? and s.ts = ?',
+        `select 1 from samples s join host_keys k on k.id = s.host_key
+          join agents a on a.host_id = k.host_id where a.id = ? and s.ts = ?`,
       );
       const missing = acknowledged.filter((p) => !has.get(p.uuid, p.ts));
       assert.deepEqual(missing, [], 'acknowledged pushes missing after the crash');

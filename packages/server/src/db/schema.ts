@@ -130,8 +130,14 @@ export interface Database {
     series_ids: string;
     created_at: number;
   };
-  /** One push's values (Float64, little-endian, in layout order). */
-  samples: { host_id: string; ts: number; layout_id: number; vals: Uint8Array };
+  /**
+   * A small integer per host for the time-series tables below, which name hosts by it: an index
+   * entry of a few bytes instead of a 36-character id. Never deleted or changed, so a process may
+   * keep what it has looked up.
+   */
+  host_keys: { id: Generated<number>; host_id: string };
+  /** One push's values (Float64, little-endian, in layout order); the host by its key. */
+  samples: { host_key: number; ts: number; layout_id: number; vals: Uint8Array };
   /** Rollup rows: per series sum, min, max and count (Float64 each), in layout order. */
   rollup_1m: RollupRow;
   rollup_5m: RollupRow;
@@ -161,7 +167,7 @@ export interface Database {
     output: string;
   };
   /** The host-level series' rollups again, `HEAD_CHUNK_BUCKETS` buckets per row (tsdb.ts). */
-  rollup_heads: { resolution: string; host_id: string; chunk: number; data: Uint8Array };
+  rollup_heads: { resolution: string; host_key: number; chunk: number; data: Uint8Array };
   /** OAuth 2.0 API clients (the Cockpit face); the secret is kept only as a SHA-256 hash. */
   oauth_clients: {
     id: string;
@@ -190,12 +196,12 @@ export interface Database {
     expires_at: number;
   };
   /** Buckets whose rollups must be computed again because data arrived after they were. */
-  rollup_dirty: { resolution: string; host_id: string; bucket: number };
+  rollup_dirty: { resolution: string; host_key: number; bucket: number };
 }
 
 /** A rollup row (see `rollup_1m`). */
 export interface RollupRow {
-  host_id: string;
+  host_key: number;
   bucket: number;
   layout_id: number;
   data: Uint8Array;

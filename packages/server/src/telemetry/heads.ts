@@ -15,7 +15,8 @@ import {
 
 /** One bucket's head slot, to be written into its chunk. */
 export interface HeadWrite {
-  hostId: string;
+  /** The host's key (`host_keys`). */
+  hostKey: number;
   bucket: number;
   slot: Float64Array;
 }
@@ -42,40 +43,40 @@ export async function writeHeads(
   if (slots.length === 0) return;
   const size = ROLLUPS[resolution];
   // By chunk, then host: the rows of one rollup pass share a bucket, so usually one chunk.
-  const byChunk = new Map<number, Map<string, HeadWrite[]>>();
+  const byChunk = new Map<number, Map<number, HeadWrite[]>>();
   for (const s of slots) {
     const chunk = headChunkOf(s.bucket, size);
     let hosts = byChunk.get(chunk);
     if (!hosts) byChunk.set(chunk, (hosts = new Map()));
-    const list = hosts.get(s.hostId);
+    const list = hosts.get(s.hostKey);
     if (list) list.push(s);
-    else hosts.set(s.hostId, [s]);
+    else hosts.set(s.hostKey, [s]);
   }
   for (const [chunk, hosts] of byChunk) {
-    const ids = [...hosts.keys()];
-    const existing = new Map<string, Float64Array>();
-    for (let i = 0; i < ids.length; i += 500) {
+    const keys = [...hosts.keys()];
+    const existing = new Map<number, Float64Array>();
+    for (let i = 0; i < keys.length; i += 500) {
       const rows = await db
         .selectFrom('rollup_heads')
-        .select(['host_id', 'data'])
+        .select(['host_key', 'data'])
         .where('resolution', '=', resolution)
         .where('chunk', '=', chunk)
-        .where('host_id', 'in', ids.slice(i, i + 500))
+        .where('host_key', 'in', keys.slice(i, i + 500))
         .execute();
-      for (const r of rows) existing.set(r.host_id, unpackValues(r.data));
+      for (const r of rows) existing.set(Number(r.host_key), unpackValues(r.data));
     }
-    const writes = ids.map((hostId) => {
-      let data = existing.get(hostId);
-      for (const s of hosts.get(hostId)!)
+    const writes = keys.map((hostKey) => {
+      let data = existing.get(hostKey);
+      for (const s of hosts.get(hostKey)!)
         data = withSlot(data, Math.round((s.bucket - chunk) / size), s.slot);
-      return { resolution, host_id: hostId, chunk, data: packValues(data!) };
+      return { resolution, host_key: hostKey, chunk, data: packValues(data!) };
     });
     for (let i = 0; i < writes.length; i += 200)
       await db
         .insertInto('rollup_heads')
         .values(writes.slice(i, i + 200))
         .onConflict((oc) =>
-          oc.columns(['resolution', 'host_id', 'chunk']).doUpdateSet((eb) => ({
+          oc.columns(['resolution', 'host_key', 'chunk']).doUpdateSet((eb) => ({
             data: eb.ref('excluded.data'),
           })),
         )
@@ -90,7 +91,7 @@ export async function writeHeads(
 export async function readHeads(
   db: Kysely<Database>,
   resolution: RollupResolution,
-  hostId: string,
+  hostKey: number,
   from: number,
   to: number,
 ): Promise<{ bucket: number; slot: Float64Array }[]> {
@@ -99,7 +100,7 @@ export async function readHeads(
     .selectFrom('rollup_heads')
     .select(['chunk', 'data'])
     .where('resolution', '=', resolution)
-    .where('host_id', '=', hostId)
+    .where('host_key', '=', hostKey)
     .where('chunk', '>=', headChunkOf(from, size))
     .where('chunk', '<', to)
     .orderBy('chunk')
@@ -121,8 +122,8 @@ export async function readHeads(
 }
 
 /**
- * Builds the head chunks of the stored rollups (when the chunks are introduced): every chunk
- * whose buckets are all rolled up, and the heads watermark after them; the server builds the
+ * Builds the head chunks of the stored rollups (a migration, on an empty `rollup_heads`): every
+ * chunk whose buckets are all rolled up, and the heads watermark after them; the server builds the
  * later ones as they complete.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -160,21 +161,21 @@ export async function backfillHeads(db: Kysely<any>): Promise<void> {
       .executeTakeFirst();
     if (!rolled) continue;
     const limit = headChunkOf(Number(rolled.value), ROLLUPS[r]);
-    let after: { hostId: string; bucket: number } | undefined;
+    let after: { hostKey: number; bucket: number } | undefined;
     for (;;) {
       let q = typed
         .selectFrom(tables[r])
-        .select(['host_id', 'bucket', 'layout_id', 'data'])
+        .select(['host_key', 'bucket', 'layout_id', 'data'])
         .where('bucket', '<', limit)
-        .orderBy('host_id')
+        .orderBy('host_key')
         .orderBy('bucket')
         .limit(1000);
       if (after) {
         const a = after;
         q = q.where((eb) =>
           eb.or([
-            eb('host_id', '>', a.hostId),
-            eb.and([eb('host_id', '=', a.hostId), eb('bucket', '>', a.bucket)]),
+            eb('host_key', '>', a.hostKey),
+            eb.and([eb('host_key', '=', a.hostKey), eb('bucket', '>', a.bucket)]),
           ]),
         );
       }
@@ -183,13 +184,13 @@ export async function backfillHeads(db: Kysely<any>): Promise<void> {
       const slots: HeadWrite[] = [];
       for (const row of rows)
         slots.push({
-          hostId: row.host_id,
+          hostKey: Number(row.host_key),
           bucket: Number(row.bucket),
           slot: headSlot(await positionsOf(Number(row.layout_id)), unpackValues(row.data)),
         });
       await writeHeads(typed, r, slots);
       const last = rows[rows.length - 1]!;
-      after = { hostId: last.host_id, bucket: Number(last.bucket) };
+      after = { hostKey: Number(last.host_key), bucket: Number(last.bucket) };
     }
     await typed
       .insertInto('settings')

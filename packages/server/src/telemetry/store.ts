@@ -12,6 +12,7 @@ import type {
   TelemetryStore,
 } from './service.js';
 import { readHeads, writeHeads } from './heads.js';
+import { HostKeys } from './host-keys.js';
 import { HEAD_CHUNK_BUCKETS, ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
 
 const ROLLUP_TABLE = {
@@ -39,6 +40,8 @@ const bytes = (v: unknown): Uint8Array => v as Uint8Array;
 export const createTelemetryStore = (
   db: Kysely<Database>,
   sqlite?: SQLite.Database,
+  /** The hosts' keys as this store has looked them up. */
+  hostKeys = new HostKeys(db),
 ): TelemetryStore => ({
   async seriesIds(hostId, keys, now) {
     const out = new Map<string, number>();
@@ -108,23 +111,26 @@ export const createTelemetryStore = (
   },
 
   async commit(pushes, dirty, documents, checks) {
+    // Before the transaction: on SQLite it holds the one connection.
+    await ensureKeys(hostKeys, pushes, (p) => p.hostId);
+    await ensureKeys(hostKeys, dirty, (d) => d.host_id);
     if (sqlite)
       // Kysely's connection is held while the transaction runs, so that no other query of
       // this process lands inside it.
       return db.connection().execute(async () => {
         let direct = committers.get(sqlite);
         if (!direct) committers.set(sqlite, (direct = sqliteCommitter(sqlite)));
-        return direct(pushes, dirty, documents, checks);
+        return direct(hostKeys, pushes, dirty, documents, checks);
       });
     // Through the query builder (PostgreSQL): a push is new unless its host already has a sample
     // at its time. Nearly always all are: the rows go in as multi-row inserts without RETURNING
     // and the count of rows inserted confirms it. When it falls short, the transaction is rolled
     // back and done again, this time learning row by row which pushes were new.
     try {
-      return await commitBatch(db, pushes, dirty, documents, checks, false);
+      return await commitBatch(db, hostKeys, pushes, dirty, documents, checks, false);
     } catch (err) {
       if (err !== SOME_DUPLICATE) throw err;
-      return commitBatch(db, pushes, dirty, documents, checks, true);
+      return commitBatch(db, hostKeys, pushes, dirty, documents, checks, true);
     }
   },
 
@@ -192,18 +198,21 @@ export const createTelemetryStore = (
 
   async samplesPage(from, to, after, limit) {
     let q = db
-      .selectFrom('samples')
-      .select(['host_id', 'ts', 'layout_id', 'vals'])
-      .where('ts', '>=', from)
-      .where('ts', '<', to);
-    if (after)
+      .selectFrom('samples as s')
+      .innerJoin('host_keys as k', 'k.id', 's.host_key')
+      .select(['k.host_id', 's.ts', 's.layout_id', 's.vals'])
+      .where('s.ts', '>=', from)
+      .where('s.ts', '<', to);
+    if (after) {
+      const afterKey = await keyOfRow(hostKeys, after.hostId);
       q = q.where((eb) =>
         eb.or([
-          eb('ts', '>', after.ts),
-          eb.and([eb('ts', '=', after.ts), eb('host_id', '>', after.hostId)]),
+          eb('s.ts', '>', after.ts),
+          eb.and([eb('s.ts', '=', after.ts), eb('s.host_key', '>', afterKey)]),
         ]),
       );
-    const rows = await q.orderBy('ts').orderBy('host_id').limit(limit).execute();
+    }
+    const rows = await q.orderBy('s.ts').orderBy('s.host_key').limit(limit).execute();
     return rows.map((r) => ({
       hostId: r.host_id,
       ts: Number(r.ts),
@@ -215,18 +224,21 @@ export const createTelemetryStore = (
   async rollupsPage(resolution, from, to, after, limit) {
     const table = ROLLUP_TABLE[resolution];
     let q = db
-      .selectFrom(table)
-      .select(['host_id', 'bucket', 'layout_id', 'data'])
-      .where('bucket', '>=', from)
-      .where('bucket', '<', to);
-    if (after)
+      .selectFrom(`${table} as r`)
+      .innerJoin('host_keys as k', 'k.id', 'r.host_key')
+      .select(['k.host_id', 'r.bucket', 'r.layout_id', 'r.data'])
+      .where('r.bucket', '>=', from)
+      .where('r.bucket', '<', to);
+    if (after) {
+      const afterKey = await keyOfRow(hostKeys, after.hostId);
       q = q.where((eb) =>
         eb.or([
-          eb('bucket', '>', after.ts),
-          eb.and([eb('bucket', '=', after.ts), eb('host_id', '>', after.hostId)]),
+          eb('r.bucket', '>', after.ts),
+          eb.and([eb('r.bucket', '=', after.ts), eb('r.host_key', '>', afterKey)]),
         ]),
       );
-    const rows = await q.orderBy('bucket').orderBy('host_id').limit(limit).execute();
+    }
+    const rows = await q.orderBy('r.bucket').orderBy('r.host_key').limit(limit).execute();
     return rows.map((r) => ({
       hostId: r.host_id,
       bucket: Number(r.bucket),
@@ -236,9 +248,16 @@ export const createTelemetryStore = (
   },
 
   async samples(hostId, from, to): Promise<StoredSample[]> {
-    let q = db.selectFrom('samples').select(['host_id', 'ts', 'layout_id', 'vals']);
-    if (hostId !== undefined) q = q.where('host_id', '=', hostId);
-    const rows = await q.where('ts', '>=', from).where('ts', '<', to).orderBy('ts').execute();
+    let q = db
+      .selectFrom('samples as s')
+      .innerJoin('host_keys as k', 'k.id', 's.host_key')
+      .select(['k.host_id', 's.ts', 's.layout_id', 's.vals']);
+    if (hostId !== undefined) {
+      const key = await hostKeys.find(hostId);
+      if (key === undefined) return [];
+      q = q.where('s.host_key', '=', key);
+    }
+    const rows = await q.where('s.ts', '>=', from).where('s.ts', '<', to).orderBy('s.ts').execute();
     return rows.map((r) => ({
       hostId: r.host_id,
       ts: Number(r.ts),
@@ -249,12 +268,19 @@ export const createTelemetryStore = (
 
   async rollups(resolution, hostId, from, to): Promise<StoredRollup[]> {
     const table = ROLLUP_TABLE[resolution];
-    let q = db.selectFrom(table).select(['host_id', 'bucket', 'layout_id', 'data']);
-    if (hostId !== undefined) q = q.where('host_id', '=', hostId);
+    let q = db
+      .selectFrom(`${table} as r`)
+      .innerJoin('host_keys as k', 'k.id', 'r.host_key')
+      .select(['k.host_id', 'r.bucket', 'r.layout_id', 'r.data']);
+    if (hostId !== undefined) {
+      const key = await hostKeys.find(hostId);
+      if (key === undefined) return [];
+      q = q.where('r.host_key', '=', key);
+    }
     const rows = await q
-      .where('bucket', '>=', from)
-      .where('bucket', '<', to)
-      .orderBy('bucket')
+      .where('r.bucket', '>=', from)
+      .where('r.bucket', '<', to)
+      .orderBy('r.bucket')
       .execute();
     return rows.map((r) => ({
       hostId: r.host_id,
@@ -266,20 +292,22 @@ export const createTelemetryStore = (
 
   async writeRollups(resolution, rows: RollupWrite[], watermark, cleared) {
     const table = ROLLUP_TABLE[resolution];
+    await ensureKeys(hostKeys, rows, (r) => r.hostId);
+    await ensureKeys(hostKeys, cleared, (c) => c.hostId);
     await db.transaction().execute(async (trx) => {
       for (const part of chunks(rows))
         await trx
           .insertInto(table)
           .values(
             part.map((r) => ({
-              host_id: r.hostId,
+              host_key: hostKeys.of(r.hostId),
               bucket: r.bucket,
               layout_id: r.layoutId,
               data: r.data,
             })),
           )
           .onConflict((oc) =>
-            oc.columns(['host_id', 'bucket']).doUpdateSet((eb) => ({
+            oc.columns(['host_key', 'bucket']).doUpdateSet((eb) => ({
               layout_id: eb.ref('excluded.layout_id'),
               data: eb.ref('excluded.data'),
             })),
@@ -288,13 +316,15 @@ export const createTelemetryStore = (
       await writeHeads(
         trx,
         resolution,
-        rows.flatMap((r) => (r.head ? [{ hostId: r.hostId, bucket: r.bucket, slot: r.head }] : [])),
+        rows.flatMap((r) =>
+          r.head ? [{ hostKey: hostKeys.of(r.hostId), bucket: r.bucket, slot: r.head }] : [],
+        ),
       );
       for (const c of cleared)
         await trx
           .deleteFrom('rollup_dirty')
           .where('resolution', '=', resolution)
-          .where('host_id', '=', c.hostId)
+          .where('host_key', '=', hostKeys.of(c.hostId))
           .where('bucket', '=', c.bucket)
           .execute();
       if (watermark !== undefined)
@@ -306,15 +336,26 @@ export const createTelemetryStore = (
     });
   },
 
-  heads: (resolution, hostId, from, to) => readHeads(db, resolution, hostId, from, to),
+  async heads(resolution, hostId, from, to) {
+    const key = await hostKeys.find(hostId);
+    return key === undefined ? [] : readHeads(db, resolution, key, from, to);
+  },
 
   async writeHeadChunks(resolution, chunks) {
     if (chunks.length === 0) return;
+    await ensureKeys(hostKeys, chunks, (c) => c.hostId);
     await db
       .insertInto('rollup_heads')
-      .values(chunks.map((c) => ({ resolution, host_id: c.hostId, chunk: c.chunk, data: c.data })))
+      .values(
+        chunks.map((c) => ({
+          resolution,
+          host_key: hostKeys.of(c.hostId),
+          chunk: c.chunk,
+          data: c.data,
+        })),
+      )
       .onConflict((oc) =>
-        oc.columns(['resolution', 'host_id', 'chunk']).doUpdateSet((eb) => ({
+        oc.columns(['resolution', 'host_key', 'chunk']).doUpdateSet((eb) => ({
           data: eb.ref('excluded.data'),
         })),
       )
@@ -377,15 +418,17 @@ export const createTelemetryStore = (
   },
 
   async latestSample(hostId) {
+    const key = await hostKeys.find(hostId);
+    if (key === undefined) return undefined;
     const r = await db
       .selectFrom('samples')
-      .select(['host_id', 'ts', 'layout_id', 'vals'])
-      .where('host_id', '=', hostId)
+      .select(['ts', 'layout_id', 'vals'])
+      .where('host_key', '=', key)
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();
     return r
-      ? { hostId: r.host_id, ts: Number(r.ts), layoutId: Number(r.layout_id), vals: bytes(r.vals) }
+      ? { hostId, ts: Number(r.ts), layoutId: Number(r.layout_id), vals: bytes(r.vals) }
       : undefined;
   },
 
@@ -450,16 +493,20 @@ export const createTelemetryStore = (
 
   async dirty(resolution, limit) {
     const rows = await db
-      .selectFrom('rollup_dirty')
-      .select(['host_id', 'bucket'])
-      .where('resolution', '=', resolution)
-      .orderBy('bucket')
+      .selectFrom('rollup_dirty as d')
+      .innerJoin('host_keys as k', 'k.id', 'd.host_key')
+      .select(['k.host_id', 'd.bucket'])
+      .where('d.resolution', '=', resolution)
+      .orderBy('d.bucket')
       .limit(limit)
       .execute();
     return rows.map((r) => ({ hostId: r.host_id, bucket: Number(r.bucket) }));
   },
 
-  markDirty: (rows) => insertDirty(db, rows),
+  async markDirty(rows) {
+    await ensureKeys(hostKeys, rows, (r) => r.host_id);
+    await insertDirty(db, hostKeys, rows);
+  },
 
   async deleteBefore(resolution, before, limit) {
     const table = resolution === 'raw' ? 'samples' : ROLLUP_TABLE[resolution];
@@ -479,7 +526,7 @@ export const createTelemetryStore = (
       const span = ROLLUPS[resolution] * HEAD_CHUNK_BUCKETS;
       const chunks = await db
         .selectFrom('rollup_heads')
-        .select(['host_id', 'chunk'])
+        .select(['host_key', 'chunk'])
         .where('resolution', '=', resolution)
         .where('chunk', '<=', before - span)
         .limit(limit)
@@ -490,7 +537,7 @@ export const createTelemetryStore = (
             await trx
               .deleteFrom('rollup_heads')
               .where('resolution', '=', resolution)
-              .where('host_id', '=', c.host_id)
+              .where('host_key', '=', Number(c.host_key))
               .where('chunk', '=', Number(c.chunk))
               .execute();
         });
@@ -506,15 +553,46 @@ export const createTelemetryStore = (
 
 export { ROLLUPS };
 
-/** Marks rollup buckets for another pass; a bucket marked already stays marked once. */
-async function insertDirty(db: Kysely<Database>, rows: DirtyBucket[]): Promise<void> {
+/** The key of a host named by a stored row (so it has one). */
+async function keyOfRow(keys: HostKeys, hostId: string): Promise<number> {
+  const key = await keys.find(hostId);
+  if (key === undefined) throw new Error(`host ${hostId} of a stored row has no key`);
+  return key;
+}
+
+/** Gives keys to the hosts of `rows` that have none yet (else one cache check per row). */
+async function ensureKeys<T>(
+  keys: HostKeys,
+  rows: readonly T[],
+  hostOf: (row: T) => string,
+): Promise<void> {
+  let missing: string[] | undefined;
+  for (const r of rows) if (keys.cached(hostOf(r)) === undefined) (missing ??= []).push(hostOf(r));
+  if (missing) await keys.ensure(missing);
+}
+
+/**
+ * Marks rollup buckets for another pass; a bucket marked already stays marked once. The hosts
+ * have keys (`HostKeys.ensure`).
+ */
+async function insertDirty(
+  db: Kysely<Database>,
+  keys: HostKeys,
+  rows: DirtyBucket[],
+): Promise<void> {
   for (const part of chunks(rows))
     await db
       .insertInto('rollup_dirty')
-      .values(part)
-      .onConflict((oc) => oc.columns(['resolution', 'host_id', 'bucket']).doNothing())
+      .values(part.map(dirtyRow(keys)))
+      .onConflict((oc) => oc.columns(['resolution', 'host_key', 'bucket']).doNothing())
       .execute();
 }
+
+const dirtyRow = (keys: HostKeys) => (d: DirtyBucket) => ({
+  resolution: d.resolution,
+  host_key: keys.of(d.host_id),
+  bucket: d.bucket,
+});
 
 /** Thrown inside a commit whose plain insert met a sample already stored. */
 const SOME_DUPLICATE = new Error('a push is a duplicate');
@@ -526,6 +604,7 @@ const SOME_DUPLICATE = new Error('a push is a duplicate');
  */
 async function commitBatch(
   db: Kysely<Database>,
+  keys: HostKeys,
   pushes: PushRow[],
   dirty: DirtyBucket[],
   documents: DocumentRow[],
@@ -538,18 +617,23 @@ async function commitBatch(
       const insert = trx
         .insertInto('samples')
         .values(
-          part.map((p) => ({ host_id: p.hostId, ts: p.ts, layout_id: p.layoutId, vals: p.vals })),
+          part.map((p) => ({
+            host_key: keys.of(p.hostId),
+            ts: p.ts,
+            layout_id: p.layoutId,
+            vals: p.vals,
+          })),
         )
-        .onConflict((oc) => oc.columns(['host_id', 'ts']).doNothing());
+        .onConflict((oc) => oc.columns(['host_key', 'ts']).doNothing());
       if (!returning) {
         const r = await insert.executeTakeFirst();
         if (Number(r.numInsertedOrUpdatedRows ?? 0) !== part.length) throw SOME_DUPLICATE;
         continue;
       }
-      const rows = await insert.returning(['host_id', 'ts']).execute();
-      for (const r of rows) inserted.add(`${r.host_id}\u0000${Number(r.ts)}`);
+      const rows = await insert.returning(['host_key', 'ts']).execute();
+      for (const r of rows) inserted.add(`${Number(r.host_key)}\u0000${Number(r.ts)}`);
     }
-    await insertDirty(trx, dirty);
+    await insertDirty(trx, keys, dirty);
     for (const part of chunks(newestDocuments(documents), 50))
       await trx
         .insertInto('agent_documents')
@@ -580,7 +664,7 @@ async function commitBatch(
           .onConflict((oc) => oc.columns(['host_id', 'name', 'ts']).doNothing())
           .execute();
     }
-    return pushes.map((p) => !returning || inserted.has(`${p.hostId}\u0000${p.ts}`));
+    return pushes.map((p) => !returning || inserted.has(`${keys.of(p.hostId)}\u0000${p.ts}`));
   });
 }
 
@@ -622,6 +706,7 @@ const checkHistoryRow = (c: CheckWrite) => ({
 const committers = new WeakMap<SQLite.Database, SqliteCommit>();
 
 type SqliteCommit = (
+  keys: HostKeys,
   pushes: PushRow[],
   dirty: DirtyBucket[],
   documents: DocumentRow[],
@@ -646,15 +731,15 @@ function sqliteCommitter(sqlite: SQLite.Database): SqliteCommit {
   const sample = sqlite.prepare(
     insertText(
       'samples',
-      ['host_id', 'ts', 'layout_id', 'vals'],
-      'on conflict (host_id, ts) do nothing',
+      ['host_key', 'ts', 'layout_id', 'vals'],
+      'on conflict (host_key, ts) do nothing',
     ),
   );
   const dirtyMark = sqlite.prepare(
     insertText(
       'rollup_dirty',
-      ['resolution', 'host_id', 'bucket'],
-      'on conflict (resolution, host_id, bucket) do nothing',
+      ['resolution', 'host_key', 'bucket'],
+      'on conflict (resolution, host_key, bucket) do nothing',
     ),
   );
   const document = sqlite.prepare(
@@ -680,13 +765,14 @@ function sqliteCommitter(sqlite: SQLite.Database): SqliteCommit {
   const checkHistory = sqlite.prepare(
     insertText('check_history', HISTORY_COLUMNS, 'on conflict (host_id, name, ts) do nothing'),
   );
-  const commit: SqliteCommit = (pushes, dirty, documents, checks) => {
+  const commit: SqliteCommit = (keys, pushes, dirty, documents, checks) => {
     const fresh = pushes.map(
       (p) =>
-        sample.run({ host_id: p.hostId, ts: p.ts, layout_id: p.layoutId, vals: p.vals }).changes ===
-        1,
+        sample.run({ host_key: keys.of(p.hostId), ts: p.ts, layout_id: p.layoutId, vals: p.vals })
+          .changes === 1,
     );
-    for (const d of dirty) dirtyMark.run(d);
+    const toRow = dirtyRow(keys);
+    for (const d of dirty) dirtyMark.run(toRow(d));
     for (const d of newestDocuments(documents)) document.run(d);
     for (const c of checks) {
       checkState.run(checkStateRow(c));
