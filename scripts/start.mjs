@@ -15,7 +15,9 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = path.resolve(process.env.VIGIL_STORAGE_DATA_DIR || path.join(root, 'data'));
-const vigil = path.join(root, 'packages', 'server', 'dist', 'vigil.js');
+// The server's launcher (bin/vigil.js), as the `vigil` command runs it: it sets the server's V8
+// heap settings before loading the bundle.
+const vigil = path.join(root, 'packages', 'server', 'bin', 'vigil.js');
 const agentBundle = path.join(root, 'dist', 'vigil-agent.js');
 const args = process.argv.slice(2);
 const local = process.env.VIGIL_AGENT_LOCAL !== '0';
