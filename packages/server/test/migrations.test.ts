@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { openDb } from '../src/db/connection.js';
 import { MIGRATIONS, migrate } from '../src/db/migrations.js';
 import { readHeads } from '../src/telemetry/heads.js';
-import { HEAD_SERIES, packValues } from '../src/telemetry/tsdb.js';
+import { HEAD_SERIES, packValues, unpackValues } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 
 for (const kind of await databaseKinds()) {
@@ -33,7 +33,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(Number(r.rows[0]!.n), 0);
     });
 
-    test('rollup heads are built from the rollups stored before them', async () => {
+    test('stored time series keep their rows under host keys, and heads are built from the rollups', async () => {
       const { db, drop } = await kind.create();
       cleanups.push(drop);
       await migrate(
@@ -92,7 +92,33 @@ for (const kind of await databaseKinds()) {
           data: packValues([0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1]),
         })
         .execute();
+      // A raw sample and a dirty mark of another host: they keep their rows under its key.
+      await k
+        .insertInto('samples')
+        .values({ host_id: 'g', ts: t, layout_id: Number(layout.id), vals: packValues([7]) })
+        .execute();
+      await k
+        .insertInto('rollup_dirty')
+        .values({ resolution: '1m', host_id: 'g', bucket: t })
+        .execute();
       await migrate(db);
+      const keys = await k.selectFrom('host_keys').select(['id', 'host_id']).execute();
+      assert.deepEqual(keys.map((r) => r.host_id).sort(), ['g', 'h']);
+      const g = Number(keys.find((r) => r.host_id === 'g')!.id);
+      const sample = await k.selectFrom('samples').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual([Number(sample.host_key), Number(sample.ts)], [g, t]);
+      assert.deepEqual([...unpackValues(sample.vals)], [7]);
+      const dirty = await k.selectFrom('rollup_dirty').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [dirty.resolution, Number(dirty.host_key), Number(dirty.bucket)],
+        ['1m', g, t],
+      );
+      assert.equal(
+        Number(
+          (await k.selectFrom('rollup_5m').select('host_key').executeTakeFirstOrThrow()).host_key,
+        ),
+        Number(keys.find((r) => r.host_id === 'h')!.id),
+      );
       const watermark = await k
         .selectFrom('settings')
         .select('value')
