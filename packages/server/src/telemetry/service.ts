@@ -114,12 +114,12 @@ export interface TelemetryStore {
     after: { ts: number; hostId: string } | undefined,
     limit: number,
   ): Promise<StoredRollup[]>;
-  /** Raw samples with `from <= ts < to`, of one host or (undefined) all, by time. */
-  samples(hostId: string | undefined, from: number, to: number): Promise<StoredSample[]>;
-  /** Rollup rows with `from <= bucket < to`, of one host or all, by time. */
+  /** One host's raw samples with `from <= ts < to`, by time (all hosts: `samplesPage`). */
+  samples(hostId: string, from: number, to: number): Promise<StoredSample[]>;
+  /** One host's rollup rows with `from <= bucket < to`, by time (all hosts: `rollupsPage`). */
   rollups(
     resolution: RollupResolution,
-    hostId: string | undefined,
+    hostId: string,
     from: number,
     to: number,
   ): Promise<StoredRollup[]>;

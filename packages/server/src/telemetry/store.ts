@@ -112,8 +112,8 @@ export const createTelemetryStore = (
 
   async commit(pushes, dirty, documents, checks) {
     // Before the transaction: on SQLite it holds the one connection.
-    await ensureKeys(hostKeys, pushes, (p) => p.hostId);
-    await ensureKeys(hostKeys, dirty, (d) => d.host_id);
+    await hostKeys.ensure(pushes, (p) => p.hostId);
+    await hostKeys.ensure(dirty, (d) => d.host_id);
     if (sqlite)
       // Kysely's connection is held while the transaction runs, so that no other query of
       // this process lands inside it.
@@ -248,18 +248,18 @@ export const createTelemetryStore = (
   },
 
   async samples(hostId, from, to): Promise<StoredSample[]> {
-    let q = db
-      .selectFrom('samples as s')
-      .innerJoin('host_keys as k', 'k.id', 's.host_key')
-      .select(['k.host_id', 's.ts', 's.layout_id', 's.vals']);
-    if (hostId !== undefined) {
-      const key = await hostKeys.find(hostId);
-      if (key === undefined) return [];
-      q = q.where('s.host_key', '=', key);
-    }
-    const rows = await q.where('s.ts', '>=', from).where('s.ts', '<', to).orderBy('s.ts').execute();
+    const key = await hostKeys.find(hostId);
+    if (key === undefined) return [];
+    const rows = await db
+      .selectFrom('samples')
+      .select(['ts', 'layout_id', 'vals'])
+      .where('host_key', '=', key)
+      .where('ts', '>=', from)
+      .where('ts', '<', to)
+      .orderBy('ts')
+      .execute();
     return rows.map((r) => ({
-      hostId: r.host_id,
+      hostId,
       ts: Number(r.ts),
       layoutId: Number(r.layout_id),
       vals: bytes(r.vals),
@@ -267,23 +267,18 @@ export const createTelemetryStore = (
   },
 
   async rollups(resolution, hostId, from, to): Promise<StoredRollup[]> {
-    const table = ROLLUP_TABLE[resolution];
-    let q = db
-      .selectFrom(`${table} as r`)
-      .innerJoin('host_keys as k', 'k.id', 'r.host_key')
-      .select(['k.host_id', 'r.bucket', 'r.layout_id', 'r.data']);
-    if (hostId !== undefined) {
-      const key = await hostKeys.find(hostId);
-      if (key === undefined) return [];
-      q = q.where('r.host_key', '=', key);
-    }
-    const rows = await q
-      .where('r.bucket', '>=', from)
-      .where('r.bucket', '<', to)
-      .orderBy('r.bucket')
+    const key = await hostKeys.find(hostId);
+    if (key === undefined) return [];
+    const rows = await db
+      .selectFrom(ROLLUP_TABLE[resolution])
+      .select(['bucket', 'layout_id', 'data'])
+      .where('host_key', '=', key)
+      .where('bucket', '>=', from)
+      .where('bucket', '<', to)
+      .orderBy('bucket')
       .execute();
     return rows.map((r) => ({
-      hostId: r.host_id,
+      hostId,
       bucket: Number(r.bucket),
       layoutId: Number(r.layout_id),
       data: bytes(r.data),
@@ -292,8 +287,8 @@ export const createTelemetryStore = (
 
   async writeRollups(resolution, rows: RollupWrite[], watermark, cleared) {
     const table = ROLLUP_TABLE[resolution];
-    await ensureKeys(hostKeys, rows, (r) => r.hostId);
-    await ensureKeys(hostKeys, cleared, (c) => c.hostId);
+    await hostKeys.ensure(rows, (r) => r.hostId);
+    await hostKeys.ensure(cleared, (c) => c.hostId);
     await db.transaction().execute(async (trx) => {
       for (const part of chunks(rows))
         await trx
@@ -343,7 +338,7 @@ export const createTelemetryStore = (
 
   async writeHeadChunks(resolution, chunks) {
     if (chunks.length === 0) return;
-    await ensureKeys(hostKeys, chunks, (c) => c.hostId);
+    await hostKeys.ensure(chunks, (c) => c.hostId);
     await db
       .insertInto('rollup_heads')
       .values(
@@ -504,7 +499,7 @@ export const createTelemetryStore = (
   },
 
   async markDirty(rows) {
-    await ensureKeys(hostKeys, rows, (r) => r.host_id);
+    await hostKeys.ensure(rows, (r) => r.host_id);
     await insertDirty(db, hostKeys, rows);
   },
 
@@ -558,17 +553,6 @@ async function keyOfRow(keys: HostKeys, hostId: string): Promise<number> {
   const key = await keys.find(hostId);
   if (key === undefined) throw new Error(`host ${hostId} of a stored row has no key`);
   return key;
-}
-
-/** Gives keys to the hosts of `rows` that have none yet (else one cache check per row). */
-async function ensureKeys<T>(
-  keys: HostKeys,
-  rows: readonly T[],
-  hostOf: (row: T) => string,
-): Promise<void> {
-  let missing: string[] | undefined;
-  for (const r of rows) if (keys.cached(hostOf(r)) === undefined) (missing ??= []).push(hostOf(r));
-  if (missing) await keys.ensure(missing);
 }
 
 /**
