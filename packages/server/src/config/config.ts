@@ -24,7 +24,10 @@ export interface Config {
     refresh_token_ttl_seconds: number;
     allow_registration: boolean;
   };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    format: 'auto' | 'json' | 'pretty';
+  };
   telemetry: {
     retention_raw_hours: number;
     retention_1m_days: number;
@@ -47,6 +50,10 @@ export interface Config {
     oitc_api_key: string;
     command_timeout_seconds: number;
     pull_concurrency: number;
+    max_clock_skew_seconds: number;
+    max_document_bytes: number;
+    pending_per_address: number;
+    pending_ttl_hours: number;
   };
 }
 
@@ -332,13 +339,51 @@ export const KEYS = {
       max: 1024,
       description: 'Most pull agents polled at the same time.',
     },
+    max_clock_skew_seconds: {
+      type: 'integer',
+      default: 300,
+      min: 0,
+      max: 86400,
+      description:
+        "How far ahead of the server's clock an agent's `collected_at` may be; a later time is replaced by the server's and the agent is flagged (`clock_skew_seconds`).",
+    },
+    max_document_bytes: {
+      type: 'integer',
+      default: 16777216,
+      min: 65536,
+      max: 268435456,
+      description:
+        'Largest check-data document an agent may push or be pulled (`/agentconnector`, `/api/v1/agents/{id}/push`, pull answers); larger ones get 413.',
+    },
+    pending_per_address: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      max: 100000,
+      description:
+        'Most pending (unapproved) enrollment requests from one source address; more get 429.',
+    },
+    pending_ttl_hours: {
+      type: 'integer',
+      default: 168,
+      min: 1,
+      max: 87600,
+      description: 'How long a pending enrollment request waits for approval before it is removed.',
+    },
   },
   log: {
     level: {
       type: 'string',
       default: 'info',
       oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-      description: 'Least severe log level written (JSON lines on stdout).',
+      description: 'Least severe log level written.',
+    },
+    format: {
+      type: 'string',
+      default: 'auto',
+      oneOf: ['auto', 'json', 'pretty'],
+      description:
+        '`auto`: short human-readable lines when standard output is a terminal, JSON lines otherwise; `json`: always JSON lines; `pretty`: always human-readable lines.',
     },
   },
 } as const satisfies Record<string, Record<string, KeySpec>>;
