@@ -14,6 +14,8 @@ export const VERSION: string = build.version;
 /** Build metadata for `GET /api/v1/version`. */
 export const versionInfo = (): VersionInfo => ({
   vigil: build.version,
+  // OpenWatch clients read the server's version from `openwatch`.
+  openwatch: build.version,
   node: process.version,
   commit: build.commit,
   build_time: build.build_time,

@@ -230,8 +230,15 @@ for (const kind of await databaseKinds()) {
       assert.equal(tyto.json().status, 'ok');
       assert.equal(typeof tyto.json().uptime, 'number');
       const v = (await h.inject({ method: 'GET', url: '/api/v1/version' })).json();
-      assert.deepEqual(Object.keys(v).sort(), ['build_time', 'commit', 'node', 'vigil']);
+      assert.deepEqual(Object.keys(v).sort(), [
+        'build_time',
+        'commit',
+        'node',
+        'openwatch',
+        'vigil',
+      ]);
       assert.equal(v.node, process.version);
+      assert.equal(v.openwatch, v.vigil, "OpenWatch clients read Vigil's version");
     });
   });
 

@@ -3,8 +3,16 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createVigil, type Vigil } from '../src/app.js';
+import { systemContext } from '../src/audit/service.js';
+import { loadConfig } from '../src/config/config.js';
+import { openDb } from '../src/db/connection.js';
 import { databaseKinds } from '../../../test/support/databases.js';
-import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
@@ -198,5 +206,88 @@ describe('live stream (SSE)', () => {
       openStream(port, 'nope'),
       (err: { status?: number }) => err.status === 401,
     );
+  });
+});
+
+describe('live stream across a server restart', () => {
+  test('ids go on increasing, and a resume gets exactly what the new process sent', async () => {
+    const created = await sqlite!.create();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-restart-'));
+    const config = loadConfig({
+      file: path.join(dir, 'absent.toml'),
+      fileRequired: false,
+      env: { VIGIL_STORAGE_DATA_DIR: dir, VIGIL_SERVER_TLS: 'off' },
+    });
+    let stamp = Date.parse('2026-11-27T00:00:00Z');
+    /** Starts a server on the database file and listens; returns it, its port and a token. */
+    const start = async (db = created.db) => {
+      const vigil = await createVigil({ config, logger: pino({ level: 'silent' }), db });
+      await vigil.identity.ensureFirstAdmin(ADMIN_PASSWORD, systemContext('test'));
+      await vigil.http.listen({ host: '127.0.0.1', port: 0 });
+      const login = await vigil.http.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      const port = (vigil.http.server.address() as AddressInfo).port;
+      return { vigil, port, token: login.json().access_token as string };
+    };
+    const push = (vigil: Vigil) =>
+      vigil.telemetry.ingest({ agentId: 'solo', hostId: 'host-solo' }, (stamp += 1000), fixture);
+    let second: Vigil | undefined;
+    try {
+      const first = await start();
+      await first.vigil.db.kysely
+        .insertInto('hosts')
+        .values({ id: 'host-solo', name: 'solo', address: null, created_at: 0, updated_at: 0 })
+        .execute();
+      await first.vigil.db.kysely
+        .insertInto('agents')
+        .values({
+          id: 'solo',
+          name: 'solo',
+          host_id: 'host-solo',
+          kind: 'native',
+          approval: 'approved',
+          interval_seconds: 10,
+          registered_at: 0,
+          updated_at: 0,
+        })
+        .execute();
+      const before = await openStream(first.port, first.token);
+      for (let i = 0; i < 3; i++) await push(first.vigil);
+      await until('three events', () => before.events.length === 3);
+      const last = before.events[2]!.id!;
+      before.close();
+      await first.vigil.close();
+
+      const restarted = await start(openDb({ sqliteFile: created.sqliteFile! }));
+      second = restarted.vigil;
+      // Two events before the client is back, one after.
+      const sent: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        await push(second);
+        sent.push(new Date(stamp).toISOString());
+      }
+      const again = await openStream(restarted.port, restarted.token, '', {
+        'last-event-id': last,
+      });
+      await push(second);
+      sent.push(new Date(stamp).toISOString());
+      await until('the three new events', () => again.events.length === 3);
+      const ids = again.events.map((e) => Number(e.id));
+      assert.ok(ids[0]! > Number(last), `${ids[0]} follows ${last}`);
+      assert.deepEqual(ids, [ids[0]!, ids[0]! + 1, ids[0]! + 2]);
+      assert.deepEqual(
+        again.events.map((e) => JSON.parse(e.data!).timestamp),
+        sent,
+        'exactly what the new process sent, none of the old one',
+      );
+      again.close();
+    } finally {
+      await second?.close().catch(() => undefined);
+      await created.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

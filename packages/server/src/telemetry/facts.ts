@@ -1,3 +1,5 @@
+import { isoOrNull } from './iso-time.js';
+
 /** The latest system facts of a host (OpenWatch's `system-info`), from its newest document. */
 
 type Rec = Record<string, unknown>;
@@ -21,8 +23,9 @@ export function systemFacts(
   return {
     host_id: meta.hostId,
     agent_id: meta.agentId,
-    collected_at: new Date(meta.collectedAt).toISOString(),
-    received_at: new Date(meta.receivedAt).toISOString(),
+    // Null when the stored time is none a Date can hold.
+    collected_at: isoOrNull(meta.collectedAt),
+    received_at: isoOrNull(meta.receivedAt),
     hostname: s(agent.hostname),
     os: {
       name: s(agent.system),

@@ -64,6 +64,7 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
 
   async function hostOf(q: { agent_id?: string; host_id?: string }): Promise<{
     id: string;
+    name: string;
     intervalSeconds: number | null;
   }> {
     let hostId = q.host_id;
@@ -168,8 +169,9 @@ export function createHistoryReader(deps: { telemetry: TelemetryService; now: ()
       const r = rangeOf(q, host.intervalSeconds);
       const base = { from: iso(r.from), to: iso(r.to), resolution: r.resolution, host_id: host.id };
       if (r.resolution !== 'raw') {
-        // Rollups: from the head chunks, which hold exactly these series. A week at 5m is 2,016
-        // points: the answer is written as JSON text directly, without objects per point.
+        // Rollups: from the head chunks, which hold exactly these series, and the buckets not
+        // rolled up yet from memory (`partial`). A week at 5m is 2,016 points: the answer is
+        // written as JSON text directly, without objects per point.
         const buckets = await telemetry.headHistory(host.id, r.resolution, r.start, r.to);
         return new JsonBytes(headJson(base, names, buckets));
       }
@@ -383,7 +385,7 @@ const MILLIS_ZONE = Buffer.from('.000Z"');
 function headJson(
   base: { from: string; to: string; resolution: string; host_id: string },
   names: string[],
-  buckets: { bucket: number; slot: Float64Array }[],
+  buckets: { bucket: number; slot: Float64Array; partial?: true }[],
 ): Buffer {
   const heads = names.map((name) => ({
     prefix: Buffer.from(`,${JSON.stringify(name)}:{"avg":`),
@@ -393,7 +395,7 @@ function headJson(
   const head = JSON.stringify(base);
   out.text(`${head.slice(0, -1)},"data":[`);
   let first = true;
-  for (const { bucket, slot } of buckets) {
+  for (const { bucket, slot, partial } of buckets) {
     out.bytes(first ? POINT_OPEN.subarray(1) : POINT_OPEN).time(bucket);
     first = false;
     for (const h of heads) {
@@ -408,6 +410,7 @@ function headJson(
           .dec2(slot[h.at + 2]!)
           .bytes(CLOSE);
     }
+    if (partial) out.bytes(PARTIAL);
     out.bytes(CLOSE);
   }
   return out.bytes(END).result();
@@ -417,6 +420,7 @@ const MIN = Buffer.from(',"min":');
 const MAX = Buffer.from(',"max":');
 const CLOSE = Buffer.from('}');
 const END = Buffer.from(']}');
+const PARTIAL = Buffer.from(',"partial":true');
 
 /** The history reader. */
 export type HistoryReader = ReturnType<typeof createHistoryReader>;

@@ -6,6 +6,7 @@ import type { App } from '../http/server.js';
 import { JsonBytes, type HistoryReader } from './history.js';
 import { STATE_NAMES, type CheckState } from './checks.js';
 import { systemFacts } from './facts.js';
+import { isoOrNull } from './iso-time.js';
 import type { TelemetryService } from './service.js';
 import type { StreamHub } from './stream.js';
 
@@ -36,7 +37,15 @@ const HistoryAnswer = Type.Object(
     host_id: Type.String(),
     data: Type.Array(
       Type.Object(
-        { timestamp: Type.String({ format: 'date-time' }) },
+        {
+          timestamp: Type.String({ format: 'date-time' }),
+          partial: Type.Optional(
+            Type.Literal(true, {
+              description:
+                'Present on a bucket not rolled up yet (the one still open, or one waiting for late pushes): its figures cover what has arrived so far and may still change. Never on raw points.',
+            }),
+          ),
+        },
         {
           additionalProperties: Agg,
         },
@@ -55,7 +64,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
       schema: {
         tags: ['telemetry'],
         summary:
-          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `id:` on each event, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
+          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
         querystring: Type.Object({
           agent_id: Type.Optional(AgentId),
           last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -65,7 +74,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
     async (request, reply) => {
       const header = request.headers['last-event-id'];
       const fromHeader =
-        typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+        typeof header === 'string' && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
       const identity = request.identity!;
       deps.stream.attach(reply.raw, {
         identity: identity.actor.id ?? identity.username,
@@ -85,6 +94,28 @@ export const csvField = (v: string | number | null): string => {
   return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 };
 
+/** A list stored as JSON text; anything else (damaged text, another value) is an empty list. */
+function storedList(text: unknown): unknown[] {
+  try {
+    const v: unknown = JSON.parse(String(text));
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A document stored as JSON text; anything but an object reads as an empty one. */
+function storedDocument(text: unknown): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(String(text));
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Current metrics export and system facts. */
 export function exportRoutes(
   app: App,
@@ -98,7 +129,7 @@ export function exportRoutes(
       schema: {
         tags: ['telemetry'],
         summary:
-          'Current metrics of every host (or one): `format=json` (default) or `csv` (RFC 4180, header line), streamed.',
+          'Current metrics of every host (or one), each with its id and name: `format=json` (default) or `csv` (RFC 4180, header line), streamed. A stored time or value that is no finite figure is null (empty in CSV).',
         querystring: Type.Object({
           format: Type.Optional(StringEnum(['json', 'csv'])),
           agent_id: Type.Optional(AgentId),
@@ -110,7 +141,7 @@ export function exportRoutes(
       const format = request.query.format ?? 'json';
       const one =
         request.query.host_id !== undefined || request.query.agent_id !== undefined
-          ? (await deps.history.resolveHost(request.query)).id
+          ? await deps.history.resolveHost(request.query)
           : undefined;
       const res = reply.raw;
       const stamp = new Date().toISOString();
@@ -126,36 +157,46 @@ export function exportRoutes(
         if (!res.write(text)) await new Promise((r) => res.once('drain', r));
       };
       try {
-        if (format === 'csv') await write('host_id,agent_id,timestamp,series,metric,value\r\n');
+        if (format === 'csv')
+          await write('host_id,host_name,agent_id,timestamp,series,metric,value\r\n');
         else await write(`{"generated_at":${JSON.stringify(stamp)},"hosts":[`);
         let first = true;
-        const emit = async (hostId: string) => {
-          const cur = await telemetry.current(hostId);
+        const emit = async (host: { id: string; name: string }) => {
+          const cur = await telemetry.current(host.id);
           if (!cur) return;
-          const ts = new Date(cur.ts).toISOString();
+          // Stored rows may hold any figure: a time no Date can hold is written as null (empty
+          // in CSV), and so is a value that is not a finite number.
+          const ts = isoOrNull(cur.ts);
           if (format === 'csv') {
+            const lead = `${csvField(host.id)},${csvField(host.name)},${csvField(cur.agentId)},${ts ?? ''}`;
             let chunk = '';
             for (const [key, value] of cur.values) {
               const metric = key.split('{')[0]!;
-              chunk += `${csvField(hostId)},${csvField(cur.agentId)},${ts},${csvField(key)},${csvField(metric)},${value}\r\n`;
+              chunk += `${lead},${csvField(key)},${csvField(metric)},${Number.isFinite(value) ? value : ''}\r\n`;
             }
             await write(chunk);
           } else {
-            const metrics: Record<string, number> = {};
-            for (const [key, value] of cur.values) metrics[key] = value;
-            await write(
-              `${first ? '' : ','}${JSON.stringify({ host_id: hostId, agent_id: cur.agentId, timestamp: ts, metrics })}`,
-            );
+            const metrics: Record<string, number | null> = {};
+            for (const [key, value] of cur.values)
+              metrics[key] = Number.isFinite(value) ? value : null;
+            const row = {
+              host_id: host.id,
+              host_name: host.name,
+              agent_id: cur.agentId,
+              timestamp: ts,
+              metrics,
+            };
+            await write(`${first ? '' : ','}${JSON.stringify(row)}`);
           }
           first = false;
         };
         if (one !== undefined) await emit(one);
         else
           for (let after = ''; ;) {
-            const page = await telemetry.hostPage(after, 200);
-            for (const id of page) await emit(id);
+            const page = await telemetry.namedHostPage(after, 200);
+            for (const host of page) await emit(host);
             if (page.length < 200) break;
-            after = page[page.length - 1]!;
+            after = page[page.length - 1]!.id;
           }
         if (format === 'json') await write(']}');
         res.end();
@@ -174,11 +215,11 @@ export function exportRoutes(
     attempt: c.attempt,
     max_check_attempts: max,
     hard_state: STATE_NAMES[c.hardState] ?? 'UNKNOWN',
-    last_check: new Date(c.lastCheck).toISOString(),
-    last_state_change: new Date(c.lastStateChange).toISOString(),
-    last_hard_state_change: new Date(c.lastHardChange).toISOString(),
+    last_check: isoOrNull(c.lastCheck),
+    last_state_change: isoOrNull(c.lastStateChange),
+    last_hard_state_change: isoOrNull(c.lastHardChange),
     output: c.output,
-    perfdata: JSON.parse(c.perfdata) as unknown[],
+    perfdata: storedList(c.perfdata),
   });
 
   app.get(
@@ -234,7 +275,7 @@ export function exportRoutes(
         host_id: host.id,
         name: request.params.name,
         history: rows.map((r) => ({
-          timestamp: new Date(r.ts).toISOString(),
+          timestamp: isoOrNull(r.ts),
           state: STATE_NAMES[r.state] ?? 'UNKNOWN',
           state_id: r.state,
           state_type: r.stateType,
@@ -262,7 +303,7 @@ export function exportRoutes(
         throw new VigilError('not_found', `host ${host.id} has not reported yet`, {
           code: 'host.no_data',
         });
-      return systemFacts(JSON.parse(d.document) as Record<string, unknown>, {
+      return systemFacts(storedDocument(d.document), {
         hostId: host.id,
         agentId: d.agent_id,
         collectedAt: d.collected_at,
@@ -284,7 +325,7 @@ export function telemetryRoutes(app: App, deps: { history: HistoryReader }): voi
       schema: {
         tags,
         summary:
-          'Historical metrics of one host (Tyto): per point `{avg,min,max}` of each metric, rounded to two decimal places; `resolution=auto` picks the finest with at most 1,000 points. Exact figures of any series: `/api/v1/series/query`.',
+          'Historical metrics of one host (Tyto): per point `{avg,min,max}` of each metric, rounded to two decimal places; `resolution=auto` picks the finest with at most 1,000 points. At 1m, 5m and 1h the last buckets, not rolled up yet, are there too, marked `partial: true`. Exact figures of any series: `/api/v1/series/query`.',
         querystring: Type.Object({
           ...Range,
           ...Target,

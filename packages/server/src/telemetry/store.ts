@@ -13,6 +13,7 @@ import type {
 } from './service.js';
 import { readHeads, writeHeads } from './heads.js';
 import { HostKeys } from './host-keys.js';
+import { MAX_DATE_MS } from './iso-time.js';
 import { HEAD_CHUNK_BUCKETS, ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
 
 const ROLLUP_TABLE = {
@@ -30,8 +31,26 @@ const chunks = <T>(rows: T[], size = CHUNK): T[][] => {
   return out;
 };
 
-/** PostgreSQL hands bytea out as Buffer, SQLite blobs as Buffer too; both are Uint8Arrays. */
-const bytes = (v: unknown): Uint8Array => v as Uint8Array;
+/**
+ * PostgreSQL hands bytea out as Buffer, SQLite blobs as Buffer too; both are Uint8Arrays. SQLite
+ * keeps whatever was written, though: anything else stored there reads as no values.
+ */
+const bytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : EMPTY);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A layout's series ids from their stored JSON. A damaged list is read as empty: with an entry
+ * missing, every value after it would be taken for the wrong series.
+ */
+function layoutIds(text: unknown): number[] {
+  let ids: unknown;
+  try {
+    ids = JSON.parse(String(text));
+  } catch {
+    return [];
+  }
+  return Array.isArray(ids) && ids.every((x) => Number.isSafeInteger(x)) ? (ids as number[]) : [];
+}
 
 /**
  * The telemetry store on the shared query layer. Given the SQLite connection under `db`, the
@@ -97,7 +116,7 @@ export const createTelemetryStore = (
       .select('series_ids')
       .where('id', '=', id)
       .executeTakeFirst();
-    return row ? (JSON.parse(row.series_ids) as number[]) : undefined;
+    return row ? layoutIds(row.series_ids) : undefined;
   },
 
   async seriesOfHost(hostId) {
@@ -377,7 +396,7 @@ export const createTelemetryStore = (
   async host(hostId) {
     const row = await db
       .selectFrom('hosts')
-      .select('id')
+      .select(['id', 'name'])
       .where('id', '=', hostId)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -388,6 +407,7 @@ export const createTelemetryStore = (
       .executeTakeFirst();
     return {
       id: row.id,
+      name: row.name,
       intervalSeconds: a?.i === null || a?.i === undefined ? null : Number(a.i),
     };
   },
@@ -412,6 +432,17 @@ export const createTelemetryStore = (
     return rows.map((r) => r.id);
   },
 
+  async namedHostPage(after, limit) {
+    const rows = await db
+      .selectFrom('hosts')
+      .select(['id', 'name'])
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, name: r.name }));
+  },
+
   async latestSample(hostId) {
     const key = await hostKeys.find(hostId);
     if (key === undefined) return undefined;
@@ -419,6 +450,9 @@ export const createTelemetryStore = (
       .selectFrom('samples')
       .select(['ts', 'layout_id', 'vals'])
       .where('host_key', '=', key)
+      // A row stored with a time no Date can hold would otherwise be the newest for good.
+      .where('ts', '>=', -MAX_DATE_MS)
+      .where('ts', '<=', MAX_DATE_MS)
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -433,6 +467,10 @@ export const createTelemetryStore = (
       .innerJoin('agents as a', 'a.id', 'd.agent_id')
       .select(['d.agent_id', 'd.collected_at', 'd.received_at', 'd.document'])
       .where('a.host_id', '=', hostId)
+      // Documents stored with a time no Date can hold (or text there) come last.
+      .orderBy(
+        sql`case when d.collected_at >= ${-MAX_DATE_MS} and d.collected_at <= ${MAX_DATE_MS} then 0 else 1 end`,
+      )
       .orderBy('d.collected_at', 'desc')
       .limit(1)
       .executeTakeFirst();

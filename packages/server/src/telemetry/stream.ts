@@ -42,22 +42,38 @@ export interface StreamPolicy {
  * (its socket buffer is full) misses events, which are counted, instead of having them queued
  * without bound; recent events are kept for resumption with `Last-Event-ID`.
  */
-export function createStreamHub(deps: { bus: EventBus; policy: StreamPolicy }) {
+export function createStreamHub(deps: {
+  bus: EventBus;
+  policy: StreamPolicy;
+  /** The clock event ids start from (epoch ms). */
+  now?: () => number;
+}) {
   const { policy } = deps;
+  const now = deps.now ?? Date.now;
   const clients = new Set<Client>();
   const perIdentity = new Map<string, number>();
   const ring: Frame[] = [];
-  let nextId = 1;
+  /**
+   * Ids go on from where a previous process left off without anything stored: they start at
+   * the clock in microseconds and count up by one, so a client resuming after a restart with a
+   * `Last-Event-ID` of the old process gets exactly what the new one sent. That holds while a
+   * process sends fewer events than it has lived microseconds (a million a second), and for
+   * some 250 years before the ids pass 2^53.
+   */
+  let nextId = now() * 1000;
   let dropped = 0;
   let delivered = 0;
 
-  /** When the last subscriber left; events are still buffered for a while, for its return. */
-  let lastClientAt = 0;
+  /**
+   * When the last subscriber left; events are still buffered for a while, for its return. A
+   * fresh process counts as just left: the subscribers of the one before it come back.
+   */
+  let lastClientAt = now();
   const RESUME_WINDOW_MS = 60_000;
 
   deps.bus.subscribe<MetricsEvent>(METRICS_TOPIC, (e) => {
     // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
-    if (clients.size === 0 && Date.now() - lastClientAt > RESUME_WINDOW_MS) return;
+    if (clients.size === 0 && now() - lastClientAt > RESUME_WINDOW_MS) return;
     const id = nextId++;
     const data = JSON.stringify(tytoMetrics(e.doc, e));
     const frame: Frame = {
@@ -138,7 +154,7 @@ export function createStreamHub(deps: { bus: EventBus; policy: StreamPolicy }) {
       clients.add(c);
       res.once('close', () => {
         clients.delete(c);
-        lastClientAt = Date.now();
+        lastClientAt = now();
         const n = (perIdentity.get(c.identity) ?? 1) - 1;
         if (n <= 0) perIdentity.delete(c.identity);
         else perIdentity.set(c.identity, n);

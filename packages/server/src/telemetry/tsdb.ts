@@ -113,6 +113,8 @@ export class BucketAccumulator {
   private layout: readonly number[];
   private data: Float64Array;
   private general: Aggregate | undefined;
+  /** Once the layout changed: every layout of the pushes, by id. */
+  private seen: Map<number, readonly number[]> | undefined;
 
   constructor(layoutId: number, layout: readonly number[]) {
     this.layoutId = layoutId;
@@ -122,11 +124,18 @@ export class BucketAccumulator {
 
   /** Adds one push's values. */
   add(layoutId: number, layout: readonly number[], values: Float64Array): void {
-    if (this.general) return this.general.addValues(layout, values);
+    if (this.general) {
+      if (!this.seen!.has(layoutId)) this.seen!.set(layoutId, layout);
+      return this.general.addValues(layout, values);
+    }
     if (layoutId !== this.layoutId) {
       this.general = new Aggregate();
       this.general.addPacked(this.layout, this.data);
       this.general.addValues(layout, values);
+      this.seen = new Map([
+        [this.layoutId, this.layout],
+        [layoutId, layout],
+      ]);
       return;
     }
     const d = this.data;
@@ -146,6 +155,32 @@ export class BucketAccumulator {
         d[o + 3] += 1;
       }
     }
+  }
+
+  /** The ids of the layouts of the pushes so far (one unless the layout changed). */
+  layoutIds(): number[] {
+    return this.seen ? [...this.seen.keys()] : [this.layoutId];
+  }
+
+  /**
+   * The head slot of the pushes so far (see `headSlot`); `positionsOf` gives where the head
+   * series sit in each of `layoutIds()`.
+   */
+  headSlot(positionsOf: (layoutId: number) => Int32Array): Float64Array {
+    if (!this.general || !this.seen) return headSlot(positionsOf(this.layoutId), this.data);
+    const slot = new Float64Array(HEAD_SLOT);
+    // A head series is the same series id in every layout of a host: its aggregates are found
+    // through whichever layout holds it.
+    for (const [layoutId, layout] of this.seen) {
+      const positions = positionsOf(layoutId);
+      for (let k = 0; k < positions.length; k++) {
+        const p = positions[k]!;
+        if (p < 0 || slot[k * 4 + 3]! > 0) continue;
+        const a = this.general.bySeries.get(layout[p]!);
+        if (a) slot.set(a, k * 4);
+      }
+    }
+    return slot;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isoOrNull } from './iso-time.js';
 import { processesOf } from './process-list.js';
 
 /**
@@ -44,7 +45,7 @@ export function tytoMetrics(
       .slice(0, TOP)
       .map(proc);
   return {
-    timestamp: new Date(meta.collectedAt).toISOString(),
+    timestamp: isoOrNull(meta.collectedAt),
     agent_id: meta.agentId,
     host_id: meta.hostId,
     system: {
