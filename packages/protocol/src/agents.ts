@@ -20,9 +20,39 @@ export type AgentApproval = Static<typeof AgentApproval>;
 export const AgentStatus = StringEnum(['online', 'offline', 'pending', 'rejected', 'revoked']);
 export type AgentStatus = Static<typeof AgentStatus>;
 
-/** How the server talks to a pull agent: plain HTTP, mutual TLS, or no longer trusted. */
-export const PullTls = StringEnum(['plain', 'mtls', 'certificate_deleted']);
+/**
+ * How the server talks to a pull agent: plain HTTP, mutual TLS, no longer trusted (it answers
+ * plain HTTP after Auto-TLS), or Auto-TLS did not take (the agent took the certificate but does
+ * not answer over mutual TLS).
+ */
+export const PullTls = StringEnum(['plain', 'mtls', 'certificate_deleted', 'autotls_failed']);
 export type PullTls = Static<typeof PullTls>;
+
+/**
+ * Whether the server runs Auto-TLS with a pull agent (openITCOCKPIT's choice per agent): `on`
+ * always, then mutual TLS only; `off` never, plain HTTP only; `auto` tries it and falls back to
+ * plain HTTP when the agent cannot do it.
+ */
+export const PullAutoTls = StringEnum(['auto', 'on', 'off']);
+export type PullAutoTls = Static<typeof PullAutoTls>;
+
+/** The user name of a pull agent's HTTP Basic credentials (`auth = user:password`). */
+const PullUsername = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: "HTTP Basic user name (the part before ':' of the agent's `auth`).",
+});
+/** The password of a pull agent's HTTP Basic credentials; write-only. */
+const PullPassword = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: "HTTP Basic password (the part after ':' of the agent's `auth`); never returned.",
+});
+const PullAddress = Type.String({
+  minLength: 3,
+  maxLength: 300,
+  description: 'Pull mode: HOST:PORT (or http://HOST:PORT) of the agent web server.',
+});
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
@@ -52,10 +82,22 @@ export const AgentView = Type.Object(
       Type.Null(),
     ]),
     pull: Type.Union([
-      Type.Object({ address: Type.String(), tls: Type.Union([PullTls, Type.Null()]) }),
+      Type.Object({
+        address: Type.String(),
+        tls: Type.Union([PullTls, Type.Null()]),
+        autotls: PullAutoTls,
+        username: Type.Union([Type.String(), Type.Null()]),
+        has_password: Type.Boolean(),
+      }),
       Type.Null(),
     ]),
     last_error: Type.Union([Type.String(), Type.Null()]),
+    /**
+     * How far ahead of the server's clock the agent's clock was at its last document, in seconds,
+     * when beyond `agents.max_clock_skew_seconds` (its documents are then taken as collected at
+     * arrival); null while its clock is fine.
+     */
+    clock_skew_seconds: Type.Union([Type.Integer(), Type.Null()]),
   },
   { title: 'Agent' },
 );
@@ -73,18 +115,32 @@ export const CreateAgentRequest = Type.Object(
   {
     id: Type.Optional(AgentId),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    address: Type.Optional(
-      Type.String({
-        minLength: 3,
-        maxLength: 300,
-        description: 'Pull mode: HOST:PORT (or http://HOST:PORT) of the agent web server.',
-      }),
-    ),
+    address: Type.Optional(PullAddress),
     interval_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    autotls: Type.Optional(PullAutoTls),
+    username: Type.Optional(PullUsername),
+    password: Type.Optional(PullPassword),
   },
   { additionalProperties: false, title: 'CreateAgentRequest' },
 );
 export type CreateAgentRequest = Static<typeof CreateAgentRequest>;
+
+/**
+ * Body of `PATCH /api/v1/agents/{id}`: a pull agent's settings. `username: null` removes the
+ * credentials; a changed address or `autotls` makes the next contact a first contact again.
+ */
+export const UpdateAgentRequest = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    address: Type.Optional(PullAddress),
+    interval_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    autotls: Type.Optional(PullAutoTls),
+    username: Type.Optional(Type.Union([PullUsername, Type.Null()])),
+    password: Type.Optional(PullPassword),
+  },
+  { additionalProperties: false, minProperties: 1, title: 'UpdateAgentRequest' },
+);
+export type UpdateAgentRequest = Static<typeof UpdateAgentRequest>;
 
 /** Response of `POST /api/v1/agents`: the agent, and for push agents its one-time token. */
 export const CreatedAgent = Type.Intersect(

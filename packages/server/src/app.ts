@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createCommandBroker } from './agents/commands.js';
-import { startPuller } from './agents/pull.js';
+import { startPuller, type Puller } from './agents/pull.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentService, type AgentService, type AgentStores } from './agents/service.js';
 import { createAgentStore } from './agents/store.js';
@@ -63,6 +63,8 @@ export interface Vigil {
   readonly telemetry: TelemetryService;
   readonly stream: StreamHub;
   readonly ca: CertificateAuthority;
+  /** Polls pull agents; `poll(id)` polls one now. */
+  readonly puller: Pick<Puller, 'poll'>;
   readonly migration: MigrationReport;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
@@ -122,6 +124,11 @@ function registerServerMetrics(
     () => t().duplicates,
   );
   c('vigil_ingest_batches_total', 'Group commits since start.', () => t().batches);
+  c(
+    'vigil_ingest_dropped_fields_total',
+    'Fields of check-data documents dropped for having the wrong type, since start.',
+    () => t().droppedFields,
+  );
   g('vigil_ingest_queue_depth', 'Pushes waiting for their group commit.', () => t().queued);
   g(
     'vigil_stream_clients',
@@ -315,6 +322,7 @@ export async function createVigil(opts: {
         documentFlushMs: t.document_flush_seconds * 1000,
         rollupGraceMs: 15_000,
         maxCheckAttempts: t.max_check_attempts,
+        maxClockSkewMs: config.agents.max_clock_skew_seconds * 1000,
       },
     });
     const commands = createCommandBroker();
@@ -337,9 +345,12 @@ export async function createVigil(opts: {
         autoApproveNetworks: config.agents.auto_approve_networks,
         autoApproveHostnames: config.agents.auto_approve_hostnames,
         commandTimeoutSeconds: config.agents.command_timeout_seconds,
+        pendingPerAddress: config.agents.pending_per_address,
+        pendingTtlHours: config.agents.pending_ttl_hours,
       },
       now,
       tls: config.server.tls !== 'off',
+      sealer,
       pullCommander: () => puller.commander,
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
@@ -350,11 +361,15 @@ export async function createVigil(opts: {
       { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
+      { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
     ]);
     const puller = startPuller({
       agents,
       identity: { ca, cert: pullClient.pem, key: pullClient.key },
       concurrency: config.agents.pull_concurrency,
+      maxAnswerBytes: config.agents.max_document_bytes,
+      certificateDays: config.agents.certificate_lifetime_days,
+      now,
       log: opts.logger,
     });
 
@@ -396,14 +411,17 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
-        agentRoutes(app, { agents });
+        agentRoutes(app, { agents, maxDocumentBytes: config.agents.max_document_bytes });
         const history = createHistoryReader({ telemetry: ingest, now });
         telemetryRoutes(app, { history });
         exportRoutes(app, { telemetry: ingest, history });
         streamRoutes(app, { stream });
         openitcockpitFace(app, {
           agents,
-          options: { apiKey: config.agents.oitc_api_key, bodyLimitBytes: 16 * 1024 * 1024 },
+          options: {
+            apiKey: config.agents.oitc_api_key,
+            bodyLimitBytes: config.agents.max_document_bytes,
+          },
         });
       },
     });
@@ -429,6 +447,7 @@ export async function createVigil(opts: {
       telemetry: ingest,
       stream,
       ca,
+      puller,
       migration,
       close: () => http.close(),
     };

@@ -6,12 +6,22 @@ import { VigilError } from '../errors.js';
 import type { CertificateAuthority } from '../tls/pki.js';
 import type { AgentRow, AgentService, PullCommander } from './service.js';
 
+/** The certificate columns of an agent row for a certificate just issued. */
+const certificateOf = (c: { serial: string; fingerprint: string; notAfterMs: number }) => ({
+  cert_serial: c.serial,
+  cert_fingerprint: c.fingerprint,
+  cert_not_after: c.notAfterMs,
+});
+
 /** A failure to talk to a pull agent, with what kind of failure it was. */
 class PullError extends Error {
   constructor(
     message: string,
-    /** `tls`: the TLS handshake failed, e.g. because the agent now speaks plain HTTP. */
-    readonly kind: 'tls' | 'network' | 'http',
+    /**
+     * `tls`: the TLS handshake failed, e.g. because the agent now speaks plain HTTP; `auth`: the
+     * agent refused the request's HTTP Basic credentials; `size`: the answer is too large.
+     */
+    readonly kind: 'tls' | 'network' | 'http' | 'auth' | 'size',
   ) {
     super(message);
   }
@@ -41,27 +51,63 @@ export interface PullIdentity {
   key: string;
 }
 
-/** Largest document accepted from an agent. */
-const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/**
+ * How often a pulled agent's package inventory (`GET /packages`) is read: the agent's own
+ * default (`[packagemanager] check-interval = 60` minutes), since it refreshes it no oftener.
+ */
+export const PACKAGES_INTERVAL_MS = 3_600_000;
+
+/**
+ * How long the puller waits, one step after another, for an agent that took its certificate to
+ * answer over mutual TLS: the real agent answers `POST /autotls` first and restarts its web
+ * server afterwards, which takes it a second or a few.
+ */
+const SETTLE_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A running puller. */
+export interface Puller {
+  stop(): Promise<void>;
+  commander: PullCommander;
+  /** Makes agent `id` due at the next tick. */
+  pollNow(id: string): void;
+  /** Polls agent `id` now (after a poll in progress) and resolves when done. */
+  poll(id: string): Promise<void>;
+}
 
 /**
  * Polls pull agents (openITCOCKPIT's pull mode): each approved pull agent's `GET /` once per
- * interval. On first contact it runs Auto-TLS as openITCOCKPIT does — `GET /autotls` for a CSR,
- * signs it with the Vigil CA, `POST /autotls {signed, ca}` — and from then on talks to that agent
- * only over mutual TLS, checking that the agent presents the very certificate it was given. An
- * agent that answers plain HTTP afterwards is flagged `certificate_deleted` and not trusted.
+ * interval, with the HTTP Basic credentials of agents that want them (`auth = user:password`).
+ *
+ * At first contact the agent's `autotls` setting decides: `off` pulls over plain HTTP only and
+ * never calls `/autotls`; `on` and `auto` run Auto-TLS as openITCOCKPIT does — `GET /autotls`
+ * for a CSR, sign it with the Vigil CA, `POST /autotls {signed, ca}` (any 2xx answer, with any
+ * body or none, completes it) — and then check that the agent really answers over mutual TLS,
+ * presenting the very certificate it was given. From then on it is pulled over mutual TLS only;
+ * one that answers plain HTTP afterwards is flagged `certificate_deleted` and not trusted.
+ * When the agent cannot do Auto-TLS (`/autotls` fails, or it keeps serving plain HTTP after
+ * taking the certificate, as it does with `try-autossl = False`), `auto` falls back to plain
+ * HTTP, and `on` says so (`autotls_failed`) and pulls nothing until the agent answers over
+ * mutual TLS. The certificate is renewed over mutual TLS in the last third of its life, and the
+ * package inventory (`GET /packages`) is read every `PACKAGES_INTERVAL_MS`.
  */
 export function startPuller(deps: {
   agents: AgentService;
   identity: PullIdentity;
   concurrency: number;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
+  /** Largest answer taken from an agent, in bytes (`agents.max_document_bytes`). */
+  maxAnswerBytes: number;
+  /** Lifetime of the certificates issued to pull agents (`agents.certificate_lifetime_days`). */
+  certificateDays: number;
   now?: () => number;
   /** How often the list of pull agents is looked at (ms). */
   tickMs?: number;
-}): { stop(): Promise<void>; commander: PullCommander; pollNow(id: string): void } {
+}): Puller {
   const now = deps.now ?? Date.now;
   const lastPoll = new Map<string, number>();
+  const lastPackages = new Map<string, number>();
   const inFlight = new Map<string, Promise<void>>();
   let stopped = false;
   const mtlsAgent = new https.Agent({
@@ -87,6 +133,7 @@ export function startPuller(deps: {
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const url = `${secure ? 'https' : 'http'}://${agent.pull_address}${path}`;
+      const credentials = deps.agents.pullCredentials(agent);
       const req = (secure ? https : http).request(
         url,
         {
@@ -95,6 +142,11 @@ export function startPuller(deps: {
           headers: {
             accept: 'application/json',
             ...(payload ? { 'content-type': 'application/json' } : {}),
+            ...(credentials
+              ? {
+                  authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+                }
+              : {}),
           },
         },
         (res) => {
@@ -115,9 +167,15 @@ export function startPuller(deps: {
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > MAX_ANSWER_BYTES) {
+            if (size > deps.maxAnswerBytes) {
+              clearTimeout(timer);
               res.destroy();
-              reject(new PullError('the answer is larger than 32 MiB', 'http'));
+              reject(
+                new PullError(
+                  `${method} ${path}: the answer is larger than ${deps.maxAnswerBytes} bytes (agents.max_document_bytes); it was refused`,
+                  'size',
+                ),
+              );
             } else chunks.push(c);
           });
           res.on('end', () => {
@@ -141,9 +199,21 @@ export function startPuller(deps: {
       req.end(payload);
     });
 
-  const parse = (a: Answer, what: string): Record<string, unknown> => {
+  /** Refusals of the request's credentials (the agent answers 403; 401 from a proxy). */
+  const checkAuth = (agent: AgentRow, a: Answer, what: string): void => {
+    if (a.status !== 401 && a.status !== 403) return;
+    throw new PullError(
+      agent.pull_username === null
+        ? `${what}: HTTP ${a.status}: the agent wants HTTP Basic credentials (auth = user:password in its config.ini); set username and password on this agent`
+        : `${what}: HTTP ${a.status}: the agent refused username '${agent.pull_username}' and its password`,
+      'auth',
+    );
+  };
+
+  const parse = (agent: AgentRow, a: Answer, what: string): Record<string, unknown> => {
+    checkAuth(agent, a, what);
     if (a.status !== 200)
-      throw new PullError(`${what}: HTTP ${a.status} ${a.text.slice(0, 200)}`, 'http');
+      throw new PullError(`${what}: HTTP ${a.status} ${a.text.slice(0, 200)}`.trim(), 'http');
     try {
       const v = JSON.parse(a.text) as unknown;
       if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -153,46 +223,226 @@ export function startPuller(deps: {
     throw new PullError(`${what}: the answer is not a JSON object`, 'http');
   };
 
-  /** First contact: Auto-TLS if the agent offers it, else plain pulling. */
-  async function firstContact(agent: AgentRow): Promise<void> {
-    const offer = await call(agent, false, 'GET', '/autotls');
-    if (offer.status === 404) {
-      const doc = parse(await call(agent, false, 'GET', '/'), 'GET /');
-      if (agent.pull_tls !== 'plain')
-        deps.log.warn(
-          { agent_id: agent.id, address: agent.pull_address },
-          'pull agent offers no Auto-TLS (try-autossl = False): pulling over plain HTTP',
-        );
-      await deps.agents.recordPull(agent, { tls: 'plain', document: doc });
-      return;
-    }
-    const csr = parse(offer, 'GET /autotls').csr;
-    if (typeof csr !== 'string') throw new PullError('GET /autotls: no csr in the answer', 'http');
-    const cert = await deps.identity.ca.sign(csr, {
+  /** Any 2xx, with any body or none (the real agent answers `POST /autotls` with 200 and none). */
+  const accepted = (agent: AgentRow, a: Answer, what: string): void => {
+    checkAuth(agent, a, what);
+    if (a.status < 200 || a.status > 299)
+      throw new PullError(`${what}: HTTP ${a.status} ${a.text.slice(0, 200)}`.trim(), 'http');
+  };
+
+  /** Signs a CSR the agent gave for its web server. */
+  const signFor = (agent: AgentRow, csr: string) =>
+    deps.identity.ca.sign(csr, {
       commonName: agent.hostname ?? agent.id,
-      days: 825,
+      days: deps.certificateDays,
       server: true,
     });
-    parse(
-      await call(agent, false, 'POST', '/autotls', {
-        signed: cert.pem,
-        ca: deps.identity.ca.caPem,
-      }),
+
+  /**
+   * Waits for the agent to answer `GET /` over mutual TLS with certificate `fingerprint`; the
+   * document, or the last failure.
+   */
+  async function settle(
+    agent: AgentRow,
+    fingerprint: string,
+  ): Promise<{ document: Record<string, unknown> } | { failure: Error }> {
+    const expecting = { ...agent, cert_fingerprint: fingerprint };
+    let failure: Error = new Error('no answer');
+    for (const ms of SETTLE_MS) {
+      await sleep(ms);
+      if (stopped) break;
+      try {
+        return { document: parse(expecting, await call(expecting, true, 'GET', '/'), 'GET /') };
+      } catch (err) {
+        failure = err as Error;
+        if (err instanceof PullError && (err.kind === 'auth' || err.kind === 'size')) break;
+      }
+    }
+    return { failure };
+  }
+
+  /** Reads the package inventory when it is due; a failure is logged, not the pull's. */
+  async function packages(agent: AgentRow, secure: boolean): Promise<void> {
+    const t = now();
+    const last = lastPackages.get(agent.id);
+    if (last !== undefined && t - last < PACKAGES_INTERVAL_MS) return;
+    lastPackages.set(agent.id, t);
+    try {
+      const inventory = parse(
+        agent,
+        await call(agent, secure, 'GET', '/packages'),
+        'GET /packages',
+      );
+      await deps.agents.recordPullInventory(agent, inventory);
+    } catch (err) {
+      deps.log.warn(
+        { agent_id: agent.id, address: agent.pull_address, err: (err as Error).message },
+        'pull agent: no package inventory',
+      );
+    }
+  }
+
+  /** Pulls over plain HTTP; `note` is kept as the agent's last error (why it is plain). */
+  async function pullPlain(agent: AgentRow): Promise<void> {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parse(agent, await call(agent, false, 'GET', '/'), 'GET /');
+    } catch (err) {
+      // An agent that took a certificate and now serves mutual TLS (restarted with
+      // try-autossl = True) is pulled that way from now on.
+      if (
+        agent.pull_autotls !== 'off' &&
+        agent.cert_fingerprint !== null &&
+        err instanceof PullError &&
+        err.kind !== 'auth' &&
+        err.kind !== 'size'
+      ) {
+        let upgraded: Record<string, unknown> | undefined;
+        try {
+          upgraded = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
+        } catch {
+          // Not over mutual TLS either: the first failure is the one to tell.
+        }
+        if (upgraded) {
+          await deps.agents.recordPull(agent, { tls: 'mtls', document: upgraded });
+          await packages(agent, true);
+          return;
+        }
+      }
+      throw err;
+    }
+    const note =
+      agent.pull_autotls === 'auto' && agent.cert_fingerprint !== null
+        ? 'Auto-TLS did not take: the agent took its certificate but answers only plain HTTP (try-autossl = False in its config.ini?); pulling over plain HTTP'
+        : undefined;
+    await deps.agents.recordPull(agent, { tls: 'plain', document: doc, error: note });
+    await packages(agent, false);
+  }
+
+  /** A failure in words for an operator: the first line, and a TLS failure as such. */
+  const reasonOf = (err: Error): string =>
+    err instanceof PullError && err.kind === 'tls' && !/certificate other than/.test(err.message)
+      ? 'no TLS handshake'
+      : (err.message.split('\n')[0] ?? '').trim();
+
+  /** Why Auto-TLS did not take, for the agent's last error. */
+  const didNotTake = (agent: AgentRow, failure: Error) =>
+    `Auto-TLS did not take: the agent took its certificate (POST /autotls succeeded) but does not answer over mutual TLS (${reasonOf(failure)}); an agent with try-autossl = False in its config.ini keeps serving plain HTTP. ${
+      agent.pull_autotls === 'on'
+        ? "Nothing is pulled over plain HTTP while autotls is 'on'."
+        : 'Pulling over plain HTTP.'
+    }`;
+
+  /** First contact: Auto-TLS unless it is off, then a first pull. */
+  async function firstContact(agent: AgentRow): Promise<void> {
+    if (agent.pull_autotls === 'off') return pullPlain(agent);
+    const fallBack = async (reason: Error): Promise<void> => {
+      if (agent.pull_autotls === 'on' || (reason instanceof PullError && reason.kind === 'auth'))
+        throw new PullError(
+          reason instanceof PullError && reason.kind === 'auth'
+            ? reason.message
+            : `Auto-TLS is on, but the agent cannot do it: ${reason.message}`,
+          'http',
+        );
+      deps.log.warn(
+        { agent_id: agent.id, address: agent.pull_address, reason: reason.message },
+        'pull agent cannot do Auto-TLS: pulling over plain HTTP',
+      );
+      await pullPlain({ ...agent, cert_fingerprint: null });
+    };
+    let csr: unknown;
+    try {
+      csr = parse(agent, await call(agent, false, 'GET', '/autotls'), 'GET /autotls').csr;
+      if (typeof csr !== 'string')
+        throw new PullError('GET /autotls: no csr in the answer', 'http');
+    } catch (err) {
+      if (err instanceof PullError && err.kind === 'network') throw err;
+      return fallBack(err as Error);
+    }
+    const cert = await signFor(agent, csr);
+    try {
+      accepted(
+        agent,
+        await call(agent, false, 'POST', '/autotls', {
+          signed: cert.pem,
+          ca: deps.identity.ca.caPem,
+        }),
+        'POST /autotls',
+      );
+    } catch (err) {
+      if (err instanceof PullError && err.kind === 'network') throw err;
+      return fallBack(err as Error);
+    }
+    const outcome = await settle(agent, cert.fingerprint);
+    if ('document' in outcome) {
+      await deps.agents.recordAutoTls(agent, cert, { tls: 'mtls' });
+      deps.log.info(
+        { agent_id: agent.id, address: agent.pull_address, serial: cert.serial },
+        'Auto-TLS established with pull agent',
+      );
+      const issued = { ...agent, ...certificateOf(cert), pull_tls: 'mtls' as const };
+      await deps.agents.recordPull(issued, { tls: 'mtls', document: outcome.document });
+      await packages(issued, true);
+      return;
+    }
+    const error = didNotTake(agent, outcome.failure);
+    deps.log.warn({ agent_id: agent.id, address: agent.pull_address }, error);
+    if (agent.pull_autotls === 'on') {
+      await deps.agents.recordAutoTls(agent, cert, { tls: 'autotls_failed', error });
+      return;
+    }
+    await deps.agents.recordAutoTls(agent, cert, { tls: 'plain', error });
+    await pullPlain({ ...agent, ...certificateOf(cert), pull_tls: 'plain' });
+  }
+
+  /** `on`, after Auto-TLS did not take: mutual TLS only, as soon as the agent answers so. */
+  async function pullAfterFailedAutoTls(agent: AgentRow): Promise<void> {
+    try {
+      const doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
+      await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
+      await packages(agent, true);
+    } catch (err) {
+      await deps.agents.recordPull(agent, {
+        tls: 'autotls_failed',
+        error: didNotTake(agent, err as Error),
+      });
+    }
+  }
+
+  /**
+   * Renews the certificate over the mutual TLS it has, as openITCOCKPIT does: `GET /autotls`
+   * for a CSR and `POST /autotls` with the new certificate, both over mutual TLS; the agent
+   * takes it and restarts its web server with it.
+   */
+  async function renew(agent: AgentRow): Promise<void> {
+    const csr = parse(agent, await call(agent, true, 'GET', '/autotls'), 'GET /autotls').csr;
+    if (typeof csr !== 'string') throw new PullError('GET /autotls: no csr in the answer', 'http');
+    const cert = await signFor(agent, csr);
+    accepted(
+      agent,
+      await call(agent, true, 'POST', '/autotls', { signed: cert.pem, ca: deps.identity.ca.caPem }),
       'POST /autotls',
     );
-    await deps.agents.recordAutoTls(agent, cert);
+    // The agent has stored the new certificate: it presents it from its restart on.
+    const outcome = await settle(agent, cert.fingerprint);
+    await deps.agents.recordAutoTls(agent, cert, {
+      tls: 'mtls',
+      renewal: true,
+      error:
+        'failure' in outcome
+          ? `the agent took its renewed certificate but does not present it yet (${reasonOf(outcome.failure)})`
+          : undefined,
+    });
     deps.log.info(
       { agent_id: agent.id, address: agent.pull_address, serial: cert.serial },
-      'Auto-TLS established with pull agent',
+      'pull agent certificate renewed',
     );
-    // Pull again shortly, once the agent listens with its new certificate.
-    lastPoll.set(agent.id, now() - agent.interval_seconds * 1000 + 1000);
   }
 
   /** Pulls over mutual TLS; a plain-HTTP answer means the agent lost its certificate. */
   async function pullMtls(agent: AgentRow): Promise<void> {
     try {
-      const doc = parse(await call(agent, true, 'GET', '/'), 'GET /');
+      const doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
       await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
     } catch (err) {
       if (!(err instanceof PullError) || err.kind !== 'tls') throw err;
@@ -213,18 +463,46 @@ export function startPuller(deps: {
         error:
           'certificate deleted on agent: it answers plain HTTP after Auto-TLS; its data is not trusted (remove and add the agent again to redo Auto-TLS)',
       });
+      return;
+    }
+    await packages(agent, true);
+    const left = (agent.cert_not_after ?? 0) - now();
+    if (left < (deps.certificateDays * 86_400_000) / 3) {
+      try {
+        await renew(agent);
+      } catch (err) {
+        await deps.agents.recordPull(agent, {
+          error: `certificate renewal failed: ${(err as Error).message}`,
+        });
+      }
     }
   }
 
   async function poll(agent: AgentRow): Promise<void> {
     try {
-      if (agent.pull_tls === 'mtls' || agent.pull_tls === 'certificate_deleted')
-        await pullMtls(agent);
-      else await firstContact(agent);
+      switch (agent.pull_tls) {
+        case 'mtls':
+        case 'certificate_deleted':
+          return await pullMtls(agent);
+        case 'autotls_failed':
+          return await pullAfterFailedAutoTls(agent);
+        case 'plain':
+          return await pullPlain(agent);
+        default:
+          return await firstContact(agent);
+      }
     } catch (err) {
-      await deps.agents.recordPull(agent, { error: (err as Error).message }).catch(() => undefined);
+      const message = ((err as Error).message.split('\n')[0] ?? '').trim();
+      await deps.agents.recordPull(agent, { error: message }).catch(() => undefined);
     }
   }
+
+  const start = (a: AgentRow): Promise<void> => {
+    lastPoll.set(a.id, now());
+    const p = poll(a).finally(() => inFlight.delete(a.id));
+    inFlight.set(a.id, p);
+    return p;
+  };
 
   const tick = async () => {
     if (stopped) return;
@@ -240,9 +518,7 @@ export function startPuller(deps: {
       if (inFlight.size >= deps.concurrency) break;
       if (inFlight.has(a.id)) continue;
       if (t - (lastPoll.get(a.id) ?? 0) < (fleet ?? a.interval_seconds) * 1000) continue;
-      lastPoll.set(a.id, t);
-      const p = poll(a).finally(() => inFlight.delete(a.id));
-      inFlight.set(a.id, p);
+      void start(a);
     }
   };
   const timer = setInterval(() => void tick(), deps.tickMs ?? 1000);
@@ -251,6 +527,12 @@ export function startPuller(deps: {
   return {
     pollNow(id) {
       lastPoll.delete(id);
+    },
+    async poll(id) {
+      await inFlight.get(id);
+      const agent = (await deps.agents.pullAgents()).find((a) => a.id === id);
+      if (!agent) throw new VigilError('not_found', `no approved pull agent ${id}`);
+      await start(agent);
     },
     commander: {
       async command(

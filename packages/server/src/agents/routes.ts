@@ -18,6 +18,7 @@ import {
   RenewResponse,
   SignalRequest,
   SignalResult,
+  UpdateAgentRequest,
 } from '@vigil/protocol';
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
@@ -39,7 +40,7 @@ export function peerOf(request: FastifyRequest): PeerCertificate {
   return { authorized: socket.authorized === true, fingerprint: cert.fingerprint256 };
 }
 
-/** Largest check-data document accepted. */
+/** Largest check-data document accepted when the caller names no limit. */
 const CHECKDATA_LIMIT = 16 * 1024 * 1024;
 
 /** The longest a command long poll may wait, in seconds. */
@@ -49,8 +50,16 @@ const MAX_WAIT_SECONDS = 60;
  * Agents (Tyto's `/api/v1/agents` plus enrollment, push and commands) and process commands
  * (`/api/v1/processes`).
  */
-export function agentRoutes(app: App, deps: { agents: AgentService }): void {
+export function agentRoutes(
+  app: App,
+  deps: {
+    agents: AgentService;
+    /** Largest check-data push body, in bytes (`agents.max_document_bytes`); larger is 413. */
+    maxDocumentBytes?: number;
+  },
+): void {
   const { agents } = deps;
+  const checkdataLimit = deps.maxDocumentBytes ?? CHECKDATA_LIMIT;
   const tags = ['agents'];
 
   app.get(
@@ -124,6 +133,22 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
       schema: { tags, summary: 'One agent.', params: IdParams, response: { 200: AgentView } },
     },
     async (request) => agents.get(request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/agents/:id',
+    {
+      config: { access: 'agents:write' },
+      schema: {
+        tags,
+        summary:
+          "Change an agent's name or interval, or a pull agent's address, Auto-TLS choice and HTTP Basic credentials (the password is write-only).",
+        params: IdParams,
+        body: UpdateAgentRequest,
+        response: { 200: AgentView },
+      },
+    },
+    async (request) => agents.update(request.params.id, request.body, contextOf(request)),
   );
 
   app.delete(
@@ -222,14 +247,14 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser(
       'application/json',
-      { parseAs: 'string', bodyLimit: CHECKDATA_LIMIT },
+      { parseAs: 'string', bodyLimit: checkdataLimit },
       jsonBodyParser(parsePushBody),
     );
     scope.post(
       '/api/v1/agents/:id/checkdata',
       {
         config: { access: 'agent' },
-        bodyLimit: CHECKDATA_LIMIT,
+        bodyLimit: checkdataLimit,
         schema: {
           tags,
           summary: 'Push a check-data document (mutual TLS with the agent certificate).',
@@ -344,13 +369,29 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     async () => ({ interval: await agents.collectionInterval() }),
   );
 
-  const agentIdOf = (fromQuery: string | undefined, fromBody?: string): string => {
+  /**
+   * The agent a process request names. Without one, the only approved agent: Tyto's
+   * single-machine mode, whose clients never name it. With several (or none), a 400 that lists
+   * the choices.
+   */
+  const agentIdOf = async (fromQuery: string | undefined, fromBody?: string): Promise<string> => {
     const id = fromBody ?? fromQuery;
-    if (id === undefined)
-      throw new VigilError('bad_data', 'agent_id is required (query parameter or body field)', {
-        code: 'validation_failed',
-      });
-    return id;
+    if (id !== undefined) return id;
+    const approved = (await agents.list()).filter((a) => a.approval === 'approved');
+    if (approved.length === 1) return approved[0]!.id;
+    const SHOWN = 20;
+    const choices =
+      approved.length === 0
+        ? 'no agent is approved yet'
+        : `one of ${approved
+            .slice(0, SHOWN)
+            .map((a) => a.id)
+            .join(', ')}${approved.length > SHOWN ? ` and ${approved.length - SHOWN} more` : ''}`;
+    throw new VigilError(
+      'bad_data',
+      `agent_id is required (query parameter or body field): ${choices}`,
+      { code: 'validation_failed' },
+    );
   };
 
   app.get(
@@ -359,13 +400,15 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
       config: { access: 'processes:read' },
       schema: {
         tags: ['processes'],
-        summary: "A process's detail, read live by its agent.",
+        summary:
+          "A process's detail, read live by its agent; without `agent_id`, the only approved agent's (400 listing them when there are several).",
         params: PidParams,
         querystring: Type.Object({ agent_id: Type.Optional(AgentId) }),
         response: { 200: ProcessDetail },
       },
     },
-    async (request) => agents.processDetail(agentIdOf(request.query.agent_id), request.params.pid),
+    async (request) =>
+      agents.processDetail(await agentIdOf(request.query.agent_id), request.params.pid),
   );
 
   app.post(
@@ -374,7 +417,8 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
       config: { access: 'processes:signal' },
       schema: {
         tags: ['processes'],
-        summary: 'Send a signal (1, 2, 9, 15, 18 or 19) to a process through its agent.',
+        summary:
+          'Send a signal (1, 2, 9, 15, 18 or 19) to a process through its agent; without `agent_id`, through the only approved agent (400 listing them when there are several).',
         params: PidParams,
         querystring: Type.Object({ agent_id: Type.Optional(AgentId) }),
         body: SignalRequest,
@@ -383,7 +427,7 @@ export function agentRoutes(app: App, deps: { agents: AgentService }): void {
     },
     async (request) =>
       agents.signalProcess(
-        agentIdOf(request.query.agent_id, request.body.agent_id),
+        await agentIdOf(request.query.agent_id, request.body.agent_id),
         request.params.pid,
         request.body.signal,
         contextOf(request),

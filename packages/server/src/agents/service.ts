@@ -14,9 +14,11 @@ import type {
   NativePush,
   NativePushResult,
   ProcessDetail,
+  PullAutoTls,
   PullTls,
   RenewResponse,
   SignalResult,
+  UpdateAgentRequest,
 } from '@vigil/protocol';
 import {
   auditRow,
@@ -26,15 +28,16 @@ import {
 } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
+import { checkName } from '../identity/names.js';
 import { hostnameMatcher, networkMatcher } from '../net.js';
-import { hashToken, newToken, safeEqual } from '../secrets.js';
+import { hashToken, newToken, safeEqual, type Sealer } from '../secrets.js';
 import type { TelemetryService } from '../telemetry/service.js';
 import type { CertificateAuthority } from '../tls/pki.js';
 import { CsrError } from '../tls/pki.js';
 import type { CommandBroker } from './commands.js';
 
 /** An agent as stored. Timestamps are epoch milliseconds. */
-export type AgentRow = Database['agents'];
+export type AgentRow = Omit<Database['agents'], 'pull_autotls'> & { pull_autotls: PullAutoTls };
 type AgentPatch = Partial<AgentRow>;
 
 /** Where agents and the hosts they report from are kept. */
@@ -51,8 +54,10 @@ export interface AgentStore {
   update(id: string, patch: AgentPatch): Promise<void>;
   /** Returns false when there was no such agent. */
   remove(id: string): Promise<boolean>;
-  /** How many agents wait for approval. */
-  countPending(): Promise<number>;
+  /** How many agents wait for approval; with `from`, those that registered from that address. */
+  countPending(from?: string): Promise<number>;
+  /** Agents waiting for approval that registered before `before` (epoch ms). */
+  pendingBefore(before: number): Promise<AgentRow[]>;
   /** A value of the `settings` table. */
   setting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
@@ -79,6 +84,10 @@ export interface AgentPolicy {
   autoApproveNetworks: string;
   autoApproveHostnames: string;
   commandTimeoutSeconds: number;
+  /** Most pending self-registrations from one source address. */
+  pendingPerAddress: number;
+  /** How long a pending self-registration waits before it is removed. */
+  pendingTtlHours: number;
 }
 
 /** Carries a command to a pull agent directly (the server connects to the agent). */
@@ -153,8 +162,17 @@ export function toAgentView(row: AgentRow, now: number): AgentView {
             not_after: new Date(row.cert_not_after).toISOString(),
           }
         : null,
-    pull: row.pull_address ? { address: row.pull_address, tls: row.pull_tls } : null,
+    pull: row.pull_address
+      ? {
+          address: row.pull_address,
+          tls: row.pull_tls,
+          autotls: row.pull_autotls,
+          username: row.pull_username,
+          has_password: row.pull_password !== null,
+        }
+      : null,
     last_error: row.last_error,
+    clock_skew_seconds: row.clock_skew_seconds ?? null,
   };
 }
 
@@ -169,6 +187,37 @@ export function normalizePullAddress(text: string): string | undefined {
   const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(t);
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
   return `${m[1]}:${m[2]}`;
+}
+
+/** The pull address of a request, normalised. @throws VigilError bad_data */
+function pullAddressOf(text: string): string {
+  const address = normalizePullAddress(text);
+  if (!address)
+    throw new VigilError(
+      'bad_data',
+      `address must be HOST:PORT of the agent web server (e.g. 10.0.0.5:3333); got '${text}'`,
+      { code: 'agent.address_invalid' },
+    );
+  return address;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Checks a pull agent's HTTP Basic credentials as the agent's `auth = user:password` can hold
+ * them: the user name ends at the first ':', so it may not contain one.
+ * @throws VigilError bad_data
+ */
+function checkCredentials(username: string, password: string): void {
+  const bad = (message: string) =>
+    new VigilError('bad_data', message, { code: 'agent.credentials_invalid' });
+  if (username.includes(':'))
+    throw bad(
+      "username may not contain ':' (the agent's auth = user:password splits at the first ':')",
+    );
+  if (CONTROL.test(username) || CONTROL.test(password))
+    throw bad('username and password may not contain control characters');
 }
 
 /** The error for a command an agent could not carry out. */
@@ -216,8 +265,13 @@ function newAgentRow(
     cert_pem: null,
     pull_address: null,
     pull_tls: null,
+    pull_autotls: 'auto',
+    pull_username: null,
+    pull_password: null,
+    enrolled_from: null,
     last_seen: null,
     last_error: null,
+    clock_skew_seconds: null,
     registered_at: at,
     updated_at: at,
     ...fields,
@@ -286,6 +340,8 @@ export const createAgentService = (deps: {
   now: () => number;
   /** Whether agents can reach the server over TLS (mutual TLS needs it). */
   tls: boolean;
+  /** Seals pull agents' passwords at rest. */
+  sealer: Sealer;
   pullCommander?: () => PullCommander | undefined;
 }) => {
   const { store, transact, ca, policy, now } = deps;
@@ -308,7 +364,20 @@ export const createAgentService = (deps: {
     authCache.clear();
   }
 
-  async function checkPendingRoom(): Promise<void> {
+  /**
+   * Refuses a self-registration when too many wait for approval: from its source address
+   * (`agents.pending_per_address`), or from everywhere (`MAX_PENDING`).
+   */
+  async function checkPendingRoom(sourceAddress: string | null): Promise<void> {
+    if (
+      sourceAddress !== null &&
+      (await store.countPending(sourceAddress)) >= policy.pendingPerAddress
+    )
+      throw new VigilError(
+        'too_many_requests',
+        `${policy.pendingPerAddress} enrollment requests from ${sourceAddress} already wait for approval (agents.pending_per_address); approve or reject them, or wait until they expire after ${policy.pendingTtlHours} h`,
+        { code: 'agent.too_many_pending', headers: { 'retry-after': '60' } },
+      );
     if ((await store.countPending()) >= MAX_PENDING)
       throw new VigilError(
         'too_many_requests',
@@ -455,17 +524,25 @@ export const createAgentService = (deps: {
         throw new VigilError('bad_data', `agent id '${id}' may hold only letters, digits, . _ -`, {
           code: 'agent.id_invalid',
         });
+      // The rules every name follows (identity/names.ts): no control or invisible characters, not
+      // blank, not a look-alike of a built-in name.
+      checkName(req.name, 'agent name');
       const t = now();
-      let pullAddress: string | null = null;
-      if (req.address !== undefined) {
-        pullAddress = normalizePullAddress(req.address) ?? null;
-        if (!pullAddress)
-          throw new VigilError(
-            'bad_data',
-            `address must be HOST:PORT of the agent web server (e.g. 10.0.0.5:3333); got '${req.address}'`,
-            { code: 'agent.address_invalid' },
-          );
-      }
+      const pullAddress = req.address !== undefined ? pullAddressOf(req.address) : null;
+      if (
+        !pullAddress &&
+        (req.autotls !== undefined || req.username !== undefined || req.password !== undefined)
+      )
+        throw new VigilError(
+          'bad_data',
+          'autotls, username and password are settings of pull agents: give address too',
+          { code: 'agent.not_pull' },
+        );
+      if ((req.username === undefined) !== (req.password === undefined))
+        throw new VigilError('bad_data', 'give username and password together', {
+          code: 'agent.credentials_invalid',
+        });
+      if (req.username !== undefined) checkCredentials(req.username, req.password!);
       const token = pullAddress ? undefined : newToken('vge');
       const expires = t + policy.tokenTtlSeconds * 1000;
       const row = newAgentRow(
@@ -478,6 +555,10 @@ export const createAgentService = (deps: {
           enrollment_token_hash: token ? hashToken(token) : null,
           enrollment_expires_at: token ? expires : null,
           pull_address: pullAddress,
+          pull_autotls: req.autotls ?? 'auto',
+          pull_username: req.username ?? null,
+          pull_password:
+            req.password !== undefined ? deps.sealer.seal(Buffer.from(req.password)) : null,
         },
         t,
       );
@@ -487,7 +568,12 @@ export const createAgentService = (deps: {
           action: 'agent.create',
           resourceType: 'agent',
           resourceId: id,
-          detail: { name: req.name, kind: row.kind, address: pullAddress },
+          detail: {
+            name: req.name,
+            kind: row.kind,
+            address: pullAddress,
+            ...(pullAddress ? { autotls: row.pull_autotls, username: row.pull_username } : {}),
+          },
         },
         async (s) => {
           if (await s.agents.get(id))
@@ -508,6 +594,76 @@ export const createAgentService = (deps: {
             enrollment_expires_at: new Date(expires).toISOString(),
           }
         : view;
+    },
+
+    /**
+     * Changes an agent's name and interval, and a pull agent's settings: address, Auto-TLS,
+     * HTTP Basic credentials (`username: null` removes them). A new address or Auto-TLS choice
+     * makes the next contact a first contact again. The audit event names what changed, never
+     * the password.
+     * @throws VigilError not_found, bad_data.
+     */
+    async update(id: string, req: UpdateAgentRequest, ctx: RequestContext): Promise<AgentView> {
+      const row = await mustGet(id);
+      const pullOnly = ['address', 'autotls', 'username', 'password'] as const;
+      if (row.kind !== 'pull' && pullOnly.some((k) => req[k] !== undefined))
+        throw new VigilError(
+          'bad_data',
+          `agent ${id} is a ${row.kind === 'oitc' ? 'openITCOCKPIT push' : 'push'} agent: address, autotls, username and password are settings of pull agents`,
+          { code: 'agent.not_pull' },
+        );
+      const t = now();
+      const patch: AgentPatch = {};
+      const changed: Record<string, unknown> = {};
+      if (req.name !== undefined && req.name !== row.name) patch.name = changed.name = req.name;
+      if (req.interval_seconds !== undefined && req.interval_seconds !== row.interval_seconds)
+        patch.interval_seconds = changed.interval_seconds = req.interval_seconds;
+      if (req.address !== undefined) {
+        const address = pullAddressOf(req.address);
+        if (address !== row.pull_address) patch.pull_address = changed.address = address;
+      }
+      if (req.autotls !== undefined && req.autotls !== row.pull_autotls)
+        patch.pull_autotls = changed.autotls = req.autotls;
+      if (req.username === null) {
+        if (req.password !== undefined)
+          throw new VigilError('bad_data', 'a password needs a username', {
+            code: 'agent.credentials_invalid',
+          });
+        if (row.pull_username !== null || row.pull_password !== null) {
+          patch.pull_username = patch.pull_password = null;
+          changed.username = null;
+          changed.password = 'removed';
+        }
+      } else if (req.username !== undefined || req.password !== undefined) {
+        const username = req.username ?? row.pull_username;
+        if (username === null)
+          throw new VigilError('bad_data', 'a password needs a username', {
+            code: 'agent.credentials_invalid',
+          });
+        if (req.password === undefined && row.pull_password === null)
+          throw new VigilError('bad_data', 'give username and password together', {
+            code: 'agent.credentials_invalid',
+          });
+        checkCredentials(username, req.password ?? '');
+        if (username !== row.pull_username) patch.pull_username = changed.username = username;
+        if (req.password !== undefined) {
+          patch.pull_password = deps.sealer.seal(Buffer.from(req.password));
+          changed.password = 'changed';
+        }
+      }
+      if (patch.pull_address !== undefined || patch.pull_autotls !== undefined) {
+        // A first contact again: Auto-TLS as now chosen, at the address now given.
+        patch.pull_tls = null;
+        patch.last_error = null;
+      }
+      if (Object.keys(patch).length === 0) return viewOf(row, t);
+      patch.updated_at = t;
+      await mutate(
+        ctx,
+        { action: 'agent.update', resourceType: 'agent', resourceId: id, detail: changed },
+        (s) => s.agents.update(id, patch),
+      );
+      return viewOf({ ...row, ...patch }, t);
     },
 
     /**
@@ -706,7 +862,7 @@ export const createAgentService = (deps: {
 
       const id = req.id ?? randomUUID();
       const auto = autoApproves(sourceAddress, req.hostname);
-      if (!auto) await checkPendingRoom();
+      if (!auto) await checkPendingRoom(sourceAddress);
       // A bad request is refused now, before anything is stored; it is signed at approval.
       if (!auto) await checkCsr(req.csr);
       const cert = auto ? await sign(req.csr, id) : undefined;
@@ -721,6 +877,7 @@ export const createAgentService = (deps: {
           interval_seconds: policy.defaultIntervalSeconds,
           secret_hash: secret ? hashToken(secret) : null,
           csr: auto ? null : req.csr,
+          enrolled_from: sourceAddress,
           ...(cert ? certificateFields(cert) : {}),
         },
         t,
@@ -831,7 +988,11 @@ export const createAgentService = (deps: {
         body.collected_at,
         body.checkdata,
       );
-      const patch = reportedFacts(body.checkdata);
+      // The clock skew is set while the agent's clock is too far ahead, and cleared after.
+      const patch = {
+        ...reportedFacts(body.checkdata),
+        clock_skew_seconds: outcome.clock_skew_seconds,
+      };
       const changed = Object.entries(patch).some(
         ([k, v]) => (agent as Record<string, unknown>)[k] !== v,
       );
@@ -887,7 +1048,7 @@ export const createAgentService = (deps: {
           : { outcome: 'not_found' };
       }
       if (req.password !== '') return { outcome: 'not_found' };
-      if (!autoApproves(sourceAddress, req.hostname ?? null)) await checkPendingRoom();
+      if (!autoApproves(sourceAddress, req.hostname ?? null)) await checkPendingRoom(sourceAddress);
       const t = now();
       const password = randomBytes(64).toString('hex');
       const hostname = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;
@@ -903,6 +1064,7 @@ export const createAgentService = (deps: {
           ip_address: address,
           interval_seconds: policy.defaultIntervalSeconds,
           secret_hash: hashToken(password),
+          enrolled_from: sourceAddress,
         },
         t,
       );
@@ -948,7 +1110,10 @@ export const createAgentService = (deps: {
         collectedAtOf(checkdata, now()),
         checkdata,
       );
-      const patch = reportedFacts(checkdata);
+      const patch = {
+        ...reportedFacts(checkdata),
+        clock_skew_seconds: outcome.clock_skew_seconds,
+      };
       if (Object.entries(patch).some(([k, v]) => (agent as Record<string, unknown>)[k] !== v)) {
         await store.update(agent.id, { ...patch, updated_at: now() });
         authCache.clear();
@@ -962,8 +1127,61 @@ export const createAgentService = (deps: {
       await store.update(agent.id, { last_seen: now() });
     },
 
+    /**
+     * Removes self-registrations that waited for approval longer than `agents.pending_ttl_hours`,
+     * each with an audit event by the system. Returns how many were removed.
+     */
+    async expirePending(): Promise<number> {
+      const ttlMs = policy.pendingTtlHours * 3_600_000;
+      const stale = await store.pendingBefore(now() - ttlMs);
+      let removed = 0;
+      for (const row of stale) {
+        await mutate(
+          {
+            actor: { type: 'system', id: null, label: 'pending-expiry' },
+            correlationId: null,
+            sourceAddress: null,
+          },
+          {
+            action: 'agent.expire',
+            resourceType: 'agent',
+            resourceId: row.id,
+            detail: {
+              hostname: row.hostname,
+              enrolled_from: row.enrolled_from,
+              registered_at: new Date(row.registered_at).toISOString(),
+              ttl_hours: policy.pendingTtlHours,
+            },
+          },
+          async (s) => {
+            // Only if it is still pending: an operator may have decided meanwhile.
+            const current = await s.agents.get(row.id);
+            if (current?.approval === 'pending' && (await s.agents.remove(row.id))) removed += 1;
+          },
+        );
+      }
+      return removed;
+    },
+
     /** Approved pull agents. */
     pullAgents: () => store.pullAgents(),
+
+    /**
+     * The HTTP Basic credentials a pull agent wants on every request, or undefined.
+     * @throws Error when the sealed password cannot be opened (another master key).
+     */
+    pullCredentials(agent: AgentRow): { username: string; password: string } | undefined {
+      if (agent.pull_username === null || agent.pull_password === null) return undefined;
+      return {
+        username: agent.pull_username,
+        password: deps.sealer.open(agent.pull_password).toString('utf8'),
+      };
+    },
+
+    /** Stores the package inventory pulled from an agent (`GET /packages`). */
+    async recordPullInventory(agent: AgentRow, inventory: unknown): Promise<void> {
+      await deps.ingest.ingestInventory(agent.id, inventory);
+    },
 
     /** Records how talking to a pull agent went; a document is ingested. */
     async recordPull(
@@ -975,12 +1193,17 @@ export const createAgentService = (deps: {
       if (outcome.tls !== undefined) patch.pull_tls = outcome.tls;
       if (outcome.document) {
         try {
-          await deps.ingest.ingest(
+          const ingested = await deps.ingest.ingest(
             ingestTarget(agent),
             collectedAtOf(outcome.document, t),
             outcome.document,
           );
-          Object.assign(patch, reportedFacts(outcome.document), { last_seen: t });
+          // A pull agent is polled at the interval its operator set, not at its own.
+          const { interval_seconds: _own, ...facts } = reportedFacts(outcome.document);
+          Object.assign(patch, facts, {
+            last_seen: t,
+            clock_skew_seconds: ingested.clock_skew_seconds,
+          });
         } catch (err) {
           patch.last_error = (err as Error).message;
         }
@@ -988,10 +1211,14 @@ export const createAgentService = (deps: {
       await store.update(agent.id, patch);
     },
 
-    /** Records the certificate issued to a pull agent at Auto-TLS, with its audit event. */
+    /**
+     * Records a certificate a pull agent took (Auto-TLS, or its renewal over mutual TLS), with
+     * its audit event, and how talking to the agent stands afterwards.
+     */
     async recordAutoTls(
       agent: AgentRow,
       cert: { serial: string; fingerprint: string; notAfterMs: number },
+      outcome: { tls: PullTls; error?: string; renewal?: boolean },
     ): Promise<void> {
       await mutate(
         {
@@ -1000,16 +1227,21 @@ export const createAgentService = (deps: {
           sourceAddress: null,
         },
         {
-          action: 'agent.autotls',
+          action: outcome.renewal ? 'agent.certificate.renew' : 'agent.autotls',
           resourceType: 'agent',
           resourceId: agent.id,
-          detail: { address: agent.pull_address, certificate_serial: cert.serial },
+          detail: {
+            address: agent.pull_address,
+            certificate_serial: cert.serial,
+            ...(outcome.renewal ? { previous_serial: agent.cert_serial } : {}),
+            tls: outcome.tls,
+          },
         },
         (s) =>
           s.agents.update(agent.id, {
             ...certificateFields(cert),
-            pull_tls: 'mtls',
-            last_error: null,
+            pull_tls: outcome.tls,
+            last_error: outcome.error ?? null,
             updated_at: now(),
           }),
       );

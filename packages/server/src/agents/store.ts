@@ -55,14 +55,24 @@ export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
   },
-  async countPending() {
-    const r = await db
+  async countPending(from) {
+    let q = db
       .selectFrom('agents')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('approval', '=', 'pending')
-      .executeTakeFirstOrThrow();
+      .where('approval', '=', 'pending');
+    if (from !== undefined) q = q.where('enrolled_from', '=', from);
+    const r = await q.executeTakeFirstOrThrow();
     return Number(r.n);
   },
+  pendingBefore: (before) =>
+    db
+      .selectFrom('agents')
+      .selectAll()
+      .where('approval', '=', 'pending')
+      .where('registered_at', '<', before)
+      .orderBy('registered_at')
+      .limit(1000)
+      .execute(),
   async hostFor(name, now) {
     await db
       .insertInto('hosts')

@@ -480,6 +480,78 @@ export const MIGRATIONS: readonly Migration[] = [
       await backfillHeads(db);
     },
   },
+  {
+    version: 11,
+    name: 'agent-pull-settings',
+    async up(db) {
+      // Pull agents: whether Auto-TLS is run (openITCOCKPIT lets the operator choose), and the
+      // HTTP Basic credentials of agents with `auth = user:password` (the password sealed).
+      await db.schema
+        .alterTable('agents')
+        .addColumn('pull_autotls', 'text', (c) => c.notNull().defaultTo('auto'))
+        .execute();
+      await db.schema.alterTable('agents').addColumn('pull_username', 'text').execute();
+      await db.schema.alterTable('agents').addColumn('pull_password', 'text').execute();
+      // Self-registrations remember where they came from, so that the pending requests of one
+      // source address can be bounded.
+      await db.schema.alterTable('agents').addColumn('enrolled_from', 'text').execute();
+      await db.schema
+        .createIndex('agents_pending_from')
+        .on('agents')
+        .columns(['approval', 'enrolled_from'])
+        .execute();
+    },
+  },
+  {
+    version: 12,
+    name: 'oauth-client-credentials',
+    async up(db) {
+      // Machine clients (RFC 6749 §4.4): a client allowed the client_credentials grant acts as
+      // itself, with roles given to it rather than an operator's.
+      await db.schema
+        .alterTable('oauth_clients')
+        .addColumn('allow_client_credentials', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('oauth_client_roles')
+        .addColumn('client_row_id', 'text', (c) =>
+          c.notNull().references('oauth_clients.id').onDelete('cascade'),
+        )
+        .addColumn('role_id', 'text', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('oauth_client_roles_pk', ['client_row_id', 'role_id'])
+        .execute();
+      await db.schema
+        .createIndex('oauth_client_roles_role')
+        .on('oauth_client_roles')
+        .column('role_id')
+        .execute();
+      await db.schema
+        .createTable('oauth_client_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('client_row_id', 'text', (c) =>
+          c.notNull().references('oauth_clients.id').onDelete('cascade'),
+        )
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('oauth_client_tokens_client')
+        .on('oauth_client_tokens')
+        .column('client_row_id')
+        .execute();
+    },
+  },
+  {
+    version: 13,
+    name: 'agent-clock-skew',
+    async up(db) {
+      // How far ahead of the server's clock an agent's last document was, in seconds, when it
+      // was beyond the allowed skew (the document was then taken as collected at arrival);
+      // null while the agent's clock is fine.
+      await db.schema.alterTable('agents').addColumn('clock_skew_seconds', 'bigint').execute();
+    },
+  },
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */

@@ -103,9 +103,19 @@ export interface Database {
     /** The certificate issued to a pending enrollment at approval, until the agent fetches it. */
     cert_pem: string | null;
     pull_address: string | null;
-    pull_tls: 'plain' | 'mtls' | 'certificate_deleted' | null;
+    pull_tls: 'plain' | 'mtls' | 'certificate_deleted' | 'autotls_failed' | null;
+    /** Whether the server runs Auto-TLS with this pull agent: `auto`, `on` or `off`. */
+    pull_autotls: Generated<'auto' | 'on' | 'off'>;
+    /** HTTP Basic user name for a pull agent with `auth = user:password`. */
+    pull_username: string | null;
+    /** Its password, sealed with the master key (never returned by the API). */
+    pull_password: string | null;
+    /** Source address of a self-registration, which bounds pending requests per address. */
+    enrolled_from: string | null;
     last_seen: number | null;
     last_error: string | null;
+    /** Seconds the agent's clock was ahead beyond the allowed skew; null while it is fine. */
+    clock_skew_seconds: number | null;
     registered_at: number;
     updated_at: number;
   };
@@ -179,8 +189,20 @@ export interface Database {
     refresh_token_ttl_seconds: number;
     allow_password: number;
     allow_refresh_token: number;
+    /** 1: the client may use the client_credentials grant (migration 12). */
+    allow_client_credentials: number;
     created_at: number;
     updated_at: number;
+  };
+  /** The roles a machine client acts with under the client_credentials grant (migration 12). */
+  oauth_client_roles: { client_row_id: string; role_id: string };
+  /** Access tokens of the client_credentials grant, kept only as SHA-256 hashes (migration 12). */
+  oauth_client_tokens: {
+    token_hash: string;
+    client_row_id: string;
+    created_at: number;
+    expires_at: number;
+    revoked_at: number | null;
   };
   /** Answers kept for `Idempotency-Key` retries (http/idempotency.ts); status null: running. */
   idempotency_keys: {
