@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 
 // The check-data document: what an agent's `GET /` answers and what it pushes. Its top-level keys
 // and field names are the openITCOCKPIT Monitoring Agent's (3.x), spelled exactly as that agent
@@ -6,13 +6,18 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 // breakdowns, `sensors`, `systemd_services`, `Memory`, `CreateTime`). Vigil's additions live under
 // their own keys (`gpu`, `net_connections`, `smart`) or as extra fields, never as renamed ones.
 // Objects accept additional properties, so that documents from the openITCOCKPIT agent itself
-// (which also carries Windows and macOS fields) validate too.
+// (which also carries Windows and macOS fields) validate too. Every field of a section is
+// optional: agents of other versions and systems leave some out (openITCOCKPIT agents 3.0.0 to
+// 3.0.11 send no `agent.check_interval`, and the reference document sends `"agent": {}`).
 
 const N = Type.Number();
 const Int = Type.Integer();
 const Str = Type.String();
 const Bool = Type.Boolean();
 const Open = { additionalProperties: true } as const;
+/** An open object whose fields may each be missing. */
+const Fields = <T extends TProperties>(properties: T) =>
+  Type.Partial(Type.Object(properties, Open));
 
 /** What a collector that failed sends under its own key instead of its data. */
 export const CollectorError = Type.Object({ error: Str }, { additionalProperties: false });
@@ -28,159 +33,158 @@ export const Unavailable = Type.Object(
 const OrError = <T extends TSchema>(schema: T) => Type.Union([schema, CollectorError]);
 
 /** CPU time shares in percent; the five add up to 100 (openITCOCKPIT agent: untagged Go struct). */
-export const CpuDetails = Type.Object({ User: N, Nice: N, System: N, Idle: N, Iowait: N }, Open);
+export const CpuDetails = Fields({ User: N, Nice: N, System: N, Idle: N, Iowait: N });
 
-export const AgentInfo = Type.Object(
-  {
-    last_updated: Str,
-    last_updated_timestamp: Int,
-    system: Str,
-    system_uptime: Int,
-    kernel_version: Str,
-    mac_version: Str,
-    family: Str,
-    agent_version: Str,
-    temperature_unit: Str,
-    goos: Str,
-    goarch: Str,
-    check_interval: Int,
-  },
-  Open,
-);
+export const AgentInfo = Fields({
+  last_updated: Str,
+  last_updated_timestamp: Int,
+  system: Str,
+  system_uptime: Int,
+  kernel_version: Str,
+  mac_version: Str,
+  family: Str,
+  agent_version: Str,
+  temperature_unit: Str,
+  goos: Str,
+  goarch: Str,
+  check_interval: Int,
+});
 
-export const CpuStats = Type.Object(
-  {
-    cpu_total_percentage: N,
-    cpu_percentage: Type.Array(N),
-    cpu_total_percentage_detailed: CpuDetails,
-    cpu_percentage_detailed: Type.Array(CpuDetails),
-  },
-  Open,
-);
+export const CpuStats = Fields({
+  cpu_total_percentage: N,
+  cpu_percentage: Type.Array(N),
+  cpu_total_percentage_detailed: CpuDetails,
+  cpu_percentage_detailed: Type.Array(CpuDetails),
+});
 
-export const SystemLoad = Type.Object({ '0': N, '1': N, '2': N }, Open);
+export const SystemLoad = Fields({ '0': N, '1': N, '2': N });
 
-export const MemoryStats = Type.Object(
-  { total: Int, available: Int, percent: N, used: Int, free: Int, active: Int, inactive: Int },
-  Open,
-);
+export const MemoryStats = Fields({
+  total: Int,
+  available: Int,
+  percent: N,
+  used: Int,
+  free: Int,
+  active: Int,
+  inactive: Int,
+});
 
-export const SwapStats = Type.Object(
-  { total: Int, percent: N, used: Int, free: Int, sin: Int, sout: Int },
-  Open,
-);
+export const SwapStats = Fields({
+  total: Int,
+  percent: N,
+  used: Int,
+  free: Int,
+  sin: Int,
+  sout: Int,
+});
 
-export const DiskEntry = Type.Object(
-  {
-    disk: Type.Object({ device: Str, mountpoint: Str, fstype: Str, opts: Type.Array(Str) }, Open),
-    usage: Type.Object({ total: Int, used: Int, free: Int, percent: N }, Open),
-  },
-  Open,
-);
+export const DiskEntry = Fields({
+  disk: Fields({ device: Str, mountpoint: Str, fstype: Str, opts: Type.Array(Str) }),
+  usage: Fields({ total: Int, used: Int, free: Int, percent: N }),
+});
 
 /** One block device's I/O counters and rates (openITCOCKPIT agent: untagged Go struct). */
-export const DiskIo = Type.Object(
-  {
-    Timestamp: Int,
-    Device: Str,
-    ReadBytes: Int,
-    WriteBytes: Int,
-    ReadCount: Int,
-    WriteCount: Int,
-    ReadTime: Int,
-    WriteTime: Int,
-    IoTime: Int,
-    ReadIopsPerSecond: N,
-    WriteIopsPerSecond: N,
-    TotalIopsPerSecond: N,
-    ReadBytesPerSecond: N,
-    WriteBytesPerSecond: N,
-    TotalAvgWait: N,
-    ReadAvgWait: N,
-    WriteAvgWait: N,
-    ReadAvgSize: N,
-    WriteAvgSize: N,
-    LoadPercent: N,
-  },
-  Open,
-);
+export const DiskIo = Fields({
+  Timestamp: Int,
+  Device: Str,
+  ReadBytes: Int,
+  WriteBytes: Int,
+  ReadCount: Int,
+  WriteCount: Int,
+  ReadTime: Int,
+  WriteTime: Int,
+  IoTime: Int,
+  ReadIopsPerSecond: N,
+  WriteIopsPerSecond: N,
+  TotalIopsPerSecond: N,
+  ReadBytesPerSecond: N,
+  WriteBytesPerSecond: N,
+  TotalAvgWait: N,
+  ReadAvgWait: N,
+  WriteAvgWait: N,
+  ReadAvgSize: N,
+  WriteAvgSize: N,
+  LoadPercent: N,
+});
 
-export const NetStat = Type.Object({ isup: Bool, duplex: Int, speed: Int, mtu: Int }, Open);
+export const NetStat = Fields({ isup: Bool, duplex: Int, speed: Int, mtu: Int });
 
-export const NetIo = Type.Object(
-  {
-    name: Str,
-    timestamp: Int,
-    bytes_sent: Int,
-    bytes_recv: Int,
-    packets_sent: Int,
-    packets_recv: Int,
-    errin: Int,
-    errout: Int,
-    dropin: Int,
-    dropout: Int,
-    avg_bytes_sent_ps: N,
-    avg_bytes_recv_ps: N,
-    avg_packets_sent_ps: N,
-    avg_packets_recv_ps: N,
-    avg_errin: N,
-    avg_errout: N,
-    avg_dropin: N,
-    avg_dropout: N,
-  },
-  Open,
-);
+export const NetIo = Fields({
+  name: Str,
+  timestamp: Int,
+  bytes_sent: Int,
+  bytes_recv: Int,
+  packets_sent: Int,
+  packets_recv: Int,
+  errin: Int,
+  errout: Int,
+  dropin: Int,
+  dropout: Int,
+  avg_bytes_sent_ps: N,
+  avg_bytes_recv_ps: N,
+  avg_packets_sent_ps: N,
+  avg_packets_recv_ps: N,
+  avg_errin: N,
+  avg_errout: N,
+  avg_dropin: N,
+  avg_dropout: N,
+});
 
-export const Temperature = Type.Object({ label: Str, current: N, high: N, critical: N }, Open);
-export const Battery = Type.Object({ id: Int, percent: N, secsleft: N, power_plugged: Bool }, Open);
-export const Sensors = Type.Object(
-  { Temperatures: Type.Array(Temperature), Batteries: Type.Array(Battery) },
-  Open,
-);
+export const Temperature = Fields({ label: Str, current: N, high: N, critical: N });
+export const Battery = Fields({ id: Int, percent: N, secsleft: N, power_plugged: Bool });
+export const Sensors = Fields({
+  Temperatures: Type.Array(Temperature),
+  Batteries: Type.Array(Battery),
+});
 
-export const ProcessEntry = Type.Object(
-  {
-    pid: Int,
-    ppid: Int,
-    username: Str,
-    name: Str,
-    cpu_percent: N,
-    memory_percent: N,
-    cmdline: Str,
-    status: Type.Array(Str),
-    exec: Str,
-    nice_level: Int,
-    num_fds: Int,
-    Memory: Type.Object({ rss: Int, vms: Int }, Open),
-    CreateTime: Int,
-  },
-  Open,
-);
+export const ProcessEntry = Fields({
+  pid: Int,
+  ppid: Int,
+  username: Str,
+  name: Str,
+  cpu_percent: N,
+  memory_percent: N,
+  cmdline: Str,
+  status: Type.Array(Str),
+  exec: Str,
+  nice_level: Int,
+  num_fds: Int,
+  // Linux and macOS report `rss` and `vms` (and more); Windows reports `working_set`,
+  // `working_set_private` and `private_bytes` instead (openITCOCKPIT agent 3.x).
+  Memory: Fields({
+    rss: Int,
+    vms: Int,
+    working_set: Int,
+    working_set_private: Int,
+    private_bytes: Int,
+  }),
+  CreateTime: Int,
+});
 
-export const UserSession = Type.Object({ name: Str, terminal: Str, host: Str, started: Int }, Open);
+export const UserSession = Fields({ name: Str, terminal: Str, host: Str, started: Int });
 
-export const SystemdUnit = Type.Object(
-  { Name: Str, Description: Str, LoadState: Str, ActiveState: Str, SubState: Str },
-  Open,
-);
+export const SystemdUnit = Fields({
+  Name: Str,
+  Description: Str,
+  LoadState: Str,
+  ActiveState: Str,
+  SubState: Str,
+});
 
-export const DockerContainer = Type.Object(
-  {
-    id: Str,
-    name: Str,
-    image: Str,
-    state: Str,
-    status: Str,
-    cpu_percentage: N,
-    memory_used: N,
-    memory_percentage: N,
-    network_rx: N,
-    network_tx: N,
-    disk_read: N,
-    disk_write: N,
-  },
-  Open,
-);
+export const DockerContainer = Fields({
+  id: Str,
+  name: Str,
+  image: Str,
+  state: Str,
+  status: Str,
+  cpu_percentage: N,
+  memory_used: N,
+  memory_percentage: N,
+  network_rx: N,
+  network_tx: N,
+  disk_read: N,
+  disk_write: N,
+});
 
 /** One item of Nagios performance data. Thresholds are range strings (`10:20`, `@5`, `~:3`). */
 export const PerfDatum = Type.Object(
@@ -219,58 +223,59 @@ export const CustomCheckResult = Type.Object(
 export type CustomCheckResult = Static<typeof CustomCheckResult>;
 
 /** One GPU (Vigil). Figures a driver does not report are null. */
-export const GpuDevice = Type.Object(
-  {
-    index: Int,
-    name: Str,
-    vendor: Str,
-    utilization_percent: Type.Union([N, Type.Null()]),
-    memory_used_bytes: Type.Union([N, Type.Null()]),
-    memory_total_bytes: Type.Union([N, Type.Null()]),
-    temperature_celsius: Type.Union([N, Type.Null()]),
-    power_watts: Type.Union([N, Type.Null()]),
-  },
-  Open,
-);
+export const GpuDevice = Fields({
+  index: Int,
+  name: Str,
+  vendor: Str,
+  utilization_percent: Type.Union([N, Type.Null()]),
+  memory_used_bytes: Type.Union([N, Type.Null()]),
+  memory_total_bytes: Type.Union([N, Type.Null()]),
+  temperature_celsius: Type.Union([N, Type.Null()]),
+  power_watts: Type.Union([N, Type.Null()]),
+});
 export const GpuStats = Type.Union([
-  Type.Object({ available: Type.Literal(true), devices: Type.Array(GpuDevice) }, Open),
+  Type.Object(
+    { available: Type.Literal(true), devices: Type.Optional(Type.Array(GpuDevice)) },
+    Open,
+  ),
   Unavailable,
 ]);
 
 /** TCP connections by state (Vigil). */
 export const NetConnections = Type.Union([
-  Type.Object({ available: Type.Literal(true), total: Int, tcp: Type.Record(Str, Int) }, Open),
+  Type.Object(
+    {
+      available: Type.Literal(true),
+      total: Type.Optional(Int),
+      tcp: Type.Optional(Type.Record(Str, Int)),
+    },
+    Open,
+  ),
   Unavailable,
 ]);
 
 /** Disk health from smartctl (Vigil). */
-export const SmartDisk = Type.Object(
-  {
-    device: Str,
-    model: Str,
-    serial: Str,
-    passed: Type.Union([Bool, Type.Null()]),
-    temperature_celsius: Type.Union([N, Type.Null()]),
-    power_on_hours: Type.Union([N, Type.Null()]),
-  },
-  Open,
-);
+export const SmartDisk = Fields({
+  device: Str,
+  model: Str,
+  serial: Str,
+  passed: Type.Union([Bool, Type.Null()]),
+  temperature_celsius: Type.Union([N, Type.Null()]),
+  power_on_hours: Type.Union([N, Type.Null()]),
+});
 export const SmartStats = Type.Union([
-  Type.Object({ available: Type.Literal(true), disks: Type.Array(SmartDisk) }, Open),
+  Type.Object({ available: Type.Literal(true), disks: Type.Optional(Type.Array(SmartDisk)) }, Open),
   Unavailable,
 ]);
 
 /** The package inventory summary inside the document (openITCOCKPIT: `packagemanager`). */
 export const PackageManagerSummary = Type.Union([
-  Type.Object(
-    {
-      Enabled: Bool,
-      Pending: Bool,
-      LastUpdate: Int,
-      Stats: Type.Union([Type.Object({}, Open), Type.Null()]),
-    },
-    Open,
-  ),
+  Fields({
+    Enabled: Bool,
+    Pending: Bool,
+    LastUpdate: Int,
+    Stats: Type.Union([Type.Object({}, Open), Type.Null()]),
+  }),
   // openITCOCKPIT's agent sends lowercase keys when the inventory is disabled.
   Type.Object({ enabled: Type.Literal(false), pending: Type.Literal(false) }, Open),
 ]);

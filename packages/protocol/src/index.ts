@@ -7,3 +7,4 @@ export * from './permissions.js';
 export * from './api.js';
 export * from './checkdata.js';
 export * from './agents.js';
+export * from './perfdata.js';

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { CustomCheckResult } from '@vigil/protocol';
-import { parsePluginOutput, STATES } from './perfdata.js';
+import { PLUGIN_STATES, parsePluginOutput, type CustomCheckResult } from '@vigil/protocol';
 import type { CustomCheck } from './config.js';
 
 /** How one plugin run is bounded. */
@@ -38,7 +37,7 @@ export function runCheck(
         stdout,
         rc,
         execution_unix_timestamp_sec: Math.floor(startedMs / 1000),
-        state: STATES[rc] ?? 'UNKNOWN',
+        state: PLUGIN_STATES[rc] ?? 'UNKNOWN',
         output: parsed.output,
         long_output: parsed.longOutput,
         perfdata: parsed.perfdata,

@@ -1,4 +1,5 @@
-import { CheckData, PackageInventory } from '@vigil/protocol';
+import { CheckData, PLUGIN_STATES, PackageInventory, parsePluginOutput } from '@vigil/protocol';
+import type { PerfDatum } from '@vigil/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
@@ -6,6 +7,7 @@ import { VigilError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
 import { nextCheckState, type CheckState } from './checks.js';
+import { lenientDecoder } from './decode.js';
 import { headPositions } from './heads.js';
 import { SampleBuffer, collectInto } from './normalize.js';
 import { ProcessList, documentJson } from './process-list.js';
@@ -156,13 +158,17 @@ export interface TelemetryStore {
   /** Deletes at most `limit` rows older than `before`; returns how many. */
   deleteBefore(resolution: Resolution, before: number, limit: number): Promise<number>;
   /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
-  host(hostId: string): Promise<{ id: string; intervalSeconds: number | null } | undefined>;
+  host(
+    hostId: string,
+  ): Promise<{ id: string; name: string; intervalSeconds: number | null } | undefined>;
   /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
   hostOfAgent(agentId: string): Promise<string | null | undefined>;
   /** Every host id (at most `limit`). */
   hostIds(limit: number): Promise<string[]>;
   /** Host ids after `after` in id order, at most `limit` (for paging through every host). */
   hostPage(after: string, limit: number): Promise<string[]>;
+  /** The same with each host's name. */
+  namedHostPage(after: string, limit: number): Promise<{ id: string; name: string }[]>;
   /** The newest stored push of a host. */
   latestSample(hostId: string): Promise<StoredSample | undefined>;
   /** The newest full document of any agent of a host. */
@@ -194,7 +200,20 @@ export interface IngestOutcome {
   duplicate: boolean;
   /** Numeric samples the document carried. */
   samples: number;
+  /**
+   * How far, in seconds, the agent's clock was ahead of the server's when it was more than the
+   * allowed skew (its document was then taken as collected now); null when its clock is fine.
+   */
+  clock_skew_seconds: number | null;
+  /** Fields of the document that had the wrong type and were dropped. */
+  dropped_fields: number;
 }
+
+/**
+ * The latest time a document may carry (9999-12-31T23:59:59.999Z): beyond it a date has no ISO
+ * 8601 form of four-digit years, and beyond 8.64e15 none at all.
+ */
+export const MAX_COLLECTED_AT = 253_402_300_799_999;
 
 /** Settings of the telemetry domain. */
 export interface TelemetryPolicy {
@@ -210,6 +229,12 @@ export interface TelemetryPolicy {
   rollupGraceMs: number;
   /** Consecutive non-OK results before a check's problem is HARD (Nagios' max_check_attempts). */
   maxCheckAttempts: number;
+  /**
+   * How far an agent's clock may be ahead of the server's: a document from further ahead is
+   * taken as collected now, and the skew is reported (`agents.max_clock_skew_seconds`; five
+   * minutes when not given).
+   */
+  maxClockSkewMs?: number;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -296,7 +321,7 @@ export const createTelemetryService = (deps: {
   onCommit?: (seconds: number, pushes: number) => void;
 }) => {
   const { store, now, policy } = deps;
-  const checkDocument = checker(CheckData);
+  const decoder = lenientDecoder(CheckData);
   const checkInventory = checker(PackageInventory);
   /** Per host: the key list of its last push and the layout it maps to. */
   const layoutByHost = new Map<string, { keys: string[]; layoutId: number }>();
@@ -388,7 +413,58 @@ export const createTelemetryService = (deps: {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
-  const stats = { pushes: 0, samples: 0, batches: 0, duplicates: 0 };
+  const stats = { pushes: 0, samples: 0, batches: 0, duplicates: 0, droppedFields: 0 };
+  /** Agents whose dropped fields were logged: once per agent (per process) is enough. */
+  const droppedLogged = new Set<string>();
+
+  /** Counts and (once per agent) logs the fields of a document that were dropped. */
+  function noteDropped(agentId: string, dropped: string[]): void {
+    stats.droppedFields += dropped.length;
+    if (droppedLogged.has(agentId)) return;
+    if (droppedLogged.size >= 10_000) droppedLogged.clear();
+    droppedLogged.add(agentId);
+    deps.log?.warn(
+      { agent_id: agentId, dropped: dropped.slice(0, 20), count: dropped.length },
+      'check data: fields of the wrong type were dropped (logged once per agent)',
+    );
+  }
+
+  /**
+   * Each host's custom checks' last parsed output, by check: agents repeat a check's result in
+   * every document until the plugin runs again, so it is parsed once per run.
+   */
+  const parsedOutputs = new Map<
+    string,
+    Map<string, { stdout: string; output: string; longOutput: string; perfdata: PerfDatum[] }>
+  >();
+
+  /**
+   * Parses the plugin output of custom checks that carry only `stdout` and `rc` (the
+   * openITCOCKPIT agent sends no parsed view) into `output`, `long_output`, `perfdata` and
+   * `state`, as Vigil's agent sends them. Checks that have `perfdata` are left as they are.
+   */
+  function parseCheckOutputs(hostId: string, checks: Record<string, unknown>): void {
+    let byName = parsedOutputs.get(hostId);
+    for (const name in checks) {
+      const c = checks[name];
+      if (!isRecord(c) || Array.isArray(c.perfdata) || typeof c.stdout !== 'string') continue;
+      if (!byName) {
+        if (parsedOutputs.size >= 10_000) parsedOutputs.clear();
+        parsedOutputs.set(hostId, (byName = new Map()));
+      }
+      let parsed = byName.get(name);
+      if (parsed?.stdout !== c.stdout) {
+        if (byName.size >= 1_000) byName.clear();
+        parsed = { stdout: c.stdout, ...parsePluginOutput(c.stdout) };
+        byName.set(name, parsed);
+      }
+      if (typeof c.output !== 'string') c.output = parsed.output;
+      if (typeof c.long_output !== 'string') c.long_output = parsed.longOutput;
+      if (typeof c.state !== 'string' && typeof c.rc === 'number')
+        c.state = PLUGIN_STATES[c.rc] ?? 'UNKNOWN';
+      c.perfdata = parsed.perfdata;
+    }
+  }
 
   async function layoutOf(id: number): Promise<number[]> {
     let l = layouts.get(id);
@@ -707,18 +783,40 @@ export const createTelemetryService = (deps: {
       document: unknown,
     ): Promise<IngestOutcome> {
       if (closed) throw new VigilError('unavailable', 'the server is stopping');
+      if (!isRecord(document))
+        throw new VigilError('bad_data', 'checkdata: not a check-data document (an object)', {
+          code: 'checkdata.invalid',
+        });
+      if (!(Number.isFinite(collectedAt) && collectedAt >= 0 && collectedAt <= MAX_COLLECTED_AT))
+        throw new VigilError(
+          'bad_data',
+          `checkdata: collection time ${collectedAt} ms is out of range (0 to ${MAX_COLLECTED_AT})`,
+          { code: 'checkdata.time_out_of_range' },
+        );
       // A process list kept as text was checked as it was cut out (process-list.ts); the
       // schema sees an empty list in its place.
-      const list =
-        isRecord(document) && document.processes instanceof ProcessList
-          ? document.processes
-          : undefined;
-      if (list) (document as Record<string, unknown>).processes = NO_PROCESSES;
-      const problem = checkDocument(document);
-      if (list) (document as Record<string, unknown>).processes = list;
-      if (problem)
-        throw new VigilError('bad_data', `checkdata${problem}`, { code: 'checkdata.invalid' });
-      const doc = document as Record<string, unknown>;
+      const list = document.processes instanceof ProcessList ? document.processes : undefined;
+      if (list) document.processes = NO_PROCESSES;
+      let doc = document;
+      let dropped = 0;
+      if (!decoder.check(doc)) {
+        // Fields of the wrong type are dropped and counted; the rest of the document is kept.
+        const pruned = decoder.prune(doc)!;
+        doc = pruned.value;
+        dropped = pruned.dropped.length;
+        noteDropped(agent.agentId, pruned.dropped);
+      }
+      if (list) document.processes = doc.processes = list;
+      if (isRecord(doc.customchecks)) parseCheckOutputs(agent.hostId, doc.customchecks);
+      // An agent whose clock is too far ahead: its document is taken as collected now (samples
+      // from the future would sit ahead of every other host's and hold their rollups open).
+      const t = now();
+      let ts = Math.round(collectedAt);
+      let skew: number | null = null;
+      if (ts > t + (policy.maxClockSkewMs ?? 300_000)) {
+        skew = Math.round((ts - t) / 1000);
+        ts = t;
+      }
       // The buffer serves every push: what is needed of it is taken before the first await.
       collectInto(doc, samples);
       // The host's last key list has no repeats: a list equal to it has none either.
@@ -728,10 +826,9 @@ export const createTelemetryService = (deps: {
       layoutId ??=
         knownLayout(agent.hostId, samples) ??
         (await layoutFor(agent.hostId, samples.keys.slice(0, n)));
-      const row: PushRow = { hostId: agent.hostId, ts: Math.round(collectedAt), layoutId, vals };
+      const row: PushRow = { hostId: agent.hostId, ts, layoutId, vals };
       // The latest full document is written with the push at most every documentFlushMs per
       // agent: it is large, and what the API reads from it changes slowly.
-      const t = now();
       const due = documentWritten.get(agent.agentId);
       let latest: DocumentRow | undefined;
       if (due === undefined || t >= due) {
@@ -761,7 +858,13 @@ export const createTelemetryService = (deps: {
           doc,
         });
       } else stats.duplicates += 1;
-      return { received_checks: countChecks(doc), duplicate: !isNew, samples: n };
+      return {
+        received_checks: countChecks(doc),
+        duplicate: !isNew,
+        samples: n,
+        clock_skew_seconds: skew,
+        dropped_fields: dropped,
+      };
     },
 
     /**
@@ -933,18 +1036,26 @@ export const createTelemetryService = (deps: {
     /**
      * A host's rollups of the head series (tsdb.ts `HEAD_SERIES`) with `from <= bucket < to`:
      * per bucket, sum, min, max and count of each, in that order. Buckets past their retention
-     * are left out, as their rollup rows are.
+     * are left out, as their rollup rows are. Buckets not rolled up yet (the open one, and one
+     * waiting for late pushes) come from what this process has aggregated so far, `partial`.
      */
     async headHistory(
       hostId: string,
       resolution: RollupResolution,
       from: number,
       to: number,
-    ): Promise<{ bucket: number; slot: Float64Array }[]> {
+    ): Promise<{ bucket: number; slot: Float64Array; partial?: true }[]> {
       const start = Math.max(from, now() - policy.retention[resolution]);
+      // Taken before reading the store: a bucket the rollup job writes meanwhile is then found
+      // there if it is gone from here.
+      const pending: { bucket: number; acc: BucketAccumulator }[] = [];
+      for (const [bucket, hosts] of open.get(resolution)!) {
+        const acc = bucket >= start && bucket < to ? hosts.get(hostId) : undefined;
+        if (acc) pending.push({ bucket, acc });
+      }
       // Built chunks below the heads watermark; the rollup rows themselves above it.
       const built = (await headsWatermarkOf(resolution)) ?? -Infinity;
-      const out =
+      const out: { bucket: number; slot: Float64Array; partial?: true }[] =
         start < built ? await store.heads(resolution, hostId, start, Math.min(to, built)) : [];
       if (to > built)
         for (const row of await store.rollups(resolution, hostId, Math.max(start, built), to)) {
@@ -952,6 +1063,15 @@ export const createTelemetryService = (deps: {
           if (p.some((x) => x >= 0))
             out.push({ bucket: row.bucket, slot: headSlot(p, unpackValues(row.data)) });
         }
+      const stored = out.length > 0 ? out[out.length - 1]!.bucket : -Infinity;
+      for (const { bucket, acc } of pending.sort((a, b) => a.bucket - b.bucket)) {
+        if (bucket <= stored) continue; // rolled up meanwhile
+        for (const id of acc.layoutIds()) await headPositionsOf(id);
+        const slot = acc.headSlot((id) => headPositionsByLayout.get(id)!);
+        let seen = false;
+        for (let k = 3; k < slot.length; k += 4) if (slot[k]! > 0) seen = true;
+        if (seen) out.push({ bucket, slot, partial: true });
+      }
       return out;
     },
 
@@ -997,6 +1117,9 @@ export const createTelemetryService = (deps: {
 
     /** Pages through host ids in order. */
     hostPage: (after: string, limit: number) => store.hostPage(after, limit),
+
+    /** Pages through hosts in id order, with their names. */
+    namedHostPage: (after: string, limit: number) => store.namedHostPage(after, limit),
 
     /** The newest full document of a host. */
     latestDocument: (hostId: string) => store.latestDocumentOfHost(hostId),

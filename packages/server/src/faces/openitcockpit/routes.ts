@@ -18,9 +18,12 @@ const INVALID = 'Invalid credentials or host not found';
 
 /** What the face needs from the configuration. */
 export interface OitcFaceOptions {
-  /** When non-empty, requests must carry `Authorization: X-OITC-API <key>`. */
+  /**
+   * When non-empty, requests must carry `Authorization: X-OITC-API <key>`; without it they get
+   * openITCOCKPIT's 405, which its agents report as a wrong API key.
+   */
   apiKey: string;
-  /** Largest accepted check-data body. */
+  /** Largest accepted body (`agents.max_document_bytes`); larger ones get 413. */
   bodyLimitBytes: number;
 }
 
@@ -29,6 +32,21 @@ const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g,
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A document field of a push body as an object: agents 3.x send it as JSON (a raw message),
+ * agents before 3.0 as a string holding JSON. Undefined when it is neither.
+ */
+function documentField(v: unknown): Record<string, unknown> | undefined {
+  if (isRecord(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The openITCOCKPIT push protocol under `/agentconnector`. */
 export function openitcockpitFace(
@@ -58,12 +76,23 @@ export function openitcockpitFace(
     const fail = (reply: FastifyReply, status: number, error: string) =>
       reply.code(status).type('application/json').send(phpJson({ error }));
 
-    /** Checks the API key header when one is configured; answers and returns false if wrong. */
-    const apiKeyOk = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    /** openITCOCKPIT's CakePHP 405 body for `url`. */
+    const methodNotAllowed = (reply: FastifyReply, url: string) =>
+      reply
+        .code(405)
+        .type('application/json')
+        .send(phpJson({ message: 'Method Not Allowed', url, code: 405 }));
+
+    /**
+     * Checks the API key header when one is configured; answers and returns false if wrong.
+     * openITCOCKPIT answers a missing or wrong key with its 405 (its agents log "authentication
+     * error (probably incorrect api key)" for exactly that status), so Vigil does too.
+     */
+    const apiKeyOk = (request: FastifyRequest, reply: FastifyReply, url: string): boolean => {
       if (options.apiKey === '') return true;
       const m = /^X-OITC-API\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
       if (m && safeEqual(m[1]!, options.apiKey)) return true;
-      void fail(reply, 401, 'Missing or invalid API key (Authorization: X-OITC-API <key>)');
+      void methodNotAllowed(reply, url);
       return false;
     };
 
@@ -87,7 +116,7 @@ export function openitcockpitFace(
           schema: { hide: true },
         },
         async (request, reply) => {
-          if (!apiKeyOk(request, reply)) return reply;
+          if (!apiKeyOk(request, reply, url)) return reply;
           return handler(request, reply);
         },
       );
@@ -96,12 +125,7 @@ export function openitcockpitFace(
         url,
         config: { access: 'anonymous' },
         schema: { hide: true },
-        handler: async (_request, reply) =>
-          reply
-            .code(405)
-            .header('allow', 'POST')
-            .type('application/json')
-            .send(phpJson({ message: 'Method Not Allowed', url, code: 405 })),
+        handler: async (_request, reply) => methodNotAllowed(reply.header('allow', 'POST'), url),
       });
     };
 
@@ -140,8 +164,8 @@ export function openitcockpitFace(
       if (!creds) return fail(reply, 400, INVALID);
       const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
-      const checkdata = (request.body as Record<string, unknown>).checkdata;
-      if (!isRecord(checkdata)) return fail(reply, 400, 'Field checkdata is missing in POST data');
+      const checkdata = documentField((request.body as Record<string, unknown>).checkdata);
+      if (!checkdata) return fail(reply, 400, 'Field checkdata is missing in POST data');
       const outcome = await agents.submitOitc(agent, checkdata);
       return reply
         .code(200)
@@ -149,17 +173,17 @@ export function openitcockpitFace(
         .send(phpJson({ received_checks: outcome.received_checks }));
     });
 
-    // The package inventory (the agent's `GET /packages` answer) under `packageinfo`; older
-    // agents name the field `packages`.
+    // The package inventory (the agent's `GET /packages` answer). openITCOCKPIT agents 3.x send
+    // it under `checkdata`, as they send check data; `packageinfo` and `packages` are accepted
+    // too.
     endpoint('submit_package_info.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
       const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
       const b = request.body as Record<string, unknown>;
-      const inventory = b.packageinfo ?? b.packages;
-      if (!isRecord(inventory))
-        return fail(reply, 400, 'Field packageinfo is missing in POST data');
+      const inventory = documentField(b.checkdata ?? b.packageinfo ?? b.packages);
+      if (!inventory) return fail(reply, 400, 'Field checkdata is missing in POST data');
       await agents.submitInventory(agent, inventory);
       return reply
         .code(200)
