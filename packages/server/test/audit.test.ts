@@ -75,6 +75,24 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
       });
     },
   },
+  'PATCH /api/v1/agents/{id}': {
+    action: 'agent.update',
+    async run(h, cid) {
+      const token = await h.login();
+      await h.inject({
+        method: 'POST',
+        url: '/api/v1/agents',
+        headers: bearer(token),
+        payload: { id: 'to-update', name: 'x' },
+      });
+      return h.inject({
+        method: 'PATCH',
+        url: '/api/v1/agents/to-update',
+        headers: { ...bearer(token), 'x-correlation-id': cid },
+        payload: { name: 'renamed' },
+      });
+    },
+  },
   'POST /api/v1/agents/{id}/revoke': {
     action: 'agent.revoke',
     async run(h, cid) {
