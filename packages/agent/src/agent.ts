@@ -10,7 +10,9 @@ import { realHost, type Host } from './host.js';
 import { inventoryOf, pendingInventory, scanPackages } from './inventory/packages.js';
 import { runCommand } from './push/commands.js';
 import { readNativeState, startNativeClient, type NativeClient } from './push/native.js';
-import { startOitcClient } from './push/oitc.js';
+import { startOitcClient, type OitcClient } from './push/oitc.js';
+import { parsePrometheusExporters, type PrometheusExporter } from './prometheus/config.js';
+import { startPrometheusScraper, type PrometheusScraper } from './prometheus/scraper.js';
 import { Pusher } from './push/pusher.js';
 import { Spool } from './push/spool.js';
 import { startAgentServer, type AgentServer } from './serve/server.js';
@@ -63,6 +65,15 @@ export function loadCustomChecks(config: AgentConfig): {
     checks: parsed.checks,
     concurrency: parsed.concurrency ?? config.vigil.checkConcurrency,
   };
+}
+
+/**
+ * Reads prometheus_exporters.ini when `[prometheus] enabled = True`; a missing file means no
+ * exporters. Throws `PrometheusExportersError`.
+ */
+export function loadPrometheusExporters(config: AgentConfig): PrometheusExporter[] {
+  if (!config.prometheus.enabled || !existsSync(config.prometheus.exporters)) return [];
+  return parsePrometheusExporters(readFileSync(config.prometheus.exporters, 'utf8'));
 }
 
 /**
@@ -130,6 +141,9 @@ export async function startAgent(
     concurrency: checksConfig.concurrency,
     limits: { maxOutputBytes: config.vigil.checkOutputBytes },
   });
+  let prometheus: PrometheusScraper = startPrometheusScraper(loadPrometheusExporters(config), {
+    log,
+  });
   let latest: Record<string, unknown> | undefined;
   // The inventory is kept as its JSON text (what GET /packages sends) plus the small summary the
   // document carries: thousands of package objects would otherwise stay on the heap between scans.
@@ -152,6 +166,8 @@ export async function startAgent(
     });
     const customchecks: Record<string, CustomCheckResult> = scheduler.results();
     document.customchecks = customchecks;
+    // openITCOCKPIT agents list the exporters with metrics; the metrics are at GET /prometheus.
+    document.prometheus_exporters = prometheus.answered();
     document.packagemanager = config.packages.enabled
       ? inventory.summary
       : { enabled: false, pending: false };
@@ -175,6 +191,9 @@ export async function startAgent(
         updateCheck: config.packages.enableUpdateCheck,
       });
       inventory = summarize(await inventoryOf(host, scan, Date.now(), AGENT_VERSION));
+      // openITCOCKPIT agents 3.x push each finished scan on its own; documents carry only the
+      // summary.
+      if (oitc) void oitc.submitPackages(inventory.json);
     } catch (err) {
       log(`package inventory failed: ${(err as Error).message}`);
     }
@@ -187,6 +206,7 @@ export async function startAgent(
   // does not hold the other back.
   const pushers: { pusher: Pusher; name: string }[] = [];
   let native: NativeClient | undefined;
+  let oitc: OitcClient | undefined;
   const limits = {
     maxBytes: config.vigil.spoolMaxBytes,
     maxAgeMs: config.vigil.spoolMaxAgeHours * 3_600_000,
@@ -212,9 +232,9 @@ export async function startAgent(
   if (config.push.enabled) {
     if (!config.push.url) log('[oitc] enabled = True but url is empty: not pushing');
     else {
-      const transport = startOitcClient(config, log);
+      oitc = startOitcClient(config, log);
       const spool = new Spool(path.join(config.vigil.spoolDir, 'oitc'), limits);
-      pushers.push({ pusher: new Pusher(spool, transport, { log }), name: transport.name });
+      pushers.push({ pusher: new Pusher(spool, oitc, { log }), name: oitc.name });
     }
   }
   publish = (doc, collectedAt) => {
@@ -237,6 +257,7 @@ export async function startAgent(
           config: () => config,
           document: () => latest,
           packages: () => inventory.json,
+          prometheus: () => prometheus,
           reload: () => reload(),
           command: (c) => runCommand(host, c),
         },
@@ -247,8 +268,11 @@ export async function startAgent(
   const reload = async () => {
     const next = loadAgentConfig(configFile);
     const nextChecks = loadCustomChecks(next);
+    const nextExporters = loadPrometheusExporters(next);
     const relisten = listenSettings(next) !== listenSettings(config);
     await scheduler.stop();
+    await prometheus.stop();
+    prometheus = startPrometheusScraper(nextExporters, { log });
     config = next;
     checksConfig = nextChecks;
     host = opts.host ?? hostFor(config);
@@ -259,7 +283,10 @@ export async function startAgent(
     });
     if (cycleTimer) clearTimeout(cycleTimer);
     schedule();
-    log(`configuration reloaded (${checksConfig.checks.length} custom checks)`);
+    log(
+      `configuration reloaded (${checksConfig.checks.length} custom checks)` +
+        (config.prometheus.enabled ? `; ${nextExporters.length} prometheus exporters` : ''),
+    );
     // A new address, port or TLS setting needs a new listener; a moment later, so that the
     // request that carried the new configuration (POST /config) gets its answer first.
     if (relisten && server)
@@ -282,6 +309,7 @@ export async function startAgent(
       if (packageTimer) clearTimeout(packageTimer);
       await cycleRunning;
       await scheduler.stop();
+      await prometheus.stop();
       // Undelivered documents go to the spool, to be sent after the next start.
       await Promise.all(pushers.map((p) => p.pusher.stop()));
       native?.stop();

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { collectOnce, loadCustomChecks, startAgent } from './agent.js';
+import { collectOnce, loadCustomChecks, loadPrometheusExporters, startAgent } from './agent.js';
 import { CustomChecksError } from './checks/config.js';
 import { AgentConfigError, DEFAULT_DIR, loadAgentConfig } from './config.js';
+import { PrometheusExportersError } from './prometheus/config.js';
 import { EnrollError, enroll, readNativeState } from './push/native.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -12,8 +13,9 @@ const USAGE = `Usage: vigil-agent <command> [options]
 Commands:
   run [--config FILE]              Collect every interval, run the custom checks and serve the
                                    openITCOCKPIT-compatible API on the configured port.
-  check-config [--config FILE]     Validate config.ini and customchecks.ini; exit 1 naming the
-                                   first problem.
+  check-config [--config FILE]     Validate config.ini, customchecks.ini and (with [prometheus]
+                                   enabled) prometheus_exporters.ini; exit 1 naming the first
+                                   problem.
   collect --once [--config FILE]   Print one check-data document as JSON and exit.
   enroll --server URL --ca-fingerprint SHA256 [--token T] [--id ID] [--wait SECONDS]
          [--config FILE]           Enroll with a Vigil server: pin its CA by fingerprint, get a
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'check-config': {
         const config = loadAgentConfig(file);
         const checks = loadCustomChecks(config);
+        const exporters = loadPrometheusExporters(config);
         const on = Object.entries(config.toggles)
           .filter(([, v]) => v)
           .map(([k]) => k);
@@ -85,6 +88,11 @@ export async function main(argv: string[]): Promise<number> {
           [
             `config: ${file ?? '(built-in defaults)'}: OK`,
             `customchecks: ${config.customchecks}: ${existsSync(config.customchecks) ? `OK, ${checks.checks.length} checks (${checks.checks.filter((c) => c.enabled).length} enabled)` : 'not present, no custom checks'}`,
+            ...(config.prometheus.enabled
+              ? [
+                  `prometheus exporters: ${config.prometheus.exporters}: ${existsSync(config.prometheus.exporters) ? `OK, ${exporters.length} enabled` : 'not present, no exporters'}`,
+                ]
+              : []),
             `web server: ${config.address}:${config.port}${config.certfile ? ' (HTTPS)' : ''}${config.auth ? ', Basic auth' : ''}`,
             ...(config.push.enabled
               ? [
@@ -179,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     if (
       err instanceof AgentConfigError ||
       err instanceof CustomChecksError ||
+      err instanceof PrometheusExportersError ||
       err instanceof EnrollError
     ) {
       process.stderr.write(`vigil-agent: ${err.message}\n`);

@@ -37,6 +37,12 @@ export interface AgentConfig {
     readonly apikey: string;
     readonly proxy: string;
   };
+  /** `[prometheus]`: the exporter proxy (`GET /prometheus`). */
+  readonly prometheus: {
+    readonly enabled: boolean;
+    /** The path of prometheus_exporters.ini. */
+    readonly exporters: string;
+  };
   readonly packages: {
     readonly enabled: boolean;
     /** Minutes between package inventory scans. */
@@ -94,13 +100,11 @@ export const TOGGLES: Readonly<Record<string, boolean>> = {
   libvirt: false,
 };
 
-/** Keys accepted for compatibility that this agent does not act on (Windows, Prometheus). */
+/** Keys accepted for compatibility that this agent does not act on (Windows, macOS). */
 const IGNORED = new Set([
   'default.wineventlog-method',
   'default.wineventlog-logtypes',
   'default.wineventlog-age',
-  'prometheus.enabled',
-  'prometheus.exporters',
   'packagemanager.enable-alternative-packagemanagers',
 ]);
 
@@ -209,6 +213,11 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       timeoutSeconds: int('oitc', 'timeout', 1, 1, 300),
       apikey: str('oitc', 'apikey', '').trim(),
       proxy: str('oitc', 'proxy', '').trim(),
+    },
+    prometheus: {
+      // Off unless enabled, as in the openITCOCKPIT agent (its example config turns it on).
+      enabled: bool('prometheus', 'enabled', false),
+      exporters: relPath('prometheus', 'exporters', path.join(dir, 'prometheus_exporters.ini')),
     },
     packages: {
       enabled: bool('packagemanager', 'enabled', true),

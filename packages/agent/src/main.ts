@@ -7,7 +7,10 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // A finished command leaves nothing running; `run` returns only after stopping everything.
-    if (code !== 0 || process.argv[2] !== 'run') setImmediate(() => process.exit(code));
+    // Exit once standard output has drained: writes to a pipe are asynchronous, and exiting
+    // earlier cuts a document longer than the pipe's buffer (64 KiB) short.
+    if (code !== 0 || process.argv[2] !== 'run')
+      process.stdout.write('', () => setImmediate(() => process.exit(code)));
   },
   (err: unknown) => {
     process.stderr.write(

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { agentInfo } from '../src/collect/agent.js';
 import { runCollectors, type Collector } from '../src/collect/collector.js';
 import { cpu } from '../src/collect/cpu.js';
 import { diskio } from '../src/collect/diskio.js';
@@ -111,6 +112,27 @@ test('debian12-vm: the captured process is listed with owner, parent, command an
   assert.equal(p.username, 'root');
   assert.equal(p.name, 'sleep');
   assert.ok(p.Memory.rss > 0);
+  // The captured status file says VmHWM 1728 kB, VmStk 132 kB, VmLck 0 kB, VmSwap 0 kB.
+  assert.deepEqual(
+    (({ rss, vms, hwm, stack, locked, swap, data }) => ({
+      rss,
+      vms,
+      hwm,
+      stack,
+      locked,
+      swap,
+      data,
+    }))(p.Memory as unknown as Record<string, number>),
+    {
+      rss: 1728 * 1024,
+      vms: 2920 * 1024,
+      hwm: 1728 * 1024,
+      stack: 132 * 1024,
+      locked: 0,
+      swap: 0,
+      data: (224 + 132) * 1024,
+    },
+  );
   const disks = d.disks as { disk: { mountpoint: string; fstype: string } }[];
   assert.ok(disks.some((x) => x.disk.mountpoint === '/' && x.disk.fstype === 'ext4'));
   assert.ok(!disks.some((x) => ['proc', 'sysfs', 'tmpfs', 'cgroup2'].includes(x.disk.fstype)));
@@ -252,6 +274,35 @@ test('a collector that fails puts {"error"} under its key and the others still a
   }
 });
 
+test('agent: mac_version is the full Debian release from /etc/debian_version', async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-release-'));
+  try {
+    cpSync(path.join(FIXTURES, 'debian12-vm', 'root'), path.join(tmp, 'root'), { recursive: true });
+    writeFileSync(
+      path.join(tmp, 'root', 'etc', 'os-release'),
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n',
+    );
+    writeFileSync(path.join(tmp, 'root', 'etc', 'debian_version'), '12.11\n');
+    const host = realHost({
+      proc: path.join(FIXTURES, 'debian12-vm', 'proc'),
+      sys: path.join(FIXTURES, 'debian12-vm', 'sys'),
+      rootfs: path.join(tmp, 'root'),
+    });
+    const { document: d } = await runCollectors([agentInfo()], {
+      host,
+      nowMs: Date.now(),
+      intervalSeconds: 30,
+    });
+    const agent = d.agent as { mac_version: string; system: string; family: string };
+    assert.deepEqual(
+      [agent.system, agent.family, agent.mac_version],
+      ['debian', 'debian', '12.11'],
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test("live: this machine's /proc and /sys", async () => {
   const host = realHost();
   const t0 = Date.now();
@@ -274,6 +325,12 @@ test("live: this machine's /proc and /sys", async () => {
   assert.equal(me.name, path.basename(process.execPath));
   assert.ok(me.num_fds > 0);
   assert.ok(me.Memory.rss > 0 && me.Memory.rss < me.Memory.vms);
+  // The peak resident set is at least the resident set (the kernel updates it lazily, so they
+  // may be equal); a running Node process has a stack.
+  assert.ok(me.Memory.hwm >= me.Memory.rss, 'hwm >= rss');
+  assert.ok(me.Memory.stack > 0, 'stack > 0');
+  for (const k of ['locked', 'swap'])
+    assert.ok(Number.isInteger(me.Memory[k]) && me.Memory[k] >= 0);
   assert.ok('lo' in doc.net_io);
   assert.equal(doc.agent.kernel_version, os.release());
   assert.ok(doc.disks.some((x: { disk: { mountpoint: string } }) => x.disk.mountpoint === '/'));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCustomChecks } from '../src/checks/config.js';
-import { parsePerfdata, parsePluginOutput } from '../src/checks/perfdata.js';
 import { isReportedDisk, parseDiskstats } from '../src/collect/diskstats.js';
 import { parseLoadavg } from '../src/collect/loadavg.js';
 import { parseMeminfo } from '../src/collect/meminfo.js';
@@ -9,14 +8,15 @@ import { memoryFromMeminfo } from '../src/collect/memory.js';
 import { diskMounts, parseMounts } from '../src/collect/mounts.js';
 import { parseNetDev } from '../src/collect/netdev.js';
 import { countTcpStates } from '../src/collect/nettcp.js';
-import { parsePidStat } from '../src/collect/pid.js';
+import { parsePidStat, parsePidStatusMemory } from '../src/collect/pid.js';
+import { parseOsRelease } from '../src/inventory/packages.js';
 import { cpuShares, parseStat } from '../src/collect/stat.js';
 import { parseUtmp, UTMP_RECORD_BYTES } from '../src/collect/users.js';
 import { parseNvidiaSmi } from '../src/collect/gpu.js';
 import { parseSmartctl } from '../src/collect/smart.js';
 import { parseSystemctlJson } from '../src/collect/systemd.js';
 import { containerFigures } from '../src/collect/docker.js';
-import { goTimeString } from '../src/collect/agent.js';
+import { goTimeString, platformVersion } from '../src/collect/agent.js';
 import { parseIni, splitCommand } from '../src/ini.js';
 import { counterDelta, RateTracker } from '../src/rates.js';
 
@@ -194,45 +194,6 @@ test('RateTracker: first record has no rate; series that vanish start over', () 
   r.sweep();
   r.sweep(); // 'a' not seen in this cycle: forgotten.
   assert.equal(r.rate('a', 10_000, 4000), undefined);
-});
-
-test('parsePerfdata: quoted labels, units, thresholds, U, malformed items skipped', () => {
-  const { items, skipped } = parsePerfdata(
-    "load1=0.5;1;2;0; 'disk /var'=45%;80;90;0;100 'it''s'=3c time=U;;; junk =5 x=abc",
-  );
-  assert.deepEqual(items[0], {
-    label: 'load1',
-    value: 0.5,
-    uom: '',
-    warn: '1',
-    crit: '2',
-    min: 0,
-    max: null,
-  });
-  assert.deepEqual(items[1], {
-    label: 'disk /var',
-    value: 45,
-    uom: '%',
-    warn: '80',
-    crit: '90',
-    min: 0,
-    max: 100,
-  });
-  assert.equal(items[2]!.label, "it's");
-  assert.equal(items[2]!.uom, 'c');
-  assert.equal(items[3]!.value, null);
-  assert.equal(items.length, 4);
-  assert.equal(skipped, 3);
-});
-
-test('parsePluginOutput: first line, long text, perfdata on both', () => {
-  const p = parsePluginOutput('DISK OK | a=1;2;3\nline two\nline three | b=2B\nc=3s\n');
-  assert.equal(p.output, 'DISK OK');
-  assert.equal(p.longOutput, 'line two\nline three');
-  assert.deepEqual(
-    p.perfdata.map((x) => x.label),
-    ['a', 'b', 'c'],
-  );
 });
 
 test('parseIni: sections, comments, quotes, default section; malformed lines name the line', () => {
@@ -466,4 +427,96 @@ test('parseNvidiaSmi: output captured on an NVIDIA H100 (driver 580)', async () 
   assert.equal(g!.temperature_celsius, 33);
   assert.equal(g!.power_watts, 107.86);
   assert.equal(g!.utilization_percent, 0);
+});
+
+for (const [name, osRelease, debian, redhat, want] of [
+  ['Debian: the point release', 'ID=debian\nVERSION_ID="12"', '12.11\n', undefined, '12.11'],
+  ['Raspbian: the point release', 'ID=raspbian\nVERSION_ID="11"', '11.9', undefined, '11.9'],
+  [
+    "Ubuntu: not Debian's codename",
+    'ID=ubuntu\nVERSION_ID="24.04"',
+    'trixie/sid',
+    undefined,
+    '24.04',
+  ],
+  ['Debian testing: no number, os-release', 'ID=debian', 'trixie/sid', undefined, ''],
+  [
+    'CentOS 7: the full release',
+    'ID="centos"\nVERSION_ID="7"',
+    undefined,
+    'CentOS Linux release 7.9.2009 (Core)\n',
+    '7.9.2009',
+  ],
+  [
+    'AlmaLinux 9',
+    'ID="almalinux"\nVERSION_ID="9.7"',
+    undefined,
+    'AlmaLinux release 9.7 (Moss Jungle Cat)',
+    '9.7',
+  ],
+  [
+    'malformed redhat-release: os-release',
+    'ID=rhel\nVERSION_ID="9.4"',
+    undefined,
+    'garbage',
+    '9.4',
+  ],
+  ['nothing at all', '', undefined, undefined, ''],
+] as const)
+  test(`platformVersion: ${name}`, () =>
+    assert.equal(platformVersion(parseOsRelease(osRelease), debian, redhat), want));
+
+test('parsePidStatusMemory: the Vm and Rss lines in bytes; absent or malformed lines are 0', () => {
+  const status = [
+    'Name:\tnode',
+    'VmPeak:\t 1200 kB',
+    'VmSize:\t 1100 kB',
+    'VmLck:\t      8 kB',
+    'VmHWM:\t  900 kB',
+    'VmRSS:\t  800 kB',
+    'RssAnon:\t 500 kB',
+    'RssFile:\t 250 kB',
+    'RssShmem:\t 50 kB',
+    'VmData:\t  300 kB',
+    'VmStk:\t  132 kB',
+    'VmExe:\t   20 kB',
+    'VmSwap:\t   16 kB',
+    'Threads:\t11',
+  ].join('\n');
+  assert.deepEqual(parsePidStatusMemory(status), {
+    rss: 800 * 1024,
+    vms: 1100 * 1024,
+    shared: 300 * 1024,
+    text: 20 * 1024,
+    data: 432 * 1024,
+    hwm: 900 * 1024,
+    stack: 132 * 1024,
+    locked: 8 * 1024,
+    swap: 16 * 1024,
+  });
+  // A kernel thread's status has no memory lines.
+  const zero = {
+    rss: 0,
+    vms: 0,
+    shared: 0,
+    text: 0,
+    data: 0,
+    hwm: 0,
+    stack: 0,
+    locked: 0,
+    swap: 0,
+  };
+  assert.deepEqual(parsePidStatusMemory('Name:\tkworker/0:1\nState:\tI (idle)\n'), zero);
+  assert.deepEqual(parsePidStatusMemory(''), zero);
+  assert.deepEqual(
+    parsePidStatusMemory(
+      'VmPeak:\tx kB\nVmHWM:\tlots kB\nVmStk: -4 kB\nVmLck:\t1.5 kB\nVmSwap:\t12 MB\n',
+    ),
+    zero,
+  );
+  // Lines outside the Vm block (before VmPeak, after VmSwap) are not memory figures.
+  assert.deepEqual(
+    parsePidStatusMemory('VmRSS:\t9 kB\nVmPeak:\t4 kB\nVmSwap:\t2 kB\nVmHWM:\t7 kB\n'),
+    { ...zero, swap: 2048 },
+  );
 });

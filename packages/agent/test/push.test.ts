@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { parseAgentConfig } from '../src/config.js';
 import { realHost } from '../src/host.js';
 import { processDetail, runCommand } from '../src/push/commands.js';
 import { normalizeFingerprint } from '../src/push/native.js';
+import { startOitcClient } from '../src/push/oitc.js';
 import { backoffMs, Pusher, type SendOutcome, type Transport } from '../src/push/pusher.js';
 import { Spool } from '../src/push/spool.js';
 
@@ -208,4 +212,117 @@ test('fingerprints are accepted with or without colons, in any case', () => {
   assert.equal(normalizeFingerprint(hex), hex);
   assert.throws(() => normalizeFingerprint('abc'), /64 hex digits/);
   assert.throws(() => normalizeFingerprint('zz'.repeat(32)), /64 hex digits/);
+});
+
+describe('openITCOCKPIT push client', () => {
+  /** A small openITCOCKPIT server on 127.0.0.1 that records what the agent posts. */
+  async function oitcServer() {
+    const posts: { path: string; body: Record<string, unknown> }[] = [];
+    const waiters: { path: string; resolve: (b: Record<string, unknown>) => void }[] = [];
+    let packageStatus = 200;
+    const server = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        const p = req.url ?? '';
+        posts.push({ path: p, body });
+        for (const w of waiters.filter((x) => x.path === p)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(body);
+        }
+        res.setHeader('content-type', 'application/json');
+        if (p === '/agentconnector/register_agent.json') {
+          res.statusCode = 201;
+          res.end(JSON.stringify({ agentuuid: body.agentuuid, password: 'secret-1' }));
+        } else if (p === '/agentconnector/submit_checkdata.json') {
+          res.end(JSON.stringify({ received_checks: 1 }));
+        } else if (p === '/agentconnector/submit_package_info.json') {
+          res.statusCode = packageStatus;
+          res.end(JSON.stringify(packageStatus === 200 ? { success: true } : { error: 'busy' }));
+        } else {
+          res.statusCode = 404;
+          res.end('{}');
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      port,
+      posts,
+      setPackageStatus: (s: number) => (packageStatus = s),
+      next: (p: string) =>
+        new Promise<Record<string, unknown>>((resolve) => waiters.push({ path: p, resolve })),
+      close: () => new Promise((r) => server.close(r)),
+    };
+  }
+
+  test('sends the package inventory to submit_package_info.json under checkdata, once registered', async () => {
+    const srv = await oitcServer();
+    try {
+      const dir = tmp();
+      const config = parseAgentConfig(
+        `[oitc]\nenabled = True\nurl = http://127.0.0.1:${srv.port}\napikey = k1\n[vigil]\noitc-auth-file = ${dir}/agent.auth\n`,
+        path.join(dir, 'config.ini'),
+      );
+      const logs: string[] = [];
+      const client = startOitcClient(config, (l) => logs.push(l));
+      const inventory = (n: number) =>
+        JSON.stringify({
+          Enabled: true,
+          Pending: false,
+          LastUpdate: n,
+          Stats: null,
+          LinuxPackages: [],
+        });
+
+      // Before registration the agent has no password: nothing is sent yet.
+      await client.submitPackages(inventory(1));
+      assert.equal(srv.posts.length, 0);
+
+      // The first check data registers the agent; once the server takes it, the waiting
+      // inventory follows.
+      const packages = srv.next('/agentconnector/submit_package_info.json');
+      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
+      const body = await packages;
+      const uuid = srv.posts[0]!.body.agentuuid;
+      assert.deepEqual(body, {
+        agentuuid: uuid,
+        password: 'secret-1',
+        checkdata: JSON.parse(inventory(1)),
+      });
+      assert.deepEqual(
+        srv.posts.map((p) => p.path),
+        [
+          '/agentconnector/register_agent.json',
+          '/agentconnector/submit_checkdata.json',
+          '/agentconnector/submit_package_info.json',
+        ],
+      );
+
+      // A refused inventory is sent again after the next check data the server takes.
+      srv.setPackageStatus(503);
+      await client.submitPackages(inventory(2));
+      assert.ok(
+        logs.some((l) => /package inventory refused \(HTTP 503\): busy/.test(l)),
+        logs.join('\n'),
+      );
+      srv.setPackageStatus(200);
+      const again = srv.next('/agentconnector/submit_package_info.json');
+      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
+      assert.equal(((await again).checkdata as { LastUpdate: number }).LastUpdate, 2);
+      const sent = srv.posts.filter((p) => p.path.endsWith('submit_package_info.json')).length;
+
+      // Once taken, it is not sent again with later check data.
+      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
+      await client.submitPackages(inventory(3));
+      assert.equal(
+        srv.posts.filter((p) => p.path.endsWith('submit_package_info.json')).length,
+        sent + 1,
+      );
+    } finally {
+      await srv.close();
+    }
+  });
 });

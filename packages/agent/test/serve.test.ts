@@ -51,6 +51,9 @@ function request(
   });
 }
 
+/** The metrics page the test server's `node_exporter` has. */
+const METRICS = '# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.21\n';
+
 /** A temporary agent directory with config.ini (and customchecks.ini) and a server on it. */
 async function serverWith(
   configText: string,
@@ -82,6 +85,10 @@ async function serverWith(
     config: () => config,
     document: () => doc,
     packages: () => JSON.stringify(pendingInventory(true)),
+    prometheus: () => ({
+      names: () => ['node_exporter', 'mysqld_exporter'],
+      metrics: (name: string) => (name === 'node_exporter' ? METRICS : undefined),
+    }),
     reload: async () => {
       reloads++;
       config = load();
@@ -155,6 +162,24 @@ describe('GET /, errors and Basic auth', () => {
     assert.equal(s.commands.length, 0);
   });
 
+  test("GET /prometheus: the exporter names, or one exporter's metrics as text", async () => {
+    const auth = 'admin:s3cret pass';
+    const list = await request(`${s.url}/prometheus`, { auth });
+    assert.equal(list.status, 200);
+    assert.equal(list.headers['content-type'], 'application/json');
+    assert.deepEqual(list.json(), ['node_exporter', 'mysqld_exporter']);
+    const one = await request(`${s.url}/prometheus?exporter=node_exporter`, { auth });
+    assert.equal(one.status, 200);
+    assert.equal(one.headers['content-type'], 'text/plain');
+    assert.equal(one.body, METRICS);
+    // As the openITCOCKPIT agent: an exporter without metrics is a 200 with this text.
+    for (const name of ['mysqld_exporter', 'nope']) {
+      const none = await request(`${s.url}/prometheus?exporter=${name}`, { auth });
+      assert.deepEqual([none.status, none.body], [200, 'Unknown exporter']);
+    }
+    assert.equal((await request(`${s.url}/prometheus`)).status, 403);
+  });
+
   test('GET /packages answers the inventory shape (Pending before the first scan)', async () => {
     const a = await request(`${s.url}/packages`, { auth: 'admin:s3cret pass' });
     assert.equal(a.status, 200);
@@ -175,11 +200,12 @@ describe('GET/POST /config with config-update-mode', () => {
     readFileSync(path.join(s.dir, 'customchecks.ini'), 'utf8'),
   ];
 
-  test('GET returns both files in base64', async () => {
+  test('GET returns the files in base64 (no exporter file yet: empty)', async () => {
     const a = await request(`${s.url}/config`);
     assert.equal(a.status, 200);
     assert.equal(Buffer.from(a.json().configuration, 'base64').toString(), CONFIG);
     assert.equal(Buffer.from(a.json().customcheck_configuration, 'base64').toString(), CHECKS);
+    assert.equal(a.json().prometheus_exporter, '');
   });
 
   for (const [name, body, pattern] of [
@@ -207,6 +233,14 @@ describe('GET/POST /config with config-update-mode', () => {
         customcheck_configuration: b64('[c]\ncommand = x\ninterval = 5\ntimeout = 10\n'),
       }),
       /customcheck_configuration: .*timeout \(10 s\) is longer than the interval/,
+    ],
+    [
+      'bad exporters',
+      JSON.stringify({
+        configuration: b64(CONFIG),
+        prometheus_exporter: b64('[node_exporter]\nenabled = True\nport = 9100\n'),
+      }),
+      /prometheus_exporter: exporter \[node_exporter\].*"path" is missing/,
     ],
   ] as const)
     test(`POST with ${name} → 400 and nothing written`, async () => {
@@ -242,6 +276,20 @@ describe('GET/POST /config with config-update-mode', () => {
     assert.equal(readFileSync(path.join(s.dir, 'customchecks.ini.bak'), 'utf8'), CHECKS);
     assert.equal(s.reloads(), 1);
     assert.equal(s.config().interval, 15);
+  });
+
+  test('a POST with prometheus_exporter writes the exporter file; GET returns it', async () => {
+    const nextConfig = '[default]\nconfig-update-mode = True\n[prometheus]\nenabled = True\n';
+    const exporters =
+      '[node_exporter]\nenabled = True\nmethod = http\nport = 9100\npath = /metrics\ninterval = 15\ntimeout = 5\n';
+    const a = await request(`${s.url}/config`, {
+      method: 'POST',
+      body: JSON.stringify({ configuration: b64(nextConfig), prometheus_exporter: b64(exporters) }),
+    });
+    assert.equal(a.status, 200, a.body);
+    assert.equal(readFileSync(path.join(s.dir, 'prometheus_exporters.ini'), 'utf8'), exporters);
+    const g = await request(`${s.url}/config`);
+    assert.equal(Buffer.from(g.json().prometheus_exporter, 'base64').toString(), exporters);
   });
 });
 

@@ -50,6 +50,26 @@ export function uptimeSeconds(host: Host, nowMs: number): number {
   return btime ? Math.max(0, nowMs / 1000 - Number(btime[1])) : 0;
 }
 
+/**
+ * The distribution's version as the openITCOCKPIT agent reports it in `mac_version` (gopsutil's
+ * platform version): Debian's full point release from /etc/debian_version (`12.11`, where
+ * os-release only says `12`), the release of /etc/redhat-release on Red Hat-like systems
+ * (`7.9.2009`), otherwise os-release's `VERSION_ID`. Ubuntu's /etc/debian_version names the Debian
+ * release it branched from (`trixie/sid`), so it is used only on Debian and Raspbian.
+ */
+export function platformVersion(
+  release: Map<string, string>,
+  debianVersion: string | undefined,
+  redhatRelease: string | undefined,
+): string {
+  const id = release.get('ID') ?? '';
+  const debian = debianVersion?.trim();
+  if ((id === 'debian' || id === 'raspbian') && debian && /^\d/.test(debian)) return debian;
+  const redhat = / release (\d[^\s(]*)/.exec(redhatRelease ?? '');
+  if (redhat) return redhat[1]!;
+  return release.get('VERSION_ID') ?? '';
+}
+
 /** `agent`: who is reporting — OS, kernel, uptime, agent version, interval. */
 export const agentInfo = (): Collector => ({
   key: 'agent',
@@ -63,7 +83,11 @@ export const agentInfo = (): Collector => ({
       system: release.get('ID') ?? 'linux',
       system_uptime: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
       kernel_version: kernel,
-      mac_version: release.get('VERSION_ID') ?? '',
+      mac_version: platformVersion(
+        release,
+        host.rootfs.tryRead('etc/debian_version'),
+        host.rootfs.tryRead('etc/redhat-release'),
+      ),
       family: osFamily(release),
       agent_version: AGENT_VERSION,
       temperature_unit: 'C',

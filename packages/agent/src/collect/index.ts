@@ -9,6 +9,7 @@ import { loadavg } from './loadavg.js';
 import { memory, swap } from './memory.js';
 import { netIo, netStats } from './net.js';
 import { netConnections } from './nettcp.js';
+import { ntp } from './ntp.js';
 import { processes } from './processes.js';
 import { sensors } from './sensors.js';
 import { smart } from './smart.js';
@@ -30,6 +31,7 @@ export function allCollectors(): Collector[] {
     sensors(),
     processes(),
     users(),
+    ntp(),
     systemdServices(),
     docker(),
     gpu(),

@@ -3,11 +3,8 @@ import type { Collector } from './collector.js';
 import { parseMeminfo } from './meminfo.js';
 import { percent, round } from './parse.js';
 import { parsePasswd } from './passwd.js';
-import { parseCmdline, parsePidStat, parseStatm } from './pid.js';
+import { parseCmdline, parsePidStat, parsePidStatusMemory } from './pid.js';
 import { parseStat } from './stat.js';
-
-/** The page size /proc/<pid>/statm counts in (4 KiB on x86_64 and the common arm64 kernels). */
-const PAGE_BYTES = 4096;
 
 /** Clock ticks per second of /proc times (USER_HZ); 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
@@ -30,10 +27,12 @@ const STATE_NAMES: Record<string, string> = {
  * `processes`: every process in /proc with owner, CPU share, memory, command line, state, nice
  * level, open descriptors and start time. `cpu_percent` is the share of one CPU since the previous
  * cycle (like `top`); a process seen for the first time gets its average since it started (like
- * `ps`). Processes that end while being read are skipped. Per process it reads only `stat`,
- * `statm` and `cmdline` (and the owner from the directory itself): `status` would be ten times
- * the text to read and parse every cycle. Without privileges, `num_fds` and
- * `exec` of other users' processes cannot be read: they are then 0 and argv[0].
+ * `ps`). Processes that end while being read are skipped. Per process it reads `stat` and
+ * `status` every cycle (and `cmdline` and `exe` once per process): `status` rather than `statm`,
+ * because only `status` has the peak resident set, stack, locked and swapped memory, and it holds
+ * every figure `statm` has, so the number of reads stays the same. The owner comes from the
+ * directory itself. Without privileges, `num_fds` and `exec` of other users' processes cannot be
+ * read: they are then 0 and argv[0].
  */
 export const processes = (): Collector => {
   let prev = new Map<
@@ -58,16 +57,16 @@ export const processes = (): Collector => {
       for (const entry of host.proc.list('.')) {
         if (!/^\d+$/.test(entry)) continue;
         const statText = host.proc.tryRead(`${entry}/stat`);
-        const statmText = host.proc.tryRead(`${entry}/statm`);
+        const statusText = host.proc.tryRead(`${entry}/status`);
         const uid = host.proc.owner(entry);
-        if (statText === undefined || statmText === undefined || uid === undefined) continue;
+        if (statText === undefined || statusText === undefined || uid === undefined) continue;
         let ps;
         try {
           ps = parsePidStat(statText);
         } catch {
           continue;
         }
-        const statm = parseStatm(statmText);
+        const memory = parsePidStatusMemory(statusText);
         const before = prev.get(ps.pid);
         // A process keeps its command line and executable for life (same pid and start time):
         // read them once, not every cycle.
@@ -85,7 +84,7 @@ export const processes = (): Collector => {
           const alive = uptime - ps.startTicks / TICKS_PER_SECOND;
           cpuPercent = alive > 0 ? (ticks / TICKS_PER_SECOND / alive) * 100 : 0;
         }
-        const rss = statm.residentPages * PAGE_BYTES;
+        const rss = memory.rss;
         const kernelThread = args.length === 0;
         out.push({
           pid: ps.pid,
@@ -99,13 +98,7 @@ export const processes = (): Collector => {
           exec: exe ?? (kernelThread ? '' : args[0]!),
           nice_level: ps.nice,
           num_fds: host.proc.list(`${entry}/fd`).length,
-          Memory: {
-            rss,
-            vms: statm.sizePages * PAGE_BYTES,
-            shared: statm.sharedPages * PAGE_BYTES,
-            text: statm.textPages * PAGE_BYTES,
-            data: statm.dataPages * PAGE_BYTES,
-          },
+          Memory: memory,
           CreateTime: Math.round((stat.bootTimeSeconds + ps.startTicks / TICKS_PER_SECOND) * 1000),
           threads: ps.threads,
         });

@@ -109,6 +109,128 @@ export function parseRpmQuery(text: string, limit: number): LinuxPackage[] {
   return out.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
 }
 
+/**
+ * The package name of an RPM `name-[epoch:]version-release.arch` string (what `dnf updateinfo`
+ * lists): the architecture, release and version are cut from the right, since names may contain
+ * hyphens and digits (`python3-libs`, `ImageMagick7-libs`). Returns undefined when it has fewer
+ * than three parts or the version does not start with a digit.
+ */
+export function rpmNameOfNevra(nevra: string): string | undefined {
+  const dot = nevra.lastIndexOf('.');
+  const noArch = dot > 0 ? nevra.slice(0, dot) : nevra;
+  const release = noArch.lastIndexOf('-');
+  const version = release > 0 ? noArch.lastIndexOf('-', release - 1) : -1;
+  if (version <= 0 || !/^(\d+:)?\d/.test(noArch.slice(version + 1, release))) return undefined;
+  return noArch.slice(0, version);
+}
+
+/** One line of `dnf check-update`: the package name without its architecture, and the candidate. */
+export interface RpmCandidate {
+  name: string;
+  version: string;
+}
+
+/**
+ * Parses `dnf check-update` / `yum check-update` (`name.arch  [epoch:]version-release  repo`).
+ * A name too long for its column is printed alone, with the version and repository on the next
+ * line. The list ends at `Obsoleting Packages`; notices (`Last metadata expiration check: …`,
+ * `Security: kernel-… is an installed security update`) and other lines that are not three
+ * columns with an architecture are skipped.
+ */
+export function parseDnfCheckUpdate(text: string): RpmCandidate[] {
+  const out: RpmCandidate[] = [];
+  let pending: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === 'Obsoleting Packages' || line === 'Obsoleting packages') break;
+    let fields = line === '' ? [] : line.split(/\s+/);
+    if (pending !== undefined && fields.length === 2 && /^\s/.test(raw))
+      fields = [pending, ...fields];
+    pending = undefined;
+    if (fields.length === 1 && /^[^\s:]+\.[A-Za-z0-9_]+$/.test(fields[0]!)) {
+      pending = fields[0];
+      continue;
+    }
+    if (fields.length !== 3) continue;
+    const [nameArch, version] = fields as [string, string, string];
+    const dot = nameArch.lastIndexOf('.');
+    if (dot <= 0 || !/^(\d+:)?[^-\s]*\d[^-\s]*-[^-\s]+$/.test(version)) continue;
+    out.push({ name: nameArch.slice(0, dot), version });
+  }
+  return out;
+}
+
+/**
+ * Parses `dnf updateinfo list --available security` (`ALSA-2025:20532 Moderate/Sec.  name-…`)
+ * into the names of the packages that have a security advisory.
+ */
+export function parseDnfSecurityList(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length !== 3 || !/\/Sec\.$|^security$/i.test(fields[1]!)) continue;
+    const name = rpmNameOfNevra(fields[2]!);
+    if (name) out.add(name);
+  }
+  return out;
+}
+
+/**
+ * The pending updates from `dnf check-update` output, the installed packages (for the current
+ * versions) and the names with security advisories, sorted by name. A package with several
+ * architectures installed appears once per architecture, as dnf lists it.
+ */
+export function rpmUpdates(
+  candidates: readonly RpmCandidate[],
+  installed: readonly LinuxPackage[],
+  security: ReadonlySet<string>,
+): LinuxUpdate[] {
+  const current = new Map(installed.map((p) => [p.Name, p.Version]));
+  return candidates
+    .map((c) => ({
+      Name: c.name,
+      CurrentVersion: current.get(c.name) ?? '',
+      AvailableVersion: c.version,
+      IsSecurityUpdate: security.has(c.name),
+      IsPatch: false,
+    }))
+    .sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+}
+
+/**
+ * Runs dnf or yum's `check-update` and security list against the cached metadata only (`-C`:
+ * refreshing it needs the network and takes minutes; the system's own timer, dnf-makecache,
+ * keeps it fresh). `check-update` exits with 100 when updates are pending, which is no failure.
+ * Throws when check-update fails (no cache yet, a broken repository); a failing security list
+ * only leaves the security flags off.
+ */
+async function rpmPendingUpdates(
+  host: Host,
+  manager: 'dnf' | 'yum',
+  installed: readonly LinuxPackage[],
+): Promise<LinuxUpdate[]> {
+  const opts = { timeoutMs: 300_000 };
+  let listing: string;
+  try {
+    listing = await host.exec(manager, ['-C', '--quiet', 'check-update'], opts);
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: unknown };
+    if (e.code !== 100 || typeof e.stdout !== 'string') throw err;
+    listing = e.stdout;
+  }
+  let security = new Set<string>();
+  try {
+    const args =
+      manager === 'dnf'
+        ? ['-C', '--quiet', 'updateinfo', 'list', '--available', 'security']
+        : ['-C', '--quiet', 'updateinfo', 'list', 'security'];
+    security = parseDnfSecurityList(await host.exec(manager, args, opts));
+  } catch {
+    // Repositories without advisories (Fedora's updates-testing, third parties) say nothing.
+  }
+  return rpmUpdates(parseDnfCheckUpdate(listing), installed, security);
+}
+
 /** /etc/os-release as a map. */
 export function parseOsRelease(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -137,9 +259,10 @@ export interface ScanResult {
 }
 
 /**
- * Scans the installed packages with whichever package manager the machine has (dpkg, then rpm,
- * then apk) and, when asked, the pending updates from the package manager's cached candidate
- * versions (it never refreshes the package lists: that needs root and network).
+ * Scans the installed packages with whichever package manager the machine has (dpkg, then apk,
+ * then rpm, with dnf or yum for updates) and, when asked, the pending updates from the package
+ * manager's cached candidate versions (it never refreshes the package lists: that needs root and
+ * network).
  */
 export async function scanPackages(
   host: Host,
@@ -171,18 +294,14 @@ export async function scanPackages(
       updates: [],
       lastError: null,
     };
+  let packages: LinuxPackage[];
   try {
     const out = await host.exec(
       'rpm',
       ['-qa', '--qf', '%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{SUMMARY}\\n'],
       { timeoutMs: 120_000 },
     );
-    return {
-      packageManager: 'rpm',
-      packages: parseRpmQuery(out, limit),
-      updates: [],
-      lastError: null,
-    };
+    packages = parseRpmQuery(out, limit);
   } catch {
     return {
       packageManager: 'none',
@@ -191,6 +310,22 @@ export async function scanPackages(
       lastError: 'no supported package manager found (dpkg, rpm, apk)',
     };
   }
+  // The installed list comes from rpm itself (fast, with summaries); dnf or yum, when present,
+  // know the pending updates. As the openITCOCKPIT agent, report the manager that knows them.
+  const manager = ['dnf', 'yum'].find((m) => host.rootfs.owner(`usr/bin/${m}`) !== undefined) as
+    'dnf' | 'yum' | undefined;
+  if (manager === undefined)
+    return { packageManager: 'rpm', packages, updates: [], lastError: null };
+  let updates: LinuxUpdate[] = [];
+  let lastError: string | null = null;
+  if (opts.updateCheck) {
+    try {
+      updates = await rpmPendingUpdates(host, manager, packages);
+    } catch (err) {
+      lastError = `${manager} check-update failed: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  return { packageManager: manager, packages, updates, lastError };
 }
 
 /** The `GET /packages` answer before the first scan has finished. */

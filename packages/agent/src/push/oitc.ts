@@ -22,13 +22,25 @@ function localAddress(): string {
   return '';
 }
 
+/** The openITCOCKPIT push client: a transport for check data, plus the package inventory. */
+export interface OitcClient extends Transport {
+  /**
+   * Sends a package inventory (the `GET /packages` answer, as JSON text) to
+   * `submit_package_info.json`. Never throws: a failure is logged, and the inventory is sent again
+   * after the next check data the server takes (the next scan may be an hour away).
+   */
+  submitPackages(inventoryJson: string): Promise<void>;
+}
+
 /**
  * The openITCOCKPIT push protocol (`[oitc]`): registers with `register_agent.json` on first use
  * (keeping uuid and password in the auth file, mode 0600), then sends each document to
  * `submit_checkdata.json`. Until the server links the agent to a host, documents are refused and
- * stay buffered.
+ * stay buffered. Each finished package scan goes to `submit_package_info.json`, in the body of a
+ * check-data push (`agentuuid`, `password`, the inventory under `checkdata`), as openITCOCKPIT
+ * agents 3.x send it; as they do, only once the agent has its password.
  */
-export function startOitcClient(config: AgentConfig, log: (line: string) => void): Transport {
+export function startOitcClient(config: AgentConfig, log: (line: string) => void): OitcClient {
   const authFile = config.vigil.oitcAuthFile;
   let auth: AuthFile = { uuid: '', password: '' };
   if (existsSync(authFile)) {
@@ -91,20 +103,53 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
     };
   };
 
+  const body = (checkdata: string) =>
+    `{"agentuuid":${JSON.stringify(auth.uuid)},"password":${JSON.stringify(auth.password)},"checkdata":${checkdata}}`;
+  // The latest inventory the server has not taken yet.
+  let unsentPackages: string | undefined;
+  let packagesInFlight: Promise<void> | undefined;
+  const sendPackages = async (): Promise<void> => {
+    const inventory = unsentPackages;
+    if (inventory === undefined || !auth.password) return;
+    try {
+      const a = await request(ep, 'POST', '/agentconnector/submit_package_info.json', {
+        body: body(inventory),
+        headers,
+        timeoutMs,
+      });
+      if (a.status === 200) {
+        if (unsentPackages === inventory) unsentPackages = undefined;
+        log('push: package inventory sent');
+      } else log(`push: package inventory refused (HTTP ${a.status}): ${errorText(a)}`);
+    } catch (err) {
+      log(`push: package inventory not sent: ${(err as Error).message}`);
+    }
+  };
+  const flushPackages = (): Promise<void> => {
+    packagesInFlight ??= sendPackages().finally(() => (packagesInFlight = undefined));
+    return packagesInFlight;
+  };
+
   return {
     name: `${config.push.url} (openITCOCKPIT agent ${auth.uuid})`,
+    async submitPackages(inventoryJson) {
+      unsentPackages = inventoryJson;
+      await packagesInFlight;
+      await flushPackages();
+    },
     async send(_collectedAt, text): Promise<SendOutcome> {
       if (!auth.password) {
         const failed = await register();
         if (failed) return failed;
       }
       const a = await request(ep, 'POST', '/agentconnector/submit_checkdata.json', {
-        body: `{"agentuuid":${JSON.stringify(auth.uuid)},"password":${JSON.stringify(auth.password)},"checkdata":${text}}`,
+        body: body(text),
         headers,
         timeoutMs,
       });
       if (a.status === 200) {
         lastNotice = '';
+        if (unsentPackages !== undefined) void flushPackages();
         return { ok: true };
       }
       const reason = errorText(a);

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { AgentConfigError, parseAgentConfig, type AgentConfig } from '../config.js';
 import { CustomChecksError, parseCustomChecks } from '../checks/config.js';
+import { PrometheusExportersError, parsePrometheusExporters } from '../prometheus/config.js';
 import { writeFileAtomic } from '../files.js';
 import { buildCsr } from './csr.js';
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
@@ -25,6 +26,8 @@ export interface ServeSource {
   document(): Record<string, unknown> | undefined;
   /** The package inventory answer, as JSON text. */
   packages(): string;
+  /** The Prometheus exporters the agent scrapes: their names and latest metrics pages. */
+  prometheus(): { names(): string[]; metrics(name: string): string | undefined };
   /** Applies configuration files that POST /config wrote (reload without restart). */
   reload(): Promise<void>;
   /** Carries out a command of the Vigil server that pulls from this agent. */
@@ -145,9 +148,9 @@ export function autoTlsEstablished(config: AgentConfig): boolean {
 
 /**
  * Starts the openITCOCKPIT-compatible local web server (`GET /`, `/config`, `/autotls`,
- * `/packages`). It serves HTTPS with the configured cert/key files, or, once Auto-TLS has been
- * established, with the signed certificate, and then requires client certificates signed by the
- * stored CA. After POST /autotls it restarts itself in that mode.
+ * `/packages`, `/prometheus`). It serves HTTPS with the configured cert/key files, or, once
+ * Auto-TLS has been established, with the signed certificate, and then requires client
+ * certificates signed by the stored CA. After POST /autotls it restarts itself in that mode.
  */
 export async function startAgentServer(
   source: ServeSource,
@@ -249,6 +252,11 @@ class JsonText {
   constructor(readonly text: string) {}
 }
 
+/** A plain-text body (an exporter's metrics page). */
+class PlainText {
+  constructor(readonly text: string) {}
+}
+
 /** Writes a JSON answer. */
 function send(
   res: ServerResponse,
@@ -256,9 +264,10 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
+  const text =
+    body instanceof JsonText || body instanceof PlainText ? body.text : JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json',
+    'content-type': body instanceof PlainText ? 'text/plain' : 'application/json',
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
@@ -318,6 +327,16 @@ type Route = Partial<Record<'GET' | 'POST', (ctx: RouteContext) => Promise<unkno
 const ROUTES: Record<string, Route> = {
   '/': { GET: async ({ source }) => source.document() ?? {} },
   '/packages': { GET: async ({ source }) => new JsonText(source.packages()) },
+  // The exporter proxy, as the openITCOCKPIT agent serves it: the exporters' names as JSON, or
+  // with `?exporter=name` that exporter's latest metrics as text ("Unknown exporter" when it has
+  // none).
+  '/prometheus': {
+    GET: async ({ source, url }) => {
+      const name = url.searchParams.get('exporter') ?? '';
+      if (name === '') return source.prometheus().names();
+      return new PlainText(source.prometheus().metrics(name) ?? 'Unknown exporter');
+    },
+  },
   '/config': {
     GET: async ({ config }) => {
       requireConfigUpdateMode(config);
@@ -331,6 +350,7 @@ const ROUTES: Record<string, Route> = {
       return {
         configuration: read(config.file),
         customcheck_configuration: read(config.customchecks),
+        prometheus_exporter: read(config.prometheus.exporters),
       };
     },
     POST: async ({ config, source, req }) => {
@@ -343,7 +363,7 @@ const ROUTES: Record<string, Route> = {
         body.customcheck_configuration === undefined || body.customcheck_configuration === ''
           ? undefined
           : strictBase64(body.customcheck_configuration, 'customcheck_configuration');
-      // Validate both files completely before writing either.
+      // Validate every file completely before writing any.
       let next: AgentConfig;
       try {
         next = parseAgentConfig(configuration, config.file);
@@ -351,6 +371,19 @@ const ROUTES: Record<string, Route> = {
         if (err instanceof AgentConfigError)
           throw new Reply(400, { error: `configuration: ${err.message}` });
         throw err;
+      }
+      const exporters =
+        body.prometheus_exporter === undefined || body.prometheus_exporter === ''
+          ? undefined
+          : strictBase64(body.prometheus_exporter, 'prometheus_exporter');
+      if (exporters !== undefined) {
+        try {
+          parsePrometheusExporters(exporters);
+        } catch (err) {
+          if (err instanceof PrometheusExportersError)
+            throw new Reply(400, { error: `prometheus_exporter: ${err.message}` });
+          throw err;
+        }
       }
       if (custom !== undefined) {
         try {
@@ -363,6 +396,8 @@ const ROUTES: Record<string, Route> = {
       }
       writeFileAtomic(config.file, configuration, { backup: true });
       if (custom !== undefined) writeFileAtomic(next.customchecks, custom, { backup: true });
+      if (exporters !== undefined)
+        writeFileAtomic(next.prometheus.exporters, exporters, { backup: true });
       await source.reload();
       return { success: true };
     },
