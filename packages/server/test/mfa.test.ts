@@ -160,6 +160,26 @@ for (const kind of await databaseKinds()) {
       assert.equal((await attempt('tess', 'one wrong')).statusCode, 401, 'and the count restarted');
     });
 
+    test('many simultaneous wrong passwords for one user name: at most five are checked', async () => {
+      await h.userWithRoles('rush', ['viewer']);
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          attempt('rush', `wrong guess ${i}`, `10.9.${Math.floor(i / 250)}.${i % 250}`),
+        ),
+      );
+      // Each password checked and found wrong writes one auth.login_failed event.
+      const failed = await h.vigil.db.kysely
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('action', '=', 'auth.login_failed')
+        .where('actor_label', '=', 'rush')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(failed.n), 5);
+      const statuses = answers.map((r) => r.statusCode);
+      assert.equal(statuses.filter((s) => s === 401).length, 5);
+      assert.equal(statuses.filter((s) => s === 429).length, 195);
+    });
+
     test('an unknown user name is treated exactly like a known one', async () => {
       for (let i = 0; i < 5; i++)
         assert.equal((await attempt('nobody-here', 'wrong guess', '198.51.100.1')).statusCode, 401);

@@ -223,7 +223,8 @@ for (const kind of await databaseKinds()) {
         [`grant_type=password&${pw}&client_id=x&client_secret=y`, basic, 400, 'invalid_request'],
         [pw, basic, 400, 'invalid_request'],
         [`grant_type=password&grant_type=password&${pw}`, basic, 400, 'invalid_request'],
-        [`grant_type=client_credentials`, basic, 400, 'unsupported_grant_type'],
+        // This client is not allowed the client_credentials grant (RFC 6749 §5.2).
+        [`grant_type=client_credentials`, basic, 400, 'unauthorized_client'],
         [`grant_type=authorization_code&code=x`, basic, 400, 'unsupported_grant_type'],
         [`grant_type=password&scope=admin&${pw}`, basic, 400, 'invalid_scope'],
         [`grant_type=password&username=api-op&password=wrong`, basic, 400, 'invalid_grant'],

@@ -309,6 +309,42 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await actions(role.id), ['role.create', 'role.update', 'role.delete']);
     });
 
+    test('PUT and DELETE name a role by name as GET does (and still by id)', async () => {
+      const created = await call('POST', '/api/v1/roles', admin, {
+        name: 'night-shift',
+        permissions: ['host:read'],
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const id = created.json().id;
+      const byName = await call('PUT', '/api/v1/roles/night-shift', admin, {
+        description: 'Nights',
+        permissions: ['host:read', 'agents:read'],
+      });
+      assert.equal(byName.statusCode, 200, byName.body);
+      assert.equal(byName.json().id, id);
+      assert.deepEqual(byName.json().permissions, ['host:read', 'agents:read']);
+      const renamed = await call('PUT', '/api/v1/roles/night-shift', admin, { name: 'late-shift' });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+      assert.equal((await call('GET', '/api/v1/roles/late-shift', admin)).json().id, id);
+      const byId = await call('PUT', `/api/v1/roles/${id}`, admin, { description: 'Late' });
+      assert.equal(byId.statusCode, 200, byId.body);
+      const builtIn = await call('PUT', '/api/v1/roles/viewer', admin, { description: 'x' });
+      assert.equal(builtIn.statusCode, 409);
+      assert.equal(builtIn.json().error.code, 'role.system');
+      assert.equal((await call('DELETE', '/api/v1/roles/viewer', admin)).statusCode, 409);
+      assert.equal((await call('PUT', '/api/v1/roles/no-such', admin, {})).statusCode, 404);
+      assert.equal((await call('DELETE', '/api/v1/roles/no-such', admin)).statusCode, 404);
+      assert.equal((await call('DELETE', '/api/v1/roles/late-shift', admin)).statusCode, 204);
+      assert.equal((await call('GET', `/api/v1/roles/${id}`, admin)).statusCode, 404);
+      assert.deepEqual(await actions(id), [
+        'role.create',
+        'role.update',
+        'role.update',
+        'role.update',
+        'role.delete',
+      ]);
+    });
+
     test('the permission registry and the caller’s effective permissions', async () => {
       const reg = (await call('GET', '/api/v1/auth/permissions:registry', admin)).json();
       assert.deepEqual(

@@ -13,14 +13,16 @@ import { VigilError } from '../errors.js';
 import type { Sealer } from '../secrets.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { base32, matchTotp, newTotpSecret, provisioningUri } from './totp.js';
-import type {
-  Identity,
-  IdentityService,
-  IdentityStore,
-  IdentityStores,
-  RoleRow,
-  Transact,
-  UserRow,
+import { checkName } from './names.js';
+import {
+  notAMachine,
+  type Identity,
+  type IdentityService,
+  type IdentityStore,
+  type IdentityStores,
+  type RoleRow,
+  type Transact,
+  type UserRow,
 } from './service.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -301,24 +303,26 @@ export function createUserAdmin(deps: {
 
     listRoles: async (): Promise<RoleView[]> => (await store.listRoles()).map(roleView),
 
-    async getRole(id: string): Promise<RoleView> {
-      const r = (await store.roleById(id)) ?? (await store.roleByName(id));
-      if (!r) throw notFound('role', id);
+    /** A role by id or by name. */
+    async getRole(ref: string): Promise<RoleView> {
+      const r = (await store.roleById(ref)) ?? (await store.roleByName(ref));
+      if (!r) throw notFound('role', ref);
       return roleView(r);
     },
 
     /** @throws VigilError bad_data (unknown permission), conflict (name taken). */
     async createRole(input: CreateRoleRequest, ctx: RequestContext): Promise<RoleView> {
+      const name = checkName(input.name, 'role name');
       const permissions = checkGrants(input.permissions);
       return transact(async (s) => {
-        if (await s.identity.roleByName(input.name))
-          throw new VigilError('conflict', `a role named ${input.name} exists`, {
+        if (await s.identity.roleByName(name))
+          throw new VigilError('conflict', `a role named ${name} exists`, {
             code: 'role.exists',
           });
         const at = now();
         const row: RoleRow = {
           id: randomUUID(),
-          name: input.name,
+          name,
           description: input.description ?? '',
           permissions: JSON.stringify(permissions),
           is_system: 0,
@@ -336,24 +340,33 @@ export function createUserAdmin(deps: {
       });
     },
 
-    /** @throws VigilError conflict for a built-in role or a name taken. */
-    async updateRole(id: string, input: UpdateRoleRequest, ctx: RequestContext): Promise<RoleView> {
+    /**
+     * Changes a custom role, named by id or by name.
+     * @throws VigilError conflict for a built-in role or a name taken.
+     */
+    async updateRole(
+      ref: string,
+      input: UpdateRoleRequest,
+      ctx: RequestContext,
+    ): Promise<RoleView> {
       const permissions = input.permissions ? checkGrants(input.permissions) : undefined;
+      const newName = input.name === undefined ? undefined : checkName(input.name, 'role name');
       return transact(async (s) => {
-        const r = await s.identity.roleById(id);
-        if (!r) throw notFound('role', id);
+        const r = (await s.identity.roleById(ref)) ?? (await s.identity.roleByName(ref));
+        if (!r) throw notFound('role', ref);
+        const id = r.id;
         if (r.is_system === 1)
           throw new VigilError('conflict', `the built-in role ${r.name} cannot be changed`, {
             code: 'role.system',
           });
-        if (input.name !== undefined && input.name !== r.name) {
-          if (await s.identity.roleByName(input.name))
-            throw new VigilError('conflict', `a role named ${input.name} exists`, {
+        if (newName !== undefined && newName !== r.name) {
+          if (await s.identity.roleByName(newName))
+            throw new VigilError('conflict', `a role named ${newName} exists`, {
               code: 'role.exists',
             });
         }
         const patch: Partial<RoleRow> = { updated_at: now() };
-        if (input.name !== undefined) patch.name = input.name;
+        if (newName !== undefined) patch.name = newName;
         if (input.description !== undefined) patch.description = input.description;
         if (permissions) patch.permissions = JSON.stringify(permissions);
         await s.identity.updateRole(id, patch);
@@ -361,17 +374,21 @@ export function createUserAdmin(deps: {
           action: 'role.update',
           resourceType: 'role',
           resourceId: id,
-          detail: { name: input.name ?? r.name, ...(permissions ? { permissions } : {}) },
+          detail: { name: newName ?? r.name, ...(permissions ? { permissions } : {}) },
         });
         return roleView({ ...r, ...patch });
       });
     },
 
-    /** @throws VigilError conflict for a built-in role or one still held by users. */
-    async deleteRole(id: string, ctx: RequestContext): Promise<void> {
+    /**
+     * Deletes a custom role, named by id or by name.
+     * @throws VigilError conflict for a built-in role or one still held by users or API clients.
+     */
+    async deleteRole(ref: string, ctx: RequestContext): Promise<void> {
       await transact(async (s) => {
-        const r = await s.identity.roleById(id);
-        if (!r) throw notFound('role', id);
+        const r = (await s.identity.roleById(ref)) ?? (await s.identity.roleByName(ref));
+        if (!r) throw notFound('role', ref);
+        const id = r.id;
         if (r.is_system === 1)
           throw new VigilError('conflict', `the built-in role ${r.name} cannot be deleted`, {
             code: 'role.system',
@@ -381,6 +398,13 @@ export function createUserAdmin(deps: {
           throw new VigilError(
             'conflict',
             `the role ${r.name} is held by ${holders.length} user(s); unassign it first`,
+            { code: 'role.in_use' },
+          );
+        const clients = await s.identity.clientHoldersOf(id);
+        if (clients.length > 0)
+          throw new VigilError(
+            'conflict',
+            `the role ${r.name} is held by the API client(s) ${clients.join(', ')}; take it from them first`,
             { code: 'role.in_use' },
           );
         await s.identity.deleteRole(id);
@@ -395,6 +419,7 @@ export function createUserAdmin(deps: {
 
     /** The caller changes their own e-mail address. */
     async updateMe(caller: Identity, input: { email: string | null }, ctx: RequestContext) {
+      notAMachine(caller);
       return transact(async (s) => {
         await s.identity.updateUser(caller.userId, { email: input.email, updated_at: now() });
         await audit(s, ctx, {
@@ -417,6 +442,7 @@ export function createUserAdmin(deps: {
       input: { current_password: string; new_password: string },
       ctx: RequestContext,
     ): Promise<void> {
+      notAMachine(caller);
       const u = await store.userById(caller.userId);
       if (!u || !(await verifyPassword(u.password_hash, input.current_password)))
         throw new VigilError('bad_data', 'the current password is not correct', {
@@ -456,6 +482,7 @@ export function createUserAdmin(deps: {
      * @throws VigilError conflict `auth.mfa_enabled` when MFA is already on.
      */
     async mfaEnroll(caller: Identity, ctx: RequestContext) {
+      notAMachine(caller);
       const secret = newTotpSecret();
       return transact(async (s) => {
         const u = await user(s, caller.userId);
@@ -484,6 +511,7 @@ export function createUserAdmin(deps: {
      * @throws VigilError bad_data `auth.mfa_not_enrolling` or `auth.mfa_invalid`.
      */
     async mfaVerify(caller: Identity, otp: string, ctx: RequestContext) {
+      notAMachine(caller);
       return transact(async (s) => {
         const u = await user(s, caller.userId);
         if (u.mfa_pending_secret === null)

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { contextOf } from '../http/context.js';
+import { contextOf, identityOf } from '../http/context.js';
 import type { App } from '../http/server.js';
 import type { OAuth } from './oauth.js';
 
@@ -13,6 +13,12 @@ const Client = Type.Object(
     refresh_token_ttl_seconds: Type.Integer(),
     allow_password: Type.Boolean(),
     allow_refresh_token: Type.Boolean(),
+    allow_client_credentials: Type.Boolean({
+      description: 'The client may use the client_credentials grant, acting as itself.',
+    }),
+    roles: Type.Array(Type.String(), {
+      description: 'The roles it acts with under the client_credentials grant.',
+    }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -24,6 +30,17 @@ const Fields = {
   refresh_token_ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 365 * 86_400 })),
   allow_password: Type.Optional(Type.Boolean()),
   allow_refresh_token: Type.Optional(Type.Boolean()),
+  allow_client_credentials: Type.Optional(Type.Boolean()),
+  roles: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+      maxItems: 64,
+      description:
+        'Role names or ids (replacing the ones held); only roles whose permissions the caller holds.',
+    }),
+  ),
+  scope: Type.Optional(
+    Type.Literal('public-api', { description: 'The only scope there is; anything else is 400.' }),
+  ),
 };
 const ClientId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._~-]+$' });
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -51,7 +68,7 @@ export function oauthClientRoutes(app: App, deps: { oauth: OAuth }): void {
       schema: {
         tags,
         summary:
-          'Create an API access client: `client_id` (unique), optional `client_secret` (≥ 16 characters; else generated), token lifetimes, `allow_password`, `allow_refresh_token`. The secret is in this answer only.',
+          'Create an API access client: `client_id` (unique), optional `client_secret` (≥ 16 characters; else generated), `scope` (`public-api`), token lifetimes, `allow_password`, `allow_refresh_token`, and for a machine client `allow_client_credentials` with its `roles`. The secret is in this answer only.',
         body: Type.Object(
           {
             client_id: ClientId,
@@ -66,7 +83,9 @@ export function oauthClientRoutes(app: App, deps: { oauth: OAuth }): void {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await oauth.create(request.body, contextOf(request))),
+      reply
+        .code(201)
+        .send(await oauth.create(request.body, contextOf(request), identityOf(request).grants)),
   );
   app.get(
     '/api/v1/oauth/clients/:id',
@@ -100,7 +119,8 @@ export function oauthClientRoutes(app: App, deps: { oauth: OAuth }): void {
         response: { 200: Client },
       },
     },
-    async (request) => oauth.update(request.params.id, request.body, contextOf(request)),
+    async (request) =>
+      oauth.update(request.params.id, request.body, contextOf(request), identityOf(request).grants),
   );
   app.delete(
     '/api/v1/oauth/clients/:id',

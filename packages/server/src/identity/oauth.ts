@@ -1,12 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { permits } from '@vigil/protocol';
+import { effectivePermissions, permits } from '@vigil/protocol';
 import type { Kysely } from 'kysely';
 import { auditRow, type RequestContext } from '../audit/service.js';
 import { createAuditStore } from '../audit/store.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
-import { hashToken, safeEqual } from '../secrets.js';
-import type { IdentityService, IdentityStore } from './service.js';
+import { hashToken, newToken, safeEqual } from '../secrets.js';
+import { checkName } from './names.js';
+import {
+  CLIENT_TOKEN_PREFIX,
+  type IdentityService,
+  type IdentityStore,
+  type RoleRow,
+} from './service.js';
+import { createIdentityStore } from './store.js';
 
 /** The one scope of the public API (Cockpit: "a value that cannot be modified"). */
 export const PUBLIC_API_SCOPE = 'public-api';
@@ -25,6 +32,10 @@ export interface ClientView {
   refresh_token_ttl_seconds: number;
   allow_password: boolean;
   allow_refresh_token: boolean;
+  /** The client may use the client_credentials grant, acting as itself with `roles`. */
+  allow_client_credentials: boolean;
+  /** The roles the client acts with under the client_credentials grant (names). */
+  roles: string[];
   created_at: string;
   updated_at: string;
 }
@@ -38,9 +49,14 @@ export interface ClientInput {
   refresh_token_ttl_seconds?: number;
   allow_password?: boolean;
   allow_refresh_token?: boolean;
+  allow_client_credentials?: boolean;
+  /** Role names or ids, replacing the ones the client holds. */
+  roles?: string[];
+  /** Only `public-api`, the one scope there is. */
+  scope?: string;
 }
 
-const view = (c: ClientRow): ClientView => ({
+const view = (c: ClientRow, roles: RoleRow[]): ClientView => ({
   id: c.id,
   client_id: c.client_id,
   description: c.description,
@@ -49,9 +65,25 @@ const view = (c: ClientRow): ClientView => ({
   refresh_token_ttl_seconds: c.refresh_token_ttl_seconds,
   allow_password: c.allow_password === 1,
   allow_refresh_token: c.allow_refresh_token === 1,
+  allow_client_credentials: c.allow_client_credentials === 1,
+  roles: roles.map((r) => r.name),
   created_at: new Date(c.created_at).toISOString(),
   updated_at: new Date(c.updated_at).toISOString(),
 });
+
+/**
+ * The grants a client is allowed, as the audit log records them (the `allow_*` flags themselves
+ * would be taken for secrets by the log's redaction, their names holding `pass` and `credential`).
+ */
+const grantTypes = (c: ClientRow): string[] => [
+  ...(c.allow_password === 1 ? ['password'] : []),
+  ...(c.allow_refresh_token === 1 ? ['refresh_token'] : []),
+  ...(c.allow_client_credentials === 1 ? ['client_credentials'] : []),
+];
+
+/** A machine client as the audit log names it when it acts as itself. */
+const clientActor = (c: ClientRow) =>
+  ({ type: 'oauth_client', id: c.id, label: c.client_id, via: c.client_id }) as const;
 
 /** An error of the token endpoint, answered as RFC 6749 §5.2 says. */
 export class OAuthError extends Error {
@@ -82,8 +114,11 @@ export interface TokenAnswer {
 
 /**
  * OAuth 2.0 API clients (the Cockpit face): their administration, and the token endpoint's
- * `password` and `refresh_token` grants. Tokens act with exactly the operator's permissions, in a
- * session marked with the client, so that the audit log names both.
+ * `password`, `refresh_token` and `client_credentials` grants. Tokens of the first two act with
+ * exactly the operator's permissions, in a session marked with the client, so that the audit log
+ * names both. A token of the third acts as the client itself (a service identity, audited as
+ * actor `oauth_client`) with the roles given to the client, and comes without a refresh token
+ * (RFC 6749 §4.4.3).
  */
 export function createOAuth(deps: {
   db: Kysely<Database>;
@@ -97,6 +132,42 @@ export function createOAuth(deps: {
     db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
   const byClientId = (clientId: string) =>
     db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  const viewOf = async (c: ClientRow) => view(c, await createIdentityStore(db).rolesOfClient(c.id));
+
+  /**
+   * Resolves role names or ids, refusing unknown ones, and roles granting what the caller itself
+   * may not do (an administrator cannot hand a client more than they hold).
+   * @throws VigilError bad_data `role.unknown`, forbidden `oauth.role_escalation`.
+   */
+  async function rolesFor(refs: string[], callerGrants: readonly string[]): Promise<RoleRow[]> {
+    const store = createIdentityStore(db);
+    const out = new Map<string, RoleRow>();
+    for (const ref of refs) {
+      const role = (await store.roleById(ref)) ?? (await store.roleByName(ref));
+      if (!role) throw new VigilError('bad_data', `unknown role ${ref}`, { code: 'role.unknown' });
+      out.set(role.id, role);
+    }
+    const held = new Set(effectivePermissions(callerGrants));
+    for (const role of out.values()) {
+      const beyond = effectivePermissions(JSON.parse(role.permissions) as string[]).filter(
+        (p) => !held.has(p),
+      );
+      if (beyond.length > 0)
+        throw new VigilError(
+          'forbidden',
+          `the role ${role.name} grants what you do not hold (${beyond.join(', ')})`,
+          { code: 'oauth.role_escalation' },
+        );
+    }
+    return [...out.values()];
+  }
+
+  function checkClientScope(scope: string | undefined) {
+    if (scope !== undefined && scope !== PUBLIC_API_SCOPE)
+      throw new VigilError('bad_data', `scope must be ${PUBLIC_API_SCOPE}, the only scope`, {
+        code: 'oauth.scope_invalid',
+      });
+  }
 
   /** Writes the audit event of a change to a client, in the change's transaction. */
   const audited = (
@@ -130,24 +201,65 @@ export function createOAuth(deps: {
       throw new OAuthError('invalid_scope', `the only scope is ${PUBLIC_API_SCOPE}`);
   }
 
+  /**
+   * The client_credentials grant (RFC 6749 §4.4): an access token for the client itself, with
+   * the client's lifetime, and no refresh token (§4.4.3).
+   */
+  async function clientCredentials(
+    c: ClientRow,
+    ctx: Omit<RequestContext, 'actor'>,
+  ): Promise<TokenAnswer> {
+    if (c.allow_client_credentials !== 1)
+      throw new OAuthError(
+        'unauthorized_client',
+        'this client may not use the client_credentials grant',
+      );
+    const token = newToken(CLIENT_TOKEN_PREFIX);
+    const at = now();
+    await db.transaction().execute(async (trx) => {
+      const store = createIdentityStore(trx);
+      await store.pruneClientTokens(c.id, at);
+      await store.insertClientToken({
+        token_hash: hashToken(token),
+        client_row_id: c.id,
+        created_at: at,
+        expires_at: at + c.access_token_ttl_seconds * 1000,
+        revoked_at: null,
+      });
+      await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.token', c.id, {
+        client_id: c.client_id,
+        grant_type: 'client_credentials',
+      });
+    });
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: c.access_token_ttl_seconds,
+      scope: PUBLIC_API_SCOPE,
+    };
+  }
+
   return {
     async list(): Promise<ClientView[]> {
-      return (await db.selectFrom('oauth_clients').selectAll().orderBy('client_id').execute()).map(
-        view,
-      );
+      const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('client_id').execute();
+      return Promise.all(rows.map(viewOf));
     },
 
     async get(id: string): Promise<ClientView> {
       const c = await byId(id);
       if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
-      return view(c);
+      return viewOf(c);
     },
 
     /** Creates a client; its secret is in the answer once, and stored only as a hash. */
     async create(
       input: ClientInput & { client_id: string },
       ctx: RequestContext,
+      callerGrants: readonly string[] = [],
     ): Promise<ClientView & { client_secret: string }> {
+      checkName(input.client_id, 'client_id');
+      checkClientScope(input.scope);
+      const roles = await rolesFor(input.roles ?? [], callerGrants);
       if (await byClientId(input.client_id))
         throw new VigilError('conflict', `an API client ${input.client_id} exists`, {
           code: 'oauth.client_exists',
@@ -164,17 +276,32 @@ export function createOAuth(deps: {
         refresh_token_ttl_seconds: input.refresh_token_ttl_seconds ?? 14 * 86_400,
         allow_password: input.allow_password === false ? 0 : 1,
         allow_refresh_token: input.allow_refresh_token === false ? 0 : 1,
+        allow_client_credentials: input.allow_client_credentials === true ? 1 : 0,
         created_at: at,
         updated_at: at,
       };
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('oauth_clients').values(row).execute();
-        await audited(trx, ctx, 'oauth.client_create', row.id, { client_id: row.client_id });
+        await createIdentityStore(trx).setClientRoles(
+          row.id,
+          roles.map((r) => r.id),
+        );
+        await audited(trx, ctx, 'oauth.client_create', row.id, {
+          client_id: row.client_id,
+          grant_types: grantTypes(row),
+          roles: roles.map((r) => r.name),
+        });
       });
-      return { ...view(row), client_secret: secret };
+      return { ...view(row, roles), client_secret: secret };
     },
 
-    async update(id: string, input: ClientInput, ctx: RequestContext): Promise<ClientView> {
+    async update(
+      id: string,
+      input: ClientInput,
+      ctx: RequestContext,
+      callerGrants: readonly string[] = [],
+    ): Promise<ClientView> {
+      checkClientScope(input.scope);
       const c = await byId(id);
       if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
       if (input.client_secret !== undefined)
@@ -194,11 +321,25 @@ export function createOAuth(deps: {
       if (input.allow_password !== undefined) patch.allow_password = input.allow_password ? 1 : 0;
       if (input.allow_refresh_token !== undefined)
         patch.allow_refresh_token = input.allow_refresh_token ? 1 : 0;
+      if (input.allow_client_credentials !== undefined)
+        patch.allow_client_credentials = input.allow_client_credentials ? 1 : 0;
+      const roles =
+        input.roles === undefined ? undefined : await rolesFor(input.roles, callerGrants);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
-        await audited(trx, ctx, 'oauth.client_update', id, { ...input, client_id: c.client_id });
+        if (roles)
+          await createIdentityStore(trx).setClientRoles(
+            id,
+            roles.map((r) => r.id),
+          );
+        await audited(trx, ctx, 'oauth.client_update', id, {
+          ...input,
+          grant_types: grantTypes({ ...c, ...patch }),
+          ...(roles ? { roles: roles.map((r) => r.name) } : {}),
+          client_id: c.client_id,
+        });
       });
-      return view({ ...c, ...patch });
+      return viewOf({ ...c, ...patch });
     },
 
     /** Deletes a client; the sessions opened through it end at once. */
@@ -218,7 +359,7 @@ export function createOAuth(deps: {
     },
 
     /**
-     * The token endpoint (RFC 6749 §4.3 and §6).
+     * The token endpoint (RFC 6749 §4.3, §4.4 and §6).
      * @throws OAuthError with the RFC's error code.
      */
     async token(
@@ -229,12 +370,13 @@ export function createOAuth(deps: {
       const c = await authenticateClient(client.id, client.secret);
       const grant = params.grant_type;
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grant !== 'password' && grant !== 'refresh_token')
+      if (grant !== 'password' && grant !== 'refresh_token' && grant !== 'client_credentials')
         throw new OAuthError(
           'unsupported_grant_type',
-          'grant_type must be password or refresh_token',
+          'grant_type must be password, refresh_token or client_credentials',
         );
       checkScope(params.scope);
+      if (grant === 'client_credentials') return clientCredentials(c, ctx);
       const ttl = {
         clientId: c.client_id,
         accessTtlSeconds: c.access_token_ttl_seconds,
@@ -314,6 +456,21 @@ export function createOAuth(deps: {
     ): Promise<void> {
       const c = await authenticateClient(client.id, client.secret);
       if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+      if (params.token.startsWith(`${CLIENT_TOKEN_PREFIX}_`)) {
+        await db.transaction().execute(async (trx) => {
+          const revoked = await createIdentityStore(trx).revokeClientToken(
+            hashToken(params.token!),
+            c.id,
+            now(),
+          );
+          if (revoked)
+            await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.revoke', c.id, {
+              client_id: c.client_id,
+              grant_type: 'client_credentials',
+            });
+        });
+        return;
+      }
       await identity.revokeForClient(params.token, c.client_id, ctx);
     },
   };

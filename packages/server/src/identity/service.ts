@@ -11,6 +11,7 @@ import { VigilError } from '../errors.js';
 import { hashToken, newToken, type Sealer } from '../secrets.js';
 import { createLoginThrottle, type ThrottlePolicy } from './throttle.js';
 import { matchTotp } from './totp.js';
+import { checkName } from './names.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { Database } from '../db/schema.js';
 
@@ -31,6 +32,18 @@ export interface TokenLookup {
   session_client_id: string | null;
   user_id: string;
   user_disabled_at: number | null;
+}
+
+/** A client_credentials access token with its client, as authentication needs it. */
+export interface ClientTokenLookup {
+  token_hash: string;
+  expires_at: number;
+  revoked_at: number | null;
+  /** The client's row id (`oauth_clients.id`). */
+  client_row_id: string;
+  /** The client's public `client_id`. */
+  client_id: string;
+  allow_client_credentials: number;
 }
 
 /** Queries of the identity domain. Lookups return undefined when absent; they never throw. */
@@ -67,6 +80,18 @@ export interface IdentityStore {
   unassignRole(userId: string, roleId: string): Promise<void>;
   /** Users (enabled or not) holding a role. */
   holdersOf(roleId: string): Promise<{ id: string; disabled_at: number | null }[]>;
+  /** The `client_id`s of the OAuth clients holding a role. */
+  clientHoldersOf(roleId: string): Promise<string[]>;
+  /** The roles a machine client acts with, by its row id. */
+  rolesOfClient(clientRowId: string): Promise<RoleRow[]>;
+  /** Replaces the roles of a machine client. */
+  setClientRoles(clientRowId: string, roleIds: string[]): Promise<void>;
+  insertClientToken(row: Database['oauth_client_tokens']): Promise<void>;
+  findClientToken(hash: string): Promise<ClientTokenLookup | undefined>;
+  /** Deletes the tokens of a client that expired before `atMs`. */
+  pruneClientTokens(clientRowId: string, atMs: number): Promise<void>;
+  /** Revokes one live token of a client; false when there was none. */
+  revokeClientToken(hash: string, clientRowId: string, atMs: number): Promise<boolean>;
 }
 
 /** The stores a unit of work sees; each is bound to the same transaction. */
@@ -78,14 +103,19 @@ export interface IdentityStores {
 /** Runs `fn` in one transaction: all of its writes commit together or not at all. */
 export type Transact<S> = <T>(fn: (stores: S) => Promise<T>) => Promise<T>;
 
-/** An authenticated caller. */
+/** An authenticated caller: a user, or a machine client (the client_credentials grant). */
 export interface Identity {
+  /** `user`, or `client` for a machine client acting as itself with its own roles. */
+  readonly kind: 'user' | 'client';
+  /** The user's id; for a machine client, `oauth_client:` and the client's row id. */
   readonly userId: string;
+  /** The user name; for a machine client, its `client_id`. */
   readonly username: string;
   readonly email: string | null;
   readonly roles: readonly string[];
   /** Permission grants (possibly patterns) from every role held. */
   readonly grants: readonly string[];
+  /** The session; for a machine client, the hash of its access token. */
   readonly sessionId: string;
   readonly actor: Actor;
   /** An administrator reset the password: only changing it (and logging out) is allowed. */
@@ -119,6 +149,22 @@ function summary(user: UserRow, roles: RoleRow[]): UserSummary {
   };
 }
 
+/** The prefix of the access tokens of the client_credentials grant. */
+export const CLIENT_TOKEN_PREFIX = 'vgc';
+/** How a machine client's `Identity.userId` begins; its row id follows. */
+export const CLIENT_PREFIX = 'oauth_client:';
+
+/**
+ * Refuses what only a user account can do (its profile, password, two-factor setup) to a machine
+ * client. @throws VigilError forbidden `auth.not_a_user`.
+ */
+export function notAMachine(identity: Identity): void {
+  if (identity.kind === 'client')
+    throw new VigilError('forbidden', 'a machine client has no user account', {
+      code: 'auth.not_a_user',
+    });
+}
+
 const INVALID_CREDENTIALS = () =>
   new VigilError('unauthenticated', 'invalid username or password', {
     code: 'auth.invalid_credentials',
@@ -141,6 +187,29 @@ export const createIdentityService = (deps: {
 }) => {
   const { store, transact, now } = deps;
   const throttle = createLoginThrottle(now, deps.throttle);
+
+  /**
+   * The identity of a client_credentials access token: the client itself, with the roles given
+   * to it. Undefined when the token is unknown, expired or revoked, or the client is no longer
+   * allowed the grant.
+   */
+  async function authenticateClient(token: string): Promise<Identity | undefined> {
+    const t = await store.findClientToken(hashToken(token));
+    if (!t || t.expires_at <= now() || t.revoked_at !== null || t.allow_client_credentials !== 1)
+      return undefined;
+    const roles = await store.rolesOfClient(t.client_row_id);
+    return {
+      kind: 'client',
+      userId: `${CLIENT_PREFIX}${t.client_row_id}`,
+      username: t.client_id,
+      email: null,
+      roles: roles.map((r) => r.name),
+      grants: grantsOf(roles),
+      sessionId: t.token_hash,
+      actor: { type: 'oauth_client', id: t.client_row_id, label: t.client_id, via: t.client_id },
+      mustChangePassword: false,
+    };
+  }
 
   /**
    * Issues an access token, and a refresh token unless `withRefresh` is false, in `sessionId`,
@@ -359,6 +428,7 @@ export const createIdentityService = (deps: {
           'bad_data',
           'username must be 1–128 letters, digits, dots, underscores, @ or dashes',
         );
+      checkName(input.username, 'username');
       const passwordHash = await hashPassword(input.password);
       return transact(async (s) => {
         if (await s.identity.userByName(input.username))
@@ -429,11 +499,12 @@ export const createIdentityService = (deps: {
       input: { username: string; password: string; otp?: string },
       ctx: Omit<RequestContext, 'actor'>,
     ): Promise<UserRow> {
-      throttle.check(input.username, ctx.sourceAddress);
+      // The attempt counts before its password is checked: concurrent guesses cannot all pass
+      // the throttle while the first ones are still being verified.
+      throttle.attempt(input.username, ctx.sourceAddress);
       const user = await store.userByName(input.username);
       const ok = await verifyPassword(user?.password_hash, input.password);
       if (!ok || !user || user.disabled_at !== null) {
-        throttle.failed(input.username, ctx.sourceAddress);
         await transact((s) =>
           audit(
             s,
@@ -449,7 +520,7 @@ export const createIdentityService = (deps: {
       if (user.mfa_enabled_at !== null && user.mfa_secret !== null) {
         const failMfa = async (code: string, message: string) => {
           // A missing code is a step of a normal login, not a guess.
-          if (code !== 'auth.mfa_required') throttle.failed(input.username, ctx.sourceAddress);
+          if (code === 'auth.mfa_required') throttle.forgive(input.username, ctx.sourceAddress);
           await transact((s) =>
             audit(
               s,
@@ -478,7 +549,7 @@ export const createIdentityService = (deps: {
         if (step === undefined || !(await store.useMfaStep(user.id, step)))
           await failMfa('auth.mfa_invalid', 'the one-time code is wrong, expired or already used');
       }
-      throttle.succeeded(input.username);
+      throttle.succeeded(input.username, ctx.sourceAddress);
       return user;
     },
 
@@ -559,6 +630,20 @@ export const createIdentityService = (deps: {
     /** Revokes the caller's session: its access and refresh tokens stop working at once. */
     async logout(identity: Identity, ctx: RequestContext): Promise<void> {
       await transact(async (s) => {
+        if (identity.kind === 'client') {
+          // A machine client's token is its own session.
+          await s.identity.revokeClientToken(
+            identity.sessionId,
+            identity.userId.slice(CLIENT_PREFIX.length),
+            now(),
+          );
+          await audit(s, ctx, {
+            action: 'oauth.revoke',
+            resourceType: 'oauth_client',
+            resourceId: identity.actor.id ?? undefined,
+          });
+          return;
+        }
         await s.identity.revokeSession(identity.sessionId, now(), 'logout');
         await audit(s, ctx, {
           action: 'auth.logout',
@@ -573,6 +658,8 @@ export const createIdentityService = (deps: {
       token: string,
       kind: 'access' | 'cookie' = 'access',
     ): Promise<Identity | undefined> {
+      if (kind === 'access' && token.startsWith(`${CLIENT_TOKEN_PREFIX}_`))
+        return authenticateClient(token);
       const t = await store.findToken(hashToken(token));
       if (
         !t ||
@@ -586,6 +673,7 @@ export const createIdentityService = (deps: {
       if (!user) return undefined;
       const roles = await store.rolesOf(user.id);
       return {
+        kind: 'user',
         userId: user.id,
         username: user.username,
         email: user.email,
@@ -640,6 +728,7 @@ export const createIdentityService = (deps: {
 
     /** The caller's profile. */
     async me(identity: Identity): Promise<UserSummary> {
+      notAMachine(identity);
       const user = await store.userById(identity.userId);
       if (!user) throw new VigilError('unauthenticated', 'the user no longer exists');
       return summary(user, await store.rolesOf(user.id));

@@ -151,6 +151,66 @@ export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
       .select(['users.id', 'users.disabled_at'])
       .where('user_roles.role_id', '=', roleId)
       .execute(),
+  async clientHoldersOf(roleId) {
+    const rows = await db
+      .selectFrom('oauth_client_roles as cr')
+      .innerJoin('oauth_clients as c', 'c.id', 'cr.client_row_id')
+      .select('c.client_id')
+      .where('cr.role_id', '=', roleId)
+      .orderBy('c.client_id')
+      .execute();
+    return rows.map((r) => r.client_id);
+  },
+  rolesOfClient: (clientRowId) =>
+    db
+      .selectFrom('roles')
+      .innerJoin('oauth_client_roles', 'oauth_client_roles.role_id', 'roles.id')
+      .selectAll('roles')
+      .where('oauth_client_roles.client_row_id', '=', clientRowId)
+      .orderBy('roles.name')
+      .execute(),
+  async setClientRoles(clientRowId, roleIds) {
+    await db.deleteFrom('oauth_client_roles').where('client_row_id', '=', clientRowId).execute();
+    if (roleIds.length > 0)
+      await db
+        .insertInto('oauth_client_roles')
+        .values(roleIds.map((role_id) => ({ client_row_id: clientRowId, role_id })))
+        .execute();
+  },
+  async insertClientToken(row) {
+    await db.insertInto('oauth_client_tokens').values(row).execute();
+  },
+  findClientToken: (hash) =>
+    db
+      .selectFrom('oauth_client_tokens as t')
+      .innerJoin('oauth_clients as c', 'c.id', 't.client_row_id')
+      .select([
+        't.token_hash',
+        't.expires_at',
+        't.revoked_at',
+        't.client_row_id',
+        'c.client_id',
+        'c.allow_client_credentials',
+      ])
+      .where('t.token_hash', '=', hash)
+      .executeTakeFirst(),
+  async pruneClientTokens(clientRowId, atMs) {
+    await db
+      .deleteFrom('oauth_client_tokens')
+      .where('client_row_id', '=', clientRowId)
+      .where('expires_at', '<', atMs)
+      .execute();
+  },
+  async revokeClientToken(hash, clientRowId, atMs) {
+    const r = await db
+      .updateTable('oauth_client_tokens')
+      .set({ revoked_at: atMs })
+      .where('token_hash', '=', hash)
+      .where('client_row_id', '=', clientRowId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
   async revokeSession(id, atMs, reason) {
     await db
       .updateTable('sessions')

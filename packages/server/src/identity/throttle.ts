@@ -30,10 +30,13 @@ interface Entry {
 }
 
 /**
- * Counts failed logins per user name and per source address, in this process. Past a threshold,
- * each further attempt must wait a delay that doubles with every failure: until it has passed,
- * attempts are refused with 429 and `Retry-After`, whatever the password. User names that do
- * not exist are counted the same way, so the answers tell nothing about which ones do.
+ * Counts login attempts per user name and per source address, in this process. An attempt is
+ * counted when it starts, before its password is checked, in the same synchronous step as the
+ * check of the wait: however many attempts arrive at once, no more than the threshold are
+ * evaluated before the waits begin. A successful attempt is taken back off the count. Past a
+ * threshold, each further attempt must wait a delay that doubles with every failure: until it has
+ * passed, attempts are refused with 429 and `Retry-After`, whatever the password. User names that
+ * do not exist are counted the same way, so the answers tell nothing about which ones do.
  */
 export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = DEFAULT_THROTTLE) {
   const entries = new Map<string, Entry>();
@@ -67,12 +70,24 @@ export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = 
     while (entries.size > MAX_KEYS) entries.delete(entries.keys().next().value!);
   };
 
+  const takeBack = (key: string) => {
+    const e = entries.get(key);
+    if (!e) return;
+    e.failures -= 1;
+    if (e.failures <= 0) entries.delete(key);
+  };
+
   const userKey = (username: string) => `u:${username.toLowerCase()}`;
   const addrKey = (address: string | null) => `a:${address ?? '?'}`;
 
   return {
-    /** @throws VigilError too_many_requests `auth.too_many_attempts` while a wait is on. */
-    check(username: string, address: string | null): void {
+    /**
+     * Starts an attempt: refuses it while a wait is on, else counts it as a failure until
+     * `succeeded` or `forgive` says otherwise. Synchronous, so that no other attempt can pass
+     * between the check and the count.
+     * @throws VigilError too_many_requests `auth.too_many_attempts` while a wait is on.
+     */
+    attempt(username: string, address: string | null): void {
       const ms = Math.max(
         waitFor(userKey(username), policy.perUsername),
         waitFor(addrKey(address), policy.perAddress),
@@ -86,14 +101,18 @@ export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = 
             headers: { 'retry-after': String(Math.ceil(ms / 1000)) },
           },
         );
-    },
-    failed(username: string, address: string | null): void {
       bump(userKey(username));
       bump(addrKey(address));
     },
-    /** A successful login clears its user name's failures (not its address's). */
-    succeeded(username: string): void {
+    /** An attempt that was not a guess (a login step asking for more) is taken off the count. */
+    forgive(username: string, address: string | null): void {
+      takeBack(userKey(username));
+      takeBack(addrKey(address));
+    },
+    /** A successful attempt clears its user name's count, and is taken off its address's. */
+    succeeded(username: string, address: string | null): void {
       entries.delete(userKey(username));
+      takeBack(addrKey(address));
     },
   };
 }

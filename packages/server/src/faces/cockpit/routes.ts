@@ -22,8 +22,12 @@ function clientOf(
     try {
       const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
       const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+      // Some libraries repeat client_id in the body with Basic; it must then name the same client.
+      if (params.client_id !== undefined && params.client_id !== id)
+        throw new OAuthError('invalid_client', 'client_id in the body names another client');
       return { id, secret };
-    } catch {
+    } catch (err) {
+      if (err instanceof OAuthError) throw err;
       throw new OAuthError('invalid_client', 'malformed Basic credentials');
     }
   }
@@ -57,8 +61,8 @@ const noStore = (reply: FastifyReply) =>
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 
 /**
- * The Cockpit face: the OAuth 2.0 token endpoint (RFC 6749 password and refresh_token grants,
- * client authentication by HTTP Basic or in the body) and token revocation (RFC 7009). Errors
+ * The Cockpit face: the OAuth 2.0 token endpoint (RFC 6749 password, refresh_token and
+ * client_credentials grants, client authentication by HTTP Basic or in the body) and token revocation (RFC 7009). Errors
  * are RFC 6749 §5.2 JSON, never the native envelope.
  */
 export function cockpitFace(app: App, deps: { oauth: OAuth }): void {
@@ -76,7 +80,7 @@ export function cockpitFace(app: App, deps: { oauth: OAuth }): void {
         schema: {
           tags,
           summary:
-            'OAuth 2.0 token endpoint (form-encoded): `grant_type=password` (an operator whose role holds api:access) or `refresh_token` (rotation), scope `public-api`; client by HTTP Basic or client_id/client_secret.',
+            'OAuth 2.0 token endpoint (form-encoded): `grant_type=password` (an operator whose role holds api:access), `refresh_token` (rotation) or `client_credentials` (the client itself with its roles; no refresh token), scope `public-api`; client by HTTP Basic or client_id/client_secret.',
           response: {
             200: Type.Object({
               access_token: Type.String(),
