@@ -27,6 +27,9 @@ export type TytoHealth = Static<typeof TytoHealth>;
 export const VersionInfo = Type.Object(
   {
     vigil: Type.String(),
+    openwatch: Type.String({
+      description: "Vigil's version again, under the name OpenWatch clients read it by.",
+    }),
     node: Type.String(),
     commit: Type.String(),
     build_time: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
