@@ -24,6 +24,18 @@ const displayHost = (host: string): string =>
   host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
 /**
+ * Creates the data directory, or tightens an existing one, to owner-only access (0700): it holds
+ * the database, the keys and the initial admin password, and earlier versions left it 0755.
+ * Returns its absolute path.
+ */
+export function prepareDataDir(dir: string): string {
+  const dataDir = path.resolve(dir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  return dataDir;
+}
+
+/**
  * Runs the server until SIGTERM or SIGINT: prepares TLS, the store and the first admin, listens,
  * then shuts down gracefully — stops accepting, lets in-flight requests finish (bounded by
  * `server.shutdown_timeout_seconds`), closes the database and resolves.
@@ -32,15 +44,14 @@ export async function serve(
   config: Config,
   io: ServeIo = { note: (l) => process.stderr.write(`${l}\n`) },
 ): Promise<void> {
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, { format: config.log.format });
   // Listen for the stop signals first: one that arrives during start-up stops the server as soon
   // as it is up, instead of killing the process half-way through.
   const stopSignal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const dataDir = path.resolve(config.storage.data_dir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = prepareDataDir(config.storage.data_dir);
 
   let tls: TlsMaterial | undefined;
   if (config.server.tls === 'auto') tls = await ensureAutoTls(path.join(dataDir, 'tls'));

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import lightMyRequest from 'light-my-request';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { startListening, type ListeningServer } from '../../../test/support/listening.js';
 
 interface Envelope {
   error: {
@@ -155,6 +158,20 @@ for (const kind of await databaseKinds()) {
       }
     });
 
+    test('a NUL in a path, query or body value is never a 500 (PostgreSQL cannot store it)', async () => {
+      const auth = { authorization: `Bearer ${admin}` };
+      for (const [method, url, payload] of [
+        ['GET', '/api/v1/users/%00', undefined],
+        ['GET', '/api/v1/roles/a%00b', undefined],
+        ['GET', '/api/v1/audit/events?action=%00', undefined],
+        ['POST', '/api/v1/roles', { name: 'nul\u0000role', permissions: [] }],
+      ] as const) {
+        const res = await h.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+        assert.ok(res.statusCode < 500, `${method} ${url}: ${res.body}`);
+        if (res.statusCode >= 400) envelopeOf(res, res.statusCode);
+      }
+    });
+
     test('X-Correlation-Id: accepted when sane, replaced otherwise, always returned', async () => {
       const ok = await h.inject({
         method: 'GET',
@@ -275,3 +292,176 @@ for (const kind of await databaseKinds()) {
     });
   });
 }
+
+/** One raw request over a fresh TLS connection; the answer's status, headers and JSON body. */
+function rawOverTls(
+  server: ListeningServer,
+  request: string,
+): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = tls.connect(
+      { host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost' },
+      () => socket.write(Buffer.from(request, 'latin1')),
+    );
+    socket.setTimeout(10_000, () => socket.destroy(new Error('timeout')));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.once('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines) {
+        const i = l.indexOf(':');
+        headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text.slice(split + 4));
+      } catch {
+        body = text.slice(split + 4);
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+  });
+}
+
+/** Checks the native envelope of a raw answer and returns its `error`. */
+function rawEnvelope(
+  res: { status: number; headers: Record<string, string>; body: unknown },
+  status: number,
+) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /application\/json/);
+  const e = (res.body as Envelope).error;
+  assert.deepEqual(Object.keys(e).sort(), [
+    'code',
+    'correlation_id',
+    'fault',
+    'human_message',
+    'retryable',
+  ]);
+  assert.equal(e.correlation_id, res.headers['x-correlation-id']);
+  return e;
+}
+
+const line = (first: string, headers: string[] = []) =>
+  `${first}\r\n${['Host: localhost', ...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`;
+
+describe('errors Node raises before routing, in each face’s format, over real TLS', () => {
+  let server: ListeningServer;
+  before(async () => {
+    const [kind] = await databaseKinds();
+    server = await startListening(kind!);
+  });
+  after(() => server.close());
+
+  test('an unknown method is 405 with Allow on a known path, 404 elsewhere', async () => {
+    const res = await rawOverTls(server, line('FOO /api/v1/health HTTP/1.1'));
+    assert.equal(rawEnvelope(res, 405).code, 'method_not_allowed');
+    assert.equal(res.headers.allow, 'GET, HEAD');
+    assert.equal(
+      rawEnvelope(await rawOverTls(server, line('FOO /api/v1/nope HTTP/1.1')), 404).code,
+      'route.not_found',
+    );
+    const connect = await rawOverTls(server, line('CONNECT /api/v1/users HTTP/1.1'));
+    assert.equal(rawEnvelope(connect, 405).code, 'method_not_allowed');
+  });
+
+  test('a NUL in X-Correlation-Id or Idempotency-Key is 400 request.malformed', async () => {
+    for (const header of ['X-Correlation-Id: a\u0000b', 'Idempotency-Key: k\u0000']) {
+      const res = await rawOverTls(
+        server,
+        line('POST /api/v1/users HTTP/1.1', [
+          header,
+          'Content-Type: application/json',
+          'Content-Length: 2',
+        ]) + '{}',
+      );
+      assert.equal(rawEnvelope(res, 400).code, 'request.malformed', header);
+    }
+  });
+
+  test('a URL that is not valid percent-encoding is 400 request.invalid_url', async () => {
+    const res = await rawOverTls(server, line('GET /api/v1/users/%FF%FE HTTP/1.1'));
+    assert.equal(rawEnvelope(res, 400).code, 'request.invalid_url');
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const long = await rawOverTls(server, line(`GET /api/v1/users/${'u'.repeat(101)} HTTP/1.1`));
+    assert.equal(rawEnvelope(long, 400).code, 'request.invalid_url');
+  });
+
+  test('a request line over 16 KB is 431, in the format of the face it names', async () => {
+    const res = await rawOverTls(server, line(`GET /api/v1/health?${'a'.repeat(17_000)} HTTP/1.1`));
+    assert.equal(rawEnvelope(res, 431).code, 'request.headers_too_large');
+    const oauth = await rawOverTls(
+      server,
+      line(`POST /oauth/token?${'a'.repeat(17_000)} HTTP/1.1`),
+    );
+    assert.equal(oauth.status, 431);
+    assert.equal((oauth.body as { error: string }).error, 'invalid_request');
+    const oitc = await rawOverTls(
+      server,
+      line('POST /agentconnector/register_agent.json HTTP/1.1', [`X-Big: ${'b'.repeat(17_000)}`]),
+    );
+    assert.equal(oitc.status, 431);
+    assert.deepEqual(Object.keys(oitc.body as object), ['error']);
+  });
+
+  test('a request without Host, or a malformed request line, is 400 request.malformed', async () => {
+    const noHost = await rawOverTls(
+      server,
+      'GET /api/v1/health HTTP/1.1\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(rawEnvelope(noHost, 400).code, 'request.malformed');
+    const garbage = await rawOverTls(server, 'HELLO\r\n\r\n');
+    assert.equal(rawEnvelope(garbage, 400).code, 'request.malformed');
+  });
+
+  test('the OAuth and openITCOCKPIT faces answer framework errors in their own formats', async () => {
+    const inject = server.vigil.http.inject.bind(server.vigil.http);
+    const media = await inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<grant/>',
+    });
+    assert.equal(media.statusCode, 415);
+    assert.deepEqual(Object.keys(media.json() as object).sort(), ['error', 'error_description']);
+    assert.equal(media.json().error, 'invalid_request');
+    assert.match(media.json().error_description, /x-www-form-urlencoded/);
+    const notFound = await inject({ method: 'GET', url: '/oauth/nope' });
+    assert.equal(notFound.statusCode, 404);
+    assert.equal(notFound.json().error, 'invalid_request');
+    const oitc = await inject({ method: 'POST', url: '/agentconnector/nope.json', payload: {} });
+    assert.equal(oitc.statusCode, 404);
+    assert.deepEqual(Object.keys(oitc.json() as object), ['error']);
+    assert.match(oitc.body, /\\\/agentconnector\\\/nope\.json/, 'slashes escaped as PHP does');
+  });
+});
+
+test('a request that arrives during shutdown is 503 in its face’s format, not Fastify’s body', async () => {
+  const [kind] = await databaseKinds();
+  const server = await startListening(kind!);
+  try {
+    await server.vigil.http.close();
+    // Fastify's own request handler, as Node calls it for a request on a connection that was
+    // busy when shutdown began (`inject` refuses to run once the server is closing).
+    const handler = server.vigil.http.routing as Parameters<typeof lightMyRequest>[0];
+    const native = await lightMyRequest(handler, { method: 'GET', url: '/api/v1/health' });
+    assert.equal(native.statusCode, 503, native.body);
+    const e = (native.json() as Envelope).error;
+    assert.equal(e.code, 'service.shutting_down');
+    assert.equal(e.retryable, true);
+    assert.equal(native.headers.connection, 'close');
+    const oitc = await lightMyRequest(handler, {
+      method: 'POST',
+      url: '/agentconnector/submit_checkdata.json',
+      payload: {},
+    });
+    assert.equal(oitc.statusCode, 503);
+    assert.deepEqual(oitc.json(), { error: 'the server is shutting down' });
+  } finally {
+    await server.close();
+  }
+});

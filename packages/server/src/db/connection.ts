@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -52,9 +52,13 @@ export function openDb(opts: DbOptions): Db {
     return wrap(kysely, 'postgres', `postgres ${u.hostname}:${u.port || 5432}${u.pathname}`);
   }
   if (!opts.sqliteFile) throw new Error('openDb: neither url nor sqliteFile given');
-  mkdirSync(path.dirname(opts.sqliteFile), { recursive: true });
+  mkdirSync(path.dirname(opts.sqliteFile), { recursive: true, mode: 0o700 });
+  // The file is created here, owner-only, before SQLite would create it under the umask (0644
+  // usually): it holds password and token hashes and the instance secret.
+  closeSync(openSync(opts.sqliteFile, 'a', 0o600));
   const database = new SQLite(opts.sqliteFile);
   database.pragma('journal_mode = WAL');
+  ownerOnly(opts.sqliteFile);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = FULL');
@@ -70,6 +74,16 @@ export function openDb(opts: DbOptions): Db {
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
   return { ...wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`), sqlite: database };
+}
+
+/**
+ * Makes the database file and its WAL and shared-memory files readable by their owner only,
+ * tightening the files of an installation that made them under the umask. SQLite creates the
+ * `-wal` and `-shm` files with the database file's mode, so new ones follow.
+ */
+function ownerOnly(sqliteFile: string): void {
+  for (const file of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`])
+    if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 /** Statements kept prepared; the query texts Vigil issues are few, so this bound is rarely hit. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -21,7 +22,15 @@ import type { Logger } from 'pino';
 import { safeEqual } from '../secrets.js';
 import { VigilError } from '../errors.js';
 import type { Identity } from '../identity/service.js';
-import { envelope, toVigilError } from './errors.js';
+import {
+  clientErrorResponse,
+  errorBody,
+  faceOf,
+  rawErrorResponse,
+  requestLineOf,
+  toVigilError,
+  unknownMethodError,
+} from './errors.js';
 import type { Idempotency, IdempotencyMode } from './idempotency.js';
 
 /**
@@ -107,6 +116,37 @@ export interface HttpOptions {
   onRequestDone?: (method: string, route: string, status: number, seconds: number) => void;
 }
 
+/**
+ * The listener's protocol versions and TLS 1.2 suites: Mozilla's "intermediate" profile, TLS 1.3
+ * (all of its suites are AEAD) and the ECDHE AEAD suites of TLS 1.2 only. Node's own default
+ * list also offers CBC suites with SHA-1 MACs, CCM8 and ARIA, which no current client needs.
+ */
+export const TLS_POLICY = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+} as const;
+
+/** One route as registered: its methods and its URL pattern (find-my-way syntax). */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/**
+ * Every route of an application built by `buildHttp`, each method on its own, in registration
+ * order: what a client can reach, including the routes the OpenAPI document hides.
+ */
+export const routeTable = (app: App): readonly RouteEntry[] => routeTables.get(app) ?? [];
+
 const CORRELATION = /^[\x20-\x7e]{1,128}$/;
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -133,6 +173,34 @@ const openapiPath = (url: string): string =>
  * through `options.routes`.
  */
 export async function buildHttp(options: HttpOptions): Promise<App> {
+  // Every route's methods, for `Allow` on 405 answers (including those Node gives before routing).
+  const router = FindMyWay();
+  const allowedOn = (path: string): string[] =>
+    HTTP_METHODS.filter((m) => router.find(m as never, path) !== null);
+  /** Set when shutdown begins: new requests get 503 in their face's format. */
+  let closing = false;
+  /**
+   * The start of what each connection received first: the request line of a request Node refuses
+   * once its start has gone by (headers over 16 KB arrive in several reads), to pick the face.
+   */
+  const firstBytes = new WeakMap<object, Buffer>();
+  /** Writes a complete response and closes the socket, destroying it if the peer lingers. */
+  const endWith = (socket: Duplex, response: string) => {
+    socket.end(response);
+    setTimeout(() => socket.destroy(), 2000).unref();
+  };
+
+  /** Sets the status and headers of an error answer and returns its body in the face's format. */
+  const answerError = (request: FastifyRequest, reply: FastifyReply, e: VigilError) => {
+    void reply
+      .code(e.status)
+      .header('x-correlation-id', request.id)
+      .header('cache-control', 'no-store');
+    for (const [k, v] of Object.entries(e.headers ?? {})) void reply.header(k, v);
+    void reply.type('application/json; charset=utf-8');
+    return errorBody(faceOf(request.url), e, request.id);
+  };
+
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new LogController({
@@ -142,13 +210,34 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     requestIdHeader: false,
     genReqId: (req) => correlationIdFor(req.headers['x-correlation-id']),
     bodyLimit: options.bodyLimitBytes,
-    return503OnClosing: true,
+    // Shutdown's 503 comes from the onRequest hook below, in the face's format; Fastify's own is
+    // its default body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // A URL that is not validly percent-encoded, or a path parameter over 100 characters: 400,
+    // in the face's format instead of Fastify's default body.
+    frameworkErrors: (err, request, reply) => {
+      void reply.send(answerError(request, reply, toVigilError(err)) as never);
+    },
+    // Requests Node refuses before routing (an unknown method, headers over 16 KB, a malformed
+    // request line or header): a complete answer in the format of the face the request line
+    // names, written to the socket, which is then closed.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable)
+        endWith(socket, clientErrorResponse(err, randomUUID(), allowedOn, firstBytes.get(socket)));
+      else socket.destroy();
+    },
+    // A request without Host is answered 400 by the onRequest hook, in the face's format; Node's
+    // own answer has no body.
+    http: { requireHostHeader: false },
     // A client certificate is asked for but not required: people and scripts use tokens, agents
     // their certificate, and the routes that need one check it themselves.
     ...(options.https
       ? {
           https: {
+            ...TLS_POLICY,
+            requireHostHeader: false,
             cert: options.https.cert,
             key: options.https.key,
             ...(options.https.ca
@@ -209,8 +298,9 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   const listOf = <T>(v: T | T[] | undefined): T[] =>
     v === undefined ? [] : Array.isArray(v) ? v : [v];
 
-  const router = FindMyWay();
   const accessByOperation = new Map<string, Access>();
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/v1/docs'))
       route.config = { ...route.config, access: 'anonymous' };
@@ -233,6 +323,7 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       route.onSend = [idempotencyAfter, ...listOf(route.onSend)] as typeof route.onSend;
     }
     for (const m of methods) {
+      routes.push({ method: m, url: route.url });
       if (!router.hasRoute(m as never, route.url))
         router.on(m as never, route.url, () => undefined);
       accessByOperation.set(`${m.toLowerCase()} ${openapiPath(route.url)}`, access);
@@ -293,6 +384,19 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   // Callback-style hooks: anonymous requests (health checks, the busiest path) pass through
   // without allocating a promise.
   app.addHook('onRequest', (request, reply, done) => {
+    if (closing)
+      return done(
+        new VigilError('unavailable', 'the server is shutting down', {
+          code: 'service.shutting_down',
+          headers: { connection: 'close' },
+        }),
+      );
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1')
+      return done(
+        new VigilError('bad_data', 'an HTTP/1.1 request needs a Host header (RFC 9112 §3.2)', {
+          code: 'request.malformed',
+        }),
+      );
     // API answers are per caller and often carry tokens: never cache them.
     void reply.header('x-correlation-id', request.id).header('cache-control', 'no-store');
     const access = request.routeOptions.config?.access;
@@ -316,6 +420,7 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
   // is answered, so that clients let go and the process can exit.
   let drainTimer: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
+    closing = true;
     drainTimer = setInterval(() => app.server.closeIdleConnections(), 50);
     drainTimer.unref();
     done();
@@ -351,18 +456,18 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     done();
   });
 
+  // Every face's errors, in its own format (`faceOf`): the native envelope, openITCOCKPIT's and
+  // Director's `{"error"}`, OAuth's RFC 6749 body.
   app.setErrorHandler(async (err, request, reply) => {
     const e = toVigilError(err);
     if (e.kind === 'internal')
       request.log.error({ err, correlation_id: request.id }, 'unhandled error');
-    void reply.code(e.status).header('x-correlation-id', request.id);
-    for (const [k, v] of Object.entries(e.headers ?? {})) void reply.header(k, v);
-    return envelope(e, request.id);
+    return answerError(request, reply, e);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
-    const allowed = HTTP_METHODS.filter((m) => router.find(m as never, path) !== null);
+    const allowed = allowedOn(path);
     void reply.header('x-correlation-id', request.id);
     if (allowed.length > 0)
       throw new VigilError('method_not_allowed', `${request.method} is not allowed on ${path}`, {
@@ -442,6 +547,22 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     transformSpecificationClone: false,
     transformSpecification: () => document(),
   });
+
+  // Node hands CONNECT to 'connect' listeners and, without one, drops the connection unanswered.
+  app.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    const e = unknownMethodError('CONNECT', path, path.startsWith('/') ? allowedOn(path) : []);
+    endWith(socket, rawErrorResponse(e.status, e, path, randomUUID()));
+  });
+  // The first bytes of each connection, for `clientErrorHandler`: once per connection, not per
+  // request.
+  const remember = (socket: Duplex) =>
+    socket.once('data', (chunk: Buffer) => {
+      // Enough of the request line to tell the face; a copy, so the chunk itself is let go.
+      const head = chunk.subarray(0, Math.min(chunk.length, 256));
+      if (requestLineOf(head)) firstBytes.set(socket, Buffer.from(head));
+    });
+  app.server.on(options.https ? 'secureConnection' : 'connection', remember);
 
   options.routes(app);
   return app;

@@ -1,9 +1,17 @@
 import 'reflect-metadata';
-import { X509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPublicKey,
+  randomBytes,
+  webcrypto,
+  type KeyObject,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { VigilError } from '../errors.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -198,12 +206,54 @@ export interface IssuedCertificate {
   notAfterMs: number;
 }
 
-/** Why a certificate signing request was refused. */
-export class CsrError extends Error {
+/**
+ * Why a certificate signing request was refused: always the requester's fault, so it is a
+ * `bad_data` error (400) wherever it surfaces.
+ */
+export class CsrError extends VigilError {
   constructor(message: string) {
-    super(message);
+    super('bad_data', message, { code: 'agent.csr_invalid' });
     this.name = 'CsrError';
   }
+}
+
+/** The rule every key in a signed request must follow, as requesters are told it. */
+export const CSR_KEY_RULE = 'the key must be ECDSA P-256 or P-384, or RSA of at least 2048 bits';
+
+/**
+ * Checks the key of a request against `CSR_KEY_RULE`: the CA vouches for these keys for years, and
+ * a short RSA key can be factored (512 bits in hours).
+ * @throws CsrError when the key is of another type, curve or size.
+ */
+function checkCsrKey(csr: x509.Pkcs10CertificateRequest): void {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({
+      key: Buffer.from(csr.publicKey.rawData),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    throw new CsrError(
+      `the public key of the certificate signing request is unreadable: ${CSR_KEY_RULE}`,
+    );
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve === 'prime256v1' || details.namedCurve === 'secp384r1') return;
+    throw new CsrError(
+      `the certificate signing request has an ECDSA key on curve ${details.namedCurve ?? 'unknown'}: ${CSR_KEY_RULE}`,
+    );
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    if ((details.modulusLength ?? 0) >= 2048) return;
+    throw new CsrError(
+      `the certificate signing request has a ${details.modulusLength ?? 0}-bit RSA key: ${CSR_KEY_RULE}`,
+    );
+  }
+  throw new CsrError(
+    `the certificate signing request has a ${key.asymmetricKeyType ?? 'unknown'} key: ${CSR_KEY_RULE}`,
+  );
 }
 
 /** The Vigil CA as the agents domain uses it: signs agent certificates. */
@@ -212,13 +262,14 @@ export interface CertificateAuthority {
   readonly caPem: string;
   /** SHA-256 fingerprint of the CA certificate, colon hex. */
   readonly fingerprint: string;
-  /** Checks a PEM PKCS #10 request and its signature. @throws CsrError */
+  /** Checks a PEM PKCS #10 request, its key (`CSR_KEY_RULE`) and its signature. @throws CsrError */
   verify(csrPem: string): Promise<void>;
   /**
    * Signs a PEM PKCS #10 request for `commonName`. The request's key and signature are
-   * checked; its subject is replaced by `CN=<commonName>`. `server` adds the serverAuth usage
+   * checked (`CSR_KEY_RULE`); its subject is replaced by `CN=<commonName>`. `server` adds the serverAuth usage
    * and keeps the request's subjectAltNames (an agent web server under Auto-TLS).
-   * @throws CsrError when the request is malformed or its signature does not verify.
+   * @throws CsrError when the request is malformed, its key breaks the rule, or its signature
+   * does not verify.
    */
   sign(
     csrPem: string,
@@ -240,7 +291,7 @@ async function describe(cert: x509.X509Certificate): Promise<IssuedCertificate> 
   };
 }
 
-/** Parses a PEM PKCS #10 request and checks its signature. @throws CsrError */
+/** Parses a PEM PKCS #10 request and checks its key and signature. @throws CsrError */
 async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
@@ -248,6 +299,7 @@ async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> 
   } catch {
     throw new CsrError('the certificate signing request is not a PEM PKCS #10 request');
   }
+  checkCsrKey(csr);
   let valid: boolean;
   try {
     valid = await csr.verify();
