@@ -8,3 +8,4 @@ export * from './api.js';
 export * from './checkdata.js';
 export * from './agents.js';
 export * from './perfdata.js';
+export * from './tls.js';

@@ -15,7 +15,7 @@ import { CustomChecksError, parseCustomChecks } from '../checks/config.js';
 import { PrometheusExportersError, parsePrometheusExporters } from '../prometheus/config.js';
 import { writeFileAtomic } from '../files.js';
 import { buildCsr } from './csr.js';
-import type { AgentCommand, CommandResult } from '@vigil/protocol';
+import { TLS12_AEAD_CIPHERS, type AgentCommand, type CommandResult } from '@vigil/protocol';
 import type { TLSSocket } from 'node:tls';
 
 /** What the local web server serves from, supplied by the agent. */
@@ -125,14 +125,7 @@ function tlsPolicy(level: AgentConfig['tlsSecurityLevel']): SecureContextOptions
   if (level === 'lax') return { minVersion: 'TLSv1.2' };
   return {
     minVersion: 'TLSv1.2',
-    ciphers: [
-      'ECDHE-ECDSA-AES128-GCM-SHA256',
-      'ECDHE-RSA-AES128-GCM-SHA256',
-      'ECDHE-ECDSA-AES256-GCM-SHA384',
-      'ECDHE-RSA-AES256-GCM-SHA384',
-      'ECDHE-ECDSA-CHACHA20-POLY1305',
-      'ECDHE-RSA-CHACHA20-POLY1305',
-    ].join(':'),
+    ciphers: TLS12_AEAD_CIPHERS,
   };
 }
 

@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ErrorEnvelope, isKnownPermission, permits } from '@vigil/protocol';
+import { ErrorEnvelope, isKnownPermission, permits, TLS12_AEAD_CIPHERS } from '@vigil/protocol';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -123,14 +123,7 @@ export interface HttpOptions {
  */
 export const TLS_POLICY = {
   minVersion: 'TLSv1.2',
-  ciphers: [
-    'ECDHE-ECDSA-AES128-GCM-SHA256',
-    'ECDHE-RSA-AES128-GCM-SHA256',
-    'ECDHE-ECDSA-AES256-GCM-SHA384',
-    'ECDHE-RSA-AES256-GCM-SHA384',
-    'ECDHE-ECDSA-CHACHA20-POLY1305',
-    'ECDHE-RSA-CHACHA20-POLY1305',
-  ].join(':'),
+  ciphers: TLS12_AEAD_CIPHERS,
 } as const;
 
 /** One route as registered: its methods and its URL pattern (find-my-way syntax). */
