@@ -85,6 +85,13 @@ for (const kind of await databaseKinds()) {
         payload: { name: 'renamable', permissions: ['host:read'] },
       });
       assert.equal(role.statusCode, 201, role.body);
+      const agent = await h.inject({
+        method: 'POST',
+        url: '/api/v1/agents',
+        headers: bearer(admin),
+        payload: { id: 'renamable', name: 'renamable' },
+      });
+      assert.equal(agent.statusCode, 201, agent.body);
     });
     after(() => h.close());
 
@@ -92,6 +99,13 @@ for (const kind of await databaseKinds()) {
       ['role', 'POST', '/api/v1/roles', (name) => ({ name, permissions: ['host:read'] })],
       ['role rename', 'PUT', '/api/v1/roles/renamable', (name) => ({ name })],
       ['agent', 'POST', '/api/v1/agents', (name) => ({ name })],
+      ['agent rename', 'PATCH', '/api/v1/agents/renamable', (name) => ({ name })],
+      [
+        'enrolling host name',
+        'POST',
+        '/api/v1/agents/enroll',
+        (hostname) => ({ hostname, csr: 'not looked at before the name' }),
+      ],
       ['API client', 'POST', '/api/v1/oauth/clients', (name) => ({ client_id: name })],
       [
         'user',
@@ -139,6 +153,20 @@ for (const kind of await databaseKinds()) {
         assert.equal(res.json().error.code, 'name.look_alike', url);
         assert.match(res.json().error.human_message, /must not look like the built-in name/);
       }
+    });
+
+    test('an openITCOCKPIT agent whose host name breaks the rules is named by its uuid', async () => {
+      const agentuuid = '5a1c3b6e-8d2f-4e7a-9b0c-1d2e3f4a5b6c';
+      const res = await h.inject({
+        method: 'POST',
+        url: '/agentconnector/register_agent.json',
+        payload: { agentuuid, password: '', hostname: 'web\u202e01\u0000' },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const row = await h.vigil.agents.row(agentuuid);
+      assert.ok(row, 'the agent is registered');
+      assert.equal(row.name, agentuuid);
+      assert.equal(row.hostname, null);
     });
 
     test('a good name is stored in NFC', async () => {

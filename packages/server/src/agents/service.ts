@@ -28,7 +28,7 @@ import {
 } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
-import { checkName } from '../identity/names.js';
+import { checkName, nameProblem } from '../identity/names.js';
 import { hostnameMatcher, networkMatcher } from '../net.js';
 import { hashToken, newToken, safeEqual, type Sealer } from '../secrets.js';
 import type { TelemetryService } from '../telemetry/service.js';
@@ -526,7 +526,7 @@ export const createAgentService = (deps: {
         });
       // The rules every name follows (identity/names.ts): no control or invisible characters, not
       // blank, not a look-alike of a built-in name.
-      checkName(req.name, 'agent name');
+      const name = checkName(req.name, 'agent name');
       const t = now();
       const pullAddress = req.address !== undefined ? pullAddressOf(req.address) : null;
       if (
@@ -548,7 +548,7 @@ export const createAgentService = (deps: {
       const row = newAgentRow(
         {
           id,
-          name: req.name,
+          name,
           kind: pullAddress ? 'pull' : 'native',
           approval: 'approved',
           interval_seconds: req.interval_seconds ?? policy.defaultIntervalSeconds,
@@ -569,7 +569,7 @@ export const createAgentService = (deps: {
           resourceType: 'agent',
           resourceId: id,
           detail: {
-            name: req.name,
+            name,
             kind: row.kind,
             address: pullAddress,
             ...(pullAddress ? { autotls: row.pull_autotls, username: row.pull_username } : {}),
@@ -615,7 +615,8 @@ export const createAgentService = (deps: {
       const t = now();
       const patch: AgentPatch = {};
       const changed: Record<string, unknown> = {};
-      if (req.name !== undefined && req.name !== row.name) patch.name = changed.name = req.name;
+      const name = req.name === undefined ? undefined : checkName(req.name, 'agent name');
+      if (name !== undefined && name !== row.name) patch.name = changed.name = name;
       if (req.interval_seconds !== undefined && req.interval_seconds !== row.interval_seconds)
         patch.interval_seconds = changed.interval_seconds = req.interval_seconds;
       if (req.address !== undefined) {
@@ -804,6 +805,8 @@ export const createAgentService = (deps: {
      */
     async enroll(req: EnrollRequest, origin: Origin): Promise<EnrollResponse> {
       const { sourceAddress } = origin;
+      // The host name becomes the agent's name: the rules every name follows apply.
+      checkName(req.hostname, 'hostname');
       if (!deps.tls)
         throw new VigilError(
           'unavailable',
@@ -812,7 +815,7 @@ export const createAgentService = (deps: {
         );
       const t = now();
       const facts = {
-        hostname: req.hostname,
+        hostname: req.hostname.normalize('NFC'),
         ip_address: sourceAddress,
         os: req.os ?? null,
         architecture: req.architecture ?? null,
@@ -870,7 +873,7 @@ export const createAgentService = (deps: {
       const row = newAgentRow(
         {
           id,
-          name: req.hostname,
+          name: facts.hostname,
           kind: 'native',
           approval: auto ? 'approved' : 'pending',
           ...facts,
@@ -1051,7 +1054,10 @@ export const createAgentService = (deps: {
       if (!autoApproves(sourceAddress, req.hostname ?? null)) await checkPendingRoom(sourceAddress);
       const t = now();
       const password = randomBytes(64).toString('hex');
-      const hostname = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;
+      // A host name that breaks the rules every name follows is not kept: the agent is named by
+      // its uuid instead, since refusing it would leave a real agent registering forever.
+      const given = req.hostname?.trim() ? req.hostname.trim().slice(0, 253) : null;
+      const hostname = given !== null && !nameProblem(given) ? given.normalize('NFC') : null;
       const address = req.ipaddress?.trim() ? req.ipaddress.trim().slice(0, 64) : sourceAddress;
       const auto = autoApproves(sourceAddress, hostname);
       const newRow = newAgentRow(
