@@ -258,6 +258,33 @@ describe('openITCOCKPIT push client', () => {
     };
   }
 
+  test("a 405 from the server, openITCOCKPIT's answer to a wrong API key, is reported as such", async () => {
+    // openITCOCKPIT's answer to a missing or wrong X-OITC-API key, as its API document shows it.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(405, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Method Not Allowed', url: req.url, code: 405 }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const dir = tmp();
+      const { port } = server.address() as AddressInfo;
+      const config = parseAgentConfig(
+        `[oitc]\nenabled = True\nurl = http://127.0.0.1:${port}\napikey = wrong\n[vigil]\noitc-auth-file = ${dir}/agent.auth\n`,
+        path.join(dir, 'config.ini'),
+      );
+      const client = startOitcClient(config, () => undefined);
+      const outcome = await client.send(Date.now(), '{"agent":{}}');
+      assert.equal(outcome.ok, false);
+      assert.match(
+        (outcome as { reason: string }).reason,
+        /refused the API key \(HTTP 405\): check apikey in the \[oitc\] section/,
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('sends the package inventory to submit_package_info.json under checkdata, once registered', async () => {
     const srv = await oitcServer();
     try {

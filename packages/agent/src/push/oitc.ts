@@ -72,6 +72,17 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
     lastNotice = line;
   };
 
+  // openITCOCKPIT answers a missing or wrong X-OITC-API key with 405 Method Not Allowed, which
+  // says nothing of the key itself: name the likely cause instead.
+  const keyRefused = (status: number): { ok: false; retry: true; reason: string } | undefined =>
+    status === 405
+      ? {
+          ok: false,
+          retry: true,
+          reason: `the server refused the API key (HTTP 405): check apikey in the [oitc] section${config.push.apikey ? '' : ', which is empty'}`,
+        }
+      : undefined;
+
   const register = async (): Promise<SendOutcome | undefined> => {
     const a = await request(ep, 'POST', '/agentconnector/register_agent.json', {
       body: JSON.stringify({
@@ -90,6 +101,8 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
       notice(`registered as ${auth.uuid}; waiting for the server to approve it`);
       return undefined;
     }
+    const refused = keyRefused(a.status);
+    if (refused) return refused;
     if (a.status === 403)
       return {
         ok: false,
@@ -120,7 +133,14 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
       if (a.status === 200) {
         if (unsentPackages === inventory) unsentPackages = undefined;
         log('push: package inventory sent');
-      } else log(`push: package inventory refused (HTTP ${a.status}): ${errorText(a)}`);
+      } else {
+        const refused = keyRefused(a.status);
+        log(
+          refused
+            ? `push: package inventory not sent: ${refused.reason}`
+            : `push: package inventory refused (HTTP ${a.status}): ${errorText(a)}`,
+        );
+      }
     } catch (err) {
       log(`push: package inventory not sent: ${(err as Error).message}`);
     }
@@ -152,6 +172,8 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
         if (unsentPackages !== undefined) void flushPackages();
         return { ok: true };
       }
+      const refused = keyRefused(a.status);
+      if (refused) return refused;
       const reason = errorText(a);
       if (a.status === 400 && reason === NOT_LINKED)
         return { ok: false, retry: true, reason: `${reason} (not approved yet?)` };
