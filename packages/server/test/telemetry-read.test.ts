@@ -223,6 +223,38 @@ for (const kind of await databaseKinds()) {
     });
   });
 
+  test(`a stored document damaged far into the future gives way to the next push on ${kind.name}`, async () => {
+    const t = Date.parse('2026-12-02T10:00:00Z');
+    const h = await startHarness(kind, {
+      now: () => t + 60_000,
+      env: { VIGIL_TELEMETRY_DOCUMENT_FLUSH_SECONDS: '0' },
+    });
+    try {
+      await addHost(h, 'damaged', 'Damaged', ['a-damaged']);
+      await h.vigil.telemetry.ingest({ agentId: 'a-damaged', hostId: 'damaged' }, t, doc(1));
+      // A time written before ingest refused such times: past the Date range.
+      await h.vigil.db.kysely
+        .updateTable('agent_documents')
+        .set({ collected_at: PAST_DATES })
+        .where('agent_id', '=', 'a-damaged')
+        .execute();
+      await h.vigil.telemetry.ingest(
+        { agentId: 'a-damaged', hostId: 'damaged' },
+        t + 30_000,
+        doc(2),
+      );
+      const res = await h.inject({
+        method: 'GET',
+        url: '/api/v1/hosts/damaged/system-info',
+        headers: { authorization: `Bearer ${await h.login()}` },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().collected_at, new Date(t + 30_000).toISOString());
+    } finally {
+      await h.close();
+    }
+  });
+
   describe(`history with buckets not rolled up yet on ${kind.name}`, () => {
     const hour = Date.parse('2026-12-02T10:00:00Z');
     // Pushes are taken up to the present: the clock starts after the last one.

@@ -16,6 +16,16 @@ import { HostKeys } from './host-keys.js';
 import { MAX_DATE_MS } from './iso-time.js';
 import { HEAD_CHUNK_BUCKETS, ROLLUPS, layoutHash, type RollupResolution } from './tsdb.js';
 
+/**
+ * When an agent's stored latest document gives way to another: when that one is as new or newer,
+ * or when the stored one claims a time more than a day after the other's receipt. Ingest takes
+ * times further ahead than `agents.max_clock_skew_seconds` (at most a day) as the server's, so
+ * such a stored time is damage from before that rule, and it must not hold the agent's facts
+ * back for good.
+ */
+const NEWER_DOCUMENT = `agent_documents.collected_at <= excluded.collected_at
+  or agent_documents.collected_at > excluded.received_at + 86400000`;
+
 const ROLLUP_TABLE = {
   '1m': 'rollup_1m',
   '5m': 'rollup_5m',
@@ -668,7 +678,7 @@ async function commitBatch(
               received_at: eb.ref('excluded.received_at'),
               document: eb.ref('excluded.document'),
             }))
-            .whereRef('agent_documents.collected_at', '<=', 'excluded.collected_at'),
+            .where(sql<boolean>`${sql.raw(NEWER_DOCUMENT)}`),
         )
         .execute();
     for (const c of checks) {
@@ -770,7 +780,7 @@ function sqliteCommitter(sqlite: SQLite.Database): SqliteCommit {
       ['agent_id', 'collected_at', 'received_at', 'document'],
       `on conflict (agent_id) do update set collected_at = excluded.collected_at,
         received_at = excluded.received_at, document = excluded.document
-        where agent_documents.collected_at <= excluded.collected_at`,
+        where ${NEWER_DOCUMENT}`,
     ),
   );
   const checkState = sqlite.prepare(
