@@ -91,4 +91,24 @@ export default tseslint.config(
       ]),
     },
   },
+  {
+    // The agent stays lean: the protocol's index builds every TypeBox schema when it is loaded,
+    // so the agent takes types from it and values only from its schema-free modules.
+    files: ['packages/agent/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@vigil/protocol',
+              allowTypeImports: true,
+              message:
+                'the agent imports values from @vigil/protocol/perfdata or /tls, not the index (it loads every schema)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { PLUGIN_STATES, parsePluginOutput, type CustomCheckResult } from '@vigil/protocol';
+import type { CustomCheckResult } from '@vigil/protocol';
+import { PLUGIN_STATES, parsePluginOutput } from '@vigil/protocol/perfdata';
 import type { CustomCheck } from './config.js';
 
 /** How one plugin run is bounded. */

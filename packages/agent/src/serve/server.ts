@@ -15,7 +15,8 @@ import { CustomChecksError, parseCustomChecks } from '../checks/config.js';
 import { PrometheusExportersError, parsePrometheusExporters } from '../prometheus/config.js';
 import { writeFileAtomic } from '../files.js';
 import { buildCsr } from './csr.js';
-import { TLS12_AEAD_CIPHERS, type AgentCommand, type CommandResult } from '@vigil/protocol';
+import type { AgentCommand, CommandResult } from '@vigil/protocol';
+import { TLS12_AEAD_CIPHERS } from '@vigil/protocol/tls';
 import type { TLSSocket } from 'node:tls';
 
 /** What the local web server serves from, supplied by the agent. */
