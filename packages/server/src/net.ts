@@ -62,3 +62,26 @@ export function hostnameMatcher(list: string): (hostname: string | null | undefi
     );
   return (hostname) => !!hostname && patterns.some((re) => re.test(hostname));
 }
+
+/**
+ * The group a source address is counted in for per-address limits: an IPv4 address itself (also
+ * when a dual-stack socket reports it as `::ffff:a.b.c.d`), and for IPv6 its /64, the smallest
+ * network one site is given, whose 2^64 addresses are all its own to send from. Null stays null.
+ */
+export function sourceGroup(address: string | null): string | null {
+  if (address === null) return null;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const hextets = address.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  const prefix = hextets
+    .slice(0, 4)
+    .map((h) => Number.parseInt(h, 16).toString(16))
+    .join(':');
+  return `${prefix}::/64`;
+}

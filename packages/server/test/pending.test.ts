@@ -86,6 +86,43 @@ for (const kind of await databaseKinds()) {
       assert.equal((await enroll('10.9.0.1', 'flood-4')).statusCode, 202);
     });
 
+    test('requests arriving together cannot all pass the count', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          i % 2
+            ? enroll('10.9.2.1', `burst-${i}`)
+            : register(
+                '10.9.2.1',
+                `7d3c1a52-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`,
+              ),
+        ),
+      );
+      const taken = answers.filter((a) => a.statusCode === 201 || a.statusCode === 202).length;
+      assert.equal(taken, 3, answers.map((a) => a.statusCode).join(' '));
+      assert.ok(answers.every((a) => [201, 202, 429].includes(a.statusCode)));
+      const stored = await h.vigil.db.kysely
+        .selectFrom('agents')
+        .select('id')
+        .where('enrolled_from', '=', '10.9.2.1')
+        .where('approval', '=', 'pending')
+        .execute();
+      assert.equal(stored.length, 3);
+    });
+
+    test('IPv6 sources are counted by their /64', async () => {
+      for (const [i, from] of [
+        '2001:db8:5:6::1',
+        '2001:db8:5:6:ffff::2',
+        '2001:db8:5:6::3',
+      ].entries())
+        assert.equal((await enroll(from, `v6-${i}`)).statusCode, 202);
+      const refused = await enroll('2001:db8:5:6:1234:5678:9abc:def0', 'v6-3');
+      assert.equal(refused.statusCode, 429, refused.body);
+      assert.match(refused.json().error.human_message, /from 2001:db8:5:6::\/64 already wait/);
+      // The neighbouring /64 is another site.
+      assert.equal((await enroll('2001:db8:5:7::1', 'v6-other')).statusCode, 202);
+    });
+
     test('pending requests older than agents.pending_ttl_hours are removed, audited as the system', async () => {
       const stale = (await enroll('10.9.1.1', 'stale-one')).json().agent_id as string;
       clock += 23 * 3_600_000;

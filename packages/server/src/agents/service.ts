@@ -29,7 +29,7 @@ import {
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
 import { checkName, nameProblem } from '../identity/names.js';
-import { hostnameMatcher, networkMatcher } from '../net.js';
+import { hostnameMatcher, networkMatcher, sourceGroup } from '../net.js';
 import { hashToken, newToken, safeEqual, type Sealer } from '../secrets.js';
 import type { TelemetryService } from '../telemetry/service.js';
 import type { CertificateAuthority } from '../tls/pki.js';
@@ -384,6 +384,17 @@ export const createAgentService = (deps: {
         `${MAX_PENDING} agents already wait for approval; approve or reject some first`,
         { code: 'agent.too_many_pending', headers: { 'retry-after': '60' } },
       );
+  }
+
+  /**
+   * Runs self-registrations one at a time in this process, so that counting the pending requests
+   * and storing a new one are one step: requests arriving together cannot all pass the count.
+   */
+  let registrationTail: Promise<unknown> = Promise.resolve();
+  function oneRegistrationAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = registrationTail.then(fn, fn);
+    registrationTail = run.catch(() => undefined);
+    return run;
   }
 
   // Agents authenticate on every push: their rows are cached, and every change made through
@@ -864,8 +875,8 @@ export const createAgentService = (deps: {
       }
 
       const id = req.id ?? randomUUID();
+      const group = sourceGroup(sourceAddress);
       const auto = autoApproves(sourceAddress, req.hostname);
-      if (!auto) await checkPendingRoom(sourceAddress);
       // A bad request is refused now, before anything is stored; it is signed at approval.
       if (!auto) await checkCsr(req.csr);
       const cert = auto ? await sign(req.csr, id) : undefined;
@@ -880,28 +891,31 @@ export const createAgentService = (deps: {
           interval_seconds: policy.defaultIntervalSeconds,
           secret_hash: secret ? hashToken(secret) : null,
           csr: auto ? null : req.csr,
-          enrolled_from: sourceAddress,
+          enrolled_from: group,
           ...(cert ? certificateFields(cert) : {}),
         },
         t,
       );
-      await mutate(
-        agentActor(row, origin),
-        {
-          action: 'agent.enroll',
-          resourceType: 'agent',
-          resourceId: id,
-          detail: { hostname: req.hostname, auto_approved: auto, with_token: false },
-        },
-        async (s) => {
-          if (await s.agents.get(id))
-            throw new VigilError('conflict', `an agent with id ${id} exists`, {
-              code: 'agent.exists',
-            });
-          if (auto) row.host_id = await s.agents.hostFor(req.hostname, t);
-          await s.agents.insert(row);
-        },
-      );
+      await oneRegistrationAtATime(async () => {
+        if (!auto) await checkPendingRoom(group);
+        await mutate(
+          agentActor(row, origin),
+          {
+            action: 'agent.enroll',
+            resourceType: 'agent',
+            resourceId: id,
+            detail: { hostname: req.hostname, auto_approved: auto, with_token: false },
+          },
+          async (s) => {
+            if (await s.agents.get(id))
+              throw new VigilError('conflict', `an agent with id ${id} exists`, {
+                code: 'agent.exists',
+              });
+            if (auto) row.host_id = await s.agents.hostFor(facts.hostname, t);
+            await s.agents.insert(row);
+          },
+        );
+      });
       return cert
         ? {
             agent_id: id,
@@ -1051,7 +1065,6 @@ export const createAgentService = (deps: {
           : { outcome: 'not_found' };
       }
       if (req.password !== '') return { outcome: 'not_found' };
-      if (!autoApproves(sourceAddress, req.hostname ?? null)) await checkPendingRoom(sourceAddress);
       const t = now();
       const password = randomBytes(64).toString('hex');
       // A host name that breaks the rules every name follows is not kept: the agent is named by
@@ -1070,24 +1083,29 @@ export const createAgentService = (deps: {
           ip_address: address,
           interval_seconds: policy.defaultIntervalSeconds,
           secret_hash: hashToken(password),
-          enrolled_from: sourceAddress,
+          enrolled_from: sourceGroup(sourceAddress),
         },
         t,
       );
-      await mutate(
-        agentActor(newRow, origin),
-        {
-          action: 'agent.register',
-          resourceType: 'agent',
-          resourceId: newRow.id,
-          detail: { hostname, ip_address: address, auto_approved: auto, kind: 'oitc' },
-        },
-        async (s) => {
-          if (auto) newRow.host_id = await s.agents.hostFor(hostname ?? newRow.id, t);
-          await s.agents.insert(newRow);
-        },
-      );
-      return { outcome: 'created', agentuuid: newRow.id, password };
+      return oneRegistrationAtATime(async (): Promise<OitcRegistration> => {
+        // The same agent may have registered meanwhile: it keeps its first password.
+        if (await store.get(newRow.id)) return { outcome: 'already_registered' };
+        if (!auto) await checkPendingRoom(newRow.enrolled_from);
+        await mutate(
+          agentActor(newRow, origin),
+          {
+            action: 'agent.register',
+            resourceType: 'agent',
+            resourceId: newRow.id,
+            detail: { hostname, ip_address: address, auto_approved: auto, kind: 'oitc' },
+          },
+          async (s) => {
+            if (auto) newRow.host_id = await s.agents.hostFor(hostname ?? newRow.id, t);
+            await s.agents.insert(newRow);
+          },
+        );
+        return { outcome: 'created', agentuuid: newRow.id, password };
+      });
     },
 
     /**
