@@ -7,6 +7,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ownerOnly } from './files.js';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
@@ -111,6 +112,7 @@ export function masterKey(file: string): Buffer {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
+  ownerOnly(file);
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
   return key;

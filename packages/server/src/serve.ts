@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { ownerOnly } from './files.js';
 import path from 'node:path';
 import { createVigil } from './app.js';
 import { systemContext } from './audit/service.js';
@@ -31,7 +32,8 @@ const displayHost = (host: string): string =>
 export function prepareDataDir(dir: string): string {
   const dataDir = path.resolve(dir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(dataDir, 0o700);
+  ownerOnly(dataDir, 0o700);
+  ownerOnly(path.join(dataDir, 'initial-admin-password'));
   return dataDir;
 }
 

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDb } from '../src/db/connection.js';
+import { masterKey } from '../src/secrets.js';
 import { prepareDataDir } from '../src/serve.js';
+import { ensureAutoTls } from '../src/tls/pki.js';
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
@@ -67,4 +69,29 @@ test('the data directory is made, or tightened, to 0700', () => {
   assert.equal(modeOf(existing), 0o755);
   prepareDataDir(existing);
   assert.equal(modeOf(existing).toString(8), '700');
+});
+
+test('keys and the initial password written 0644 by an earlier version are tightened at start', async () => {
+  const data = path.join(dir, 'data-keys');
+  const tls = path.join(data, 'tls');
+  // A first start writes the material; then everything is loosened as an older version left it.
+  prepareDataDir(data);
+  await ensureAutoTls(tls);
+  const key = path.join(data, 'master.key');
+  masterKey(key);
+  const password = path.join(data, 'initial-admin-password');
+  writeFileSync(password, 'a password\n', { mode: 0o644 });
+  const secrets = [key, password, path.join(tls, 'ca.key'), path.join(tls, 'server.key')];
+  for (const file of secrets) chmodSync(file, 0o644);
+  chmodSync(tls, 0o755);
+  chmodSync(data, 0o755);
+
+  prepareDataDir(data);
+  await ensureAutoTls(tls);
+  masterKey(key);
+  for (const file of secrets) assert.equal(modeOf(file).toString(8), '600', file);
+  assert.equal(modeOf(tls).toString(8), '700');
+  assert.equal(modeOf(data).toString(8), '700');
+  // Certificates are public.
+  assert.equal(modeOf(path.join(tls, 'ca.crt')).toString(8), '644');
 });

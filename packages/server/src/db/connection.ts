@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { ownerOnly } from '../files.js';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -58,7 +59,7 @@ export function openDb(opts: DbOptions): Db {
   closeSync(openSync(opts.sqliteFile, 'a', 0o600));
   const database = new SQLite(opts.sqliteFile);
   database.pragma('journal_mode = WAL');
-  ownerOnly(opts.sqliteFile);
+  databaseFilesOwnerOnly(opts.sqliteFile);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = FULL');
@@ -81,9 +82,8 @@ export function openDb(opts: DbOptions): Db {
  * tightening the files of an installation that made them under the umask. SQLite creates the
  * `-wal` and `-shm` files with the database file's mode, so new ones follow.
  */
-function ownerOnly(sqliteFile: string): void {
-  for (const file of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`])
-    if (existsSync(file)) chmodSync(file, 0o600);
+function databaseFilesOwnerOnly(sqliteFile: string): void {
+  for (const file of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`]) ownerOnly(file);
 }
 
 /** Statements kept prepared; the query texts Vigil issues are few, so this bound is rarely hit. */

@@ -8,6 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ownerOnly } from '../files.js';
 import os from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -122,6 +123,10 @@ interface CaFiles {
 async function ensureCaFiles(dir: string): Promise<CaFiles> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const f = (name: string) => path.join(dir, name);
+  // Material written by earlier versions, or under a lax umask, is tightened at every start.
+  ownerOnly(dir, 0o700);
+  ownerOnly(f('ca.key'));
+  ownerOnly(f('server.key'));
   if (existsSync(f('ca.crt')) && existsSync(f('ca.key')))
     return {
       caPem: readFileSync(f('ca.crt'), 'utf8'),
