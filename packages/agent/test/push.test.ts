@@ -215,6 +215,24 @@ test('fingerprints are accepted with or without colons, in any case', () => {
 });
 
 describe('openITCOCKPIT push client', () => {
+  const PACKAGES = '/agentconnector/submit_checkdata.json?type=packagemanager';
+  const inventory = (n: number) =>
+    JSON.stringify({
+      Enabled: true,
+      Pending: false,
+      LastUpdate: n,
+      Stats: null,
+      LinuxPackages: [],
+    });
+  const clientFor = (port: number, opts: { now?: () => number } = {}) => {
+    const dir = tmp();
+    const config = parseAgentConfig(
+      `[oitc]\nenabled = True\nurl = http://127.0.0.1:${port}\napikey = k1\n[vigil]\noitc-auth-file = ${dir}/agent.auth\n`,
+      path.join(dir, 'config.ini'),
+    );
+    const logs: string[] = [];
+    return { client: startOitcClient(config, (l) => logs.push(l), opts), logs };
+  };
   /** A small openITCOCKPIT server on 127.0.0.1 that records what the agent posts. */
   async function oitcServer() {
     const posts: { path: string; body: Record<string, unknown> }[] = [];
@@ -237,9 +255,13 @@ describe('openITCOCKPIT push client', () => {
           res.end(JSON.stringify({ agentuuid: body.agentuuid, password: 'secret-1' }));
         } else if (p === '/agentconnector/submit_checkdata.json') {
           res.end(JSON.stringify({ received_checks: 1 }));
-        } else if (p === '/agentconnector/submit_package_info.json') {
+        } else if (p === PACKAGES) {
           res.statusCode = packageStatus;
-          res.end(JSON.stringify(packageStatus === 200 ? { success: true } : { error: 'busy' }));
+          res.end(
+            JSON.stringify(
+              packageStatus === 200 ? { success: true, received_checks: 0 } : { error: 'busy' },
+            ),
+          );
         } else {
           res.statusCode = 404;
           res.end('{}');
@@ -258,59 +280,47 @@ describe('openITCOCKPIT push client', () => {
     };
   }
 
-  test("a 405 from the server, openITCOCKPIT's answer to a wrong API key, is reported as such", async () => {
-    // openITCOCKPIT's answer to a missing or wrong X-OITC-API key, as its API document shows it.
-    const server = http.createServer((req, res) => {
-      req.resume();
-      res.writeHead(405, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: 'Method Not Allowed', url: req.url, code: 405 }));
+  for (const [status, body] of [
+    // openITCOCKPIT's answer to a missing or wrong X-OITC-API key, as its API document shows it
+    // and older releases give it.
+    [405, (url: string) => JSON.stringify({ message: 'Method Not Allowed', url, code: 405 })],
+    // Current openITCOCKPIT releases: 401 with an empty body.
+    [401, () => ''],
+  ] as const)
+    test(`a ${status} from the server, openITCOCKPIT's answer to a wrong API key, is reported as such`, async () => {
+      const server = http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(body(req.url ?? ''));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const { client } = clientFor((server.address() as AddressInfo).port);
+        const outcome = await client.send(Date.now(), '{"agent":{}}');
+        assert.equal(outcome.ok, false);
+        assert.match(
+          (outcome as { reason: string }).reason,
+          new RegExp(
+            `refused the API key \\(HTTP ${status}\\): check apikey in the \\[oitc\\] section`,
+          ),
+        );
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const dir = tmp();
-      const { port } = server.address() as AddressInfo;
-      const config = parseAgentConfig(
-        `[oitc]\nenabled = True\nurl = http://127.0.0.1:${port}\napikey = wrong\n[vigil]\noitc-auth-file = ${dir}/agent.auth\n`,
-        path.join(dir, 'config.ini'),
-      );
-      const client = startOitcClient(config, () => undefined);
-      const outcome = await client.send(Date.now(), '{"agent":{}}');
-      assert.equal(outcome.ok, false);
-      assert.match(
-        (outcome as { reason: string }).reason,
-        /refused the API key \(HTTP 405\): check apikey in the \[oitc\] section/,
-      );
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
-  });
 
-  test('sends the package inventory to submit_package_info.json under checkdata, once registered', async () => {
+  test('sends each package scan where openITCOCKPIT agents 3.x send it, once registered', async () => {
     const srv = await oitcServer();
     try {
-      const dir = tmp();
-      const config = parseAgentConfig(
-        `[oitc]\nenabled = True\nurl = http://127.0.0.1:${srv.port}\napikey = k1\n[vigil]\noitc-auth-file = ${dir}/agent.auth\n`,
-        path.join(dir, 'config.ini'),
-      );
-      const logs: string[] = [];
-      const client = startOitcClient(config, (l) => logs.push(l));
-      const inventory = (n: number) =>
-        JSON.stringify({
-          Enabled: true,
-          Pending: false,
-          LastUpdate: n,
-          Stats: null,
-          LinuxPackages: [],
-        });
+      const { client } = clientFor(srv.port);
 
       // Before registration the agent has no password: nothing is sent yet.
       await client.submitPackages(inventory(1));
       assert.equal(srv.posts.length, 0);
 
       // The first check data registers the agent; once the server takes it, the waiting
-      // inventory follows.
-      const packages = srv.next('/agentconnector/submit_package_info.json');
+      // inventory follows, in the body of a check-data push.
+      const packages = srv.next(PACKAGES);
       assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
       const body = await packages;
       const uuid = srv.posts[0]!.body.agentuuid;
@@ -321,33 +331,77 @@ describe('openITCOCKPIT push client', () => {
       });
       assert.deepEqual(
         srv.posts.map((p) => p.path),
-        [
-          '/agentconnector/register_agent.json',
-          '/agentconnector/submit_checkdata.json',
-          '/agentconnector/submit_package_info.json',
-        ],
+        ['/agentconnector/register_agent.json', '/agentconnector/submit_checkdata.json', PACKAGES],
       );
 
-      // A refused inventory is sent again after the next check data the server takes.
-      srv.setPackageStatus(503);
+      // Once taken, it is not sent again with later check data; the next scan goes at once.
+      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
+      assert.equal(srv.posts.filter((p) => p.path === PACKAGES).length, 1);
       await client.submitPackages(inventory(2));
+      assert.equal(srv.posts.filter((p) => p.path === PACKAGES).length, 2);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('an inventory the server refuses is not sent again; one that failed in passing is, after a wait', async () => {
+    const srv = await oitcServer();
+    let now = 1_000_000;
+    try {
+      const { client, logs } = clientFor(srv.port, { now: () => now });
+      const sent = () => srv.posts.filter((p) => p.path === PACKAGES).length;
+      assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+
+      // A 4xx: later pushes do not bring the same inventory back; the next scan is sent.
+      srv.setPackageStatus(400);
+      await client.submitPackages(inventory(1));
+      assert.equal(sent(), 1);
       assert.ok(
-        logs.some((l) => /package inventory refused \(HTTP 503\): busy/.test(l)),
+        logs.some((l) => /package inventory refused \(HTTP 400: busy\)/.test(l)),
         logs.join('\n'),
       );
+      for (let i = 0; i < 3; i++) {
+        now += 3_600_000;
+        assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sent(), 1);
       srv.setPackageStatus(200);
-      const again = srv.next('/agentconnector/submit_package_info.json');
-      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
-      assert.equal(((await again).checkdata as { LastUpdate: number }).LastUpdate, 2);
-      const sent = srv.posts.filter((p) => p.path.endsWith('submit_package_info.json')).length;
+      await client.submitPackages(inventory(2));
+      assert.equal(sent(), 2);
 
-      // Once taken, it is not sent again with later check data.
-      assert.deepEqual(await client.send(Date.now(), '{"agent":{}}'), { ok: true });
+      // A 503: sent again after a later push the server takes, not before a minute has passed,
+      // then after two.
+      srv.setPackageStatus(503);
       await client.submitPackages(inventory(3));
-      assert.equal(
-        srv.posts.filter((p) => p.path.endsWith('submit_package_info.json')).length,
-        sent + 1,
+      assert.equal(sent(), 3);
+      assert.ok(
+        logs.some((l) => /not sent \(HTTP 503: busy\); trying again in 60 s/.test(l)),
+        logs.join('\n'),
       );
+      now += 30_000;
+      assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sent(), 3, 'not within the wait');
+      now += 31_000;
+      let again = srv.next(PACKAGES);
+      assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+      assert.equal(((await again).checkdata as { LastUpdate: number }).LastUpdate, 3);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        logs.some((l) => /trying again in 120 s/.test(l)),
+        logs.join('\n'),
+      );
+      now += 121_000;
+      srv.setPackageStatus(200);
+      again = srv.next(PACKAGES);
+      assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+      await again;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sent(), 5);
+      assert.deepEqual(await client.send(now, '{"agent":{}}'), { ok: true });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sent(), 5, 'taken: not sent again');
     } finally {
       await srv.close();
     }

@@ -144,14 +144,13 @@ describe('GET /, errors and Basic auth', () => {
     assert.equal(m.headers.allow, 'GET');
   });
 
-  test('/config is 403 while config-update-mode is off; /autotls 404 without try-autossl', async () => {
+  test('/config is 403 while config-update-mode is off', async () => {
     assert.equal((await request(`${s.url}/config`, { auth: 'admin:s3cret pass' })).status, 403);
     assert.equal(
       (await request(`${s.url}/config`, { method: 'POST', body: '{}', auth: 'admin:s3cret pass' }))
         .status,
       403,
     );
-    assert.equal((await request(`${s.url}/autotls`, { auth: 'admin:s3cret pass' })).status, 404);
     // Without mutual TLS there is no command channel.
     const cmd = await request(`${s.url}/vigil/command`, {
       method: 'POST',
@@ -364,6 +363,30 @@ describe('Auto-TLS', () => {
         tls: { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem },
       }),
     );
+  });
+});
+
+describe('Auto-TLS while try-autossl is off', () => {
+  let s: Awaited<ReturnType<typeof serverWith>>;
+  before(async () => (s = await serverWith('[default]\ntry-autossl = False\n')));
+  after(() => s.close());
+
+  test('/autotls still answers, as the openITCOCKPIT agent does; the certificate waits for try-autossl', async () => {
+    const a = await request(`${s.url}/autotls?domain=127.0.0.1`);
+    assert.equal(a.status, 200, a.body);
+    const csr = a.json().csr as string;
+    assert.match(csr, /^-----BEGIN CERTIFICATE REQUEST-----/);
+    const ca = await createTestCa();
+    const ok = await request(`${s.url}/autotls`, {
+      method: 'POST',
+      body: JSON.stringify({ signed: await ca.signServer(csr), ca: ca.certPem }),
+    });
+    assert.equal(ok.status, 200, ok.body);
+    assert.ok(existsSync(path.join(s.dir, 'agent.crt')));
+    // The restart keeps plain HTTP: mutual TLS needs try-autossl.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(s.server.tls, false);
+    assert.equal((await request(`${s.url}/`)).status, 200);
   });
 });
 

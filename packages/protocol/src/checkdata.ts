@@ -32,6 +32,16 @@ export const Unavailable = Type.Object(
 /** `schema`, or the error marker of a failed collector. */
 const OrError = <T extends TSchema>(schema: T) => Type.Union([schema, CollectorError]);
 
+/**
+ * A list the openITCOCKPIT agent may send as `null`: Go encodes a nil slice as `null` unless the
+ * field is tagged `omitempty`, and the agent leaves some slices nil (a Windows process's
+ * `status`, the per-core CPU figures when reading them failed). Null means the same as an absent
+ * field; readers test with `Array.isArray`.
+ */
+const GoList = <T extends TSchema>(item: T) => Type.Union([Type.Array(item), Type.Null()]);
+/** An object the openITCOCKPIT agent sends as `null` when its Go pointer stayed nil. */
+const GoPointer = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
 /** CPU time shares in percent; the five add up to 100 (openITCOCKPIT agent: untagged Go struct). */
 export const CpuDetails = Fields({ User: N, Nice: N, System: N, Idle: N, Iowait: N });
 
@@ -52,9 +62,9 @@ export const AgentInfo = Fields({
 
 export const CpuStats = Fields({
   cpu_total_percentage: N,
-  cpu_percentage: Type.Array(N),
-  cpu_total_percentage_detailed: CpuDetails,
-  cpu_percentage_detailed: Type.Array(CpuDetails),
+  cpu_percentage: GoList(N),
+  cpu_total_percentage_detailed: GoPointer(CpuDetails),
+  cpu_percentage_detailed: GoList(CpuDetails),
 });
 
 export const SystemLoad = Fields({ '0': N, '1': N, '2': N });
@@ -79,7 +89,7 @@ export const SwapStats = Fields({
 });
 
 export const DiskEntry = Fields({
-  disk: Fields({ device: Str, mountpoint: Str, fstype: Str, opts: Type.Array(Str) }),
+  disk: Fields({ device: Str, mountpoint: Str, fstype: Str, opts: GoList(Str) }),
   usage: Fields({ total: Int, used: Int, free: Int, percent: N }),
 });
 
@@ -145,7 +155,7 @@ export const ProcessEntry = Fields({
   cpu_percent: N,
   memory_percent: N,
   cmdline: Str,
-  status: Type.Array(Str),
+  status: GoList(Str),
   exec: Str,
   nice_level: Int,
   num_fds: Int,

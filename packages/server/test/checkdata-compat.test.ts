@@ -99,8 +99,16 @@ for (const kind of await databaseKinds()) {
       test(`a push in the shape of ${name} is taken in`, async () => {
         const a = await register();
         const doc = fixture(name);
+        const dropped = h.vigil.telemetry.statistics().droppedFields;
         const res = await submit(a, doc);
         assert.equal(res.statusCode, 200, res.body);
+        // Only the reference's placeholder sections (`"disks": {}`) are no data.
+        if (name !== 'oitc-reference-placeholder.json')
+          assert.equal(
+            h.vigil.telemetry.statistics().droppedFields - dropped,
+            0,
+            'nothing dropped',
+          );
         assert.equal(typeof res.json().received_checks, 'number');
         assert.equal((await agentView(a.agentuuid)).status, 'online');
         const values = await current(a.hostId);
@@ -120,6 +128,57 @@ for (const kind of await databaseKinds()) {
         private_bytes: 8036352,
       });
       assert.equal(doc.windows_services[0].Name, 'wuauserv', 'an unknown section is kept');
+      // The agent never sets a Windows process's status: Go sends the nil slice as null.
+      assert.equal(doc.processes[0].status, null);
+    });
+
+    test('a package scan posted to submit_checkdata.json?type=packagemanager is stored as the inventory, not as check data', async () => {
+      const a = await register();
+      const doc = fixture('oitc-3.1.0-debian12-captured.json');
+      assert.equal((await submit(a, doc)).statusCode, 200);
+      const values = await current(a.hostId);
+      const document = (await h.vigil.agents.latestDocument(a.agentuuid))!.document;
+      const inventory = JSON.parse(
+        readFileSync(path.join(INVENTORIES, 'oitc-packages', 'ubuntu2404.json'), 'utf8'),
+      );
+      // The body exactly as agent 3.x marshals it (pushclient/push.go, submitCheckDataRequest).
+      const payload = `{"checkdata":${JSON.stringify(inventory)},"agentuuid":${JSON.stringify(a.agentuuid)},"password":${JSON.stringify(a.password)}}`;
+      const res = await h.inject({
+        method: 'POST',
+        url: '/agentconnector/submit_checkdata.json?type=packagemanager',
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'openITCOCKPIT Agent/3.1.0',
+          authorization: 'X-OITC-API ',
+        },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { success: true, received_checks: 0 });
+      const rows = await h.vigil.db.kysely
+        .selectFrom('agent_inventories')
+        .selectAll()
+        .where('agent_id', '=', a.agentuuid)
+        .execute();
+      assert.equal(rows.length, 1);
+      assert.deepEqual(JSON.parse(rows[0]!.inventory), inventory);
+      assert.deepEqual(await current(a.hostId), values, "the host's values are untouched");
+      assert.equal((await h.vigil.agents.latestDocument(a.agentuuid))!.document, document);
+
+      const postTyped = (type: string, checkdata: unknown, creds = a) =>
+        post(`/agentconnector/submit_checkdata.json?type=${type}`, { ...creds, checkdata });
+      // A bad inventory is 400 in the face's format; so are wrong credentials, as for check data.
+      const bad = await postTyped('packagemanager', { Enabled: 'yes' });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().error, /package inventory/);
+      const wrong = await postTyped('packagemanager', inventory, { ...a, password: 'nope' });
+      assert.equal(wrong.statusCode, 400);
+      assert.deepEqual(wrong.json(), { error: 'Invalid credentials or host not found' });
+      // openITCOCKPIT reads no other type: anything else is check data, as there.
+      const other = await postTyped('other', withCheck('OK|x=1', nowSeconds() + 1));
+      assert.equal(other.statusCode, 200, other.body);
+      assert.equal(typeof other.json().received_checks, 'number');
+      assert.equal((await current(a.hostId)).get('check_perfdata{check="hello",label="x"}'), 1);
     });
 
     test('perfdata of a check that sends only stdout and rc is parsed by the server', async () => {

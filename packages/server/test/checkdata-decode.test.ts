@@ -83,6 +83,32 @@ const cases: [string, Record<string, unknown>, Record<string, unknown>, string[]
     { ntp: { Offset: 'x' }, memory: { wired: 'y' } },
     ['/memory/total'],
   ],
+  [
+    // Go encodes a nil slice or pointer as null: Windows processes carry `"status": null`.
+    'the nulls of the openITCOCKPIT agent (Go nil slices and pointers) are kept, a wrong list is not',
+    {
+      processes: [
+        { pid: 4, username: '', status: null },
+        { pid: 5, status: 'Sleep' },
+      ],
+      cpu: {
+        cpu_percentage: null,
+        cpu_percentage_detailed: null,
+        cpu_total_percentage_detailed: null,
+      },
+      disks: [{ disk: { device: 'C:', opts: null } }],
+    },
+    {
+      processes: [{ pid: 4, username: '', status: null }, { pid: 5 }],
+      cpu: {
+        cpu_percentage: null,
+        cpu_percentage_detailed: null,
+        cpu_total_percentage_detailed: null,
+      },
+      disks: [{ disk: { device: 'C:', opts: null } }],
+    },
+    ['/processes/1/status'],
+  ],
 ];
 
 for (const [name, doc, kept, dropped] of cases)
@@ -100,6 +126,15 @@ test('lenientDecoder: a well-formed document passes the quick check as it is', (
   const doc = { agent: { check_interval: 30 }, memory: { total: 1 }, users: { error: 'no utmp' } };
   assert.ok(decoder.check(doc));
   assert.equal(decoder.prune(doc)!.value, doc);
+});
+
+test('lenientDecoder: the nulls of a Windows agent pass the quick check as they are', () => {
+  const doc = {
+    processes: [{ pid: 4, username: '', status: null, num_fds: 2874 }],
+    cpu: { cpu_percentage: null, cpu_percentage_detailed: null },
+    disks: [{ disk: { opts: null } }],
+  };
+  assert.ok(decoder.check(doc));
 });
 
 test('lenientDecoder: what is no object is no document', () => {

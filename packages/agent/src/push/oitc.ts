@@ -15,6 +15,15 @@ interface AuthFile {
 /** The answer openITCOCKPIT gives an agent that is registered but not (yet) linked to a host. */
 const NOT_LINKED = 'Invalid credentials or host not found';
 
+/**
+ * Where openITCOCKPIT agents 3.x post each finished package scan (`pushclient/push.go`,
+ * submitSoftwareInventoryData): the check-data route, marked with `type=packagemanager`.
+ */
+const PACKAGES_PATH = '/agentconnector/submit_checkdata.json?type=packagemanager';
+/** First and longest wait before an inventory that failed for a passing reason is sent again. */
+const PACKAGES_RETRY_BASE_MS = 60_000;
+const PACKAGES_RETRY_MAX_MS = 3_600_000;
+
 /** The first non-internal IPv4 address of this machine, sent along at registration. */
 function localAddress(): string {
   for (const list of Object.values(os.networkInterfaces()))
@@ -25,22 +34,35 @@ function localAddress(): string {
 /** The openITCOCKPIT push client: a transport for check data, plus the package inventory. */
 export interface OitcClient extends Transport {
   /**
-   * Sends a package inventory (the `GET /packages` answer, as JSON text) to
-   * `submit_package_info.json`. Never throws: a failure is logged, and the inventory is sent again
-   * after the next check data the server takes (the next scan may be an hour away).
+   * Sends a finished package scan (the `GET /packages` answer, as JSON text) to
+   * `submit_checkdata.json?type=packagemanager`. Never throws: a failure is logged. An inventory
+   * the server refused (any 4xx) is not sent again; the next scan is. One that failed for a
+   * passing reason (no answer, 5xx, 408, 429) is sent again after a later check-data push the
+   * server takes, waiting 1 minute after the first failure, doubling up to an hour.
    */
   submitPackages(inventoryJson: string): Promise<void>;
+}
+
+/** What tests replace. */
+export interface OitcClientOptions {
+  /** The clock, in milliseconds. */
+  now?: () => number;
 }
 
 /**
  * The openITCOCKPIT push protocol (`[oitc]`): registers with `register_agent.json` on first use
  * (keeping uuid and password in the auth file, mode 0600), then sends each document to
  * `submit_checkdata.json`. Until the server links the agent to a host, documents are refused and
- * stay buffered. Each finished package scan goes to `submit_package_info.json`, in the body of a
- * check-data push (`agentuuid`, `password`, the inventory under `checkdata`), as openITCOCKPIT
- * agents 3.x send it; as they do, only once the agent has its password.
+ * stay buffered. Each finished package scan goes to `submit_checkdata.json?type=packagemanager`
+ * in the body of a check-data push (`agentuuid`, `password`, the inventory under `checkdata`),
+ * as openITCOCKPIT agents 3.x send it; as they do, only once the agent has its password.
  */
-export function startOitcClient(config: AgentConfig, log: (line: string) => void): OitcClient {
+export function startOitcClient(
+  config: AgentConfig,
+  log: (line: string) => void,
+  opts: OitcClientOptions = {},
+): OitcClient {
+  const now = opts.now ?? Date.now;
   const authFile = config.vigil.oitcAuthFile;
   let auth: AuthFile = { uuid: '', password: '' };
   if (existsSync(authFile)) {
@@ -72,14 +94,15 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
     lastNotice = line;
   };
 
-  // openITCOCKPIT answers a missing or wrong X-OITC-API key with 405 Method Not Allowed, which
-  // says nothing of the key itself: name the likely cause instead.
+  // openITCOCKPIT answers a missing or wrong X-OITC-API key on these routes with 401 and an
+  // empty body (current releases) or with 405 Method Not Allowed (older ones, and its API
+  // reference); neither says anything of the key itself, so name the likely cause instead.
   const keyRefused = (status: number): { ok: false; retry: true; reason: string } | undefined =>
-    status === 405
+    status === 401 || status === 405
       ? {
           ok: false,
           retry: true,
-          reason: `the server refused the API key (HTTP 405): check apikey in the [oitc] section${config.push.apikey ? '' : ', which is empty'}`,
+          reason: `the server refused the API key (HTTP ${status}): check apikey in the [oitc] section${config.push.apikey ? '' : ', which is empty'}`,
         }
       : undefined;
 
@@ -118,32 +141,51 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
 
   const body = (checkdata: string) =>
     `{"agentuuid":${JSON.stringify(auth.uuid)},"password":${JSON.stringify(auth.password)},"checkdata":${checkdata}}`;
-  // The latest inventory the server has not taken yet.
+  // The latest scan not sent yet, and when a failed one may be sent again.
   let unsentPackages: string | undefined;
   let packagesInFlight: Promise<void> | undefined;
+  let packageFailures = 0;
+  let packagesRetryAt = 0;
   const sendPackages = async (): Promise<void> => {
     const inventory = unsentPackages;
     if (inventory === undefined || !auth.password) return;
+    const forget = () => {
+      if (unsentPackages === inventory) unsentPackages = undefined;
+    };
+    let failure: string;
     try {
-      const a = await request(ep, 'POST', '/agentconnector/submit_package_info.json', {
+      const a = await request(ep, 'POST', PACKAGES_PATH, {
         body: body(inventory),
         headers,
         timeoutMs,
       });
       if (a.status === 200) {
-        if (unsentPackages === inventory) unsentPackages = undefined;
+        forget();
+        packageFailures = 0;
         log('push: package inventory sent');
-      } else {
-        const refused = keyRefused(a.status);
-        log(
-          refused
-            ? `push: package inventory not sent: ${refused.reason}`
-            : `push: package inventory refused (HTTP ${a.status}): ${errorText(a)}`,
-        );
+        return;
+      }
+      const refused = keyRefused(a.status);
+      failure = refused ? refused.reason : `HTTP ${a.status}: ${errorText(a)}`;
+      // A refusal stands until something changes: the same inventory is not sent again, the
+      // next scan is.
+      if (a.status >= 400 && a.status < 500 && a.status !== 408 && a.status !== 429) {
+        forget();
+        log(`push: package inventory refused (${failure}); waiting for the next scan`);
+        return;
       }
     } catch (err) {
-      log(`push: package inventory not sent: ${(err as Error).message}`);
+      failure = (err as Error).message;
     }
+    packageFailures += 1;
+    const waitMs = Math.min(
+      PACKAGES_RETRY_MAX_MS,
+      PACKAGES_RETRY_BASE_MS * 2 ** (packageFailures - 1),
+    );
+    packagesRetryAt = now() + waitMs;
+    log(
+      `push: package inventory not sent (${failure}); trying again in ${Math.round(waitMs / 1000)} s at the earliest`,
+    );
   };
   const flushPackages = (): Promise<void> => {
     packagesInFlight ??= sendPackages().finally(() => (packagesInFlight = undefined));
@@ -153,7 +195,9 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
   return {
     name: `${config.push.url} (openITCOCKPIT agent ${auth.uuid})`,
     async submitPackages(inventoryJson) {
+      // A new scan goes at once, as openITCOCKPIT agents send each scan when it finishes.
       unsentPackages = inventoryJson;
+      packagesRetryAt = 0;
       await packagesInFlight;
       await flushPackages();
     },
@@ -169,7 +213,7 @@ export function startOitcClient(config: AgentConfig, log: (line: string) => void
       });
       if (a.status === 200) {
         lastNotice = '';
-        if (unsentPackages !== undefined) void flushPackages();
+        if (unsentPackages !== undefined && now() >= packagesRetryAt) void flushPackages();
         return { ok: true };
       }
       const refused = keyRefused(a.status);

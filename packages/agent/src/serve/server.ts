@@ -144,7 +144,8 @@ export function autoTlsEstablished(config: AgentConfig): boolean {
  * Starts the openITCOCKPIT-compatible local web server (`GET /`, `/config`, `/autotls`,
  * `/packages`, `/prometheus`). It serves HTTPS with the configured cert/key files, or, once
  * Auto-TLS has been established, with the signed certificate, and then requires client
- * certificates signed by the stored CA. After POST /autotls it restarts itself in that mode.
+ * certificates signed by the stored CA. After POST /autotls it restarts itself, in that mode when
+ * try-autossl is on.
  */
 export async function startAgentServer(
   source: ServeSource,
@@ -415,9 +416,11 @@ const ROUTES: Record<string, Route> = {
       return source.command(body as unknown as AgentCommand);
     },
   },
+  // Served whatever try-autossl says, as openITCOCKPIT agents 3.x do (`webserver/handler.go`):
+  // the CSR and the certificate exchange always work, and the certificate stored while
+  // try-autossl is off takes effect (mutual TLS) only once it is switched on.
   '/autotls': {
     GET: async ({ config, url }) => {
-      requireAutossl(config);
       const domain = url.searchParams.get('domain') ?? '';
       if (domain !== '' && !/^[A-Za-z0-9.:_-]{1,253}$/.test(domain))
         throw new Reply(400, { error: 'domain must be a host name or an IP address' });
@@ -428,7 +431,6 @@ const ROUTES: Record<string, Route> = {
       return { csr };
     },
     POST: async ({ config, req, restart }) => {
-      requireAutossl(config);
       const body = await jsonBody(req);
       if (typeof body.signed !== 'string' || typeof body.ca !== 'string')
         throw new Reply(400, { error: 'signed and ca must be PEM strings' });
@@ -459,10 +461,6 @@ const ROUTES: Record<string, Route> = {
 function requireConfigUpdateMode(config: AgentConfig): void {
   if (!config.configUpdateMode)
     throw new Reply(403, { error: 'config-update-mode is disabled in config.ini' });
-}
-
-function requireAutossl(config: AgentConfig): void {
-  if (!config.tryAutossl) throw new Reply(404, { error: 'try-autossl is disabled in config.ini' });
 }
 
 /** The Auto-TLS private key, generated (ECDSA P-256, mode 0600) on first use. */

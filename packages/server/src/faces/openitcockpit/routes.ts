@@ -159,6 +159,11 @@ export function openitcockpitFace(
       }
     });
 
+    // Agents 3.x post their package inventory here too, with `?type=packagemanager` and the
+    // inventory under `checkdata` (`pushclient/push.go`, submitSoftwareInventoryData). The
+    // openITCOCKPIT server reads no `type` and answers every post as check data; Vigil stores
+    // the inventory as the inventory instead, so that it does not replace the host's current
+    // values, and answers as openITCOCKPIT does. Any other `type` is check data, as there.
     endpoint('submit_checkdata.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
@@ -166,6 +171,14 @@ export function openitcockpitFace(
       if (!agent) return fail(reply, 400, INVALID);
       const checkdata = documentField((request.body as Record<string, unknown>).checkdata);
       if (!checkdata) return fail(reply, 400, 'Field checkdata is missing in POST data');
+      const { type } = request.query as Record<string, unknown>;
+      if (type === 'packagemanager') {
+        await agents.submitInventory(agent, checkdata);
+        return reply
+          .code(200)
+          .type('application/json')
+          .send(phpJson({ success: true, received_checks: 0 }));
+      }
       const outcome = await agents.submitOitc(agent, checkdata);
       return reply
         .code(200)
@@ -173,9 +186,9 @@ export function openitcockpitFace(
         .send(phpJson({ received_checks: outcome.received_checks }));
     });
 
-    // The package inventory (the agent's `GET /packages` answer). openITCOCKPIT agents 3.x send
-    // it under `checkdata`, as they send check data; `packageinfo` and `packages` are accepted
-    // too.
+    // The package inventory (the agent's `GET /packages` answer) on a route of its own, for
+    // clients that do not use `submit_checkdata.json?type=packagemanager`: the inventory under
+    // `checkdata`, as agents 3.x send it there, or under `packageinfo` or `packages`.
     endpoint('submit_package_info.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
