@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { createVigil, type Vigil } from '../src/app.js';
+import { systemContext } from '../src/audit/service.js';
+import { loadConfig } from '../src/config/config.js';
+import { openDb, type Db } from '../src/db/connection.js';
 import { packValues, unpackValues } from '../src/telemetry/tsdb.js';
-import { databaseKinds } from '../../../test/support/databases.js';
-import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { databaseKinds, type DatabaseKind } from '../../../test/support/databases.js';
+import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
@@ -18,9 +25,60 @@ function doc(cpu: number) {
 /** The first time past what a JavaScript Date can hold. */
 const PAST_DATES = 8_640_000_000_000_001;
 
+/**
+ * Server processes one after another on one database, as restarts leave it: the first on the
+ * database as created, each later one on a connection of its own. `start` opens the next one,
+ * `stop` closes the running one, `drop` closes it and removes the database.
+ */
+async function restartable(kind: DatabaseKind, now: () => number) {
+  const created = await kind.create();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-restart-'));
+  const config = loadConfig({
+    file: path.join(dir, 'absent.toml'),
+    fileRequired: false,
+    env: { VIGIL_STORAGE_DATA_DIR: dir, VIGIL_SERVER_TLS: 'off' },
+  });
+  let running: Vigil | undefined;
+  let started = 0;
+  return {
+    async start(): Promise<{ vigil: Vigil; token: string }> {
+      const db: Db =
+        started++ === 0
+          ? created.db
+          : created.sqliteFile
+            ? openDb({ sqliteFile: created.sqliteFile })
+            : openDb({ url: created.url!, poolMax: 5 });
+      const vigil = await createVigil({ config, logger: pino({ level: 'silent' }), db, now });
+      running = vigil;
+      await vigil.identity.ensureFirstAdmin(ADMIN_PASSWORD, systemContext('test'));
+      const login = await vigil.http.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      return { vigil, token: login.json().access_token as string };
+    },
+    async stop() {
+      await running?.close();
+      running = undefined;
+    },
+    async drop() {
+      await running?.close().catch(() => undefined);
+      await created.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 for (const kind of await databaseKinds()) {
   /** A host named `name` with approved native agents `agents`. */
-  const addHost = async (h: Harness, id: string, name: string, agents: string[], at = 0) => {
+  const addHost = async (
+    h: { vigil: Vigil },
+    id: string,
+    name: string,
+    agents: string[],
+    at = 0,
+  ) => {
     const db = h.vigil.db.kysely;
     await db
       .insertInto('hosts')
@@ -351,6 +409,152 @@ for (const kind of await databaseKinds()) {
           assert.equal(p.cpu!.min, Math.min(...values), `${res} ${p.timestamp} min`);
         }
       }
+    });
+  });
+
+  describe(`reads after a server restart on ${kind.name}`, () => {
+    const hour = Date.parse('2026-12-02T10:00:00Z');
+    let clock = hour + 3 * 60_000;
+    let servers: Awaited<ReturnType<typeof restartable>>;
+    let second: { vigil: Vigil; token: string };
+    /** CPU figures of the pushes before the restart, every 10 s from 10:00:00 to 10:02:50. */
+    const earlier = Array.from({ length: 18 }, (_, i) => 10 + (i % 5));
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const round2 = (v: number) => Math.round(v * 100) / 100;
+    const figures = (v: number[]) => ({
+      avg: round2(v.reduce((a, b) => a + b, 0) / v.length),
+      min: Math.min(...v),
+      max: Math.max(...v),
+    });
+
+    before(async () => {
+      servers = await restartable(kind, () => clock);
+      const first = await servers.start();
+      await addHost(first, 'carry', 'Carry', ['a-carry'], hour);
+      await addHost(first, 'pair', 'Pair', ['a-pair1', 'a-pair2'], hour);
+      await addHost(first, 'quiet', 'Quiet', ['a-quiet1', 'a-quiet2'], hour);
+      const telemetry = first.vigil.telemetry;
+      await Promise.all(
+        earlier.map((cpu, i) =>
+          telemetry.ingest({ agentId: 'a-carry', hostId: 'carry' }, hour + i * 10_000, doc(cpu)),
+        ),
+      );
+      // Of two agents, the one that reported last is the host's.
+      await telemetry.ingest({ agentId: 'a-pair1', hostId: 'pair' }, hour, doc(1));
+      await telemetry.ingest({ agentId: 'a-pair2', hostId: 'pair' }, hour + 60_000, doc(2));
+      await telemetry.ingest({ agentId: 'a-quiet1', hostId: 'quiet' }, hour, doc(3));
+      // The 1m buckets to 10:02 are rolled up; no 5m or 1h bucket has ended.
+      while ((await telemetry.runRollups(1000)) > 0);
+      await servers.stop();
+      clock = hour + 4 * 60_000;
+      second = await servers.start();
+      // A host whose agents' documents are gone: its agent heard from last is the one named.
+      await second.vigil.db.kysely
+        .deleteFrom('agent_documents')
+        .where('agent_id', 'like', 'a-quiet%')
+        .execute();
+    });
+    after(() => servers.drop());
+
+    const get = (url: string) =>
+      second.vigil.http.inject({ method: 'GET', url, headers: bearer(second.token) });
+    type Point = {
+      timestamp: string;
+      partial?: true;
+      cpu?: { avg: number; min: number; max: number };
+    };
+    const push = (at: number, cpu: number) =>
+      second.vigil.telemetry.ingest({ agentId: 'a-carry', hostId: 'carry' }, at, doc(cpu));
+    const history = async (q: string): Promise<Point[]> => {
+      const res = await get(`/api/v1/history?host_id=carry&metrics=cpu&from=${iso(hour)}&${q}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as { data: Point[] }).data;
+    };
+
+    test('the metrics export names the agent that reported for each host', async () => {
+      const json = await get('/api/v1/export/metrics');
+      assert.equal(json.statusCode, 200);
+      assert.deepEqual(
+        (
+          JSON.parse(json.body) as { hosts: { host_id: string; agent_id: string | null }[] }
+        ).hosts.map((x) => [x.host_id, x.agent_id]),
+        [
+          ['carry', 'a-carry'],
+          ['pair', 'a-pair2'],
+          ['quiet', 'a-quiet1'],
+        ],
+      );
+      const csv = await get('/api/v1/export/metrics?format=csv');
+      const lines = csv.body.trimEnd().split('\r\n').slice(1);
+      assert.ok(lines.length > 3);
+      for (const line of lines)
+        assert.match(line, /^(carry,Carry,a-carry|pair,Pair,a-pair2|quiet,Quiet,a-quiet1),/);
+      const one = await get('/api/v1/export/metrics?host_id=pair');
+      assert.equal(JSON.parse(one.body).hosts[0].agent_id, 'a-pair2');
+    });
+
+    test('buckets begun before the restart hold what was stored before it, partial', async () => {
+      for (const resolution of ['5m', '1h'])
+        assert.deepEqual(
+          await history(`resolution=${resolution}`),
+          [{ timestamp: iso(hour), cpu: figures(earlier), partial: true }],
+          resolution,
+        );
+      // Minutes: two rolled up before the restart, the third not.
+      assert.deepEqual(await history('resolution=1m'), [
+        { timestamp: iso(hour), cpu: figures(earlier.slice(0, 6)) },
+        { timestamp: iso(hour + 60_000), cpu: figures(earlier.slice(6, 12)) },
+        { timestamp: iso(hour + 120_000), cpu: figures(earlier.slice(12)), partial: true },
+      ]);
+    });
+
+    test('pushes after the restart, a late one too, are counted once, before and after rollup', async () => {
+      const later = [50, 51, 52, 53, 54, 55];
+      clock = hour + 5 * 60_000 - 1_000;
+      for (const [i, cpu] of later.entries()) await push(hour + 4 * 60_000 + i * 10_000, cpu);
+      // Into a minute the first process had rolled up.
+      await push(hour + 5_000, 90);
+      const all = [...earlier, ...later, 90];
+      for (const resolution of ['5m', '1h'])
+        assert.deepEqual(
+          await history(`resolution=${resolution}`),
+          [{ timestamp: iso(hour), cpu: figures(all), partial: true }],
+          resolution,
+        );
+
+      clock = hour + 5 * 60_000 + 20_000;
+      while ((await second.vigil.telemetry.runRollups(1000)) > 0);
+      assert.deepEqual(await history('resolution=5m'), [
+        { timestamp: iso(hour), cpu: figures(all) },
+      ]);
+      assert.deepEqual(await history('resolution=1h'), [
+        { timestamp: iso(hour), cpu: figures(all), partial: true },
+      ]);
+      const minutes = await history('resolution=1m');
+      assert.deepEqual(
+        minutes[0],
+        { timestamp: iso(hour), cpu: figures([...earlier.slice(0, 6), 90]) },
+        'the late push reached the minute it belongs to',
+      );
+      assert.ok(minutes.every((p) => !p.partial));
+    });
+
+    test('a late push first thing after a restart marks its rolled-up bucket for another pass', async () => {
+      await servers.stop();
+      second = await servers.start();
+      await push(hour + 15_000, 95);
+      while ((await second.vigil.telemetry.runRollups(1000)) > 0);
+      const all = [...earlier, 50, 51, 52, 53, 54, 55, 90, 95];
+      assert.deepEqual((await history('resolution=1m'))[0], {
+        timestamp: iso(hour),
+        cpu: figures([...earlier.slice(0, 6), 90, 95]),
+      });
+      assert.deepEqual(await history('resolution=5m'), [
+        { timestamp: iso(hour), cpu: figures(all) },
+      ]);
+      assert.deepEqual(await history('resolution=1h'), [
+        { timestamp: iso(hour), cpu: figures(all), partial: true },
+      ]);
     });
   });
 

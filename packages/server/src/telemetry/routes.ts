@@ -161,14 +161,17 @@ export function exportRoutes(
           await write('host_id,host_name,agent_id,timestamp,series,metric,value\r\n');
         else await write(`{"generated_at":${JSON.stringify(stamp)},"hosts":[`);
         let first = true;
+        /** The agent each host of the page being written reported through. */
+        let agents = new Map<string, string>();
         const emit = async (host: { id: string; name: string }) => {
           const cur = await telemetry.current(host.id);
           if (!cur) return;
+          const agentId = cur.agentId ?? agents.get(host.id) ?? null;
           // Stored rows may hold any figure: a time no Date can hold is written as null (empty
           // in CSV), and so is a value that is not a finite number.
           const ts = isoOrNull(cur.ts);
           if (format === 'csv') {
-            const lead = `${csvField(host.id)},${csvField(host.name)},${csvField(cur.agentId)},${ts ?? ''}`;
+            const lead = `${csvField(host.id)},${csvField(host.name)},${csvField(agentId)},${ts ?? ''}`;
             let chunk = '';
             for (const [key, value] of cur.values) {
               const metric = key.split('{')[0]!;
@@ -182,7 +185,7 @@ export function exportRoutes(
             const row = {
               host_id: host.id,
               host_name: host.name,
-              agent_id: cur.agentId,
+              agent_id: agentId,
               timestamp: ts,
               metrics,
             };
@@ -190,10 +193,14 @@ export function exportRoutes(
           }
           first = false;
         };
-        if (one !== undefined) await emit(one);
-        else
+        if (one !== undefined) {
+          agents = await telemetry.reportingAgents([one.id]);
+          await emit(one);
+        } else
           for (let after = ''; ;) {
             const page = await telemetry.namedHostPage(after, 200);
+            // One query for the page's agents (the hosts whose pushes this process has not seen).
+            agents = await telemetry.reportingAgents(page.map((h) => h.id));
             for (const host of page) await emit(host);
             if (page.length < 200) break;
             after = page[page.length - 1]!.id;

@@ -173,6 +173,12 @@ export interface TelemetryStore {
   latestSample(hostId: string): Promise<StoredSample | undefined>;
   /** The newest full document of any agent of a host. */
   latestDocumentOfHost(hostId: string): Promise<DocumentRow | undefined>;
+  /**
+   * For each of `hostIds` (a page, not every host), the agent that reported for it last as
+   * stored: the one of its newest document, else its agent heard from last, else its only
+   * agent; absent for a host without such an agent.
+   */
+  reportingAgents(hostIds: string[]): Promise<Map<string, string>>;
   /** Series keys by id. */
   seriesKeys(ids: number[]): Promise<Map<number, string>>;
 }
@@ -499,10 +505,17 @@ export const createTelemetryService = (deps: {
   async function watermarkOf(r: RollupResolution): Promise<number | undefined> {
     if (!watermarks.has(r)) {
       const w = await store.watermark(r);
-      if (w !== undefined) watermarks.set(r, w);
+      // The rollup job may have moved it meanwhile: what it set is newer than what was read.
+      if (w !== undefined && !watermarks.has(r)) watermarks.set(r, w);
     }
     return watermarks.get(r);
   }
+
+  /**
+   * Whether the stored watermarks have been read (`flush`): until the first rollup pass of this
+   * process, only the store knows which buckets are done.
+   */
+  let watermarksRead = false;
 
   /** Commits everything queued, in one transaction, and settles each push's promise. */
   async function flush(): Promise<void> {
@@ -510,6 +523,16 @@ export const createTelemetryService = (deps: {
     const batch = queue.slice(0, policy.maxBatch);
     queue = queue.slice(batch.length);
     if (batch.length === 0) return;
+    if (!watermarksRead)
+      try {
+        // After a restart, a late push into a bucket the previous process rolled up must mark
+        // it dirty and stay out of the open buckets, as it would have there.
+        for (const r of Object.keys(ROLLUPS) as RollupResolution[]) await watermarkOf(r);
+        watermarksRead = true;
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
     // Pushes into buckets the rollup job has already done mark those buckets for another pass.
     const dirty: DirtyBucket[] = [];
     const w = watermarks.get('1m');
@@ -744,6 +767,53 @@ export const createTelemetryService = (deps: {
       rows.push({ hostId, bucket, layoutId, data: a.pack(layout) });
     }
     return rows;
+  }
+
+  /**
+   * The head slots of a host's buckets of `size` ms in `from <= bucket < to` (bucket starts),
+   * aggregated from its stored samples, as the rollup job would; buckets without a head series
+   * value are left out.
+   */
+  async function carriedHeads(
+    hostId: string,
+    size: number,
+    from: number,
+    to: number,
+  ): Promise<{ bucket: number; slot: Float64Array }[]> {
+    const out: { bucket: number; slot: Float64Array }[] = [];
+    let slot: Float64Array | undefined;
+    let seen = false;
+    for (const s of await store.samples(hostId, from, to)) {
+      const bucket = bucketOf(s.ts, size);
+      if (out.length === 0 || out[out.length - 1]!.bucket !== bucket) {
+        if (out.length > 0 && !seen) out.pop();
+        slot = new Float64Array(HEAD_SLOT);
+        seen = false;
+        out.push({ bucket, slot });
+      }
+      const p = await headPositionsOf(s.layoutId);
+      const vals = unpackValues(s.vals);
+      for (let k = 0; k < p.length; k++) {
+        const v = p[k]! >= 0 ? vals[p[k]!] : undefined;
+        // As `Aggregate.addValues`: a missing value or NaN is no value.
+        if (v === undefined || Number.isNaN(v)) continue;
+        const o = k * 4;
+        if (slot![o + 3] === 0) {
+          slot![o] = v;
+          slot![o + 1] = v;
+          slot![o + 2] = v;
+          slot![o + 3] = 1;
+        } else {
+          slot![o] += v;
+          if (v < slot![o + 1]!) slot![o + 1] = v;
+          if (v > slot![o + 2]!) slot![o + 2] = v;
+          slot![o + 3] += 1;
+        }
+        seen = true;
+      }
+    }
+    if (out.length > 0 && !seen) out.pop();
+    return out;
   }
 
   /**
@@ -1037,7 +1107,8 @@ export const createTelemetryService = (deps: {
      * A host's rollups of the head series (tsdb.ts `HEAD_SERIES`) with `from <= bucket < to`:
      * per bucket, sum, min, max and count of each, in that order. Buckets past their retention
      * are left out, as their rollup rows are. Buckets not rolled up yet (the open one, and one
-     * waiting for late pushes) come from what this process has aggregated so far, `partial`.
+     * waiting for late pushes) are there too, `partial`: from what this process has aggregated
+     * so far, or, for a bucket that began before this process did, from the stored samples.
      */
     async headHistory(
       hostId: string,
@@ -1045,14 +1116,28 @@ export const createTelemetryService = (deps: {
       from: number,
       to: number,
     ): Promise<{ bucket: number; slot: Float64Array; partial?: true }[]> {
+      const size = ROLLUPS[resolution];
       const start = Math.max(from, now() - policy.retention[resolution]);
+      // Buckets that began before this process: pushes stored by an earlier one are missing from
+      // their aggregates here (the rollup job, too, rolls them up from the store).
+      const carriedEnd = Math.ceil(startedAt / size) * size;
       // Taken before reading the store: a bucket the rollup job writes meanwhile is then found
       // there if it is gone from here.
       const pending: { bucket: number; acc: BucketAccumulator }[] = [];
       for (const [bucket, hosts] of open.get(resolution)!) {
-        const acc = bucket >= start && bucket < to ? hosts.get(hostId) : undefined;
+        const acc =
+          bucket >= start && bucket < to && bucket >= carriedEnd ? hosts.get(hostId) : undefined;
         if (acc) pending.push({ bucket, acc });
       }
+      // The carried buckets not rolled up yet: none once the rollup job has passed them, which
+      // it has, without a query here, when this process has run longer than a bucket.
+      const carriedFrom = Math.max(
+        Math.ceil(start / size) * size,
+        watermarks.get(resolution) ?? -Infinity,
+      );
+      const carriedTo = Math.min(carriedEnd, bucketOf(to - 1, size) + size);
+      const rolled =
+        carriedFrom < carriedTo ? ((await watermarkOf(resolution)) ?? -Infinity) : undefined;
       // Built chunks below the heads watermark; the rollup rows themselves above it.
       const built = (await headsWatermarkOf(resolution)) ?? -Infinity;
       const out: { bucket: number; slot: Float64Array; partial?: true }[] =
@@ -1064,6 +1149,9 @@ export const createTelemetryService = (deps: {
             out.push({ bucket: row.bucket, slot: headSlot(p, unpackValues(row.data)) });
         }
       const stored = out.length > 0 ? out[out.length - 1]!.bucket : -Infinity;
+      if (rolled !== undefined && Math.max(carriedFrom, rolled) < carriedTo)
+        for (const c of await carriedHeads(hostId, size, Math.max(carriedFrom, rolled), carriedTo))
+          if (c.bucket > stored) out.push({ ...c, partial: true }); // else rolled up meanwhile
       for (const { bucket, acc } of pending.sort((a, b) => a.bucket - b.bucket)) {
         if (bucket <= stored) continue; // rolled up meanwhile
         for (const id of acc.layoutIds()) await headPositionsOf(id);
@@ -1072,6 +1160,24 @@ export const createTelemetryService = (deps: {
         for (let k = 3; k < slot.length; k += 4) if (slot[k]! > 0) seen = true;
         if (seen) out.push({ bucket, slot, partial: true });
       }
+      return out;
+    },
+
+    /**
+     * For each of `hostIds`, the agent that reported for it last: as this process saw its pushes,
+     * else from the store (one query for all the hosts this process has not seen push). Absent
+     * for a host that has no agent.
+     */
+    async reportingAgents(hostIds: string[]): Promise<Map<string, string>> {
+      const out = new Map<string, string>();
+      const unseen: string[] = [];
+      for (const id of hostIds) {
+        const mem = latest.get(id);
+        if (mem) out.set(id, mem.agentId);
+        else unseen.push(id);
+      }
+      if (unseen.length > 0)
+        for (const [id, agent] of await store.reportingAgents(unseen)) out.set(id, agent);
       return out;
     },
 

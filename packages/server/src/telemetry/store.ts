@@ -62,6 +62,12 @@ function layoutIds(text: unknown): number[] {
   return Array.isArray(ids) && ids.every((x) => Number.isSafeInteger(x)) ? (ids as number[]) : [];
 }
 
+/** A stored time as a number when a Date can hold it; -Infinity for none, text or damage. */
+function usableTime(v: unknown): number {
+  const t = v === null || v === undefined ? NaN : Number(v);
+  return Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS ? t : -Infinity;
+}
+
 /**
  * The telemetry store on the shared query layer. Given the SQLite connection under `db`, the
  * group commit runs as prepared statements of its own (`sqliteCommitter`).
@@ -492,6 +498,38 @@ export const createTelemetryStore = (
           document: r.document,
         }
       : undefined;
+  },
+
+  async reportingAgents(hostIds) {
+    const out = new Map<string, string>();
+    if (hostIds.length === 0) return out;
+    // Every agent of the page's hosts with its document's time, ranked here: a few rows per host.
+    const rows = await db
+      .selectFrom('agents as a')
+      .leftJoin('agent_documents as d', 'd.agent_id', 'a.id')
+      .select(['a.host_id', 'a.id', 'a.last_seen', 'd.collected_at'])
+      .where('a.host_id', 'in', hostIds)
+      .orderBy('a.id')
+      .execute();
+    const best = new Map<string, { id: string; rank: number[]; agents: number }>();
+    for (const r of rows) {
+      if (r.host_id === null) continue;
+      // Ranked by: whether it has a document, that document's time (newest first; one no Date
+      // holds last), then its last contact.
+      const documented = r.collected_at !== null && r.collected_at !== undefined;
+      const rank = [documented ? 1 : 0, usableTime(r.collected_at), usableTime(r.last_seen)];
+      const cur = best.get(r.host_id);
+      if (!cur) best.set(r.host_id, { id: r.id, rank, agents: 1 });
+      else {
+        cur.agents += 1;
+        const i = rank.findIndex((x, k) => x !== cur.rank[k]);
+        if (i >= 0 && rank[i]! > cur.rank[i]!) Object.assign(cur, { id: r.id, rank });
+      }
+    }
+    for (const [hostId, b] of best)
+      // Of several agents none of which reported, none is the host's.
+      if (b.agents === 1 || b.rank[0] === 1 || b.rank[2] !== -Infinity) out.set(hostId, b.id);
+    return out;
   },
 
   async seriesKeys(ids) {
