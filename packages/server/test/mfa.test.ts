@@ -188,6 +188,47 @@ for (const kind of await databaseKinds()) {
       assert.equal(res.headers['retry-after'], '1');
     });
 
+    test('changing one’s own password is throttled with logins: of many simultaneous wrong current passwords, at most five are checked', async () => {
+      await h.userWithRoles('pat', ['viewer']);
+      const login = await attempt('pat', ADMIN_PASSWORD, '198.51.100.20');
+      assert.equal(login.statusCode, 200, login.body);
+      const session = login.json().access_token as string;
+      const change = (current: string, ip: string) =>
+        h.inject({
+          method: 'PUT',
+          url: '/api/v1/auth/me/password',
+          remoteAddress: ip,
+          headers: { authorization: `Bearer ${session}` },
+          payload: { current_password: current, new_password: 'a brand new passphrase' },
+        });
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => change(`guess${i}`, `10.8.0.${i}`)),
+      );
+      // Each current password checked and found wrong writes one event.
+      const checked = await h.vigil.db.kysely
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('action', '=', 'auth.password_change_failed')
+        .where('actor_label', '=', 'pat')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(checked.n), 5);
+      const statuses = answers.map((r) => r.statusCode);
+      assert.equal(statuses.filter((s) => s === 400).length, 5);
+      assert.equal(statuses.filter((s) => s === 429).length, 55);
+      const refused = answers.find((r) => r.statusCode === 429)!;
+      assert.equal(refused.json().error.code, 'auth.too_many_attempts');
+      assert.ok(refused.headers['retry-after']);
+      const right = await change(ADMIN_PASSWORD, '10.8.1.1');
+      assert.equal(right.statusCode, 429, 'even the right password waits');
+      assert.equal(
+        (await attempt('pat', ADMIN_PASSWORD, '10.8.1.2')).statusCode,
+        429,
+        'the same count as logins',
+      );
+      clock += 2_000;
+      assert.equal((await change(ADMIN_PASSWORD, '10.8.1.1')).statusCode, 204);
+    });
+
     test('one address guessing many user names is slowed down too', async () => {
       clock += 3_600_000;
       for (let i = 0; i < 20; i++)

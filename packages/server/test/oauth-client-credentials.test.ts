@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { clientSecretProblem } from '../src/identity/oauth.js';
 import { hashToken } from '../src/secrets.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -146,7 +148,7 @@ for (const kind of await databaseKinds()) {
       const t = await grant(automation);
       const res = await call('POST', '/api/v1/roles', t, {
         name: 'made-by-a-machine',
-        permissions: ['host:read'],
+        permissions: ['roles:read'],
       });
       assert.equal(res.statusCode, 201, res.body);
       const [event] = (await audit('role.create')).filter((e) => e.resource_id === res.json().id);
@@ -262,21 +264,35 @@ for (const kind of await databaseKinds()) {
       assert.equal(res.json().error, 'unauthorized_client');
     });
 
-    test('turning the grant off or changing the roles takes effect at once, audited', async () => {
+    test('turning the grant off or changing the roles revokes the tokens for good, audited', async () => {
       const t = await grant(scraper);
       assert.equal((await call('GET', '/metrics', t)).statusCode, 200);
-      const viewerRoles = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
+      const otherRoles = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
         roles: ['role-keeper'],
       });
-      assert.equal(viewerRoles.statusCode, 200, viewerRoles.body);
-      assert.deepEqual(viewerRoles.json().roles, ['role-keeper']);
-      assert.equal((await call('GET', '/metrics', t)).statusCode, 403);
-      const off = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
-        allow_client_credentials: false,
+      assert.equal(otherRoles.statusCode, 200, otherRoles.body);
+      assert.deepEqual(otherRoles.json().roles, ['role-keeper']);
+      assert.equal((await call('GET', '/metrics', t)).statusCode, 401, 'revoked by the change');
+      const t2 = await grant(scraper);
+      assert.equal((await call('GET', '/metrics', t2)).statusCode, 403, 'new roles, at once');
+      const back = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
         roles: ['scrape'],
       });
+      assert.equal(back.statusCode, 200, back.body);
+      assert.equal((await call('GET', '/metrics', t)).statusCode, 401, 'old roles do not revive');
+      assert.equal((await call('GET', '/metrics', t2)).statusCode, 401);
+      const t3 = await grant(scraper);
+      const same = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
+        roles: ['scrape'],
+        description: 'the same roles again',
+      });
+      assert.equal(same.statusCode, 200, same.body);
+      assert.equal((await call('GET', '/metrics', t3)).statusCode, 200, 'no change, no revocation');
+      const off = await call('PATCH', `/api/v1/oauth/clients/${scraper.id}`, admin, {
+        allow_client_credentials: false,
+      });
       assert.equal(off.statusCode, 200, off.body);
-      assert.equal((await call('GET', '/metrics', t)).statusCode, 401);
+      assert.equal((await call('GET', '/metrics', t3)).statusCode, 401);
       const refused = await token(
         { grant_type: 'client_credentials' },
         basicOf('prometheus', scraper.client_secret),
@@ -286,13 +302,24 @@ for (const kind of await databaseKinds()) {
         allow_client_credentials: true,
       });
       assert.equal(on.statusCode, 200);
-      const updates = (await audit('oauth.client_update')).filter(
-        (e) => e.resource_id === scraper.id,
+      assert.equal(
+        (await call('GET', '/metrics', t3)).statusCode,
+        401,
+        'turning the grant back on does not revive a token',
       );
-      assert.equal(updates.length, 3);
-      assert.deepEqual(JSON.parse(updates[0]!.detail).roles, ['role-keeper']);
-      assert.deepEqual(JSON.parse(updates[1]!.detail).grant_types, []);
-      assert.deepEqual(JSON.parse(updates[2]!.detail).grant_types, ['client_credentials']);
+      assert.equal((await call('GET', '/metrics', await grant(scraper))).statusCode, 200);
+      const updates = (await audit('oauth.client_update'))
+        .filter((e) => e.resource_id === scraper.id)
+        .map((e) => JSON.parse(e.detail) as Record<string, unknown>);
+      assert.equal(updates.length, 5);
+      assert.deepEqual(updates[0]!.roles, ['role-keeper']);
+      assert.deepEqual(
+        updates.map((d) => (d.revoked as number) > 0),
+        [true, true, false, true, false],
+        'tokens revoked by each change',
+      );
+      assert.deepEqual(updates[3]!.grant_types, []);
+      assert.deepEqual(updates[4]!.grant_types, ['client_credentials']);
     });
 
     test('roles are validated: unknown ones 400, ones beyond the caller 403, held ones not deletable', async () => {
@@ -325,7 +352,7 @@ for (const kind of await databaseKinds()) {
         roles: ['admin'],
       });
       assert.equal(beyond.statusCode, 403, beyond.body);
-      assert.equal(beyond.json().error.code, 'oauth.role_escalation');
+      assert.equal(beyond.json().error.code, 'role.escalation');
       const within = await call('POST', '/api/v1/oauth/clients', manager, {
         client_id: 'fine',
         allow_client_credentials: true,
@@ -407,6 +434,192 @@ for (const kind of await databaseKinds()) {
         204,
         'no longer held once its client is gone',
       );
+    });
+  });
+}
+
+test('a generated client secret passes the strength rule; weak ones do not', () => {
+  for (let i = 0; i < 2_000; i++)
+    assert.equal(clientSecretProblem(randomBytes(32).toString('base64url')), undefined);
+  for (const [what, secret, ok] of [
+    ['passphrase', 'correct horse battery staple', true],
+    ['too short', 'Xy7#qL9!vR2', false],
+    ['one character', 'a'.repeat(32), false],
+    ['two characters', 'ab'.repeat(16), false],
+    ['nine characters', 'abcdefghi'.repeat(3), false],
+    ['a run', '0123456789abcdefghijklmnop', false],
+    ['a run backwards', 'zyxwvutsrqponmlkjihgfedcba', false],
+  ] as const)
+    assert.equal(clientSecretProblem(secret) === undefined, ok, what);
+});
+
+for (const kind of await databaseKinds()) {
+  describe(`OAuth 2.0 client authentication is throttled on ${kind.name}`, () => {
+    let h: Harness;
+    let clock = Date.parse('2026-11-26T12:00:00Z');
+    let admin: string;
+    let secrets: Record<string, string>;
+    const token = (form: Record<string, string>, address: string, authorization?: string) =>
+      h.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        remoteAddress: address,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(authorization ? { authorization } : {}),
+        },
+        payload: new URLSearchParams(form).toString(),
+      });
+    const basic = (id: string, secret: string, address: string) =>
+      token({ grant_type: 'client_credentials' }, address, basicOf(id, secret));
+    const inBody = (id: string, secret: string, address: string) =>
+      token({ grant_type: 'client_credentials', client_id: id, client_secret: secret }, address);
+    const failures = async (label: string) =>
+      Number(
+        (
+          await h.vigil.db.kysely
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('action', '=', 'oauth.client_auth_failed')
+            .where('actor_label', '=', label)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    before(async () => {
+      h = await startHarness(kind, { now: () => clock });
+      admin = await h.login();
+      const role = await h.inject({
+        method: 'POST',
+        url: '/api/v1/roles',
+        headers: bearer(admin),
+        payload: { name: 'scrape', permissions: ['metrics:read'] },
+      });
+      assert.equal(role.statusCode, 201, role.body);
+      secrets = {};
+      for (const client_id of ['guessed', 'rushed', 'other']) {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/api/v1/oauth/clients',
+          headers: bearer(admin),
+          payload: { client_id, allow_client_credentials: true, roles: ['scrape'] },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        secrets[client_id] = res.json().client_secret;
+      }
+    });
+    after(() => h.close());
+
+    test('after five wrong secrets (Basic or body) a client id waits: 429 invalid_client with Retry-After, even for the right secret', async () => {
+      for (let i = 0; i < 5; i++) {
+        const res = await (i % 2 ? inBody : basic)(
+          'guessed',
+          `wrong secret number ${i}`,
+          `10.1.0.${i}`,
+        );
+        assert.equal(res.statusCode, 401, res.body);
+        assert.equal(res.json().error, 'invalid_client');
+      }
+      for (const send of [basic, inBody]) {
+        const locked = await send('guessed', secrets.guessed!, '10.1.1.1');
+        assert.equal(locked.statusCode, 429, locked.body);
+        assert.equal(locked.json().error, 'invalid_client');
+        assert.match(locked.json().error_description, /too many failed/);
+        assert.equal(locked.headers['retry-after'], '1');
+        assert.equal(locked.headers['www-authenticate'], undefined);
+      }
+      assert.equal(
+        (await basic('other', secrets.other!, '10.1.1.2')).statusCode,
+        200,
+        'another client id is not held up',
+      );
+      clock += 1_000;
+      assert.equal((await basic('guessed', 'wrong again, later', '10.1.0.9')).statusCode, 401);
+      const longer = await basic('guessed', secrets.guessed!, '10.1.1.1');
+      assert.equal(longer.statusCode, 429);
+      assert.equal(longer.headers['retry-after'], '2', 'the wait doubles');
+      clock += 2_000;
+      assert.equal((await basic('guessed', secrets.guessed!, '10.1.1.1')).statusCode, 200);
+      assert.equal(await failures('guessed'), 6, 'each checked secret is audited');
+    });
+
+    test('many simultaneous wrong secrets for one client: at most five are checked', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 ? inBody : basic)('rushed', `wrong secret ${i}`, `10.2.${i >> 8}.${i & 255}`),
+        ),
+      );
+      const statuses = answers.map((r) => r.statusCode);
+      assert.equal(statuses.filter((s) => s === 401).length, 5);
+      assert.equal(statuses.filter((s) => s === 429).length, 95);
+      assert.equal(await failures('rushed'), 5, 'five secrets were checked');
+      assert.equal((await basic('rushed', secrets.rushed!, '10.2.9.9')).statusCode, 429);
+    });
+
+    test('an unknown client id is treated exactly like a known one', async () => {
+      for (let i = 0; i < 5; i++)
+        assert.equal(
+          (await basic('no-such-client', 'some secret here', '10.3.0.1')).statusCode,
+          401,
+        );
+      const res = await basic('no-such-client', 'some secret here', '10.3.0.2');
+      assert.equal(res.statusCode, 429);
+      assert.equal(res.headers['retry-after'], '1');
+    });
+
+    test('client secret guesses count against the address as failed logins do', async () => {
+      clock += 3_600_000;
+      for (let i = 0; i < 20; i++)
+        assert.equal(
+          (await basic(`name-${i}`, 'wrong secret value', '192.0.2.60')).statusCode,
+          401,
+        );
+      assert.equal((await basic('other', secrets.other!, '192.0.2.60')).statusCode, 429);
+      assert.equal((await basic('other', secrets.other!, '192.0.2.61')).statusCode, 200);
+    });
+
+    test('revocation authenticates the client behind the same throttle', async () => {
+      clock += 3_600_000;
+      const revoke = (secret: string) =>
+        h.inject({
+          method: 'POST',
+          url: '/oauth/revoke',
+          remoteAddress: '10.4.0.1',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basicOf('other', secret),
+          },
+          payload: new URLSearchParams({ token: 'vgc_whatever' }).toString(),
+        });
+      for (let i = 0; i < 5; i++) assert.equal((await revoke(`wrong secret ${i}`)).statusCode, 401);
+      assert.equal((await revoke(secrets.other!)).statusCode, 429);
+    });
+
+    test('a weak client secret chosen by the caller is refused; a generated one is fine', async () => {
+      admin = await h.login(); // The clock has moved past the first token's life.
+      for (const [secret, code] of [
+        ['x'.repeat(20), 'oauth.weak_secret'],
+        ['abababababababababab', 'oauth.weak_secret'],
+        ['0123456789abcdefghij', 'oauth.weak_secret'],
+        ['short', 'validation_failed'],
+      ] as const) {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/api/v1/oauth/clients',
+          headers: bearer(admin),
+          payload: { client_id: 'weakling', client_secret: secret },
+        });
+        assert.equal(res.statusCode, 400, `${secret}: ${res.body}`);
+        assert.equal(res.json().error.code, code, secret);
+      }
+      const chosen = await h.inject({
+        method: 'POST',
+        url: '/api/v1/oauth/clients',
+        headers: bearer(admin),
+        payload: { client_id: 'weakling', client_secret: 'correct horse battery staple' },
+      });
+      assert.equal(chosen.statusCode, 201, chosen.body);
+      assert.equal(chosen.json().client_secret, 'correct horse battery staple');
     });
   });
 }

@@ -228,6 +228,7 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await actions(id), [
         'user.create',
         'user.password_reset',
+        'auth.password_change_failed',
         'auth.password_change',
         'user.password_reset',
       ]);
@@ -345,6 +346,39 @@ for (const kind of await databaseKinds()) {
       ]);
     });
 
+    test('a role may not be named like a role id', async () => {
+      const victim = await call('POST', '/api/v1/roles', admin, {
+        name: 'victim',
+        permissions: ['host:read'],
+      });
+      assert.equal(victim.statusCode, 201, victim.body);
+      const id = victim.json().id as string;
+      const decoy = await call('POST', '/api/v1/roles', admin, {
+        name: 'decoy',
+        permissions: ['host:read'],
+      });
+      for (const [method, url, body] of [
+        ['POST', '/api/v1/roles', { name: id, permissions: ['host:read'] }],
+        ['POST', '/api/v1/roles', { name: id.toUpperCase(), permissions: [] }],
+        [
+          'POST',
+          '/api/v1/roles',
+          { name: '00000000-0000-4000-8000-000000000000', permissions: [] },
+        ],
+        ['PUT', '/api/v1/roles/decoy', { name: id }],
+      ] as const) {
+        const res = await call(method, url, admin, body);
+        assert.equal(res.statusCode, 400, `${method} ${url} ${JSON.stringify(body)}: ${res.body}`);
+        assert.equal(res.json().error.code, 'role.name_is_id');
+      }
+      assert.equal(
+        (await call('GET', `/api/v1/roles/${decoy.json().id}`, admin)).json().name,
+        'decoy',
+      );
+      assert.equal((await call('DELETE', `/api/v1/roles/${id}`, admin)).statusCode, 204);
+      assert.equal((await call('GET', '/api/v1/roles/decoy', admin)).statusCode, 200, 'untouched');
+    });
+
     test('the permission registry and the caller’s effective permissions', async () => {
       const reg = (await call('GET', '/api/v1/auth/permissions:registry', admin)).json();
       assert.deepEqual(
@@ -367,6 +401,249 @@ for (const kind of await databaseKinds()) {
       });
       assert.equal(res.statusCode, 403);
       assert.equal(res.json().error.code, 'auth.registration_disabled');
+    });
+  });
+
+  describe(`no caller grants more than it holds on ${kind.name}`, () => {
+    let h: Harness;
+    let admin: string;
+    const ids: Record<string, string> = {};
+    const call = (method: string, url: string, token: string, payload?: unknown) =>
+      h.inject({
+        method: method as 'GET',
+        url,
+        headers: bearer(token),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+    const events = async () =>
+      Number(
+        (
+          await h.vigil.db.kysely
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // Every route that grants or takes permissions, each asked for more than the caller holds.
+    const beyond = (): readonly (readonly [string, string, string, unknown])[] => [
+      ['create a role with *', 'POST', '/api/v1/roles', { name: 'evil', permissions: ['*'] }],
+      [
+        'create a role with a permission not held',
+        'POST',
+        '/api/v1/roles:create',
+        { name: 'evil', permissions: ['audit:read'] },
+      ],
+      [
+        'create a role with a pattern not held',
+        'POST',
+        '/api/v1/roles',
+        { name: 'evil', permissions: ['*:read'] },
+      ],
+      ['widen a role to *', 'PUT', '/api/v1/roles/reader', { permissions: ['*'] }],
+      [
+        'widen a role by id',
+        'PUT',
+        `/api/v1/roles/${ids.reader}`,
+        { permissions: ['host:read', 'audit:read'] },
+      ],
+      ['change a role beyond', 'PUT', '/api/v1/roles/auditing', { description: 'mine' }],
+      ['delete a role beyond', 'DELETE', '/api/v1/roles/auditing', undefined],
+      [
+        'create an admin user',
+        'POST',
+        '/api/v1/users',
+        { username: 'mallory', password: ADMIN_PASSWORD, roles: ['admin'] },
+      ],
+      [
+        'PATCH a user to admin',
+        'PATCH',
+        `/api/v1/users/${ids.low}`,
+        { roles: ['reader', 'admin'] },
+      ],
+      ['PUT a role beyond on a user', 'PUT', `/api/v1/users/${ids.low}`, { roles: ['auditing'] }],
+      ['assign admin', 'POST', `/api/v1/users/${ids.low}/roles:assign`, { role_id: 'admin' }],
+      ['unassign admin', 'POST', `/api/v1/users/${ids.boss}/roles:unassign`, { role_id: 'admin' }],
+      ['reset an admin password', 'POST', `/api/v1/users/${ids.boss}:reset-password`, undefined],
+      [
+        'set an admin password',
+        'PUT',
+        `/api/v1/users/${ids.boss}/password`,
+        { new_password: 'now I know it, says the caller' },
+      ],
+      ['reset an admin MFA', 'POST', `/api/v1/users/${ids.boss}:reset-mfa`, undefined],
+      ['change an admin', 'PATCH', `/api/v1/users/${ids.boss}`, { email: 'me@example.com' }],
+      ['disable an admin', 'POST', `/api/v1/users/${ids.boss}:disable`, undefined],
+      ['delete an admin', 'DELETE', `/api/v1/users/${ids.boss}`, undefined],
+      ['enable an admin', 'POST', `/api/v1/users/${ids.boss}:enable`, undefined],
+      [
+        'create an admin client',
+        'POST',
+        '/api/v1/oauth/clients',
+        { client_id: 'sneaky', allow_client_credentials: true, roles: ['admin'] },
+      ],
+      [
+        'give a client a role beyond',
+        'PATCH',
+        `/api/v1/oauth/clients/${ids.lowClient}`,
+        { roles: ['auditing'] },
+      ],
+      [
+        'turn on client_credentials of an admin client',
+        'PATCH',
+        `/api/v1/oauth/clients/${ids.adminClient}`,
+        { allow_client_credentials: true },
+      ],
+      [
+        'turn on the password grant of an admin client',
+        'PATCH',
+        `/api/v1/oauth/clients/${ids.adminClient}`,
+        { allow_password: true },
+      ],
+      ['delete an admin client', 'DELETE', `/api/v1/oauth/clients/${ids.adminClient}`, undefined],
+    ];
+
+    before(async () => {
+      h = await startHarness(kind);
+      admin = await h.login();
+      const must = async (method: string, url: string, body: unknown) => {
+        const res = await call(method, url, admin, body);
+        assert.ok(res.statusCode < 300, `${method} ${url}: ${res.body}`);
+        return res.json() as { id: string; client_secret?: string };
+      };
+      const delegate = ['users:*', 'roles:*', 'oauth:*', 'host:read', 'metrics:read'];
+      await must('POST', '/api/v1/roles', { name: 'delegate', permissions: delegate });
+      ids.reader = (
+        await must('POST', '/api/v1/roles', { name: 'reader', permissions: ['host:read'] })
+      ).id;
+      await must('POST', '/api/v1/roles', { name: 'auditing', permissions: ['audit:read'] });
+      for (const [username, roles] of [
+        ['low', ['reader']],
+        ['boss', ['admin']],
+      ] as const)
+        ids[username] = (
+          await must('POST', '/api/v1/users', { username, password: ADMIN_PASSWORD, roles })
+        ).id;
+      ids.lowClient = (
+        await must('POST', '/api/v1/oauth/clients', {
+          client_id: 'low-client',
+          allow_client_credentials: true,
+          allow_password: false,
+          roles: ['reader'],
+        })
+      ).id;
+      ids.adminClient = (
+        await must('POST', '/api/v1/oauth/clients', {
+          client_id: 'admin-client',
+          allow_client_credentials: false,
+          allow_password: false,
+          roles: ['admin'],
+        })
+      ).id;
+    });
+    after(() => h.close());
+
+    const callers: readonly (readonly [string, () => Promise<string>])[] = [
+      ['a user', () => h.userWithRoles('delegated-user', ['delegate'])],
+      [
+        'a machine client',
+        async () => {
+          const res = await call('POST', '/api/v1/oauth/clients', admin, {
+            client_id: 'delegated-bot',
+            allow_client_credentials: true,
+            roles: ['delegate'],
+          });
+          assert.equal(res.statusCode, 201, res.body);
+          const t = await h.inject({
+            method: 'POST',
+            url: '/oauth/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            payload: new URLSearchParams({
+              grant_type: 'client_credentials',
+              client_id: 'delegated-bot',
+              client_secret: res.json().client_secret,
+            }).toString(),
+          });
+          assert.equal(t.statusCode, 200, t.body);
+          return t.json().access_token as string;
+        },
+      ],
+    ];
+    for (const [who, tokenOf] of callers)
+      test(`${who} holding users:*, roles:* and oauth:* is refused 403 role.escalation on every granting route`, async () => {
+        const caller = await tokenOf();
+        const before = await events();
+        for (const [what, method, url, body] of beyond()) {
+          const res = await call(method, url, caller, body);
+          assert.equal(res.statusCode, 403, `${what}: ${res.body}`);
+          assert.equal(res.json().error.code, 'role.escalation', what);
+          assert.match(res.json().error.human_message, /do not hold yourself/, what);
+        }
+        assert.equal(await events(), before, 'nothing was changed');
+        const boss = (await call('GET', `/api/v1/users/${ids.boss}`, admin)).json();
+        assert.deepEqual(boss.roles, ['admin']);
+        assert.equal(boss.disabled, false);
+        const adminClient = (
+          await call('GET', `/api/v1/oauth/clients/${ids.adminClient}`, admin)
+        ).json();
+        assert.equal(adminClient.allow_client_credentials, false);
+        assert.equal(adminClient.allow_password, false);
+        assert.deepEqual((await call('GET', '/api/v1/roles/reader', admin)).json().permissions, [
+          'host:read',
+        ]);
+        assert.equal((await call('GET', '/api/v1/roles/evil', admin)).statusCode, 404);
+      });
+
+    test('within what it holds, a delegated caller may grant', async () => {
+      const caller = await h.userWithRoles('delegated-too', ['delegate']);
+      for (const [what, method, url, body] of [
+        [
+          'a role with held permissions and patterns',
+          'POST',
+          '/api/v1/roles',
+          { name: 'helpers', permissions: ['host:read', 'users:*'] },
+        ],
+        ['widen a role within', 'PUT', '/api/v1/roles/helpers', { permissions: ['roles:*'] }],
+        [
+          'a user with held roles',
+          'POST',
+          '/api/v1/users',
+          { username: 'helper', password: ADMIN_PASSWORD, roles: ['reader', 'delegate'] },
+        ],
+        [
+          'assign a held role',
+          'POST',
+          `/api/v1/users/${ids.low}/roles:assign`,
+          { role_id: 'delegate' },
+        ],
+        [
+          'unassign a held role',
+          'POST',
+          `/api/v1/users/${ids.low}/roles:unassign`,
+          { role_id: 'delegate' },
+        ],
+        ['reset a password within', 'POST', `/api/v1/users/${ids.low}:reset-password`, undefined],
+        [
+          'a grant of a client within',
+          'PATCH',
+          `/api/v1/oauth/clients/${ids.lowClient}`,
+          { allow_password: true },
+        ],
+      ] as const) {
+        const res = await call(method, url, caller, body);
+        assert.ok([200, 201].includes(res.statusCode), `${what}: ${res.body}`);
+      }
+    });
+
+    test('an administrator holding * grants anything', async () => {
+      for (const [method, url, body] of [
+        ['POST', '/api/v1/roles', { name: 'everything', permissions: ['*'] }],
+        ['PUT', '/api/v1/roles/auditing', { permissions: ['audit:read', '*:read'] }],
+        ['POST', `/api/v1/users/${ids.low}/roles:assign`, { role_id: 'auditing' }],
+        ['PATCH', `/api/v1/oauth/clients/${ids.adminClient}`, { allow_client_credentials: true }],
+      ] as const) {
+        const res = await call(method, url, admin, body);
+        assert.ok([200, 201].includes(res.statusCode), `${method} ${url}: ${res.body}`);
+      }
     });
   });
 

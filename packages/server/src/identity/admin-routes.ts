@@ -80,7 +80,9 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await admin.createUser(request.body, contextOf(request))),
+      reply
+        .code(201)
+        .send(await admin.createUser(request.body, contextOf(request), identityOf(request).grants)),
   );
   app.get(
     `/api/v1/users/:id${ID}`,
@@ -109,7 +111,13 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
           response: { 200: UserView },
         },
       },
-      async (request) => admin.updateUser(request.params.id, request.body, contextOf(request)),
+      async (request) =>
+        admin.updateUser(
+          request.params.id,
+          request.body,
+          contextOf(request),
+          identityOf(request).grants,
+        ),
     );
   app.delete(
     `/api/v1/users/:id${ID}`,
@@ -124,7 +132,7 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request, reply) => {
-      await admin.disableUser(request.params.id, contextOf(request));
+      await admin.disableUser(request.params.id, contextOf(request), identityOf(request).grants);
       return reply.code(204).send();
     },
   );
@@ -139,7 +147,8 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
         response: { 200: UserView },
       },
     },
-    async (request) => admin.disableUser(request.params.id, contextOf(request)),
+    async (request) =>
+      admin.disableUser(request.params.id, contextOf(request), identityOf(request).grants),
   );
   app.post(
     `/api/v1/users/:id${ID}::enable`,
@@ -152,7 +161,8 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
         response: { 200: UserView },
       },
     },
-    async (request) => admin.enableUser(request.params.id, contextOf(request)),
+    async (request) =>
+      admin.enableUser(request.params.id, contextOf(request), identityOf(request).grants),
   );
   app.put(
     `/api/v1/users/:id${ID}/password`,
@@ -168,7 +178,12 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request) =>
-      admin.resetPassword(request.params.id, request.body.new_password, contextOf(request)),
+      admin.resetPassword(
+        request.params.id,
+        request.body.new_password,
+        contextOf(request),
+        identityOf(request).grants,
+      ),
   );
   app.post(
     `/api/v1/users/:id${ID}::reset-password`,
@@ -184,7 +199,12 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request) =>
-      admin.resetPassword(request.params.id, optionalNewPassword(request.body), contextOf(request)),
+      admin.resetPassword(
+        request.params.id,
+        optionalNewPassword(request.body),
+        contextOf(request),
+        identityOf(request).grants,
+      ),
   );
   app.post(
     `/api/v1/users/:id${ID}/roles::assign`,
@@ -199,7 +219,12 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request) =>
-      admin.assignRole(request.params.id, request.body.role_id, contextOf(request)),
+      admin.assignRole(
+        request.params.id,
+        request.body.role_id,
+        contextOf(request),
+        identityOf(request).grants,
+      ),
   );
   app.post(
     `/api/v1/users/:id${ID}/roles::unassign`,
@@ -214,7 +239,12 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request) =>
-      admin.unassignRole(request.params.id, request.body.role_id, contextOf(request)),
+      admin.unassignRole(
+        request.params.id,
+        request.body.role_id,
+        contextOf(request),
+        identityOf(request).grants,
+      ),
   );
 
   app.get(
@@ -243,7 +273,11 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await admin.createRole(request.body, contextOf(request))),
+        reply
+          .code(201)
+          .send(
+            await admin.createRole(request.body, contextOf(request), identityOf(request).grants),
+          ),
     );
   app.get(
     `/api/v1/roles/:id${ID}`,
@@ -270,7 +304,13 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
         response: { 200: RoleView },
       },
     },
-    async (request) => admin.updateRole(request.params.id, request.body, contextOf(request)),
+    async (request) =>
+      admin.updateRole(
+        request.params.id,
+        request.body,
+        contextOf(request),
+        identityOf(request).grants,
+      ),
   );
   app.delete(
     `/api/v1/roles/:id${ID}`,
@@ -284,7 +324,7 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
       },
     },
     async (request, reply) => {
-      await admin.deleteRole(request.params.id, contextOf(request));
+      await admin.deleteRole(request.params.id, contextOf(request), identityOf(request).grants);
       return reply.code(204).send();
     },
   );
@@ -422,7 +462,8 @@ export function userAdminRoutes(app: App, deps: { admin: UserAdmin }): void {
         response: { 200: UserView },
       },
     },
-    async (request) => admin.resetMfa(request.params.id, contextOf(request)),
+    async (request) =>
+      admin.resetMfa(request.params.id, contextOf(request), identityOf(request).grants),
   );
   app.post(
     '/api/v1/auth/register',

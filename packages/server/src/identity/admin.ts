@@ -13,6 +13,7 @@ import { VigilError } from '../errors.js';
 import type { Sealer } from '../secrets.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { base32, matchTotp, newTotpSecret, provisioningUri } from './totp.js';
+import { checkMayGrant, grantsOfRoles } from './grants.js';
 import { checkName } from './names.js';
 import {
   notAMachine,
@@ -73,6 +74,27 @@ function checkGrants(permissions: string[]): string[] {
   return [...new Set(permissions)];
 }
 
+/** A role name shaped like a role id, which paths would read as the id of another role. */
+const UUID_SHAPED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Applies the name rules to a role name, and refuses one shaped like a role id: `{id}` in a path
+ * is a role's id or its name, so such a name would stand for another role.
+ * @throws VigilError bad_data `name.*` or `role.name_is_id`.
+ */
+function checkRoleName(name: string): string {
+  const nfc = checkName(name, 'role name');
+  if (UUID_SHAPED.test(nfc.normalize('NFKC')))
+    throw new VigilError('bad_data', 'role name must not look like a role id (a UUID)', {
+      code: 'role.name_is_id',
+    });
+  return nfc;
+}
+
+/** Refuses to grant or change a role whose permissions the caller does not hold. */
+const checkMayGrantRole = (callerGrants: readonly string[], role: RoleRow): void =>
+  checkMayGrant(callerGrants, JSON.parse(role.permissions) as string[], `the role ${role.name}`);
+
 function checkPassword(password: string): void {
   const problem = passwordProblem(password);
   if (problem) throw new VigilError('bad_data', problem, { code: 'auth.weak_password' });
@@ -81,7 +103,9 @@ function checkPassword(password: string): void {
 /**
  * User and role administration, and what users do to their own account. Every change is
  * audited in the transaction that makes it; a change that would leave no enabled user holding
- * the `admin` role is refused (409 `user.last_admin`).
+ * the `admin` role is refused (409 `user.last_admin`). Each administrative change takes the
+ * caller's grants (`callerGrants`): a caller may grant only what it holds, and may change only a
+ * user or role that holds no more than it (403 `role.escalation`, see `checkMayGrant`).
  */
 export function createUserAdmin(deps: {
   store: IdentityStore;
@@ -135,6 +159,24 @@ export function createUserAdmin(deps: {
     return u;
   }
 
+  /**
+   * A user the caller may change: one whose roles grant nothing the caller does not hold (else
+   * changing their password, say, would hand the caller their permissions).
+   */
+  async function manageableUser(
+    s: IdentityStores,
+    id: string,
+    callerGrants: readonly string[],
+  ): Promise<UserRow> {
+    const u = await user(s, id);
+    checkMayGrant(
+      callerGrants,
+      grantsOfRoles(await s.identity.rolesOf(id)),
+      `the user ${u.username}`,
+    );
+    return u;
+  }
+
   return {
     async listUsers(): Promise<UserView[]> {
       const users = await store.listUsers();
@@ -145,10 +187,18 @@ export function createUserAdmin(deps: {
     getUser: (id: string) => transact((s) => viewOf(s, id)),
 
     /** @throws VigilError bad_data (weak password, unknown role), conflict (name taken). */
-    async createUser(input: CreateUserRequest, ctx: RequestContext): Promise<UserView> {
+    async createUser(
+      input: CreateUserRequest,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       const names = await transact(async (s) => {
         const out: string[] = [];
-        for (const ref of input.roles ?? []) out.push((await roleOf(s, ref)).name);
+        for (const ref of input.roles ?? []) {
+          const role = await roleOf(s, ref);
+          checkMayGrantRole(callerGrants, role);
+          out.push(role.name);
+        }
         return out;
       });
       const created = await deps.identity.createUser(
@@ -165,9 +215,14 @@ export function createUserAdmin(deps: {
     },
 
     /** Changes the e-mail address and/or replaces the roles. */
-    async updateUser(id: string, input: UpdateUserRequest, ctx: RequestContext) {
+    async updateUser(
+      id: string,
+      input: UpdateUserRequest,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ) {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         const at = now();
         const detail: Record<string, unknown> = {};
         if (input.email !== undefined) {
@@ -179,6 +234,8 @@ export function createUserAdmin(deps: {
           for (const ref of input.roles) wanted.push(await roleOf(s, ref));
           const current = await s.identity.rolesOf(id);
           const keep = new Set(wanted.map((r) => r.id));
+          const had = new Set(current.map((r) => r.id));
+          for (const r of wanted) if (!had.has(r.id)) checkMayGrantRole(callerGrants, r);
           if (
             current.some((r) => r.name === ADMIN_ROLE) &&
             !wanted.some((r) => r.name === ADMIN_ROLE)
@@ -200,9 +257,13 @@ export function createUserAdmin(deps: {
     },
 
     /** Disables a user: no more logins, and every session and token of theirs dies at once. */
-    async disableUser(id: string, ctx: RequestContext): Promise<UserView> {
+    async disableUser(
+      id: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         if (u.disabled_at === null) {
           await keepAnAdmin(s, { userId: id, disables: true });
           const at = now();
@@ -219,9 +280,13 @@ export function createUserAdmin(deps: {
       });
     },
 
-    async enableUser(id: string, ctx: RequestContext): Promise<UserView> {
+    async enableUser(
+      id: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         if (u.disabled_at !== null) {
           await s.identity.updateUser(id, { disabled_at: null, updated_at: now() });
           await audit(s, ctx, {
@@ -243,13 +308,14 @@ export function createUserAdmin(deps: {
       id: string,
       newPassword: string | undefined,
       ctx: RequestContext,
+      callerGrants: readonly string[],
     ): Promise<{ user: UserView; temporary_password?: string }> {
       const generated = newPassword === undefined;
       const password = newPassword ?? randomBytes(15).toString('base64url');
       checkPassword(password);
       const hash = await hashPassword(password);
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         const at = now();
         await s.identity.updateUser(id, {
           password_hash: hash,
@@ -268,10 +334,16 @@ export function createUserAdmin(deps: {
       });
     },
 
-    async assignRole(id: string, roleRef: string, ctx: RequestContext): Promise<UserView> {
+    async assignRole(
+      id: string,
+      roleRef: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         const role = await roleOf(s, roleRef);
+        checkMayGrantRole(callerGrants, role);
         await s.identity.assignRole(id, role.id);
         await s.identity.updateUser(id, { updated_at: now() });
         await audit(s, ctx, {
@@ -284,10 +356,16 @@ export function createUserAdmin(deps: {
       });
     },
 
-    async unassignRole(id: string, roleRef: string, ctx: RequestContext): Promise<UserView> {
+    async unassignRole(
+      id: string,
+      roleRef: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         const role = await roleOf(s, roleRef);
+        checkMayGrantRole(callerGrants, role);
         if (role.name === ADMIN_ROLE) await keepAnAdmin(s, { userId: id, dropsAdmin: true });
         await s.identity.unassignRole(id, role.id);
         await s.identity.updateUser(id, { updated_at: now() });
@@ -311,9 +389,14 @@ export function createUserAdmin(deps: {
     },
 
     /** @throws VigilError bad_data (unknown permission), conflict (name taken). */
-    async createRole(input: CreateRoleRequest, ctx: RequestContext): Promise<RoleView> {
-      const name = checkName(input.name, 'role name');
+    async createRole(
+      input: CreateRoleRequest,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<RoleView> {
+      const name = checkRoleName(input.name);
       const permissions = checkGrants(input.permissions);
+      checkMayGrant(callerGrants, permissions, `the role ${name}`);
       return transact(async (s) => {
         if (await s.identity.roleByName(name))
           throw new VigilError('conflict', `a role named ${name} exists`, {
@@ -348,9 +431,10 @@ export function createUserAdmin(deps: {
       ref: string,
       input: UpdateRoleRequest,
       ctx: RequestContext,
+      callerGrants: readonly string[],
     ): Promise<RoleView> {
       const permissions = input.permissions ? checkGrants(input.permissions) : undefined;
-      const newName = input.name === undefined ? undefined : checkName(input.name, 'role name');
+      const newName = input.name === undefined ? undefined : checkRoleName(input.name);
       return transact(async (s) => {
         const r = (await s.identity.roleById(ref)) ?? (await s.identity.roleByName(ref));
         if (!r) throw notFound('role', ref);
@@ -359,6 +443,8 @@ export function createUserAdmin(deps: {
           throw new VigilError('conflict', `the built-in role ${r.name} cannot be changed`, {
             code: 'role.system',
           });
+        checkMayGrantRole(callerGrants, r);
+        if (permissions) checkMayGrant(callerGrants, permissions, `the role ${r.name}`);
         if (newName !== undefined && newName !== r.name) {
           if (await s.identity.roleByName(newName))
             throw new VigilError('conflict', `a role named ${newName} exists`, {
@@ -384,7 +470,11 @@ export function createUserAdmin(deps: {
      * Deletes a custom role, named by id or by name.
      * @throws VigilError conflict for a built-in role or one still held by users or API clients.
      */
-    async deleteRole(ref: string, ctx: RequestContext): Promise<void> {
+    async deleteRole(
+      ref: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<void> {
       await transact(async (s) => {
         const r = (await s.identity.roleById(ref)) ?? (await s.identity.roleByName(ref));
         if (!r) throw notFound('role', ref);
@@ -393,6 +483,7 @@ export function createUserAdmin(deps: {
           throw new VigilError('conflict', `the built-in role ${r.name} cannot be deleted`, {
             code: 'role.system',
           });
+        checkMayGrantRole(callerGrants, r);
         const holders = await s.identity.holdersOf(id);
         if (holders.length > 0)
           throw new VigilError(
@@ -434,8 +525,11 @@ export function createUserAdmin(deps: {
 
     /**
      * The caller changes their own password, proving the current one; every other session of
-     * theirs ends.
-     * @throws VigilError bad_data `auth.wrong_password` or `auth.weak_password`.
+     * theirs ends. The current password is checked behind the login throttle, counted against the
+     * caller's user name and address as a login is (a stolen session cannot guess it faster), and
+     * each wrong one is audited (`auth.password_change_failed`).
+     * @throws VigilError bad_data `auth.wrong_password` or `auth.weak_password`;
+     * too_many_requests `auth.too_many_attempts`.
      */
     async changePassword(
       caller: Identity,
@@ -443,11 +537,27 @@ export function createUserAdmin(deps: {
       ctx: RequestContext,
     ): Promise<void> {
       notAMachine(caller);
-      const u = await store.userById(caller.userId);
-      if (!u || !(await verifyPassword(u.password_hash, input.current_password)))
+      const right = await deps.identity.throttledCheck(
+        { user: caller.username },
+        ctx.sourceAddress,
+        async () => {
+          const u = await store.userById(caller.userId);
+          return !!u && (await verifyPassword(u.password_hash, input.current_password));
+        },
+      );
+      if (!right) {
+        await transact((s) =>
+          audit(s, ctx, {
+            action: 'auth.password_change_failed',
+            resourceType: 'user',
+            resourceId: caller.userId,
+            detail: { username: caller.username },
+          }),
+        );
         throw new VigilError('bad_data', 'the current password is not correct', {
           code: 'auth.wrong_password',
         });
+      }
       checkPassword(input.new_password);
       if (input.new_password === input.current_password)
         throw new VigilError('bad_data', 'the new password must differ from the current one', {
@@ -542,9 +652,13 @@ export function createUserAdmin(deps: {
     },
 
     /** Turns a user's MFA off (a lost authenticator); they may enroll again. */
-    async resetMfa(id: string, ctx: RequestContext): Promise<UserView> {
+    async resetMfa(
+      id: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[],
+    ): Promise<UserView> {
       return transact(async (s) => {
-        const u = await user(s, id);
+        const u = await manageableUser(s, id, callerGrants);
         await s.identity.updateUser(id, {
           mfa_secret: null,
           mfa_pending_secret: null,

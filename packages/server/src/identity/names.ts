@@ -103,20 +103,40 @@ export interface NameProblem {
   message: string;
 }
 
+/**
+ * Characters that render as nothing or as blank space without being white space: the default
+ * ignorable code points (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, the combining
+ * grapheme joiner U+034F, variation selectors, zero-width and bidirectional controls, tags) and
+ * the blank braille pattern U+2800.
+ */
+const BLANK_RENDERING = '\\p{Default_Ignorable_Code_Point}\\u2800';
+/** A name made only of white space, marks and blank-rendering characters: it renders blank. */
+const BLANK = new RegExp(`^[\\p{White_Space}\\p{Cf}\\p{M}${BLANK_RENDERING}]*$`, 'u');
+/** Invisible characters that must not appear in a name at all. */
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/u;
+/** Blank space at either end of a name. */
+const SURROUNDING = new RegExp(
+  `^[\\p{White_Space}${BLANK_RENDERING}]|[\\p{White_Space}${BLANK_RENDERING}]$`,
+  'u',
+);
+
 const codePoint = (ch: string) =>
   `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
  * Checks a name against the rules every name in Vigil follows (users, roles, agents, API
- * clients): not blank, no leading or trailing space, no control characters (C0, C1: NUL, CR, LF,
- * the ESC of terminal escapes), no invisible format characters (bidirectional overrides,
- * zero-width characters, line and paragraph separators, unpaired surrogates), and not a look-alike
- * of a built-in name (`\u0430dmin` for `admin`, `ADMIN`). The name is read in NFC.
+ * clients): not blank (nor made only of combining marks or of characters that render blank, such
+ * as the Hangul filler U+3164 or the blank braille pattern U+2800), no leading or trailing space,
+ * no control characters (C0, C1: NUL, CR, LF, the ESC of terminal escapes), no invisible
+ * characters (bidirectional overrides, zero-width characters, line and paragraph separators,
+ * unpaired surrogates, variation selectors, the combining grapheme joiner and every other default
+ * ignorable code point), and not a look-alike of a built-in name (`\u0430dmin` for `admin`,
+ * `ADMIN`). The name is read in NFC.
  * @returns the problem, or undefined when the name is fine.
  */
 export function nameProblem(name: string, what = 'name'): NameProblem | undefined {
   const nfc = name.normalize('NFC');
-  if (nfc.trim() === '' || /^[\p{White_Space}\p{Cf}]*$/u.test(nfc))
+  if (nfc.trim() === '' || BLANK.test(nfc))
     return { code: 'name.blank', message: `${what} must not be blank` };
   const control = /[\p{Cc}]/u.exec(nfc);
   if (control)
@@ -124,13 +144,13 @@ export function nameProblem(name: string, what = 'name'): NameProblem | undefine
       code: 'name.control_character',
       message: `${what} must not contain control characters (found ${codePoint(control[0])})`,
     };
-  const format = /[\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u.exec(nfc);
+  const format = INVISIBLE.exec(nfc);
   if (format)
     return {
       code: 'name.format_character',
       message: `${what} must not contain invisible, format or unassigned characters (found ${codePoint(format[0])})`,
     };
-  if (nfc.trim() !== nfc || /^\p{White_Space}|\p{White_Space}$/u.test(nfc))
+  if (nfc.trim() !== nfc || SURROUNDING.test(nfc))
     return {
       code: 'name.surrounding_space',
       message: `${what} must not begin or end with a space`,

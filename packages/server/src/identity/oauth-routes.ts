@@ -68,7 +68,7 @@ export function oauthClientRoutes(app: App, deps: { oauth: OAuth }): void {
       schema: {
         tags,
         summary:
-          'Create an API access client: `client_id` (unique), optional `client_secret` (≥ 16 characters; else generated), `scope` (`public-api`), token lifetimes, `allow_password`, `allow_refresh_token`, and for a machine client `allow_client_credentials` with its `roles`. The secret is in this answer only.',
+          'Create an API access client: `client_id` (unique), optional `client_secret` (≥ 16 characters, ≥ 10 different ones, not mostly runs: else 400 `oauth.weak_secret`; when absent, generated), `scope` (`public-api`), token lifetimes, `allow_password`, `allow_refresh_token`, and for a machine client `allow_client_credentials` with its `roles`. The secret is in this answer only.',
         body: Type.Object(
           {
             client_id: ClientId,
@@ -134,7 +134,7 @@ export function oauthClientRoutes(app: App, deps: { oauth: OAuth }): void {
       },
     },
     async (request, reply) => {
-      await oauth.remove(request.params.id, contextOf(request));
+      await oauth.remove(request.params.id, contextOf(request), identityOf(request).grants);
       return reply.code(204).send();
     },
   );

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { effectivePermissions, permits } from '@vigil/protocol';
+import { permits } from '@vigil/protocol';
 import type { Kysely } from 'kysely';
 import { auditRow, type RequestContext } from '../audit/service.js';
 import { createAuditStore } from '../audit/store.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
 import { hashToken, newToken, safeEqual } from '../secrets.js';
+import { checkMayGrant, grantsOfRoles } from './grants.js';
 import { checkName } from './names.js';
 import {
   CLIENT_TOKEN_PREFIX,
@@ -40,9 +41,36 @@ export interface ClientView {
   updated_at: string;
 }
 
+/** The shortest client secret Vigil accepts from an administrator. */
+export const MIN_CLIENT_SECRET_LENGTH = 16;
+/** The fewest distinct characters a client secret chosen by an administrator must hold. */
+export const MIN_CLIENT_SECRET_DISTINCT = 10;
+
+/**
+ * Returns why a client secret chosen by an administrator is too easy to guess, or undefined when
+ * it is fine: shorter than 16 characters, fewer than 10 distinct characters, or mostly runs
+ * (`aaaa`, `abcd`, `4321`: more than half of its neighbouring pairs repeat a character or step to
+ * the next one). A secret Vigil generates (32 random bytes, base64url) always passes.
+ */
+export function clientSecretProblem(secret: string): string | undefined {
+  const chars = [...secret];
+  if (chars.length < MIN_CLIENT_SECRET_LENGTH)
+    return `client_secret must be at least ${MIN_CLIENT_SECRET_LENGTH} characters`;
+  if (new Set(chars).size < MIN_CLIENT_SECRET_DISTINCT)
+    return `client_secret must hold at least ${MIN_CLIENT_SECRET_DISTINCT} different characters`;
+  let runs = 0;
+  for (let i = 1; i < chars.length; i++)
+    if (Math.abs(chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!) <= 1) runs += 1;
+  if (runs * 2 > chars.length - 1)
+    return 'client_secret must not be made of repeated or consecutive characters';
+  return undefined;
+}
+
 export interface ClientInput {
   client_id?: string;
-  /** A secret chosen by the administrator (at least 16 characters); else one is generated. */
+  /**
+   * A secret chosen by the administrator (see `clientSecretProblem`); else one is generated.
+   */
   client_secret?: string;
   description?: string;
   access_token_ttl_seconds?: number;
@@ -97,6 +125,8 @@ export class OAuthError extends Error {
       | 'invalid_scope',
     readonly description: string,
     readonly retryAfterSeconds?: number,
+    /** The HTTP status, when not the RFC's (429 for a client that must wait). */
+    readonly status?: 429,
   ) {
     super(description);
     this.name = 'OAuthError';
@@ -136,8 +166,8 @@ export function createOAuth(deps: {
 
   /**
    * Resolves role names or ids, refusing unknown ones, and roles granting what the caller itself
-   * may not do (an administrator cannot hand a client more than they hold).
-   * @throws VigilError bad_data `role.unknown`, forbidden `oauth.role_escalation`.
+   * does not hold (an administrator cannot hand a client more than they hold).
+   * @throws VigilError bad_data `role.unknown`, forbidden `role.escalation`.
    */
   async function rolesFor(refs: string[], callerGrants: readonly string[]): Promise<RoleRow[]> {
     const store = createIdentityStore(db);
@@ -147,19 +177,24 @@ export function createOAuth(deps: {
       if (!role) throw new VigilError('bad_data', `unknown role ${ref}`, { code: 'role.unknown' });
       out.set(role.id, role);
     }
-    const held = new Set(effectivePermissions(callerGrants));
-    for (const role of out.values()) {
-      const beyond = effectivePermissions(JSON.parse(role.permissions) as string[]).filter(
-        (p) => !held.has(p),
+    for (const role of out.values())
+      checkMayGrant(
+        callerGrants,
+        JSON.parse(role.permissions) as string[],
+        `the role ${role.name}`,
       );
-      if (beyond.length > 0)
-        throw new VigilError(
-          'forbidden',
-          `the role ${role.name} grants what you do not hold (${beyond.join(', ')})`,
-          { code: 'oauth.role_escalation' },
-        );
-    }
     return [...out.values()];
+  }
+
+  /**
+   * Refuses any change to a client whose roles grant what the caller does not hold: turning on
+   * one of its grants would hand its roles out, and changing it at all is managing an identity
+   * stronger than the caller.
+   * @throws VigilError forbidden `role.escalation`.
+   */
+  async function checkMayManage(c: ClientRow, callerGrants: readonly string[]): Promise<void> {
+    const roles = await createIdentityStore(db).rolesOfClient(c.id);
+    checkMayGrant(callerGrants, grantsOfRoles(roles), `the API client ${c.client_id}`);
   }
 
   function checkClientScope(scope: string | undefined) {
@@ -185,12 +220,56 @@ export function createOAuth(deps: {
       ),
     );
 
-  /** Authenticates a client by its id and secret. @throws OAuthError invalid_client. */
-  async function authenticateClient(clientId: string, secret: string): Promise<ClientRow> {
-    const c = await byClientId(clientId);
-    // The hash is compared whether or not the client exists, in constant time.
-    const ok = safeEqual(hashToken(secret), c?.secret_hash ?? hashToken(`absent:${clientId}`));
-    if (!c || !ok) throw new OAuthError('invalid_client', 'client authentication failed');
+  /**
+   * Authenticates a client by its id and secret, behind the login throttle (per client id and
+   * per address): past five failures for one client id, each further attempt waits, doubling,
+   * whatever the secret. Unknown client ids are counted and answered the same way. A failure is
+   * audited (`oauth.client_auth_failed`).
+   * @throws OAuthError invalid_client (401), or invalid_client with status 429 and
+   * `retryAfterSeconds` while a wait is on.
+   */
+  async function authenticateClient(
+    clientId: string,
+    secret: string,
+    ctx: Omit<RequestContext, 'actor'>,
+  ): Promise<ClientRow> {
+    let c: ClientRow | undefined;
+    let ok: boolean;
+    try {
+      ok = await identity.throttledCheck({ client: clientId }, ctx.sourceAddress, async () => {
+        c = await byClientId(clientId);
+        // The hash is compared whether or not the client exists, in constant time.
+        const same = safeEqual(
+          hashToken(secret),
+          c?.secret_hash ?? hashToken(`absent:${clientId}`),
+        );
+        return same && c !== undefined;
+      });
+    } catch (err) {
+      if (err instanceof VigilError && err.kind === 'too_many_requests') {
+        const wait = Number(err.headers?.['retry-after'] ?? 1);
+        throw new OAuthError(
+          'invalid_client',
+          `too many failed client authentications: retry after ${wait} s`,
+          wait,
+          429,
+        );
+      }
+      throw err;
+    }
+    if (!ok || !c) {
+      await createAuditStore(db).insert(
+        auditRow(
+          {
+            ...ctx,
+            actor: { type: 'oauth_client', id: c?.id ?? null, label: clientId.slice(0, 128) },
+          },
+          { action: 'oauth.client_auth_failed', resourceType: 'oauth_client', resourceId: c?.id },
+          now(),
+        ),
+      );
+      throw new OAuthError('invalid_client', 'client authentication failed');
+    }
     return c;
   }
 
@@ -259,6 +338,10 @@ export function createOAuth(deps: {
     ): Promise<ClientView & { client_secret: string }> {
       checkName(input.client_id, 'client_id');
       checkClientScope(input.scope);
+      if (input.client_secret !== undefined) {
+        const problem = clientSecretProblem(input.client_secret);
+        if (problem) throw new VigilError('bad_data', problem, { code: 'oauth.weak_secret' });
+      }
       const roles = await rolesFor(input.roles ?? [], callerGrants);
       if (await byClientId(input.client_id))
         throw new VigilError('conflict', `an API client ${input.client_id} exists`, {
@@ -304,6 +387,7 @@ export function createOAuth(deps: {
       checkClientScope(input.scope);
       const c = await byId(id);
       if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
+      await checkMayManage(c, callerGrants);
       if (input.client_secret !== undefined)
         throw new VigilError('bad_data', 'the secret cannot be changed; create another client', {
           code: 'oauth.secret_fixed',
@@ -326,26 +410,42 @@ export function createOAuth(deps: {
       const roles =
         input.roles === undefined ? undefined : await rolesFor(input.roles, callerGrants);
       await db.transaction().execute(async (trx) => {
+        const store = createIdentityStore(trx);
+        const before = new Set((await store.rolesOfClient(id)).map((r) => r.id));
+        const rolesChanged =
+          roles !== undefined &&
+          (roles.length !== before.size || roles.some((r) => !before.has(r.id)));
+        const grantOff = c.allow_client_credentials === 1 && patch.allow_client_credentials === 0;
         await trx.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
         if (roles)
-          await createIdentityStore(trx).setClientRoles(
+          await store.setClientRoles(
             id,
             roles.map((r) => r.id),
           );
+        // A token issued before the change must not outlive it: turning the grant back on, or
+        // giving the old roles back, must not revive it.
+        const revoked = rolesChanged || grantOff ? await store.revokeClientTokens(id, now()) : 0;
         await audited(trx, ctx, 'oauth.client_update', id, {
           ...input,
           grant_types: grantTypes({ ...c, ...patch }),
           ...(roles ? { roles: roles.map((r) => r.name) } : {}),
           client_id: c.client_id,
+          // How many live tokens the change revoked (a key naming tokens would be redacted).
+          revoked,
         });
       });
       return viewOf({ ...c, ...patch });
     },
 
     /** Deletes a client; the sessions opened through it end at once. */
-    async remove(id: string, ctx: RequestContext): Promise<void> {
+    async remove(
+      id: string,
+      ctx: RequestContext,
+      callerGrants: readonly string[] = [],
+    ): Promise<void> {
       const c = await byId(id);
       if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
+      await checkMayManage(c, callerGrants);
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('sessions')
@@ -367,7 +467,7 @@ export function createOAuth(deps: {
       params: Record<string, string | undefined>,
       ctx: Omit<RequestContext, 'actor'>,
     ): Promise<TokenAnswer> {
-      const c = await authenticateClient(client.id, client.secret);
+      const c = await authenticateClient(client.id, client.secret, ctx);
       const grant = params.grant_type;
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
       if (grant !== 'password' && grant !== 'refresh_token' && grant !== 'client_credentials')
@@ -454,7 +554,7 @@ export function createOAuth(deps: {
       params: Record<string, string | undefined>,
       ctx: Omit<RequestContext, 'actor'>,
     ): Promise<void> {
-      const c = await authenticateClient(client.id, client.secret);
+      const c = await authenticateClient(client.id, client.secret, ctx);
       if (!params.token) throw new OAuthError('invalid_request', 'token is required');
       if (params.token.startsWith(`${CLIENT_TOKEN_PREFIX}_`)) {
         await db.transaction().execute(async (trx) => {

@@ -9,7 +9,7 @@ import {
 } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import { hashToken, newToken, type Sealer } from '../secrets.js';
-import { createLoginThrottle, type ThrottlePolicy } from './throttle.js';
+import { createLoginThrottle, type ThrottlePolicy, type ThrottleSubject } from './throttle.js';
 import { matchTotp } from './totp.js';
 import { checkName } from './names.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
@@ -90,6 +90,8 @@ export interface IdentityStore {
   findClientToken(hash: string): Promise<ClientTokenLookup | undefined>;
   /** Deletes the tokens of a client that expired before `atMs`. */
   pruneClientTokens(clientRowId: string, atMs: number): Promise<void>;
+  /** Revokes every live token of a client; returns how many. */
+  revokeClientTokens(clientRowId: string, atMs: number): Promise<number>;
   /** Revokes one live token of a client; false when there was none. */
   revokeClientToken(hash: string, clientRowId: string, atMs: number): Promise<boolean>;
 }
@@ -551,6 +553,25 @@ export const createIdentityService = (deps: {
       }
       throttle.succeeded(input.username, ctx.sourceAddress);
       return user;
+    },
+
+    /**
+     * Runs the check of a secret (a signed-in user's password, an API client's secret) behind the
+     * login throttle: the attempt is counted before `check` starts, atomically with the check of
+     * the wait, and taken back off the count when `check` answers true.
+     * @returns what `check` answered.
+     * @throws VigilError too_many_requests `auth.too_many_attempts` (with `Retry-After`) while a
+     * wait is on, without running `check`.
+     */
+    async throttledCheck(
+      subject: ThrottleSubject,
+      address: string | null,
+      check: () => Promise<boolean>,
+    ): Promise<boolean> {
+      throttle.attempt(subject, address);
+      const ok = await check();
+      if (ok) throttle.succeeded(subject, address);
+      return ok;
     },
 
     /**

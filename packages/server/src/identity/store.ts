@@ -201,6 +201,16 @@ export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({
       .where('expires_at', '<', atMs)
       .execute();
   },
+  async revokeClientTokens(clientRowId, atMs) {
+    const r = await db
+      .updateTable('oauth_client_tokens')
+      .set({ revoked_at: atMs })
+      .where('client_row_id', '=', clientRowId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', atMs)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  },
   async revokeClientToken(hash, clientRowId, atMs) {
     const r = await db
       .updateTable('oauth_client_tokens')

@@ -1,8 +1,14 @@
 import { VigilError } from '../errors.js';
 
+/**
+ * Whose secret an attempt tries: a user's password (a login, a password change) or an API
+ * client's secret (client authentication at the token endpoint), counted apart.
+ */
+export type ThrottleSubject = { user: string } | { client: string };
+
 /** How failed logins slow further attempts down. */
 export interface ThrottlePolicy {
-  /** Failures of one user name before each further attempt must wait. */
+  /** Failures of one user name (or one API client id) before each further attempt must wait. */
   perUsername: number;
   /** Failures from one address (any user names) before the same. */
   perAddress: number;
@@ -36,7 +42,8 @@ interface Entry {
  * evaluated before the waits begin. A successful attempt is taken back off the count. Past a
  * threshold, each further attempt must wait a delay that doubles with every failure: until it has
  * passed, attempts are refused with 429 and `Retry-After`, whatever the password. User names that
- * do not exist are counted the same way, so the answers tell nothing about which ones do.
+ * do not exist are counted the same way, so the answers tell nothing about which ones do. API
+ * client secrets are counted the same way, per client id (and per address, with passwords).
  */
 export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = DEFAULT_THROTTLE) {
   const entries = new Map<string, Entry>();
@@ -77,17 +84,20 @@ export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = 
     if (e.failures <= 0) entries.delete(key);
   };
 
-  const userKey = (username: string) => `u:${username.toLowerCase()}`;
+  const userKey = (subject: string | ThrottleSubject) =>
+    typeof subject === 'string' || 'user' in subject
+      ? `u:${(typeof subject === 'string' ? subject : subject.user).toLowerCase()}`
+      : `c:${subject.client}`;
   const addrKey = (address: string | null) => `a:${address ?? '?'}`;
 
   return {
     /**
      * Starts an attempt: refuses it while a wait is on, else counts it as a failure until
      * `succeeded` or `forgive` says otherwise. Synchronous, so that no other attempt can pass
-     * between the check and the count.
+     * between the check and the count. A plain string is a user name.
      * @throws VigilError too_many_requests `auth.too_many_attempts` while a wait is on.
      */
-    attempt(username: string, address: string | null): void {
+    attempt(username: string | ThrottleSubject, address: string | null): void {
       const ms = Math.max(
         waitFor(userKey(username), policy.perUsername),
         waitFor(addrKey(address), policy.perAddress),
@@ -105,12 +115,12 @@ export function createLoginThrottle(now: () => number, policy: ThrottlePolicy = 
       bump(addrKey(address));
     },
     /** An attempt that was not a guess (a login step asking for more) is taken off the count. */
-    forgive(username: string, address: string | null): void {
+    forgive(username: string | ThrottleSubject, address: string | null): void {
       takeBack(userKey(username));
       takeBack(addrKey(address));
     },
     /** A successful attempt clears its user name's count, and is taken off its address's. */
-    succeeded(username: string, address: string | null): void {
+    succeeded(username: string | ThrottleSubject, address: string | null): void {
       entries.delete(userKey(username));
       takeBack(addrKey(address));
     },

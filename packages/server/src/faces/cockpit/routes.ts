@@ -51,7 +51,9 @@ function formOf(body: unknown): Record<string, string | undefined> {
 }
 
 function sendError(reply: FastifyReply, err: OAuthError) {
-  const status = err.error === 'invalid_client' ? 401 : 400;
+  // A client that must wait gets 429, which HTTP clients retry after `Retry-After`; the body
+  // stays RFC 6749 §5.2 JSON, so that OAuth libraries still read `error`.
+  const status = err.status ?? (err.error === 'invalid_client' ? 401 : 400);
   if (status === 401) void reply.header('www-authenticate', 'Basic realm="vigil", charset="UTF-8"');
   if (err.retryAfterSeconds) void reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(status).send({ error: err.error, error_description: err.description });
