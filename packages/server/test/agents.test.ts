@@ -165,6 +165,21 @@ for (const kind of await databaseKinds()) {
         assert.equal(wrong.statusCode, 400);
       });
 
+      test('an empty checkdata ({}) is a contact, not a push: the host keeps its values', async () => {
+        const agent = (await api('GET', `/api/v1/agents/${uuid}`)).json() as AgentView;
+        const before = await h.vigil.telemetry.current(agent.host_id!);
+        assert.ok(before && before.values.length > 0);
+        const res = await post('/agentconnector/submit_checkdata.json', {
+          agentuuid: uuid,
+          password,
+          checkdata: {},
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual(res.json(), { received_checks: 0 });
+        assert.deepEqual(await h.vigil.telemetry.current(agent.host_id!), before);
+        assert.equal((await api('GET', `/api/v1/agents/${uuid}`)).json().status, 'online');
+      });
+
       test('a field of the wrong type is dropped, not the push; no document at all is 400', async () => {
         const doc = document(Math.floor(Date.now() / 1000) + 5);
         (doc.memory as Record<string, unknown>).total = 'lots';

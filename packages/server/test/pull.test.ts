@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +14,8 @@ import { databaseKinds } from '../../../test/support/databases.js';
 import { CHECKDATA_FIXTURE } from '../../../test/support/fixtures.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
-import { PACKAGES_INTERVAL_MS } from '../src/agents/pull.js';
+import { PACKAGES_INTERVAL_MS, PACKAGES_RETRY_MS, RENEWAL_RETRY_MS } from '../src/agents/pull.js';
+import { openCertificateAuthority } from '../src/tls/pki.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const EXAMPLES = '/work/shared/reference/openitcockpit-agent-examples';
@@ -23,6 +25,37 @@ const DAY_MS = 86_400_000;
 const packagesOf = (name: string) =>
   JSON.parse(readFileSync(path.join(EXAMPLES, `${name}.json`), 'utf8')) as Record<string, unknown>;
 
+/** What Go's net/http writes on a TLS port for a request in plain HTTP (`(*conn).serve`). */
+const GO_PLAIN_ON_TLS =
+  'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/** The openITCOCKPIT agent's `GET /packages` from a start or reload until its first scan. */
+const PENDING_INVENTORY = {
+  Enabled: true,
+  Pending: true,
+  LastUpdate: 0,
+  Stats: {
+    InstalledPackages: 0,
+    UpgradablePackages: 0,
+    SecurityUpdates: 0,
+    RebootRequired: false,
+    LastError: '',
+    OperatingSystem: '',
+    PackageManager: '',
+    OsName: '',
+    OsVersion: '',
+    OsFamily: '',
+    AgentVersion: '',
+    Uptime: 0,
+  },
+  LinuxPackages: [],
+  LinuxUpdates: [],
+  WindowsApps: [],
+  WindowsUpdates: [],
+  MacosApps: [],
+  MacosUpdates: [],
+};
+
 /**
  * A peer that behaves as the openITCOCKPIT Monitoring Agent 3.x web server does (its
  * `webserver/handler.go` and `server.go`): every route behind HTTP Basic authentication when
@@ -30,11 +63,24 @@ const packagesOf = (name: string) =>
  * `GET` generates a key and answers `{"csr"}`, or 500 when its ssl folder is missing; `POST`
  * stores `signed` and `ca` and answers 200 with an empty body, then the server restarts. It
  * serves mutual TLS (client certificate required) only with `try-autossl = True` and the files
- * present, else plain HTTP.
+ * present, else plain HTTP; on its TLS port it answers a plain-HTTP request as Go's net/http
+ * does (`GO_PLAIN_ON_TLS`). With `freshState` its state starts over at every restart, as the
+ * agent's does (`agentrt/instance.go`): `GET /` answers `{}` until its checks ran (`collect()`),
+ * and the inventory is pending until its first scan (`scan()`); its document then carries the
+ * inventory summary (`packagemanager`).
  */
 class OitcAgentPeer {
   readonly requests: { method: string; path: string; secure: boolean; auth: boolean }[] = [];
   private server!: http.Server | https.Server;
+  /** The TCP listener in front of the TLS server, which answers plain HTTP as Go does. */
+  private listener: net.Server | undefined;
+  /** The listener's connections; those `piped` to the TLS server close when it closes them. */
+  private readonly sockets = new Set<net.Socket>();
+  private readonly piped = new WeakSet<net.Socket>();
+  /** Whether the checks ran since the last restart (`freshState`). */
+  private collected = true;
+  /** Whether the inventory was scanned since the last restart (`freshState`). */
+  private scanned = true;
   private key: KeyObject | undefined;
   private keyPem: string | undefined;
   cert: string | undefined;
@@ -50,6 +96,9 @@ class OitcAgentPeer {
       authStatus?: 401 | 403;
       document?: Record<string, unknown>;
       packages?: Record<string, unknown>;
+      freshState?: boolean;
+      /** `POST /autotls` over mutual TLS fails (500), as when the agent cannot write the file. */
+      failRenewal?: boolean;
     },
   ) {}
 
@@ -69,31 +118,111 @@ class OitcAgentPeer {
 
   async start(): Promise<void> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
-    this.server = this.secure
-      ? https.createServer(
-          {
-            key: this.keyPem,
-            cert: `${this.cert}\n${this.ca}`,
-            ca: this.ca,
-            requestCert: true,
-            rejectUnauthorized: true,
-          },
-          handler,
-        )
-      : http.createServer(handler);
-    await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    if (!this.secure) {
+      this.server = http.createServer(handler);
+      this.listener = undefined;
+      await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+      this.port = (this.server.address() as AddressInfo).port;
+      return;
+    }
+    const server = https.createServer(
+      {
+        key: this.keyPem,
+        cert: `${this.cert}\n${this.ca}`,
+        ca: this.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      handler,
+    );
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tlsPort = (server.address() as AddressInfo).port;
+    // Go's net/http looks at a TLS connection's first bytes: a plain-HTTP request line is
+    // answered with a 400 of its own, anything else goes on as a TLS handshake (here: to the
+    // TLS server behind).
+    const listener = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (first: Buffer) => {
+        const head = first.subarray(0, 5).toString('latin1');
+        if (['GET /', 'HEAD ', 'POST ', 'PUT /', 'OPTIO'].includes(head)) {
+          const [method = '', target = '/'] = first.toString('latin1').split(' ');
+          this.requests.push({ method, path: target, secure: false, auth: false });
+          socket.end(GO_PLAIN_ON_TLS);
+          return;
+        }
+        const behind = net.connect(tlsPort, '127.0.0.1');
+        this.piped.add(socket);
+        behind.on('error', () => socket.destroy());
+        socket.on('close', () => behind.destroy());
+        behind.write(first);
+        socket.pipe(behind).pipe(socket);
+      });
+    });
+    this.listener = listener;
+    await new Promise<void>((resolve) => listener.listen(this.port, '127.0.0.1', resolve));
+    this.port = (listener.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
     this.server.closeAllConnections();
+    if (this.listener) {
+      // What was answered reaches the client before its connection closes.
+      const listener = this.listener;
+      for (const s of this.sockets) if (!this.piped.has(s)) s.end();
+      const late = setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, 1000);
+      await new Promise((resolve) => listener.close(resolve));
+      clearTimeout(late);
+    }
     await new Promise((resolve) => this.server.close(resolve));
   }
 
   /** What the agent does after taking a certificate: its web server starts over. */
-  private async reload(): Promise<void> {
+  async reload(): Promise<void> {
     await this.stop();
+    if (this.opts.freshState) this.collected = this.scanned = false;
     await this.start();
+  }
+
+  /** The agent moves to another port, keeping what it holds. */
+  async move(): Promise<void> {
+    await this.stop();
+    this.port = 0;
+    await this.start();
+  }
+
+  /** A CSR for the agent's key (after Auto-TLS). */
+  csr(): string {
+    return buildCsr(this.key!, 'agent-host');
+  }
+
+  /** The agent presents certificate `pem` from its next restart on. */
+  async present(pem: string): Promise<void> {
+    this.cert = pem;
+    await this.reload();
+  }
+
+  /** The agent's checks ran: `GET /` answers its document. */
+  collect(): void {
+    this.collected = true;
+  }
+
+  /** The agent's inventory scan ended, with `inventory` when given. */
+  scan(inventory?: Record<string, unknown>): void {
+    if (inventory) this.opts.packages = inventory;
+    this.scanned = true;
+  }
+
+  /** The `packagemanager` summary the agent puts into its document. */
+  private summary(): Record<string, unknown> {
+    const { Enabled, Pending, LastUpdate, Stats } = (
+      this.scanned ? this.opts.packages : PENDING_INVENTORY
+    ) as Record<string, unknown>;
+    return { Enabled, Pending, LastUpdate, Stats };
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -118,8 +247,17 @@ class OitcAgentPeer {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const route = `${req.method} ${p}`;
-      if (route === 'GET /') return json(this.opts.document ?? {});
-      if (route === 'GET /packages') return json(this.opts.packages ?? { Enabled: false });
+      if (route === 'GET /') {
+        if (!this.collected) return json({});
+        const doc = this.opts.document ?? {};
+        return json(
+          this.opts.freshState && this.opts.packages
+            ? { ...doc, packagemanager: this.summary() }
+            : doc,
+        );
+      }
+      if (route === 'GET /packages')
+        return json(this.scanned ? (this.opts.packages ?? { Enabled: false }) : PENDING_INVENTORY);
       if (route === 'GET /autotls') {
         if (this.opts.sslFolder === false) return fail(500, 'internal server error');
         if (!this.key) {
@@ -129,7 +267,8 @@ class OitcAgentPeer {
         return json({ csr: buildCsr(this.key, 'agent-host') });
       }
       if (route === 'POST /autotls') {
-        if (this.opts.sslFolder === false) return fail(500, 'internal server error');
+        if (this.opts.sslFolder === false || (secure && this.opts.failRenewal))
+          return fail(500, 'internal server error');
         let body: { signed?: string; ca?: string };
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
@@ -462,6 +601,205 @@ for (const kind of await databaseKinds()) {
       assert.equal(event.actor_type, 'system');
       await poll(id);
       assert.equal((await view(id)).last_error, null, 'pulled with the renewed certificate');
+    });
+
+    test('an agent that answers plain HTTP after Auto-TLS is flagged certificate_deleted', async () => {
+      const p = await peer({ tryAutossl: true });
+      const id = await add(p);
+      await poll(id);
+      assert.equal((await view(id)).pull?.tls, 'mtls');
+      // Its ssl files deleted, the agent serves plain HTTP from its restart on.
+      p.cert = undefined;
+      await p.reload();
+      await poll(id);
+      const v = await view(id);
+      assert.equal(v.pull?.tls, 'certificate_deleted');
+      assert.match(v.last_error ?? '', /certificate deleted on agent/);
+    });
+
+    test('an agent presenting a certificate from another CA is not taken for one whose certificate was deleted', async () => {
+      const p = await peer({ tryAutossl: true });
+      const id = await add(p);
+      await poll(id);
+      assert.equal((await view(id)).pull?.tls, 'mtls');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-other-ca-'));
+      try {
+        const other = await openCertificateAuthority(dir);
+        const cert = await other.sign(p.csr(), {
+          commonName: 'agent-host',
+          days: 30,
+          server: true,
+        });
+        await p.present(cert.pem);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await poll(id);
+      const v = await view(id);
+      assert.equal(p.count('GET', '/', false), 1, 'asked over plain HTTP, answered by Go’s 400');
+      assert.equal(v.pull?.tls, 'mtls', v.last_error ?? '');
+      assert.doesNotMatch(v.last_error ?? '', /certificate deleted/);
+      assert.match(v.last_error ?? '', /certificate|verify/i);
+    });
+
+    test('a new address or Auto-TLS setting keeps mutual TLS with an agent that holds its certificate', async () => {
+      const p = await peer({ tryAutossl: true });
+      const id = await add(p);
+      await poll(id);
+      assert.equal((await view(id)).pull?.tls, 'mtls');
+      await p.move();
+      let res = await api('PATCH', `/api/v1/agents/${id}`, { address: p.address });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().pull.tls, null, 'a first contact again');
+      await poll(id);
+      let v = await view(id);
+      assert.equal(v.pull?.tls, 'mtls', v.last_error ?? '');
+      assert.equal(v.last_error, null);
+      res = await api('PATCH', `/api/v1/agents/${id}`, { autotls: 'on' });
+      assert.equal(res.statusCode, 200, res.body);
+      await poll(id);
+      v = await view(id);
+      assert.equal(v.pull?.tls, 'mtls', v.last_error ?? '');
+      assert.equal(v.last_error, null);
+      assert.equal(p.count('POST', '/autotls'), 1, 'no second Auto-TLS');
+      assert.equal(p.count('GET', '/', false), 0, 'nothing asked over plain HTTP');
+    });
+
+    test('a document without data ({} after the agent’s restart) is a contact: the host keeps its values', async () => {
+      const p = await peer({ tryAutossl: true, freshState: true });
+      const id = await add(p);
+      await poll(id);
+      let v = await view(id);
+      assert.equal(v.pull?.tls, 'mtls', 'the {} over mutual TLS proves Auto-TLS');
+      assert.equal(v.last_error, null);
+      assert.ok(v.last_seen, 'a contact');
+      const hostId = v.host_id!;
+      assert.equal(await h.vigil.telemetry.current(hostId), undefined, 'no values from {}');
+      p.collect();
+      await poll(id);
+      const values = await h.vigil.telemetry.current(hostId);
+      assert.ok(values && values.values.length > 0);
+      // A configuration push or a renewal restarts the agent's web server: {} again.
+      await p.reload();
+      const saved = clock;
+      try {
+        clock += 60_000;
+        await poll(id);
+        v = await view(id);
+      } finally {
+        clock = saved;
+      }
+      assert.equal(v.last_error, null);
+      assert.equal(Date.parse(v.last_seen!), saved + 60_000, 'the contact counts');
+      assert.deepEqual(await h.vigil.telemetry.current(hostId), values, 'the values are kept');
+    });
+
+    test('the inventory is read when the document’s packagemanager.LastUpdate changes, never a pending one', async () => {
+      const inventory = packagesOf('ubuntu2404');
+      const p = await peer({ tryAutossl: true, freshState: true, packages: inventory });
+      const id = await add(p);
+      const stored = async () =>
+        (
+          await h.vigil.db.kysely
+            .selectFrom('agent_inventories')
+            .selectAll()
+            .where('agent_id', '=', id)
+            .execute()
+        ).map((r) => JSON.parse(r.inventory) as Record<string, unknown>);
+      // After Auto-TLS the agent restarts: {} and then a pending inventory until its first scan.
+      await poll(id);
+      assert.equal((await view(id)).pull?.tls, 'mtls');
+      p.collect();
+      await poll(id);
+      assert.equal(p.count('GET', '/packages'), 0, 'not while the document says Pending');
+      assert.deepEqual(await stored(), []);
+      p.scan();
+      await poll(id);
+      assert.equal(p.count('GET', '/packages'), 1, 'read as soon as LastUpdate is set');
+      assert.deepEqual(await stored(), [inventory]);
+      await poll(id);
+      assert.equal(p.count('GET', '/packages'), 1, 'not again while LastUpdate stays');
+      // A restart (a configuration push, say): the inventory is pending again, then rescanned.
+      await p.reload();
+      p.collect();
+      await poll(id);
+      assert.equal(p.count('GET', '/packages'), 1);
+      const rescanned = { ...inventory, LastUpdate: (inventory.LastUpdate as number) + 3600 };
+      p.scan(rescanned);
+      await poll(id);
+      assert.equal(p.count('GET', '/packages'), 2, 'read when LastUpdate changes');
+      assert.deepEqual(await stored(), [rescanned]);
+    });
+
+    test('a pending inventory never replaces the stored one', async () => {
+      const inventory = packagesOf('almalinux9');
+      const p = await peer({ tryAutossl: false, packages: inventory });
+      const id = await add(p, { autotls: 'off' });
+      await poll(id);
+      const stored = () =>
+        h.vigil.db.kysely
+          .selectFrom('agent_inventories')
+          .selectAll()
+          .where('agent_id', '=', id)
+          .execute();
+      assert.equal((await stored()).length, 1);
+      // An agent whose document carries no summary is read at the fallback interval; it has
+      // just restarted and not scanned yet.
+      p.opts.packages = PENDING_INVENTORY;
+      const saved = clock;
+      try {
+        clock += PACKAGES_INTERVAL_MS;
+        await poll(id);
+        assert.equal(p.count('GET', '/packages'), 2);
+        await poll(id);
+        assert.equal(p.count('GET', '/packages'), 2, 'after a pending one, not at once again');
+        p.opts.packages = inventory;
+        clock += PACKAGES_RETRY_MS;
+        await poll(id);
+        assert.equal(p.count('GET', '/packages'), 3, 'again after the retry time');
+      } finally {
+        clock = saved;
+      }
+      const rows = await stored();
+      assert.ok(rows.length >= 1);
+      for (const r of rows) assert.deepEqual(JSON.parse(r.inventory), inventory);
+    });
+
+    test('a renewal that fails is tried again after an hour, not at every poll; last_error says so', async () => {
+      const p = await peer({ tryAutossl: true, failRenewal: true });
+      const id = await add(p);
+      await poll(id);
+      const first = await view(id);
+      assert.equal(first.pull?.tls, 'mtls');
+      // Read from the store: a session does not outlive the clock moved a month on.
+      const row = () =>
+        h.vigil.db.kysely
+          .selectFrom('agents')
+          .select(['last_error', 'pull_tls', 'cert_serial'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+      const saved = clock;
+      try {
+        clock = Date.parse(first.certificate!.not_after) - 29 * DAY_MS;
+        await poll(id);
+        assert.equal(p.count('GET', '/autotls', true), 1);
+        assert.match(
+          (await row()).last_error ?? '',
+          /certificate renewal failed: POST \/autotls: HTTP 500/,
+        );
+        await poll(id);
+        await poll(id);
+        assert.equal(p.count('GET', '/autotls', true), 1, 'no new certificate at every poll');
+        const waiting = await row();
+        assert.match(waiting.last_error ?? '', /certificate renewal failed: .*; tried again at /);
+        assert.equal(waiting.pull_tls, 'mtls');
+        clock += RENEWAL_RETRY_MS;
+        await poll(id);
+        assert.equal(p.count('GET', '/autotls', true), 2, 'tried again after the hour');
+        assert.equal((await row()).cert_serial, first.certificate?.serial);
+      } finally {
+        clock = saved;
+      }
     });
   });
 }

@@ -4,7 +4,7 @@ import type { PeerCertificate as TlsPeerCertificate, TLSSocket } from 'node:tls'
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { CertificateAuthority } from '../tls/pki.js';
-import type { AgentRow, AgentService, PullCommander } from './service.js';
+import { hasNoData, type AgentRow, type AgentService, type PullCommander } from './service.js';
 
 /** The certificate columns of an agent row for a certificate just issued. */
 const certificateOf = (c: { serial: string; fingerprint: string; notAfterMs: number }) => ({
@@ -32,10 +32,13 @@ interface Answer {
   text: string;
 }
 
+/**
+ * Error codes of a failed TLS handshake. A reset connection is not among them: it is what a
+ * restarting agent, or a network in between, gives too, and tells nothing about TLS.
+ */
 const TLS_CODES = new Set([
   'EPROTO',
   'ERR_SSL_WRONG_VERSION_NUMBER',
-  'ECONNRESET',
   'ERR_SSL_PACKET_LENGTH_TOO_LONG',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -52,10 +55,21 @@ export interface PullIdentity {
 }
 
 /**
- * How often a pulled agent's package inventory (`GET /packages`) is read: the agent's own
- * default (`[packagemanager] check-interval = 60` minutes), since it refreshes it no oftener.
+ * How often the package inventory (`GET /packages`) of an agent whose document carries no
+ * inventory summary (`packagemanager.LastUpdate`) is read: the openITCOCKPIT agent's default
+ * scan interval (`[packagemanager] check-interval = 60` minutes). An agent whose document does
+ * carry it is read whenever `LastUpdate` changes.
  */
 export const PACKAGES_INTERVAL_MS = 3_600_000;
+
+/**
+ * How long the puller waits before it reads `GET /packages` again after a read that failed or
+ * found the inventory still pending, while the document says a new one is there.
+ */
+export const PACKAGES_RETRY_MS = 600_000;
+
+/** How long the puller waits after a failed certificate renewal before it tries again. */
+export const RENEWAL_RETRY_MS = 3_600_000;
 
 /**
  * How long the puller waits, one step after another, for an agent that took its certificate to
@@ -65,6 +79,32 @@ export const PACKAGES_INTERVAL_MS = 3_600_000;
 const SETTLE_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The package inventory summary of a document (the openITCOCKPIT agent's `packagemanager`), or
+ * undefined when it carries none or the inventory is switched off (`{"enabled": false}`).
+ */
+function inventorySummaryOf(
+  doc: Record<string, unknown>,
+): { pending: boolean; lastUpdate: number } | undefined {
+  const pm = doc.packagemanager;
+  if (!isRecord(pm) || pm.Enabled !== true) return undefined;
+  return {
+    pending: pm.Pending === true,
+    lastUpdate: typeof pm.LastUpdate === 'number' ? pm.LastUpdate : 0,
+  };
+}
+
+/**
+ * Whether a plain-HTTP answer comes from an agent that serves plain HTTP: its document (200) or
+ * its refusal of HTTP Basic credentials (403). Go's net/http answers a plain-HTTP request on a
+ * TLS port itself, with `400 Client sent an HTTP request to an HTTPS server.`, so any other
+ * answer, and that one above all, says nothing about the agent having dropped TLS.
+ */
+const servesPlainHttp = (a: Answer): boolean => a.status === 200 || a.status === 403;
 
 /** A running puller. */
 export interface Puller {
@@ -85,12 +125,15 @@ export interface Puller {
  * for a CSR, sign it with the Vigil CA, `POST /autotls {signed, ca}` (any 2xx answer, with any
  * body or none, completes it) — and then check that the agent really answers over mutual TLS,
  * presenting the very certificate it was given. From then on it is pulled over mutual TLS only;
- * one that answers plain HTTP afterwards is flagged `certificate_deleted` and not trusted.
+ * one that answers plain HTTP afterwards (`servesPlainHttp`) is flagged `certificate_deleted` and
+ * not trusted. An agent that holds its certificate is asked over mutual TLS first at a first
+ * contact (after its address or `autotls` changed). A `{}` answer is a contact without data.
  * When the agent cannot do Auto-TLS (`/autotls` fails, or it keeps serving plain HTTP after
  * taking the certificate, as it does with `try-autossl = False`), `auto` falls back to plain
  * HTTP, and `on` says so (`autotls_failed`) and pulls nothing until the agent answers over
- * mutual TLS. The certificate is renewed over mutual TLS in the last third of its life, and the
- * package inventory (`GET /packages`) is read every `PACKAGES_INTERVAL_MS`.
+ * mutual TLS. The certificate is renewed over mutual TLS in the last third of its life (after a
+ * failure, again after `RENEWAL_RETRY_MS`), and the package inventory (`GET /packages`) is read
+ * when the agent has scanned anew (`packagesDue`).
  */
 export function startPuller(deps: {
   agents: AgentService;
@@ -107,11 +150,20 @@ export function startPuller(deps: {
 }): Puller {
   const now = deps.now ?? Date.now;
   const lastPoll = new Map<string, number>();
-  const lastPackages = new Map<string, number>();
+  /**
+   * The last read of each agent's package inventory: when, whether it was stored, and the
+   * `LastUpdate` of the inventory stored last.
+   */
+  const packagesRead = new Map<string, { at: number; ok: boolean; lastUpdate?: number }>();
+  /** The last failed renewal of each agent's certificate (serial: the certificate it was for). */
+  const renewalFailed = new Map<string, { at: number; serial: string | null; message: string }>();
   const inFlight = new Map<string, Promise<void>>();
   let stopped = false;
   const mtlsAgent = new https.Agent({
     keepAlive: true,
+    // The openITCOCKPIT agent closes idle connections after 30 s; an idle socket is let go
+    // before that, so that a poll never goes out on a connection the agent is closing.
+    timeout: 20_000,
     maxSockets: 4,
     ca: deps.identity.ca.caPem,
     cert: deps.identity.cert,
@@ -261,19 +313,56 @@ export function startPuller(deps: {
     return { failure };
   }
 
-  /** Reads the package inventory when it is due; a failure is logged, not the pull's. */
-  async function packages(agent: AgentRow, secure: boolean): Promise<void> {
+  /**
+   * Whether the package inventory is to be read after `doc`. The openITCOCKPIT agent scans its
+   * packages 90 s after every start or reload and then every `check-interval` minutes, and its
+   * document's `packagemanager` summary says when the last scan ended (`LastUpdate`); until the
+   * first one ends it says `Pending`, and `GET /packages` has empty lists. So an agent whose
+   * document carries the summary is read when `LastUpdate` changes, and one whose document does
+   * not every `PACKAGES_INTERVAL_MS`; after a read that failed or found the inventory pending, not
+   * again within `PACKAGES_RETRY_MS`. A document without data (`{}`) decides nothing.
+   */
+  function packagesDue(agent: AgentRow, doc: Record<string, unknown>, t: number): boolean {
+    if (hasNoData(doc)) return false;
+    const last = packagesRead.get(agent.id);
+    if (last && !last.ok && t - last.at < PACKAGES_RETRY_MS) return false;
+    const summary = inventorySummaryOf(doc);
+    if (!summary) return !last || !last.ok || t - last.at >= PACKAGES_INTERVAL_MS;
+    return !summary.pending && summary.lastUpdate > 0 && summary.lastUpdate !== last?.lastUpdate;
+  }
+
+  /**
+   * Reads the package inventory when it is due (see `packagesDue`) and stores it, unless it is
+   * still pending: a stored inventory is never replaced by an empty one. A failure is logged,
+   * not the pull's.
+   */
+  async function packages(
+    agent: AgentRow,
+    secure: boolean,
+    doc: Record<string, unknown>,
+  ): Promise<void> {
     const t = now();
-    const last = lastPackages.get(agent.id);
-    if (last !== undefined && t - last < PACKAGES_INTERVAL_MS) return;
-    lastPackages.set(agent.id, t);
+    if (!packagesDue(agent, doc, t)) return;
+    const previous = packagesRead.get(agent.id)?.lastUpdate;
+    packagesRead.set(agent.id, { at: t, ok: false, lastUpdate: previous });
     try {
       const inventory = parse(
         agent,
         await call(agent, secure, 'GET', '/packages'),
         'GET /packages',
       );
-      await deps.agents.recordPullInventory(agent, inventory);
+      if (!(await deps.agents.recordPullInventory(agent, inventory))) {
+        deps.log.info(
+          { agent_id: agent.id, address: agent.pull_address },
+          'pull agent: package inventory still pending; the stored one is kept',
+        );
+        return;
+      }
+      packagesRead.set(agent.id, {
+        at: t,
+        ok: true,
+        lastUpdate: typeof inventory.LastUpdate === 'number' ? inventory.LastUpdate : undefined,
+      });
     } catch (err) {
       deps.log.warn(
         { agent_id: agent.id, address: agent.pull_address, err: (err as Error).message },
@@ -305,7 +394,7 @@ export function startPuller(deps: {
         }
         if (upgraded) {
           await deps.agents.recordPull(agent, { tls: 'mtls', document: upgraded });
-          await packages(agent, true);
+          await packages(agent, true, upgraded);
           return;
         }
       }
@@ -316,7 +405,7 @@ export function startPuller(deps: {
         ? 'Auto-TLS did not take: the agent took its certificate but answers only plain HTTP (try-autossl = False in its config.ini?); pulling over plain HTTP'
         : undefined;
     await deps.agents.recordPull(agent, { tls: 'plain', document: doc, error: note });
-    await packages(agent, false);
+    await packages(agent, false, doc);
   }
 
   /** A failure in words for an operator: the first line, and a TLS failure as such. */
@@ -333,9 +422,31 @@ export function startPuller(deps: {
         : 'Pulling over plain HTTP.'
     }`;
 
-  /** First contact: Auto-TLS unless it is off, then a first pull. */
+  /**
+   * First contact: Auto-TLS unless it is off, then a first pull. An agent that holds the
+   * certificate Vigil issued to it (its address or Auto-TLS setting changed since) is asked over
+   * mutual TLS first: it answers nothing but a TLS handshake, and is pulled so from then on.
+   */
   async function firstContact(agent: AgentRow): Promise<void> {
     if (agent.pull_autotls === 'off') return pullPlain(agent);
+    if (agent.cert_fingerprint !== null) {
+      let doc: Record<string, unknown> | undefined;
+      try {
+        doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
+      } catch (err) {
+        // No handshake with that certificate, or no answer: Auto-TLS as at any first contact.
+        // An agent that answers over mutual TLS, but refuses, is told as such.
+        if (!(err instanceof PullError) || (err.kind !== 'tls' && err.kind !== 'network'))
+          throw err;
+      }
+      if (doc) {
+        const secured = { ...agent, pull_tls: 'mtls' as const };
+        await deps.agents.recordPull(secured, { tls: 'mtls', document: doc });
+        await packages(secured, true, doc);
+        await renewIfDue(secured);
+        return;
+      }
+    }
     const fallBack = async (reason: Error): Promise<void> => {
       if (agent.pull_autotls === 'on' || (reason instanceof PullError && reason.kind === 'auth'))
         throw new PullError(
@@ -381,8 +492,10 @@ export function startPuller(deps: {
         'Auto-TLS established with pull agent',
       );
       const issued = { ...agent, ...certificateOf(cert), pull_tls: 'mtls' as const };
+      // Right after its reload the agent answers `{}` until its checks ran: proof enough that
+      // mutual TLS works, and recorded as a contact without data.
       await deps.agents.recordPull(issued, { tls: 'mtls', document: outcome.document });
-      await packages(issued, true);
+      await packages(issued, true, outcome.document);
       return;
     }
     const error = didNotTake(agent, outcome.failure);
@@ -400,7 +513,7 @@ export function startPuller(deps: {
     try {
       const doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
       await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
-      await packages(agent, true);
+      await packages(agent, true, doc);
     } catch (err) {
       await deps.agents.recordPull(agent, {
         tls: 'autotls_failed',
@@ -439,16 +552,54 @@ export function startPuller(deps: {
     );
   }
 
-  /** Pulls over mutual TLS; a plain-HTTP answer means the agent lost its certificate. */
-  async function pullMtls(agent: AgentRow): Promise<void> {
+  /**
+   * Why renewal waits, while a failed renewal of the agent's current certificate is less than
+   * `RENEWAL_RETRY_MS` old; undefined when it may be tried.
+   */
+  function renewalBackoff(agent: AgentRow, t: number): string | undefined {
+    const failed = renewalFailed.get(agent.id);
+    if (!failed || failed.serial !== agent.cert_serial || t - failed.at >= RENEWAL_RETRY_MS)
+      return undefined;
+    return `${failed.message}; tried again at ${new Date(failed.at + RENEWAL_RETRY_MS).toISOString()}`;
+  }
+
+  /**
+   * Renews the certificate once it is in the last third of its life. A renewal that failed is
+   * tried again only after `RENEWAL_RETRY_MS` (each try signs a certificate), and is the agent's
+   * last error meanwhile.
+   */
+  async function renewIfDue(agent: AgentRow): Promise<void> {
+    const t = now();
+    const left = (agent.cert_not_after ?? 0) - t;
+    if (left >= (deps.certificateDays * 86_400_000) / 3) return;
+    if (renewalBackoff(agent, t) !== undefined) return;
     try {
-      const doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
-      await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
+      await renew(agent);
+      renewalFailed.delete(agent.id);
     } catch (err) {
-      if (!(err instanceof PullError) || err.kind !== 'tls') throw err;
+      const message = `certificate renewal failed: ${((err as Error).message.split('\n')[0] ?? '').trim()}`;
+      renewalFailed.set(agent.id, { at: t, serial: agent.cert_serial, message });
+      await deps.agents.recordPull(agent, { error: renewalBackoff(agent, t) ?? message });
+    }
+  }
+
+  /**
+   * Pulls over mutual TLS. When the handshake fails or the connection does, a plain-HTTP request
+   * tells why: an agent that answers it as the agent does over plain HTTP (`servesPlainHttp`)
+   * lost its certificate; any other answer (the Go server's 400 on its TLS port above all), or
+   * none, leaves the first failure as the error.
+   */
+  async function pullMtls(agent: AgentRow): Promise<void> {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
+    } catch (err) {
+      // A failed handshake, or a connection closed on it (what a Node.js server that serves
+      // plain HTTP does with a TLS greeting).
+      if (!(err instanceof PullError) || (err.kind !== 'tls' && err.kind !== 'network')) throw err;
       let plain: boolean;
       try {
-        plain = (await call(agent, false, 'GET', '/', undefined, 5000)).status > 0;
+        plain = servesPlainHttp(await call(agent, false, 'GET', '/', undefined, 5000));
       } catch {
         plain = false;
       }
@@ -465,17 +616,13 @@ export function startPuller(deps: {
       });
       return;
     }
-    await packages(agent, true);
-    const left = (agent.cert_not_after ?? 0) - now();
-    if (left < (deps.certificateDays * 86_400_000) / 3) {
-      try {
-        await renew(agent);
-      } catch (err) {
-        await deps.agents.recordPull(agent, {
-          error: `certificate renewal failed: ${(err as Error).message}`,
-        });
-      }
-    }
+    await deps.agents.recordPull(agent, {
+      tls: 'mtls',
+      document: doc,
+      error: renewalBackoff(agent, now()),
+    });
+    await packages(agent, true, doc);
+    await renewIfDue(agent);
   }
 
   async function poll(agent: AgentRow): Promise<void> {

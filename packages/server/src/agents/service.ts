@@ -282,6 +282,29 @@ function newAgentRow(
  * When a document was collected: its `agent.last_updated_timestamp` (seconds) when it has a
  * sane one, else `fallback`.
  */
+/**
+ * Whether a check-data document carries no data at all (`{}`). The openITCOCKPIT agent answers
+ * `GET /` so from every start or reload of its web server (after Auto-TLS, a configuration push,
+ * each certificate renewal) until its checks first ran (`webserver/handler.go`, `getState`): a
+ * sign of life, not a host whose values are all gone.
+ */
+export function hasNoData(doc: Record<string, unknown>): boolean {
+  return Object.keys(doc).length === 0;
+}
+
+/**
+ * Whether a package inventory (the agent's `GET /packages` answer) is one not yet scanned: the
+ * openITCOCKPIT agent has `{"Enabled": true, "Pending": true}` with empty lists from every start
+ * or reload until its first scan ends, 90 s later.
+ */
+export function isPendingInventory(inventory: unknown): boolean {
+  if (typeof inventory !== 'object' || inventory === null) return false;
+  const { Enabled, Pending, LastUpdate } = inventory as Record<string, unknown>;
+  return (
+    Enabled === true && (Pending === true || typeof LastUpdate !== 'number' || LastUpdate <= 0)
+  );
+}
+
 function collectedAtOf(doc: Record<string, unknown>, fallback: number): number {
   const stamp = (doc.agent as Record<string, unknown> | undefined)?.last_updated_timestamp;
   return typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
@@ -1129,6 +1152,11 @@ export const createAgentService = (deps: {
 
     /** Takes in an openITCOCKPIT push of an agent `oitcAgent` returned. */
     async submitOitc(agent: AgentRow, checkdata: Record<string, unknown>) {
+      if (hasNoData(checkdata)) {
+        const t = now();
+        await store.update(agent.id, { last_seen: t, updated_at: t });
+        return { received_checks: 0 };
+      }
       const outcome = await deps.ingest.ingest(
         ingestTarget(agent),
         collectedAtOf(checkdata, now()),
@@ -1145,9 +1173,12 @@ export const createAgentService = (deps: {
       return outcome;
     },
 
-    /** Stores a package inventory an agent sent. */
+    /**
+     * Stores a package inventory an agent sent; a pending one (`isPendingInventory`) leaves the
+     * stored inventory as it is.
+     */
     async submitInventory(agent: AgentRow, inventory: unknown): Promise<void> {
-      await deps.ingest.ingestInventory(agent.id, inventory);
+      if (!isPendingInventory(inventory)) await deps.ingest.ingestInventory(agent.id, inventory);
       await store.update(agent.id, { last_seen: now() });
     },
 
@@ -1202,12 +1233,20 @@ export const createAgentService = (deps: {
       };
     },
 
-    /** Stores the package inventory pulled from an agent (`GET /packages`). */
-    async recordPullInventory(agent: AgentRow, inventory: unknown): Promise<void> {
+    /**
+     * Stores the package inventory pulled from an agent (`GET /packages`), unless it is pending
+     * (`isPendingInventory`): the stored one is kept then. Returns whether it was stored.
+     */
+    async recordPullInventory(agent: AgentRow, inventory: unknown): Promise<boolean> {
+      if (isPendingInventory(inventory)) return false;
       await deps.ingest.ingestInventory(agent.id, inventory);
+      return true;
     },
 
-    /** Records how talking to a pull agent went; a document is ingested. */
+    /**
+     * Records how talking to a pull agent went; a document is ingested, one without data
+     * (`hasNoData`) only counts as a contact.
+     */
     async recordPull(
       agent: AgentRow,
       outcome: { tls?: PullTls; document?: Record<string, unknown>; error?: string },
@@ -1215,7 +1254,9 @@ export const createAgentService = (deps: {
       const t = now();
       const patch: AgentPatch = { updated_at: t, last_error: outcome.error ?? null };
       if (outcome.tls !== undefined) patch.pull_tls = outcome.tls;
-      if (outcome.document) {
+      // A document without data is a contact, not a push: the host keeps its values.
+      if (outcome.document && hasNoData(outcome.document)) patch.last_seen = t;
+      else if (outcome.document) {
         try {
           const ingested = await deps.ingest.ingest(
             ingestTarget(agent),
