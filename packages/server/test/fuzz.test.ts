@@ -9,6 +9,7 @@ import { routeTable } from '../src/http/server.js';
 import { CHECKDATA_FIXTURE } from '../../../test/support/fixtures.js';
 import { faceOf, type Face } from '../src/http/errors.js';
 import { databaseKinds } from '../../../test/support/databases.js';
+import { systemContext } from '../src/audit/service.js';
 import { ADMIN_PASSWORD } from '../../../test/support/harness.js';
 import { startListening, type ListeningServer } from '../../../test/support/listening.js';
 import { rng } from '../../../test/support/random.js';
@@ -578,11 +579,26 @@ for (const kind of await databaseKinds())
     const statuses = new Map<number, number>();
     const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
 
+    let logins = 0;
+    /**
+     * Opens an administrator's session. A case may end the session (a logout) or spend the
+     * user's failed attempts (a wrong current password), which the login throttle then counts
+     * against that user and address: each session is a new administrator, from an address of
+     * its own.
+     */
     const login = async () => {
+      const n = logins++;
+      const username = n === 0 ? 'admin' : `fuzz-admin-${n}`;
+      if (n > 0)
+        await server.vigil.identity.createUser(
+          { username, password: ADMIN_PASSWORD, roles: ['admin'] },
+          systemContext('test'),
+        );
       const res = await server.vigil.http.inject({
         method: 'POST',
         url: '/api/v1/auth/login',
-        payload: { username: 'admin', password: ADMIN_PASSWORD },
+        remoteAddress: `10.250.${(n >> 8) & 255}.${n & 255}`,
+        payload: { username, password: ADMIN_PASSWORD },
       });
       assert.equal(res.statusCode, 200, res.body);
       token = (res.json() as { access_token: string }).access_token;
