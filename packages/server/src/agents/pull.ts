@@ -183,6 +183,9 @@ export function startPuller(deps: {
     timeoutMs = 15_000,
   ): Promise<Answer> =>
     new Promise((resolve, reject) => {
+      // Once the server stops, a poll still running makes no new request: its steps end at once
+      // instead of each waiting for an agent that may not answer.
+      if (stopped) return reject(new PullError('the server is stopping', 'network'));
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const url = `${secure ? 'https' : 'http'}://${agent.pull_address}${path}`;
       const credentials = deps.agents.pullCredentials(agent);
