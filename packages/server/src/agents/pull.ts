@@ -159,6 +159,12 @@ export function startPuller(deps: {
   const renewalFailed = new Map<string, { at: number; serial: string | null; message: string }>();
   const inFlight = new Map<string, Promise<void>>();
   let stopped = false;
+  /**
+   * Records what a poll found. Once the server stops, a poll cut short records nothing: the
+   * failure it met is the shutdown's, not the agent's, and must not change the agent's state.
+   */
+  const record: AgentService['recordPull'] = (agent, outcome) =>
+    stopped ? Promise.resolve() : deps.agents.recordPull(agent, outcome);
   const mtlsAgent = new https.Agent({
     keepAlive: true,
     // The openITCOCKPIT agent closes idle connections after 30 s; an idle socket is let go
@@ -396,7 +402,7 @@ export function startPuller(deps: {
           // Not over mutual TLS either: the first failure is the one to tell.
         }
         if (upgraded) {
-          await deps.agents.recordPull(agent, { tls: 'mtls', document: upgraded });
+          await record(agent, { tls: 'mtls', document: upgraded });
           await packages(agent, true, upgraded);
           return;
         }
@@ -407,7 +413,7 @@ export function startPuller(deps: {
       agent.pull_autotls === 'auto' && agent.cert_fingerprint !== null
         ? 'Auto-TLS did not take: the agent took its certificate but answers only plain HTTP (try-autossl = False in its config.ini?); pulling over plain HTTP'
         : undefined;
-    await deps.agents.recordPull(agent, { tls: 'plain', document: doc, error: note });
+    await record(agent, { tls: 'plain', document: doc, error: note });
     await packages(agent, false, doc);
   }
 
@@ -444,7 +450,7 @@ export function startPuller(deps: {
       }
       if (doc) {
         const secured = { ...agent, pull_tls: 'mtls' as const };
-        await deps.agents.recordPull(secured, { tls: 'mtls', document: doc });
+        await record(secured, { tls: 'mtls', document: doc });
         await packages(secured, true, doc);
         await renewIfDue(secured);
         return;
@@ -497,7 +503,7 @@ export function startPuller(deps: {
       const issued = { ...agent, ...certificateOf(cert), pull_tls: 'mtls' as const };
       // Right after its reload the agent answers `{}` until its checks ran: proof enough that
       // mutual TLS works, and recorded as a contact without data.
-      await deps.agents.recordPull(issued, { tls: 'mtls', document: outcome.document });
+      await record(issued, { tls: 'mtls', document: outcome.document });
       await packages(issued, true, outcome.document);
       return;
     }
@@ -515,10 +521,10 @@ export function startPuller(deps: {
   async function pullAfterFailedAutoTls(agent: AgentRow): Promise<void> {
     try {
       const doc = parse(agent, await call(agent, true, 'GET', '/'), 'GET /');
-      await deps.agents.recordPull(agent, { tls: 'mtls', document: doc });
+      await record(agent, { tls: 'mtls', document: doc });
       await packages(agent, true, doc);
     } catch (err) {
-      await deps.agents.recordPull(agent, {
+      await record(agent, {
         tls: 'autotls_failed',
         error: didNotTake(agent, err as Error),
       });
@@ -582,7 +588,7 @@ export function startPuller(deps: {
     } catch (err) {
       const message = `certificate renewal failed: ${((err as Error).message.split('\n')[0] ?? '').trim()}`;
       renewalFailed.set(agent.id, { at: t, serial: agent.cert_serial, message });
-      await deps.agents.recordPull(agent, { error: renewalBackoff(agent, t) ?? message });
+      await record(agent, { error: renewalBackoff(agent, t) ?? message });
     }
   }
 
@@ -612,14 +618,14 @@ export function startPuller(deps: {
           { agent_id: agent.id, address: agent.pull_address },
           'pull agent answers plain HTTP after Auto-TLS: certificate deleted on agent; not trusted',
         );
-      await deps.agents.recordPull(agent, {
+      await record(agent, {
         tls: 'certificate_deleted',
         error:
           'certificate deleted on agent: it answers plain HTTP after Auto-TLS; its data is not trusted (remove and add the agent again to redo Auto-TLS)',
       });
       return;
     }
-    await deps.agents.recordPull(agent, {
+    await record(agent, {
       tls: 'mtls',
       document: doc,
       error: renewalBackoff(agent, now()),
@@ -643,7 +649,7 @@ export function startPuller(deps: {
       }
     } catch (err) {
       const message = ((err as Error).message.split('\n')[0] ?? '').trim();
-      await deps.agents.recordPull(agent, { error: message }).catch(() => undefined);
+      await record(agent, { error: message }).catch(() => undefined);
     }
   }
 
@@ -730,9 +736,11 @@ export function startPuller(deps: {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await Promise.allSettled([...inFlight.values()]);
+      // What a poll finds from now on is not recorded: its requests are cut off at once, and
+      // only a write already under way is waited for.
       mtlsAgent.destroy();
       plainAgent.destroy();
+      await Promise.allSettled([...inFlight.values()]);
     },
   };
 }
