@@ -9,3 +9,4 @@ export * from './checkdata.js';
 export * from './agents.js';
 export * from './perfdata.js';
 export * from './tls.js';
+export * from './guards.js';

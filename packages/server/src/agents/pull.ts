@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import http from 'node:http';
 import https from 'node:https';
 import type { PeerCertificate as TlsPeerCertificate, TLSSocket } from 'node:tls';
@@ -79,9 +80,6 @@ export const RENEWAL_RETRY_MS = 3_600_000;
 const SETTLE_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The package inventory summary of a document (the openITCOCKPIT agent's `packagemanager`), or

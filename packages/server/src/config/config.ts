@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import { readFileSync } from 'node:fs';
 import { parseCidr } from '../net.js';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
@@ -403,9 +404,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function coerceEnv(spec: KeySpec, raw: string, name: string): unknown {
   if (spec.type === 'string') return raw;

@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
@@ -19,9 +20,6 @@ export interface Pruned {
 /** Stands for "this value does not match and goes". */
 const DROP = Symbol('drop');
 type Out = unknown;
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A JSON Pointer token. */
 const token = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');

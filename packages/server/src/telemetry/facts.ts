@@ -1,9 +1,9 @@
+import { isRecord as isRec } from '@vigil/protocol/guards';
 import { isoOrNull } from './iso-time.js';
 
 /** The latest system facts of a host (OpenWatch's `system-info`), from its newest document. */
 
 type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 

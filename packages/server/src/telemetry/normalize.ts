@@ -1,3 +1,4 @@
+import { isRecord as isRec } from '@vigil/protocol/guards';
 import { ProcessList } from './process-list.js';
 
 /**
@@ -16,7 +17,6 @@ export interface Samples {
 
 type Rec = Record<string, unknown>;
 
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 /** Label values are quoted like Prometheus's, with `\` and `"` escaped. */

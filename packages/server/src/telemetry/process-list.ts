@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -80,9 +81,6 @@ export function parsePushBody(body: string): unknown {
   }
   return JSON.parse(body);
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const COLON = 0x3a;
 const LBRACKET = 0x5b;

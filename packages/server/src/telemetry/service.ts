@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import { CheckData, PLUGIN_STATES, PackageInventory, parsePluginOutput } from '@vigil/protocol';
 import type { PerfDatum } from '@vigil/protocol';
 import type { TSchema } from '@sinclair/typebox';
@@ -243,8 +244,6 @@ export interface TelemetryPolicy {
   maxClockSkewMs?: number;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const NO_PROCESSES: unknown[] = [];
 
 /** Whether `keys` is `samples`' keys (its first `samples.length`). */

@@ -1,3 +1,4 @@
+import { isRecord as isRec } from '@vigil/protocol/guards';
 import { isoOrNull } from './iso-time.js';
 import { processesOf } from './process-list.js';
 
@@ -7,7 +8,6 @@ import { processesOf } from './process-list.js';
  */
 
 type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

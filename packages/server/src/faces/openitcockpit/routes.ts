@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/protocol/guards';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentService } from '../../agents/service.js';
 import { originOf } from '../../http/context.js';
@@ -29,9 +30,6 @@ export interface OitcFaceOptions {
 
 /** PHP's json_encode escapes every slash; openITCOCKPIT's bodies therefore do too. */
 const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A document field of a push body as an object: agents 3.x send it as JSON (a raw message),
