@@ -86,6 +86,10 @@ class OitcAgentPeer {
   cert: string | undefined;
   private ca: string | undefined;
   port = 0;
+  /** Set by `close()`: a restart still under way then leaves the agent stopped. */
+  private closed = false;
+  /** The restart that follows a `POST /autotls`, while it runs. */
+  private restarting: Promise<void> | undefined;
 
   constructor(
     readonly opts: {
@@ -117,6 +121,7 @@ class OitcAgentPeer {
   }
 
   async start(): Promise<void> {
+    if (this.closed) return;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     if (!this.secure) {
       this.server = http.createServer(handler);
@@ -179,6 +184,13 @@ class OitcAgentPeer {
       clearTimeout(late);
     }
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** Stops the agent for good, after a restart under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.restarting;
+    await this.stop();
   }
 
   /** What the agent does after taking a certificate: its web server starts over. */
@@ -279,7 +291,11 @@ class OitcAgentPeer {
         this.ca = body.ca;
         res.writeHead(200);
         res.end();
-        res.on('finish', () => setImmediate(() => void this.reload()));
+        res.on('finish', () =>
+          setImmediate(() => {
+            this.restarting = this.reload().finally(() => (this.restarting = undefined));
+          }),
+        );
         return;
       }
       return fail(404, '404 page not found');
@@ -314,7 +330,7 @@ for (const kind of await databaseKinds()) {
     after(async () => {
       // The agents go first: a poll still waiting on one of them then ends at once, instead of
       // holding the server's shutdown until its request times out.
-      for (const p of peers) await p.stop().catch(() => undefined);
+      for (const p of peers) await p.close().catch(() => undefined);
       await h.close();
     });
 

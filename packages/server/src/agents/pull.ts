@@ -212,6 +212,7 @@ export function startPuller(deps: {
           if (secure) {
             const peer = (res.socket as TLSSocket).getPeerCertificate() as TlsPeerCertificate;
             if (!peer.fingerprint256 || peer.fingerprint256 !== agent.cert_fingerprint) {
+              clearTimeout(timer);
               res.destroy();
               reject(
                 new PullError(
@@ -241,7 +242,10 @@ export function startPuller(deps: {
             clearTimeout(timer);
             resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
           });
-          res.on('error', (err) => reject(new PullError(err.message, 'network')));
+          res.on('error', (err) => {
+            clearTimeout(timer);
+            reject(new PullError(err.message, 'network'));
+          });
         },
       );
       const timer = setTimeout(
