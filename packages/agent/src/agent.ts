@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CustomCheckResult, PackageInventory } from '@vigil/protocol';
 import { parseCustomChecks, type CustomChecksConfig } from './checks/config.js';
 import { startChecks, type CheckScheduler } from './checks/scheduler.js';
-import { runCollectors, type Collector, type CollectorOutcome } from './collect/collector.js';
+import { runCollectors, type AnyCollector, type CollectorOutcome } from './collect/collector.js';
 import { enabledCollectors } from './collect/index.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { realHost, type Host } from './host.js';
@@ -80,7 +80,7 @@ export function loadPrometheusExporters(config: AgentConfig): PrometheusExporter
  * Runs the collectors once without keeping the result, so that their rate state is filled, then
  * waits a moment (at most the interval): the next cycle's rates then cover real time.
  */
-async function prime(collectors: Collector[], host: Host, config: AgentConfig): Promise<void> {
+async function prime(collectors: AnyCollector[], host: Host, config: AgentConfig): Promise<void> {
   await runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
   await new Promise((r) => setTimeout(r, Math.min(PRIME_MS, config.interval * 1000)));
 }
@@ -135,7 +135,7 @@ export async function startAgent(
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   let config = loadAgentConfig(configFile);
   let host = opts.host ?? hostFor(config);
-  let collectors: Collector[] = enabledCollectors(config.toggles);
+  let collectors: AnyCollector[] = enabledCollectors(config.toggles);
   let checksConfig = loadCustomChecks(config);
   let scheduler: CheckScheduler = startChecks(checksConfig.checks, {
     concurrency: checksConfig.concurrency,

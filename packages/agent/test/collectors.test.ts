@@ -3,12 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { agentInfo } from '../src/collect/agent.js';
-import { runCollectors, type Collector } from '../src/collect/collector.js';
+import { agent as agentCollector } from '../src/collect/agent.js';
+import { runCollectors, type AnyCollector } from '../src/collect/collector.js';
 import { cpu } from '../src/collect/cpu.js';
-import { diskio } from '../src/collect/diskio.js';
+import { diskIo } from '../src/collect/disk-io.js';
 import { allCollectors } from '../src/collect/index.js';
-import { netIo } from '../src/collect/net.js';
+import { netIo } from '../src/collect/net-io.js';
 import { realHost, type Host } from '../src/host.js';
 import { FIXTURES, fixtureHost, schemaErrors } from './support.js';
 
@@ -29,7 +29,7 @@ const withUsage = (host: Host): Host => ({
 });
 
 /** Runs every collector twice (the second pass has rates) on a host and returns the document. */
-async function document(host: Host, collectors: Collector[] = allCollectors()) {
+async function document(host: Host, collectors: AnyCollector[] = allCollectors()) {
   const t0 = Date.UTC(2026, 0, 1);
   await runCollectors(collectors, { host, nowMs: t0, intervalSeconds: 30 });
   return runCollectors(collectors, { host, nowMs: t0 + 30_000, intervalSeconds: 30 });
@@ -168,7 +168,7 @@ describe('rates from deltas between cycles', () => {
     '\n';
 
   test('CPU, disk and network rates over a known interval', async () => {
-    const collectors = [cpu(), diskio(), netIo()];
+    const collectors = [cpu(), diskIo(), netIo()];
     write(
       'stat',
       'cpu 1000 0 500 8000 100 0 0 0 0 0\ncpu0 500 0 250 4000 50 0 0 0 0 0\ncpu1 500 0 250 4000 50 0 0 0 0 0\n',
@@ -288,7 +288,7 @@ test('agent: mac_version is the full Debian release from /etc/debian_version', a
       sys: path.join(FIXTURES, 'debian12-vm', 'sys'),
       rootfs: path.join(tmp, 'root'),
     });
-    const { document: d } = await runCollectors([agentInfo()], {
+    const { document: d } = await runCollectors([agentCollector()], {
       host,
       nowMs: Date.now(),
       intervalSeconds: 30,

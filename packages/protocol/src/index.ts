@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './permissions.js';
 export * from './api.js';
 export * from './checkdata.js';
+export * from './collector.js';
 export * from './agents.js';
 export * from './perfdata.js';
 export * from './tls.js';

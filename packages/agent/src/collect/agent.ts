@@ -3,6 +3,8 @@ import { parseOsRelease, osFamily } from '../inventory/packages.js';
 import { AGENT_VERSION } from '../version.js';
 import type { Host } from '../host.js';
 import type { Collector } from './collector.js';
+import { parseBtime } from './procfs/stat.js';
+import { parseUptime } from './procfs/uptime.js';
 
 /** Node's architecture names as Go's GOARCH spells them (openITCOCKPIT reports `goarch`). */
 const GOARCH: Record<string, string> = {
@@ -44,10 +46,11 @@ export function goTimeString(d: Date): string {
  * hide /proc/uptime), else 0.
  */
 export function uptimeSeconds(host: Host, nowMs: number): number {
-  const up = Number(host.proc.tryRead('uptime')?.split(/\s+/)[0]);
+  const uptime = host.proc.tryRead('uptime');
+  const up = uptime === undefined ? NaN : parseUptime(uptime);
   if (Number.isFinite(up) && up > 0) return up;
-  const btime = /^btime (\d+)$/m.exec(host.proc.tryRead('stat') ?? '');
-  return btime ? Math.max(0, nowMs / 1000 - Number(btime[1])) : 0;
+  const btime = parseBtime(host.proc.tryRead('stat') ?? '');
+  return btime === undefined ? 0 : Math.max(0, nowMs / 1000 - btime);
 }
 
 /**
@@ -71,7 +74,7 @@ export function platformVersion(
 }
 
 /** `agent`: who is reporting — OS, kernel, uptime, agent version, interval. */
-export const agentInfo = (): Collector => ({
+export const agent = (): Collector<'agent'> => ({
   key: 'agent',
   async collect({ host, nowMs, intervalSeconds }) {
     const release = parseOsRelease(host.rootfs.tryRead('etc/os-release') ?? '');

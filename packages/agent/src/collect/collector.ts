@@ -1,42 +1,43 @@
+import type {
+  CheckData,
+  CollectCycle,
+  CollectorError,
+  Collector as CollectorContract,
+  CollectorOutcome,
+} from '@vigil/protocol';
 import type { Host } from '../host.js';
 
-/** What a collector gets for one cycle. */
-export interface CollectContext {
-  readonly host: Host;
-  /** The cycle's time (ms since the epoch); every rate of the cycle uses this one instant. */
-  readonly nowMs: number;
-  /** The configured collection interval in seconds. */
-  readonly intervalSeconds: number;
-}
+export type { CollectorOutcome };
+
+/** What a collector gets for one cycle: the protocol's cycle, over this agent's `Host`. */
+export type CollectContext = CollectCycle<Host>;
 
 /**
- * One source of the check-data document. `collect` returns the value for `key`, or undefined to
- * leave the key out (a source this machine does not have). It throws when the source failed; the
- * cycle then puts `{"error": message}` under the key and goes on with the others. A collector
- * keeps what it needs between cycles (previous counters for rates) in its own closure.
+ * The protocol's collector contract for the document key `K`, reading this agent's `Host`. The
+ * default, every key, is the type of a list of collectors.
  */
-export interface Collector {
-  /** The document key this collector fills. */
-  readonly key: string;
-  /** The `config.ini` switch that turns it off, when it has one. */
+export type Collector<K extends keyof CheckData = keyof CheckData> = CollectorContract<K, Host>;
+
+/**
+ * A collector of a document key that the protocol's `CheckData` schema does not describe (yet):
+ * `ntp`, which the openITCOCKPIT agent 3.1 sends too. Its value goes into the document as it is.
+ * Once the schema has the key, its collector becomes a `Collector<'ntp'>` and this type goes.
+ */
+export interface UndescribedCollector {
+  readonly key: 'ntp';
   readonly toggle?: string;
-  collect(ctx: CollectContext): Promise<unknown>;
+  collect(ctx: CollectContext): Promise<Readonly<Record<string, unknown>> | undefined>;
 }
 
-/** How one collector did in a cycle. */
-export interface CollectorOutcome {
-  readonly key: string;
-  readonly ok: boolean;
-  readonly durationMs: number;
-  readonly error?: string;
-}
+/** Any collector the runner accepts. */
+export type AnyCollector = Collector | UndescribedCollector;
 
 /**
  * Runs every collector concurrently and assembles the document. A collector that throws gets
  * `{"error": "…"}` under its key; a collector that returns undefined leaves its key out.
  */
 export async function runCollectors(
-  collectors: readonly Collector[],
+  collectors: readonly AnyCollector[],
   ctx: CollectContext,
 ): Promise<{ document: Record<string, unknown>; outcomes: CollectorOutcome[] }> {
   const settled = await Promise.all(
@@ -58,7 +59,7 @@ export async function runCollectors(
       if (s.value !== undefined) document[s.c.key] = s.value;
       outcomes.push({ key: s.c.key, ok: true, durationMs: s.ms });
     } else {
-      document[s.c.key] = { error: s.error };
+      document[s.c.key] = { error: s.error } satisfies CollectorError;
       outcomes.push({ key: s.c.key, ok: false, durationMs: s.ms, error: s.error });
     }
   }

@@ -1,6 +1,6 @@
 import type { Collector } from './collector.js';
-import { round } from './parse.js';
-import { cpuShares, parseStat, type CpuTimes } from './stat.js';
+import { round } from './numbers.js';
+import { cpuShares, parseStat, type CpuTimes } from './procfs/stat.js';
 
 /** The openITCOCKPIT CPU breakdown: five shares of user+nice+system+idle+iowait, adding up to 100. */
 function details(prev: CpuTimes, cur: CpuTimes) {
@@ -16,7 +16,7 @@ function details(prev: CpuTimes, cur: CpuTimes) {
  * of /proc/stat since the previous cycle. The first cycle, with nothing to compare against,
  * reports the shares since boot.
  */
-export const cpu = (): Collector => {
+export const cpu = (): Collector<'cpu'> => {
   let prev: ReturnType<typeof parseStat> | undefined;
   return {
     key: 'cpu',

@@ -1,6 +1,87 @@
 import type { Collector } from './collector.js';
-import { diskMounts, parseMounts } from './mounts.js';
-import { percent, round } from './parse.js';
+import { percent, round } from './numbers.js';
+import { parseMounts, type MountEntry } from './procfs/mounts.js';
+
+/**
+ * File system types that hold no disk space of their own: kernel views, memory-backed and
+ * container overlay plumbing. Their mounts are left out of `disks`, as the openITCOCKPIT agent
+ * (through gopsutil's `Partitions(false)`) leaves out everything that is not a physical device.
+ */
+export const PSEUDO_FS = new Set([
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'devtmpfs',
+  'efivarfs',
+  'fusectl',
+  'fuse.gvfsd-fuse',
+  'fuse.lxcfs',
+  'fuse.portal',
+  'hugetlbfs',
+  'mqueue',
+  'nsfs',
+  'overlay',
+  'proc',
+  'pstore',
+  'ramfs',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'squashfs',
+  'sysfs',
+  'tmpfs',
+  'tracefs',
+]);
+
+/**
+ * Mount sources that name no device, as the openITCOCKPIT agent skips them (it filters on the
+ * source as well as on the type).
+ */
+export const PSEUDO_DEVICES = new Set([
+  'sysfs',
+  'proc',
+  'udev',
+  'devpts',
+  'devfs',
+  'tmpfs',
+  'securityfs',
+  'cgroup',
+  'cgroup2',
+  'pstore',
+  'debugfs',
+  'hugetlbfs',
+  'systemd-1',
+  'mqueue',
+  'none',
+  'sunrpc',
+  'nfsd',
+  'nsfs',
+  'fusectl',
+  'configfs',
+  'overlay',
+  'shm',
+  'tracefs',
+  'binfmt_misc',
+]);
+
+/**
+ * The mounts worth reporting: real file systems, each mount point once (the last mount over a
+ * path hides the earlier ones), bind mounts of the same device kept apart by mount point.
+ */
+export function diskMounts(entries: readonly MountEntry[]): MountEntry[] {
+  const byPoint = new Map<string, MountEntry>();
+  for (const e of entries) {
+    if (PSEUDO_FS.has(e.fstype)) continue;
+    if (PSEUDO_DEVICES.has(e.device) || e.device === '') continue;
+    byPoint.set(e.mountpoint, e);
+  }
+  return [...byPoint.values()];
+}
 
 /** How long one mount's statfs may take: a hung network mount must not stall the cycle. */
 const USAGE_TIMEOUT_MS = 3000;
@@ -27,7 +108,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  * (permissions, a network mount that does not answer within `USAGE_TIMEOUT_MS`) is still listed,
  * with zero usage, as openITCOCKPIT does.
  */
-export const disks = (): Collector => ({
+export const disks = (): Collector<'disks'> => ({
   key: 'disks',
   toggle: 'diskstats',
   async collect({ host }) {

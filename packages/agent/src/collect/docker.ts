@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Collector } from './collector.js';
-import { round } from './parse.js';
+import { round } from './numbers.js';
 
 /** The Docker Engine API socket. */
 export const DOCKER_SOCKET = '/var/run/docker.sock';
@@ -78,7 +78,7 @@ export function containerFigures(s: DockerStats) {
  * `docker` (off by default, `dockerstats`): the running containers from the Docker Engine API with
  * their CPU, memory, network and block I/O figures. Without a Docker socket the key is left out.
  */
-export const docker = (socketPath = DOCKER_SOCKET): Collector => ({
+export const docker = (socketPath = DOCKER_SOCKET): Collector<'docker'> => ({
   key: 'docker',
   toggle: 'dockerstats',
   async collect() {

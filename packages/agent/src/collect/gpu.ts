@@ -1,6 +1,6 @@
 import type { Host } from '../host.js';
 import type { Collector } from './collector.js';
-import { round } from './parse.js';
+import { round } from './numbers.js';
 
 /** The nvidia-smi query fields, in the order the CSV columns come back. */
 export const NVIDIA_FIELDS = [
@@ -81,7 +81,7 @@ export function amdGpus(host: Host) {
  * `gpu` (Vigil): NVIDIA GPUs through `nvidia-smi` (the driver offers no files), AMD GPUs through
  * sysfs. `{"available": false}` when the machine has neither.
  */
-export const gpu = (): Collector => ({
+export const gpu = (): Collector<'gpu'> => ({
   key: 'gpu',
   toggle: 'gpustats',
   async collect({ host }) {

@@ -1,31 +1,33 @@
-import { agentInfo } from './agent.js';
-import type { Collector } from './collector.js';
+import { agent } from './agent.js';
+import type { AnyCollector } from './collector.js';
 import { cpu } from './cpu.js';
+import { diskIo } from './disk-io.js';
 import { disks } from './disks.js';
-import { diskio } from './diskio.js';
 import { docker } from './docker.js';
 import { gpu } from './gpu.js';
-import { loadavg } from './loadavg.js';
-import { memory, swap } from './memory.js';
-import { netIo, netStats } from './net.js';
-import { netConnections } from './nettcp.js';
+import { memory } from './memory.js';
+import { netConnections } from './net-connections.js';
+import { netIo } from './net-io.js';
+import { netStats } from './net-stats.js';
 import { ntp } from './ntp.js';
 import { processes } from './processes.js';
 import { sensors } from './sensors.js';
 import { smart } from './smart.js';
-import { systemdServices } from './systemd.js';
+import { swap } from './swap.js';
+import { systemLoad } from './system-load.js';
+import { systemdServices } from './systemd-services.js';
 import { users } from './users.js';
 
 /** Every collector, fresh (with empty rate state), in document order. */
-export function allCollectors(): Collector[] {
+export function allCollectors(): AnyCollector[] {
   return [
-    agentInfo(),
+    agent(),
     cpu(),
-    loadavg(),
+    systemLoad(),
     memory(),
     swap(),
     disks(),
-    diskio(),
+    diskIo(),
     netStats(),
     netIo(),
     sensors(),
@@ -41,6 +43,6 @@ export function allCollectors(): Collector[] {
 }
 
 /** The collectors that the configuration's switches leave on. */
-export function enabledCollectors(toggles: Readonly<Record<string, boolean>>): Collector[] {
+export function enabledCollectors(toggles: Readonly<Record<string, boolean>>): AnyCollector[] {
   return allCollectors().filter((c) => c.toggle === undefined || toggles[c.toggle] !== false);
 }

@@ -1,9 +1,6 @@
 import type { Collector } from './collector.js';
-import { parseMeminfo, parseVmstat } from './meminfo.js';
-import { percent, round } from './parse.js';
-
-/** The page size that /proc/vmstat's pswpin/pswpout count in. */
-const PAGE_BYTES = 4096;
+import { percent, round } from './numbers.js';
+import { parseMeminfo } from './procfs/meminfo.js';
 
 /** Memory figures in bytes from /proc/meminfo, as openITCOCKPIT's `memory` reports them. */
 export function memoryFromMeminfo(m: Map<string, number>) {
@@ -30,37 +27,11 @@ export function memoryFromMeminfo(m: Map<string, number>) {
   };
 }
 
-/** Swap figures from /proc/meminfo and the swap-in/out page counters of /proc/vmstat. */
-export function swapFromMeminfo(m: Map<string, number>, vmstat: Map<string, number>) {
-  const total = m.get('SwapTotal') ?? 0;
-  const free = m.get('SwapFree') ?? 0;
-  const used = total - free;
-  return {
-    total,
-    percent: round(percent(used, total)),
-    used,
-    free,
-    sin: (vmstat.get('pswpin') ?? 0) * PAGE_BYTES,
-    sout: (vmstat.get('pswpout') ?? 0) * PAGE_BYTES,
-  };
-}
-
 /** `memory`. */
-export const memory = (): Collector => ({
+export const memory = (): Collector<'memory'> => ({
   key: 'memory',
   toggle: 'memory',
   async collect({ host }) {
     return memoryFromMeminfo(parseMeminfo(host.proc.read('meminfo')));
-  },
-});
-
-/** `swap`. */
-export const swap = (): Collector => ({
-  key: 'swap',
-  toggle: 'swap',
-  async collect({ host }) {
-    const m = parseMeminfo(host.proc.read('meminfo'));
-    const vm = parseVmstat(host.proc.tryRead('vmstat') ?? '');
-    return swapFromMeminfo(m, vm);
   },
 });

@@ -1,5 +1,5 @@
 import type { ExecFn } from '../host.js';
-import type { Collector } from './collector.js';
+import type { UndescribedCollector } from './collector.js';
 
 /** What one time daemon says about the clock. */
 export interface NtpState {
@@ -148,7 +148,7 @@ export async function askTimeDaemons(
  * a slow daemon never holds a cycle up, and each cycle reports the latest answer with its own
  * timestamps. The key is left out when no daemon answers.
  */
-export const ntp = (refreshMs: number = NTP_REFRESH_MS): Collector => {
+export const ntp = (refreshMs: number = NTP_REFRESH_MS): UndescribedCollector => {
   let answer: Awaited<ReturnType<typeof askTimeDaemons>>;
   let askedAtMs: number | undefined;
   let asking: Promise<void> | undefined;

@@ -1,10 +1,12 @@
 import { uptimeSeconds } from './agent.js';
 import type { Collector } from './collector.js';
-import { parseMeminfo } from './meminfo.js';
-import { percent, round } from './parse.js';
-import { parsePasswd } from './passwd.js';
-import { parseCmdline, parsePidStat, parsePidStatusMemory } from './pid.js';
-import { parseStat } from './stat.js';
+import { percent, round } from './numbers.js';
+import { parseMeminfo } from './procfs/meminfo.js';
+import { parsePasswd } from './procfs/passwd.js';
+import { parseCmdline } from './procfs/pid-cmdline.js';
+import { parsePidStat } from './procfs/pid-stat.js';
+import { parsePidStatusMemory } from './procfs/pid-status.js';
+import { parseStat } from './procfs/stat.js';
 
 /** Clock ticks per second of /proc times (USER_HZ); 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
@@ -34,7 +36,7 @@ const STATE_NAMES: Record<string, string> = {
  * directory itself. Without privileges, `num_fds` and `exec` of other users' processes cannot be
  * read: they are then 0 and argv[0].
  */
-export const processes = (): Collector => {
+export const processes = (): Collector<'processes'> => {
   let prev = new Map<
     number,
     { ticks: number; start: number; cmdline: string[]; exe: string | undefined }

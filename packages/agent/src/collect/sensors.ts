@@ -1,6 +1,6 @@
 import type { SourceTree } from '../host.js';
 import type { Collector } from './collector.js';
-import { round } from './parse.js';
+import { round } from './numbers.js';
 
 /** A millidegree sysfs value in °C, or undefined. */
 function milli(text: string | undefined): number | undefined {
@@ -88,7 +88,7 @@ export function batteries(sys: SourceTree) {
 }
 
 /** `sensors`: temperatures (hwmon, else thermal zones) and batteries; empty lists when none. */
-export const sensors = (): Collector => ({
+export const sensors = (): Collector<'sensors'> => ({
   key: 'sensors',
   toggle: 'sensorstats',
   async collect({ host }) {

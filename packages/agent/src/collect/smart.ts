@@ -1,3 +1,4 @@
+import type { Collected } from '@vigil/protocol';
 import type { CollectContext, Collector } from './collector.js';
 
 /** What smartctl --json prints that `smart` uses. */
@@ -32,8 +33,8 @@ export const SMART_REFRESH_MS = 10 * 60_000;
  * between). Reading SMART data needs root (or CAP_SYS_RAWIO); `{"available": false}` when
  * smartctl is not installed.
  */
-export const smart = (): Collector => {
-  let last: { atMs: number; value: unknown } | undefined;
+export const smart = (): Collector<'smart'> => {
+  let last: { atMs: number; value: Collected<'smart'> } | undefined;
   return {
     key: 'smart',
     toggle: 'smartstats',
@@ -48,7 +49,7 @@ export const smart = (): Collector => {
 };
 
 /** Asks smartctl about every whole disk. */
-async function readSmart({ host }: CollectContext): Promise<unknown> {
+async function readSmart({ host }: CollectContext): Promise<Collected<'smart'>> {
   {
     const disks = host.sys
       .list('block')

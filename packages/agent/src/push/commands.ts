@@ -1,6 +1,9 @@
 import type { AgentCommand, CommandResult, ProcessDetail } from '@vigil/protocol';
-import { parsePasswd } from '../collect/passwd.js';
-import { parseCmdline, parsePidStat, parsePidStatus } from '../collect/pid.js';
+import { parsePasswd } from '../collect/procfs/passwd.js';
+import { parseCmdline } from '../collect/procfs/pid-cmdline.js';
+import { parsePidStat } from '../collect/procfs/pid-stat.js';
+import { parsePidStatus } from '../collect/procfs/pid-status.js';
+import { parseBtime } from '../collect/procfs/stat.js';
 import type { Host } from '../host.js';
 
 const PAGE_BYTES = 4096;
@@ -16,8 +19,8 @@ export function processDetail(host: Host, pid: number, nowMs: number): ProcessDe
   const status = parsePidStatus(host.proc.tryRead(`${pid}/status`) ?? '');
   const uid = Number((status.get('Uid') ?? '').split(/\s+/)[0]);
   const users = parsePasswd(host.rootfs.tryRead('etc/passwd') ?? '');
-  const btimeLine = /^btime (\d+)$/m.exec(host.proc.tryRead('stat') ?? '');
-  const bootMs = btimeLine ? Number(btimeLine[1]) * 1000 : 0;
+  const btime = parseBtime(host.proc.tryRead('stat') ?? '');
+  const bootMs = btime === undefined ? 0 : btime * 1000;
   const startMs = bootMs + (stat.startTicks / TICKS_PER_SECOND) * 1000;
   const aliveSeconds = Math.max((nowMs - startMs) / 1000, 0.001);
   const cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / TICKS_PER_SECOND;

@@ -12,19 +12,3 @@ export function uint(text: string | undefined, file: string, field: string): num
     throw new ParseError(file, `${field} is not a whole number: ${JSON.stringify(text)}`);
   return Number(text);
 }
-
-/** Splits text into trimmed non-empty lines. */
-export function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '');
-}
-
-/** Rounds to `digits` decimals, as the openITCOCKPIT agent reports percentages and rates. */
-export function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-/** `part / whole * 100`, or 0 when the whole is 0. */
-export function percent(part: number, whole: number): number {
-  return whole > 0 ? (part / whole) * 100 : 0;
-}

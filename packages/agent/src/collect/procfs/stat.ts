@@ -71,6 +71,15 @@ export function parseStat(text: string): StatSample {
   };
 }
 
+/**
+ * The boot time (Unix seconds) of /proc/stat's `btime` line alone, or undefined when there is
+ * none: for readers that must not fail when the rest of the file does not parse.
+ */
+export function parseBtime(text: string): number | undefined {
+  const m = /^btime (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Total ticks of a CPU line. Guest time is already counted in user and nice, so it is left out. */
 export function totalTicks(t: CpuTimes): number {
   return t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;

@@ -1,16 +1,27 @@
 import { RateTracker } from '../rates.js';
+import type { Collected } from '@vigil/protocol';
 import type { Collector } from './collector.js';
-import { isReportedDisk, parseDiskstats } from './diskstats.js';
-import { round } from './parse.js';
+import { round } from './numbers.js';
+import { parseDiskstats, type DiskStats } from './procfs/diskstats.js';
 
+/** The unit of /proc/diskstats' sector counts, whatever the device's own sector size. */
 const SECTOR_BYTES = 512;
+
+/**
+ * Whether a block device is worth reporting: not a loop, RAM or zram device, and not one that
+ * never did any I/O.
+ */
+export function isReportedDisk(d: DiskStats): boolean {
+  if (/^(loop|ram|zram|fd|sr)\d*/.test(d.name)) return false;
+  return d.readsCompleted + d.writesCompleted > 0;
+}
 
 /**
  * `disk_io`: per block device, the cumulative counters and the rates since the previous cycle
  * (IOPS, bytes/s, average wait and size, busy percentage). A device's first cycle has zero rates.
  * `ReadBytes`/`WriteBytes` are bytes (sectors × 512).
  */
-export const diskio = (): Collector => {
+export const diskIo = (): Collector<'disk_io'> => {
   const deltas = new RateTracker();
   let prevMs: number | undefined;
   return {
@@ -20,7 +31,7 @@ export const diskio = (): Collector => {
       const stats = parseDiskstats(host.proc.read('diskstats'));
       const seconds = prevMs === undefined ? 0 : (nowMs - prevMs) / 1000;
       prevMs = nowMs;
-      const out: Record<string, unknown> = {};
+      const out: Collected<'disk_io'> = {};
       for (const d of stats) {
         if (!isReportedDisk(d)) continue;
         const delta = (field: string, v: number) => deltas.delta(`${d.name}/${field}`, v, nowMs);

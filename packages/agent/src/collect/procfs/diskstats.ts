@@ -46,12 +46,3 @@ export function parseDiskstats(text: string): DiskStats[] {
   }
   return out;
 }
-
-/**
- * Whether a block device is worth reporting: not a loop, RAM or zram device, and not one that
- * never did any I/O.
- */
-export function isReportedDisk(d: DiskStats): boolean {
-  if (/^(loop|ram|zram|fd|sr)\d*/.test(d.name)) return false;
-  return d.readsCompleted + d.writesCompleted > 0;
-}

@@ -1,4 +1,3 @@
-import type { Collector } from './collector.js';
 import { ParseError } from './parse.js';
 
 /** The 1, 5 and 15 minute load averages. */
@@ -17,13 +16,3 @@ export function parseLoadavg(text: string): LoadSample {
     throw new ParseError('loadavg', `not numbers: ${JSON.stringify(text.trim())}`);
   return { m1, m5, m15 };
 }
-
-/** `system_load`: the load averages keyed "0", "1", "2" as the openITCOCKPIT agent sends them. */
-export const loadavg = (): Collector => ({
-  key: 'system_load',
-  toggle: 'cpustats',
-  async collect({ host }) {
-    const l = parseLoadavg(host.proc.read('loadavg'));
-    return { '0': l.m1, '1': l.m5, '2': l.m15 };
-  },
-});

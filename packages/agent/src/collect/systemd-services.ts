@@ -30,7 +30,7 @@ export function parseSystemctlJson(text: string) {
  * asks `systemctl` (as the D-Bus API would). On a machine not booted with systemd the list is
  * empty.
  */
-export const systemdServices = (): Collector => ({
+export const systemdServices = (): Collector<'systemd_services'> => ({
   key: 'systemd_services',
   toggle: 'systemdservices',
   async collect({ host }) {
