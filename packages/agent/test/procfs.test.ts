@@ -10,7 +10,8 @@ import { countTcpStates } from '../src/collect/procfs/net-tcp.js';
 import { parseNetDev } from '../src/collect/procfs/netdev.js';
 import { parsePidStat } from '../src/collect/procfs/pid-stat.js';
 import { parsePidStatusMemory } from '../src/collect/procfs/pid-status.js';
-import { cpuShares, parseStat } from '../src/collect/procfs/stat.js';
+import { cpuShares, parseBtime, parseStat } from '../src/collect/procfs/stat.js';
+import { parseUptime } from '../src/collect/procfs/uptime.js';
 import { parseUtmp, UTMP_RECORD_BYTES } from '../src/collect/procfs/utmp.js';
 
 for (const [name, input, ok] of [
@@ -46,6 +47,21 @@ test('parseStat: total, cores, btime; malformed lines are errors', () => {
   // Kernels older than 2.6.11 have only four columns; the rest count as 0.
   assert.equal(parseStat('cpu 1 2 3 4\n').total.iowait, 0);
 });
+
+for (const [name, input, want] of [
+  ['btime among the other lines', 'cpu 1 2 3 4\nbtime 1700000000\nprocs_running 1\n', 1700000000],
+  ['the rest of the file malformed', 'garbage\nbtime 5\n', 5],
+  ['no btime line', 'cpu 1 2 3 4\n', undefined],
+  ['btime not a number', 'btime soon\n', undefined],
+] as const)
+  test(`parseBtime: ${name}`, () => assert.equal(parseBtime(input), want));
+
+for (const [name, input, want] of [
+  ['valid', '350735.47 234388.90\n', 350735.47],
+  ['empty', '', 0],
+  ['not a number', 'up 3 days\n', NaN],
+] as const)
+  test(`parseUptime: ${name}`, () => assert.ok(Object.is(parseUptime(input), want)));
 
 test('cpuShares: busy share from deltas; counters going backwards give 0', () => {
   const a = parseStat('cpu 100 0 100 800 0 0 0 0 0 0\n').total;
