@@ -356,6 +356,19 @@ for (const kind of await databaseKinds()) {
         mixed.map((r) => r.duplicate),
         [true, ...hosts.map(() => false)],
       );
+      // The new pushes are data like any other: the reference has them, and they are rolled up
+      // now rather than whenever the background rollup happens to run.
+      for (const [i, hostId] of hosts.entries())
+        generated.get(hostId)!.push({
+          ts: fresh[i]!,
+          values: {
+            cpu_usage_percent: 2000,
+            memory_usage_percent: 1,
+            'disk_usage_percent{mount="/"}': 50,
+            disk_usage_percent: 50,
+          },
+        });
+      while ((await h.vigil.telemetry.runRollups(1000)) > 0);
       for (const [i, hostId] of hosts.entries()) {
         const cpuId = (await h.vigil.telemetry.series(hostId)).find(
           (s) => s.key === 'cpu_usage_percent',
