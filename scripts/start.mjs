@@ -34,7 +34,7 @@ if (local) {
     writeFileSync(
       config,
       [
-        '# The local agent that `npm start` runs beside the server (see the README, "Agent").',
+        '# The local agent that `npm start` runs beside the server (see docs/agent.md).',
         '[default]',
         'address = 127.0.0.1',
         `port = ${process.env.VIGIL_AGENT_LOCAL_PORT || 3333}`,

@@ -1,6 +1,6 @@
 // Real OAuth 2.0 clients against a real HTTPS server: Python's authlib and requests-oauthlib
 // (Debian's python3-authlib and python3-requests-oauthlib), and Prometheus's own `oauth2:` scrape
-// block (Debian's prometheus) configured exactly as the README says.
+// block (Debian's prometheus) configured exactly as docs/api.md says.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { freePort } from '../../../test/support/postgres.js';
 
 const PYTHON = '/usr/bin/python3';
 const PROMETHEUS = '/usr/bin/prometheus';
-const README = path.resolve(import.meta.dirname, '../../../README.md');
+const API_DOC = path.resolve(import.meta.dirname, '../../../docs/api.md');
 
 const pythonLibraries =
   existsSync(PYTHON) &&
@@ -77,11 +77,11 @@ except Exception as e:
 print(json.dumps(out))
 `;
 
-/** The text of the README section that starts with `heading`, up to the next heading. */
-function readmeSection(heading: string): string {
-  const text = readFileSync(README, 'utf8');
+/** The text of the docs/api.md section that starts with `heading`, up to the next heading. */
+function apiDocSection(heading: string): string {
+  const text = readFileSync(API_DOC, 'utf8');
   const start = text.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has no section ${heading}`);
+  assert.ok(start >= 0, `docs/api.md has no section ${heading}`);
   const rest = text.slice(start + heading.length + 2);
   const end = rest.search(/\n#{2,6} /);
   return end < 0 ? rest : rest.slice(0, end);
@@ -132,7 +132,7 @@ describe('OAuth 2.0 client_credentials with real clients over HTTPS', () => {
     port = (vigil.http.server.address() as AddressInfo).port;
     base = `https://127.0.0.1:${port}`;
 
-    // The role and the client exactly as the README's commands create them.
+    // The role and the client exactly as the commands of docs/api.md create them.
     const login = await vigil.http.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -140,9 +140,9 @@ describe('OAuth 2.0 client_credentials with real clients over HTTPS', () => {
     });
     const admin = login.json().access_token as string;
     const bodies = [
-      ...readmeSection('### Scraping `/metrics` with Prometheus').matchAll(/-d '(\{.*\})'/g),
+      ...apiDocSection('## Scraping `/metrics` with Prometheus').matchAll(/-d '(\{.*\})'/g),
     ].map((m) => JSON.parse(m[1]!) as object);
-    assert.equal(bodies.length, 2, 'the README creates a role, then a client');
+    assert.equal(bodies.length, 2, 'docs/api.md creates a role, then a client');
     const role = await vigil.http.inject({
       method: 'POST',
       url: '/api/v1/roles',
@@ -221,15 +221,15 @@ describe('OAuth 2.0 client_credentials with real clients over HTTPS', () => {
     );
   });
 
-  test('Prometheus scrapes /metrics with the README’s oauth2 scrape configuration', async (t) => {
+  test('Prometheus scrapes /metrics as docs/api.md configures it', async (t) => {
     if (!prometheus) {
       if (ci) throw new Error(`${PROMETHEUS} (Debian package prometheus) is required under CI`);
       return t.skip('prometheus is not installed');
     }
     const yaml = /```yaml\n([\s\S]*?)```/.exec(
-      readmeSection('### Scraping `/metrics` with Prometheus'),
+      apiDocSection('## Scraping `/metrics` with Prometheus'),
     );
-    assert.ok(yaml, 'the README shows the scrape configuration');
+    assert.ok(yaml, 'docs/api.md shows the scrape configuration');
     const secretFile = path.join(dir, 'vigil-client-secret');
     writeFileSync(secretFile, client.client_secret, { mode: 0o600 });
     const scrape = yaml[1]!
