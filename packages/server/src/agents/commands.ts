@@ -3,7 +3,7 @@ import { ALLOWED_SIGNALS } from '@vigil/protocol';
 import type { AgentCommand, CommandResult, ProcessDetail, SignalResult } from '@vigil/protocol';
 import { auditRow, type AuditStore, type RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import { notFound, type AgentPolicy, type AgentRow } from './model.js';
+import { mustGet, type AgentPolicy, type AgentRow } from './model.js';
 import type { Transact } from './mutate.js';
 
 /**
@@ -190,8 +190,7 @@ export const createCommandService = (deps: {
         | { kind: 'process.get'; pid: number }
         | { kind: 'process.signal'; pid: number; signal: number },
     ): Promise<CommandResult> {
-      const row = await store.get(agentId);
-      if (!row) throw notFound(agentId);
+      const row = await mustGet(store, agentId);
       if (row.approval !== 'approved')
         throw new VigilError('conflict', `agent ${agentId} is ${row.approval}`, {
           code: 'agent.not_approved',

@@ -16,7 +16,7 @@ import {
   agentActor,
   certificateFields,
   newAgentRow,
-  notFound,
+  mustGet,
   type AgentPatch,
   type AgentPolicy,
   type AgentRow,
@@ -117,12 +117,6 @@ export const createEnrollmentService = (deps: {
     return run;
   }
 
-  async function mustGet(id: string): Promise<AgentRow> {
-    const row = await store.get(id);
-    if (!row) throw notFound(id);
-    return row;
-  }
-
   const service = {
     /**
      * A fresh enrollment token for native agent `id`, adding the agent (approved, as a manual add
@@ -145,7 +139,7 @@ export const createEnrollmentService = (deps: {
       id: string,
       ctx: RequestContext,
     ): Promise<{ token: string; expiresAt: number }> {
-      const row = await mustGet(id);
+      const row = await mustGet(store, id);
       if (row.kind !== 'native')
         throw new VigilError('conflict', `agent ${id} does not enroll with a token (${row.kind})`, {
           code: 'agent.kind_mismatch',

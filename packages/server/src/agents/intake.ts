@@ -1,6 +1,5 @@
 import type { NativePush, NativePushResult, PullTls } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
-import type { TelemetryService } from '../telemetry/service.js';
 import type { AuthCacheInvalidation } from './mutate.js';
 import type { AgentPatch, AgentRow } from './model.js';
 
@@ -9,6 +8,22 @@ export interface IntakeStore {
   update(id: string, patch: AgentPatch): Promise<void>;
   /** The agent's newest document, as JSON text. */
   latestDocument(id: string): Promise<{ collected_at: number; document: string } | undefined>;
+}
+
+/** Where the intake hands documents and inventories on to: telemetry. */
+export interface IntakeTelemetry {
+  /**
+   * Validates, normalises and stores one document of an agent on a host, collected at
+   * `collectedAt` (epoch ms); resolves once it is committed.
+   * @throws VigilError bad_data; nothing is stored then.
+   */
+  ingest(
+    target: { agentId: string; hostId: string },
+    collectedAt: number,
+    document: unknown,
+  ): Promise<{ received_checks: number; duplicate: boolean; clock_skew_seconds: number | null }>;
+  /** Stores an agent's package inventory in place of the one before. */
+  ingestInventory(agentId: string, inventory: unknown): Promise<void>;
 }
 
 /**
@@ -85,7 +100,7 @@ function reportedFacts(doc: Record<string, unknown>): AgentPatch {
  */
 export const createAgentIntake = (deps: {
   store: IntakeStore;
-  ingest: Pick<TelemetryService, 'ingest' | 'ingestInventory'>;
+  ingest: IntakeTelemetry;
   /** Hands out the commands queued for a native agent (the answer to its push carries them). */
   commands: { take(agentId: string): NativePushResult['commands'] };
   /** The fleet-wide collection interval, or null when agents keep their own. */
@@ -123,7 +138,7 @@ export const createAgentIntake = (deps: {
       };
     },
 
-    /** Takes in an openITCOCKPIT push of an agent `oitcAgent` returned. */
+    /** Takes in an openITCOCKPIT push of an agent the enrollment service authenticated (`byPassword`). */
     async submitOitc(agent: AgentRow, checkdata: Record<string, unknown>) {
       if (hasNoData(checkdata)) {
         const t = now();

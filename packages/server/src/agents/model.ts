@@ -128,6 +128,16 @@ export function newAgentRow(
 export const notFound = (id: string) =>
   new VigilError('not_found', `no agent ${id}`, { code: 'agent.not_found' });
 
+/** The row of agent `id`. @throws VigilError not_found */
+export async function mustGet(
+  store: { get(id: string): Promise<AgentRow | undefined> },
+  id: string,
+): Promise<AgentRow> {
+  const row = await store.get(id);
+  if (!row) throw notFound(id);
+  return row;
+}
+
 /** The audit context of a request an agent made itself. */
 export const agentActor = (row: Pick<AgentRow, 'id' | 'hostname'>, origin: Origin) =>
   ({

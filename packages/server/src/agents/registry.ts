@@ -16,6 +16,7 @@ import type { CsrSigner } from './csr.js';
 import {
   certificateFields,
   newAgentRow,
+  mustGet,
   notFound,
   toAgentView,
   type AgentPatch,
@@ -70,12 +71,6 @@ export const createAgentRegistry = (deps: {
     return toAgentView(fresher ? { ...row, last_seen: seen } : row, t);
   }
 
-  async function mustGet(id: string): Promise<AgentRow> {
-    const row = await store.get(id);
-    if (!row) throw notFound(id);
-    return row;
-  }
-
   /** The fleet-wide collection interval (`POST /api/v1/settings/refresh`), cached. */
   let fleetInterval: number | null | undefined;
   const intervalSetting = async (): Promise<number | null> => {
@@ -126,9 +121,9 @@ export const createAgentRegistry = (deps: {
       return (await store.list('pending')).map((r) => viewOf(r, t));
     },
 
-    /** @throws VigilError not_found */
+    /** One agent's public form. @throws VigilError not_found */
     async get(id: string): Promise<AgentView> {
-      return viewOf(await mustGet(id), now());
+      return viewOf(await mustGet(store, id), now());
     },
 
     /** The row of an agent, or undefined. */
@@ -225,7 +220,7 @@ export const createAgentRegistry = (deps: {
      * @throws VigilError not_found, bad_data.
      */
     async update(id: string, req: UpdateAgentRequest, ctx: RequestContext): Promise<AgentView> {
-      const row = await mustGet(id);
+      const row = await mustGet(store, id);
       const pullOnly = ['address', 'autotls', 'username', 'password'] as const;
       if (row.kind !== 'pull' && pullOnly.some((k) => req[k] !== undefined))
         throw new VigilError(
@@ -306,7 +301,7 @@ export const createAgentRegistry = (deps: {
      * @throws VigilError not_found, conflict when it is not pending.
      */
     async approve(id: string, ctx: RequestContext): Promise<AgentView> {
-      const row = await mustGet(id);
+      const row = await mustGet(store, id);
       if (row.approval !== 'pending')
         throw new VigilError('conflict', `agent ${id} is ${row.approval}, not pending`, {
           code: 'agent.not_pending',
@@ -330,7 +325,7 @@ export const createAgentRegistry = (deps: {
 
     /** Rejects a pending agent. @throws VigilError not_found, conflict when not pending. */
     async reject(id: string, ctx: RequestContext): Promise<AgentView> {
-      const row = await mustGet(id);
+      const row = await mustGet(store, id);
       if (row.approval !== 'pending')
         throw new VigilError('conflict', `agent ${id} is ${row.approval}, not pending`, {
           code: 'agent.not_pending',
@@ -348,7 +343,7 @@ export const createAgentRegistry = (deps: {
      * request on. @throws VigilError not_found, conflict when already revoked.
      */
     async revoke(id: string, ctx: RequestContext): Promise<AgentView> {
-      const row = await mustGet(id);
+      const row = await mustGet(store, id);
       if (row.approval === 'revoked')
         throw new VigilError('conflict', `agent ${id} is already revoked`, {
           code: 'agent.revoked',
