@@ -60,7 +60,7 @@ export interface Puller {
  * HTTP, and `on` says so (`autotls_failed`) and pulls nothing until the agent answers over
  * mutual TLS. The certificate is renewed over mutual TLS in the last third of its life (after a
  * failure, again after `RENEWAL_RETRY_MS`), and the package inventory (`GET /packages`) is read
- * when the agent has scanned anew (`packagesDue`).
+ * when the agent has scanned anew (`createPackageReader`).
  */
 export function startPuller(deps: {
   registry: Pick<
