@@ -1,3 +1,4 @@
+// Over 500 lines while it still holds the background job runner: it wires every domain in one place.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentAuthCache } from './agents/auth-cache.js';
