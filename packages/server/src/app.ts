@@ -1,13 +1,25 @@
+// Over 500 lines while it still holds the background job runner: it wires every domain in one place.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createCommandBroker } from './agents/commands.js';
+import { createAgentAuthCache } from './agents/auth-cache.js';
+import {
+  createCommandBroker,
+  createCommandService,
+  type CommandService,
+} from './agents/commands.js';
+import { createCsrSigner } from './agents/csr.js';
+import { createEnrollmentService, type EnrollmentService } from './agents/enrollment.js';
+import { createAgentIntake, type AgentIntake } from './agents/intake.js';
+import { createMutator, type AgentStores } from './agents/mutate.js';
 import { startPuller, type Puller } from './agents/pull.js';
+import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
 import { agentRoutes } from './agents/routes.js';
-import { createAgentService, type AgentService, type AgentStores } from './agents/service.js';
 import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
 import { createAuditService } from './audit/service.js';
 import { createAuditStore } from './audit/store.js';
+import { createHostService } from './hosts/service.js';
+import { createHostStore } from './hosts/store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations.js';
@@ -59,7 +71,14 @@ export interface Vigil {
   readonly http: App;
   readonly db: Db;
   readonly identity: IdentityService;
-  readonly agents: AgentService;
+  /** The agents registry: the list of agents and operators' decisions on them. */
+  readonly agents: AgentRegistry;
+  /** Enrollment and authentication of agents. */
+  readonly enrollment: EnrollmentService;
+  /** Commands to agents. */
+  readonly commands: CommandService;
+  /** What agents send, and what the puller brings back. */
+  readonly intake: AgentIntake;
   readonly telemetry: TelemetryService;
   readonly stream: StreamHub;
   readonly ca: CertificateAuthority;
@@ -107,7 +126,7 @@ function registerServerMetrics(
   deps: {
     telemetry: TelemetryService;
     stream: StreamHub;
-    agents: AgentService;
+    agents: Pick<AgentRegistry, 'list'>;
     exposeHosts: boolean;
   },
 ): void {
@@ -325,32 +344,67 @@ export async function createVigil(opts: {
         maxClockSkewMs: config.agents.max_clock_skew_seconds * 1000,
       },
     });
-    const commands = createCommandBroker();
-    const agents = createAgentService({
-      store: createAgentStore(db.kysely),
+    const broker = createCommandBroker();
+    const agentStore = createAgentStore(db.kysely);
+    const authCache = createAgentAuthCache();
+    const mutate = createMutator({
       transact: (fn) =>
         db.kysely.transaction().execute((trx) =>
           fn({
             agents: createAgentStore(trx),
             audit: createAuditStore(trx),
+            hosts: createHostService({ store: createHostStore(trx) }),
           } satisfies AgentStores),
         ),
-      ca,
-      ingest,
-      commands,
-      policy: {
-        tokenTtlSeconds: config.agents.enrollment_token_ttl_seconds,
-        certificateDays: config.agents.certificate_lifetime_days,
-        defaultIntervalSeconds: config.agents.default_interval_seconds,
-        autoApproveNetworks: config.agents.auto_approve_networks,
-        autoApproveHostnames: config.agents.auto_approve_hostnames,
-        commandTimeoutSeconds: config.agents.command_timeout_seconds,
-        pendingPerAddress: config.agents.pending_per_address,
-        pendingTtlHours: config.agents.pending_ttl_hours,
-      },
+      authCache,
+      now,
+    });
+    const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
+    const agentPolicy = {
+      tokenTtlSeconds: config.agents.enrollment_token_ttl_seconds,
+      certificateDays: config.agents.certificate_lifetime_days,
+      defaultIntervalSeconds: config.agents.default_interval_seconds,
+      autoApproveNetworks: config.agents.auto_approve_networks,
+      autoApproveHostnames: config.agents.auto_approve_hostnames,
+      commandTimeoutSeconds: config.agents.command_timeout_seconds,
+      pendingPerAddress: config.agents.pending_per_address,
+      pendingTtlHours: config.agents.pending_ttl_hours,
+    };
+    const agents = createAgentRegistry({
+      store: agentStore,
+      mutate,
+      signer,
+      lastContact: (id) => ingest.lastContact(id),
+      commands: broker,
+      policy: agentPolicy,
+      now,
+      sealer,
+    });
+    const enrollment = createEnrollmentService({
+      store: agentStore,
+      mutate,
+      authCache,
+      signer,
+      registry: agents,
+      policy: agentPolicy,
       now,
       tls: config.server.tls !== 'off',
-      sealer,
+    });
+    const intake = createAgentIntake({
+      store: agentStore,
+      ingest,
+      commands: broker,
+      collectionInterval: () => agents.collectionInterval(),
+      authCache,
+      now,
+    });
+    const commands = createCommandService({
+      store: agentStore,
+      broker,
+      transact: (fn) =>
+        db.kysely.transaction().execute((trx) => fn({ audit: createAuditStore(trx) })),
+      policy: agentPolicy,
+      now,
       pullCommander: () => puller.commander,
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
@@ -364,7 +418,8 @@ export async function createVigil(opts: {
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
     ]);
     const puller = startPuller({
-      agents,
+      registry: agents,
+      intake,
       identity: { ca, cert: pullClient.pem, key: pullClient.key },
       concurrency: config.agents.pull_concurrency,
       maxAnswerBytes: config.agents.max_document_bytes,
@@ -411,13 +466,20 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
-        agentRoutes(app, { agents, maxDocumentBytes: config.agents.max_document_bytes });
+        agentRoutes(app, {
+          registry: agents,
+          enrollment,
+          commands,
+          intake,
+          maxDocumentBytes: config.agents.max_document_bytes,
+        });
         const history = createHistoryReader({ telemetry: ingest, now });
         telemetryRoutes(app, { history });
         exportRoutes(app, { telemetry: ingest, history });
         streamRoutes(app, { stream });
         openitcockpitFace(app, {
-          agents,
+          enrollment,
+          intake,
           options: {
             apiKey: config.agents.oitc_api_key,
             bodyLimitBytes: config.agents.max_document_bytes,
@@ -427,7 +489,7 @@ export async function createVigil(opts: {
     });
     // Waiting long polls and commands end first, so that shutdown does not wait for them.
     http.addHook('preClose', (done) => {
-      commands.close();
+      broker.close();
       stream.close();
       done();
     });
@@ -444,6 +506,9 @@ export async function createVigil(opts: {
       db,
       identity,
       agents,
+      enrollment,
+      commands,
+      intake,
       telemetry: ingest,
       stream,
       ca,

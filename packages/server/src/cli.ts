@@ -125,7 +125,7 @@ export function program(): Command {
       const config = load(o.config);
       const vigil = await createVigil({ config, logger: pino({ level: 'silent' }) });
       try {
-        const t = await vigil.agents.enrollmentToken(
+        const t = await vigil.enrollment.enrollmentToken(
           { id: o.id, name: o.name ?? o.id },
           systemContext('cli'),
         );

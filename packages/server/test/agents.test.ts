@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { AgentList, AgentView, CreatedAgent, EnrollResponse } from '@vigil/protocol';
 import { buildCsr } from '../../agent/src/serve/csr.js';
 import { databaseKinds } from '../../../test/support/databases.js';
-import { MAX_PENDING } from '../src/agents/service.js';
+import { MAX_PENDING } from '../src/agents/enrollment.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
@@ -282,7 +282,7 @@ for (const kind of await databaseKinds()) {
         assert.equal(reuse.json().error.code, 'agent.token_invalid');
         const row = await h.vigil.agents.row('web-01');
         assert.equal(row?.cert_fingerprint, cert.fingerprint256);
-        const owner = await h.vigil.agents.byCertificate({
+        const owner = await h.vigil.enrollment.byCertificate({
           authorized: true,
           fingerprint: cert.fingerprint256,
         });
@@ -426,9 +426,9 @@ for (const kind of await databaseKinds()) {
           signal: 15,
           agent_id: 'web-01',
         });
-        const [cmd] = await h.vigil.agents.waitCommands(row, 2000, new AbortController().signal);
+        const [cmd] = await h.vigil.commands.waitCommands(row, 2000, new AbortController().signal);
         assert.equal(cmd?.kind, 'process.signal');
-        h.vigil.agents.completeCommand(row, cmd!.id, { ok: true });
+        h.vigil.commands.completeCommand(row, cmd!.id, { ok: true });
         const res = await pending;
         assert.equal(res.statusCode, 200, res.body);
         assert.deepEqual(res.json(), {
@@ -439,8 +439,8 @@ for (const kind of await databaseKinds()) {
         });
 
         const gone = api('GET', '/api/v1/processes/4243?agent_id=web-01');
-        const [c2] = await h.vigil.agents.waitCommands(row, 2000, new AbortController().signal);
-        h.vigil.agents.completeCommand(row, c2!.id, {
+        const [c2] = await h.vigil.commands.waitCommands(row, 2000, new AbortController().signal);
+        h.vigil.commands.completeCommand(row, c2!.id, {
           ok: false,
           failure: 'no_such_process',
           message: 'no such process',
@@ -566,7 +566,7 @@ test('online until three intervals are missed, then offline', async () => {
     assert.equal(enrolled.statusCode, 201, enrolled.body);
     const doc = document(Math.floor(clock / 1000));
     (doc.agent as Record<string, unknown>).check_interval = 10;
-    await h.vigil.agents.pushNative((await h.vigil.agents.row('clocked'))!, {
+    await h.vigil.intake.pushNative((await h.vigil.agents.row('clocked'))!, {
       collected_at: clock,
       checkdata: doc,
     });

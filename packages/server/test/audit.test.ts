@@ -163,8 +163,8 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
         payload: { signal: 15 },
       });
       // The agent's side, in process: pick the command up and report it delivered.
-      const [cmd] = await h.vigil.agents.waitCommands(row, 5000, new AbortController().signal);
-      h.vigil.agents.completeCommand(row, cmd!.id, { ok: true });
+      const [cmd] = await h.vigil.commands.waitCommands(row, 5000, new AbortController().signal);
+      h.vigil.commands.completeCommand(row, cmd!.id, { ok: true });
       return answer;
     },
   },

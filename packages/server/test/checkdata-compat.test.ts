@@ -120,7 +120,7 @@ for (const kind of await databaseKinds()) {
       const res = await submit(a, fixture('oitc-3.1.0-windows.json'));
       assert.equal(res.statusCode, 200, res.body);
       assert.equal((await current(a.hostId)).get('processes'), 2);
-      const stored = await h.vigil.agents.latestDocument(a.agentuuid);
+      const stored = await h.vigil.intake.latestDocument(a.agentuuid);
       const doc = JSON.parse(stored!.document);
       assert.deepEqual(doc.processes[1].Memory, {
         working_set: 23568384,
@@ -137,7 +137,7 @@ for (const kind of await databaseKinds()) {
       const doc = fixture('oitc-3.1.0-debian12-captured.json');
       assert.equal((await submit(a, doc)).statusCode, 200);
       const values = await current(a.hostId);
-      const document = (await h.vigil.agents.latestDocument(a.agentuuid))!.document;
+      const document = (await h.vigil.intake.latestDocument(a.agentuuid))!.document;
       const inventory = JSON.parse(
         readFileSync(path.join(INVENTORIES, 'oitc-packages', 'ubuntu2404.json'), 'utf8'),
       );
@@ -163,7 +163,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(rows.length, 1);
       assert.deepEqual(JSON.parse(rows[0]!.inventory), inventory);
       assert.deepEqual(await current(a.hostId), values, "the host's values are untouched");
-      assert.equal((await h.vigil.agents.latestDocument(a.agentuuid))!.document, document);
+      assert.equal((await h.vigil.intake.latestDocument(a.agentuuid))!.document, document);
 
       const postTyped = (type: string, checkdata: unknown, creds = a) =>
         post(`/agentconnector/submit_checkdata.json?type=${type}`, { ...creds, checkdata });
@@ -210,7 +210,7 @@ for (const kind of await databaseKinds()) {
     test('a pulled document has its perfdata parsed too', async () => {
       const a = await register();
       const row = (await h.vigil.agents.row(a.agentuuid))!;
-      await h.vigil.agents.recordPull(row, { document: withCheck('OK|pulled=7s\n') });
+      await h.vigil.intake.recordPull(row, { document: withCheck('OK|pulled=7s\n') });
       assert.equal((await h.vigil.agents.row(a.agentuuid))!.last_error, null);
       assert.equal(
         (await current(a.hostId)).get('check_perfdata{check="hello",label="pulled"}'),
@@ -298,10 +298,10 @@ for (const kind of await databaseKinds()) {
       }
       for (const collected of [8_640_000_000_000_001, 1e300, Number.POSITIVE_INFINITY, -1])
         await assert.rejects(
-          h.vigil.agents.pushNative(row, { collected_at: collected, checkdata: withCheck('OK') }),
+          h.vigil.intake.pushNative(row, { collected_at: collected, checkdata: withCheck('OK') }),
           (err: unknown) => err instanceof VigilError && err.kind === 'bad_data',
         );
-      await h.vigil.agents.recordPull(row, { document: withCheck('OK', 1e300) });
+      await h.vigil.intake.recordPull(row, { document: withCheck('OK', 1e300) });
       assert.match((await h.vigil.agents.row(a.agentuuid))!.last_error ?? '', /out of range/);
       assert.equal(await h.vigil.telemetry.current(a.hostId), undefined);
       const exported = await api('/api/v1/export/metrics');
@@ -322,7 +322,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(exported.statusCode, 200, exported.body);
       // A native push from a skewed clock is flagged the same way.
       const row = (await h.vigil.agents.row(a.agentuuid))!;
-      await h.vigil.agents.pushNative(row, {
+      await h.vigil.intake.pushNative(row, {
         collected_at: Date.now() + 3_600_000,
         checkdata: withCheck('OK'),
       });

@@ -14,7 +14,8 @@ import { databaseKinds } from '../../../test/support/databases.js';
 import { CHECKDATA_FIXTURE } from '../../../test/support/fixtures.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
-import { PACKAGES_INTERVAL_MS, PACKAGES_RETRY_MS, RENEWAL_RETRY_MS } from '../src/agents/pull.js';
+import { PACKAGES_INTERVAL_MS, PACKAGES_RETRY_MS } from '../src/agents/pull-packages.js';
+import { RENEWAL_RETRY_MS } from '../src/agents/pull.js';
 import { openCertificateAuthority } from '../src/tls/pki.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });

@@ -581,7 +581,7 @@ for (const kind of await databaseKinds()) {
       await addHost(h, 'solo-host', 'Solo', ['solo']);
       const row = (await h.vigil.agents.row('solo'))!;
       const detail = api('GET', '/api/v1/processes/42');
-      const [cmd] = await h.vigil.agents.waitCommands(row, 2000, new AbortController().signal);
+      const [cmd] = await h.vigil.commands.waitCommands(row, 2000, new AbortController().signal);
       assert.deepEqual(
         { kind: cmd?.kind, pid: (cmd as { pid?: number })?.pid },
         {
@@ -589,7 +589,7 @@ for (const kind of await databaseKinds()) {
           pid: 42,
         },
       );
-      h.vigil.agents.completeCommand(row, cmd!.id, {
+      h.vigil.commands.completeCommand(row, cmd!.id, {
         ok: false,
         failure: 'no_such_process',
         message: 'no such process',
@@ -597,9 +597,9 @@ for (const kind of await databaseKinds()) {
       assert.equal((await detail).statusCode, 404);
 
       const signal = api('POST', '/api/v1/processes/43/signal', { signal: 15 });
-      const [sig] = await h.vigil.agents.waitCommands(row, 2000, new AbortController().signal);
+      const [sig] = await h.vigil.commands.waitCommands(row, 2000, new AbortController().signal);
       assert.equal(sig?.kind, 'process.signal');
-      h.vigil.agents.completeCommand(row, sig!.id, { ok: true });
+      h.vigil.commands.completeCommand(row, sig!.id, { ok: true });
       const res = await signal;
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.json().agent_id, 'solo');

@@ -1,5 +1,10 @@
-import type { AgentCommand, CommandResult } from '@vigil/protocol';
+import { randomUUID } from 'node:crypto';
+import { ALLOWED_SIGNALS } from '@vigil/protocol';
+import type { AgentCommand, CommandResult, ProcessDetail, SignalResult } from '@vigil/protocol';
+import { auditRow, type AuditStore, type RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
+import { mustGet, type AgentPolicy, type AgentRow } from './model.js';
+import type { Transact } from './mutate.js';
 
 /**
  * Hands commands to push agents and their results back to the waiting request. Agents pick
@@ -125,3 +130,166 @@ export function createCommandBroker(): CommandBroker {
   };
   return broker;
 }
+
+/** Carries a command to a pull agent directly (the server connects to the agent). */
+export interface PullCommander {
+  command(agent: AgentRow, command: AgentCommand, timeoutMs: number): Promise<CommandResult>;
+}
+
+/** What the command service needs of the agents table. */
+export interface CommandStore {
+  /** Returns undefined when absent. */
+  get(id: string): Promise<AgentRow | undefined>;
+}
+
+/** The error for a command an agent could not carry out. */
+function commandFailure(result: Extract<CommandResult, { ok: false }>, pid: number): VigilError {
+  switch (result.failure) {
+    case 'no_such_process':
+      return new VigilError('not_found', `no process ${pid} on the agent`, {
+        code: 'process.not_found',
+      });
+    case 'permission_denied':
+      return new VigilError(
+        'forbidden',
+        `the agent may not do this to process ${pid}: ${result.message}`,
+        {
+          code: 'process.permission_denied',
+        },
+      );
+    case 'protected_process':
+      return new VigilError('forbidden', result.message, { code: 'process.protected' });
+    default:
+      return new VigilError('bad_data', result.message, { code: 'process.bad_command' });
+  }
+}
+
+/**
+ * Commands to agents (process detail, signals): sent through the broker to push agents, or
+ * directly to pull agents over mutual TLS.
+ */
+export const createCommandService = (deps: {
+  store: CommandStore;
+  broker: CommandBroker;
+  /** Writes the audit event of a signal, whatever its outcome. */
+  transact: Transact<{ audit: AuditStore }>;
+  policy: Pick<AgentPolicy, 'commandTimeoutSeconds'>;
+  now: () => number;
+  pullCommander?: () => PullCommander | undefined;
+}) => {
+  const { store, transact, policy, now } = deps;
+  const service = {
+    /**
+     * Sends a command to an agent and waits for its result: through the agent's long poll or its
+     * next push (push agents), or directly (pull agents).
+     * @throws VigilError not_found, conflict (no command channel or not approved), timeout.
+     */
+    async command(
+      agentId: string,
+      command:
+        | { kind: 'process.get'; pid: number }
+        | { kind: 'process.signal'; pid: number; signal: number },
+    ): Promise<CommandResult> {
+      const row = await mustGet(store, agentId);
+      if (row.approval !== 'approved')
+        throw new VigilError('conflict', `agent ${agentId} is ${row.approval}`, {
+          code: 'agent.not_approved',
+        });
+      const timeoutMs = policy.commandTimeoutSeconds * 1000;
+      const full = { ...command, id: randomUUID() } as AgentCommand;
+      if (row.kind === 'pull') {
+        const commander = deps.pullCommander?.();
+        if (!commander || row.pull_tls !== 'mtls')
+          throw new VigilError(
+            'conflict',
+            `agent ${agentId} takes commands only over mutual TLS, which is not established`,
+            { code: 'agent.no_command_channel' },
+          );
+        return commander.command(row, full, timeoutMs);
+      }
+      if (row.kind !== 'native')
+        throw new VigilError(
+          'conflict',
+          `agent ${agentId} is an openITCOCKPIT push agent, which has no command channel`,
+          { code: 'agent.no_command_channel' },
+        );
+      return deps.broker.send(agentId, full, timeoutMs);
+    },
+
+    /** Waits up to `waitMs` for commands for a native agent (its long poll). */
+    waitCommands: (agent: AgentRow, waitMs: number, abort: AbortSignal) =>
+      deps.broker.wait(agent.id, waitMs, abort),
+
+    /** Takes an agent's result for a command. @throws VigilError not_found for unknown ids. */
+    completeCommand(agent: AgentRow, commandId: string, result: CommandResult): void {
+      if (!deps.broker.complete(agent.id, commandId, result))
+        throw new VigilError('not_found', `no command ${commandId} is waiting for a result`, {
+          code: 'command.not_found',
+        });
+    },
+
+    /**
+     * A process's detail, read by its agent (Tyto's shape).
+     * @throws VigilError not_found (agent or process), conflict, timeout.
+     */
+    async processDetail(agentId: string, pid: number): Promise<ProcessDetail> {
+      const result = await service.command(agentId, { kind: 'process.get', pid });
+      if (!result.ok) throw commandFailure(result, pid);
+      if (!result.process)
+        throw new VigilError('external', `agent ${agentId} answered without the process`, {
+          code: 'agent.bad_answer',
+        });
+      return result.process;
+    },
+
+    /**
+     * Sends a signal (one of `ALLOWED_SIGNALS`) to a process through its agent, and audits the
+     * attempt with its outcome.
+     * @throws VigilError bad_data (signal not allowed), not_found, forbidden, conflict, timeout.
+     */
+    async signalProcess(
+      agentId: string,
+      pid: number,
+      signal: number,
+      ctx: RequestContext,
+    ): Promise<SignalResult> {
+      if (!ALLOWED_SIGNALS.includes(signal))
+        throw new VigilError(
+          'bad_data',
+          `signal ${signal} is not allowed; use one of ${ALLOWED_SIGNALS.join(', ')}`,
+          { code: 'process.signal_not_allowed' },
+        );
+      let outcome = 'delivered';
+      try {
+        const result = await service.command(agentId, { kind: 'process.signal', pid, signal });
+        if (!result.ok) {
+          outcome = result.failure;
+          throw commandFailure(result, pid);
+        }
+        return { pid, signal, agent_id: agentId, delivered: true };
+      } catch (err) {
+        if (outcome === 'delivered') outcome = err instanceof VigilError ? err.code : 'error';
+        throw err;
+      } finally {
+        await transact((s) =>
+          s.audit.insert(
+            auditRow(
+              ctx,
+              {
+                action: 'process.signal',
+                resourceType: 'process',
+                resourceId: `${agentId}/${pid}`,
+                detail: { agent_id: agentId, pid, signal, outcome },
+              },
+              now(),
+            ),
+          ),
+        );
+      }
+    },
+  };
+  return service;
+};
+
+/** The command service. */
+export type CommandService = ReturnType<typeof createCommandService>;

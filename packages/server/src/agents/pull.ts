@@ -1,73 +1,17 @@
-import { isRecord } from '@vigil/protocol/guards';
-import http from 'node:http';
-import https from 'node:https';
-import type { PeerCertificate as TlsPeerCertificate, TLSSocket } from 'node:tls';
-import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
-import type { CertificateAuthority } from '../tls/pki.js';
-import { hasNoData, type AgentRow, type AgentService, type PullCommander } from './service.js';
-
-/** The certificate columns of an agent row for a certificate just issued. */
-const certificateOf = (c: { serial: string; fingerprint: string; notAfterMs: number }) => ({
-  cert_serial: c.serial,
-  cert_fingerprint: c.fingerprint,
-  cert_not_after: c.notAfterMs,
-});
-
-/** A failure to talk to a pull agent, with what kind of failure it was. */
-class PullError extends Error {
-  constructor(
-    message: string,
-    /**
-     * `tls`: the TLS handshake failed, e.g. because the agent now speaks plain HTTP; `auth`: the
-     * agent refused the request's HTTP Basic credentials; `size`: the answer is too large.
-     */
-    readonly kind: 'tls' | 'network' | 'http' | 'auth' | 'size',
-  ) {
-    super(message);
-  }
-}
-
-interface Answer {
-  status: number;
-  text: string;
-}
-
-/**
- * Error codes of a failed TLS handshake. A reset connection is not among them: it is what a
- * restarting agent, or a network in between, gives too, and tells nothing about TLS.
- */
-const TLS_CODES = new Set([
-  'EPROTO',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** What the puller needs to present itself to agents under mutual TLS. */
-export interface PullIdentity {
-  ca: CertificateAuthority;
-  /** The server's client certificate and key, issued by the Vigil CA. */
-  cert: string;
-  key: string;
-}
-
-/**
- * How often the package inventory (`GET /packages`) of an agent whose document carries no
- * inventory summary (`packagemanager.LastUpdate`) is read: the openITCOCKPIT agent's default
- * scan interval (`[packagemanager] check-interval = 60` minutes). An agent whose document does
- * carry it is read whenever `LastUpdate` changes.
- */
-export const PACKAGES_INTERVAL_MS = 3_600_000;
-
-/**
- * How long the puller waits before it reads `GET /packages` again after a read that failed or
- * found the inventory still pending, while the document says a new one is there.
- */
-export const PACKAGES_RETRY_MS = 600_000;
+import type { PullCommander } from './commands.js';
+import type { AgentIntake } from './intake.js';
+import { certificateFields, type AgentRow } from './model.js';
+import {
+  accepted,
+  createPullClient,
+  parseAnswer as parse,
+  PullError,
+  type Answer,
+  type PullIdentity,
+} from './pull-client.js';
+import { createPackageReader } from './pull-packages.js';
+import type { AgentRegistry } from './registry.js';
 
 /** How long the puller waits after a failed certificate renewal before it tries again. */
 export const RENEWAL_RETRY_MS = 3_600_000;
@@ -80,21 +24,6 @@ export const RENEWAL_RETRY_MS = 3_600_000;
 const SETTLE_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The package inventory summary of a document (the openITCOCKPIT agent's `packagemanager`), or
- * undefined when it carries none or the inventory is switched off (`{"enabled": false}`).
- */
-function inventorySummaryOf(
-  doc: Record<string, unknown>,
-): { pending: boolean; lastUpdate: number } | undefined {
-  const pm = doc.packagemanager;
-  if (!isRecord(pm) || pm.Enabled !== true) return undefined;
-  return {
-    pending: pm.Pending === true,
-    lastUpdate: typeof pm.LastUpdate === 'number' ? pm.LastUpdate : 0,
-  };
-}
 
 /**
  * Whether a plain-HTTP answer comes from an agent that serves plain HTTP: its document (200) or
@@ -131,10 +60,14 @@ export interface Puller {
  * HTTP, and `on` says so (`autotls_failed`) and pulls nothing until the agent answers over
  * mutual TLS. The certificate is renewed over mutual TLS in the last third of its life (after a
  * failure, again after `RENEWAL_RETRY_MS`), and the package inventory (`GET /packages`) is read
- * when the agent has scanned anew (`packagesDue`).
+ * when the agent has scanned anew (`createPackageReader`).
  */
 export function startPuller(deps: {
-  agents: AgentService;
+  registry: Pick<
+    AgentRegistry,
+    'pullAgents' | 'collectionInterval' | 'pullCredentials' | 'recordAutoTls'
+  >;
+  intake: Pick<AgentIntake, 'recordPull' | 'recordPullInventory'>;
   identity: PullIdentity;
   concurrency: number;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
@@ -148,11 +81,6 @@ export function startPuller(deps: {
 }): Puller {
   const now = deps.now ?? Date.now;
   const lastPoll = new Map<string, number>();
-  /**
-   * The last read of each agent's package inventory: when, whether it was stored, and the
-   * `LastUpdate` of the inventory stored last.
-   */
-  const packagesRead = new Map<string, { at: number; ok: boolean; lastUpdate?: number }>();
   /** The last failed renewal of each agent's certificate (serial: the certificate it was for). */
   const renewalFailed = new Map<string, { at: number; serial: string | null; message: string }>();
   const inFlight = new Map<string, Promise<void>>();
@@ -161,138 +89,15 @@ export function startPuller(deps: {
    * Records what a poll found. Once the server stops, a poll cut short records nothing: the
    * failure it met is the shutdown's, not the agent's, and must not change the agent's state.
    */
-  const record: AgentService['recordPull'] = (agent, outcome) =>
-    stopped ? Promise.resolve() : deps.agents.recordPull(agent, outcome);
-  const mtlsAgent = new https.Agent({
-    keepAlive: true,
-    // The openITCOCKPIT agent closes idle connections after 30 s; an idle socket is let go
-    // before that, so that a poll never goes out on a connection the agent is closing.
-    timeout: 20_000,
-    maxSockets: 4,
-    ca: deps.identity.ca.caPem,
-    cert: deps.identity.cert,
-    key: deps.identity.key,
-    // Agents name themselves as they like; what is checked is that the certificate is the one
-    // issued to this agent (by fingerprint, below), which is stronger than a host name.
-    checkServerIdentity: () => undefined,
+  const record: AgentIntake['recordPull'] = (agent, outcome) =>
+    stopped ? Promise.resolve() : deps.intake.recordPull(agent, outcome);
+  const client = createPullClient({
+    identity: deps.identity,
+    maxAnswerBytes: deps.maxAnswerBytes,
+    credentials: (agent) => deps.registry.pullCredentials(agent),
   });
-  const plainAgent = new http.Agent({ keepAlive: false });
-
-  const call = (
-    agent: AgentRow,
-    secure: boolean,
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    timeoutMs = 15_000,
-  ): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      // Once the server stops, a poll still running makes no new request: its steps end at once
-      // instead of each waiting for an agent that may not answer.
-      if (stopped) return reject(new PullError('the server is stopping', 'network'));
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const url = `${secure ? 'https' : 'http'}://${agent.pull_address}${path}`;
-      const credentials = deps.agents.pullCredentials(agent);
-      const req = (secure ? https : http).request(
-        url,
-        {
-          method,
-          agent: secure ? mtlsAgent : plainAgent,
-          headers: {
-            accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json' } : {}),
-            ...(credentials
-              ? {
-                  authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-                }
-              : {}),
-          },
-        },
-        (res) => {
-          if (secure) {
-            const peer = (res.socket as TLSSocket).getPeerCertificate() as TlsPeerCertificate;
-            if (!peer.fingerprint256 || peer.fingerprint256 !== agent.cert_fingerprint) {
-              clearTimeout(timer);
-              res.destroy();
-              reject(
-                new PullError(
-                  'the agent presents a certificate other than the one Vigil issued to it',
-                  'tls',
-                ),
-              );
-              return;
-            }
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > deps.maxAnswerBytes) {
-              clearTimeout(timer);
-              res.destroy();
-              reject(
-                new PullError(
-                  `${method} ${path}: the answer is larger than ${deps.maxAnswerBytes} bytes (agents.max_document_bytes); it was refused`,
-                  'size',
-                ),
-              );
-            } else chunks.push(c);
-          });
-          res.on('end', () => {
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', (err) => {
-            clearTimeout(timer);
-            reject(new PullError(err.message, 'network'));
-          });
-        },
-      );
-      const timer = setTimeout(
-        () => req.destroy(new PullError(`no answer within ${timeoutMs / 1000} s`, 'network')),
-        timeoutMs,
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (err instanceof PullError) return reject(err);
-        const tlsFailure =
-          secure && (TLS_CODES.has(err.code ?? '') || /SSL|TLS|certificate/i.test(err.message));
-        reject(new PullError(err.message, tlsFailure ? 'tls' : 'network'));
-      });
-      req.end(payload);
-    });
-
-  /** Refusals of the request's credentials (the agent answers 403; 401 from a proxy). */
-  const checkAuth = (agent: AgentRow, a: Answer, what: string): void => {
-    if (a.status !== 401 && a.status !== 403) return;
-    throw new PullError(
-      agent.pull_username === null
-        ? `${what}: HTTP ${a.status}: the agent wants HTTP Basic credentials (auth = user:password in its config.ini); set username and password on this agent`
-        : `${what}: HTTP ${a.status}: the agent refused username '${agent.pull_username}' and its password`,
-      'auth',
-    );
-  };
-
-  const parse = (agent: AgentRow, a: Answer, what: string): Record<string, unknown> => {
-    checkAuth(agent, a, what);
-    if (a.status !== 200)
-      throw new PullError(`${what}: HTTP ${a.status} ${a.text.slice(0, 200)}`.trim(), 'http');
-    try {
-      const v = JSON.parse(a.text) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-    } catch {
-      // Fall through.
-    }
-    throw new PullError(`${what}: the answer is not a JSON object`, 'http');
-  };
-
-  /** Any 2xx, with any body or none (the real agent answers `POST /autotls` with 200 and none). */
-  const accepted = (agent: AgentRow, a: Answer, what: string): void => {
-    checkAuth(agent, a, what);
-    if (a.status < 200 || a.status > 299)
-      throw new PullError(`${what}: HTTP ${a.status} ${a.text.slice(0, 200)}`.trim(), 'http');
-  };
-
+  const call = client.call;
+  const packages = createPackageReader({ client, intake: deps.intake, log: deps.log, now });
   /** Signs a CSR the agent gave for its web server. */
   const signFor = (agent: AgentRow, csr: string) =>
     deps.identity.ca.sign(csr, {
@@ -322,64 +127,6 @@ export function startPuller(deps: {
       }
     }
     return { failure };
-  }
-
-  /**
-   * Whether the package inventory is to be read after `doc`. The openITCOCKPIT agent scans its
-   * packages 90 s after every start or reload and then every `check-interval` minutes, and its
-   * document's `packagemanager` summary says when the last scan ended (`LastUpdate`); until the
-   * first one ends it says `Pending`, and `GET /packages` has empty lists. So an agent whose
-   * document carries the summary is read when `LastUpdate` changes, and one whose document does
-   * not every `PACKAGES_INTERVAL_MS`; after a read that failed or found the inventory pending, not
-   * again within `PACKAGES_RETRY_MS`. A document without data (`{}`) decides nothing.
-   */
-  function packagesDue(agent: AgentRow, doc: Record<string, unknown>, t: number): boolean {
-    if (hasNoData(doc)) return false;
-    const last = packagesRead.get(agent.id);
-    if (last && !last.ok && t - last.at < PACKAGES_RETRY_MS) return false;
-    const summary = inventorySummaryOf(doc);
-    if (!summary) return !last || !last.ok || t - last.at >= PACKAGES_INTERVAL_MS;
-    return !summary.pending && summary.lastUpdate > 0 && summary.lastUpdate !== last?.lastUpdate;
-  }
-
-  /**
-   * Reads the package inventory when it is due (see `packagesDue`) and stores it, unless it is
-   * still pending: a stored inventory is never replaced by an empty one. A failure is logged,
-   * not the pull's.
-   */
-  async function packages(
-    agent: AgentRow,
-    secure: boolean,
-    doc: Record<string, unknown>,
-  ): Promise<void> {
-    const t = now();
-    if (!packagesDue(agent, doc, t)) return;
-    const previous = packagesRead.get(agent.id)?.lastUpdate;
-    packagesRead.set(agent.id, { at: t, ok: false, lastUpdate: previous });
-    try {
-      const inventory = parse(
-        agent,
-        await call(agent, secure, 'GET', '/packages'),
-        'GET /packages',
-      );
-      if (!(await deps.agents.recordPullInventory(agent, inventory))) {
-        deps.log.info(
-          { agent_id: agent.id, address: agent.pull_address },
-          'pull agent: package inventory still pending; the stored one is kept',
-        );
-        return;
-      }
-      packagesRead.set(agent.id, {
-        at: t,
-        ok: true,
-        lastUpdate: typeof inventory.LastUpdate === 'number' ? inventory.LastUpdate : undefined,
-      });
-    } catch (err) {
-      deps.log.warn(
-        { agent_id: agent.id, address: agent.pull_address, err: (err as Error).message },
-        'pull agent: no package inventory',
-      );
-    }
   }
 
   /** Pulls over plain HTTP; `note` is kept as the agent's last error (why it is plain). */
@@ -497,12 +244,12 @@ export function startPuller(deps: {
     }
     const outcome = await settle(agent, cert.fingerprint);
     if ('document' in outcome) {
-      await deps.agents.recordAutoTls(agent, cert, { tls: 'mtls' });
+      await deps.registry.recordAutoTls(agent, cert, { tls: 'mtls' });
       deps.log.info(
         { agent_id: agent.id, address: agent.pull_address, serial: cert.serial },
         'Auto-TLS established with pull agent',
       );
-      const issued = { ...agent, ...certificateOf(cert), pull_tls: 'mtls' as const };
+      const issued = { ...agent, ...certificateFields(cert), pull_tls: 'mtls' as const };
       // Right after its reload the agent answers `{}` until its checks ran: proof enough that
       // mutual TLS works, and recorded as a contact without data.
       await record(issued, { tls: 'mtls', document: outcome.document });
@@ -512,11 +259,11 @@ export function startPuller(deps: {
     const error = didNotTake(agent, outcome.failure);
     deps.log.warn({ agent_id: agent.id, address: agent.pull_address }, error);
     if (agent.pull_autotls === 'on') {
-      await deps.agents.recordAutoTls(agent, cert, { tls: 'autotls_failed', error });
+      await deps.registry.recordAutoTls(agent, cert, { tls: 'autotls_failed', error });
       return;
     }
-    await deps.agents.recordAutoTls(agent, cert, { tls: 'plain', error });
-    await pullPlain({ ...agent, ...certificateOf(cert), pull_tls: 'plain' });
+    await deps.registry.recordAutoTls(agent, cert, { tls: 'plain', error });
+    await pullPlain({ ...agent, ...certificateFields(cert), pull_tls: 'plain' });
   }
 
   /** `on`, after Auto-TLS did not take: mutual TLS only, as soon as the agent answers so. */
@@ -549,7 +296,7 @@ export function startPuller(deps: {
     );
     // The agent has stored the new certificate: it presents it from its restart on.
     const outcome = await settle(agent, cert.fingerprint);
-    await deps.agents.recordAutoTls(agent, cert, {
+    await deps.registry.recordAutoTls(agent, cert, {
       tls: 'mtls',
       renewal: true,
       error:
@@ -666,12 +413,12 @@ export function startPuller(deps: {
     if (stopped) return;
     let agents: AgentRow[];
     try {
-      agents = await deps.agents.pullAgents();
+      agents = await deps.registry.pullAgents();
     } catch {
       return;
     }
     const t = now();
-    const fleet = await deps.agents.collectionInterval().catch(() => null);
+    const fleet = await deps.registry.collectionInterval().catch(() => null);
     for (const a of agents) {
       if (inFlight.size >= deps.concurrency) break;
       if (inFlight.has(a.id)) continue;
@@ -688,60 +435,17 @@ export function startPuller(deps: {
     },
     async poll(id) {
       await inFlight.get(id);
-      const agent = (await deps.agents.pullAgents()).find((a) => a.id === id);
+      const agent = (await deps.registry.pullAgents()).find((a) => a.id === id);
       if (!agent) throw new VigilError('not_found', `no approved pull agent ${id}`);
       await start(agent);
     },
-    commander: {
-      async command(
-        agent: AgentRow,
-        command: AgentCommand,
-        timeoutMs: number,
-      ): Promise<CommandResult> {
-        let a: Answer;
-        try {
-          a = await call(agent, true, 'POST', '/vigil/command', command, timeoutMs);
-        } catch (err) {
-          if (err instanceof PullError && /no answer within/.test(err.message))
-            throw new VigilError(
-              'timeout',
-              `agent ${agent.id} did not answer within ${timeoutMs / 1000} s`,
-              {
-                code: 'agent.timeout',
-              },
-            );
-          throw new VigilError(
-            'external',
-            `cannot reach agent ${agent.id}: ${(err as Error).message}`,
-            {
-              code: 'agent.unreachable',
-            },
-          );
-        }
-        if (a.status !== 200)
-          throw new VigilError(
-            'external',
-            `agent ${agent.id} answered HTTP ${a.status}: ${a.text.slice(0, 200)}`,
-            {
-              code: 'agent.bad_answer',
-            },
-          );
-        try {
-          return JSON.parse(a.text) as CommandResult;
-        } catch {
-          throw new VigilError('external', `agent ${agent.id} answered something other than JSON`, {
-            code: 'agent.bad_answer',
-          });
-        }
-      },
-    },
+    commander: client.commander,
     async stop() {
       stopped = true;
       clearInterval(timer);
       // What a poll finds from now on is not recorded: its requests are cut off at once, and
       // only a write already under way is waited for.
-      mtlsAgent.destroy();
-      plainAgent.destroy();
+      client.stop();
       await Promise.allSettled([...inFlight.values()]);
     },
   };

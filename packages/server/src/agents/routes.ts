@@ -26,7 +26,11 @@ import { contextOf, originOf } from '../http/context.js';
 import { jsonBodyParser } from '../http/errors.js';
 import { parsePushBody } from '../telemetry/process-list.js';
 import type { App } from '../http/server.js';
-import type { AgentService, PeerCertificate } from './service.js';
+import type { CommandService } from './commands.js';
+import type { EnrollmentService } from './enrollment.js';
+import type { AgentIntake } from './intake.js';
+import type { PeerCertificate } from './model.js';
+import type { AgentRegistry } from './registry.js';
 
 const IdParams = Type.Object({ id: AgentId });
 const PidParams = Type.Object({ pid: Type.Integer({ minimum: 1, maximum: 4194304 }) });
@@ -53,12 +57,15 @@ const MAX_WAIT_SECONDS = 60;
 export function agentRoutes(
   app: App,
   deps: {
-    agents: AgentService;
+    registry: AgentRegistry;
+    enrollment: EnrollmentService;
+    commands: CommandService;
+    intake: Pick<AgentIntake, 'pushNative'>;
     /** Largest check-data push body, in bytes (`agents.max_document_bytes`); larger is 413. */
     maxDocumentBytes?: number;
   },
 ): void {
-  const { agents } = deps;
+  const { registry, enrollment, commands, intake } = deps;
   const checkdataLimit = deps.maxDocumentBytes ?? CHECKDATA_LIMIT;
   const tags = ['agents'];
 
@@ -68,7 +75,7 @@ export function agentRoutes(
       config: { access: 'agents:read' },
       schema: { tags, summary: 'List agents.', response: { 200: AgentList } },
     },
-    async () => ({ agents: await agents.list() }),
+    async () => ({ agents: await registry.list() }),
   );
 
   app.post(
@@ -84,7 +91,7 @@ export function agentRoutes(
       },
     },
     async (request, reply) => {
-      const created = await agents.create(request.body, contextOf(request));
+      const created = await registry.create(request.body, contextOf(request));
       return reply.code(201).send(created);
     },
   );
@@ -95,7 +102,7 @@ export function agentRoutes(
       config: { access: 'agents:read' },
       schema: { tags, summary: 'Agents waiting for approval.', response: { 200: AgentList } },
     },
-    async () => ({ agents: await agents.pending() }),
+    async () => ({ agents: await registry.pending() }),
   );
 
   app.post(
@@ -109,7 +116,7 @@ export function agentRoutes(
         response: { 200: AgentView },
       },
     },
-    async (request) => agents.approve(request.params.id, contextOf(request)),
+    async (request) => registry.approve(request.params.id, contextOf(request)),
   );
 
   app.post(
@@ -123,7 +130,7 @@ export function agentRoutes(
         response: { 200: AgentView },
       },
     },
-    async (request) => agents.reject(request.params.id, contextOf(request)),
+    async (request) => registry.reject(request.params.id, contextOf(request)),
   );
 
   app.get(
@@ -132,7 +139,7 @@ export function agentRoutes(
       config: { access: 'agents:read' },
       schema: { tags, summary: 'One agent.', params: IdParams, response: { 200: AgentView } },
     },
-    async (request) => agents.get(request.params.id),
+    async (request) => registry.get(request.params.id),
   );
 
   app.patch(
@@ -148,7 +155,7 @@ export function agentRoutes(
         response: { 200: AgentView },
       },
     },
-    async (request) => agents.update(request.params.id, request.body, contextOf(request)),
+    async (request) => registry.update(request.params.id, request.body, contextOf(request)),
   );
 
   app.delete(
@@ -158,7 +165,7 @@ export function agentRoutes(
       schema: { tags, summary: 'Remove an agent and what it reported.', params: IdParams },
     },
     async (request, reply) => {
-      await agents.remove(request.params.id, contextOf(request));
+      await registry.remove(request.params.id, contextOf(request));
       return reply.code(204).send();
     },
   );
@@ -174,7 +181,7 @@ export function agentRoutes(
         response: { 200: AgentView },
       },
     },
-    async (request) => agents.revoke(request.params.id, contextOf(request)),
+    async (request) => registry.revoke(request.params.id, contextOf(request)),
   );
 
   app.post(
@@ -195,7 +202,7 @@ export function agentRoutes(
       },
     },
     async (request, reply) => {
-      const t = await agents.newEnrollmentToken(request.params.id, contextOf(request));
+      const t = await enrollment.newEnrollmentToken(request.params.id, contextOf(request));
       return reply.code(201).send({
         agent_id: request.params.id,
         enrollment_token: t.token,
@@ -218,7 +225,7 @@ export function agentRoutes(
       },
     },
     async (request, reply) => {
-      const r = await agents.enroll(request.body, originOf(request));
+      const r = await enrollment.enroll(request.body, originOf(request));
       return reply.code(r.status === 'approved' ? 201 : 202).send(r);
     },
   );
@@ -235,7 +242,7 @@ export function agentRoutes(
       },
     },
     async (request, reply) => {
-      const r = await agents.pollEnrollment(request.body);
+      const r = await enrollment.pollEnrollment(request.body);
       return reply.code(r.status === 'approved' ? 200 : 202).send(r);
     },
   );
@@ -264,8 +271,8 @@ export function agentRoutes(
         },
       },
       async (request) => {
-        const agent = await agents.byCertificate(peerOf(request), request.params.id);
-        return agents.pushNative(agent, request.body);
+        const agent = await enrollment.byCertificate(peerOf(request), request.params.id);
+        return intake.pushNative(agent, request.body);
       },
     );
   });
@@ -283,8 +290,8 @@ export function agentRoutes(
       },
     },
     async (request) => {
-      const agent = await agents.byCertificate(peerOf(request), request.params.id);
-      return agents.renew(agent, request.body.csr, originOf(request));
+      const agent = await enrollment.byCertificate(peerOf(request), request.params.id);
+      return enrollment.renew(agent, request.body.csr, originOf(request));
     },
   );
 
@@ -304,13 +311,13 @@ export function agentRoutes(
       },
     },
     async (request) => {
-      const agent = await agents.byCertificate(peerOf(request), request.params.id);
+      const agent = await enrollment.byCertificate(peerOf(request), request.params.id);
       const abort = new AbortController();
       const onClose = () => abort.abort();
       request.raw.socket.once('close', onClose);
       try {
         return {
-          commands: await agents.waitCommands(agent, request.query.wait * 1000, abort.signal),
+          commands: await commands.waitCommands(agent, request.query.wait * 1000, abort.signal),
         };
       } finally {
         request.raw.socket.off('close', onClose);
@@ -330,8 +337,8 @@ export function agentRoutes(
       },
     },
     async (request, reply) => {
-      const agent = await agents.byCertificate(peerOf(request), request.params.id);
-      agents.completeCommand(agent, request.params.command, request.body);
+      const agent = await enrollment.byCertificate(peerOf(request), request.params.id);
+      commands.completeCommand(agent, request.params.command, request.body);
       return reply.code(204).send();
     },
   );
@@ -352,7 +359,7 @@ export function agentRoutes(
       },
     },
     async (request) => ({
-      interval: await agents.setCollectionInterval(request.body.interval, contextOf(request)),
+      interval: await registry.setCollectionInterval(request.body.interval, contextOf(request)),
     }),
   );
 
@@ -366,7 +373,7 @@ export function agentRoutes(
         response: { 200: Type.Object({ interval: Type.Union([Type.Integer(), Type.Null()]) }) },
       },
     },
-    async () => ({ interval: await agents.collectionInterval() }),
+    async () => ({ interval: await registry.collectionInterval() }),
   );
 
   /**
@@ -377,7 +384,7 @@ export function agentRoutes(
   const agentIdOf = async (fromQuery: string | undefined, fromBody?: string): Promise<string> => {
     const id = fromBody ?? fromQuery;
     if (id !== undefined) return id;
-    const approved = (await agents.list()).filter((a) => a.approval === 'approved');
+    const approved = (await registry.list()).filter((a) => a.approval === 'approved');
     if (approved.length === 1) return approved[0]!.id;
     const SHOWN = 20;
     const choices =
@@ -408,7 +415,7 @@ export function agentRoutes(
       },
     },
     async (request) =>
-      agents.processDetail(await agentIdOf(request.query.agent_id), request.params.pid),
+      commands.processDetail(await agentIdOf(request.query.agent_id), request.params.pid),
   );
 
   app.post(
@@ -426,7 +433,7 @@ export function agentRoutes(
       },
     },
     async (request) =>
-      agents.signalProcess(
+      commands.signalProcess(
         await agentIdOf(request.query.agent_id, request.body.agent_id),
         request.params.pid,
         request.body.signal,

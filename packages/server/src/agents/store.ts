@@ -1,7 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely, Updateable } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { AgentRow, AgentStore } from './service.js';
+import type { CommandStore } from './commands.js';
+import type { EnrollmentStore } from './enrollment.js';
+import type { IntakeStore } from './intake.js';
+import type { AgentWriter } from './mutate.js';
+import type { RegistryStore } from './registry.js';
+
+/** Every query on the agents table that the agents services declare. */
+export type AgentStore = RegistryStore & EnrollmentStore & IntakeStore & CommandStore & AgentWriter;
 
 /** The agents store on the shared query layer; pass a transaction to write within it. */
 export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
@@ -73,19 +79,6 @@ export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
       .orderBy('registered_at')
       .limit(1000)
       .execute(),
-  async hostFor(name, now) {
-    await db
-      .insertInto('hosts')
-      .values({ id: randomUUID(), name, address: null, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const row = await db
-      .selectFrom('hosts')
-      .select('id')
-      .where('name', '=', name)
-      .executeTakeFirstOrThrow();
-    return row.id;
-  },
   latestDocument: (id) =>
     db
       .selectFrom('agent_documents')
@@ -93,5 +86,3 @@ export const createAgentStore = (db: Kysely<Database>): AgentStore => ({
       .where('agent_id', '=', id)
       .executeTakeFirst(),
 });
-
-export type { AgentRow };

@@ -1,11 +1,13 @@
 import { isRecord } from '@vigil/protocol/guards';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AgentService } from '../../agents/service.js';
+import type { EnrollmentService } from '../../agents/enrollment.js';
+import type { AgentIntake } from '../../agents/intake.js';
 import { originOf } from '../../http/context.js';
 import { jsonBodyParser, toVigilError } from '../../http/errors.js';
 import { parsePushBody } from '../../telemetry/process-list.js';
 import type { App } from '../../http/server.js';
 import { safeEqual } from '../../secrets.js';
+import { registerOitc } from './registration.js';
 
 // The openITCOCKPIT agent connector (`openitcockpit-agent-api.txt`, "openITCOCKPIT API
 // Endpoints"), reproduced exactly: errors are `{"error": "…"}`, a wrong method is openITCOCKPIT's
@@ -49,9 +51,13 @@ function documentField(v: unknown): Record<string, unknown> | undefined {
 /** The openITCOCKPIT push protocol under `/agentconnector`. */
 export function openitcockpitFace(
   app: App,
-  deps: { agents: AgentService; options: OitcFaceOptions },
+  deps: {
+    enrollment: Pick<EnrollmentService, 'passwordStanding' | 'registerWithPassword' | 'byPassword'>;
+    intake: Pick<AgentIntake, 'submitOitc' | 'submitInventory'>;
+    options: OitcFaceOptions;
+  },
 ): void {
-  const { agents, options } = deps;
+  const { enrollment, intake, options } = deps;
 
   void app.register(async (face) => {
     face.removeContentTypeParser('application/json');
@@ -135,7 +141,8 @@ export function openitcockpitFace(
         return fail(reply, 400, 'Field agentuuid must be a UUID');
       const b = body as Record<string, unknown>;
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      const r = await agents.registerOitc(
+      const r = await registerOitc(
+        enrollment,
         { ...creds, hostname: str(b.hostname), ipaddress: str(b.ipaddress) },
         originOf(request),
       );
@@ -165,19 +172,19 @@ export function openitcockpitFace(
     endpoint('submit_checkdata.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
-      const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
+      const agent = await enrollment.byPassword(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
       const checkdata = documentField((request.body as Record<string, unknown>).checkdata);
       if (!checkdata) return fail(reply, 400, 'Field checkdata is missing in POST data');
       const { type } = request.query as Record<string, unknown>;
       if (type === 'packagemanager') {
-        await agents.submitInventory(agent, checkdata);
+        await intake.submitInventory(agent, checkdata);
         return reply
           .code(200)
           .type('application/json')
           .send(phpJson({ success: true, received_checks: 0 }));
       }
-      const outcome = await agents.submitOitc(agent, checkdata);
+      const outcome = await intake.submitOitc(agent, checkdata);
       return reply
         .code(200)
         .type('application/json')
@@ -190,12 +197,12 @@ export function openitcockpitFace(
     endpoint('submit_package_info.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
-      const agent = await agents.oitcAgent(creds.agentuuid, creds.password);
+      const agent = await enrollment.byPassword(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
       const b = request.body as Record<string, unknown>;
       const inventory = documentField(b.checkdata ?? b.packageinfo ?? b.packages);
       if (!inventory) return fail(reply, 400, 'Field checkdata is missing in POST data');
-      await agents.submitInventory(agent, inventory);
+      await intake.submitInventory(agent, inventory);
       return reply
         .code(200)
         .type('application/json')
