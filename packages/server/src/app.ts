@@ -10,7 +10,7 @@ import { createAuditService } from './audit/service.js';
 import { createAuditStore } from './audit/store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
-import { migrate, type MigrationReport } from './db/migrations.js';
+import { migrate, type MigrationReport } from './db/migrations/index.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
 import { createIdempotency } from './http/idempotency.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
