@@ -27,13 +27,11 @@ import { oauthClientRoutes } from './identity/oauth-routes.js';
 import { cockpitFace } from './faces/cockpit/routes.js';
 import { userAdminRoutes } from './identity/admin-routes.js';
 import { createIdentityStore } from './identity/store.js';
-import {
-  createCursorCodec,
-  createSealer,
-  instanceSecret,
-  masterKey,
-  type Sealer,
-} from './secrets.js';
+import { createCursorCodec } from './secrets/cursors.js';
+import { instanceSecret } from './secrets/instance-secret.js';
+import { masterKey } from './secrets/master-key.js';
+import { createSealer, type Sealer } from './secrets/sealer.js';
+import { createInstanceSecretStore } from './secrets/store.js';
 import {
   DURATION_BUCKETS,
   Histogram,
@@ -89,7 +87,7 @@ export async function prepareStore(db: Db, config: Config, now: () => number = D
   const sealer = createSealer(
     masterKey(config.storage.master_key_file || path.join(config.storage.data_dir, 'master.key')),
   );
-  const csrfKey = await instanceSecret(db.kysely);
+  const csrfKey = await instanceSecret(createInstanceSecretStore(db.kysely));
   const identity = createIdentityServiceFor(
     db,
     {
@@ -148,7 +146,7 @@ export async function createVigil(opts: {
     const idempotency = createIdempotency({ db: db.kysely, now, sealer });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
-      cursors: createCursorCodec(await instanceSecret(db.kysely)),
+      cursors: createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely))),
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));

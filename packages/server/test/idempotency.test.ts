@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { createIdempotency } from '../src/http/idempotency.js';
 import { buildHttp } from '../src/http/server.js';
-import { createSealer } from '../src/secrets.js';
+import { createSealer } from '../src/secrets/sealer.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 

@@ -19,7 +19,7 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
-import { safeEqual } from '../secrets.js';
+import { safeEqual } from '../secrets/tokens.js';
 import { VigilError } from '../errors.js';
 import type { Identity } from '../identity/service.js';
 import {

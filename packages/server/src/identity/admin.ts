@@ -10,8 +10,9 @@ import {
 } from '@vigil/protocol';
 import { auditRow, type AuditEntry, type RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import type { Sealer } from '../secrets.js';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import type { Sealer } from '../secrets/sealer.js';
+import { hashPassword, verifyPassword } from '../secrets/passwords.js';
+import { passwordProblem } from './passwords.js';
 import { base32, matchTotp, newTotpSecret, provisioningUri } from './totp.js';
 import { checkMayGrant, grantsOfRoles } from './grants.js';
 import { checkName } from './names.js';

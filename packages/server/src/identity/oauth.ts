@@ -5,7 +5,7 @@ import { auditRow, type RequestContext } from '../audit/service.js';
 import { createAuditStore } from '../audit/store.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
-import { hashToken, newToken, safeEqual } from '../secrets.js';
+import { hashToken, newToken, safeEqual } from '../secrets/tokens.js';
 import { checkMayGrant, grantsOfRoles } from './grants.js';
 import { checkName } from './names.js';
 import {

@@ -8,11 +8,13 @@ import {
   type RequestContext,
 } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import { hashToken, newToken, type Sealer } from '../secrets.js';
+import { hashPassword, verifyPassword } from '../secrets/passwords.js';
+import type { Sealer } from '../secrets/sealer.js';
+import { hashToken, newToken } from '../secrets/tokens.js';
 import { createLoginThrottle, type ThrottlePolicy, type ThrottleSubject } from './throttle.js';
 import { matchTotp } from './totp.js';
 import { checkName } from './names.js';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { passwordProblem } from './passwords.js';
 import type { Database } from '../db/schema.js';
 
 /** A user row. */
