@@ -13,6 +13,7 @@ import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
 import { createIdempotency } from './http/idempotency.js';
+import { createIdempotencyStore } from './http/idempotency-store.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
 import {
@@ -143,7 +144,11 @@ export async function createVigil(opts: {
   const db = opts.db ?? openConfiguredDb(config);
   try {
     const { migration, identity, sealer } = await prepareStore(db, config, now);
-    const idempotency = createIdempotency({ db: db.kysely, now, sealer });
+    const idempotency = createIdempotency({
+      store: createIdempotencyStore(db.kysely),
+      now,
+      sealer,
+    });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
       cursors: createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely))),
