@@ -16,14 +16,12 @@ import { createIdempotency } from './http/idempotency.js';
 import { createIdempotencyStore } from './http/idempotency-store.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
-import {
-  createIdentityService,
-  type IdentityService,
-  type IdentityStores,
-  type Transact,
-} from './identity/service.js';
+import type { Transact } from './audit/audited.js';
+import type { IdentityStores } from './identity/model.js';
+import { createIdentityService, type IdentityService } from './identity/service.js';
 import { createUserAdmin } from './identity/admin.js';
 import { createOAuth } from './identity/oauth.js';
+import { createOAuthClientStore } from './identity/oauth-store.js';
 import { oauthClientRoutes } from './identity/oauth-routes.js';
 import { cockpitFace } from './faces/cockpit/routes.js';
 import { userAdminRoutes } from './identity/admin-routes.js';
@@ -278,9 +276,17 @@ export async function createVigil(opts: {
         metricsRoutes(app, { registry });
         identityRoutes(app, { identity });
         const oauth = createOAuth({
-          db: db.kysely,
-          identity,
+          clients: createOAuthClientStore(db.kysely),
           identityStore: createIdentityStore(db.kysely),
+          transact: (fn) =>
+            db.kysely.transaction().execute((trx) =>
+              fn({
+                identity: createIdentityStore(trx),
+                audit: createAuditStore(trx),
+                clients: createOAuthClientStore(trx),
+              }),
+            ),
+          identity,
           now,
         });
         oauthClientRoutes(app, { oauth });

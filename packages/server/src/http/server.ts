@@ -21,7 +21,7 @@ import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { safeEqual } from '../secrets/tokens.js';
 import { VigilError } from '../errors.js';
-import type { Identity } from '../identity/service.js';
+import type { Identity } from '../identity/model.js';
 import {
   clientErrorResponse,
   errorBody,

@@ -1,20 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { permits } from '@vigil/protocol';
-import type { Kysely } from 'kysely';
-import { auditRow, type RequestContext } from '../audit/service.js';
-import { createAuditStore } from '../audit/store.js';
+import { createAudited, type Transact } from '../audit/audited.js';
+import type { RequestContext } from '../audit/service.js';
 import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
 import { hashToken, newToken, safeEqual } from '../secrets/tokens.js';
 import { checkMayGrant, grantsOfRoles } from './grants.js';
-import { checkName } from './names.js';
 import {
   CLIENT_TOKEN_PREFIX,
-  type IdentityService,
   type IdentityStore,
+  type IdentityStores,
   type RoleRow,
-} from './service.js';
-import { createIdentityStore } from './store.js';
+} from './model.js';
+import { checkName } from './names.js';
+import type { IdentityService } from './service.js';
 
 /** The one scope of the public API (Cockpit: "a value that cannot be modified"). */
 export const PUBLIC_API_SCOPE = 'public-api';
@@ -22,6 +21,24 @@ export const PUBLIC_API_SCOPE = 'public-api';
 export const API_ACCESS = 'api:access';
 
 type ClientRow = Database['oauth_clients'];
+
+/** Queries of the API clients. Lookups return undefined when absent; they never throw. */
+export interface OAuthClientStore {
+  byId(id: string): Promise<ClientRow | undefined>;
+  byClientId(clientId: string): Promise<ClientRow | undefined>;
+  /** Every client, by `client_id`. */
+  list(): Promise<ClientRow[]>;
+  insert(row: ClientRow): Promise<void>;
+  update(id: string, patch: Partial<Omit<ClientRow, 'id'>>): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** Revokes every open session opened through the client `clientId` (its public id). */
+  revokeSessions(clientId: string, atMs: number, reason: string): Promise<void>;
+}
+
+/** The stores a unit of work of the API clients sees; each is bound to the same transaction. */
+export interface OAuthStores extends IdentityStores {
+  clients: OAuthClientStore;
+}
 
 /** An API access client as the API shows it (never its secret). */
 export interface ClientView {
@@ -151,18 +168,19 @@ export interface TokenAnswer {
  * (RFC 6749 §4.4.3).
  */
 export function createOAuth(deps: {
-  db: Kysely<Database>;
-  identity: IdentityService;
+  clients: OAuthClientStore;
   identityStore: IdentityStore;
+  transact: Transact<OAuthStores>;
+  identity: IdentityService;
   now: () => number;
 }) {
-  const { db, identity, now } = deps;
+  const { clients, identity, now } = deps;
+  const store = deps.identityStore;
+  const audited = createAudited(deps.transact, now);
 
-  const byId = (id: string) =>
-    db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
-  const byClientId = (clientId: string) =>
-    db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
-  const viewOf = async (c: ClientRow) => view(c, await createIdentityStore(db).rolesOfClient(c.id));
+  const byId = (id: string) => clients.byId(id);
+  const byClientId = (clientId: string) => clients.byClientId(clientId);
+  const viewOf = async (c: ClientRow) => view(c, await store.rolesOfClient(c.id));
 
   /**
    * Resolves role names or ids, refusing unknown ones, and roles granting what the caller itself
@@ -170,7 +188,6 @@ export function createOAuth(deps: {
    * @throws VigilError bad_data `role.unknown`, forbidden `role.escalation`.
    */
   async function rolesFor(refs: string[], callerGrants: readonly string[]): Promise<RoleRow[]> {
-    const store = createIdentityStore(db);
     const out = new Map<string, RoleRow>();
     for (const ref of refs) {
       const role = (await store.roleById(ref)) ?? (await store.roleByName(ref));
@@ -193,7 +210,7 @@ export function createOAuth(deps: {
    * @throws VigilError forbidden `role.escalation`.
    */
   async function checkMayManage(c: ClientRow, callerGrants: readonly string[]): Promise<void> {
-    const roles = await createIdentityStore(db).rolesOfClient(c.id);
+    const roles = await store.rolesOfClient(c.id);
     checkMayGrant(callerGrants, grantsOfRoles(roles), `the API client ${c.client_id}`);
   }
 
@@ -203,22 +220,6 @@ export function createOAuth(deps: {
         code: 'oauth.scope_invalid',
       });
   }
-
-  /** Writes the audit event of a change to a client, in the change's transaction. */
-  const audited = (
-    trx: Kysely<Database>,
-    ctx: RequestContext,
-    action: string,
-    clientRowId: string,
-    detail: Record<string, unknown>,
-  ) =>
-    createAuditStore(trx).insert(
-      auditRow(
-        ctx,
-        { action, resourceType: 'oauth_client', resourceId: clientRowId, detail },
-        now(),
-      ),
-    );
 
   /**
    * Authenticates a client by its id and secret, behind the login throttle (per client id and
@@ -258,15 +259,13 @@ export function createOAuth(deps: {
       throw err;
     }
     if (!ok || !c) {
-      await createAuditStore(db).insert(
-        auditRow(
-          {
-            ...ctx,
-            actor: { type: 'oauth_client', id: c?.id ?? null, label: clientId.slice(0, 128) },
-          },
-          { action: 'oauth.client_auth_failed', resourceType: 'oauth_client', resourceId: c?.id },
-          now(),
-        ),
+      await audited(
+        {
+          ...ctx,
+          actor: { type: 'oauth_client', id: c?.id ?? null, label: clientId.slice(0, 128) },
+        },
+        { action: 'oauth.client_auth_failed', resourceType: 'oauth_client', resourceId: c?.id },
+        async () => undefined,
       );
       throw new OAuthError('invalid_client', 'client authentication failed');
     }
@@ -295,21 +294,25 @@ export function createOAuth(deps: {
       );
     const token = newToken(CLIENT_TOKEN_PREFIX);
     const at = now();
-    await db.transaction().execute(async (trx) => {
-      const store = createIdentityStore(trx);
-      await store.pruneClientTokens(c.id, at);
-      await store.insertClientToken({
-        token_hash: hashToken(token),
-        client_row_id: c.id,
-        created_at: at,
-        expires_at: at + c.access_token_ttl_seconds * 1000,
-        revoked_at: null,
-      });
-      await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.token', c.id, {
-        client_id: c.client_id,
-        grant_type: 'client_credentials',
-      });
-    });
+    await audited(
+      { ...ctx, actor: clientActor(c) },
+      {
+        action: 'oauth.token',
+        resourceType: 'oauth_client',
+        resourceId: c.id,
+        detail: { client_id: c.client_id, grant_type: 'client_credentials' },
+      },
+      async (s) => {
+        await s.identity.pruneClientTokens(c.id, at);
+        await s.identity.insertClientToken({
+          token_hash: hashToken(token),
+          client_row_id: c.id,
+          created_at: at,
+          expires_at: at + c.access_token_ttl_seconds * 1000,
+          revoked_at: null,
+        });
+      },
+    );
     return {
       access_token: token,
       token_type: 'Bearer',
@@ -320,8 +323,7 @@ export function createOAuth(deps: {
 
   return {
     async list(): Promise<ClientView[]> {
-      const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('client_id').execute();
-      return Promise.all(rows.map(viewOf));
+      return Promise.all((await clients.list()).map(viewOf));
     },
 
     async get(id: string): Promise<ClientView> {
@@ -363,18 +365,26 @@ export function createOAuth(deps: {
         created_at: at,
         updated_at: at,
       };
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('oauth_clients').values(row).execute();
-        await createIdentityStore(trx).setClientRoles(
-          row.id,
-          roles.map((r) => r.id),
-        );
-        await audited(trx, ctx, 'oauth.client_create', row.id, {
-          client_id: row.client_id,
-          grant_types: grantTypes(row),
-          roles: roles.map((r) => r.name),
-        });
-      });
+      await audited(
+        ctx,
+        {
+          action: 'oauth.client_create',
+          resourceType: 'oauth_client',
+          resourceId: row.id,
+          detail: {
+            client_id: row.client_id,
+            grant_types: grantTypes(row),
+            roles: roles.map((r) => r.name),
+          },
+        },
+        async (s) => {
+          await s.clients.insert(row);
+          await s.identity.setClientRoles(
+            row.id,
+            roles.map((r) => r.id),
+          );
+        },
+      );
       return { ...view(row, roles), client_secret: secret };
     },
 
@@ -409,31 +419,35 @@ export function createOAuth(deps: {
         patch.allow_client_credentials = input.allow_client_credentials ? 1 : 0;
       const roles =
         input.roles === undefined ? undefined : await rolesFor(input.roles, callerGrants);
-      await db.transaction().execute(async (trx) => {
-        const store = createIdentityStore(trx);
-        const before = new Set((await store.rolesOfClient(id)).map((r) => r.id));
-        const rolesChanged =
-          roles !== undefined &&
-          (roles.length !== before.size || roles.some((r) => !before.has(r.id)));
-        const grantOff = c.allow_client_credentials === 1 && patch.allow_client_credentials === 0;
-        await trx.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
-        if (roles)
-          await store.setClientRoles(
-            id,
-            roles.map((r) => r.id),
-          );
-        // A token issued before the change must not outlive it: turning the grant back on, or
-        // giving the old roles back, must not revive it.
-        const revoked = rolesChanged || grantOff ? await store.revokeClientTokens(id, now()) : 0;
-        await audited(trx, ctx, 'oauth.client_update', id, {
-          ...input,
-          grant_types: grantTypes({ ...c, ...patch }),
-          ...(roles ? { roles: roles.map((r) => r.name) } : {}),
-          client_id: c.client_id,
-          // How many live tokens the change revoked (a key naming tokens would be redacted).
-          revoked,
-        });
-      });
+      await audited(
+        ctx,
+        { action: 'oauth.client_update', resourceType: 'oauth_client', resourceId: id },
+        async (s, draft) => {
+          const before = new Set((await s.identity.rolesOfClient(id)).map((r) => r.id));
+          const rolesChanged =
+            roles !== undefined &&
+            (roles.length !== before.size || roles.some((r) => !before.has(r.id)));
+          const grantOff = c.allow_client_credentials === 1 && patch.allow_client_credentials === 0;
+          await s.clients.update(id, patch);
+          if (roles)
+            await s.identity.setClientRoles(
+              id,
+              roles.map((r) => r.id),
+            );
+          // A token issued before the change must not outlive it: turning the grant back on, or
+          // giving the old roles back, must not revive it.
+          const revoked =
+            rolesChanged || grantOff ? await s.identity.revokeClientTokens(id, now()) : 0;
+          draft.entry.detail = {
+            ...input,
+            grant_types: grantTypes({ ...c, ...patch }),
+            ...(roles ? { roles: roles.map((r) => r.name) } : {}),
+            client_id: c.client_id,
+            // How many live tokens the change revoked (a key naming tokens would be redacted).
+            revoked,
+          };
+        },
+      );
       return viewOf({ ...c, ...patch });
     },
 
@@ -446,16 +460,19 @@ export function createOAuth(deps: {
       const c = await byId(id);
       if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
       await checkMayManage(c, callerGrants);
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('sessions')
-          .set({ revoked_at: now(), revoked_reason: 'oauth_client_deleted' })
-          .where('client_id', '=', c.client_id)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
-        await audited(trx, ctx, 'oauth.client_delete', id, { client_id: c.client_id });
-      });
+      await audited(
+        ctx,
+        {
+          action: 'oauth.client_delete',
+          resourceType: 'oauth_client',
+          resourceId: id,
+          detail: { client_id: c.client_id },
+        },
+        async (s) => {
+          await s.clients.revokeSessions(c.client_id, now(), 'oauth_client_deleted');
+          await s.clients.delete(id);
+        },
+      );
     },
 
     /**
@@ -508,7 +525,7 @@ export function createOAuth(deps: {
             throw new OAuthError('invalid_grant', err.message);
           throw err;
         }
-        const roles = await deps.identityStore.rolesOf(user.id);
+        const roles = await store.rolesOf(user.id);
         const grants = roles.flatMap((r) => JSON.parse(r.permissions) as string[]);
         if (!permits(grants, API_ACCESS))
           throw new OAuthError(
@@ -557,18 +574,23 @@ export function createOAuth(deps: {
       const c = await authenticateClient(client.id, client.secret, ctx);
       if (!params.token) throw new OAuthError('invalid_request', 'token is required');
       if (params.token.startsWith(`${CLIENT_TOKEN_PREFIX}_`)) {
-        await db.transaction().execute(async (trx) => {
-          const revoked = await createIdentityStore(trx).revokeClientToken(
-            hashToken(params.token!),
-            c.id,
-            now(),
-          );
-          if (revoked)
-            await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.revoke', c.id, {
-              client_id: c.client_id,
-              grant_type: 'client_credentials',
-            });
-        });
+        await audited(
+          { ...ctx, actor: clientActor(c) },
+          {
+            action: 'oauth.revoke',
+            resourceType: 'oauth_client',
+            resourceId: c.id,
+            detail: { client_id: c.client_id, grant_type: 'client_credentials' },
+          },
+          async (s, draft) => {
+            const revoked = await s.identity.revokeClientToken(
+              hashToken(params.token!),
+              c.id,
+              now(),
+            );
+            if (!revoked) draft.skip();
+          },
+        );
         return;
       }
       await identity.revokeForClient(params.token, c.client_id, ctx);
