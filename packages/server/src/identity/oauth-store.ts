@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { OAuthClientStore } from './oauth.js';
+import type { OAuthClientStore } from './oauth-clients.js';
 
 /** The API clients' store on the shared query layer; pass a transaction to work within it. */
 export const createOAuthClientStore = (db: Kysely<Database>): OAuthClientStore => ({
