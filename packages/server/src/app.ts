@@ -31,15 +31,12 @@ import { instanceSecret } from './secrets/instance-secret.js';
 import { masterKey } from './secrets/master-key.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
 import { createInstanceSecretStore } from './secrets/store.js';
-import {
-  DURATION_BUCKETS,
-  Histogram,
-  LOOP_DELAY_BUCKETS,
-  MetricsRegistry,
-  watchEventLoop,
-} from './faces/prometheus/registry.js';
+import { MetricsRegistry } from './faces/prometheus/registry.js';
 import { metricsRoutes } from './faces/prometheus/routes.js';
-import { registerServerMetrics } from './faces/prometheus/server-metrics.js';
+import {
+  registerServerHistograms,
+  registerServerMetrics,
+} from './faces/prometheus/server-metrics.js';
 import { startJobs } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
@@ -154,29 +151,7 @@ export async function createVigil(opts: {
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const registry = new MetricsRegistry();
-    const requestSeconds = registry.register(
-      new Histogram(
-        'vigil_http_request_duration_seconds',
-        'Time to answer HTTP requests, by method, route and status class.',
-        DURATION_BUCKETS,
-      ),
-    );
-    const commitSeconds = registry.register(
-      new Histogram(
-        'vigil_db_commit_duration_seconds',
-        'Time of each ingest group commit (one transaction for many pushes).',
-        DURATION_BUCKETS,
-      ),
-    );
-    const stopLoopWatch = watchEventLoop(
-      registry.register(
-        new Histogram(
-          'nodejs_eventloop_delay_seconds',
-          'How late the event loop ran a timer due every 20 ms: how long synchronous work, a collection or a blocking disk sync held every request up.',
-          LOOP_DELAY_BUCKETS,
-        ),
-      ),
-    );
+    const { requestSeconds, commitSeconds, stopLoopWatch } = registerServerHistograms(registry);
     const t = config.telemetry;
     const bus = createEventBus((err) => opts.logger.warn({ err }, 'event subscriber failed'));
     const stream = createStreamHub({

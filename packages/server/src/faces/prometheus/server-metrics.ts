@@ -1,4 +1,12 @@
-import { CounterFn, Gauge, type MetricsRegistry } from './registry.js';
+import {
+  CounterFn,
+  DURATION_BUCKETS,
+  Gauge,
+  Histogram,
+  LOOP_DELAY_BUCKETS,
+  watchEventLoop,
+  type MetricsRegistry,
+} from './registry.js';
 
 /** What the server metrics read of ingest: its counters, and every host's latest values. */
 export interface IngestStatistics {
@@ -24,6 +32,41 @@ export interface StreamStatistics {
 /** What the server metrics read of the agents: each one's status. */
 export interface AgentLister {
   list(): Promise<readonly { status: string }[]>;
+}
+
+/**
+ * Registers the server's histograms: HTTP request durations, ingest commit durations, and the
+ * event loop's delay, which is watched from now on until `stopLoopWatch` is called.
+ */
+export function registerServerHistograms(registry: MetricsRegistry): {
+  requestSeconds: Histogram;
+  commitSeconds: Histogram;
+  stopLoopWatch: () => void;
+} {
+  const requestSeconds = registry.register(
+    new Histogram(
+      'vigil_http_request_duration_seconds',
+      'Time to answer HTTP requests, by method, route and status class.',
+      DURATION_BUCKETS,
+    ),
+  );
+  const commitSeconds = registry.register(
+    new Histogram(
+      'vigil_db_commit_duration_seconds',
+      'Time of each ingest group commit (one transaction for many pushes).',
+      DURATION_BUCKETS,
+    ),
+  );
+  const stopLoopWatch = watchEventLoop(
+    registry.register(
+      new Histogram(
+        'nodejs_eventloop_delay_seconds',
+        'How late the event loop ran a timer due every 20 ms: how long synchronous work, a collection or a blocking disk sync held every request up.',
+        LOOP_DELAY_BUCKETS,
+      ),
+    ),
+  );
+  return { requestSeconds, commitSeconds, stopLoopWatch };
 }
 
 /** The server's own gauges, read at each scrape, and (optionally) every host's latest values. */
