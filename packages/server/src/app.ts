@@ -1,4 +1,3 @@
-// Over 500 lines while it still holds the background job runner: it wires every domain in one place.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentAuthCache } from './agents/auth-cache.js';
@@ -22,40 +21,35 @@ import { createHostService } from './hosts/service.js';
 import { createHostStore } from './hosts/store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
-import { migrate, type MigrationReport } from './db/migrations.js';
+import { migrate, type MigrationReport } from './db/migrations/index.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
 import { createIdempotency } from './http/idempotency.js';
+import { createIdempotencyStore } from './http/idempotency-store.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
 import { identityRoutes } from './identity/routes.js';
-import {
-  createIdentityService,
-  type IdentityService,
-  type IdentityStores,
-  type Transact,
-} from './identity/service.js';
+import type { Transact } from './audit/audited.js';
+import type { IdentityStores } from './identity/model.js';
+import { createIdentityService, type IdentityService } from './identity/service.js';
 import { createUserAdmin } from './identity/admin.js';
 import { createOAuth } from './identity/oauth.js';
+import { createOAuthClientStore } from './identity/oauth-store.js';
 import { oauthClientRoutes } from './identity/oauth-routes.js';
 import { cockpitFace } from './faces/cockpit/routes.js';
 import { userAdminRoutes } from './identity/admin-routes.js';
 import { createIdentityStore } from './identity/store.js';
+import { createCursorCodec } from './secrets/cursors.js';
+import { instanceSecret } from './secrets/instance-secret.js';
+import { masterKey } from './secrets/master-key.js';
+import { createSealer, type Sealer } from './secrets/sealer.js';
+import { createInstanceSecretStore } from './secrets/store.js';
+import { MetricsRegistry } from './faces/prometheus/registry.js';
+import { metricsRoutes } from './faces/prometheus/routes.js';
 import {
-  createCursorCodec,
-  createSealer,
-  instanceSecret,
-  masterKey,
-  type Sealer,
-} from './secrets.js';
-import {
-  CounterFn,
-  DURATION_BUCKETS,
-  Gauge,
-  Histogram,
-  LOOP_DELAY_BUCKETS,
-  MetricsRegistry,
-  watchEventLoop,
-} from './system/metrics.js';
-import { metricsRoutes, systemRoutes } from './system/routes.js';
+  registerServerHistograms,
+  registerServerMetrics,
+} from './faces/prometheus/server-metrics.js';
+import { startJobs } from './scheduler.js';
+import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/history.js';
 import { exportRoutes, streamRoutes, telemetryRoutes } from './telemetry/routes.js';
@@ -89,125 +83,6 @@ export interface Vigil {
   close(): Promise<void>;
 }
 
-/** Periodic background jobs; a job never overlaps itself, and `stop` waits for running ones. */
-function startJobs(
-  logger: Logger,
-  jobs: { name: string; everyMs: number; run: () => Promise<unknown> }[],
-): { stop(): Promise<void> } {
-  const running = new Set<Promise<unknown>>();
-  const timers = jobs.map((job) => {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      const p = job
-        .run()
-        .catch((err: unknown) => logger.warn({ err, job: job.name }, 'background job failed'))
-        .finally(() => {
-          busy = false;
-          running.delete(p);
-        });
-      running.add(p);
-    }, job.everyMs);
-    timer.unref();
-    return timer;
-  });
-  return {
-    async stop() {
-      for (const t of timers) clearInterval(t);
-      await Promise.allSettled([...running]);
-    },
-  };
-}
-
-/** The server's own gauges, read at each scrape, and (optionally) every host's latest values. */
-function registerServerMetrics(
-  registry: MetricsRegistry,
-  deps: {
-    telemetry: TelemetryService;
-    stream: StreamHub;
-    agents: Pick<AgentRegistry, 'list'>;
-    exposeHosts: boolean;
-  },
-): void {
-  const t = () => deps.telemetry.statistics();
-  const g = (name: string, help: string, read: () => number) =>
-    registry.register(new Gauge(name, help, () => [{ value: read() }]));
-  const c = (name: string, help: string, read: () => number) =>
-    registry.register(new CounterFn(name, help, read));
-  c('vigil_ingest_pushes_total', 'Check-data documents ingested since start.', () => t().pushes);
-  c('vigil_ingest_samples_total', 'Numeric samples ingested since start.', () => t().samples);
-  c(
-    'vigil_ingest_duplicates_total',
-    'Documents received again and not stored twice.',
-    () => t().duplicates,
-  );
-  c('vigil_ingest_batches_total', 'Group commits since start.', () => t().batches);
-  c(
-    'vigil_ingest_dropped_fields_total',
-    'Fields of check-data documents dropped for having the wrong type, since start.',
-    () => t().droppedFields,
-  );
-  g('vigil_ingest_queue_depth', 'Pushes waiting for their group commit.', () => t().queued);
-  g(
-    'vigil_stream_clients',
-    'Open live-stream (SSE) connections.',
-    () => deps.stream.statistics().clients,
-  );
-  c(
-    'vigil_stream_events_dropped_total',
-    'Stream events not delivered to subscribers that could not keep up, since start.',
-    () => deps.stream.statistics().dropped,
-  );
-  g('process_resident_memory_bytes', 'Resident memory of the server process.', () =>
-    process.memoryUsage.rss(),
-  );
-  g('nodejs_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
-  c('process_cpu_seconds_total', 'CPU time of the server process.', () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  });
-  registry.addExtra(async () => {
-    const counts = new Map<string, number>();
-    for (const a of await deps.agents.list()) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
-    return new Gauge('vigil_agents', 'Agents by status.', () =>
-      ['online', 'offline', 'pending', 'rejected', 'revoked'].map((status) => ({
-        labels: { status },
-        value: counts.get(status) ?? 0,
-      })),
-    ).render();
-  });
-  if (deps.exposeHosts)
-    registry.addExtra(async () => {
-      const families = new Map<string, string[]>();
-      for (let after = ''; ;) {
-        const page = await deps.telemetry.hostPage(after, 500);
-        for (const hostId of page) {
-          const cur = await deps.telemetry.current(hostId);
-          for (const [key, value] of cur?.values ?? []) {
-            const brace = key.indexOf('{');
-            const metric = `vigil_host_${brace < 0 ? key : key.slice(0, brace)}`;
-            const labels = brace < 0 ? '' : `,${key.slice(brace + 1, -1)}`;
-            const lines = families.get(metric) ?? [];
-            lines.push(
-              `${metric}{host_id="${hostId.replace(/["\\\n]/g, '_')}"${labels}} ${Number.isFinite(value) ? value : 'NaN'}`,
-            );
-            families.set(metric, lines);
-          }
-        }
-        if (page.length < 500) break;
-        after = page[page.length - 1]!;
-      }
-      let out = '';
-      for (const [metric, lines] of families) {
-        // Series named `…_total` are the agents' counters since boot.
-        const type = metric.endsWith('_total') ? 'counter' : 'gauge';
-        out += `# HELP ${metric} Latest value reported by each host.\n# TYPE ${metric} ${type}\n${lines.join('\n')}\n`;
-      }
-      return out;
-    });
-}
-
 /** Opens the configured store: PostgreSQL when `database.url` is set, else SQLite in the data dir. */
 export function openConfiguredDb(config: Config): Db {
   return openDb({
@@ -226,7 +101,7 @@ export async function prepareStore(db: Db, config: Config, now: () => number = D
   const sealer = createSealer(
     masterKey(config.storage.master_key_file || path.join(config.storage.data_dir, 'master.key')),
   );
-  const csrfKey = await instanceSecret(db.kysely);
+  const csrfKey = await instanceSecret(createInstanceSecretStore(db.kysely));
   const identity = createIdentityServiceFor(
     db,
     {
@@ -282,37 +157,19 @@ export async function createVigil(opts: {
   const db = opts.db ?? openConfiguredDb(config);
   try {
     const { migration, identity, sealer } = await prepareStore(db, config, now);
-    const idempotency = createIdempotency({ db: db.kysely, now, sealer });
+    const idempotency = createIdempotency({
+      store: createIdempotencyStore(db.kysely),
+      now,
+      sealer,
+    });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
-      cursors: createCursorCodec(await instanceSecret(db.kysely)),
+      cursors: createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely))),
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const registry = new MetricsRegistry();
-    const requestSeconds = registry.register(
-      new Histogram(
-        'vigil_http_request_duration_seconds',
-        'Time to answer HTTP requests, by method, route and status class.',
-        DURATION_BUCKETS,
-      ),
-    );
-    const commitSeconds = registry.register(
-      new Histogram(
-        'vigil_db_commit_duration_seconds',
-        'Time of each ingest group commit (one transaction for many pushes).',
-        DURATION_BUCKETS,
-      ),
-    );
-    const stopLoopWatch = watchEventLoop(
-      registry.register(
-        new Histogram(
-          'nodejs_eventloop_delay_seconds',
-          'How late the event loop ran a timer due every 20 ms: how long synchronous work, a collection or a blocking disk sync held every request up.',
-          LOOP_DELAY_BUCKETS,
-        ),
-      ),
-    );
+    const { requestSeconds, commitSeconds, stopLoopWatch } = registerServerHistograms(registry);
     const t = config.telemetry;
     const bus = createEventBus((err) => opts.logger.warn({ err }, 'event subscriber failed'));
     const stream = createStreamHub({
@@ -448,9 +305,17 @@ export async function createVigil(opts: {
         metricsRoutes(app, { registry });
         identityRoutes(app, { identity });
         const oauth = createOAuth({
-          db: db.kysely,
-          identity,
+          clients: createOAuthClientStore(db.kysely),
           identityStore: createIdentityStore(db.kysely),
+          transact: (fn) =>
+            db.kysely.transaction().execute((trx) =>
+              fn({
+                identity: createIdentityStore(trx),
+                audit: createAuditStore(trx),
+                clients: createOAuthClientStore(trx),
+              }),
+            ),
+          identity,
           now,
         });
         oauthClientRoutes(app, { oauth });

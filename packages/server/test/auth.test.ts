@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hashToken } from '../src/secrets.js';
+import { hashToken } from '../src/secrets/tokens.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { KEYS } from '../src/config/config.js';
+import { KEYS } from '../src/config/keys.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 /** The longest line (so the longest table row or cell) of README.md and docs/*.md, in characters. */

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDb } from '../src/db/connection.js';
-import { masterKey } from '../src/secrets.js';
+import { masterKey } from '../src/secrets/master-key.js';
 import { prepareDataDir } from '../src/serve.js';
 import { ensureAutoTls } from '../src/tls/pki.js';
 

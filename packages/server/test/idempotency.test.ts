@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { createIdempotency } from '../src/http/idempotency.js';
+import { createIdempotencyStore } from '../src/http/idempotency-store.js';
 import { buildHttp } from '../src/http/server.js';
-import { createSealer } from '../src/secrets.js';
+import { createSealer } from '../src/secrets/sealer.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
@@ -137,7 +138,7 @@ for (const kind of await databaseKinds()) {
         logger: pino({ level: 'silent' }),
         authenticator: h.vigil.identity,
         idempotency: createIdempotency({
-          db: h.vigil.db.kysely,
+          store: createIdempotencyStore(h.vigil.db.kysely),
           now: Date.now,
           sealer: createSealer(randomBytes(32)),
         }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { openDb } from '../src/db/connection.js';
-import { MIGRATIONS, migrate } from '../src/db/migrations.js';
+import { MIGRATIONS, migrate } from '../src/db/migrations/index.js';
 import { readHeads } from '../src/telemetry/heads.js';
 import { HEAD_SERIES, packValues, unpackValues } from '../src/telemetry/tsdb.js';
 import { databaseKinds } from '../../../test/support/databases.js';

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
-import { clientSecretProblem } from '../src/identity/oauth.js';
-import { hashToken } from '../src/secrets.js';
+import { clientSecretProblem } from '../src/identity/oauth-clients.js';
+import { hashToken } from '../src/secrets/tokens.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const basicOf = (id: string, secret: string) =>

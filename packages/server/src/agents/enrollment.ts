@@ -9,7 +9,7 @@ import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import { checkName, nameProblem } from '../identity/names.js';
 import { hostnameMatcher, networkMatcher, sourceGroup } from '../net.js';
-import { hashToken, newToken, safeEqual } from '../secrets.js';
+import { hashToken, newToken, safeEqual } from '../secrets/tokens.js';
 import type { AgentAuthCache } from './auth-cache.js';
 import type { CsrSigner } from './csr.js';
 import {

@@ -11,7 +11,8 @@ import type {
 import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import { checkName } from '../identity/names.js';
-import { hashToken, newToken, type Sealer } from '../secrets.js';
+import { hashToken, newToken } from '../secrets/tokens.js';
+import type { Sealer } from '../secrets/sealer.js';
 import type { CsrSigner } from './csr.js';
 import {
   certificateFields,

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import type { Identity } from '../identity/service.js';
+import type { Identity } from '../identity/model.js';
 
 /** The audit context of a request: its caller, correlation id and source address. */
 export function contextOf(request: FastifyRequest): RequestContext {

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import { VigilError } from '../errors.js';
-import type { Sealer } from '../secrets.js';
+import type { Sealer } from '../secrets/sealer.js';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -15,9 +13,46 @@ const WAIT_MS = 30_000;
 /** Whether a route takes `Idempotency-Key`: accepted, or required (400 without). */
 export type IdempotencyMode = 'optional' | 'required';
 
-interface Claim {
+/** A key as its caller holds it: keys belong to the caller, so two callers never share one. */
+export interface IdempotencyKey {
+  /** The caller's user id, or `ip:` and its address when anonymous. */
   identity: string;
   key: string;
+}
+
+type Claim = IdempotencyKey;
+
+/** A kept key and, once its request finished, its answer (the body sealed); times in epoch ms. */
+export interface IdempotencyRow extends IdempotencyKey {
+  /** SHA-256 of the method, path and canonical body of the request that claimed the key. */
+  request_hash: string;
+  method: string;
+  path: string;
+  /** The answer's status; null while the request runs. */
+  status: number | null;
+  response: string | null;
+  content_type: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Where keys and their answers are kept. Lookups return undefined when absent. */
+export interface IdempotencyStore {
+  /** Forgets the key when it expired at or before `atMs`. */
+  deleteExpired(k: IdempotencyKey, atMs: number): Promise<void>;
+  /** Claims a key; false when it is already held (then nothing is written). */
+  insert(row: IdempotencyRow): Promise<boolean>;
+  find(k: IdempotencyKey): Promise<IdempotencyRow | undefined>;
+  /** Forgets the key while its request has not finished (no answer kept). */
+  deleteUnfinished(k: IdempotencyKey): Promise<void>;
+  delete(k: IdempotencyKey): Promise<void>;
+  /** Keeps the answer of the key's request. */
+  saveAnswer(
+    k: IdempotencyKey,
+    answer: Pick<IdempotencyRow, 'status' | 'response' | 'content_type'>,
+  ): Promise<void>;
+  /** At most `limit` keys that expired at or before `atMs`. */
+  expiredKeys(atMs: number, limit: number): Promise<IdempotencyKey[]>;
 }
 
 declare module 'fastify' {
@@ -55,47 +90,29 @@ function fingerprint(request: FastifyRequest): string {
  * retry runs again; the kept ones are sealed, as they may carry one-time secrets.
  */
 export function createIdempotency(deps: {
-  db: Kysely<Database>;
+  store: IdempotencyStore;
   now: () => number;
   sealer: Sealer;
 }) {
-  const { db, now } = deps;
+  const { store, now } = deps;
 
   async function claim(c: Claim, hash: string, method: string, path: string): Promise<boolean> {
     const at = now();
     // An expired key is forgotten first.
-    await db
-      .deleteFrom('idempotency_keys')
-      .where('identity', '=', c.identity)
-      .where('key', '=', c.key)
-      .where('expires_at', '<=', at)
-      .execute();
-    const r = await db
-      .insertInto('idempotency_keys')
-      .values({
-        identity: c.identity,
-        key: c.key,
-        request_hash: hash,
-        method,
-        path,
-        status: null,
-        response: null,
-        content_type: null,
-        created_at: at,
-        expires_at: at + IDEMPOTENCY_TTL_MS,
-      })
-      .onConflict((oc) => oc.columns(['identity', 'key']).doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+    await store.deleteExpired(c, at);
+    return store.insert({
+      identity: c.identity,
+      key: c.key,
+      request_hash: hash,
+      method,
+      path,
+      status: null,
+      response: null,
+      content_type: null,
+      created_at: at,
+      expires_at: at + IDEMPOTENCY_TTL_MS,
+    });
   }
-
-  const find = (c: Claim) =>
-    db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('identity', '=', c.identity)
-      .where('key', '=', c.key)
-      .executeTakeFirst();
 
   return {
     /**
@@ -130,7 +147,7 @@ export function createIdempotency(deps: {
       }
       const deadline = Date.now() + WAIT_MS;
       for (;;) {
-        const row = await find(c);
+        const row = await store.find(c);
         if (!row) {
           // The first request failed and let go of the key: this one runs.
           if (await claim(c, hash, request.method, path)) {
@@ -147,12 +164,7 @@ export function createIdempotency(deps: {
           );
         if (row.status === null && now() - Number(row.created_at) > ABANDONED_MS) {
           // Its request never finished (the process stopped): let this one run.
-          await db
-            .deleteFrom('idempotency_keys')
-            .where('identity', '=', c.identity)
-            .where('key', '=', c.key)
-            .where('status', 'is', null)
-            .execute();
+          await store.deleteUnfinished(c);
           continue;
         }
         if (row.status !== null) {
@@ -179,49 +191,29 @@ export function createIdempotency(deps: {
       const c = request.idempotencyClaim;
       if (!c) return;
       request.idempotencyClaim = undefined;
-      const q = db
-        .updateTable('idempotency_keys')
-        .where('identity', '=', c.identity)
-        .where('key', '=', c.key);
       if (reply.statusCode >= 500) {
-        await db
-          .deleteFrom('idempotency_keys')
-          .where('identity', '=', c.identity)
-          .where('key', '=', c.key)
-          .execute();
+        await store.delete(c);
         return;
       }
-      await q
-        .set({
-          status: reply.statusCode,
-          response: deps.sealer.seal(
-            Buffer.from(
-              typeof payload === 'string'
-                ? payload
-                : Buffer.isBuffer(payload)
-                  ? payload.toString('utf8')
-                  : '',
-            ),
+      await store.saveAnswer(c, {
+        status: reply.statusCode,
+        response: deps.sealer.seal(
+          Buffer.from(
+            typeof payload === 'string'
+              ? payload
+              : Buffer.isBuffer(payload)
+                ? payload.toString('utf8')
+                : '',
           ),
-          content_type: String(reply.getHeader('content-type') ?? 'application/json'),
-        })
-        .execute();
+        ),
+        content_type: String(reply.getHeader('content-type') ?? 'application/json'),
+      });
     },
 
     /** Forgets expired keys, in bounded batches. */
     async expire(limit = 1000): Promise<number> {
-      const old = await db
-        .selectFrom('idempotency_keys')
-        .select(['identity', 'key'])
-        .where('expires_at', '<=', now())
-        .limit(limit)
-        .execute();
-      for (const o of old)
-        await db
-          .deleteFrom('idempotency_keys')
-          .where('identity', '=', o.identity)
-          .where('key', '=', o.key)
-          .execute();
+      const old = await store.expiredKeys(now(), limit);
+      for (const o of old) await store.delete(o);
       return old.length;
     },
   };

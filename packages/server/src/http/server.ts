@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ErrorEnvelope, isKnownPermission, permits, TLS12_AEAD_CIPHERS } from '@vigil/protocol';
+import { isKnownPermission, TLS12_AEAD_CIPHERS } from '@vigil/protocol';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -19,9 +17,8 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
-import { safeEqual } from '../secrets.js';
 import { VigilError } from '../errors.js';
-import type { Identity } from '../identity/service.js';
+import type { Identity } from '../identity/model.js';
 import {
   clientErrorResponse,
   errorBody,
@@ -31,7 +28,9 @@ import {
   toVigilError,
   unknownMethodError,
 } from './errors.js';
+import { createRequestAuthentication, type Authenticator } from './authenticate.js';
 import type { Idempotency, IdempotencyMode } from './idempotency.js';
+import { openapiPath, registerOpenApi } from './openapi.js';
 
 /**
  * Who may call a route: anyone (`anonymous`), any authenticated caller (`authenticated`), an
@@ -65,33 +64,6 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
-
-/** Resolves bearer tokens; the HTTP layer needs nothing else from identity. */
-export interface Authenticator {
-  authenticate(token: string): Promise<Identity | undefined>;
-  /** The identity of a `vigil_session` cookie. */
-  authenticateCookie(token: string): Promise<Identity | undefined>;
-  /** The CSRF token cookie-authenticated mutations must send in `X-CSRF-Token`. */
-  csrfToken(sessionId: string): string;
-}
-
-/** The browser session cookie, and the readable cookie carrying its CSRF token. */
-export const SESSION_COOKIE = 'vigil_session';
-export const CSRF_COOKIE = 'vigil_csrf';
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** The value of one cookie of a `Cookie` header. */
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const v = part.slice(eq + 1).trim();
-      return /^[\x21-\x7e]{1,512}$/.test(v) ? v : undefined;
-    }
-  }
-  return undefined;
-}
 
 /** TLS settings of the listener: its certificate, and the CA that client certificates chain to. */
 export interface HttpsOptions {
@@ -148,17 +120,6 @@ export function correlationIdFor(header: string | string[] | undefined): string 
   const v = Array.isArray(header) ? header[0] : header;
   return v !== undefined && CORRELATION.test(v) && v.trim() === v ? v : randomUUID();
 }
-
-const bearerToken = (header: string | undefined): string | undefined => {
-  const m = header ? /^Bearer[ ]+([\x21-\x7e]{1,512})\s*$/i.exec(header) : null;
-  return m?.[1];
-};
-
-const openapiPath = (url: string): string =>
-  url
-    .split('::')
-    .map((part) => part.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}'))
-    .join(':');
 
 /**
  * Builds the HTTP application: error envelopes, correlation ids, request logs, authentication
@@ -292,6 +253,7 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     v === undefined ? [] : Array.isArray(v) ? v : [v];
 
   const accessByOperation = new Map<string, Access>();
+  const authenticate = createRequestAuthentication(options.authenticator);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -322,53 +284,6 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
       accessByOperation.set(`${m.toLowerCase()} ${openapiPath(route.url)}`, access);
     }
   });
-
-  const authenticate = async (request: FastifyRequest, access: Access): Promise<void> => {
-    // A bearer token first (scripts); else the browser's session cookie.
-    const token = bearerToken(request.headers.authorization);
-    const cookie = token ? undefined : cookieValue(request.headers.cookie, SESSION_COOKIE);
-    const identity = token
-      ? await options.authenticator.authenticate(token)
-      : cookie
-        ? await options.authenticator.authenticateCookie(cookie)
-        : undefined;
-    if (identity && cookie && !SAFE_METHODS.has(request.method)) {
-      // A cookie goes with every request the browser makes, wherever the page came from: a
-      // change must also prove it was sent by a page of this server.
-      const sent = request.headers['x-csrf-token'];
-      if (
-        typeof sent !== 'string' ||
-        !safeEqual(sent, options.authenticator.csrfToken(identity.sessionId))
-      )
-        throw new VigilError(
-          'forbidden',
-          'a change made with the session cookie needs the X-CSRF-Token header (the vigil_csrf cookie)',
-          { code: 'auth.csrf_invalid' },
-        );
-    }
-    if (!identity)
-      throw new VigilError(
-        'unauthenticated',
-        token || cookie
-          ? 'the access token or session is invalid, expired or revoked'
-          : 'authentication required',
-        {
-          code: token || cookie ? 'auth.invalid_token' : 'auth.unauthenticated',
-          headers: { 'www-authenticate': 'Bearer realm="vigil"' },
-        },
-      );
-    request.identity = identity;
-    if (identity.mustChangePassword && request.routeOptions.config?.passwordChange !== true)
-      throw new VigilError(
-        'forbidden',
-        'the password was reset by an administrator: change it first (POST /api/v1/auth/password:change)',
-        { code: 'auth.password_change_required' },
-      );
-    if (access !== 'authenticated' && !permits(identity.grants, access))
-      throw new VigilError('forbidden', `this operation requires the permission ${access}`, {
-        code: 'auth.forbidden',
-      });
-  };
 
   // Requests log through the root logger with their correlation id as a field: a child logger
   // per request would cost an allocation on every call, health checks included.
@@ -471,75 +386,7 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     });
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Vigil API',
-        version: options.version,
-        description:
-          'The native Vigil API. Every protected operation names the permission it needs in `x-required-permission`.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'Access token from /api/v1/auth/login.',
-          },
-          // OpenAPI 3.1's mutualTLS scheme; the plugin's types know only 3.0's.
-          agentCertificate: {
-            type: 'mutualTLS',
-            description: 'The client certificate the Vigil CA issued to the agent at enrollment.',
-          } as never,
-        },
-      },
-    },
-  });
-
-  let cached: Record<string, unknown> | undefined;
-  const document = (): Record<string, unknown> => {
-    if (cached) return cached;
-    const spec = structuredClone(app.swagger()) as {
-      paths?: Record<string, Record<string, Record<string, unknown>>>;
-      components?: Record<string, Record<string, unknown>>;
-    };
-    spec.components ??= {};
-    spec.components.schemas = { ...spec.components.schemas, ErrorEnvelope };
-    for (const [p, ops] of Object.entries(spec.paths ?? {})) {
-      for (const [method, op] of Object.entries(ops)) {
-        const access = accessByOperation.get(`${method} ${p}`);
-        if (access === undefined || access === 'anonymous') {
-          op.security = [];
-        } else if (access === 'agent') {
-          op.security = [{ agentCertificate: [] }];
-        } else {
-          op.security = [{ bearerAuth: [] }];
-          op['x-required-permission'] = access;
-        }
-        const responses = (op.responses ??= {}) as Record<string, unknown>;
-        responses.default = {
-          description: 'Error envelope',
-          content: {
-            'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } },
-          },
-        };
-      }
-    }
-    cached = spec;
-    return spec;
-  };
-
-  app.get(
-    '/api/v1/openapi.json',
-    { config: { access: 'anonymous' }, schema: { hide: true } },
-    async () => document(),
-  );
-  await app.register(swaggerUi, {
-    routePrefix: '/api/v1/docs',
-    transformSpecificationClone: false,
-    transformSpecification: () => document(),
-  });
+  await registerOpenApi(app, { version: options.version, accessByOperation });
 
   // Node hands CONNECT to 'connect' listeners and, without one, drops the connection unanswered.
   app.server.on('connect', (req: IncomingMessage, socket: Duplex) => {

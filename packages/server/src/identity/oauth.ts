@@ -1,113 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { permits } from '@vigil/protocol';
-import type { Kysely } from 'kysely';
-import { auditRow, type RequestContext } from '../audit/service.js';
-import { createAuditStore } from '../audit/store.js';
-import type { Database } from '../db/schema.js';
+import { createAudited, type Transact } from '../audit/audited.js';
+import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import { hashToken, newToken, safeEqual } from '../secrets.js';
-import { checkMayGrant, grantsOfRoles } from './grants.js';
-import { checkName } from './names.js';
+import { hashToken, newToken, safeEqual } from '../secrets/tokens.js';
+import { CLIENT_TOKEN_PREFIX, type IdentityStore } from './model.js';
 import {
-  CLIENT_TOKEN_PREFIX,
-  type IdentityService,
-  type IdentityStore,
-  type RoleRow,
-} from './service.js';
-import { createIdentityStore } from './store.js';
+  createOAuthClients,
+  PUBLIC_API_SCOPE,
+  type ClientRow,
+  type OAuthClientStore,
+  type OAuthStores,
+} from './oauth-clients.js';
+import type { IdentityService } from './service.js';
 
-/** The one scope of the public API (Cockpit: "a value that cannot be modified"). */
-export const PUBLIC_API_SCOPE = 'public-api';
 /** The permission an operator's role needs to use the API through a client. */
 export const API_ACCESS = 'api:access';
-
-type ClientRow = Database['oauth_clients'];
-
-/** An API access client as the API shows it (never its secret). */
-export interface ClientView {
-  id: string;
-  client_id: string;
-  description: string;
-  scope: string;
-  access_token_ttl_seconds: number;
-  refresh_token_ttl_seconds: number;
-  allow_password: boolean;
-  allow_refresh_token: boolean;
-  /** The client may use the client_credentials grant, acting as itself with `roles`. */
-  allow_client_credentials: boolean;
-  /** The roles the client acts with under the client_credentials grant (names). */
-  roles: string[];
-  created_at: string;
-  updated_at: string;
-}
-
-/** The shortest client secret Vigil accepts from an administrator. */
-export const MIN_CLIENT_SECRET_LENGTH = 16;
-/** The fewest distinct characters a client secret chosen by an administrator must hold. */
-export const MIN_CLIENT_SECRET_DISTINCT = 10;
-
-/**
- * Returns why a client secret chosen by an administrator is too easy to guess, or undefined when
- * it is fine: shorter than 16 characters, fewer than 10 distinct characters, or mostly runs
- * (`aaaa`, `abcd`, `4321`: more than half of its neighbouring pairs repeat a character or step to
- * the next one). A secret Vigil generates (32 random bytes, base64url) always passes.
- */
-export function clientSecretProblem(secret: string): string | undefined {
-  const chars = [...secret];
-  if (chars.length < MIN_CLIENT_SECRET_LENGTH)
-    return `client_secret must be at least ${MIN_CLIENT_SECRET_LENGTH} characters`;
-  if (new Set(chars).size < MIN_CLIENT_SECRET_DISTINCT)
-    return `client_secret must hold at least ${MIN_CLIENT_SECRET_DISTINCT} different characters`;
-  let runs = 0;
-  for (let i = 1; i < chars.length; i++)
-    if (Math.abs(chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!) <= 1) runs += 1;
-  if (runs * 2 > chars.length - 1)
-    return 'client_secret must not be made of repeated or consecutive characters';
-  return undefined;
-}
-
-export interface ClientInput {
-  client_id?: string;
-  /**
-   * A secret chosen by the administrator (see `clientSecretProblem`); else one is generated.
-   */
-  client_secret?: string;
-  description?: string;
-  access_token_ttl_seconds?: number;
-  refresh_token_ttl_seconds?: number;
-  allow_password?: boolean;
-  allow_refresh_token?: boolean;
-  allow_client_credentials?: boolean;
-  /** Role names or ids, replacing the ones the client holds. */
-  roles?: string[];
-  /** Only `public-api`, the one scope there is. */
-  scope?: string;
-}
-
-const view = (c: ClientRow, roles: RoleRow[]): ClientView => ({
-  id: c.id,
-  client_id: c.client_id,
-  description: c.description,
-  scope: c.scope,
-  access_token_ttl_seconds: c.access_token_ttl_seconds,
-  refresh_token_ttl_seconds: c.refresh_token_ttl_seconds,
-  allow_password: c.allow_password === 1,
-  allow_refresh_token: c.allow_refresh_token === 1,
-  allow_client_credentials: c.allow_client_credentials === 1,
-  roles: roles.map((r) => r.name),
-  created_at: new Date(c.created_at).toISOString(),
-  updated_at: new Date(c.updated_at).toISOString(),
-});
-
-/**
- * The grants a client is allowed, as the audit log records them (the `allow_*` flags themselves
- * would be taken for secrets by the log's redaction, their names holding `pass` and `credential`).
- */
-const grantTypes = (c: ClientRow): string[] => [
-  ...(c.allow_password === 1 ? ['password'] : []),
-  ...(c.allow_refresh_token === 1 ? ['refresh_token'] : []),
-  ...(c.allow_client_credentials === 1 ? ['client_credentials'] : []),
-];
 
 /** A machine client as the audit log names it when it acts as itself. */
 const clientActor = (c: ClientRow) =>
@@ -151,74 +58,14 @@ export interface TokenAnswer {
  * (RFC 6749 §4.4.3).
  */
 export function createOAuth(deps: {
-  db: Kysely<Database>;
-  identity: IdentityService;
+  clients: OAuthClientStore;
   identityStore: IdentityStore;
+  transact: Transact<OAuthStores>;
+  identity: IdentityService;
   now: () => number;
 }) {
-  const { db, identity, now } = deps;
-
-  const byId = (id: string) =>
-    db.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
-  const byClientId = (clientId: string) =>
-    db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
-  const viewOf = async (c: ClientRow) => view(c, await createIdentityStore(db).rolesOfClient(c.id));
-
-  /**
-   * Resolves role names or ids, refusing unknown ones, and roles granting what the caller itself
-   * does not hold (an administrator cannot hand a client more than they hold).
-   * @throws VigilError bad_data `role.unknown`, forbidden `role.escalation`.
-   */
-  async function rolesFor(refs: string[], callerGrants: readonly string[]): Promise<RoleRow[]> {
-    const store = createIdentityStore(db);
-    const out = new Map<string, RoleRow>();
-    for (const ref of refs) {
-      const role = (await store.roleById(ref)) ?? (await store.roleByName(ref));
-      if (!role) throw new VigilError('bad_data', `unknown role ${ref}`, { code: 'role.unknown' });
-      out.set(role.id, role);
-    }
-    for (const role of out.values())
-      checkMayGrant(
-        callerGrants,
-        JSON.parse(role.permissions) as string[],
-        `the role ${role.name}`,
-      );
-    return [...out.values()];
-  }
-
-  /**
-   * Refuses any change to a client whose roles grant what the caller does not hold: turning on
-   * one of its grants would hand its roles out, and changing it at all is managing an identity
-   * stronger than the caller.
-   * @throws VigilError forbidden `role.escalation`.
-   */
-  async function checkMayManage(c: ClientRow, callerGrants: readonly string[]): Promise<void> {
-    const roles = await createIdentityStore(db).rolesOfClient(c.id);
-    checkMayGrant(callerGrants, grantsOfRoles(roles), `the API client ${c.client_id}`);
-  }
-
-  function checkClientScope(scope: string | undefined) {
-    if (scope !== undefined && scope !== PUBLIC_API_SCOPE)
-      throw new VigilError('bad_data', `scope must be ${PUBLIC_API_SCOPE}, the only scope`, {
-        code: 'oauth.scope_invalid',
-      });
-  }
-
-  /** Writes the audit event of a change to a client, in the change's transaction. */
-  const audited = (
-    trx: Kysely<Database>,
-    ctx: RequestContext,
-    action: string,
-    clientRowId: string,
-    detail: Record<string, unknown>,
-  ) =>
-    createAuditStore(trx).insert(
-      auditRow(
-        ctx,
-        { action, resourceType: 'oauth_client', resourceId: clientRowId, detail },
-        now(),
-      ),
-    );
+  const { clients, identity, now } = deps;
+  const audited = createAudited(deps.transact, now);
 
   /**
    * Authenticates a client by its id and secret, behind the login throttle (per client id and
@@ -237,7 +84,7 @@ export function createOAuth(deps: {
     let ok: boolean;
     try {
       ok = await identity.throttledCheck({ client: clientId }, ctx.sourceAddress, async () => {
-        c = await byClientId(clientId);
+        c = await clients.byClientId(clientId);
         // The hash is compared whether or not the client exists, in constant time.
         const same = safeEqual(
           hashToken(secret),
@@ -258,15 +105,13 @@ export function createOAuth(deps: {
       throw err;
     }
     if (!ok || !c) {
-      await createAuditStore(db).insert(
-        auditRow(
-          {
-            ...ctx,
-            actor: { type: 'oauth_client', id: c?.id ?? null, label: clientId.slice(0, 128) },
-          },
-          { action: 'oauth.client_auth_failed', resourceType: 'oauth_client', resourceId: c?.id },
-          now(),
-        ),
+      await audited(
+        {
+          ...ctx,
+          actor: { type: 'oauth_client', id: c?.id ?? null, label: clientId.slice(0, 128) },
+        },
+        { action: 'oauth.client_auth_failed', resourceType: 'oauth_client', resourceId: c?.id },
+        async () => undefined,
       );
       throw new OAuthError('invalid_client', 'client authentication failed');
     }
@@ -295,21 +140,25 @@ export function createOAuth(deps: {
       );
     const token = newToken(CLIENT_TOKEN_PREFIX);
     const at = now();
-    await db.transaction().execute(async (trx) => {
-      const store = createIdentityStore(trx);
-      await store.pruneClientTokens(c.id, at);
-      await store.insertClientToken({
-        token_hash: hashToken(token),
-        client_row_id: c.id,
-        created_at: at,
-        expires_at: at + c.access_token_ttl_seconds * 1000,
-        revoked_at: null,
-      });
-      await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.token', c.id, {
-        client_id: c.client_id,
-        grant_type: 'client_credentials',
-      });
-    });
+    await audited(
+      { ...ctx, actor: clientActor(c) },
+      {
+        action: 'oauth.token',
+        resourceType: 'oauth_client',
+        resourceId: c.id,
+        detail: { client_id: c.client_id, grant_type: 'client_credentials' },
+      },
+      async (s) => {
+        await s.identity.pruneClientTokens(c.id, at);
+        await s.identity.insertClientToken({
+          token_hash: hashToken(token),
+          client_row_id: c.id,
+          created_at: at,
+          expires_at: at + c.access_token_ttl_seconds * 1000,
+          revoked_at: null,
+        });
+      },
+    );
     return {
       access_token: token,
       token_type: 'Bearer',
@@ -319,144 +168,12 @@ export function createOAuth(deps: {
   }
 
   return {
-    async list(): Promise<ClientView[]> {
-      const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('client_id').execute();
-      return Promise.all(rows.map(viewOf));
-    },
-
-    async get(id: string): Promise<ClientView> {
-      const c = await byId(id);
-      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
-      return viewOf(c);
-    },
-
-    /** Creates a client; its secret is in the answer once, and stored only as a hash. */
-    async create(
-      input: ClientInput & { client_id: string },
-      ctx: RequestContext,
-      callerGrants: readonly string[] = [],
-    ): Promise<ClientView & { client_secret: string }> {
-      checkName(input.client_id, 'client_id');
-      checkClientScope(input.scope);
-      if (input.client_secret !== undefined) {
-        const problem = clientSecretProblem(input.client_secret);
-        if (problem) throw new VigilError('bad_data', problem, { code: 'oauth.weak_secret' });
-      }
-      const roles = await rolesFor(input.roles ?? [], callerGrants);
-      if (await byClientId(input.client_id))
-        throw new VigilError('conflict', `an API client ${input.client_id} exists`, {
-          code: 'oauth.client_exists',
-        });
-      const secret = input.client_secret ?? randomBytes(32).toString('base64url');
-      const at = now();
-      const row: ClientRow = {
-        id: randomUUID(),
-        client_id: input.client_id,
-        secret_hash: hashToken(secret),
-        description: input.description ?? '',
-        scope: PUBLIC_API_SCOPE,
-        access_token_ttl_seconds: input.access_token_ttl_seconds ?? 3600,
-        refresh_token_ttl_seconds: input.refresh_token_ttl_seconds ?? 14 * 86_400,
-        allow_password: input.allow_password === false ? 0 : 1,
-        allow_refresh_token: input.allow_refresh_token === false ? 0 : 1,
-        allow_client_credentials: input.allow_client_credentials === true ? 1 : 0,
-        created_at: at,
-        updated_at: at,
-      };
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('oauth_clients').values(row).execute();
-        await createIdentityStore(trx).setClientRoles(
-          row.id,
-          roles.map((r) => r.id),
-        );
-        await audited(trx, ctx, 'oauth.client_create', row.id, {
-          client_id: row.client_id,
-          grant_types: grantTypes(row),
-          roles: roles.map((r) => r.name),
-        });
-      });
-      return { ...view(row, roles), client_secret: secret };
-    },
-
-    async update(
-      id: string,
-      input: ClientInput,
-      ctx: RequestContext,
-      callerGrants: readonly string[] = [],
-    ): Promise<ClientView> {
-      checkClientScope(input.scope);
-      const c = await byId(id);
-      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
-      await checkMayManage(c, callerGrants);
-      if (input.client_secret !== undefined)
-        throw new VigilError('bad_data', 'the secret cannot be changed; create another client', {
-          code: 'oauth.secret_fixed',
-        });
-      if (input.client_id !== undefined && input.client_id !== c.client_id)
-        throw new VigilError('bad_data', 'client_id cannot be changed; create another client', {
-          code: 'oauth.client_id_fixed',
-        });
-      const patch: Partial<ClientRow> = { updated_at: now() };
-      if (input.description !== undefined) patch.description = input.description;
-      if (input.access_token_ttl_seconds !== undefined)
-        patch.access_token_ttl_seconds = input.access_token_ttl_seconds;
-      if (input.refresh_token_ttl_seconds !== undefined)
-        patch.refresh_token_ttl_seconds = input.refresh_token_ttl_seconds;
-      if (input.allow_password !== undefined) patch.allow_password = input.allow_password ? 1 : 0;
-      if (input.allow_refresh_token !== undefined)
-        patch.allow_refresh_token = input.allow_refresh_token ? 1 : 0;
-      if (input.allow_client_credentials !== undefined)
-        patch.allow_client_credentials = input.allow_client_credentials ? 1 : 0;
-      const roles =
-        input.roles === undefined ? undefined : await rolesFor(input.roles, callerGrants);
-      await db.transaction().execute(async (trx) => {
-        const store = createIdentityStore(trx);
-        const before = new Set((await store.rolesOfClient(id)).map((r) => r.id));
-        const rolesChanged =
-          roles !== undefined &&
-          (roles.length !== before.size || roles.some((r) => !before.has(r.id)));
-        const grantOff = c.allow_client_credentials === 1 && patch.allow_client_credentials === 0;
-        await trx.updateTable('oauth_clients').set(patch).where('id', '=', id).execute();
-        if (roles)
-          await store.setClientRoles(
-            id,
-            roles.map((r) => r.id),
-          );
-        // A token issued before the change must not outlive it: turning the grant back on, or
-        // giving the old roles back, must not revive it.
-        const revoked = rolesChanged || grantOff ? await store.revokeClientTokens(id, now()) : 0;
-        await audited(trx, ctx, 'oauth.client_update', id, {
-          ...input,
-          grant_types: grantTypes({ ...c, ...patch }),
-          ...(roles ? { roles: roles.map((r) => r.name) } : {}),
-          client_id: c.client_id,
-          // How many live tokens the change revoked (a key naming tokens would be redacted).
-          revoked,
-        });
-      });
-      return viewOf({ ...c, ...patch });
-    },
-
-    /** Deletes a client; the sessions opened through it end at once. */
-    async remove(
-      id: string,
-      ctx: RequestContext,
-      callerGrants: readonly string[] = [],
-    ): Promise<void> {
-      const c = await byId(id);
-      if (!c) throw new VigilError('not_found', `no API client ${id}`, { code: 'oauth.not_found' });
-      await checkMayManage(c, callerGrants);
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('sessions')
-          .set({ revoked_at: now(), revoked_reason: 'oauth_client_deleted' })
-          .where('client_id', '=', c.client_id)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await trx.deleteFrom('oauth_clients').where('id', '=', id).execute();
-        await audited(trx, ctx, 'oauth.client_delete', id, { client_id: c.client_id });
-      });
-    },
+    ...createOAuthClients({
+      clients,
+      identityStore: deps.identityStore,
+      audited,
+      now,
+    }),
 
     /**
      * The token endpoint (RFC 6749 §4.3, §4.4 and §6).
@@ -557,18 +274,23 @@ export function createOAuth(deps: {
       const c = await authenticateClient(client.id, client.secret, ctx);
       if (!params.token) throw new OAuthError('invalid_request', 'token is required');
       if (params.token.startsWith(`${CLIENT_TOKEN_PREFIX}_`)) {
-        await db.transaction().execute(async (trx) => {
-          const revoked = await createIdentityStore(trx).revokeClientToken(
-            hashToken(params.token!),
-            c.id,
-            now(),
-          );
-          if (revoked)
-            await audited(trx, { ...ctx, actor: clientActor(c) }, 'oauth.revoke', c.id, {
-              client_id: c.client_id,
-              grant_type: 'client_credentials',
-            });
-        });
+        await audited(
+          { ...ctx, actor: clientActor(c) },
+          {
+            action: 'oauth.revoke',
+            resourceType: 'oauth_client',
+            resourceId: c.id,
+            detail: { client_id: c.client_id, grant_type: 'client_credentials' },
+          },
+          async (s, draft) => {
+            const revoked = await s.identity.revokeClientToken(
+              hashToken(params.token!),
+              c.id,
+              now(),
+            );
+            if (!revoked) draft.skip();
+          },
+        );
         return;
       }
       await identity.revokeForClient(params.token, c.client_id, ctx);

@@ -1,6 +1,7 @@
 import { LoginRequest, RefreshRequest, TokenPair, UserSummary } from '@vigil/protocol';
 import { contextOf, identityOf } from '../http/context.js';
-import { CSRF_COOKIE, SESSION_COOKIE, type App } from '../http/server.js';
+import { CSRF_COOKIE, SESSION_COOKIE } from '../http/authenticate.js';
+import type { App } from '../http/server.js';
 import type { IdentityService } from './service.js';
 
 /** Login, token refresh, logout and the caller's profile. */

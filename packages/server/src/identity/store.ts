@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { IdentityStore } from './service.js';
+import type { IdentityStore } from './model.js';
 
 /** The identity store on the shared query layer; pass a transaction to work within it. */
 export const createIdentityStore = (db: Kysely<Database>): IdentityStore => ({

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { safeEqual } from '../secrets.js';
+import { safeEqual } from '../secrets/tokens.js';
 
 /** TOTP (RFC 6238) as authenticator apps use it: HMAC-SHA1, 6 digits, 30-second steps. */
 export const TOTP_STEP_SECONDS = 30;

@@ -1,7 +1,6 @@
 import { Health, TytoHealth, VersionInfo } from '@vigil/protocol';
 import type { App } from '../http/server.js';
 import { versionInfo } from '../version.js';
-import type { MetricsRegistry } from './metrics.js';
 import type { HealthService } from './service.js';
 
 /** Health and version: anonymous, for monitoring systems and load balancers. */
@@ -43,22 +42,5 @@ export function systemRoutes(app: App, deps: { health: HealthService }): void {
       schema: { tags: ['system'], summary: 'Build metadata.', response: { 200: VersionInfo } },
     },
     async () => versionInfo(),
-  );
-}
-
-/** `GET /metrics`: Prometheus text exposition of Vigil's own health. */
-export function metricsRoutes(app: App, deps: { registry: MetricsRegistry }): void {
-  app.get(
-    '/metrics',
-    {
-      config: { access: 'metrics:read' },
-      schema: {
-        tags: ['system'],
-        summary:
-          "Prometheus metrics of the server (ingest, queue, requests, database, streams); with telemetry.expose_host_metrics, every host's latest values too.",
-      },
-    },
-    async (_request, reply) =>
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.registry.render()),
   );
 }

@@ -6,7 +6,7 @@ import { originOf } from '../../http/context.js';
 import { jsonBodyParser, toVigilError } from '../../http/errors.js';
 import { parsePushBody } from '../../telemetry/process-list.js';
 import type { App } from '../../http/server.js';
-import { safeEqual } from '../../secrets.js';
+import { safeEqual } from '../../secrets/tokens.js';
 import { registerOitc } from './registration.js';
 
 // The openITCOCKPIT agent connector (`openitcockpit-agent-api.txt`, "openITCOCKPIT API

@@ -1,0 +1,158 @@
+import {
+  CounterFn,
+  DURATION_BUCKETS,
+  Gauge,
+  Histogram,
+  LOOP_DELAY_BUCKETS,
+  watchEventLoop,
+  type MetricsRegistry,
+} from './registry.js';
+
+/** What the server metrics read of ingest: its counters, and every host's latest values. */
+export interface IngestStatistics {
+  statistics(): {
+    pushes: number;
+    samples: number;
+    duplicates: number;
+    batches: number;
+    droppedFields: number;
+    queued: number;
+  };
+  /** Host ids after `after`, in id order, at most `limit` of them. */
+  hostPage(after: string, limit: number): Promise<string[]>;
+  /** A host's latest values as (series key, value) pairs; undefined when it has none. */
+  current(hostId: string): Promise<{ values: readonly (readonly [string, number])[] } | undefined>;
+}
+
+/** What the server metrics read of the live stream. */
+export interface StreamStatistics {
+  statistics(): { clients: number; dropped: number };
+}
+
+/** What the server metrics read of the agents: each one's status. */
+export interface AgentLister {
+  list(): Promise<readonly { status: string }[]>;
+}
+
+/**
+ * Registers the server's histograms: HTTP request durations, ingest commit durations, and the
+ * event loop's delay, which is watched from now on until `stopLoopWatch` is called.
+ */
+export function registerServerHistograms(registry: MetricsRegistry): {
+  requestSeconds: Histogram;
+  commitSeconds: Histogram;
+  stopLoopWatch: () => void;
+} {
+  const requestSeconds = registry.register(
+    new Histogram(
+      'vigil_http_request_duration_seconds',
+      'Time to answer HTTP requests, by method, route and status class.',
+      DURATION_BUCKETS,
+    ),
+  );
+  const commitSeconds = registry.register(
+    new Histogram(
+      'vigil_db_commit_duration_seconds',
+      'Time of each ingest group commit (one transaction for many pushes).',
+      DURATION_BUCKETS,
+    ),
+  );
+  const stopLoopWatch = watchEventLoop(
+    registry.register(
+      new Histogram(
+        'nodejs_eventloop_delay_seconds',
+        'How late the event loop ran a timer due every 20 ms: how long synchronous work, a collection or a blocking disk sync held every request up.',
+        LOOP_DELAY_BUCKETS,
+      ),
+    ),
+  );
+  return { requestSeconds, commitSeconds, stopLoopWatch };
+}
+
+/** The server's own gauges, read at each scrape, and (optionally) every host's latest values. */
+export function registerServerMetrics(
+  registry: MetricsRegistry,
+  deps: {
+    telemetry: IngestStatistics;
+    stream: StreamStatistics;
+    agents: AgentLister;
+    exposeHosts: boolean;
+  },
+): void {
+  const t = () => deps.telemetry.statistics();
+  const g = (name: string, help: string, read: () => number) =>
+    registry.register(new Gauge(name, help, () => [{ value: read() }]));
+  const c = (name: string, help: string, read: () => number) =>
+    registry.register(new CounterFn(name, help, read));
+  c('vigil_ingest_pushes_total', 'Check-data documents ingested since start.', () => t().pushes);
+  c('vigil_ingest_samples_total', 'Numeric samples ingested since start.', () => t().samples);
+  c(
+    'vigil_ingest_duplicates_total',
+    'Documents received again and not stored twice.',
+    () => t().duplicates,
+  );
+  c('vigil_ingest_batches_total', 'Group commits since start.', () => t().batches);
+  c(
+    'vigil_ingest_dropped_fields_total',
+    'Fields of check-data documents dropped for having the wrong type, since start.',
+    () => t().droppedFields,
+  );
+  g('vigil_ingest_queue_depth', 'Pushes waiting for their group commit.', () => t().queued);
+  g(
+    'vigil_stream_clients',
+    'Open live-stream (SSE) connections.',
+    () => deps.stream.statistics().clients,
+  );
+  c(
+    'vigil_stream_events_dropped_total',
+    'Stream events not delivered to subscribers that could not keep up, since start.',
+    () => deps.stream.statistics().dropped,
+  );
+  g('process_resident_memory_bytes', 'Resident memory of the server process.', () =>
+    process.memoryUsage.rss(),
+  );
+  g('nodejs_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
+  c('process_cpu_seconds_total', 'CPU time of the server process.', () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  });
+  registry.addExtra(async () => {
+    const counts = new Map<string, number>();
+    for (const a of await deps.agents.list()) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+    return new Gauge('vigil_agents', 'Agents by status.', () =>
+      ['online', 'offline', 'pending', 'rejected', 'revoked'].map((status) => ({
+        labels: { status },
+        value: counts.get(status) ?? 0,
+      })),
+    ).render();
+  });
+  if (deps.exposeHosts)
+    registry.addExtra(async () => {
+      const families = new Map<string, string[]>();
+      for (let after = ''; ;) {
+        const page = await deps.telemetry.hostPage(after, 500);
+        for (const hostId of page) {
+          const cur = await deps.telemetry.current(hostId);
+          for (const [key, value] of cur?.values ?? []) {
+            const brace = key.indexOf('{');
+            const metric = `vigil_host_${brace < 0 ? key : key.slice(0, brace)}`;
+            const labels = brace < 0 ? '' : `,${key.slice(brace + 1, -1)}`;
+            const lines = families.get(metric) ?? [];
+            lines.push(
+              `${metric}{host_id="${hostId.replace(/["\\\n]/g, '_')}"${labels}} ${Number.isFinite(value) ? value : 'NaN'}`,
+            );
+            families.set(metric, lines);
+          }
+        }
+        if (page.length < 500) break;
+        after = page[page.length - 1]!;
+      }
+      let out = '';
+      for (const [metric, lines] of families) {
+        // Series named `…_total` are the agents' counters since boot.
+        const type = metric.endsWith('_total') ? 'counter' : 'gauge';
+        out += `# HELP ${metric} Latest value reported by each host.\n# TYPE ${metric} ${type}\n${lines.join('\n')}\n`;
+      }
+      return out;
+    });
+}
