@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ALLOWED_SIGNALS } from '@vigil/protocol';
 import type { AgentCommand, CommandResult, ProcessDetail, SignalResult } from '@vigil/protocol';
-import { auditRow, type AuditStore, type RequestContext } from '../audit/service.js';
+import { createAudited, type Transact } from '../audit/audited.js';
+import type { AuditStore, RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import { mustGet, type AgentPolicy, type AgentRow } from './model.js';
-import type { Transact } from './mutate.js';
 
 /**
  * Hands commands to push agents and their results back to the waiting request. Agents pick
@@ -177,7 +177,8 @@ export const createCommandService = (deps: {
   now: () => number;
   pullCommander?: () => PullCommander | undefined;
 }) => {
-  const { store, transact, policy, now } = deps;
+  const { store, policy, now } = deps;
+  const audited = createAudited(deps.transact, now);
   const service = {
     /**
      * Sends a command to an agent and waits for its result: through the agent's long poll or its
@@ -271,19 +272,15 @@ export const createCommandService = (deps: {
         if (outcome === 'delivered') outcome = err instanceof VigilError ? err.code : 'error';
         throw err;
       } finally {
-        await transact((s) =>
-          s.audit.insert(
-            auditRow(
-              ctx,
-              {
-                action: 'process.signal',
-                resourceType: 'process',
-                resourceId: `${agentId}/${pid}`,
-                detail: { agent_id: agentId, pid, signal, outcome },
-              },
-              now(),
-            ),
-          ),
+        await audited(
+          ctx,
+          {
+            action: 'process.signal',
+            resourceType: 'process',
+            resourceId: `${agentId}/${pid}`,
+            detail: { agent_id: agentId, pid, signal, outcome },
+          },
+          async () => undefined,
         );
       }
     },

@@ -1,9 +1,5 @@
-import {
-  auditRow,
-  type AuditEntry,
-  type AuditStore,
-  type RequestContext,
-} from '../audit/service.js';
+import { createAudited, type Transact } from '../audit/audited.js';
+import type { AuditEntry, AuditStore, RequestContext } from '../audit/service.js';
 import type { AgentPatch, AgentRow } from './model.js';
 
 /** The agents table as a mutation writes it, within the mutation's transaction. */
@@ -31,8 +27,6 @@ export interface AgentStores {
   hosts: HostFinder;
 }
 
-/** Runs `fn` in one transaction. */
-export type Transact<S> = <T>(fn: (stores: S) => Promise<T>) => Promise<T>;
 
 /** Something that keeps agent rows and must forget them when agents change. */
 export interface AuthCacheInvalidation {
@@ -56,12 +50,10 @@ export function createMutator(deps: {
   authCache: AuthCacheInvalidation;
   now: () => number;
 }): Mutate {
+  const audited = createAudited(deps.transact, deps.now);
   return async (ctx, entry, fn) => {
     deps.authCache.clear();
-    await deps.transact(async (s) => {
-      await fn(s);
-      await s.audit.insert(auditRow(ctx, entry, deps.now()));
-    });
+    await audited(ctx, entry, (s) => fn(s));
     deps.authCache.clear();
   };
 }
