@@ -46,8 +46,10 @@ import {
 import { metricsRoutes, systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/history.js';
-import { exportRoutes, streamRoutes, telemetryRoutes } from './telemetry/routes.js';
-import { createStreamHub, type StreamHub } from './telemetry/stream.js';
+import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
+import { openwatchRoutes } from './faces/openwatch/routes.js';
+import { streamRoutes } from './faces/tyto/routes.js';
+import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
@@ -415,6 +417,10 @@ export async function createVigil(opts: {
         const history = createHistoryReader({ telemetry: ingest, now });
         telemetryRoutes(app, { history });
         exportRoutes(app, { telemetry: ingest, history });
+        openwatchRoutes(app, {
+          resolveHost: (target) => history.resolveHost(target),
+          latestDocument: (hostId) => ingest.latestDocument(hostId),
+        });
         streamRoutes(app, { stream });
         openitcockpitFace(app, {
           agents,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckData } from '@vigil/protocol';
-import { lenientDecoder } from '../src/telemetry/decode.js';
+import { lenientDecoder } from '@vigil/protocol/decode';
 
 const decoder = lenientDecoder(CheckData);
 

@@ -9,6 +9,7 @@ import {
   parseSeriesKey,
   seriesKey,
 } from '../src/telemetry/normalize.js';
+import { checkDataOf } from '@vigil/protocol/decode';
 import { JsonWriter } from '../src/telemetry/history.js';
 import { createTelemetryService } from '../src/telemetry/service.js';
 import { createTelemetryStore } from '../src/telemetry/store.js';
@@ -60,12 +61,15 @@ describe('normalize', () => {
   });
 
   test('failed or missing sections give no samples and no error', () => {
-    const { keys } = normalize({
-      cpu: { error: 'boom' },
-      memory: { error: 'x' },
-      disks: 'bad',
-      net_stats: { error: 'no /sys/class/net' },
-    });
+    // As ingest sees it: decoded, the section of the wrong type dropped.
+    const { keys } = normalize(
+      checkDataOf({
+        cpu: { error: 'boom' },
+        memory: { error: 'x' },
+        disks: 'bad',
+        net_stats: { error: 'no /sys/class/net' },
+      })!.document,
+    );
     assert.deepEqual(keys, []);
   });
 

@@ -1,17 +1,16 @@
 import { isRecord } from '@vigil/protocol/guards';
-import { CheckData, PLUGIN_STATES, PackageInventory, parsePluginOutput } from '@vigil/protocol';
-import type { PerfDatum } from '@vigil/protocol';
+import { PLUGIN_STATES, PackageInventory, parsePluginOutput } from '@vigil/protocol';
+import type { CustomCheckResult, PerfDatum } from '@vigil/protocol';
+import { checkDataOf, documentJson, type CheckDocument } from '@vigil/protocol/decode';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { VigilError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
-import { METRICS_TOPIC, type MetricsEvent } from './stream.js';
+import { INGEST_TOPIC, type IngestEvent } from '../events/types.js';
 import { nextCheckState, type CheckState } from './checks.js';
-import { lenientDecoder } from './decode.js';
 import { headPositions } from './heads.js';
 import { SampleBuffer, collectInto } from './normalize.js';
-import { ProcessList, documentJson } from './process-list.js';
 import {
   Aggregate,
   BucketAccumulator,
@@ -244,8 +243,6 @@ export interface TelemetryPolicy {
   maxClockSkewMs?: number;
 }
 
-const NO_PROCESSES: unknown[] = [];
-
 /** Whether `keys` is `samples`' keys (its first `samples.length`). */
 const sameKeys = (keys: string[], samples: SampleBuffer): boolean => {
   if (keys.length !== samples.length) return false;
@@ -283,12 +280,10 @@ function describeError(schema: TSchema, path: string, value: unknown, message: s
 }
 
 /** Counts the check entries of a document: each section, and each custom check on its own. */
-export function countChecks(doc: Record<string, unknown>): number {
+export function countChecks(doc: CheckDocument): number {
   let n = 0;
   for (const key in doc) {
-    const value = doc[key];
-    if (key === 'customchecks' && value !== null && typeof value === 'object')
-      n += Object.keys(value).length;
+    if (key === 'customchecks' && doc.customchecks) n += Object.keys(doc.customchecks).length;
     else n += 1;
   }
   return n;
@@ -326,7 +321,6 @@ export const createTelemetryService = (deps: {
   onCommit?: (seconds: number, pushes: number) => void;
 }) => {
   const { store, now, policy } = deps;
-  const decoder = lenientDecoder(CheckData);
   const checkInventory = checker(PackageInventory);
   /** Per host: the key list of its last push and the layout it maps to. */
   const layoutByHost = new Map<string, { keys: string[]; layoutId: number }>();
@@ -349,12 +343,9 @@ export const createTelemetryService = (deps: {
    * The check states a document moves (only new executions of a plugin count). Without a promise
    * once the host's states are cached, as they are after its first push.
    */
-  function checkWrites(
-    hostId: string,
-    doc: Record<string, unknown>,
-  ): CheckWrite[] | Promise<CheckWrite[]> {
+  function checkWrites(hostId: string, doc: CheckDocument): CheckWrite[] | Promise<CheckWrite[]> {
     const checks = doc.customchecks;
-    if (!isRecord(checks)) return [];
+    if (!checks) return [];
     const states = checkCache.get(hostId);
     if (states) return movedChecks(hostId, checks, states);
     return store.checkStates(hostId).then((rows) => {
@@ -366,30 +357,25 @@ export const createTelemetryService = (deps: {
 
   function movedChecks(
     hostId: string,
-    checks: Record<string, unknown>,
+    checks: Record<string, CustomCheckResult>,
     states: Map<string, CheckState>,
   ): CheckWrite[] {
     const out: CheckWrite[] = [];
     for (const name in checks) {
-      const c = checks[name];
-      if (!isRecord(c)) continue;
-      const at = Number(c.execution_unix_timestamp_sec) * 1000;
+      const c = checks[name]!;
+      const at = c.execution_unix_timestamp_sec * 1000;
       if (!Number.isFinite(at) || at <= 0) continue;
       // Most pushes repeat the last result of a check; nextCheckState would ignore it too.
       const prev = states.get(name);
       if (prev && at <= prev.lastCheck) continue;
-      const stdout = typeof c.stdout === 'string' ? c.stdout : '';
-      const output =
-        typeof c.output === 'string'
-          ? c.output
-          : (stdout.split('\n')[0] ?? '').split('|')[0]!.trim();
+      const output = c.output ?? (c.stdout.split('\n')[0] ?? '').split('|')[0]!.trim();
       const next = nextCheckState(
         prev,
         {
-          rc: Number(c.rc),
+          rc: c.rc,
           at,
           output: output.slice(0, 4096),
-          perfdata: JSON.stringify(Array.isArray(c.perfdata) ? c.perfdata : []),
+          perfdata: JSON.stringify(c.perfdata ?? []),
         },
         policy.maxCheckAttempts,
       );
@@ -448,11 +434,11 @@ export const createTelemetryService = (deps: {
    * openITCOCKPIT agent sends no parsed view) into `output`, `long_output`, `perfdata` and
    * `state`, as Vigil's agent sends them. Checks that have `perfdata` are left as they are.
    */
-  function parseCheckOutputs(hostId: string, checks: Record<string, unknown>): void {
+  function parseCheckOutputs(hostId: string, checks: Record<string, CustomCheckResult>): void {
     let byName = parsedOutputs.get(hostId);
     for (const name in checks) {
-      const c = checks[name];
-      if (!isRecord(c) || Array.isArray(c.perfdata) || typeof c.stdout !== 'string') continue;
+      const c = checks[name]!;
+      if (c.perfdata) continue;
       if (!byName) {
         if (parsedOutputs.size >= 10_000) parsedOutputs.clear();
         parsedOutputs.set(hostId, (byName = new Map()));
@@ -463,10 +449,9 @@ export const createTelemetryService = (deps: {
         parsed = { stdout: c.stdout, ...parsePluginOutput(c.stdout) };
         byName.set(name, parsed);
       }
-      if (typeof c.output !== 'string') c.output = parsed.output;
-      if (typeof c.long_output !== 'string') c.long_output = parsed.longOutput;
-      if (typeof c.state !== 'string' && typeof c.rc === 'number')
-        c.state = PLUGIN_STATES[c.rc] ?? 'UNKNOWN';
+      c.output ??= parsed.output;
+      c.long_output ??= parsed.longOutput;
+      c.state ??= PLUGIN_STATES[c.rc] ?? 'UNKNOWN';
       c.perfdata = parsed.perfdata;
     }
   }
@@ -862,21 +847,12 @@ export const createTelemetryService = (deps: {
           `checkdata: collection time ${collectedAt} ms is out of range (0 to ${MAX_COLLECTED_AT})`,
           { code: 'checkdata.time_out_of_range' },
         );
-      // A process list kept as text was checked as it was cut out (process-list.ts); the
-      // schema sees an empty list in its place.
-      const list = document.processes instanceof ProcessList ? document.processes : undefined;
-      if (list) document.processes = NO_PROCESSES;
-      let doc = document;
-      let dropped = 0;
-      if (!decoder.check(doc)) {
-        // Fields of the wrong type are dropped and counted; the rest of the document is kept.
-        const pruned = decoder.prune(doc)!;
-        doc = pruned.value;
-        dropped = pruned.dropped.length;
-        noteDropped(agent.agentId, pruned.dropped);
-      }
-      if (list) document.processes = doc.processes = list;
-      if (isRecord(doc.customchecks)) parseCheckOutputs(agent.hostId, doc.customchecks);
+      // Fields of the wrong type are dropped and counted; the rest of the document is kept.
+      const decoded = checkDataOf(document)!;
+      const doc = decoded.document;
+      const dropped = decoded.dropped.length;
+      if (dropped > 0) noteDropped(agent.agentId, decoded.dropped);
+      if (doc.customchecks) parseCheckOutputs(agent.hostId, doc.customchecks);
       // An agent whose clock is too far ahead: its document is taken as collected now (samples
       // from the future would sit ahead of every other host's and hold their rollups open).
       const t = now();
@@ -920,7 +896,7 @@ export const createTelemetryService = (deps: {
       stats.pushes += 1;
       if (isNew) {
         stats.samples += n;
-        deps.bus?.publish<MetricsEvent>(METRICS_TOPIC, {
+        deps.bus?.publish<IngestEvent>(INGEST_TOPIC, {
           agentId: agent.agentId,
           hostId: agent.hostId,
           collectedAt: row.ts,

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentService } from '../../agents/service.js';
 import { originOf } from '../../http/context.js';
 import { jsonBodyParser, toVigilError } from '../../http/errors.js';
-import { parsePushBody } from '../../telemetry/process-list.js';
+import { parsePushBody } from '@vigil/protocol/decode';
 import type { App } from '../../http/server.js';
 import { safeEqual } from '../../secrets.js';
 
