@@ -45,7 +45,7 @@ import {
 } from './system/metrics.js';
 import { metricsRoutes, systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
-import { createHistoryReader } from './telemetry/history.js';
+import { createHistoryReader } from './telemetry/query/history.js';
 import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
 import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
@@ -53,6 +53,7 @@ import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
+import { createTsdbStore } from './telemetry/tsdb/store.js';
 import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
 import { VERSION } from './version.js';
 
@@ -309,7 +310,8 @@ export async function createVigil(opts: {
     const ingest = createTelemetryService({
       bus,
       onCommit: (seconds) => commitSeconds.observe(seconds),
-      store: createTelemetryStore(db.kysely, db.sqlite),
+      store: createTelemetryStore(db.kysely),
+      tsdb: createTsdbStore(db.kysely, db.sqlite),
       now,
       log: opts.logger,
       policy: {

@@ -6,7 +6,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ProcessEntry } from '@vigil/protocol';
 import { ProcessList, documentJson, parsePushBody, processesOf } from '@vigil/protocol/decode';
 import { rng } from '../../../test/support/random.js';
-import { normalize } from '../src/telemetry/normalize.js';
+import { normalize } from '../src/telemetry/ingest/normalize.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { backfillHeads } from '../telemetry/heads.js';
+import { backfillHeads } from '../telemetry/tsdb/heads.js';
 import type { Db, Dialect } from './connection.js';
 
 /**

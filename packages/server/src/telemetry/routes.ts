@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { AgentId, StringEnum } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import { JsonBytes, type HistoryReader } from './history.js';
-import { STATE_NAMES, type CheckState } from './checks.js';
+import { JsonBytes, type HistoryReader } from './query/history.js';
+import { STATE_NAMES, type CheckState } from './ingest/checks.js';
 import { isoOrNull } from './iso-time.js';
 import type { TelemetryService } from './service.js';
 
