@@ -37,6 +37,8 @@ export interface DecodedCheckData {
 }
 
 const NO_PROCESSES: unknown[] = [];
+/** A bare document is its own check data. */
+const itself = (parsed: unknown): unknown => parsed;
 const NOTHING_DROPPED: string[] = [];
 let decoder: ReturnType<typeof lenientDecoder> | undefined;
 
@@ -48,7 +50,7 @@ let decoder: ReturnType<typeof lenientDecoder> | undefined;
  */
 export function decodeCheckData(body: string | Uint8Array): DecodedCheckData | undefined {
   const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
-  return checkDataOf(parseWithProcessList(text, (parsed) => parsed));
+  return checkDataOf(parseWithProcessList(text, itself));
 }
 
 /**

@@ -69,8 +69,11 @@ const MARKER_JSON = JSON.stringify(MARKER);
  * `JSON.parse` throws for text that is not JSON.
  */
 export function parsePushBody(body: string): unknown {
-  return parseWithProcessList(body, (parsed) => (isRecord(parsed) ? parsed.checkdata : undefined));
+  return parseWithProcessList(body, checkdataOf);
 }
+
+/** A push body's check data. */
+const checkdataOf = (parsed: unknown): unknown => (isRecord(parsed) ? parsed.checkdata : undefined);
 
 /**
  * Parses JSON text with the process list of the document that `documentOf` finds in it cut out

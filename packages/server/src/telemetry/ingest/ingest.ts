@@ -17,11 +17,11 @@ export interface Appender {
   /**
    * Appends one push of an agent on a host: its samples at `ts` (epoch ms), with the agent's
    * latest document when given and the check states it moves, all in one transaction.
-   * `samples` is a buffer that serves the next push too: the appender reads it before it first
-   * awaits, and the caller may refill it from then on. Resolves once committed, with whether the
-   * push was new (false: its host already had one at `ts`, and nothing was stored) and the
-   * number of samples it held (repeated series counted once).
-   * @throws what the store throws; nothing of the push is stored then.
+   * `samples` is a buffer that serves the next push too: the appender reads it before it
+   * returns, and the caller may refill it from then on. Returns the number of samples the push
+   * held (repeated series counted once) and a promise of its commit: it resolves to whether the
+   * push was new (false: its host already had one at `ts`, and nothing was stored), and rejects
+   * with what the store threw (nothing of the push is stored then).
    */
   append(push: {
     hostId: string;
@@ -30,7 +30,7 @@ export interface Appender {
     samples: SampleBuffer;
     document?: DocumentRow;
     checks: CheckWrite[];
-  }): Promise<{ isNew: boolean; samples: number }>;
+  }): { samples: number; committed: Promise<boolean> };
 }
 
 /** What ingest reads and writes besides the appender. */
@@ -160,13 +160,14 @@ export function createIngester(deps: {
           document: documentJson(doc),
         };
       }
-      let appended: { isNew: boolean; samples: number };
+      let n: number;
+      let isNew: boolean;
       try {
         const moved = checks.writes(agent.hostId, doc);
         const writes = moved instanceof Promise ? await moved : moved;
         // The buffer serves every push: it is filled and handed over without an await between.
         collectInto(doc, samples);
-        appended = await appender.append({
+        const appended = appender.append({
           hostId: agent.hostId,
           agentId: agent.agentId,
           ts,
@@ -174,12 +175,13 @@ export function createIngester(deps: {
           document: latest,
           checks: writes,
         });
+        n = appended.samples;
+        isNew = await appended.committed;
       } catch (err) {
         // The cached check states may be ahead of the database now: read them again next time.
         checks.forget(agent.hostId);
         throw err;
       }
-      const { isNew, samples: n } = appended;
       stats.pushes += 1;
       if (isNew) {
         stats.samples += n;

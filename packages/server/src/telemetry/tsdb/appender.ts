@@ -133,35 +133,41 @@ export function createAppender(
     });
   }
 
+  /** Queues a laid-out push for the next group commit; resolves once it is committed. */
+  function enqueue(push: Push, layoutId: number, vals: Uint8Array): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      queue.push({
+        row: { hostId: push.hostId, ts: push.ts, layoutId, vals },
+        agentId: push.agentId,
+        document: push.document,
+        checks: push.checks,
+        resolve,
+        reject,
+      });
+      schedule();
+    });
+  }
+
   const appender = {
     /**
-     * Lays a push out (its series and layout stored when new), queues it for the next group
-     * commit and resolves once that is committed: true when the push was new, false when its
-     * host already had one at its time. Also resolves the number of samples it held.
+     * Lays a push out (its series and layout stored when new) and queues it for the next group
+     * commit. Returns at once how many samples it holds (repeated series counted once), and a
+     * promise that resolves once it is committed: true when the push was new, false when its
+     * host already had one at its time.
      */
-    async append(push: Push): Promise<{ isNew: boolean; samples: number }> {
+    append(push: Push): { samples: number; committed: Promise<boolean> } {
       const { hostId, samples } = push;
-      // The buffer serves every push: what is needed of it is taken before the first await.
+      // The buffer serves every push: what is needed of it is taken before anything awaits.
       // The host's last key list has no repeats: a list equal to it has none either.
       let layoutId = head.knownLayout(hostId, samples);
       const n = layoutId === undefined ? samples.dropRepeats() : samples.length;
       const vals = packValues(samples.values.subarray(0, n));
-      layoutId ??=
-        head.knownLayout(hostId, samples) ??
-        (await head.layoutFor(hostId, samples.keys.slice(0, n)));
-      const row: PushRow = { hostId, ts: push.ts, layoutId, vals };
-      const isNew = await new Promise<boolean>((resolve, reject) => {
-        queue.push({
-          row,
-          agentId: push.agentId,
-          document: push.document,
-          checks: push.checks,
-          resolve,
-          reject,
-        });
-        schedule();
-      });
-      return { isNew, samples: n };
+      layoutId ??= head.knownLayout(hostId, samples);
+      const committed =
+        layoutId !== undefined
+          ? enqueue(push, layoutId, vals)
+          : head.layoutFor(hostId, samples.keys.slice(0, n)).then((id) => enqueue(push, id, vals));
+      return { samples: n, committed };
     },
 
     /** The group commit running now, if any (the rollup job waits for it). */
