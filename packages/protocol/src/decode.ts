@@ -17,7 +17,6 @@ export {
   processCount,
   processesOf,
 } from './process-list.js';
-export { lenientDecoder, type Pruned } from './lenient.js';
 
 /**
  * A decoded check-data document: `CheckData`, except that its process list may be kept as JSON

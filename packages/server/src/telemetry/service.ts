@@ -4,9 +4,6 @@ import type { CheckState } from './ingest/checks.js';
 import type { DocumentRow } from './rows.js';
 import { createTsdb, type TsdbPolicy, type TsdbStore } from './tsdb/tsdb.js';
 
-export type { IngestOutcome } from './ingest/ingest.js';
-export type { HistoryPoint } from './tsdb/querier.js';
-
 /**
  * What telemetry keeps besides the tsdb: agents' latest documents and last contact, check
  * states and their history, package inventories, and the host reads telemetry answers with.
