@@ -5,7 +5,7 @@
 // host leaves after `days` days of 10 s data under the default retention.
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { headPositions } from '../packages/server/src/telemetry/heads.js';
+import { headPositions } from '../packages/server/src/telemetry/tsdb/heads.js';
 import {
   HEAD_CHUNK_BUCKETS,
   HEAD_SLOT,
@@ -15,7 +15,7 @@ import {
   headSlot,
   packValues,
   unpackValues,
-} from '../packages/server/src/telemetry/tsdb.js';
+} from '../packages/server/src/telemetry/tsdb/format.js';
 
 const RAW_STEP_MS = 10_000;
 const RAW_SPAN_MS = 47 * 3_600_000;
@@ -121,7 +121,7 @@ const countOf = (step: number) => step / RAW_STEP_MS;
 const variantAt = (ts: number, step: number) => Math.floor(ts / step) % VARIANTS;
 
 /**
- * The head chunks (server: telemetry/heads.ts) of the loaded rollup rows of one host, merged
+ * The head chunks (server: telemetry/tsdb/heads.ts) of the loaded rollup rows of one host, merged
  * into the chunks the host already has (slots already filled are kept).
  */
 function headChunks(

@@ -31,7 +31,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { normalize } from '../packages/server/src/telemetry/normalize.js';
+import { normalize } from '../packages/server/src/telemetry/ingest/normalize.js';
 import { freePort, startPostgres, type PgCluster } from '../test/support/postgres.js';
 import type { HistoryResult, HistorySpec } from './history-client.js';
 import { loadPostgres, loadSqlite, type LoadResult } from './history-load.js';

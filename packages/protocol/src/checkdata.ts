@@ -58,6 +58,8 @@ export const AgentInfo = Fields({
   goos: Str,
   goarch: Str,
   check_interval: Int,
+  // Vigil's agent adds the host name.
+  hostname: Str,
 });
 
 export const CpuStats = Fields({
@@ -77,6 +79,10 @@ export const MemoryStats = Fields({
   free: Int,
   active: Int,
   inactive: Int,
+  // Vigil's agent adds these three (bytes, from /proc/meminfo).
+  buffers: N,
+  cached: N,
+  shared: N,
 });
 
 export const SwapStats = Fields({
@@ -284,7 +290,15 @@ export const PackageManagerSummary = Type.Union([
     Enabled: Bool,
     Pending: Bool,
     LastUpdate: Int,
-    Stats: Type.Union([Type.Object({}, Open), Type.Null()]),
+    Stats: Type.Union([
+      Fields({
+        InstalledPackages: Int,
+        UpgradablePackages: Int,
+        SecurityUpdates: Int,
+        RebootRequired: Bool,
+      }),
+      Type.Null(),
+    ]),
   }),
   // openITCOCKPIT's agent sends lowercase keys when the inventory is disabled.
   Type.Object({ enabled: Type.Literal(false), pending: Type.Literal(false) }, Open),
@@ -367,3 +381,26 @@ export const PackageInventory = Type.Object(
   { ...Open, title: 'PackageInventory' },
 );
 export type PackageInventory = Static<typeof PackageInventory>;
+
+/** One core's (or the whole CPU's) time shares. */
+export type CpuDetails = Static<typeof CpuDetails>;
+/** The agent section of the document. */
+export type AgentInfo = Static<typeof AgentInfo>;
+/** Memory figures in bytes, and the share used in percent. */
+export type MemoryStats = Static<typeof MemoryStats>;
+/** One mounted file system and its usage. */
+export type DiskEntry = Static<typeof DiskEntry>;
+/** One block device's I/O counters and rates. */
+export type DiskIo = Static<typeof DiskIo>;
+/** One interface's link state. */
+export type NetStat = Static<typeof NetStat>;
+/** One interface's counters and rates. */
+export type NetIo = Static<typeof NetIo>;
+/** One process. */
+export type ProcessEntry = Static<typeof ProcessEntry>;
+/** One container. */
+export type DockerContainer = Static<typeof DockerContainer>;
+/** One GPU. */
+export type GpuDevice = Static<typeof GpuDevice>;
+/** One disk's health. */
+export type SmartDisk = Static<typeof SmartDisk>;

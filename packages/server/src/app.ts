@@ -51,12 +51,15 @@ import {
 import { startJobs } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
-import { createHistoryReader } from './telemetry/history.js';
-import { exportRoutes, streamRoutes, telemetryRoutes } from './telemetry/routes.js';
-import { createStreamHub, type StreamHub } from './telemetry/stream.js';
+import { createHistoryReader } from './telemetry/query/history.js';
+import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
+import { openwatchRoutes } from './faces/openwatch/routes.js';
+import { streamRoutes } from './faces/tyto/routes.js';
+import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
+import { createTsdbStore } from './telemetry/tsdb/store.js';
 import { openCertificateAuthority, type CertificateAuthority } from './tls/pki.js';
 import { VERSION } from './version.js';
 
@@ -183,7 +186,8 @@ export async function createVigil(opts: {
     const ingest = createTelemetryService({
       bus,
       onCommit: (seconds) => commitSeconds.observe(seconds),
-      store: createTelemetryStore(db.kysely, db.sqlite),
+      store: createTelemetryStore(db.kysely),
+      tsdb: createTsdbStore(db.kysely, db.sqlite),
       now,
       log: opts.logger,
       policy: {
@@ -341,6 +345,10 @@ export async function createVigil(opts: {
         const history = createHistoryReader({ telemetry: ingest, now });
         telemetryRoutes(app, { history });
         exportRoutes(app, { telemetry: ingest, history });
+        openwatchRoutes(app, {
+          resolveHost: (target) => history.resolveHost(target),
+          latestDocument: (hostId) => ingest.latestDocument(hostId),
+        });
         streamRoutes(app, { stream });
         openitcockpitFace(app, {
           enrollment,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextCheckState, type CheckState } from '../src/telemetry/checks.js';
+import { nextCheckState, type CheckState } from '../src/telemetry/ingest/checks.js';
 
 /** Runs a sequence of exit codes through the state machine (max 3 attempts). */
 function run(

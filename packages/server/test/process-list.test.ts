@@ -4,14 +4,9 @@ import { describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ProcessEntry } from '@vigil/protocol';
-import {
-  ProcessList,
-  documentJson,
-  parsePushBody,
-  processesOf,
-} from '../src/telemetry/process-list.js';
+import { ProcessList, documentJson, parsePushBody, processesOf } from '@vigil/protocol/decode';
 import { rng } from '../../../test/support/random.js';
-import { normalize } from '../src/telemetry/normalize.js';
+import { normalize } from '../src/telemetry/ingest/normalize.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
@@ -63,7 +58,7 @@ describe('process lists kept as text', () => {
     const parsed = parsePushBody(body(doc)) as Rec;
     const checkdata = parsed.checkdata as Rec;
     assert.ok(checkdata.processes instanceof ProcessList, 'kept as text');
-    const list = checkdata.processes;
+    const list = checkdata.processes as ProcessList;
     assert.equal(list.count, (doc.processes as unknown[]).length);
     assert.deepEqual(list.items, doc.processes);
     assert.deepEqual(processesOf(checkdata), doc.processes);

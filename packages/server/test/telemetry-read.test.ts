@@ -8,7 +8,7 @@ import { createVigil, type Vigil } from '../src/app.js';
 import { systemContext } from '../src/audit/service.js';
 import { loadConfig } from '../src/config/config.js';
 import { openDb, type Db } from '../src/db/connection.js';
-import { packValues, unpackValues } from '../src/telemetry/tsdb.js';
+import { packValues, unpackValues } from '../src/telemetry/tsdb/format.js';
 import { databaseKinds, type DatabaseKind } from '../../../test/support/databases.js';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';

@@ -8,11 +8,13 @@ import {
   normalizeInto,
   parseSeriesKey,
   seriesKey,
-} from '../src/telemetry/normalize.js';
-import { JsonWriter } from '../src/telemetry/history.js';
+} from '../src/telemetry/ingest/normalize.js';
+import { checkDataOf } from '@vigil/protocol/decode';
+import { JsonWriter } from '../src/telemetry/query/history.js';
 import { createTelemetryService } from '../src/telemetry/service.js';
 import { createTelemetryStore } from '../src/telemetry/store.js';
-import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb.js';
+import { createTsdbStore } from '../src/telemetry/tsdb/store.js';
+import { ROLLUPS, bucketOf } from '../src/telemetry/tsdb/format.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
@@ -60,12 +62,15 @@ describe('normalize', () => {
   });
 
   test('failed or missing sections give no samples and no error', () => {
-    const { keys } = normalize({
-      cpu: { error: 'boom' },
-      memory: { error: 'x' },
-      disks: 'bad',
-      net_stats: { error: 'no /sys/class/net' },
-    });
+    // As ingest sees it: decoded, the section of the wrong type dropped.
+    const { keys } = normalize(
+      checkDataOf({
+        cpu: { error: 'boom' },
+        memory: { error: 'x' },
+        disks: 'bad',
+        net_stats: { error: 'no /sys/class/net' },
+      })!.document,
+    );
     assert.deepEqual(keys, []);
   });
 
@@ -591,9 +596,9 @@ for (const kind of await databaseKinds()) {
           .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t0) }))
           .execute();
       // The database refuses the first rollup write (a full disk, say), then recovers.
-      const real = createTelemetryStore(db);
+      const real = createTsdbStore(db);
       let failures = 1;
-      const store: typeof real = {
+      const tsdb: typeof real = {
         ...real,
         writeRollups(...args) {
           if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
@@ -601,7 +606,8 @@ for (const kind of await databaseKinds()) {
         },
       };
       const service = createTelemetryService({
-        store,
+        store: createTelemetryStore(db),
+        tsdb,
         now: () => t,
         policy: {
           retention: {

@@ -24,7 +24,7 @@ import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import { contextOf, originOf } from '../http/context.js';
 import { jsonBodyParser } from '../http/errors.js';
-import { parsePushBody } from '../telemetry/process-list.js';
+import { parsePushBody } from '@vigil/protocol/decode';
 import type { App } from '../http/server.js';
 import type { CommandService } from './commands.js';
 import type { EnrollmentService } from './enrollment.js';

@@ -3,12 +3,10 @@ import type { FastifyReply } from 'fastify';
 import { AgentId, StringEnum } from '@vigil/protocol';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import { JsonBytes, type HistoryReader } from './history.js';
-import { STATE_NAMES, type CheckState } from './checks.js';
-import { systemFacts } from './facts.js';
+import { JsonBytes, type HistoryReader } from './query/history.js';
+import { STATE_NAMES, type CheckState } from './ingest/checks.js';
 import { isoOrNull } from './iso-time.js';
 import type { TelemetryService } from './service.js';
-import type { StreamHub } from './stream.js';
 
 const Resolution = StringEnum(['raw', '1m', '5m', '1h', 'auto']);
 const Range = {
@@ -55,39 +53,6 @@ const HistoryAnswer = Type.Object(
   { title: 'History' },
 );
 
-/** The live stream (Tyto's `GET /api/v1/stream`). */
-export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
-  app.get(
-    '/api/v1/stream',
-    {
-      config: { access: 'host:read' },
-      schema: {
-        tags: ['telemetry'],
-        summary:
-          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
-        querystring: Type.Object({
-          agent_id: Type.Optional(AgentId),
-          last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
-        }),
-      },
-    },
-    async (request, reply) => {
-      const header = request.headers['last-event-id'];
-      const fromHeader =
-        typeof header === 'string' && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
-      const identity = request.identity!;
-      deps.stream.attach(reply.raw, {
-        identity: identity.actor.id ?? identity.username,
-        agentId: request.query.agent_id,
-        lastEventId: fromHeader ?? request.query.last_event_id,
-        headers: { 'x-correlation-id': request.id },
-      });
-      // The response is the stream's from here on; Fastify must not answer it.
-      return reply.hijack();
-    },
-  );
-}
-
 /** One CSV field, quoted as RFC 4180 asks when it holds a comma, a quote or a line break. */
 export const csvField = (v: string | number | null): string => {
   const t = v === null ? '' : String(v);
@@ -104,19 +69,7 @@ function storedList(text: unknown): unknown[] {
   }
 }
 
-/** A document stored as JSON text; anything but an object reads as an empty one. */
-function storedDocument(text: unknown): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(String(text));
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
-}
-
-/** Current metrics export and system facts. */
+/** Current metrics export and the checks of a host. */
 export function exportRoutes(
   app: App,
   deps: { telemetry: TelemetryService; history: HistoryReader },
@@ -290,32 +243,6 @@ export function exportRoutes(
           output: r.output,
         })),
       };
-    },
-  );
-
-  app.get(
-    '/api/v1/hosts/:id/system-info',
-    {
-      config: { access: 'host:read' },
-      schema: {
-        tags: ['telemetry'],
-        summary: 'Latest collected system facts of a host (OpenWatch).',
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
-      },
-    },
-    async (request) => {
-      const host = await deps.history.resolveHost({ host_id: request.params.id });
-      const d = await telemetry.latestDocument(host.id);
-      if (!d)
-        throw new VigilError('not_found', `host ${host.id} has not reported yet`, {
-          code: 'host.no_data',
-        });
-      return systemFacts(storedDocument(d.document), {
-        hostId: host.id,
-        agentId: d.agent_id,
-        collectedAt: d.collected_at,
-        receivedAt: d.received_at,
-      });
     },
   );
 }

@@ -4,7 +4,7 @@ import type { EnrollmentService } from '../../agents/enrollment.js';
 import type { AgentIntake } from '../../agents/intake.js';
 import { originOf } from '../../http/context.js';
 import { jsonBodyParser, toVigilError } from '../../http/errors.js';
-import { parsePushBody } from '../../telemetry/process-list.js';
+import { parsePushBody } from '@vigil/protocol/decode';
 import type { App } from '../../http/server.js';
 import { safeEqual } from '../../secrets/tokens.js';
 import { registerOitc } from './registration.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CheckData } from '@vigil/protocol';
-import { lenientDecoder } from '../src/telemetry/decode.js';
+import { CheckData } from '../src/index.js';
+import { lenientDecoder } from '../src/lenient.js';
 
 const decoder = lenientDecoder(CheckData);
 

@@ -1,5 +1,12 @@
-import { isRecord as isRec } from '@vigil/protocol/guards';
-import { ProcessList } from './process-list.js';
+import type {
+  CpuDetails,
+  DiskIo,
+  DockerContainer,
+  GpuDevice,
+  NetIo,
+  DiskEntry,
+} from '@vigil/protocol';
+import { fieldsOf, processCount, sectionOf, type CheckDocument } from '@vigil/protocol/decode';
 
 /**
  * Turns a check-data document into numeric samples: one value per series, a series being a
@@ -15,10 +22,6 @@ export interface Samples {
   values: number[];
 }
 
-type Rec = Record<string, unknown>;
-
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 /** Label values are quoted like Prometheus's, with `\` and `"` escaped. */
 const quote = (v: string) =>
   `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
@@ -68,10 +71,18 @@ class LabelGroup {
 }
 
 /** Fields of an object read into a label group: the field, its metric, and a divisor. */
-type Fields = readonly (readonly [field: string, metric: string, divisor?: number])[];
+type Fields<T> = readonly (readonly [field: NumberField<T>, metric: string, divisor?: number])[];
+/** The fields of `T` that hold a figure. */
+type NumberField<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends number ? K : never;
+}[keyof T];
 
-/** A label group over fields: its keys and the fields they come from, in the same order. */
-const fieldGroup = (label: string, fields: Fields) => ({
+/** A label group over fields of `T`: its keys and the fields they come from, in order. */
+interface FieldGroup<T> {
+  fields: Fields<T>;
+  group: LabelGroup;
+}
+const fieldGroup = <T>(label: string, fields: Fields<T>): FieldGroup<T> => ({
   fields,
   group: new LabelGroup(
     label,
@@ -79,7 +90,7 @@ const fieldGroup = (label: string, fields: Fields) => ({
   ),
 });
 
-const CPU_MODES = fieldGroup('core', [
+const CPU_MODES = fieldGroup<CpuDetails>('core', [
   ['User', 'cpu_user_percent'],
   ['System', 'cpu_system_percent'],
   ['Iowait', 'cpu_iowait_percent'],
@@ -87,14 +98,14 @@ const CPU_MODES = fieldGroup('core', [
   ['Idle', 'cpu_idle_percent'],
 ]);
 const CPU_CORE = new LabelGroup('core', ['cpu_usage_percent']);
-const DISK = fieldGroup('mount', [
+const DISK = fieldGroup<NonNullable<DiskEntry['usage']>>('mount', [
   ['total', 'disk_total_bytes'],
   ['used', 'disk_used_bytes'],
   ['free', 'disk_free_bytes'],
   ['percent', 'disk_usage_percent'],
 ]);
 // The agent gives times in milliseconds: divided into seconds.
-const DISK_IO = fieldGroup('device', [
+const DISK_IO = fieldGroup<DiskIo>('device', [
   ['ReadBytesPerSecond', 'diskio_read_bytes_per_second'],
   ['WriteBytesPerSecond', 'diskio_write_bytes_per_second'],
   ['ReadIopsPerSecond', 'diskio_read_iops'],
@@ -115,7 +126,7 @@ const DISK_IO = fieldGroup('device', [
   ['ReadAvgSize', 'diskio_read_size_bytes'],
   ['WriteAvgSize', 'diskio_write_size_bytes'],
 ]);
-const NET_IO = fieldGroup('interface', [
+const NET_IO = fieldGroup<NetIo>('interface', [
   ['avg_bytes_recv_ps', 'net_rx_bytes_per_second'],
   ['avg_bytes_sent_ps', 'net_tx_bytes_per_second'],
   ['avg_packets_recv_ps', 'net_rx_packets_per_second'],
@@ -140,14 +151,14 @@ const NET_LINK = new LabelGroup('interface', [
 ]);
 const TEMPERATURE = new LabelGroup('sensor', ['temperature_celsius']);
 const BATTERY = new LabelGroup('battery', ['battery_percent']);
-const CONTAINER = fieldGroup('container', [
+const CONTAINER = fieldGroup<DockerContainer>('container', [
   ['cpu_percentage', 'container_cpu_percent'],
   ['memory_used', 'container_memory_bytes'],
   ['memory_percentage', 'container_memory_percent'],
   ['network_rx', 'container_network_rx_bytes'],
   ['network_tx', 'container_network_tx_bytes'],
 ]);
-const GPU = fieldGroup('gpu', [
+const GPU = fieldGroup<GpuDevice>('gpu', [
   ['utilization_percent', 'gpu_utilization_percent'],
   ['memory_used_bytes', 'gpu_memory_used_bytes'],
   ['memory_total_bytes', 'gpu_memory_total_bytes'],
@@ -240,14 +251,14 @@ export function parseSeriesKey(key: string): { metric: string; labels: Record<st
 }
 
 /** Extracts the samples of a document. Missing or failed sections give no samples. */
-export function normalize(doc: Rec): Samples {
+export function normalize(doc: CheckDocument): Samples {
   const into = new SampleBuffer();
   const n = normalizeInto(doc, into);
   return { keys: into.keys.slice(0, n), values: Array.from(into.values.subarray(0, n)) };
 }
 
 /** `normalize` into a buffer used again and again; returns how many samples it holds. */
-export function normalizeInto(doc: Rec, into: SampleBuffer): number {
+export function normalizeInto(doc: CheckDocument, into: SampleBuffer): number {
   collectInto(doc, into);
   // Two sensors may share a label (one "Core 0" per package): the first one wins.
   return into.dropRepeats();
@@ -258,49 +269,45 @@ export function normalizeInto(doc: Rec, into: SampleBuffer): number {
  * in: a host's documents name the same series in the same order push after push, so a caller
  * that knows the last list can compare against it and drop repeats only when it differs.
  */
-export function collectInto(doc: Rec, into: SampleBuffer): number {
+export function collectInto(doc: CheckDocument, into: SampleBuffer): number {
   into.reset();
-  const add = (key: string, value: unknown) => {
-    const v = num(value);
-    if (v !== undefined) into.add(key, v);
+  // The document is decoded (`@vigil/protocol/decode`): a field is of its type or absent, and
+  // JSON has no NaN or infinity; only the GPU's and SMART's figures may be null.
+  const add = (key: string, value: number | null | undefined) => {
+    if (value !== undefined && value !== null) into.add(key, value);
   };
   /** The fields of `d` as the group's series of `labelValue`. */
-  const addFields = (g: ReturnType<typeof fieldGroup>, labelValue: string, d: Rec) => {
+  const addFields = <T>(g: FieldGroup<T>, labelValue: string, d: T) => {
     const keys = g.group.keys(labelValue);
     const { fields } = g;
     for (let i = 0; i < fields.length; i++) {
-      const v = num(d[fields[i]![0]]);
-      if (v === undefined) continue;
+      const v = d[fields[i]![0]] as number | null | undefined;
+      if (v === undefined || v === null) continue;
       const divisor = fields[i]![2];
       into.add(keys[i]!, divisor === undefined ? v : v / divisor);
     }
   };
 
-  const agent = doc.agent;
-  if (isRec(agent)) add('uptime_seconds', agent.system_uptime);
+  add('uptime_seconds', fieldsOf(doc.agent).system_uptime);
 
-  const cpu = doc.cpu;
-  if (isRec(cpu) && !('error' in cpu)) {
+  const cpu = sectionOf(doc.cpu);
+  if (cpu) {
     add('cpu_usage_percent', cpu.cpu_total_percentage);
     const total = cpu.cpu_total_percentage_detailed;
-    if (isRec(total)) for (const [field, metric] of CPU_MODES.fields) add(metric, total[field]);
-    if (Array.isArray(cpu.cpu_percentage))
+    if (total) for (const [field, metric] of CPU_MODES.fields) add(metric, total[field]);
+    if (cpu.cpu_percentage)
       cpu.cpu_percentage.forEach((v, i) => add(CPU_CORE.keys(String(i))[0]!, v));
-    if (Array.isArray(cpu.cpu_percentage_detailed))
-      cpu.cpu_percentage_detailed.forEach((d, i) => {
-        if (isRec(d)) addFields(CPU_MODES, String(i), d);
-      });
+    if (cpu.cpu_percentage_detailed)
+      cpu.cpu_percentage_detailed.forEach((d, i) => addFields(CPU_MODES, String(i), d));
   }
 
-  const load = doc.system_load;
-  if (isRec(load)) {
-    add('load1', load['0']);
-    add('load5', load['1']);
-    add('load15', load['2']);
-  }
+  const load = fieldsOf(doc.system_load);
+  add('load1', load['0']);
+  add('load5', load['1']);
+  add('load15', load['2']);
 
-  const mem = doc.memory;
-  if (isRec(mem)) {
+  const mem = fieldsOf(doc.memory);
+  {
     add('memory_total_bytes', mem.total);
     add('memory_used_bytes', mem.used);
     add('memory_free_bytes', mem.free);
@@ -312,8 +319,8 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
     add('memory_inactive_bytes', mem.inactive);
     add('memory_shared_bytes', mem.shared);
   }
-  const swap = doc.swap;
-  if (isRec(swap)) {
+  const swap = fieldsOf(doc.swap);
+  {
     add('swap_total_bytes', swap.total);
     add('swap_used_bytes', swap.used);
     add('swap_usage_percent', swap.percent);
@@ -325,34 +332,28 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
   if (Array.isArray(doc.disks)) {
     let fullest: number | undefined;
     for (const entry of doc.disks) {
-      if (!isRec(entry) || !isRec(entry.disk) || !isRec(entry.usage)) continue;
-      const mount = typeof entry.disk.mountpoint === 'string' ? entry.disk.mountpoint : '';
-      addFields(DISK, mount, entry.usage);
-      const p = num(entry.usage.percent);
+      if (!entry.disk || !entry.usage) continue;
+      addFields(DISK, entry.disk.mountpoint ?? '', entry.usage);
+      const p = entry.usage.percent;
       if (p !== undefined && (fullest === undefined || p > fullest)) fullest = p;
     }
     // The fullest file system: what "disk" means on a host-level chart.
     if (fullest !== undefined) add('disk_usage_percent', fullest);
   }
 
-  const io = doc.disk_io;
-  if (isRec(io) && !('error' in io))
-    for (const device in io) {
-      const d = io[device];
-      if (isRec(d)) addFields(DISK_IO, device, d);
-    }
+  const io = sectionOf(doc.disk_io);
+  if (io) for (const device in io) addFields(DISK_IO, device, io[device]!);
 
-  const net = doc.net_io;
-  if (isRec(net) && !('error' in net)) {
+  const net = sectionOf(doc.net_io);
+  if (net) {
     let rx = 0;
     let tx = 0;
     for (const iface in net) {
-      const n = net[iface];
-      if (!isRec(n)) continue;
+      const n = net[iface]!;
       addFields(NET_IO, iface, n);
       if (iface !== 'lo') {
-        rx += num(n.avg_bytes_recv_ps) ?? 0;
-        tx += num(n.avg_bytes_sent_ps) ?? 0;
+        rx += n.avg_bytes_recv_ps ?? 0;
+        tx += n.avg_bytes_sent_ps ?? 0;
       }
     }
     // Host totals, loopback excluded: what "network" means on a host-level chart.
@@ -360,65 +361,55 @@ export function collectInto(doc: Rec, into: SampleBuffer): number {
     add('net_tx_bytes_per_second', tx);
   }
 
-  const links = doc.net_stats;
-  if (isRec(links) && !('error' in links))
+  const links = sectionOf(doc.net_stats);
+  if (links)
     for (const iface in links) {
-      const l = links[iface];
-      if (!isRec(l)) continue;
+      const l = links[iface]!;
       const [up, mtu, speedKey] = NET_LINK.keys(iface) as [string, string, string];
-      if (typeof l.isup === 'boolean') add(up, l.isup ? 1 : 0);
+      if (l.isup !== undefined) add(up, l.isup ? 1 : 0);
       add(mtu, l.mtu);
       // Megabits per second; 0 or below when the driver does not say (virtual interfaces).
-      const speed = num(l.speed);
+      const speed = l.speed;
       if (speed !== undefined && speed > 0) add(speedKey, speed * 125_000);
     }
 
-  const sensors = doc.sensors;
-  if (isRec(sensors)) {
-    if (Array.isArray(sensors.Temperatures))
+  const sensors = fieldsOf(doc.sensors);
+  {
+    if (sensors.Temperatures)
       for (const t of sensors.Temperatures)
-        if (isRec(t) && typeof t.label === 'string') add(TEMPERATURE.keys(t.label)[0]!, t.current);
-    if (Array.isArray(sensors.Batteries))
-      for (const b of sensors.Batteries)
-        if (isRec(b)) add(BATTERY.keys(String(b.id))[0]!, b.percent);
+        if (t.label !== undefined) add(TEMPERATURE.keys(t.label)[0]!, t.current);
+    if (sensors.Batteries)
+      for (const b of sensors.Batteries) add(BATTERY.keys(String(b.id))[0]!, b.percent);
   }
 
-  const processes = doc.processes;
-  if (processes instanceof ProcessList) add('processes', processes.count);
-  else if (Array.isArray(processes)) add('processes', processes.length);
+  add('processes', processCount(doc));
 
   if (Array.isArray(doc.docker))
-    for (const c of doc.docker)
-      if (isRec(c) && typeof c.name === 'string') addFields(CONTAINER, c.name, c);
+    for (const c of doc.docker) if (c.name !== undefined) addFields(CONTAINER, c.name, c);
 
-  const gpu = doc.gpu;
-  if (isRec(gpu) && gpu.available === true && Array.isArray(gpu.devices))
-    for (const g of gpu.devices) if (isRec(g)) addFields(GPU, String(g.index), g);
+  const gpu = sectionOf(doc.gpu);
+  if (gpu?.available === true && gpu.devices)
+    for (const g of gpu.devices) addFields(GPU, String(g.index), g);
 
-  const conns = doc.net_connections;
-  if (isRec(conns) && conns.available === true) {
+  const conns = sectionOf(doc.net_connections);
+  if (conns?.available === true) {
     add('tcp_connections', conns.total);
-    if (isRec(conns.tcp))
-      for (const state in conns.tcp) add(TCP_STATE.keys(state)[0]!, conns.tcp[state]);
+    if (conns.tcp) for (const state in conns.tcp) add(TCP_STATE.keys(state)[0]!, conns.tcp[state]);
   }
 
-  const smart = doc.smart;
-  if (isRec(smart) && smart.available === true && Array.isArray(smart.disks))
+  const smart = sectionOf(doc.smart);
+  if (smart?.available === true && smart.disks)
     for (const d of smart.disks)
-      if (isRec(d) && typeof d.device === 'string')
-        add(SMART.keys(d.device)[0]!, d.temperature_celsius);
+      if (d.device !== undefined) add(SMART.keys(d.device)[0]!, d.temperature_celsius);
 
   const checks = doc.customchecks;
-  if (isRec(checks))
+  if (checks)
     for (const name in checks) {
-      const c = checks[name];
-      if (!isRec(c)) continue;
+      const c = checks[name]!;
       const [state, duration] = CHECK.keys(name) as [string, string];
       add(state, c.rc);
       add(duration, c.duration_seconds);
-      if (Array.isArray(c.perfdata))
-        for (const p of c.perfdata)
-          if (isRec(p) && typeof p.label === 'string') add(perfdataKey(name, p.label), p.value);
+      if (c.perfdata) for (const p of c.perfdata) add(perfdataKey(name, p.label), p.value);
     }
 
   return into.length;

@@ -1,4 +1,4 @@
-import { isRecord } from '@vigil/protocol/guards';
+import { isRecord } from './guards.js';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';

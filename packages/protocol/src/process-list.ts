@@ -1,5 +1,5 @@
-import { isRecord } from '@vigil/protocol/guards';
-import { randomBytes } from 'node:crypto';
+import type { ProcessEntry } from './checkdata.js';
+import { isRecord } from './guards.js';
 
 /**
  * The process list of a check-data document, kept as its JSON text until something needs the
@@ -12,42 +12,55 @@ import { randomBytes } from 'node:crypto';
  * parsed and validated the ordinary way, which also names the first bad path.
  */
 export class ProcessList {
-  private parsed: unknown[] | undefined;
+  private parsed: ProcessEntry[] | undefined;
   constructor(
     readonly text: string,
     readonly count: number,
   ) {}
 
   /** The entries, parsed on first use. */
-  get items(): unknown[] {
-    return (this.parsed ??= JSON.parse(this.text) as unknown[]);
+  get items(): ProcessEntry[] {
+    return (this.parsed ??= JSON.parse(this.text) as ProcessEntry[]);
   }
 
-  toJSON(): unknown[] {
+  /** The entries, so that `JSON.stringify` writes the list as the array it stands for. */
+  toJSON(): ProcessEntry[] {
     return this.items;
   }
 }
 
 /** A document's processes as an array, whichever form they are in (else undefined). */
-export function processesOf(doc: Record<string, unknown>): unknown[] | undefined {
+export function processesOf(doc: { processes?: unknown }): ProcessEntry[] | undefined {
   const p = doc.processes;
   if (p instanceof ProcessList) return p.items;
-  return Array.isArray(p) ? p : undefined;
+  return Array.isArray(p) ? (p as ProcessEntry[]) : undefined;
+}
+
+/** How many processes a document lists, without parsing a list kept as text (else undefined). */
+export function processCount(doc: { processes?: unknown }): number | undefined {
+  const p = doc.processes;
+  if (p instanceof ProcessList) return p.count;
+  return Array.isArray(p) ? p.length : undefined;
 }
 
 /**
  * A document as JSON text, its process list copied in as text (not parsed and written again).
  */
-export function documentJson(doc: Record<string, unknown>): string {
-  const p = doc.processes;
+export function documentJson(doc: object): string {
+  const p = (doc as { processes?: unknown }).processes;
   if (!(p instanceof ProcessList)) return JSON.stringify(doc);
   const rest = JSON.stringify({ ...doc, processes: undefined });
   return `${rest.slice(0, -1)}${rest.length > 2 ? ',' : ''}"processes":${p.text}}`;
 }
 
 const KEY = '"processes"';
-/** Stands in for the cut-out list while the rest is parsed; unguessable, so never forged. */
-const MARKER = `vigil-process-list-${randomBytes(12).toString('hex')}`;
+/**
+ * Stands in for the cut-out list while the rest is parsed; unguessable, so never forged. From
+ * the global Web Crypto, which Node.js and browsers both have: this package imports nothing.
+ */
+const MARKER = `vigil-process-list-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
+  b.toString(16).padStart(2, '0'),
+).join('')}`;
 const MARKER_JSON = JSON.stringify(MARKER);
 
 /**
@@ -56,8 +69,24 @@ const MARKER_JSON = JSON.stringify(MARKER);
  * `JSON.parse` throws for text that is not JSON.
  */
 export function parsePushBody(body: string): unknown {
+  return parseWithProcessList(body, checkdataOf);
+}
+
+/** A push body's check data. */
+const checkdataOf = (parsed: unknown): unknown => (isRecord(parsed) ? parsed.checkdata : undefined);
+
+/**
+ * Parses JSON text with the process list of the document that `documentOf` finds in it cut out
+ * and checked without being built, when it can be (a `ProcessList` then stands in that
+ * document's `processes`); otherwise parses it whole. Throws what `JSON.parse` throws for text
+ * that is not JSON.
+ */
+export function parseWithProcessList(
+  body: string,
+  documentOf: (parsed: unknown) => unknown,
+): unknown {
   // The first `"processes"`; followed by a colon it is a name (a quote inside a string is
-  // escaped). When it is not the check data's own, or the check data names it twice, the marker
+  // escaped). When it is not the document's own, or the document names it twice, the marker
   // is not found in its place after parsing, and the body is parsed whole.
   const at = body.indexOf(KEY);
   if (at >= 0) {
@@ -71,9 +100,9 @@ export function parsePushBody(body: string): unknown {
         const parsed = JSON.parse(
           `${body.slice(0, i)}${MARKER_JSON}${body.slice(scan.end)}`,
         ) as unknown;
-        const checkdata = isRecord(parsed) ? parsed.checkdata : undefined;
-        if (isRecord(checkdata) && checkdata.processes === MARKER) {
-          checkdata.processes = new ProcessList(body.slice(i, scan.end), scan.count);
+        const doc = documentOf(parsed);
+        if (isRecord(doc) && doc.processes === MARKER) {
+          doc.processes = new ProcessList(body.slice(i, scan.end), scan.count);
           return parsed;
         }
       }

@@ -1,18 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { VigilError } from '../errors.js';
-import type { EventBus } from '../events/bus.js';
-import { tytoMetrics } from './tyto.js';
-
-/** What ingest publishes on the bus (topic `metrics`) for every new document. */
-export interface MetricsEvent {
-  agentId: string;
-  hostId: string;
-  collectedAt: number;
-  doc: Record<string, unknown>;
-}
-
-/** The bus topic of new documents. */
-export const METRICS_TOPIC = 'metrics';
+import { VigilError } from '../../errors.js';
+import type { EventBus } from '../../events/bus.js';
+import { INGEST_TOPIC, type IngestEvent } from '../../events/types.js';
+import { tytoMetrics } from './metrics.js';
 
 interface Frame {
   id: number;
@@ -71,7 +61,7 @@ export function createStreamHub(deps: {
   let lastClientAt = now();
   const RESUME_WINDOW_MS = 60_000;
 
-  deps.bus.subscribe<MetricsEvent>(METRICS_TOPIC, (e) => {
+  deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => {
     // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
     if (clients.size === 0 && now() - lastClientAt > RESUME_WINDOW_MS) return;
     const id = nextId++;

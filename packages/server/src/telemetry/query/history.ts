@@ -1,7 +1,51 @@
-import { VigilError } from '../errors.js';
-import { parseSeriesKey } from './normalize.js';
-import type { TelemetryService } from './service.js';
-import { HEAD_SERIES, ROLLUPS, type Resolution } from './tsdb.js';
+import { VigilError } from '../../errors.js';
+import { parseSeriesKey } from '../ingest/normalize.js';
+import { HEAD_SERIES, ROLLUPS, type Resolution, type RollupResolution } from '../tsdb/format.js';
+import type { HistoryPoint } from '../tsdb/querier.js';
+
+/**
+ * The reads of stored series that history answers from (the tsdb's querier). Declared here,
+ * where it is used. Times are epoch ms; ranges are `from <= t < to`.
+ */
+export interface Querier {
+  /** The series of a host: id and key (`metric{label="value",…}`), by key. */
+  series(hostId: string): Promise<{ id: number; key: string }[]>;
+  /**
+   * Points of some series of a host: raw points (each figure its own avg, min and max, count
+   * 1), or rollup buckets by their start. A series without a figure at a point is absent from
+   * that point's map; a point is there when the host pushed (or its bucket has rows).
+   */
+  history(
+    hostId: string,
+    resolution: Resolution,
+    from: number,
+    to: number,
+    seriesIds: number[],
+  ): Promise<HistoryPoint[]>;
+  /**
+   * A host's rollups of the head series (tsdb/format.ts `HEAD_SERIES`), by bucket: per series
+   * sum, min, max and count, in that order. Buckets past retention are left out; buckets not
+   * rolled up yet are there, `partial`, from what has arrived so far.
+   */
+  headHistory(
+    hostId: string,
+    resolution: RollupResolution,
+    from: number,
+    to: number,
+  ): Promise<{ bucket: number; slot: Float64Array; partial?: true }[]>;
+}
+
+/** The host reads history resolves its target with. */
+export interface HostReads {
+  /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
+  host(
+    hostId: string,
+  ): Promise<{ id: string; name: string; intervalSeconds: number | null } | undefined>;
+  /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
+  hostOfAgent(agentId: string): Promise<string | null | undefined>;
+  /** Some host ids (at most `limit`). */
+  hostIds(limit: number): Promise<string[]>;
+}
 
 /**
  * The short metric names of Tyto's history and what series each one reads: the host-level
@@ -59,7 +103,7 @@ const parseTime = (name: string, text: string): number => {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Reads history for the HTTP faces: resolves the host, the range and the resolution. */
-export function createHistoryReader(deps: { telemetry: TelemetryService; now: () => number }) {
+export function createHistoryReader(deps: { telemetry: Querier & HostReads; now: () => number }) {
   const { telemetry, now } = deps;
 
   async function hostOf(q: { agent_id?: string; host_id?: string }): Promise<{

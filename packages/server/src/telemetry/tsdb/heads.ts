@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from '../../db/schema.js';
 import {
   HEAD_CHUNK_BUCKETS,
   HEAD_SERIES,
@@ -11,7 +11,7 @@ import {
   unpackValues,
   withSlot,
   type RollupResolution,
-} from './tsdb.js';
+} from './format.js';
 
 /** One bucket's head slot, to be written into its chunk. */
 export interface HeadWrite {

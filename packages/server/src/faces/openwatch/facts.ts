@@ -1,0 +1,67 @@
+import { fieldsOf, listOf, sectionOf, type CheckDocument } from '@vigil/protocol/decode';
+import { isoOrNull } from '../../telemetry/iso-time.js';
+
+/**
+ * The latest system facts of a host (OpenWatch's `system-info`), from its newest document. The
+ * document is decoded: a field is of its type or absent, which the answer sends as null.
+ */
+
+/** Builds the system-info answer from a check-data document. */
+export function systemFacts(
+  doc: CheckDocument,
+  meta: { hostId: string; agentId: string; collectedAt: number; receivedAt: number },
+): Record<string, unknown> {
+  const agent = fieldsOf(doc.agent);
+  const cpu = fieldsOf(doc.cpu);
+  const mem = fieldsOf(doc.memory);
+  const swap = fieldsOf(doc.swap);
+  // The summary of an enabled inventory has `Stats`; openITCOCKPIT's lowercase form of a
+  // disabled one has none.
+  const pkgs = doc.packagemanager && 'enabled' in doc.packagemanager ? {} : doc.packagemanager;
+  const stats = pkgs?.Stats ?? {};
+  const netStats = sectionOf(doc.net_stats) ?? {};
+  const services = listOf(doc.systemd_services);
+  return {
+    host_id: meta.hostId,
+    agent_id: meta.agentId,
+    // Null when the stored time is none a Date can hold.
+    collected_at: isoOrNull(meta.collectedAt),
+    received_at: isoOrNull(meta.receivedAt),
+    hostname: agent.hostname ?? null,
+    os: {
+      name: agent.system ?? null,
+      family: agent.family ?? null,
+      version: agent.mac_version ?? null,
+      kernel: agent.kernel_version ?? null,
+      architecture: agent.goarch ?? null,
+    },
+    uptime_seconds: agent.system_uptime ?? null,
+    agent_version: agent.agent_version ?? null,
+    cpu: { cores: Array.isArray(cpu.cpu_percentage) ? cpu.cpu_percentage.length : null },
+    memory: { total_bytes: mem.total ?? null, swap_total_bytes: swap.total ?? null },
+    disks: listOf(doc.disks).map(({ disk = {}, usage = {} }) => ({
+      device: disk.device ?? null,
+      mountpoint: disk.mountpoint ?? null,
+      fstype: disk.fstype ?? null,
+      total_bytes: usage.total ?? null,
+      used_percent: usage.percent ?? null,
+    })),
+    interfaces: Object.entries(netStats).map(([name, v]) => ({
+      name,
+      up: v.isup === true,
+      speed_mbps: v.speed ?? null,
+      mtu: v.mtu ?? null,
+    })),
+    packages: {
+      installed: stats.InstalledPackages ?? null,
+      upgradable: stats.UpgradablePackages ?? null,
+      security_updates: stats.SecurityUpdates ?? null,
+      reboot_required: stats.RebootRequired ?? null,
+      last_update: pkgs?.LastUpdate ?? null,
+    },
+    services: {
+      total: services.length,
+      failed: services.filter((u) => u.ActiveState === 'failed').map((u) => u.Name ?? null),
+    },
+  };
+}
