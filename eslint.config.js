@@ -5,6 +5,38 @@ import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ['error', { patterns }];
 
+const SERVER = 'packages/server/src';
+/** The composition root and the CLI: they wire every layer. */
+const ROOT = [`${SERVER}/app.ts`, `${SERVER}/cli.ts`, `${SERVER}/serve.ts`];
+/** Stores: the only files with queries. */
+const STORES = [`${SERVER}/**/store.ts`, `${SERVER}/**/*-store.ts`, `${SERVER}/**/store/*.ts`];
+/** The HTTP edge: routes, faces and the HTTP assembly. */
+const EDGE = [
+  `${SERVER}/**/routes.ts`,
+  `${SERVER}/**/*-routes.ts`,
+  `${SERVER}/faces/**`,
+  `${SERVER}/http/**`,
+];
+const NO_HTTP = {
+  group: ['fastify', '@fastify/*', '**/http/*', '**/routes.js', '**/*-routes.js'],
+  message: 'only routes, faces and http/ use the HTTP layer',
+};
+const NO_SQL = {
+  group: ['kysely', 'pg', 'better-sqlite3', '**/db/connection.js', '**/db/migrations/*'],
+  message: 'queries live in stores (row types come from db/schema.js)',
+};
+const NO_STORE = {
+  group: ['**/store.js', '**/*-store.js'],
+  allowTypeImports: true,
+  message: 'a service declares the store interface it needs; app.ts hands it the store',
+};
+const NO_FACE = {
+  group: ['**/faces/**'],
+  message: 'the core never imports a face (app.ts wires them)',
+};
+/** One restricted-imports rule for a layer (type-aware: `allowTypeImports` where given). */
+const layer = (patterns) => ['error', { patterns }];
+
 export default tseslint.config(
   {
     ignores: [
@@ -51,45 +83,66 @@ export default tseslint.config(
       ]),
     },
   },
+  // The server's layers, each a disjoint set of files (a file in two blocks would get only the
+  // last block's list). Blocks are keyed on folders and name suffixes, so a new file lands in a
+  // layer by where it is, not by being listed.
   {
-    // Services hold logic: no HTTP framework, no database driver.
-    files: ['packages/server/src/**/service.ts'],
+    // Domain logic (services, registries, ingest, queries...): no HTTP framework, no SQL, no
+    // store module (a service declares the store interface it needs), no face.
+    files: [`${SERVER}/**/*.ts`],
+    ignores: [...ROOT, ...STORES, ...EDGE, `${SERVER}/db/**`],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': layer([NO_HTTP, NO_SQL, NO_STORE, NO_FACE]),
+    },
+  },
+  {
+    // Stores hold the queries: no HTTP, no routes, no face.
+    files: STORES,
+    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_HTTP, NO_FACE]) },
+  },
+  {
+    // Routes and faces call services: no SQL, no store.
+    files: [`${SERVER}/**/routes.ts`, `${SERVER}/**/*-routes.ts`, `${SERVER}/faces/**/*.ts`],
+    ignores: STORES,
+    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_SQL, NO_STORE]) },
+  },
+  {
+    // Routes outside faces/ are the native API's: they import no face either.
+    files: [`${SERVER}/**/routes.ts`, `${SERVER}/**/*-routes.ts`, `${SERVER}/http/**/*.ts`],
+    ignores: [...STORES, `${SERVER}/faces/**`],
+    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_SQL, NO_STORE, NO_FACE]) },
+  },
+  {
+    // The database layer: connection, schema, migrations. A migration is frozen history: it
+    // imports nothing of the live domains (only db/ itself).
+    files: [`${SERVER}/db/**/*.ts`],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': layer([
+        NO_HTTP,
+        NO_FACE,
+        { group: ['../../*', '!../../db', '!../../db/**'], message: 'migrations import only db/' },
+      ]),
+    },
+  },
+  {
+    // The agent never imports the server.
+    files: ['packages/agent/src/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
         {
-          group: ['fastify', '@fastify/*', '**/http/*'],
-          message: 'services never import the HTTP layer',
-        },
-        {
-          group: ['kysely', 'pg', 'better-sqlite3', '**/store.js'],
-          message: 'services reach storage through the store interface they declare',
+          group: ['@vigil/server', '@vigil/server/*', '**/server/src/**'],
+          message: 'the agent never imports the server',
         },
       ]),
     },
   },
   {
-    // Stores hold queries: no HTTP.
-    files: ['packages/server/src/**/store.ts'],
-    rules: {
-      'no-restricted-imports': restrict([
-        {
-          group: ['fastify', '@fastify/*', '**/http/*', '**/routes.js'],
-          message: 'stores never import the HTTP layer',
-        },
-      ]),
+    // Promises are awaited or explicitly let go (`void`): a forgotten one loses its error.
+    files: ['packages/*/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-  },
-  {
-    // Routes and faces call services, never stores or the database.
-    files: ['packages/server/src/**/routes.ts', 'packages/server/src/faces/**/*.ts'],
-    rules: {
-      'no-restricted-imports': restrict([
-        {
-          group: ['**/store.js', 'kysely', 'pg', 'better-sqlite3', '**/db/*'],
-          message: 'routes call services only',
-        },
-      ]),
-    },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
     // The agent stays lean: the protocol's index builds every TypeBox schema when it is loaded,

@@ -5,7 +5,7 @@
 // host leaves after `days` days of 10 s data under the default retention.
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { headPositions } from '../packages/server/src/telemetry/tsdb/heads.js';
+import { headPositions } from '../packages/server/src/telemetry/tsdb/format.js';
 import {
   HEAD_CHUNK_BUCKETS,
   HEAD_SLOT,

@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { openDb } from '../src/db/connection.js';
 import { MIGRATIONS, migrate } from '../src/db/migrations/index.js';
-import { readHeads } from '../src/telemetry/tsdb/heads.js';
+import { readHeads } from '../src/telemetry/tsdb/store/heads.js';
 import { HEAD_SERIES, packValues, unpackValues } from '../src/telemetry/tsdb/format.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 

@@ -27,7 +27,6 @@ export interface AgentStores {
   hosts: HostFinder;
 }
 
-
 /** Something that keeps agent rows and must forget them when agents change. */
 export interface AuthCacheInvalidation {
   clear(): void;

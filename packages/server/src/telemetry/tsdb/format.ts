@@ -258,3 +258,13 @@ export function withSlot(
   out.set(slot, index * HEAD_SLOT);
   return out;
 }
+
+/** Where each head series sits in a layout (-1: not in it), from the layout's series keys. */
+export function headPositions(layout: readonly number[], keyOf: Map<number, string>): Int32Array {
+  const positions = new Int32Array(HEAD_SERIES.length).fill(-1);
+  layout.forEach((id, i) => {
+    const k = HEAD_SERIES.indexOf(keyOf.get(id) as (typeof HEAD_SERIES)[number]);
+    if (k >= 0) positions[k] = i;
+  });
+  return positions;
+}

@@ -1,10 +1,10 @@
-import { headPositions } from './heads.js';
 import {
   BucketAccumulator,
   ROLLUPS,
   bucketOf,
   unpackValues,
   type RollupResolution,
+  headPositions,
 } from './format.js';
 import type { PushRow, SampleBatch, TsdbStore } from './tsdb.js';
 

@@ -3,9 +3,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { chunks } from '../chunks.js';
 import { MAX_DATE_MS } from '../iso-time.js';
-import { commitPushes, insertDirty } from './commit.js';
-import { readHeads, writeHeads } from './heads.js';
-import { HostKeys } from './host-keys.js';
+import { commitPushes, insertDirty } from './store/commit.js';
+import { readHeads, writeHeads } from './store/heads.js';
+import { HostKeys } from './store/host-keys.js';
 import { HEAD_CHUNK_BUCKETS, ROLLUPS, layoutHash, type RollupResolution } from './format.js';
 import type { RollupWrite, StoredRollup, StoredSample, TsdbStore } from './tsdb.js';
 

@@ -1,10 +1,10 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
-import { chunks } from '../chunks.js';
-import type { CheckWrite, DocumentRow } from '../rows.js';
+import type { Database } from '../../../db/schema.js';
+import { chunks } from '../../chunks.js';
+import type { CheckWrite, DocumentRow } from '../../rows.js';
 import type { HostKeys } from './host-keys.js';
-import type { DirtyBucket, PushRow } from './tsdb.js';
+import type { DirtyBucket, PushRow } from '../tsdb.js';
 
 // The group commit: a batch of pushes (their samples, the rollup buckets they dirty, the agents'
 // latest documents and the check states they move) in one transaction.

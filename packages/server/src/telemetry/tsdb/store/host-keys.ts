@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { Database } from '../../../db/schema.js';
 
 /**
  * The keys the time-series tables name hosts by (`host_keys`), as this process has looked them

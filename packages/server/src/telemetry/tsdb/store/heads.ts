@@ -1,17 +1,15 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { Database } from '../../../db/schema.js';
 import {
   HEAD_CHUNK_BUCKETS,
-  HEAD_SERIES,
   HEAD_SLOT,
   ROLLUPS,
   headChunkOf,
-  headSlot,
   packValues,
   unpackValues,
   withSlot,
   type RollupResolution,
-} from './format.js';
+} from '../format.js';
 
 /** One bucket's head slot, to be written into its chunk. */
 export interface HeadWrite {
@@ -19,16 +17,6 @@ export interface HeadWrite {
   hostKey: number;
   bucket: number;
   slot: Float64Array;
-}
-
-/** Where each head series sits in a layout (-1: not in it), from the layout's series keys. */
-export function headPositions(layout: readonly number[], keyOf: Map<number, string>): Int32Array {
-  const positions = new Int32Array(HEAD_SERIES.length).fill(-1);
-  layout.forEach((id, i) => {
-    const k = HEAD_SERIES.indexOf(keyOf.get(id) as (typeof HEAD_SERIES)[number]);
-    if (k >= 0) positions[k] = i;
-  });
-  return positions;
 }
 
 /**
@@ -119,82 +107,4 @@ export async function readHeads(
     }
   }
   return out;
-}
-
-/**
- * Builds the head chunks of the stored rollups (a migration, on an empty `rollup_heads`): every
- * chunk whose buckets are all rolled up, and the heads watermark after them; the server builds the
- * later ones as they complete.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function backfillHeads(db: Kysely<any>): Promise<void> {
-  const typed = db as Kysely<Database>;
-  const layouts = new Map<number, Int32Array>();
-  const positionsOf = async (layoutId: number): Promise<Int32Array> => {
-    const cached = layouts.get(layoutId);
-    if (cached) return cached;
-    const row = await typed
-      .selectFrom('series_layouts')
-      .select('series_ids')
-      .where('id', '=', layoutId)
-      .executeTakeFirst();
-    const ids = row ? (JSON.parse(row.series_ids) as number[]) : [];
-    const keyOf = new Map<number, string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const keys = await typed
-        .selectFrom('series')
-        .select(['id', 'key'])
-        .where('id', 'in', ids.slice(i, i + 500))
-        .execute();
-      for (const k of keys) keyOf.set(Number(k.id), k.key);
-    }
-    const p = headPositions(ids, keyOf);
-    layouts.set(layoutId, p);
-    return p;
-  };
-  const tables = { '1m': 'rollup_1m', '5m': 'rollup_5m', '1h': 'rollup_1h' } as const;
-  for (const r of Object.keys(tables) as RollupResolution[]) {
-    const rolled = await typed
-      .selectFrom('settings')
-      .select('value')
-      .where('key', '=', `rollup_watermark_${r}`)
-      .executeTakeFirst();
-    if (!rolled) continue;
-    const limit = headChunkOf(Number(rolled.value), ROLLUPS[r]);
-    let after: { hostKey: number; bucket: number } | undefined;
-    for (;;) {
-      let q = typed
-        .selectFrom(tables[r])
-        .select(['host_key', 'bucket', 'layout_id', 'data'])
-        .where('bucket', '<', limit)
-        .orderBy('host_key')
-        .orderBy('bucket')
-        .limit(1000);
-      if (after) {
-        const a = after;
-        q = q.where((eb) =>
-          eb.or([
-            eb('host_key', '>', a.hostKey),
-            eb.and([eb('host_key', '=', a.hostKey), eb('bucket', '>', a.bucket)]),
-          ]),
-        );
-      }
-      const rows = await q.execute();
-      if (rows.length === 0) break;
-      const slots: HeadWrite[] = [];
-      for (const row of rows)
-        slots.push({
-          hostKey: Number(row.host_key),
-          bucket: Number(row.bucket),
-          slot: headSlot(await positionsOf(Number(row.layout_id)), unpackValues(row.data)),
-        });
-      await writeHeads(typed, r, slots);
-      const last = rows[rows.length - 1]!;
-      after = { hostKey: Number(last.host_key), bucket: Number(last.bucket) };
-    }
-    await typed
-      .insertInto('settings')
-      .values({ key: `rollup_heads_watermark_${r}`, value: String(limit) })
-      .execute();
-  }
 }
