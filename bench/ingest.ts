@@ -1,3 +1,5 @@
+// Over 500 lines: one run measures ingest, stream fan-out, history and Prometheus' baseline on
+// the same machine state, which is what makes their figures comparable.
 // Benchmark: the ingest hot path. A built `vigil serve` (separate process, SQLite, then
 // PostgreSQL) takes check-data pushes from a simulated fleet driven by this process: N agents
 // registered through the openITCOCKPIT agent connector (auto-approved from loopback), each

@@ -1,3 +1,5 @@
+// Over 500 lines: one end-to-end scenario with a real server and real agent processes, whose
+// tests build on each other (enrollment, push, commands, outage, revocation).
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

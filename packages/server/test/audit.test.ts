@@ -1,3 +1,5 @@
+// Over 500 lines: one suite per database kind, each on one server harness; split files would
+// each start their own servers (and PostgreSQL databases) again.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as OTPAuth from 'otpauth';

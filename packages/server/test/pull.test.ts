@@ -1,3 +1,5 @@
+// Over 500 lines: the openITCOCKPIT agent emulator (`OitcAgentPeer`) and the pull scenarios it
+// serves, which need it whole.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
