@@ -121,8 +121,8 @@ const countOf = (step: number) => step / RAW_STEP_MS;
 const variantAt = (ts: number, step: number) => Math.floor(ts / step) % VARIANTS;
 
 /**
- * The head chunks (server: telemetry/tsdb/heads.ts) of the loaded rollup rows of one host, merged
- * into the chunks the host already has (slots already filled are kept).
+ * The head chunks (server: telemetry/tsdb/store/heads.ts) of the loaded rollup rows of one host,
+ * merged into the chunks the host already has (slots already filled are kept).
  */
 function headChunks(
   positions: Int32Array,

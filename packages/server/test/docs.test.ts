@@ -1,6 +1,7 @@
 // The README and the pages in docs/ against the code: the configuration page lists exactly the keys
 // of the configuration schema with their variables and defaults, the README's quick start stays
-// the two commands CI runs, lines stay short enough to read in a terminal, and links resolve.
+// the two commands CI runs, lines stay short enough to read in a terminal, links resolve, and every
+// file and folder the architecture page names exists.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -107,4 +108,49 @@ test('every relative link of README.md and docs/*.md names a file and heading th
         assert.ok(anchors(body).has(anchor), `${page}: ${linked} has a heading #${anchor}`);
     }
   }
+});
+
+/** Every file and folder of the repository, relative to its root, as `a/b/c` (`/`-separated). */
+function repositoryPaths(): { files: Set<string>; folders: Set<string> } {
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      // Dependencies, build output, local data and dot-folders are not the repository's layout.
+      if (entry.name.startsWith('.') || ['node_modules', 'dist', 'data'].includes(entry.name))
+        continue;
+      const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        folders.add(rel);
+        walk(rel);
+      } else files.add(rel);
+    }
+  };
+  walk('');
+  return { files, folders };
+}
+
+test('every file and folder that docs/architecture.md names exists', () => {
+  const { files, folders } = repositoryPaths();
+  const all = new Set([...files, ...folders]);
+  // A code span naming a path: a folder (`agents/`, `src/faces/`), a script (`app.ts`,
+  // `telemetry/tsdb/store/commit.ts`, `eslint.config.js`) or anything under `packages/`. It exists
+  // when some file or folder of the repository is it or ends with it, so `collect/procfs/` is the
+  // agent's and `login.ts` identity's. Spans with spaces or placeholders (`<`, `*`, `{`) are not
+  // paths; code blocks (the diagram) are left out.
+  const prose = read('docs/architecture.md').replace(/^```[^]*?^```$/gm, '');
+  const missing: string[] = [];
+  for (const [, span] of prose.matchAll(/`([^`]+)`/g)) {
+    const named = /^[\w.-]+(\/[\w.-]+)*\/$/.test(span!)
+      ? { path: span!.slice(0, -1), in: folders }
+      : /^[\w.-]+(\/[\w.-]+)*\.(ts|js|mjs)$/.test(span!)
+        ? { path: span!, in: files }
+        : /^packages(\/[\w.-]+)+$/.test(span!)
+          ? { path: span!, in: all }
+          : undefined;
+    if (!named) continue;
+    const found = [...named.in].some((p) => p === named.path || p.endsWith(`/${named.path}`));
+    if (!found) missing.push(span!);
+  }
+  assert.deepEqual(missing, [], 'docs/architecture.md names only paths that exist');
 });

@@ -45,7 +45,7 @@ const checkCidrList = (v: string): string | undefined => {
   return undefined;
 };
 
-/** Every configuration key, by section. The README's configuration table follows this. */
+/** Every configuration key, by section. The table of docs/configuration.md follows this. */
 export const KEYS = {
   server: {
     listen: {

@@ -19,7 +19,7 @@ export interface Database {
     last_login_at: number | null;
     disabled_at: number | null;
     must_change_password: number;
-    /** The TOTP secret, sealed (secrets.ts); null without MFA. */
+    /** The TOTP secret, sealed (secrets/sealer.ts); null without MFA. */
     mfa_secret: string | null;
     /** A secret enrolled but not yet confirmed with a code. */
     mfa_pending_secret: string | null;

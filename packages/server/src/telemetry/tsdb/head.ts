@@ -47,7 +47,7 @@ export class Head {
   readonly latest = new Map<string, PushRow & { agentId: string }>();
   /** Series keys by id: they never change, so they are cached as they are needed. */
   readonly seriesKeys = new Map<number, string>();
-  /** Where the head series sit in each layout (heads.ts), by layout id. */
+  /** Where the head series sit in each layout (store/heads.ts), by layout id. */
   readonly headPositionsByLayout = new Map<number, Int32Array>();
   /** Per resolution, the end of the last head chunk built. */
   readonly headsWatermarks = new Map<RollupResolution, number>();

@@ -7,7 +7,7 @@ import { runRetention } from './retention.js';
 import { createRollupJob } from './rollup.js';
 
 // The shapes the tsdb keeps: pushes as rows of packed values laid out by a layout (the host's
-// series ids in order), rollup rows of four figures per series, and head chunks (heads.ts).
+// series ids in order), rollup rows of four figures per series, and head chunks (store/heads.ts).
 
 /** One push as stored: a host's values at a time, laid out by `layoutId`. */
 export interface PushRow {
@@ -107,7 +107,7 @@ export interface TsdbStore {
     watermark: number | undefined,
     cleared: { hostId: string; bucket: number }[],
   ): Promise<void>;
-  /** A host's head slots with `from <= bucket < to`, by time (heads.ts). */
+  /** A host's head slots with `from <= bucket < to`, by time (store/heads.ts). */
   heads(
     resolution: RollupResolution,
     hostId: string,
