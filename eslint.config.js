@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** One restricted-imports rule (type-aware where a pattern says `allowTypeImports`). */
 const restrict = (patterns) => ['error', { patterns }];
 
 const SERVER = 'packages/server/src';
@@ -34,8 +35,6 @@ const NO_FACE = {
   group: ['**/faces/**'],
   message: 'the core never imports a face (app.ts wires them)',
 };
-/** One restricted-imports rule for a layer (type-aware: `allowTypeImports` where given). */
-const layer = (patterns) => ['error', { patterns }];
 
 export default tseslint.config(
   {
@@ -92,32 +91,32 @@ export default tseslint.config(
     files: [`${SERVER}/**/*.ts`],
     ignores: [...ROOT, ...STORES, ...EDGE, `${SERVER}/db/**`],
     rules: {
-      '@typescript-eslint/no-restricted-imports': layer([NO_HTTP, NO_SQL, NO_STORE, NO_FACE]),
+      '@typescript-eslint/no-restricted-imports': restrict([NO_HTTP, NO_SQL, NO_STORE, NO_FACE]),
     },
   },
   {
     // Stores hold the queries: no HTTP, no routes, no face.
     files: STORES,
-    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_HTTP, NO_FACE]) },
+    rules: { '@typescript-eslint/no-restricted-imports': restrict([NO_HTTP, NO_FACE]) },
   },
   {
     // Routes and faces call services: no SQL, no store.
     files: [`${SERVER}/**/routes.ts`, `${SERVER}/**/*-routes.ts`, `${SERVER}/faces/**/*.ts`],
     ignores: STORES,
-    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_SQL, NO_STORE]) },
+    rules: { '@typescript-eslint/no-restricted-imports': restrict([NO_SQL, NO_STORE]) },
   },
   {
     // Routes outside faces/ are the native API's: they import no face either.
     files: [`${SERVER}/**/routes.ts`, `${SERVER}/**/*-routes.ts`, `${SERVER}/http/**/*.ts`],
     ignores: [...STORES, `${SERVER}/faces/**`],
-    rules: { '@typescript-eslint/no-restricted-imports': layer([NO_SQL, NO_STORE, NO_FACE]) },
+    rules: { '@typescript-eslint/no-restricted-imports': restrict([NO_SQL, NO_STORE, NO_FACE]) },
   },
   {
     // The database layer: connection, schema, migrations. A migration is frozen history: it
     // imports nothing of the live domains (only db/ itself).
     files: [`${SERVER}/db/**/*.ts`],
     rules: {
-      '@typescript-eslint/no-restricted-imports': layer([
+      '@typescript-eslint/no-restricted-imports': restrict([
         NO_HTTP,
         NO_FACE,
         { group: ['../../*', '!../../db', '!../../db/**'], message: 'migrations import only db/' },
@@ -157,7 +156,7 @@ export default tseslint.config(
               name: '@vigil/protocol',
               allowTypeImports: true,
               message:
-                'the agent imports values from @vigil/protocol/perfdata or /tls, not the index (it loads every schema)',
+                'the agent imports values from the schema-free subpaths of @vigil/protocol (/perfdata, /tls, /guards), not the index (it loads every schema)',
             },
           ],
         },
