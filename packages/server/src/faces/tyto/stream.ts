@@ -4,10 +4,25 @@ import type { EventBus } from '../../events/bus.js';
 import { INGEST_TOPIC, type IngestEvent } from '../../events/types.js';
 import { tytoMetrics } from './metrics.js';
 
+/**
+ * One event of the stream. Its text is rendered when a subscriber first receives it: events kept
+ * only for a subscriber that may come back (after a restart, say) cost nothing until it does.
+ */
 interface Frame {
   id: number;
   agentId: string;
-  text: string;
+  event: IngestEvent | undefined;
+  text: string | undefined;
+}
+
+/** The frame's SSE text, rendered once; the event is let go then. */
+function textOf(f: Frame): string {
+  if (f.text === undefined) {
+    const e = f.event!;
+    f.text = `id: ${f.id}\nevent: metrics\ndata: ${JSON.stringify(tytoMetrics(e.doc, e))}\n\n`;
+    f.event = undefined;
+  }
+  return f.text;
 }
 
 interface Client {
@@ -64,13 +79,7 @@ export function createStreamHub(deps: {
   deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => {
     // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
     if (clients.size === 0 && now() - lastClientAt > RESUME_WINDOW_MS) return;
-    const id = nextId++;
-    const data = JSON.stringify(tytoMetrics(e.doc, e));
-    const frame: Frame = {
-      id,
-      agentId: e.agentId,
-      text: `id: ${id}\nevent: metrics\ndata: ${data}\n\n`,
-    };
+    const frame: Frame = { id: nextId++, agentId: e.agentId, event: e, text: undefined };
     ring.push(frame);
     if (ring.length > policy.bufferFrames) ring.shift();
     for (const c of clients) send(c, frame);
@@ -84,7 +93,7 @@ export function createStreamHub(deps: {
       return;
     }
     delivered += 1;
-    if (!c.res.write(frame.text)) {
+    if (!c.res.write(textOf(frame))) {
       c.blocked = true;
       c.res.once('drain', () => {
         c.blocked = false;
