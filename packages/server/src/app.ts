@@ -8,10 +8,12 @@ import {
 } from './agents/commands.js';
 import { createCsrSigner } from './agents/csr.js';
 import { createEnrollmentService, type EnrollmentService } from './agents/enrollment.js';
+import { createFactsRecorder } from './agents/facts.js';
 import { createAgentIntake, type AgentIntake } from './agents/intake.js';
 import { createMutator, type AgentStores } from './agents/mutate.js';
 import { startPuller, type Puller } from './agents/pull.js';
 import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
+import { agentPushRoutes } from './agents/push-routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
@@ -57,6 +59,7 @@ import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
+import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
 import { createTsdbStore } from './telemetry/tsdb/store.js';
@@ -74,7 +77,7 @@ export interface Vigil {
   readonly enrollment: EnrollmentService;
   /** Commands to agents. */
   readonly commands: CommandService;
-  /** What agents send, and what the puller brings back. */
+  /** What agents send besides their documents, and what the puller brings back. */
   readonly intake: AgentIntake;
   readonly telemetry: TelemetryService;
   readonly stream: StreamHub;
@@ -207,7 +210,24 @@ export async function createVigil(opts: {
     });
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
+    const hosts = createHostService({ store: createHostStore(db.kysely) });
     const authCache = createAgentAuthCache();
+    const facts = createFactsRecorder({
+      store: agentStore,
+      authCache,
+      collectionInterval: () => agents.collectionInterval(),
+      now,
+    });
+    bus.subscribe<IngestEvent>(INGEST_TOPIC, facts.record);
+    // A change made to agents through the agents services drops the cached rows and the facts
+    // recorder's views alike; the recorder's own writes drop only the former.
+    const agentsChanged = {
+      cached: authCache.cached,
+      clear(): void {
+        authCache.clear();
+        facts.forget();
+      },
+    };
     const mutate = createMutator({
       transact: (fn) =>
         db.kysely.transaction().execute((trx) =>
@@ -217,7 +237,7 @@ export async function createVigil(opts: {
             hosts: createHostService({ store: createHostStore(trx) }),
           } satisfies AgentStores),
         ),
-      authCache,
+      authCache: agentsChanged,
       now,
     });
     const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
@@ -244,21 +264,14 @@ export async function createVigil(opts: {
     const enrollment = createEnrollmentService({
       store: agentStore,
       mutate,
-      authCache,
+      authCache: agentsChanged,
       signer,
       registry: agents,
       policy: agentPolicy,
       now,
       tls: config.server.tls !== 'off',
     });
-    const intake = createAgentIntake({
-      store: agentStore,
-      ingest,
-      commands: broker,
-      collectionInterval: () => agents.collectionInterval(),
-      authCache,
-      now,
-    });
+    const intake = createAgentIntake({ store: agentStore, ingest, now });
     const commands = createCommandService({
       store: agentStore,
       broker,
@@ -291,6 +304,7 @@ export async function createVigil(opts: {
 
     registerServerMetrics(registry, {
       telemetry: ingest,
+      hosts,
       stream,
       agents,
       exposeHosts: t.expose_host_metrics,
@@ -339,12 +353,17 @@ export async function createVigil(opts: {
           registry: agents,
           enrollment,
           commands,
-          intake,
+        });
+        agentPushRoutes(app, {
+          authenticator: enrollment,
+          ingest,
+          takeCommands: (agentId) => broker.take(agentId),
+          interval: (agent) => facts.interval(agent),
           maxDocumentBytes: config.agents.max_document_bytes,
         });
-        const history = createHistoryReader({ telemetry: ingest, now });
+        const history = createHistoryReader({ telemetry: ingest, hosts, now });
         telemetryRoutes(app, { history });
-        exportRoutes(app, { telemetry: ingest, history });
+        exportRoutes(app, { telemetry: ingest, history, hosts });
         openwatchRoutes(app, {
           resolveHost: (target) => history.resolveHost(target),
           latestDocument: (hostId) => ingest.latestDocument(hostId),
@@ -352,6 +371,8 @@ export async function createVigil(opts: {
         streamRoutes(app, { stream });
         openitcockpitFace(app, {
           enrollment,
+          authenticator: enrollment,
+          ingest,
           intake,
           options: {
             apiKey: config.agents.oitc_api_key,

@@ -9,6 +9,7 @@ import { AgentList, AgentView, CreatedAgent, EnrollResponse } from '@vigil/proto
 import { buildCsr } from '../../agent/src/serve/csr.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { MAX_PENDING } from '../src/agents/enrollment.js';
+import { ingestTarget } from '../src/agents/model.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { assertMatches } from '../../../test/support/schema.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
@@ -568,10 +569,11 @@ test('online until three intervals are missed, then offline', async () => {
     assert.equal(enrolled.statusCode, 201, enrolled.body);
     const doc = document(Math.floor(clock / 1000));
     (doc.agent as Record<string, unknown>).check_interval = 10;
-    await h.vigil.intake.pushNative((await h.vigil.agents.row('clocked'))!, {
-      collected_at: clock,
-      checkdata: doc,
-    });
+    await h.vigil.telemetry.ingest(
+      ingestTarget((await h.vigil.agents.row('clocked'))!),
+      clock,
+      doc,
+    );
     assert.equal(await status(), 'online');
     clock += 30_000;
     assert.equal(await status(), 'online', 'three intervals: still online');

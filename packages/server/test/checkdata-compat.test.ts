@@ -12,6 +12,7 @@ import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/suppor
 import { httpsJson } from '../../../test/support/https.js';
 import { assertMatches } from '../../../test/support/schema.js';
 import { createVigil, type Vigil } from '../src/app.js';
+import { ingestTarget } from '../src/agents/model.js';
 import { systemContext } from '../src/audit/service.js';
 import { loadConfig } from '../src/config/config.js';
 import { VigilError } from '../src/errors.js';
@@ -298,7 +299,7 @@ for (const kind of await databaseKinds()) {
       }
       for (const collected of [8_640_000_000_000_001, 1e300, Number.POSITIVE_INFINITY, -1])
         await assert.rejects(
-          h.vigil.intake.pushNative(row, { collected_at: collected, checkdata: withCheck('OK') }),
+          h.vigil.telemetry.ingest(ingestTarget(row), collected, withCheck('OK')),
           (err: unknown) => err instanceof VigilError && err.kind === 'bad_data',
         );
       await h.vigil.intake.recordPull(row, { document: withCheck('OK', 1e300) });
@@ -322,10 +323,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(exported.statusCode, 200, exported.body);
       // A native push from a skewed clock is flagged the same way.
       const row = (await h.vigil.agents.row(a.agentuuid))!;
-      await h.vigil.intake.pushNative(row, {
-        collected_at: Date.now() + 3_600_000,
-        checkdata: withCheck('OK'),
-      });
+      await h.vigil.telemetry.ingest(ingestTarget(row), Date.now() + 3_600_000, withCheck('OK'));
       const hour = (await agentView(a.agentuuid)).clock_skew_seconds!;
       assert.ok(hour > 3500 && hour <= 3600, String(hour));
       const fine = await submit(a, withCheck('OK|x=2', nowSeconds() + 60));

@@ -156,3 +156,15 @@ export const certificateFields = (c: {
   cert_fingerprint: c.fingerprint,
   cert_not_after: c.notAfterMs,
 });
+
+/**
+ * Where an agent's documents go: the agent on its host (the target telemetry's ingest takes).
+ * @throws VigilError conflict when the agent is linked to no host.
+ */
+export function ingestTarget(agent: AgentRow): { agentId: string; hostId: string } {
+  if (!agent.host_id)
+    throw new VigilError('conflict', `agent ${agent.id} is not linked to a host`, {
+      code: 'agent.no_host',
+    });
+  return { agentId: agent.id, hostId: agent.host_id };
+}

@@ -11,8 +11,6 @@ import {
   EnrollPollRequest,
   EnrollRequest,
   EnrollResponse,
-  NativePush,
-  NativePushResult,
   ProcessDetail,
   RenewRequest,
   RenewResponse,
@@ -23,12 +21,9 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import { contextOf, originOf } from '../http/context.js';
-import { jsonBodyParser } from '../http/errors.js';
-import { parsePushBody } from '@vigil/protocol/decode';
 import type { App } from '../http/server.js';
 import type { CommandService } from './commands.js';
 import type { EnrollmentService } from './enrollment.js';
-import type { AgentIntake } from './intake.js';
 import type { PeerCertificate } from './model.js';
 import type { AgentRegistry } from './registry.js';
 
@@ -44,15 +39,12 @@ export function peerOf(request: FastifyRequest): PeerCertificate {
   return { authorized: socket.authorized === true, fingerprint: cert.fingerprint256 };
 }
 
-/** Largest check-data document accepted when the caller names no limit. */
-const CHECKDATA_LIMIT = 16 * 1024 * 1024;
-
 /** The longest a command long poll may wait, in seconds. */
 const MAX_WAIT_SECONDS = 60;
 
 /**
- * Agents (Tyto's `/api/v1/agents` plus enrollment, push and commands) and process commands
- * (`/api/v1/processes`).
+ * Agents (Tyto's `/api/v1/agents` plus enrollment and commands; the push is `push-routes.ts`)
+ * and process commands (`/api/v1/processes`).
  */
 export function agentRoutes(
   app: App,
@@ -60,13 +52,9 @@ export function agentRoutes(
     registry: AgentRegistry;
     enrollment: EnrollmentService;
     commands: CommandService;
-    intake: Pick<AgentIntake, 'pushNative'>;
-    /** Largest check-data push body, in bytes (`agents.max_document_bytes`); larger is 413. */
-    maxDocumentBytes?: number;
   },
 ): void {
-  const { registry, enrollment, commands, intake } = deps;
-  const checkdataLimit = deps.maxDocumentBytes ?? CHECKDATA_LIMIT;
+  const { registry, enrollment, commands } = deps;
   const tags = ['agents'];
 
   app.get(
@@ -246,36 +234,6 @@ export function agentRoutes(
       return reply.code(r.status === 'approved' ? 200 : 202).send(r);
     },
   );
-
-  // Check data is parsed with plain JSON.parse (see plainJsonParser), its process list checked
-  // but kept as text (see parsePushBody), in a scope of its own.
-  void app.register(async (plugin) => {
-    const scope = plugin as unknown as App;
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser(
-      'application/json',
-      { parseAs: 'string', bodyLimit: checkdataLimit },
-      jsonBodyParser(parsePushBody),
-    );
-    scope.post(
-      '/api/v1/agents/:id/checkdata',
-      {
-        config: { access: 'agent' },
-        bodyLimit: checkdataLimit,
-        schema: {
-          tags,
-          summary: 'Push a check-data document (mutual TLS with the agent certificate).',
-          params: IdParams,
-          body: NativePush,
-          response: { 200: NativePushResult },
-        },
-      },
-      async (request) => {
-        const agent = await enrollment.byCertificate(peerOf(request), request.params.id);
-        return intake.pushNative(agent, request.body);
-      },
-    );
-  });
 
   app.post(
     '/api/v1/agents/:id/certificate',

@@ -2,12 +2,18 @@ import type { Kysely, Updateable } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { CommandStore } from './commands.js';
 import type { EnrollmentStore } from './enrollment.js';
+import type { FactsStore } from './facts.js';
 import type { IntakeStore } from './intake.js';
 import type { AgentWriter } from './mutate.js';
 import type { RegistryStore } from './registry.js';
 
 /** Every query on the agents table that the agents services declare. */
-export type AgentStore = RegistryStore & EnrollmentStore & IntakeStore & CommandStore & AgentWriter;
+export type AgentStore = RegistryStore &
+  EnrollmentStore &
+  IntakeStore &
+  FactsStore &
+  CommandStore &
+  AgentWriter;
 
 /** The agents store on the shared query layer; pass a transaction to write within it. */
 export const createAgentStore = (db: Kysely<Database>): AgentStore => ({

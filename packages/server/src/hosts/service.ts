@@ -8,6 +8,14 @@ export interface HostRow {
   updated_at: number;
 }
 
+/** A host as the readers of its data see it: with how often its agents report. */
+export interface HostSummary {
+  id: string;
+  name: string;
+  /** The reporting interval of the host's agents (the shortest), in seconds; null with none. */
+  intervalSeconds: number | null;
+}
+
 /** Where hosts are kept. */
 export interface HostStore {
   /** Adds a host named `name` unless one exists (names are unique); `at` is epoch ms. */
@@ -18,6 +26,12 @@ export interface HostStore {
   get(id: string): Promise<HostRow | undefined>;
   /** Up to `limit` hosts with an id after `after`, in id order (`''` starts at the first). */
   page(after: string, limit: number): Promise<HostRow[]>;
+  /** A host with its agents' shortest reporting interval; undefined when absent. */
+  summary(id: string): Promise<HostSummary | undefined>;
+  /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
+  ofAgent(agentId: string): Promise<string | null | undefined>;
+  /** The ids of the first `limit` hosts, oldest first. */
+  firstIds(limit: number): Promise<string[]>;
 }
 
 /**
@@ -43,6 +57,15 @@ export const createHostService = (deps: { store: HostStore }) => {
 
     /** Up to `limit` hosts with an id after `after`, in id order. */
     page: (after: string, limit: number): Promise<HostRow[]> => store.page(after, limit),
+
+    /** A host with its agents' shortest reporting interval, or undefined. */
+    summary: (id: string): Promise<HostSummary | undefined> => store.summary(id),
+
+    /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
+    ofAgent: (agentId: string): Promise<string | null | undefined> => store.ofAgent(agentId),
+
+    /** The ids of the first `limit` hosts, oldest first. */
+    firstIds: (limit: number): Promise<string[]> => store.firstIds(limit),
   };
 };
 

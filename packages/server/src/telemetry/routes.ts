@@ -69,10 +69,16 @@ function storedList(text: unknown): unknown[] {
   }
 }
 
+/** What the export asks the hosts domain: every host, a page at a time. Declared where used. */
+export interface HostPages {
+  /** Up to `limit` hosts with an id after `after`, in id order (`''` starts at the first). */
+  page(after: string, limit: number): Promise<readonly { id: string; name: string }[]>;
+}
+
 /** Current metrics export and the checks of a host. */
 export function exportRoutes(
   app: App,
-  deps: { telemetry: TelemetryService; history: HistoryReader },
+  deps: { telemetry: TelemetryService; history: HistoryReader; hosts: HostPages },
 ): void {
   const { telemetry } = deps;
   app.get(
@@ -151,7 +157,7 @@ export function exportRoutes(
           await emit(one);
         } else
           for (let after = ''; ;) {
-            const page = await telemetry.namedHostPage(after, 200);
+            const page = await deps.hosts.page(after, 200);
             // One query for the page's agents (the hosts whose pushes this process has not seen).
             agents = await telemetry.reportingAgents(page.map((h) => h.id));
             for (const host of page) await emit(host);

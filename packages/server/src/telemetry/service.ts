@@ -6,8 +6,8 @@ import { createTsdb, type TsdbPolicy, type TsdbStore } from './tsdb/tsdb.js';
 
 /**
  * What telemetry keeps besides the tsdb: agents' latest documents and last contact, check
- * states and their history, package inventories, and the host reads telemetry answers with.
- * Every method may be called concurrently with ingest.
+ * states and their history, and package inventories. Every method may be called concurrently
+ * with ingest. (Hosts themselves are the hosts domain's: telemetry asks it.)
  */
 export interface TelemetryStore {
   /** Sets agents' last contact, never moving one back. */
@@ -23,16 +23,6 @@ export interface TelemetryStore {
     limit: number,
   ): Promise<{ ts: number; state: number; stateType: string; attempt: number; output: string }[]>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
-  /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
-  host(
-    hostId: string,
-  ): Promise<{ id: string; name: string; intervalSeconds: number | null } | undefined>;
-  /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
-  hostOfAgent(agentId: string): Promise<string | null | undefined>;
-  /** Host ids after `after` in id order, at most `limit` (for paging through every host). */
-  hostPage(after: string, limit: number): Promise<string[]>;
-  /** The same with each host's name. */
-  namedHostPage(after: string, limit: number): Promise<{ id: string; name: string }[]>;
   /** The newest full document of any agent of a host. */
   latestDocumentOfHost(hostId: string): Promise<DocumentRow | undefined>;
   /**
@@ -41,8 +31,6 @@ export interface TelemetryStore {
    * agent; absent for a host without such an agent.
    */
   reportingAgents(hostIds: string[]): Promise<Map<string, string>>;
-  /** Every host id (at most `limit`). */
-  hostIds(limit: number): Promise<string[]>;
 }
 
 /** Settings of the telemetry domain. */
@@ -54,14 +42,17 @@ export type TelemetryPolicy = TsdbPolicy & IngestPolicy;
  * agents ingest through it, the API and the faces read through it.
  */
 export const createTelemetryService = (deps: {
-  /** Documents, check states, inventories, contacts and host reads. */
+  /** Documents, check states, inventories and contacts. */
   store: TelemetryStore;
   /** Series, samples, rollups and head chunks. */
   tsdb: TsdbStore;
   now: () => number;
   policy: TelemetryPolicy;
   log?: { warn(o: object, m: string): void };
-  /** Where each new document is announced (events/types.ts `INGEST_TOPIC`). */
+  /**
+   * Where each new document is delivered (events/types.ts `INGEST_TOPIC`); ingest waits for its
+   * subscribers before it answers.
+   */
   bus?: EventBus;
   /** Told how long each group commit took and how many pushes it held. */
   onCommit?: (seconds: number, pushes: number) => void;
@@ -112,10 +103,6 @@ export const createTelemetryService = (deps: {
       return out;
     },
 
-    host: (hostId: string) => store.host(hostId),
-    hostOfAgent: (agentId: string) => store.hostOfAgent(agentId),
-    hostIds: (limit: number) => store.hostIds(limit),
-
     /** The current states of a host's checks, by name. */
     async checks(hostId: string) {
       return (await store.checkStates(hostId)).sort((a, b) => a.name.localeCompare(b.name));
@@ -127,12 +114,6 @@ export const createTelemetryService = (deps: {
 
     /** Consecutive problems before a check is HARD. */
     maxCheckAttempts: policy.maxCheckAttempts,
-
-    /** Pages through host ids in order. */
-    hostPage: (after: string, limit: number) => store.hostPage(after, limit),
-
-    /** Pages through hosts in id order, with their names. */
-    namedHostPage: (after: string, limit: number) => store.namedHostPage(after, limit),
 
     /** The newest full document of a host. */
     latestDocument: (hostId: string) => store.latestDocumentOfHost(hostId),

@@ -74,56 +74,6 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       .execute();
   },
 
-  async host(hostId) {
-    const row = await db
-      .selectFrom('hosts')
-      .select(['id', 'name'])
-      .where('id', '=', hostId)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const a = await db
-      .selectFrom('agents')
-      .select((eb) => eb.fn.min('interval_seconds').as('i'))
-      .where('host_id', '=', hostId)
-      .executeTakeFirst();
-    return {
-      id: row.id,
-      name: row.name,
-      intervalSeconds: a?.i === null || a?.i === undefined ? null : Number(a.i),
-    };
-  },
-
-  async hostOfAgent(agentId) {
-    const row = await db
-      .selectFrom('agents')
-      .select('host_id')
-      .where('id', '=', agentId)
-      .executeTakeFirst();
-    return row ? row.host_id : undefined;
-  },
-
-  async hostPage(after, limit) {
-    const rows = await db
-      .selectFrom('hosts')
-      .select('id')
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.id);
-  },
-
-  async namedHostPage(after, limit) {
-    const rows = await db
-      .selectFrom('hosts')
-      .select(['id', 'name'])
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ id: r.id, name: r.name }));
-  },
-
   async latestDocumentOfHost(hostId) {
     const r = await db
       .selectFrom('agent_documents as d')
@@ -177,15 +127,5 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       // Of several agents none of which reported, none is the host's.
       if (b.agents === 1 || b.rank[0] === 1 || b.rank[2] !== -Infinity) out.set(hostId, b.id);
     return out;
-  },
-
-  async hostIds(limit) {
-    const rows = await db
-      .selectFrom('hosts')
-      .select('id')
-      .orderBy('created_at')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.id);
   },
 });

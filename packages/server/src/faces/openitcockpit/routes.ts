@@ -1,7 +1,8 @@
 import { isRecord } from '@vigil/protocol/guards';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EnrollmentService } from '../../agents/enrollment.js';
-import type { AgentIntake } from '../../agents/intake.js';
+import { hasNoData, type AgentIntake } from '../../agents/intake.js';
+import { ingestTarget, type AgentRow } from '../../agents/model.js';
 import { originOf } from '../../http/context.js';
 import { jsonBodyParser, toVigilError } from '../../http/errors.js';
 import { parsePushBody } from '@vigil/protocol/decode';
@@ -30,6 +31,31 @@ export interface OitcFaceOptions {
   bodyLimitBytes: number;
 }
 
+/** The agent authenticator the push routes ask (enrollment). Declared here, where it is used. */
+export interface PasswordAuthenticator {
+  /**
+   * The approved password agent (openITCOCKPIT push) with these credentials and a host, else
+   * undefined; from a cache on the hot path.
+   */
+  byPassword(id: string, password: string): Promise<AgentRow | undefined>;
+}
+
+/** Telemetry's ingest entry point, as the submit route uses it. Declared here, where it is used. */
+export interface SubmitIngest {
+  /**
+   * Validates, normalises and stores one document of an agent on a host, collected at the time
+   * the document says (`collectedAt` undefined: its `agent.last_updated_timestamp`, else now).
+   * Resolves once it is committed and the subscribers of its ingest event (the agent's facts)
+   * have taken it in.
+   * @throws VigilError bad_data naming the first bad path; nothing is stored then.
+   */
+  ingest(
+    target: { agentId: string; hostId: string },
+    collectedAt: number | undefined,
+    document: unknown,
+  ): Promise<{ received_checks: number }>;
+}
+
 /** PHP's json_encode escapes every slash; openITCOCKPIT's bodies therefore do too. */
 const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
 
@@ -52,12 +78,16 @@ function documentField(v: unknown): Record<string, unknown> | undefined {
 export function openitcockpitFace(
   app: App,
   deps: {
-    enrollment: Pick<EnrollmentService, 'passwordStanding' | 'registerWithPassword' | 'byPassword'>;
-    intake: Pick<AgentIntake, 'submitOitc' | 'submitInventory'>;
+    /** Registration (`register_agent.json`). */
+    enrollment: Pick<EnrollmentService, 'passwordStanding' | 'registerWithPassword'>;
+    authenticator: PasswordAuthenticator;
+    ingest: SubmitIngest;
+    /** Contacts without data and package inventories. */
+    intake: Pick<AgentIntake, 'recordContact' | 'submitInventory'>;
     options: OitcFaceOptions;
   },
 ): void {
-  const { enrollment, intake, options } = deps;
+  const { enrollment, authenticator, ingest, intake, options } = deps;
 
   void app.register(async (face) => {
     face.removeContentTypeParser('application/json');
@@ -172,7 +202,7 @@ export function openitcockpitFace(
     endpoint('submit_checkdata.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
-      const agent = await enrollment.byPassword(creds.agentuuid, creds.password);
+      const agent = await authenticator.byPassword(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
       const checkdata = documentField((request.body as Record<string, unknown>).checkdata);
       if (!checkdata) return fail(reply, 400, 'Field checkdata is missing in POST data');
@@ -184,11 +214,15 @@ export function openitcockpitFace(
           .type('application/json')
           .send(phpJson({ success: true, received_checks: 0 }));
       }
-      const outcome = await intake.submitOitc(agent, checkdata);
+      let received = 0;
+      // A document without data is a contact, not a push: the host keeps its values.
+      if (hasNoData(checkdata)) await intake.recordContact(agent);
+      else
+        received = (await ingest.ingest(ingestTarget(agent), undefined, checkdata)).received_checks;
       return reply
         .code(200)
         .type('application/json')
-        .send(phpJson({ received_checks: outcome.received_checks }));
+        .send(phpJson({ received_checks: received }));
     });
 
     // The package inventory (the agent's `GET /packages` answer) on a route of its own, for
@@ -197,7 +231,7 @@ export function openitcockpitFace(
     endpoint('submit_package_info.json', async (request, reply) => {
       const creds = credentials(request.body);
       if (!creds) return fail(reply, 400, INVALID);
-      const agent = await enrollment.byPassword(creds.agentuuid, creds.password);
+      const agent = await authenticator.byPassword(creds.agentuuid, creds.password);
       if (!agent) return fail(reply, 400, INVALID);
       const b = request.body as Record<string, unknown>;
       const inventory = documentField(b.checkdata ?? b.packageinfo ?? b.packages);

@@ -18,10 +18,14 @@ export interface IngestStatistics {
     droppedFields: number;
     queued: number;
   };
-  /** Host ids after `after`, in id order, at most `limit` of them. */
-  hostPage(after: string, limit: number): Promise<string[]>;
   /** A host's latest values as (series key, value) pairs; undefined when it has none. */
   current(hostId: string): Promise<{ values: readonly (readonly [string, number])[] } | undefined>;
+}
+
+/** What the server metrics ask the hosts domain: every host, a page at a time. */
+export interface HostPages {
+  /** Up to `limit` hosts with an id after `after`, in id order (`''` starts at the first). */
+  page(after: string, limit: number): Promise<readonly { id: string }[]>;
 }
 
 /** What the server metrics read of the live stream. */
@@ -74,6 +78,7 @@ export function registerServerMetrics(
   registry: MetricsRegistry,
   deps: {
     telemetry: IngestStatistics;
+    hosts: HostPages;
     stream: StreamStatistics;
     agents: AgentLister;
     exposeHosts: boolean;
@@ -130,8 +135,8 @@ export function registerServerMetrics(
     registry.addExtra(async () => {
       const families = new Map<string, string[]>();
       for (let after = ''; ;) {
-        const page = await deps.telemetry.hostPage(after, 500);
-        for (const hostId of page) {
+        const page = await deps.hosts.page(after, 500);
+        for (const { id: hostId } of page) {
           const cur = await deps.telemetry.current(hostId);
           for (const [key, value] of cur?.values ?? []) {
             const brace = key.indexOf('{');
@@ -145,7 +150,7 @@ export function registerServerMetrics(
           }
         }
         if (page.length < 500) break;
-        after = page[page.length - 1]!;
+        after = page[page.length - 1]!.id;
       }
       let out = '';
       for (const [metric, lines] of families) {

@@ -8,7 +8,7 @@ import type { CheckWrite, DocumentRow } from '../rows.js';
 import type { CheckState } from './checks.js';
 import { createCheckTracker } from './check-states.js';
 import { SampleBuffer, collectInto } from './normalize.js';
-import { checkCollectionTime, checker, countChecks } from './validate.js';
+import { checkCollectionTime, checker, countChecks, stampedCollectionTime } from './validate.js';
 
 /**
  * Where ingest appends a push (the tsdb's group commit). Declared here, where it is used.
@@ -75,7 +75,8 @@ export interface IngestPolicy {
 /**
  * Ingest: the one way check data enters the server. Validates and decodes a document,
  * normalises it into samples, appends them with the check states it moves (and, now and then,
- * the document itself), and once committed publishes it on the bus.
+ * the document itself), and once committed delivers it on the bus (`IngestEvent`), waiting for
+ * the subscribers that record something of it (the agent's facts) before it answers.
  */
 export function createIngester(deps: {
   appender: Appender;
@@ -83,7 +84,7 @@ export function createIngester(deps: {
   now: () => number;
   policy: IngestPolicy;
   log?: { warn(o: object, m: string): void };
-  /** Where each new document is announced (`INGEST_TOPIC`). */
+  /** Where each new document is delivered (`INGEST_TOPIC`); awaited, never failing a push. */
   bus?: EventBus;
 }) {
   const { appender, store, now, policy } = deps;
@@ -116,12 +117,14 @@ export function createIngester(deps: {
   return {
     /**
      * Validates, normalises and stores one document of an agent on a host, collected at
-     * `collectedAt` (epoch ms). Resolves once it is committed.
+     * `collectedAt` (epoch ms); without one, at the time the document itself says
+     * (`agent.last_updated_timestamp`), else now. Resolves once it is committed and the
+     * subscribers of its `IngestEvent` have taken it in.
      * @throws VigilError bad_data naming the first bad path; nothing is stored then.
      */
     async ingest(
       agent: { agentId: string; hostId: string },
-      collectedAt: number,
+      collectedAt: number | undefined,
       document: unknown,
     ): Promise<IngestOutcome> {
       if (closed) throw new VigilError('unavailable', 'the server is stopping');
@@ -129,6 +132,7 @@ export function createIngester(deps: {
         throw new VigilError('bad_data', 'checkdata: not a check-data document (an object)', {
           code: 'checkdata.invalid',
         });
+      collectedAt ??= stampedCollectionTime(document, now());
       checkCollectionTime(collectedAt);
       // Fields of the wrong type are dropped and counted; the rest of the document is kept.
       const decoded = checkDataOf(document)!;
@@ -185,12 +189,14 @@ export function createIngester(deps: {
       stats.pushes += 1;
       if (isNew) {
         stats.samples += n;
-        deps.bus?.publish<IngestEvent>(INGEST_TOPIC, {
+        const delivered = deps.bus?.deliver<IngestEvent>(INGEST_TOPIC, {
           agentId: agent.agentId,
           hostId: agent.hostId,
           collectedAt: ts,
           doc,
+          clockSkewSeconds: skew,
         });
+        if (delivered) await delivered;
       } else stats.duplicates += 1;
       return {
         received_checks: countChecks(doc),

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { CheckDocument } from '@vigil/protocol/decode';
+import { isRecord } from '@vigil/protocol/guards';
 import { VigilError } from '../../errors.js';
 
 /**
@@ -21,6 +22,20 @@ export function checkCollectionTime(collectedAt: number): void {
       `checkdata: collection time ${collectedAt} ms is out of range (0 to ${MAX_COLLECTED_AT})`,
       { code: 'checkdata.time_out_of_range' },
     );
+}
+
+/**
+ * When a document says it was collected: its `agent.last_updated_timestamp` (seconds) as epoch
+ * ms when that is a positive finite number, else `fallback`. It is read from the document as
+ * sent, before decoding: a fractional stamp, which the schema's integer field drops, has always
+ * been taken (rounded), and a stamp out of range must reach `checkCollectionTime`.
+ */
+export function stampedCollectionTime(document: Record<string, unknown>, fallback: number): number {
+  const agent = document.agent;
+  const stamp = isRecord(agent) ? agent.last_updated_timestamp : undefined;
+  return typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0
+    ? Math.round(stamp * 1000)
+    : fallback;
 }
 
 /** Compiles a schema into a checker that names the first bad path. */

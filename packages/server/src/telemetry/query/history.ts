@@ -35,16 +35,19 @@ export interface Querier {
   ): Promise<{ bucket: number; slot: Float64Array; partial?: true }[]>;
 }
 
-/** The host reads history resolves its target with. */
-export interface HostReads {
+/**
+ * What history asks the hosts domain to resolve its target (the hosts service). Declared here,
+ * where it is used.
+ */
+export interface HostDirectory {
   /** A host and the reporting interval of its agents (the shortest); undefined when absent. */
-  host(
+  summary(
     hostId: string,
   ): Promise<{ id: string; name: string; intervalSeconds: number | null } | undefined>;
   /** The host an agent reports for; undefined for an unknown agent, null when it has none. */
-  hostOfAgent(agentId: string): Promise<string | null | undefined>;
+  ofAgent(agentId: string): Promise<string | null | undefined>;
   /** Some host ids (at most `limit`). */
-  hostIds(limit: number): Promise<string[]>;
+  firstIds(limit: number): Promise<string[]>;
 }
 
 /**
@@ -103,8 +106,12 @@ const parseTime = (name: string, text: string): number => {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Reads history for the HTTP faces: resolves the host, the range and the resolution. */
-export function createHistoryReader(deps: { telemetry: Querier & HostReads; now: () => number }) {
-  const { telemetry, now } = deps;
+export function createHistoryReader(deps: {
+  telemetry: Querier;
+  hosts: HostDirectory;
+  now: () => number;
+}) {
+  const { telemetry, hosts, now } = deps;
 
   async function hostOf(q: { agent_id?: string; host_id?: string }): Promise<{
     id: string;
@@ -113,7 +120,7 @@ export function createHistoryReader(deps: { telemetry: Querier & HostReads; now:
   }> {
     let hostId = q.host_id;
     if (q.agent_id !== undefined) {
-      const h = await telemetry.hostOfAgent(q.agent_id);
+      const h = await hosts.ofAgent(q.agent_id);
       if (h === undefined)
         throw new VigilError('not_found', `no agent ${q.agent_id}`, { code: 'agent.not_found' });
       if (h === null)
@@ -126,7 +133,7 @@ export function createHistoryReader(deps: { telemetry: Querier & HostReads; now:
     }
     if (hostId === undefined) {
       // Tyto's single-machine mode: without a filter, the only host there is.
-      const ids = await telemetry.hostIds(2);
+      const ids = await hosts.firstIds(2);
       if (ids.length === 1) hostId = ids[0]!;
       else
         throw new VigilError(
@@ -137,7 +144,7 @@ export function createHistoryReader(deps: { telemetry: Querier & HostReads; now:
           },
         );
     }
-    const host = await telemetry.host(hostId);
+    const host = await hosts.summary(hostId);
     if (!host) throw new VigilError('not_found', `no host ${hostId}`, { code: 'host.not_found' });
     return host;
   }
