@@ -89,6 +89,10 @@ class OitcAgentPeer {
   cert: string | undefined;
   private ca: string | undefined;
   port = 0;
+  /** Requests served on each connection (`dropReused`). */
+  private readonly served = new WeakMap<object, number>();
+  /** Requests dropped unanswered (`dropReused`). */
+  dropped = 0;
   /** Set by `close()`: a restart still under way then leaves the agent stopped. */
   private closed = false;
   /** The restart that follows a `POST /autotls`, while it runs. */
@@ -106,6 +110,11 @@ class OitcAgentPeer {
       freshState?: boolean;
       /** `POST /autotls` over mutual TLS fails (500), as when the agent cannot write the file. */
       failRenewal?: boolean;
+      /**
+       * The next request on a connection that already served one is dropped unanswered, once:
+       * the agent closed the idle connection just as the request went out.
+       */
+      dropReused?: boolean;
     },
   ) {}
 
@@ -247,6 +256,14 @@ class OitcAgentPeer {
     const given = header.startsWith('Basic ')
       ? Buffer.from(header.slice(6), 'base64').toString('utf8')
       : undefined;
+    const onSocket = (this.served.get(req.socket) ?? 0) + 1;
+    this.served.set(req.socket, onSocket);
+    if (this.opts.dropReused && onSocket > 1) {
+      this.opts.dropReused = false;
+      this.dropped += 1;
+      req.socket.destroy();
+      return;
+    }
     this.requests.push({ method: req.method ?? '', path: p, secure, auth: given !== undefined });
     const fail = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -784,6 +801,21 @@ for (const kind of await databaseKinds()) {
       const rows = await stored();
       assert.ok(rows.length >= 1);
       for (const r of rows) assert.deepEqual(JSON.parse(r.inventory), inventory);
+    });
+
+    test('a kept-alive connection the agent closed as the poll went out is not an error: the GET is asked again on a fresh connection, its certificate checked anew', async () => {
+      const p = await peer({ tryAutossl: true });
+      const id = await add(p);
+      await poll(id);
+      assert.equal((await view(id)).pull?.tls, 'mtls');
+      const before = p.count('GET', '/', true);
+      p.opts.dropReused = true;
+      await poll(id);
+      assert.equal(p.dropped, 1, 'the request on the reused connection was dropped');
+      assert.equal(p.count('GET', '/', true), before + 1, 'asked again on a fresh connection');
+      const v = await view(id);
+      assert.equal(v.last_error, null);
+      assert.equal(v.pull?.tls, 'mtls');
     });
 
     test('a renewal that fails is tried again after an hour, not at every poll; last_error says so', async () => {

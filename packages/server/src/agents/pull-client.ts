@@ -87,6 +87,10 @@ export function createPullClient(deps: {
     // before that, so that a poll never goes out on a connection the agent is closing.
     timeout: 20_000,
     maxSockets: 4,
+    // No TLS session resumption: on a resumed session Node gives no peer certificate, and the
+    // agent's certificate is checked on every connection (below). A full handshake per new
+    // connection costs little at one poll per interval.
+    maxCachedSessions: 0,
     ca: deps.identity.ca.caPem,
     cert: deps.identity.cert,
     key: deps.identity.key,
@@ -103,6 +107,7 @@ export function createPullClient(deps: {
     path: string,
     body?: unknown,
     timeoutMs = 15_000,
+    mayRetry = true,
   ): Promise<Answer> =>
     new Promise((resolve, reject) => {
       // Once the server stops, a poll still running makes no new request: its steps end at once
@@ -173,6 +178,15 @@ export function createPullClient(deps: {
       req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (err instanceof PullError) return reject(err);
+        // A kept-alive connection the agent closed just as the request went out (its idle
+        // timeout): the request never reached it, and a GET is asked again on a fresh one.
+        if (
+          mayRetry &&
+          method === 'GET' &&
+          req.reusedSocket &&
+          (err.code === 'ECONNRESET' || err.code === 'EPIPE')
+        )
+          return resolve(call(agent, secure, method, path, body, timeoutMs, false));
         const tlsFailure =
           secure && (TLS_CODES.has(err.code ?? '') || /SSL|TLS|certificate/i.test(err.message));
         reject(new PullError(err.message, tlsFailure ? 'tls' : 'network'));
