@@ -358,7 +358,7 @@ export async function createVigil(opts: {
           authenticator: enrollment,
           ingest,
           takeCommands: (agentId) => broker.take(agentId),
-          interval: (agent) => facts.interval(agent),
+          interval: (agent, document) => facts.interval(agent, document),
           maxDocumentBytes: config.agents.max_document_bytes,
         });
         const history = createHistoryReader({ telemetry: ingest, hosts, now });

@@ -58,7 +58,7 @@ test('facts are written when they change, and only then', async () => {
   assert.deepEqual(counts, { reads: 1, writes: 1, clears: 1 });
   assert.equal(facts.record(event('a', linux)), undefined, 'unchanged: nothing to wait for');
   assert.deepEqual(counts, { reads: 1, writes: 1, clears: 1 });
-  assert.equal(await facts.interval(table.get('a')!), 10);
+  assert.equal(await facts.interval(table.get('a')!, {}), 10);
   await facts.record(event('a', { ...linux, agent_version: '3.2.0' }));
   assert.equal(table.get('a')!.version, '3.2.0');
   assert.equal(counts.writes, 2);
@@ -88,7 +88,27 @@ test('after forget the row is read again; the fleet interval wins in the answer'
   await facts.record(event('a', linux));
   assert.equal(counts.reads, 2);
   assert.equal(table.get('a')!.interval_seconds, 10);
-  assert.equal(await facts.interval(table.get('a')!), 60);
+  assert.equal(await facts.interval(table.get('a')!, { agent: linux }), 60);
+});
+
+test("the answer tells a native agent its document's interval, even when its facts were not written", async () => {
+  const { facts, table } = recorderOn([row('a', 'native')]);
+  await facts.record(event('a', linux));
+  const failing = createFactsRecorder({
+    store: {
+      get: async (id) => table.get(id),
+      update: async () => {
+        throw new Error('the database is gone');
+      },
+    },
+    authCache: { clear: () => undefined },
+    collectionInterval: async () => null,
+    now: () => 1,
+  });
+  await assert.rejects(async () => failing.record(event('a', { ...linux, check_interval: 60 })));
+  const answer = await failing.interval(table.get('a')!, { agent: { check_interval: 60 } });
+  assert.equal(answer, 60, 'its own interval, not the stored 10');
+  assert.equal(await failing.interval(table.get('a')!, { agent: { check_interval: 0.5 } }), 10);
 });
 
 test('the bus waits for asynchronous subscribers and never fails the publisher', async () => {

@@ -1,4 +1,5 @@
 import { fieldsOf, type CheckDocument } from '@vigil/protocol/decode';
+import { isRecord } from '@vigil/protocol/guards';
 import type { IngestEvent } from '../events/types.js';
 import type { AgentPatch, AgentRow } from './model.js';
 import type { AuthCacheInvalidation } from './mutate.js';
@@ -25,10 +26,13 @@ interface View {
 /** Most agents whose view is kept; beyond it the views are dropped and read again. */
 const MAX_VIEWS = 100_000;
 
+/** An interval an agent reports, when it is a sane whole number of seconds. */
+const saneInterval = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 86400 ? v : undefined;
+
 /** Reads `agent.check_interval` of a document when it is a sane number of seconds. */
 function reportedInterval(doc: CheckDocument): number | undefined {
-  const v = fieldsOf(doc.agent).check_interval;
-  return v !== undefined && v >= 1 && v <= 86400 ? v : undefined;
+  return saneInterval(fieldsOf(doc.agent).check_interval);
 }
 
 /** A non-empty text field, cut to what the column keeps. */
@@ -130,12 +134,20 @@ export function createFactsRecorder(deps: {
 
     /**
      * The collection interval a native agent is told in the answer to its push: the fleet-wide
-     * one when set, else its own as its documents last reported it (`agent` is the row it
-     * authenticated with, for an agent whose facts were not recorded here).
+     * one when set, else the one its pushed document (`document`, as received) reports, else
+     * its own as its documents last reported it (`agent` is the row it authenticated with, for
+     * an agent whose facts were not recorded here). The document comes first: the agent adopts
+     * the answer, so it must hear back its own interval even when its facts could not be
+     * written.
      */
-    async interval(agent: AgentRow): Promise<number> {
+    async interval(agent: AgentRow, document: unknown): Promise<number> {
+      const own =
+        isRecord(document) && isRecord(document.agent)
+          ? saneInterval(document.agent.check_interval)
+          : undefined;
       return (
         (await deps.collectionInterval()) ??
+        own ??
         views.get(agent.id)?.facts.interval_seconds ??
         agent.interval_seconds
       );

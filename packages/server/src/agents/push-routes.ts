@@ -48,9 +48,9 @@ export function agentPushRoutes(
     takeCommands(agentId: string): NativePushResult['commands'];
     /**
      * The collection interval the answer tells the agent, asked once the push's facts are
-     * recorded: the fleet-wide one, else the agent's own.
+     * recorded: the fleet-wide one, else the one its document reports, else the agent's own.
      */
-    interval(agent: AgentRow): Promise<number>;
+    interval(agent: AgentRow, document: unknown): Promise<number>;
     /** Largest check-data push body, in bytes (`agents.max_document_bytes`); larger is 413. */
     maxDocumentBytes?: number;
   },
@@ -88,7 +88,7 @@ export function agentPushRoutes(
         return {
           received_checks: outcome.received_checks,
           duplicate: outcome.duplicate,
-          interval_seconds: await deps.interval(agent),
+          interval_seconds: await deps.interval(agent, checkdata),
           commands: deps.takeCommands(agent.id),
         };
       },
