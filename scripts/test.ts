@@ -73,14 +73,13 @@ const child = spawn(
   [
     '--import',
     'tsx',
+    '--import',
+    path.join(root, 'test', 'support', 'exit-when-done.ts'),
     '--test',
     '--test-concurrency=2',
     // A hang guard, not a speed target: a file of two database variants runs well over a minute
     // on a busy two-core machine.
     '--test-timeout=300000',
-    // A file whose tests are done ends there, even if a handle (a peer's socket, a timer) is
-    // still open: its result is known, and waiting for the timeout would only turn it into one.
-    '--test-force-exit',
     ...files,
   ],
   { stdio: 'inherit', env, cwd: root },
