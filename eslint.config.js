@@ -136,8 +136,21 @@ export default tseslint.config(
     },
   },
   {
+    // The web console speaks to the server only through the public API (its typed client): it
+    // imports nothing of the other packages.
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['@vigil/*', '**/server/**', '**/agent/**', '**/protocol/**', 'node:*'],
+          message: 'the console uses only the public /api/v1 API, through src/api/client.ts',
+        },
+      ]),
+    },
+  },
+  {
     // Promises are awaited or explicitly let go (`void`): a forgotten one loses its error.
-    files: ['packages/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.{ts,tsx}'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

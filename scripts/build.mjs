@@ -1,7 +1,9 @@
 // Builds the production bundles. The server: one ES module, workspace packages inlined, npm
 // dependencies left external (they include native addons). The agent: one self-contained CommonJS
 // file, `dist/vigil-agent.js`, that runs with plain `node` and no node_modules (CommonJS so that a
-// Node single-executable build can wrap it). `--agent` builds only the agent.
+// Node single-executable build can wrap it). The web console: the server's OpenAPI document and
+// the API client's types generated from it, then Vite's build into `packages/web/dist`, which the
+// server serves at `/`. `--agent` builds only the agent.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -67,3 +69,21 @@ if (!agentOnly)
       }),
     },
   });
+
+if (!agentOnly) {
+  // The console's typed API client is checked against the document the server really serves: a
+  // renamed field fails the console's type check, not a screen at run time.
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      `${root}packages/web/scripts/openapi.ts`,
+      `${root}packages/web/openapi.json`,
+      `${root}packages/web/src/api/schema.d.ts`,
+    ],
+    { stdio: 'inherit', cwd: root },
+  );
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ root: `${root}packages/web`, logLevel: 'warn' });
+}

@@ -1,0 +1,32 @@
+/**
+ * The console's navigation: each entry names its path, its label, its group, and the permission
+ * that reads it (an entry the caller cannot read is not shown). New screens add an entry here and
+ * a route in `routes.tsx`.
+ */
+export interface NavEntry {
+  path: string;
+  label: string;
+  group: 'Monitor' | 'Administration';
+  permission: string;
+}
+
+/** Every navigation entry, in menu order. */
+export const NAV: readonly NavEntry[] = [
+  { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
+  { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  { path: '/admin/users', label: 'Users', group: 'Administration', permission: 'users:read' },
+  { path: '/admin/roles', label: 'Roles', group: 'Administration', permission: 'roles:read' },
+  {
+    path: '/admin/clients',
+    label: 'API clients',
+    group: 'Administration',
+    permission: 'oauth:read',
+  },
+  { path: '/admin/audit', label: 'Audit log', group: 'Administration', permission: 'audit:read' },
+  {
+    path: '/admin/settings',
+    label: 'Settings',
+    group: 'Administration',
+    permission: 'settings:read',
+  },
+];

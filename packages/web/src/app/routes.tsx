@@ -1,0 +1,32 @@
+import { AuditScreen } from '../screens/admin/AuditScreen';
+import { ClientsScreen } from '../screens/admin/ClientsScreen';
+import { RolesScreen } from '../screens/admin/RolesScreen';
+import { SettingsScreen } from '../screens/admin/SettingsScreen';
+import { UsersScreen } from '../screens/admin/UsersScreen';
+import { AgentsScreen } from '../screens/agents/AgentsScreen';
+import { FleetScreen } from '../screens/fleet/FleetScreen';
+import { HostScreen } from '../screens/host/HostScreen';
+import { ProfileScreen } from '../screens/profile/ProfileScreen';
+import { Page } from '../ui/Page';
+import { Link, match } from './router';
+
+/** The screen for a path: one entry per screen; `:name` segments become props. */
+export function Screen({ path }: { path: string }) {
+  if (path === '/' || path === '') return <FleetScreen />;
+  const host = match('/hosts/:id', path);
+  if (host) return <HostScreen id={host.id!} />;
+  if (path === '/agents') return <AgentsScreen />;
+  if (path === '/admin/users') return <UsersScreen />;
+  if (path === '/admin/roles') return <RolesScreen />;
+  if (path === '/admin/clients') return <ClientsScreen />;
+  if (path === '/admin/audit') return <AuditScreen />;
+  if (path === '/admin/settings') return <SettingsScreen />;
+  if (path === '/profile') return <ProfileScreen />;
+  return (
+    <Page title="Not found">
+      <p>
+        Nothing lives at <code>{path}</code>. <Link to="/">Go to the fleet</Link>.
+      </p>
+    </Page>
+  );
+}
