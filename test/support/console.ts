@@ -62,6 +62,7 @@ export interface ConsoleHarness {
   readonly ca: string;
   readonly dataDir: string;
   readonly fingerprint: string;
+  /** The running server (replaced by `restartServer`). */
   readonly server: Served;
   readonly browser: Browser;
   /** The enrolled local agent's id (when started with `agent: true`). */
@@ -72,6 +73,8 @@ export interface ConsoleHarness {
   api(p: string, body?: unknown, method?: string): Promise<JsonAnswer>;
   /** A new browser context (its own cookies) and page on the console, HTTPS errors accepted. */
   newPage(opts?: { width?: number; height?: number; dark?: boolean }): Promise<Page>;
+  /** Stops the server and starts it again on the same port and data (the stream drops meanwhile). */
+  restartServer(): Promise<void>;
   /** Stops the agent, the browser and the server, and removes their files. */
   stop(): Promise<void>;
 }
@@ -100,13 +103,14 @@ export async function startConsole(
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(agentDir, { recursive: true, force: true });
   };
+  const serverEnv = {
+    VIGIL_STORAGE_DATA_DIR: dataDir,
+    VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
+    VIGIL_ADMIN_PASSWORD: CONSOLE_ADMIN_PASSWORD,
+    ...opts.env,
+  };
   try {
-    server = await startServe({
-      VIGIL_STORAGE_DATA_DIR: dataDir,
-      VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
-      VIGIL_ADMIN_PASSWORD: CONSOLE_ADMIN_PASSWORD,
-      ...opts.env,
-    });
+    server = await startServe(serverEnv);
     const ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
     const fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
     const login = await httpsJson(`${base}/api/v1/auth/login`, {
@@ -154,7 +158,13 @@ export async function startConsole(
       ca,
       dataDir,
       fingerprint,
-      server,
+      get server() {
+        return server!;
+      },
+      async restartServer() {
+        await server?.stop();
+        server = await startServe(serverEnv);
+      },
       browser,
       agentId,
       pageErrors,
