@@ -10,15 +10,18 @@ import { createCsrSigner } from './agents/csr.js';
 import { createEnrollmentService, type EnrollmentService } from './agents/enrollment.js';
 import { createFactsRecorder } from './agents/facts.js';
 import { createAgentIntake, type AgentIntake } from './agents/intake.js';
-import { createMutator, type AgentStores } from './agents/mutate.js';
+import { createMutator, type AgentStores, type Mutate } from './agents/mutate.js';
 import { startPuller, type Puller } from './agents/pull.js';
 import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
+import { createAgentStatusWatch, type AgentStatusWatch } from './agents/status-events.js';
 import { agentPushRoutes } from './agents/push-routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
 import { createAuditService } from './audit/service.js';
 import { createAuditStore } from './audit/store.js';
+import { createFleetOverview } from './hosts/overview.js';
+import { hostRoutes } from './hosts/routes.js';
 import { createHostService } from './hosts/service.js';
 import { createHostStore } from './hosts/store.js';
 import type { Config } from './config/config.js';
@@ -54,6 +57,10 @@ import { startJobs } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/query/history.js';
+import { createSectionReader } from './telemetry/query/sections.js';
+import { HEAD_SERIES } from './telemetry/tsdb/format.js';
+import { caInfoOf } from './tls/ca-info.js';
+import { tlsRoutes } from './tls/routes.js';
 import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
 import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
@@ -82,6 +89,8 @@ export interface Vigil {
   readonly telemetry: TelemetryService;
   readonly stream: StreamHub;
   readonly ca: CertificateAuthority;
+  /** Publishes agents' status changes and enrollments (the stream's `agent` events). */
+  readonly agentStatus: AgentStatusWatch;
   /** Polls pull agents; `poll(id)` polls one now. */
   readonly puller: Pick<Puller, 'poll'>;
   readonly migration: MigrationReport;
@@ -228,7 +237,7 @@ export async function createVigil(opts: {
         facts.forget();
       },
     };
-    const mutate = createMutator({
+    const mutateAgents = createMutator({
       transact: (fn) =>
         db.kysely.transaction().execute((trx) =>
           fn({
@@ -240,6 +249,15 @@ export async function createVigil(opts: {
       authCache: agentsChanged,
       now,
     });
+    // Each change to an agent is followed by a sweep of the statuses, so that the stream tells
+    // of an approval or an enrollment at once.
+    const mutate: Mutate = async (ctx, entry, fn) => {
+      await mutateAgents(ctx, entry, fn);
+      if (entry.resourceType === 'agent')
+        await agentStatus
+          .sweep()
+          .catch((err: unknown) => opts.logger.warn({ err }, 'agent status sweep failed'));
+    };
     const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
     const agentPolicy = {
       tokenTtlSeconds: config.agents.enrollment_token_ttl_seconds,
@@ -261,6 +279,15 @@ export async function createVigil(opts: {
       now,
       sealer,
     });
+    const agentStatus = createAgentStatusWatch({ agents, bus, now });
+    bus.subscribe<IngestEvent>(INGEST_TOPIC, agentStatus.onDocument);
+    const overview = createFleetOverview({
+      directory: { hosts: () => hosts.all(), agents: () => agents.list() },
+      telemetry: ingest,
+      series: HEAD_SERIES,
+      now,
+    });
+    bus.subscribe<IngestEvent>(INGEST_TOPIC, overview.observe);
     const enrollment = createEnrollmentService({
       store: agentStore,
       mutate,
@@ -287,6 +314,7 @@ export async function createVigil(opts: {
     const jobs = startJobs(opts.logger, [
       { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
       { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
+      { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
@@ -363,6 +391,15 @@ export async function createVigil(opts: {
         });
         const history = createHistoryReader({ telemetry: ingest, hosts, now });
         telemetryRoutes(app, { history });
+        hostRoutes(app, {
+          overview,
+          sections: createSectionReader({
+            resolveHost: (q) => history.resolveHost(q),
+            latestDocument: (hostId) => ingest.latestDocument(hostId),
+            inventoryOfHost: (hostId) => ingest.inventoryOfHost(hostId),
+          }),
+        });
+        tlsRoutes(app, { ca: caInfoOf(ca) });
         exportRoutes(app, { telemetry: ingest, history, hosts });
         openwatchRoutes(app, {
           resolveHost: (target) => history.resolveHost(target),
@@ -406,6 +443,7 @@ export async function createVigil(opts: {
       telemetry: ingest,
       stream,
       ca,
+      agentStatus,
       puller,
       migration,
       close: () => http.close(),

@@ -43,6 +43,7 @@ for (const kind of await databaseKinds()) {
         .sort();
       assert.deepEqual(anonymous, [
         'GET /api/v1/health',
+        'GET /api/v1/tls/ca',
         'GET /api/v1/version',
         'GET /health',
         'POST /api/v1/agents/enroll',

@@ -30,3 +30,32 @@ export interface IngestEvent {
    */
   clockSkewSeconds: number | null;
 }
+
+/** The bus topic of agents' status changes. */
+export const AGENT_STATUS_TOPIC = 'agent';
+
+/**
+ * An agent's status changed (topic `AGENT_STATUS_TOPIC`): it came online or went offline (three
+ * missed intervals), or an operator approved, rejected, revoked or removed it (`deleted`).
+ * `previous_status` is null for an agent that did not exist before. Times are epoch ms.
+ */
+export interface AgentStatusEvent {
+  agentId: string;
+  hostId: string | null;
+  status: 'online' | 'offline' | 'pending' | 'rejected' | 'revoked' | 'deleted';
+  previousStatus: AgentStatusEvent['status'] | null;
+  at: number;
+}
+
+/** The bus topic of enrollments: an agent asked to enroll, or an operator decided on it. */
+export const ENROLLMENT_TOPIC = 'enrollment';
+
+/** An enrollment asked for or decided (topic `ENROLLMENT_TOPIC`). Times are epoch ms. */
+export interface EnrollmentEvent {
+  agentId: string;
+  name: string;
+  hostname: string | null;
+  kind: string;
+  status: 'pending' | 'approved' | 'rejected';
+  at: number;
+}

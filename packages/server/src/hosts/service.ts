@@ -32,6 +32,8 @@ export interface HostStore {
   ofAgent(agentId: string): Promise<string | null | undefined>;
   /** The ids of the first `limit` hosts, oldest first. */
   firstIds(limit: number): Promise<string[]>;
+  /** Every host, by name. */
+  all(): Promise<HostRow[]>;
 }
 
 /**
@@ -66,6 +68,9 @@ export const createHostService = (deps: { store: HostStore }) => {
 
     /** The ids of the first `limit` hosts, oldest first. */
     firstIds: (limit: number): Promise<string[]> => store.firstIds(limit),
+
+    /** Every host, by name. */
+    all: (): Promise<HostRow[]> => store.all(),
   };
 };
 

@@ -49,6 +49,8 @@ export const createHostStore = (db: Kysely<Database>): HostStore => ({
     return row ? row.host_id : undefined;
   },
 
+  all: () => db.selectFrom('hosts').selectAll().orderBy('name').execute(),
+
   async firstIds(limit) {
     const rows = await db
       .selectFrom('hosts')

@@ -23,6 +23,12 @@ export interface TelemetryStore {
     limit: number,
   ): Promise<{ ts: number; state: number; stateType: string; attempt: number; output: string }[]>;
   saveInventory(agentId: string, receivedAt: number, inventory: string): Promise<void>;
+  /** The newest package inventory of any agent of a host (JSON text), or undefined. */
+  inventoryOfHost(
+    hostId: string,
+  ): Promise<{ agent_id: string; received_at: number; inventory: string } | undefined>;
+  /** Every host's number of checks in each state (0–3 and others), one query. */
+  checkStateCounts(): Promise<{ hostId: string; state: number; count: number }[]>;
   /** The newest full document of any agent of a host. */
   latestDocumentOfHost(hostId: string): Promise<DocumentRow | undefined>;
   /**
@@ -84,6 +90,8 @@ export const createTelemetryService = (deps: {
     current: querier.current,
     /** The series of a host. */
     series: querier.series,
+    /** The whole fleet's newest values and recent 1-minute averages, from memory. */
+    fleetRecent: tsdb.fleet.recent,
 
     /**
      * For each of `hostIds`, the agent that reported for it last: as this process saw its pushes,
@@ -117,6 +125,28 @@ export const createTelemetryService = (deps: {
 
     /** The newest full document of a host. */
     latestDocument: (hostId: string) => store.latestDocumentOfHost(hostId),
+
+    /** The newest package inventory of a host's agents (JSON text), or undefined. */
+    inventoryOfHost: (hostId: string) => store.inventoryOfHost(hostId),
+
+    /** Every host's counts of checks by state: OK, WARNING, CRITICAL, and UNKNOWN for the rest. */
+    async checkCounts(): Promise<
+      Map<string, { ok: number; warning: number; critical: number; unknown: number }>
+    > {
+      const out = new Map<
+        string,
+        { ok: number; warning: number; critical: number; unknown: number }
+      >();
+      for (const r of await store.checkStateCounts()) {
+        let c = out.get(r.hostId);
+        if (!c) out.set(r.hostId, (c = { ok: 0, warning: 0, critical: 0, unknown: 0 }));
+        if (r.state === 0) c.ok += r.count;
+        else if (r.state === 1) c.warning += r.count;
+        else if (r.state === 2) c.critical += r.count;
+        else c.unknown += r.count;
+      }
+      return out;
+    },
 
     /** Counters since start, for `/metrics`. */
     statistics: () => ({ ...ingester.statistics(), ...appender.statistics() }),

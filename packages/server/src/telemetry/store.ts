@@ -74,6 +74,29 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
       .execute();
   },
 
+  async inventoryOfHost(hostId) {
+    const r = await db
+      .selectFrom('agent_inventories as i')
+      .innerJoin('agents as a', 'a.id', 'i.agent_id')
+      .select(['i.agent_id', 'i.received_at', 'i.inventory'])
+      .where('a.host_id', '=', hostId)
+      .orderBy('i.received_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r
+      ? { agent_id: r.agent_id, received_at: Number(r.received_at), inventory: r.inventory }
+      : undefined;
+  },
+
+  async checkStateCounts() {
+    const rows = await db
+      .selectFrom('check_states')
+      .select((eb) => ['host_id', 'state', eb.fn.countAll<number>().as('n')])
+      .groupBy(['host_id', 'state'])
+      .execute();
+    return rows.map((r) => ({ hostId: r.host_id, state: Number(r.state), count: Number(r.n) }));
+  },
+
   async latestDocumentOfHost(hostId) {
     const r = await db
       .selectFrom('agent_documents as d')

@@ -12,7 +12,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
       schema: {
         tags: ['telemetry'],
         summary:
-          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
+          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `event: agent` `{agent_id, host_id, status, previous_status, at}` when an agent's status changes (online, offline, pending, rejected, revoked, deleted); `event: enrollment` `{agent_id, name, hostname, kind, status, at}` when an agent asks to enroll (`pending`) or its enrollment is decided (`approved`, `rejected`); `agent_id` filters all three; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
         querystring: Type.Object({
           agent_id: Type.Optional(AgentId),
           last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),

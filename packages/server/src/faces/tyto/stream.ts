@@ -1,7 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { VigilError } from '../../errors.js';
 import type { EventBus } from '../../events/bus.js';
-import { INGEST_TOPIC, type IngestEvent } from '../../events/types.js';
+import {
+  AGENT_STATUS_TOPIC,
+  ENROLLMENT_TOPIC,
+  INGEST_TOPIC,
+  type AgentStatusEvent,
+  type EnrollmentEvent,
+  type IngestEvent,
+} from '../../events/types.js';
 import { tytoMetrics } from './metrics.js';
 
 /**
@@ -43,7 +50,8 @@ export interface StreamPolicy {
 
 /**
  * The live stream (Tyto's `GET /api/v1/stream`): every new document becomes one `metrics` event,
- * serialised once and written to each subscriber it concerns. A subscriber that cannot keep up
+ * serialised once and written to each subscriber it concerns; agents' status changes and
+ * enrollments become `agent` and `enrollment` events, in the same sequence of ids. A subscriber that cannot keep up
  * (its socket buffer is full) misses events, which are counted, instead of having them queued
  * without bound; recent events are kept for resumption with `Last-Event-ID`.
  */
@@ -76,14 +84,52 @@ export function createStreamHub(deps: {
   let lastClientAt = now();
   const RESUME_WINDOW_MS = 60_000;
 
-  deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => {
-    // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
-    if (clients.size === 0 && now() - lastClientAt > RESUME_WINDOW_MS) return;
-    const frame: Frame = { id: nextId++, agentId: e.agentId, event: e, text: undefined };
+  /** Whether anyone listens or may come back to resume. */
+  const listened = () => clients.size > 0 || now() - lastClientAt <= RESUME_WINDOW_MS;
+
+  function emit(frame: Frame): void {
     ring.push(frame);
     if (ring.length > policy.bufferFrames) ring.shift();
     for (const c of clients) send(c, frame);
+  }
+
+  deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => {
+    // Without listeners, recent or current, there is nobody to serve or resume: skip the work.
+    if (!listened()) return;
+    emit({ id: nextId++, agentId: e.agentId, event: e, text: undefined });
   });
+
+  /** A rare event (an agent's status, an enrollment): rendered at once. */
+  function emitNow(event: string, agentId: string, data: object): void {
+    if (!listened()) return;
+    const id = nextId++;
+    emit({
+      id,
+      agentId,
+      event: undefined,
+      text: `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+    });
+  }
+
+  deps.bus.subscribe<AgentStatusEvent>(AGENT_STATUS_TOPIC, (e) =>
+    emitNow('agent', e.agentId, {
+      agent_id: e.agentId,
+      host_id: e.hostId,
+      status: e.status,
+      previous_status: e.previousStatus,
+      at: new Date(e.at).toISOString(),
+    }),
+  );
+  deps.bus.subscribe<EnrollmentEvent>(ENROLLMENT_TOPIC, (e) =>
+    emitNow('enrollment', e.agentId, {
+      agent_id: e.agentId,
+      name: e.name,
+      hostname: e.hostname,
+      kind: e.kind,
+      status: e.status,
+      at: new Date(e.at).toISOString(),
+    }),
+  );
 
   function send(c: Client, frame: Frame): void {
     if (c.agentId !== undefined && c.agentId !== frame.agentId) return;

@@ -6,6 +6,7 @@ import {
   type RollupResolution,
   headPositions,
 } from './format.js';
+import { RecentBuckets } from './recent.js';
 import type { PushRow, SampleBatch, TsdbStore } from './tsdb.js';
 
 /** Lets the event loop serve I/O before going on (SQLite calls complete synchronously). */
@@ -51,12 +52,15 @@ export class Head {
   readonly headPositionsByLayout = new Map<number, Int32Array>();
   /** Per resolution, the end of the last head chunk built. */
   readonly headsWatermarks = new Map<RollupResolution, number>();
+  /** The averages of every host's recent 1-minute buckets once rolled up (the sparklines). */
+  readonly recent: RecentBuckets;
 
   constructor(
     readonly store: TsdbStore,
     readonly now: () => number,
   ) {
     this.startedAt = now();
+    this.recent = new RecentBuckets(now);
   }
 
   /** The series ids of a layout (empty for an unknown one), cached. */

@@ -177,6 +177,12 @@ export function createRollupJob(
     }
   }
 
+  /** Keeps the averages of 1-minute rows just written for the fleet's sparklines. */
+  async function keepRecent(rows: RollupWrite[]): Promise<void> {
+    for (const row of rows) head.recent.putRow(row, await head.headPositionsOf(row.layoutId));
+    head.recent.prune();
+  }
+
   /** Where a resolution's rollups start when it has never run: the first sample's bucket. */
   async function startOf(r: RollupResolution): Promise<number | undefined> {
     const w = await head.watermarkOf(r);
@@ -224,6 +230,7 @@ export function createRollupJob(
               }
             } else rows = await rollBucket(r, bucket);
             await writeInSlices(r, rows, bucket + size);
+            if (r === '1m') await keepRecent(rows);
           } catch (err) {
             // Not done: the next pass does this bucket again, from the same open aggregates.
             // Pushes that arrived meanwhile were marked dirty, and that pass re-rolls them too.
@@ -255,6 +262,7 @@ export function createRollupJob(
             undefined,
             [...hosts].map((hostId) => ({ hostId, bucket })),
           );
+          if (r === '1m') await keepRecent(rows);
           const coarser = (Object.keys(ROLLUPS) as RollupResolution[]).find((c) => SOURCE[c] === r);
           const cw = coarser ? await head.watermarkOf(coarser) : undefined;
           if (coarser && cw !== undefined) {

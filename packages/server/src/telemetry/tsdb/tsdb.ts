@@ -1,5 +1,6 @@
 import type { CheckWrite, DocumentRow } from '../rows.js';
 import { createAppender } from './appender.js';
+import { createFleetReader } from './fleet.js';
 import type { Resolution, RollupResolution } from './format.js';
 import { Head } from './head.js';
 import { createQuerier } from './querier.js';
@@ -167,6 +168,8 @@ export function createTsdb(deps: {
   return {
     appender,
     querier: createQuerier(head, { policy: deps.policy }),
+    /** The whole fleet's recent figures from memory (the fleet overview). */
+    fleet: createFleetReader(head),
     runRollups: rollups.runRollups,
     /** Deletes expired data (retention.ts). */
     runRetention: (batch?: number, maxBatches?: number) =>

@@ -1,0 +1,238 @@
+import type { AgentView } from '@vigil/protocol';
+import { fieldsOf, type CheckDocument } from '@vigil/protocol/decode';
+import { VigilError } from '../errors.js';
+import type { IngestEvent } from '../events/types.js';
+import type { HostRow } from './service.js';
+
+/** A host's status: online if any approved agent is, pending if all are, unknown with none. */
+export type HostStatus = 'online' | 'offline' | 'pending' | 'unknown';
+
+/** Counts of a host's plugin checks by current state. */
+export interface CheckCounts {
+  ok: number;
+  warning: number;
+  critical: number;
+  unknown: number;
+}
+
+/** What the fleet overview reads of telemetry, for every host at once. Declared where used. */
+export interface FleetTelemetry {
+  /**
+   * Every host's figures from memory: its newest push (head series values in `series` order,
+   * NaN where absent; uptime) and the averages of its 1-minute buckets with
+   * `from <= bucket < to`. Hosts with nothing in memory are absent.
+   */
+  fleetRecent(
+    from: number,
+    to: number,
+  ): Promise<
+    Map<
+      string,
+      {
+        latest: { ts: number; values: Float64Array; uptimeSeconds: number | null } | undefined;
+        buckets: ReadonlyMap<number, Float64Array>;
+      }
+    >
+  >;
+  /** Every host's counts of checks by state (one query). */
+  checkCounts(): Promise<Map<string, CheckCounts>>;
+}
+
+/** One host in the fleet overview (`GET /api/v1/hosts`). Times are RFC 3339. */
+export interface HostOverview {
+  id: string;
+  name: string;
+  status: HostStatus;
+  agents: { id: string; name: string; kind: string; status: string; version: string | null }[];
+  os: {
+    name: string | null;
+    family: string | null;
+    version: string | null;
+    kernel: string | null;
+    architecture: string | null;
+  };
+  uptime_seconds: number | null;
+  last_seen: string | null;
+  latest: {
+    cpu_percent: number | null;
+    memory_percent: number | null;
+    swap_percent: number | null;
+    disk_percent: number | null;
+    load1: number | null;
+    net_rx_bytes_per_second: number | null;
+    net_tx_bytes_per_second: number | null;
+  };
+  checks: CheckCounts;
+  sparklines: {
+    cpu: (number | null)[];
+    memory: (number | null)[];
+    disk: (number | null)[];
+    network: (number | null)[];
+  };
+}
+
+/** Points of a sparkline: the last 30 minutes, one a minute. */
+export const SPARKLINE_POINTS = 30;
+const MINUTE = 60_000;
+
+/** What the overview reads of the hosts and agents domains. Declared where used. */
+export interface FleetDirectory {
+  /** Every host. */
+  hosts(): Promise<HostRow[]>;
+  /** Every agent as the agents list shows it, with its status. */
+  agents(): Promise<AgentView[]>;
+}
+
+/** A figure for JSON: null for NaN and infinities, two decimal places. */
+const figure = (v: number | undefined): number | null =>
+  v === undefined || !Number.isFinite(v) ? null : Math.round(v * 100) / 100;
+
+/** A text fact, null when empty. */
+const fact = (v: string | undefined): string | null => (v ? v : null);
+
+/**
+ * The fleet overview: every host with its status, system, newest figures, check counts and
+ * sparklines, from a bounded number of reads for the whole fleet (hosts, agents, check counts,
+ * and telemetry's memory), whatever its size. What each host's newest document says about its
+ * system is kept from the ingest event (`observe`, constant time per push).
+ */
+export function createFleetOverview(deps: {
+  directory: FleetDirectory;
+  telemetry: FleetTelemetry;
+  /** Where the head series sit in telemetry's values (tsdb/format.ts `HEAD_SERIES`). */
+  series: readonly string[];
+  now: () => number;
+}) {
+  const { directory, telemetry, now } = deps;
+  const at = (name: string) => deps.series.indexOf(name);
+  const CPU = at('cpu_usage_percent');
+  const MEM = at('memory_usage_percent');
+  const SWAP = at('swap_usage_percent');
+  const DISK = at('disk_usage_percent');
+  const LOAD1 = at('load1');
+  const RX = at('net_rx_bytes_per_second');
+  const TX = at('net_tx_bytes_per_second');
+  /** The agent section of each host's newest document, as ingested by this process. */
+  const systems = new Map<string, CheckDocument['agent']>();
+
+  function statusOf(agents: AgentView[]): HostStatus {
+    if (agents.length === 0) return 'unknown';
+    if (agents.some((a) => a.status === 'online')) return 'online';
+    if (agents.every((a) => a.status === 'pending')) return 'pending';
+    return 'offline';
+  }
+
+  async function build(filter: (h: HostRow) => boolean): Promise<HostOverview[]> {
+    const t = now();
+    const last = Math.floor(t / MINUTE) * MINUTE;
+    const first = last - (SPARKLINE_POINTS - 1) * MINUTE;
+    const [hosts, agents, figures, checks] = await Promise.all([
+      directory.hosts(),
+      directory.agents(),
+      telemetry.fleetRecent(first, last + MINUTE),
+      telemetry.checkCounts(),
+    ]);
+    const byHost = new Map<string, AgentView[]>();
+    for (const a of agents) {
+      if (a.host_id === null) continue;
+      const list = byHost.get(a.host_id);
+      if (list) list.push(a);
+      else byHost.set(a.host_id, [a]);
+    }
+    const out: HostOverview[] = [];
+    for (const h of hosts) {
+      if (!filter(h)) continue;
+      const mine = byHost.get(h.id) ?? [];
+      const f = figures.get(h.id);
+      const spark = (pick: (avg: Float64Array) => number) => {
+        const points: (number | null)[] = [];
+        for (let b = first; b <= last; b += MINUTE) {
+          const avg = f?.buckets.get(b);
+          points.push(avg ? figure(pick(avg)) : null);
+        }
+        return points;
+      };
+      // The newest push from memory; for a host that has not pushed since this process
+      // started, its newest minute kept.
+      let values = f?.latest?.values;
+      if (!values && f)
+        for (let b = last; b >= first && !values; b -= MINUTE) values = f.buckets.get(b);
+      const agentSection = fieldsOf(systems.get(h.id));
+      const reporting = mine.find((a) => a.os !== null) ?? mine[0];
+      const seen = mine
+        .map((a) => (a.last_seen === null ? -Infinity : Date.parse(a.last_seen)))
+        .reduce((a, b) => Math.max(a, b), -Infinity);
+      out.push({
+        id: h.id,
+        name: h.name,
+        status: statusOf(mine),
+        agents: mine.map((a) => ({
+          id: a.id,
+          name: a.name,
+          kind: a.kind,
+          status: a.status,
+          version: a.version,
+        })),
+        os: {
+          name: fact(agentSection.system) ?? reporting?.os ?? null,
+          family: fact(agentSection.family),
+          version: fact(agentSection.mac_version),
+          kernel: fact(agentSection.kernel_version),
+          architecture: fact(agentSection.goarch) ?? reporting?.architecture ?? null,
+        },
+        uptime_seconds: f?.latest?.uptimeSeconds ?? figure(agentSection.system_uptime ?? undefined),
+        last_seen: Number.isFinite(seen) ? new Date(seen).toISOString() : null,
+        latest: {
+          cpu_percent: figure(values?.[CPU]),
+          memory_percent: figure(values?.[MEM]),
+          swap_percent: figure(values?.[SWAP]),
+          disk_percent: figure(values?.[DISK]),
+          load1: figure(values?.[LOAD1]),
+          net_rx_bytes_per_second: figure(values?.[RX]),
+          net_tx_bytes_per_second: figure(values?.[TX]),
+        },
+        checks: checks.get(h.id) ?? { ok: 0, warning: 0, critical: 0, unknown: 0 },
+        sparklines: {
+          cpu: spark((a) => a[CPU]!),
+          memory: spark((a) => a[MEM]!),
+          disk: spark((a) => a[DISK]!),
+          network: spark((a) => a[RX]! + a[TX]!),
+        },
+      });
+    }
+    return out;
+  }
+
+  return {
+    /** Keeps what a new document says about its host's system (an ingest event subscriber). */
+    observe(e: IngestEvent): void {
+      if (e.doc.agent !== undefined) systems.set(e.hostId, e.doc.agent);
+    },
+
+    /**
+     * Hosts by name, filtered by a name substring (`q`, case-insensitive) and status, at most
+     * `limit`; `total` counts every host that matched.
+     */
+    async list(q: {
+      q?: string;
+      status?: HostStatus;
+      limit?: number;
+    }): Promise<{ items: HostOverview[]; total: number }> {
+      const needle = q.q?.toLowerCase();
+      const all = (await build((h) => !needle || h.name.toLowerCase().includes(needle)))
+        .filter((h) => q.status === undefined || h.status === q.status)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { items: all.slice(0, q.limit ?? 5000), total: all.length };
+    },
+
+    /** One host. @throws VigilError not_found (`host.not_found`). */
+    async get(id: string): Promise<HostOverview> {
+      const [host] = await build((h) => h.id === id);
+      if (!host) throw new VigilError('not_found', `no host ${id}`, { code: 'host.not_found' });
+      return host;
+    },
+  };
+}
+
+/** The fleet overview. */
+export type FleetOverview = ReturnType<typeof createFleetOverview>;

@@ -1,0 +1,244 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { StringEnum } from '@vigil/protocol';
+import type { App } from '../http/server.js';
+import type { SectionReader } from '../telemetry/query/sections.js';
+import type { FleetOverview } from './overview.js';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const NNum = Nullable(Type.Number());
+const NStr = Nullable(Type.String());
+const NTime = Nullable(Type.String({ format: 'date-time' }));
+const HostId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const Spark = Type.Array(NNum, {
+  description: 'The last 30 minutes, one 1-minute average a point, oldest first; null: no data.',
+});
+
+const HostOverview = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: StringEnum(['online', 'offline', 'pending', 'unknown'], {
+      description:
+        'online when any approved agent is, pending when all its agents are, unknown with no agent; offline otherwise.',
+    }),
+    agents: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Type.String(),
+        kind: Type.String(),
+        status: Type.String(),
+        version: NStr,
+      }),
+    ),
+    os: Type.Object({
+      name: NStr,
+      family: NStr,
+      version: NStr,
+      kernel: NStr,
+      architecture: NStr,
+    }),
+    uptime_seconds: Nullable(
+      Type.Number({ description: 'As of the newest document this server holds.' }),
+    ),
+    last_seen: NTime,
+    latest: Type.Object({
+      cpu_percent: NNum,
+      memory_percent: NNum,
+      swap_percent: NNum,
+      disk_percent: Nullable(Type.Number({ description: 'The fullest mount.' })),
+      load1: NNum,
+      net_rx_bytes_per_second: NNum,
+      net_tx_bytes_per_second: NNum,
+    }),
+    checks: Type.Object({
+      ok: Type.Integer(),
+      warning: Type.Integer(),
+      critical: Type.Integer(),
+      unknown: Type.Integer(),
+    }),
+    sparklines: Type.Object({
+      cpu: Spark,
+      memory: Spark,
+      disk: Spark,
+      network: Type.Array(NNum, { description: 'Received plus sent bytes per second.' }),
+    }),
+  },
+  { title: 'HostOverview' },
+);
+
+/** The head of an answer read from a host's newest document. */
+const FromDocument = {
+  agent_id: Nullable(Type.String({ description: 'The agent whose document this is.' })),
+  collected_at: NTime,
+};
+
+const Process = Type.Object(
+  {
+    pid: NNum,
+    ppid: NNum,
+    name: NStr,
+    user: NStr,
+    status: NStr,
+    cpu_percent: NNum,
+    memory_percent: NNum,
+    rss_bytes: NNum,
+    vms_bytes: NNum,
+    threads: NNum,
+    started_at: NTime,
+    cmdline: NStr,
+  },
+  { title: 'HostProcess' },
+);
+const Container = Type.Object(
+  {
+    id: NStr,
+    name: NStr,
+    image: NStr,
+    state: NStr,
+    status: NStr,
+    cpu_percent: NNum,
+    memory_used_bytes: NNum,
+    memory_percent: NNum,
+    network_rx_bytes: Nullable(Type.Number({ description: 'Since the container started.' })),
+    network_tx_bytes: Nullable(Type.Number({ description: 'Since the container started.' })),
+    disk_read_bytes: Nullable(Type.Number({ description: 'Since the container started.' })),
+    disk_write_bytes: Nullable(Type.Number({ description: 'Since the container started.' })),
+  },
+  { title: 'HostContainer' },
+);
+const Service = Type.Object(
+  {
+    name: NStr,
+    description: NStr,
+    load_state: NStr,
+    active_state: NStr,
+    sub_state: NStr,
+    unit_file_state: NStr,
+  },
+  { title: 'HostService' },
+);
+const Packages = Type.Object(
+  {
+    agent_id: NStr,
+    received_at: NTime,
+    summary: Type.Object({
+      installed: NNum,
+      upgradable: NNum,
+      security_updates: NNum,
+      reboot_required: Nullable(Type.Boolean()),
+      last_update: NTime,
+    }),
+    installed: Type.Array(Type.Object({ name: NStr, version: NStr, description: NStr })),
+    updates: Type.Array(
+      Type.Object({
+        name: NStr,
+        current_version: NStr,
+        new_version: NStr,
+        security: Type.Boolean(),
+      }),
+    ),
+  },
+  { title: 'HostPackages' },
+);
+
+/** The fleet overview and what the console lists of one host (`/api/v1/hosts…`). */
+export function hostRoutes(
+  app: App,
+  deps: { overview: FleetOverview; sections: SectionReader },
+): void {
+  const tags = ['hosts'];
+  const { overview, sections } = deps;
+
+  app.get(
+    '/api/v1/hosts',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary:
+          'Every host by name, with its status, system, newest figures, check counts and 30-minute sparklines; `q` filters by a name substring, `status` by status; `total` counts the matches before `limit`.',
+        querystring: Type.Object({
+          q: Type.Optional(Type.String({ maxLength: 256 })),
+          status: Type.Optional(StringEnum(['online', 'offline', 'pending', 'unknown'])),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 5000 })),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(HostOverview), total: Type.Integer() }),
+        },
+      },
+    },
+    async (request) => overview.list(request.query),
+  );
+
+  app.get(
+    '/api/v1/hosts/:id',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary: 'One host as the fleet overview shows it.',
+        params: HostId,
+        response: { 200: HostOverview },
+      },
+    },
+    async (request) => overview.get(request.params.id),
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/processes',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary: "The processes of the host's newest document.",
+        params: HostId,
+        response: { 200: Type.Object({ ...FromDocument, items: Type.Array(Process) }) },
+      },
+    },
+    async (request) => sections.processes(request.params.id),
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/containers',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary: "The Docker containers of the host's newest document.",
+        params: HostId,
+        response: { 200: Type.Object({ ...FromDocument, items: Type.Array(Container) }) },
+      },
+    },
+    async (request) => sections.containers(request.params.id),
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/services',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary: "The systemd services of the host's newest document.",
+        params: HostId,
+        response: { 200: Type.Object({ ...FromDocument, items: Type.Array(Service) }) },
+      },
+    },
+    async (request) => sections.services(request.params.id),
+  );
+
+  app.get(
+    '/api/v1/hosts/:id/packages',
+    {
+      config: { access: 'host:read' },
+      schema: {
+        tags,
+        summary:
+          "The host's package inventory (the newest of its agents'): summary, installed packages and pending updates; `q` filters both by a name substring.",
+        params: HostId,
+        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 256 })) }),
+        response: { 200: Packages },
+      },
+    },
+    async (request) => sections.packages(request.params.id, request.query.q),
+  );
+}
