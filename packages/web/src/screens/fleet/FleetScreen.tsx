@@ -1,6 +1,138 @@
-import { Page } from '../../ui/Page';
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { api, unwrap } from '../../api/client';
+import { Link, setQueryParam, useLocation } from '../../app/router';
+import { useCan } from '../../app/session';
+import { ErrorView } from '../../ui/ErrorView';
+import { Loading, Page } from '../../ui/Page';
+import { useSorted, type Sort } from '../../ui/sort';
+import { columnValue, filterHosts, osNames, type FleetColumn } from './filter';
+import { FleetFilters } from './FleetFilters';
+import { FleetTable } from './FleetTable';
+import { HOSTS_KEY, type HostOverview } from './live';
+import { useFleetLive } from './useFleetLive';
+import './fleet.css';
 
-/** Placeholder until the screen is built. */
+const COLUMNS: readonly FleetColumn[] = [
+  'status',
+  'name',
+  'os',
+  'uptime',
+  'cpu',
+  'memory',
+  'disk',
+  'network',
+  'checks',
+];
+const isColumn = (s: string | null): s is FleetColumn => COLUMNS.includes(s as FleetColumn);
+
+/** The first screen: every host with its state and recent figures, live. */
 export function FleetScreen() {
-  return <Page title="FleetScreen">{null}</Page>;
+  const can = useCan();
+  const { query } = useLocation();
+  const hosts = useQuery({
+    queryKey: HOSTS_KEY,
+    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    // The stream keeps the list current; it is fetched again only when it names a new host.
+    staleTime: Infinity,
+  });
+  useFleetLive();
+  const filter = {
+    q: query.get('q') ?? '',
+    status: query.get('status') ?? '',
+    os: query.get('os') ?? '',
+  };
+  const sortParam = query.get('sort');
+  const initial: Sort<FleetColumn> = {
+    key: isColumn(sortParam) ? sortParam : 'name',
+    dir: query.get('dir') === 'desc' ? 'desc' : 'asc',
+  };
+  const all = hosts.data?.items;
+  const shown = useMemo(
+    () => filterHosts(all ?? [], filter),
+    [all, filter.q, filter.status, filter.os],
+  );
+  const { sorted, sort, toggle } = useSorted<HostOverview, FleetColumn>(
+    shown,
+    columnValue,
+    initial,
+  );
+  const counts = useMemo(() => {
+    const c: Record<string, number> = {};
+    for (const h of all ?? []) c[h.status] = (c[h.status] ?? 0) + 1;
+    return c;
+  }, [all]);
+  const oses = useMemo(() => osNames(all ?? []), [all]);
+
+  const onSort = (k: FleetColumn) => {
+    const dir = sort.key === k && sort.dir === 'asc' ? 'desc' : 'asc';
+    toggle(k);
+    setQueryParam('sort', k === 'name' ? '' : k);
+    setQueryParam('dir', dir === 'asc' ? '' : 'desc');
+  };
+
+  const summary = all && (
+    <span className="fleet-summary" aria-live="polite">
+      {all.length} {all.length === 1 ? 'host' : 'hosts'} ·{' '}
+      <span className="ok-text">{counts.online ?? 0} online</span> ·{' '}
+      <span className={counts.offline ? 'crit-text' : undefined}>
+        {counts.offline ?? 0} offline
+      </span>{' '}
+      · {counts.pending ?? 0} pending
+      {counts.unknown ? ` · ${counts.unknown} without agent` : ''}
+    </span>
+  );
+
+  return (
+    <Page
+      title="Fleet"
+      subtitle={summary ?? 'Every host and its agents, live.'}
+      actions={
+        can('agents:read') ? (
+          <Link to="/agents" className="button-link">
+            Agents
+          </Link>
+        ) : undefined
+      }
+    >
+      {hosts.isError ? (
+        <ErrorView error={hosts.error} onRetry={() => void hosts.refetch()} />
+      ) : !all ? (
+        <Loading label="Loading hosts…" height={360} />
+      ) : all.length === 0 ? (
+        <div className="card fleet-empty">
+          <h2>No hosts yet</h2>
+          <p>
+            A host appears here as soon as its agent sends its first report.{' '}
+            {can('agents:write') ? (
+              <>
+                Open <Link to="/agents">Agents</Link> and choose <strong>Add agent</strong> for the
+                one-line install and enrollment command.
+              </>
+            ) : (
+              'Ask an administrator to add an agent.'
+            )}
+          </p>
+        </div>
+      ) : (
+        <>
+          <FleetFilters filter={filter} counts={counts} total={all.length} osNames={oses} />
+          {sorted.length === 0 ? (
+            <p className="card muted" role="status">
+              No host matches these filters.
+            </p>
+          ) : (
+            <>
+              <p className="muted small fleet-count" role="status">
+                {sorted.length === all.length
+                  ? `Showing all ${all.length}`
+                  : `Showing ${sorted.length} of ${all.length}`}
+              </p>
+              <FleetTable hosts={sorted} sort={sort} onSort={onSort} />
+            </>
+          )}
+        </>
+      )}
+    </Page>
+  );
 }

@@ -1,6 +1,92 @@
-import { Page } from '../../ui/Page';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { Link, setQueryParam, useLocation } from '../../app/router';
+import { useStreamEvent } from '../../app/stream';
+import { ErrorView } from '../../ui/ErrorView';
+import { Loading, Page, Tabs } from '../../ui/Page';
+import {
+  applyMetrics,
+  hostStatus,
+  type AgentEvent,
+  type HostOverview,
+  type MetricsEvent,
+} from '../fleet/live';
+import { ChartsTab } from './charts/ChartsTab';
+import { ChecksTab } from './ChecksTab';
+import { ContainersTab } from './ContainersTab';
+import { FactsTab } from './FactsTab';
+import { HostHeader } from './HostHeader';
+import { PackagesTab } from './PackagesTab';
+import { ProcessesTab } from './ProcessesTab';
+import { ServicesTab } from './ServicesTab';
+import './host.css';
 
-/** Placeholder until the screen is built. */
+const TABS = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'processes', label: 'Processes' },
+  { id: 'containers', label: 'Containers' },
+  { id: 'services', label: 'Services' },
+  { id: 'packages', label: 'Packages' },
+  { id: 'checks', label: 'Checks' },
+  { id: 'facts', label: 'System facts' },
+] as const;
+type TabId = (typeof TABS)[number]['id'];
+
+/** One host: its state and system in the header, then charts and what its agent reports, by tab. */
 export function HostScreen({ id }: { id: string }) {
-  return <Page title={id}>{null}</Page>;
+  const qc = useQueryClient();
+  const { query } = useLocation();
+  const tabParam = query.get('tab');
+  const tab: TabId = TABS.some((t) => t.id === tabParam) ? (tabParam as TabId) : 'overview';
+  const key = ['hosts', id];
+  const host = useQuery({
+    queryKey: key,
+    queryFn: () => unwrap(api.GET('/api/v1/hosts/{id}', { params: { path: { id } } })),
+    staleTime: Infinity,
+  });
+  useStreamEvent('metrics', (d) => {
+    const e = d as MetricsEvent;
+    if (e?.host_id !== id) return;
+    qc.setQueryData<HostOverview>(key, (h) => (h ? applyMetrics(h, e, Date.now()) : h));
+  });
+  useStreamEvent('agent', (d) => {
+    const e = d as AgentEvent;
+    if (e?.host_id !== id) return;
+    qc.setQueryData<HostOverview>(key, (h) => {
+      if (!h) return h;
+      const agents = h.agents.map((a) => (a.id === e.agent_id ? { ...a, status: e.status } : a));
+      return { ...h, agents, status: hostStatus(agents) };
+    });
+  });
+
+  if (host.isError)
+    return (
+      <Page title="Host">
+        <ErrorView error={host.error} onRetry={() => void host.refetch()} />
+        <p>
+          <Link to="/">Back to the fleet</Link>
+        </p>
+      </Page>
+    );
+  const h = host.data;
+  return (
+    <Page title={h?.name ?? 'Host'} subtitle={<Link to="/">← Fleet</Link>}>
+      {h ? <HostHeader host={h} /> : <Loading height={64} />}
+      <Tabs
+        label="Host views"
+        tabs={TABS}
+        current={tab}
+        onChange={(t) => setQueryParam('tab', t === 'overview' ? '' : t)}
+      />
+      <div role="tabpanel" aria-labelledby={`tab-${tab}`} className="host-panel">
+        {tab === 'overview' && <ChartsTab hostId={id} />}
+        {tab === 'processes' && <ProcessesTab hostId={id} />}
+        {tab === 'containers' && <ContainersTab hostId={id} />}
+        {tab === 'services' && <ServicesTab hostId={id} />}
+        {tab === 'packages' && <PackagesTab hostId={id} />}
+        {tab === 'checks' && <ChecksTab hostId={id} />}
+        {tab === 'facts' && <FactsTab hostId={id} />}
+      </div>
+    </Page>
+  );
 }

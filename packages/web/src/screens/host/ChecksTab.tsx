@@ -1,0 +1,166 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, unwrap } from '../../api/client';
+import { ErrorView } from '../../ui/ErrorView';
+import { ago, dateTime } from '../../ui/format';
+import { Loading, StatusBadge } from '../../ui/Page';
+
+// The OpenAPI document gives `GET /hosts/{id}/checks` and its history no response schema, so
+// their answers are read here as the server's check view writes them, each field checked.
+
+/** One plugin check of a host with its Nagios-style state. */
+interface Check {
+  name: string;
+  state: string;
+  state_type: string;
+  attempt: number | null;
+  max_check_attempts: number | null;
+  last_check: string | null;
+  last_state_change: string | null;
+  output: string;
+  perfdata: { label: string; value: string }[];
+}
+
+const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/** Reads a perfdata item (a stored object or a Nagios `label=value;warn;crit` text). */
+function perf(p: unknown): { label: string; value: string } {
+  if (typeof p === 'string') {
+    const eq = p.indexOf('=');
+    return eq > 0 ? { label: p.slice(0, eq), value: p.slice(eq + 1) } : { label: p, value: '' };
+  }
+  const o = (p ?? {}) as Record<string, unknown>;
+  const label = str(o.label, str(o.name, '?'));
+  const parts = ['value', 'unit', 'warn', 'warning', 'crit', 'critical', 'min', 'max'].filter(
+    (k) => o[k] !== undefined && o[k] !== null,
+  );
+  const value = `${o.value ?? ''}${str(o.unit)}`;
+  const extra = parts
+    .filter((k) => k !== 'value' && k !== 'unit')
+    .map((k) => `${k} ${String(o[k])}`);
+  return { label, value: [value, ...extra].filter(Boolean).join(' · ') };
+}
+
+function readChecks(a: unknown): Check[] {
+  const list = (a as { checks?: unknown })?.checks;
+  if (!Array.isArray(list)) return [];
+  return list.map((c: Record<string, unknown>) => ({
+    name: str(c.name, '?'),
+    state: str(c.state, 'UNKNOWN'),
+    state_type: str(c.state_type),
+    attempt: numOrNull(c.attempt),
+    max_check_attempts: numOrNull(c.max_check_attempts),
+    last_check: typeof c.last_check === 'string' ? c.last_check : null,
+    last_state_change: typeof c.last_state_change === 'string' ? c.last_state_change : null,
+    output: str(c.output),
+    perfdata: Array.isArray(c.perfdata) ? c.perfdata.map(perf) : [],
+  }));
+}
+
+const ORDER: Record<string, number> = { CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3 };
+
+/** The state changes of one check, newest first. */
+function CheckHistory({ hostId, name }: { hostId: string; name: string }) {
+  const q = useQuery({
+    queryKey: ['hosts', hostId, 'checks', name, 'history'],
+    queryFn: () =>
+      unwrap<unknown>(
+        api.GET('/api/v1/hosts/{id}/checks/{name}/history', {
+          params: { path: { id: hostId, name }, query: { limit: 50 } },
+        }),
+      ),
+  });
+  if (q.isError) return <ErrorView error={q.error} />;
+  if (!q.data) return <Loading label="Loading history…" height={80} />;
+  const rows = (q.data as { history?: Record<string, unknown>[] }).history ?? [];
+  if (rows.length === 0) return <p className="muted small">No state changes recorded.</p>;
+  return (
+    <table className="check-history">
+      <caption className="visually-hidden">State changes of {name}</caption>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">State</th>
+          <th scope="col">Type</th>
+          <th scope="col">Output</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>
+            <td>{dateTime(str(r.timestamp) || null)}</td>
+            <td>
+              <StatusBadge status={str(r.state, 'UNKNOWN')} />
+            </td>
+            <td>
+              {str(r.state_type)} {typeof r.attempt === 'number' ? `(attempt ${r.attempt})` : ''}
+            </td>
+            <td className="wrap-anywhere">{str(r.output)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The host's custom checks: state, output and perfdata; each opens its history. */
+export function ChecksTab({ hostId }: { hostId: string }) {
+  const q = useQuery({
+    queryKey: ['hosts', hostId, 'checks'],
+    queryFn: () =>
+      unwrap<unknown>(api.GET('/api/v1/hosts/{id}/checks', { params: { path: { id: hostId } } })),
+  });
+  const [open, setOpen] = useState<string | null>(null);
+  if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) return <Loading label="Loading checks…" height={240} />;
+  const checks = readChecks(q.data).sort(
+    (a, b) => (ORDER[a.state] ?? 9) - (ORDER[b.state] ?? 9) || a.name.localeCompare(b.name),
+  );
+  if (checks.length === 0)
+    return (
+      <p className="card empty">
+        No custom checks on this host — they are configured in the agent's customchecks.ini.
+      </p>
+    );
+  return (
+    <ul className="checks" aria-label="Checks">
+      {checks.map((c) => (
+        <li key={c.name} className="card check">
+          <div className="check-head">
+            <StatusBadge status={c.state} />
+            <h2 className="check-name">{c.name}</h2>
+            <span className="muted small">
+              {c.state_type}
+              {c.attempt !== null && c.max_check_attempts !== null
+                ? ` · attempt ${c.attempt}/${c.max_check_attempts}`
+                : ''}{' '}
+              · checked {ago(c.last_check)} · changed {ago(c.last_state_change)}
+            </span>
+          </div>
+          <pre className="check-output">{c.output || '(no output)'}</pre>
+          {c.perfdata.length > 0 && (
+            <dl className="perfdata">
+              {c.perfdata.map((p) => (
+                <div key={p.label}>
+                  <dt>{p.label}</dt>
+                  <dd>{p.value}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+          <button
+            type="button"
+            className="link"
+            aria-expanded={open === c.name}
+            onClick={() => setOpen(open === c.name ? null : c.name)}
+          >
+            {open === c.name ? 'Hide history' : 'Show history'}
+            <span className="visually-hidden"> of {c.name}</span>
+          </button>
+          {open === c.name && <CheckHistory hostId={hostId} name={c.name} />}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,126 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { ErrorView } from '../../ui/ErrorView';
+import { bytes, dateTime, duration } from '../../ui/format';
+import { Loading } from '../../ui/Page';
+
+// The OpenAPI document gives `GET /hosts/{id}/system-info` no response schema: its facts are
+// shown as they come, each value formatted by the unit its name carries.
+
+/** `uptime_seconds` → `Uptime`, `swap_total_bytes` → `Swap total`. */
+function title(key: string): string {
+  const words = key.replace(/_(bytes|seconds|mbps)$/, '').replace(/_/g, ' ');
+  const t = words
+    .replace(/\bos\b/, 'OS')
+    .replace(/\bcpu\b/, 'CPU')
+    .replace(/\bmtu\b/, 'MTU');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+/** A value as people read it, by the unit in its key. */
+function show(key: string, v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'number') {
+    if (key.endsWith('_bytes')) return bytes(v);
+    if (key.endsWith('_seconds')) return duration(v);
+    if (key.endsWith('_percent')) return `${v.toFixed(1)} %`;
+    if (key.endsWith('_mbps')) return `${v} Mbit/s`;
+    return String(v);
+  }
+  if (typeof v === 'string' && /_at$|^last_update$/.test(key)) return dateTime(v);
+  if (Array.isArray(v))
+    return v.length
+      ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')
+      : 'none';
+  return String(v);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A list of like objects (disks, interfaces) as a table of their fields. */
+function FactTable({ name, rows }: { name: string; rows: Record<string, unknown>[] }) {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="visually-hidden">{title(name)}</caption>
+        <thead>
+          <tr>
+            {cols.map((c) => (
+              <th key={c} scope="col">
+                {title(c)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {cols.map((c) => (
+                <td key={c}>{show(c, r[c])}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The host's latest system facts: plain facts first, then each group and list. */
+export function FactsTab({ hostId }: { hostId: string }) {
+  const q = useQuery({
+    queryKey: ['hosts', hostId, 'system-info'],
+    queryFn: () =>
+      unwrap<unknown>(
+        api.GET('/api/v1/hosts/{id}/system-info', { params: { path: { id: hostId } } }),
+      ),
+  });
+  if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
+  if (!isRecord(q.data)) return <Loading label="Loading system facts…" height={320} />;
+  const entries = Object.entries(q.data).filter(([k]) => k !== 'host_id');
+  const plain = entries.filter(([, v]) => !isRecord(v) && !(Array.isArray(v) && v.some(isRecord)));
+  const groups = entries.filter(([, v]) => isRecord(v)) as [string, Record<string, unknown>][];
+  const lists = entries.filter(([, v]) => Array.isArray(v) && v.some(isRecord)) as [
+    string,
+    Record<string, unknown>[],
+  ][];
+  return (
+    <section aria-label="System facts" className="facts">
+      <div className="facts-grid">
+        <div className="card">
+          <h2>General</h2>
+          <dl className="facts-list">
+            {plain.map(([k, v]) => (
+              <div key={k}>
+                <dt>{title(k)}</dt>
+                <dd>{show(k, v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+        {groups.map(([name, g]) => (
+          <div key={name} className="card">
+            <h2>{title(name)}</h2>
+            <dl className="facts-list">
+              {Object.entries(g).map(([k, v]) => (
+                <div key={k}>
+                  <dt>{title(k)}</dt>
+                  <dd>{show(k, v)}</dd>
+                </div>
+              ))}
+            </dl>
+          </div>
+        ))}
+      </div>
+      {lists.map(([name, rows]) => (
+        <div key={name}>
+          <h2>{title(name)}</h2>
+          <FactTable name={name} rows={rows} />
+        </div>
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+import { ago, duration } from '../../ui/format';
+import { StatusBadge } from '../../ui/Page';
+import type { HostOverview } from '../fleet/live';
+
+/** What a host is at a glance: its state, system, uptime and agents. */
+export function HostHeader({ host }: { host: HostOverview }) {
+  const os = [host.os.name ?? host.os.family, host.os.version].filter(Boolean).join(' ');
+  return (
+    <dl className="host-facts">
+      <div>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={host.status} />
+        </dd>
+      </div>
+      <div>
+        <dt>System</dt>
+        <dd>
+          {os || '—'}
+          {host.os.architecture ? ` · ${host.os.architecture}` : ''}
+        </dd>
+      </div>
+      <div>
+        <dt>Kernel</dt>
+        <dd>{host.os.kernel ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Uptime</dt>
+        <dd>{duration(host.uptime_seconds)}</dd>
+      </div>
+      <div>
+        <dt>Last report</dt>
+        <dd>{ago(host.last_seen)}</dd>
+      </div>
+      <div>
+        <dt>{host.agents.length === 1 ? 'Agent' : 'Agents'}</dt>
+        <dd>
+          {host.agents.length === 0
+            ? 'none'
+            : host.agents.map((a) => (
+                <span key={a.id} className="host-agent">
+                  {a.name}{' '}
+                  <span className="muted small">
+                    ({a.kind}
+                    {a.version ? ` ${a.version}` : ''}, {a.status})
+                  </span>
+                </span>
+              ))}
+        </dd>
+      </div>
+    </dl>
+  );
+}

@@ -1,0 +1,162 @@
+import { useQuery } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useMemo, useRef, useState } from 'react';
+import { api, unwrap } from '../../api/client';
+import { ErrorView } from '../../ui/ErrorView';
+import { ago, dateTime } from '../../ui/format';
+import { Loading } from '../../ui/Page';
+
+const ROW = 34;
+
+/** The host's package inventory: summary, pending updates (security first), installed list. */
+export function PackagesTab({ hostId }: { hostId: string }) {
+  const q = useQuery({
+    queryKey: ['hosts', hostId, 'packages'],
+    queryFn: () =>
+      unwrap(api.GET('/api/v1/hosts/{id}/packages', { params: { path: { id: hostId } } })),
+  });
+  const [filter, setFilter] = useState('');
+  const installed = q.data?.installed;
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return (installed ?? []).filter(
+      (p) => !f || p.name?.toLowerCase().includes(f) || p.description?.toLowerCase().includes(f),
+    );
+  }, [installed, filter]);
+  const updates = useMemo(
+    () =>
+      [...(q.data?.updates ?? [])].sort(
+        (a, b) =>
+          Number(b.security) - Number(a.security) || (a.name ?? '').localeCompare(b.name ?? ''),
+      ),
+    [q.data],
+  );
+  const scroller = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({
+    count: shown.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+  });
+  if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) return <Loading label="Loading packages…" height={320} />;
+  const s = q.data.summary;
+  if (q.data.installed.length === 0 && q.data.updates.length === 0 && s.installed === null)
+    return (
+      <p className="card empty">
+        No package inventory reported — the agent's package manager collection is off, or this
+        system's package manager is not supported.
+      </p>
+    );
+  const rows = v.getVirtualItems();
+  const padTop = rows[0]?.start ?? 0;
+  const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
+  return (
+    <section aria-label="Packages" className="stack">
+      <dl className="summary-tiles">
+        <div className="card">
+          <dt>Installed</dt>
+          <dd>{s.installed ?? '—'}</dd>
+        </div>
+        <div className="card">
+          <dt>Updates</dt>
+          <dd>{s.upgradable ?? '—'}</dd>
+        </div>
+        <div className={s.security_updates ? 'card tile-crit' : 'card'}>
+          <dt>Security updates</dt>
+          <dd>{s.security_updates ?? '—'}</dd>
+        </div>
+        <div className={s.reboot_required ? 'card tile-warn' : 'card'}>
+          <dt>Reboot required</dt>
+          <dd>{s.reboot_required === null ? '—' : s.reboot_required ? 'Yes' : 'No'}</dd>
+        </div>
+        <div className="card">
+          <dt>Last package update</dt>
+          <dd className="small">{dateTime(s.last_update)}</dd>
+        </div>
+      </dl>
+      <h2>Pending updates</h2>
+      {updates.length === 0 ? (
+        <p className="muted">No pending updates.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Package</th>
+                <th scope="col">Installed</th>
+                <th scope="col">Available</th>
+                <th scope="col">Kind</th>
+              </tr>
+            </thead>
+            <tbody>
+              {updates.map((u, i) => (
+                <tr key={`${u.name}-${i}`}>
+                  <td>{u.name ?? '—'}</td>
+                  <td className="wrap-anywhere">{u.current_version ?? '—'}</td>
+                  <td className="wrap-anywhere">{u.new_version ?? '—'}</td>
+                  <td>
+                    {u.security ? (
+                      <span className="badge status-critical">security</span>
+                    ) : (
+                      'regular'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="tab-bar">
+        <h2>Installed packages</h2>
+        <label>
+          Filter
+          <input
+            type="search"
+            placeholder="Name or description"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        </label>
+      </div>
+      <p className="muted small" role="status">
+        {shown.length} of {q.data.installed.length} packages
+        {q.data.received_at ? ` · reported ${ago(q.data.received_at)}` : ''}
+      </p>
+      <div className="table-wrap packages" ref={scroller}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Package</th>
+              <th scope="col">Version</th>
+              <th scope="col">Description</th>
+            </tr>
+          </thead>
+          <tbody>
+            {padTop > 0 && (
+              <tr aria-hidden="true" style={{ height: padTop }}>
+                <td colSpan={3} />
+              </tr>
+            )}
+            {rows.map((r) => {
+              const p = shown[r.index]!;
+              return (
+                <tr key={`${p.name}-${r.index}`} style={{ height: ROW }}>
+                  <td>{p.name ?? '—'}</td>
+                  <td className="cell-clip">{p.version ?? '—'}</td>
+                  <td className="cell-clip">{p.description ?? ''}</td>
+                </tr>
+              );
+            })}
+            {padBottom > 0 && (
+              <tr aria-hidden="true" style={{ height: padBottom }}>
+                <td colSpan={3} />
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
