@@ -26,6 +26,21 @@ export function formatUnit(unit: ChartUnit, v: number | null | undefined): strin
   }
 }
 
+/** An axis label: whole percentages and plain numbers stay short. */
+function axisLabel(unit: ChartUnit, v: number): string {
+  if (unit === 'percent') return `${Math.round(v)} %`;
+  if (unit === 'number') return String(Math.round(v * 100) / 100);
+  return formatUnit(unit, v);
+}
+
+/** The newest value of a column, for the legend when the cursor is off the chart. */
+function lastValue(col: readonly (number | null | undefined)[] | undefined): number | null {
+  if (!col) return null;
+  for (let i = col.length - 1; i >= 0; i--)
+    if (col[i] !== null && col[i] !== undefined) return col[i]!;
+  return null;
+}
+
 /** A horizontal line at a value (a warning or critical level). */
 export interface Threshold {
   value: number;
@@ -137,7 +152,7 @@ export function TimeSeriesChart(props: {
           grid: { stroke: colours.grid, width: 1 },
           ticks: { stroke: colours.grid, width: 1 },
           size: unit === 'rate' ? 78 : unit === 'bytes' ? 66 : 52,
-          values: (_u, splits) => splits.map((v) => fmt(v)),
+          values: (_u, splits) => splits.map((v) => axisLabel(unit, v)),
         },
       ],
       series: [
@@ -151,7 +166,8 @@ export function TimeSeriesChart(props: {
           width: 1.5,
           spanGaps: false,
           points: { show: false },
-          value: (_u: uPlot, v: number | null) => fmt(v),
+          value: (u: uPlot, v: number | null, sidx: number, idx: number | null) =>
+            fmt(idx === null ? lastValue(u.data[sidx] as (number | null)[]) : v),
         })),
       ],
       hooks: {

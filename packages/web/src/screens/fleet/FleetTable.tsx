@@ -50,7 +50,7 @@ export function FleetTable(props: {
   onSort: (c: FleetColumn) => void;
 }) {
   const compact = useCompact();
-  const rowHeight = compact ? 112 : 56;
+  const rowHeight = compact ? 124 : 56;
   const body = useRef<HTMLDivElement>(null);
   const [margin, setMargin] = useState(0);
   useLayoutEffect(() => {

@@ -22,6 +22,8 @@ function show(key: string, v: unknown): string {
   if (v === null || v === undefined || v === '') return '—';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'number') {
+    // Package managers report their last run in epoch seconds.
+    if (key === 'last_update') return dateTime(new Date(v * 1000).toISOString());
     if (key.endsWith('_bytes')) return bytes(v);
     if (key.endsWith('_seconds')) return duration(v);
     if (key.endsWith('_percent')) return `${v.toFixed(1)} %`;

@@ -2,11 +2,30 @@ import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, useState } from 'react';
 import { api, unwrap } from '../../api/client';
+import type { Answer } from '../../api/types';
 import { ErrorView } from '../../ui/ErrorView';
 import { ago, dateTime } from '../../ui/format';
 import { Loading } from '../../ui/Page';
 
 const ROW = 34;
+
+type Summary = Answer<'/api/v1/hosts/{id}/packages'>['summary'];
+
+/** The package summary of a host's newest report (`system-info`), or undefined without one. */
+function factsSummary(facts: unknown): Summary | undefined {
+  const p = (facts as { packages?: Record<string, unknown> } | undefined)?.packages;
+  if (!p || typeof p.installed !== 'number') return undefined;
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  const last = n(p.last_update);
+  return {
+    installed: n(p.installed),
+    upgradable: n(p.upgradable),
+    security_updates: n(p.security_updates),
+    reboot_required: typeof p.reboot_required === 'boolean' ? p.reboot_required : null,
+    // Package managers report their last run in epoch seconds.
+    last_update: last === null ? null : new Date(last * 1000).toISOString(),
+  };
+}
 
 /** The host's package inventory: summary, pending updates (security first), installed list. */
 export function PackagesTab({ hostId }: { hostId: string }) {
@@ -14,6 +33,16 @@ export function PackagesTab({ hostId }: { hostId: string }) {
     queryKey: ['hosts', hostId, 'packages'],
     queryFn: () =>
       unwrap(api.GET('/api/v1/hosts/{id}/packages', { params: { path: { id: hostId } } })),
+  });
+  // A pushing agent reports the summary in its documents; the package lists come with a full
+  // inventory only. Without one, the summary of the newest report is shown.
+  const facts = useQuery({
+    queryKey: ['hosts', hostId, 'system-info'],
+    queryFn: () =>
+      unwrap<unknown>(
+        api.GET('/api/v1/hosts/{id}/system-info', { params: { path: { id: hostId } } }),
+      ),
+    enabled: q.data?.summary.installed === null,
   });
   const [filter, setFilter] = useState('');
   const installed = q.data?.installed;
@@ -40,7 +69,10 @@ export function PackagesTab({ hostId }: { hostId: string }) {
   });
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading label="Loading packages…" height={320} />;
-  const s = q.data.summary;
+  const s =
+    q.data.summary.installed === null
+      ? (factsSummary(facts.data) ?? q.data.summary)
+      : q.data.summary;
   if (q.data.installed.length === 0 && q.data.updates.length === 0 && s.installed === null)
     return (
       <p className="card empty">
@@ -48,6 +80,7 @@ export function PackagesTab({ hostId }: { hostId: string }) {
         system's package manager is not supported.
       </p>
     );
+  const listed = q.data.installed.length > 0 || q.data.updates.length > 0;
   const rows = v.getVirtualItems();
   const padTop = rows[0]?.start ?? 0;
   const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
@@ -75,8 +108,14 @@ export function PackagesTab({ hostId }: { hostId: string }) {
           <dd className="small">{dateTime(s.last_update)}</dd>
         </div>
       </dl>
-      <h2>Pending updates</h2>
-      {updates.length === 0 ? (
+      {!listed && (
+        <p className="muted">
+          This agent reports the summary only; the package lists come with a full inventory
+          (openITCOCKPIT's package collection).
+        </p>
+      )}
+      {listed && <h2>Pending updates</h2>}
+      {!listed ? null : updates.length === 0 ? (
         <p className="muted">No pending updates.</p>
       ) : (
         <div className="table-wrap">
@@ -108,55 +147,59 @@ export function PackagesTab({ hostId }: { hostId: string }) {
           </table>
         </div>
       )}
-      <div className="tab-bar">
-        <h2>Installed packages</h2>
-        <label>
-          Filter
-          <input
-            type="search"
-            placeholder="Name or description"
-            value={filter}
-            onChange={(e) => setFilter(e.target.value)}
-          />
-        </label>
-      </div>
-      <p className="muted small" role="status">
-        {shown.length} of {q.data.installed.length} packages
-        {q.data.received_at ? ` · reported ${ago(q.data.received_at)}` : ''}
-      </p>
-      <div className="table-wrap packages" ref={scroller}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Package</th>
-              <th scope="col">Version</th>
-              <th scope="col">Description</th>
-            </tr>
-          </thead>
-          <tbody>
-            {padTop > 0 && (
-              <tr aria-hidden="true" style={{ height: padTop }}>
-                <td colSpan={3} />
-              </tr>
-            )}
-            {rows.map((r) => {
-              const p = shown[r.index]!;
-              return (
-                <tr key={`${p.name}-${r.index}`} style={{ height: ROW }}>
-                  <td>{p.name ?? '—'}</td>
-                  <td className="cell-clip">{p.version ?? '—'}</td>
-                  <td className="cell-clip">{p.description ?? ''}</td>
+      {listed && (
+        <>
+          <div className="tab-bar">
+            <h2>Installed packages</h2>
+            <label>
+              Filter
+              <input
+                type="search"
+                placeholder="Name or description"
+                value={filter}
+                onChange={(e) => setFilter(e.target.value)}
+              />
+            </label>
+          </div>
+          <p className="muted small" role="status">
+            {shown.length} of {q.data.installed.length} packages
+            {q.data.received_at ? ` · reported ${ago(q.data.received_at)}` : ''}
+          </p>
+          <div className="table-wrap packages" ref={scroller}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Package</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Description</th>
                 </tr>
-              );
-            })}
-            {padBottom > 0 && (
-              <tr aria-hidden="true" style={{ height: padBottom }}>
-                <td colSpan={3} />
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+              </thead>
+              <tbody>
+                {padTop > 0 && (
+                  <tr aria-hidden="true" style={{ height: padTop }}>
+                    <td colSpan={3} />
+                  </tr>
+                )}
+                {rows.map((r) => {
+                  const p = shown[r.index]!;
+                  return (
+                    <tr key={`${p.name}-${r.index}`} style={{ height: ROW }}>
+                      <td>{p.name ?? '—'}</td>
+                      <td className="cell-clip">{p.version ?? '—'}</td>
+                      <td className="cell-clip">{p.description ?? ''}</td>
+                    </tr>
+                  );
+                })}
+                {padBottom > 0 && (
+                  <tr aria-hidden="true" style={{ height: padBottom }}>
+                    <td colSpan={3} />
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
     </section>
   );
 }
