@@ -80,11 +80,12 @@ export interface ConsoleHarness {
 }
 
 /**
- * Starts a server (and, with `agent`, enrolls and runs a local agent that pushes every second)
- * and a browser. `env` adds `VIGIL_*` settings.
+ * Starts a server (and, with `agent`, enrolls and runs a local agent that pushes every second,
+ * running the custom checks of `agentChecks`, a customchecks.ini) and a browser. `env` adds
+ * `VIGIL_*` settings.
  */
 export async function startConsole(
-  opts: { agent?: boolean; env?: Record<string, string> } = {},
+  opts: { agent?: boolean; agentChecks?: string; env?: Record<string, string> } = {},
 ): Promise<ConsoleHarness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-console-e2e-'));
   const agentDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-console-agent-'));
@@ -126,9 +127,14 @@ export async function startConsole(
     if (opts.agent) {
       agentId = 'console-e2e';
       const config = path.join(agentDir, 'config.ini');
+      // With `agentChecks`, the agent runs those custom checks (customchecks.ini's content).
+      const checks = path.join(agentDir, 'customchecks.ini');
+      if (opts.agentChecks) writeFileSync(checks, opts.agentChecks);
       writeFileSync(
         config,
-        `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n\n[packagemanager]\nenabled = false\n`,
+        `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n${
+          opts.agentChecks ? `customchecks = ${checks}\n` : ''
+        }\n[packagemanager]\nenabled = false\n`,
       );
       const created = await api('/api/v1/agents', { id: agentId, name: 'This machine' });
       assert.equal(created.status, 201, created.text);
