@@ -28,6 +28,7 @@ import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
+import { createConsole, defaultConsoleDir } from './http/console.js';
 import { createIdempotency } from './http/idempotency.js';
 import { createIdempotencyStore } from './http/idempotency-store.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
@@ -346,6 +347,7 @@ export async function createVigil(opts: {
       bodyLimitBytes: config.server.body_limit_bytes,
       version: VERSION,
       https: opts.https,
+      fallback: createConsole({ dir: config.server.console_dir || defaultConsoleDir() }),
       routes: (app) => {
         systemRoutes(app, { health });
         metricsRoutes(app, { registry });
