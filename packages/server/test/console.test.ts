@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isFacePath } from '../src/http/console.js';
+import { defaultConsoleDir, isFacePath } from '../src/http/console.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
@@ -56,6 +56,10 @@ test('isFacePath: the faces keep their paths, the console takes the rest', () =>
     ['/assets/index.js', false],
   ] as const)
     assert.equal(isFacePath(p), face, p);
+});
+
+test('the default console directory is packages/web/dist beside the server package', () => {
+  assert.equal(defaultConsoleDir(), path.resolve(import.meta.dirname, '..', '..', 'web', 'dist'));
 });
 
 describe('the web console', () => {
