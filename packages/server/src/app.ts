@@ -256,7 +256,11 @@ export async function createVigil(opts: {
       await mutateAgents(ctx, entry, fn);
       if (entry.resourceType === 'agent')
         await agentStatus
-          .sweep()
+          .sweep(
+            entry.action === 'agent.enroll' || entry.action === 'agent.register'
+              ? entry.resourceId
+              : undefined,
+          )
           .catch((err: unknown) => opts.logger.warn({ err }, 'agent status sweep failed'));
     };
     const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
@@ -434,6 +438,8 @@ export async function createVigil(opts: {
       await db.close();
     });
     await http.ready();
+    // What the agents are now: the changes from here on are news.
+    await agentStatus.sweep();
     return {
       http,
       db,
