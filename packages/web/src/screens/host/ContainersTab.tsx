@@ -46,7 +46,7 @@ export function ContainersTab({ hostId }: { hostId: string }) {
       <p className="muted small">
         {q.data.items.length} containers · reported {ago(q.data.collected_at)}
       </p>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Containers table">
         <table>
           <thead>
             <tr>

@@ -45,7 +45,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 function FactTable({ name, rows }: { name: string; rows: Record<string, unknown>[] }) {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={`${title(name)} table`}>
       <table>
         <caption className="visually-hidden">{title(name)}</caption>
         <thead>

@@ -118,7 +118,7 @@ export function PackagesTab({ hostId }: { hostId: string }) {
       {!listed ? null : updates.length === 0 ? (
         <p className="muted">No pending updates.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Pending updates table">
           <table>
             <thead>
               <tr>
@@ -165,7 +165,13 @@ export function PackagesTab({ hostId }: { hostId: string }) {
             {shown.length} of {q.data.installed.length} packages
             {q.data.received_at ? ` · reported ${ago(q.data.received_at)}` : ''}
           </p>
-          <div className="table-wrap packages" ref={scroller}>
+          <div
+            className="table-wrap packages"
+            ref={scroller}
+            tabIndex={0}
+            role="region"
+            aria-label="Installed packages table"
+          >
             <table>
               <thead>
                 <tr>

@@ -101,7 +101,13 @@ export function ProcessesTab({ hostId }: { hostId: string }) {
           {shown.length} of {q.data.items.length} processes · reported {ago(q.data.collected_at)}
         </p>
       </div>
-      <div className="table-wrap processes" ref={scroller}>
+      <div
+        className="table-wrap processes"
+        ref={scroller}
+        tabIndex={0}
+        role="region"
+        aria-label="Processes table"
+      >
         <table>
           <thead>
             <tr>

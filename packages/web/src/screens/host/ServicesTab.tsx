@@ -76,7 +76,7 @@ export function ServicesTab({ hostId }: { hostId: string }) {
           · reported {ago(q.data.collected_at)}
         </p>
       </div>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Services table">
         <table>
           <thead>
             <tr>

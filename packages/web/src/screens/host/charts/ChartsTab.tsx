@@ -93,11 +93,14 @@ export function ChartsTab({ hostId }: { hostId: string }) {
   // When the range was chosen: presets reach back from then, so the query stays the same.
   const rangeKey = `${range.choice}:${range.from ?? ''}:${range.to ?? ''}`;
   const fetchBounds = useMemo(() => resolveRange(range), [rangeKey]);
+  // Ranges that end now follow the stream: its points are drawn after the stored ones (the
+  // series API answers rolled-up buckets only once they are complete).
+  const following = range.choice !== 'custom';
   const [live, setLive] = useState<LivePoint[]>([]);
   const [liveNow, setLiveNow] = useState(() => Date.now());
   useStreamEvent('metrics', (d) => {
     const e = d as MetricsEvent;
-    if (range.choice !== 'live' || e?.host_id !== hostId) return;
+    if (!following || e?.host_id !== hostId) return;
     const t = e.timestamp ? Date.parse(e.timestamp) : Date.now();
     const oldest = t - RANGE_SPAN.live;
     setLive((l) => [
@@ -106,13 +109,10 @@ export function ChartsTab({ hostId }: { hostId: string }) {
     ]);
     setLiveNow((n) => Math.max(n, t));
   });
-  const bounds =
-    range.choice === 'live'
-      ? {
-          from: Math.max(fetchBounds.from, liveNow - RANGE_SPAN.live),
-          to: Math.max(fetchBounds.to, liveNow),
-        }
-      : fetchBounds;
+  const span = range.choice === 'custom' ? 0 : RANGE_SPAN[range.choice];
+  const bounds = following
+    ? { from: Math.max(fetchBounds.from, liveNow - span), to: Math.max(fetchBounds.to, liveNow) }
+    : fetchBounds;
 
   return (
     <section aria-label="Charts" className="host-charts">
@@ -141,7 +141,7 @@ export function ChartsTab({ hostId }: { hostId: string }) {
               spec={s}
               bounds={bounds}
               fetchBounds={fetchBounds}
-              live={range.choice === 'live' ? live : NO_POINTS}
+              live={following ? live : NO_POINTS}
             />
           ))}
         </div>
