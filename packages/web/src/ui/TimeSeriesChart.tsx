@@ -99,6 +99,8 @@ export function TimeSeriesChart(props: {
   onZoom?: (from: number, to: number) => void;
   legend?: boolean;
   note?: string;
+  /** True while newer data is on its way (the chart shows what it had). */
+  busy?: boolean;
 }) {
   const { unit, series, syncKey, max, legend = true, height = 170 } = props;
   const box = useRef<HTMLDivElement>(null);
@@ -227,7 +229,7 @@ export function TimeSeriesChart(props: {
   }, [props.data, props.range.from, props.range.to]);
 
   return (
-    <figure className="chart card">
+    <figure className="chart card" aria-busy={props.busy ?? !props.data}>
       <figcaption className="chart-title">
         <span>{props.title}</span>
         {props.note && <span className="muted small">{props.note}</span>}

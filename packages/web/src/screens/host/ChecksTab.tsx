@@ -18,28 +18,34 @@ interface Check {
   last_check: string | null;
   last_state_change: string | null;
   output: string;
-  perfdata: { label: string; value: string }[];
+  perfdata: Perf[];
 }
 
 const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
-/** Reads a perfdata item (a stored object or a Nagios `label=value;warn;crit` text). */
-function perf(p: unknown): { label: string; value: string } {
-  if (typeof p === 'string') {
-    const eq = p.indexOf('=');
-    return eq > 0 ? { label: p.slice(0, eq), value: p.slice(eq + 1) } : { label: p, value: '' };
-  }
+/** One perfdata figure: its label, value with unit, and thresholds (Nagios range strings). */
+interface Perf {
+  label: string;
+  value: string;
+  warn: string;
+  crit: string;
+  min: string;
+  max: string;
+}
+
+/** Reads a stored perfdata item (`{label, value, uom, warn, crit, min, max}`). */
+function perf(p: unknown): Perf {
   const o = (p ?? {}) as Record<string, unknown>;
-  const label = str(o.label, str(o.name, '?'));
-  const parts = ['value', 'unit', 'warn', 'warning', 'crit', 'critical', 'min', 'max'].filter(
-    (k) => o[k] !== undefined && o[k] !== null,
-  );
-  const value = `${o.value ?? ''}${str(o.unit)}`;
-  const extra = parts
-    .filter((k) => k !== 'value' && k !== 'unit')
-    .map((k) => `${k} ${String(o[k])}`);
-  return { label, value: [value, ...extra].filter(Boolean).join(' · ') };
+  const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return {
+    label: str(o.label, '?'),
+    value: `${text(o.value)}${str(o.uom)}`,
+    warn: text(o.warn),
+    crit: text(o.crit),
+    min: text(o.min),
+    max: text(o.max),
+  };
 }
 
 function readChecks(a: unknown): Check[] {
@@ -140,14 +146,33 @@ export function ChecksTab({ hostId }: { hostId: string }) {
           </div>
           <pre className="check-output">{c.output || '(no output)'}</pre>
           {c.perfdata.length > 0 && (
-            <dl className="perfdata">
-              {c.perfdata.map((p) => (
-                <div key={p.label}>
-                  <dt>{p.label}</dt>
-                  <dd>{p.value}</dd>
-                </div>
-              ))}
-            </dl>
+            <table className="perfdata">
+              <caption className="visually-hidden">Performance data of {c.name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Figure</th>
+                  <th scope="col" className="num">
+                    Value
+                  </th>
+                  <th scope="col">Warning</th>
+                  <th scope="col">Critical</th>
+                  <th scope="col">Min</th>
+                  <th scope="col">Max</th>
+                </tr>
+              </thead>
+              <tbody>
+                {c.perfdata.map((p) => (
+                  <tr key={p.label}>
+                    <td>{p.label}</td>
+                    <td className="num">{p.value || '—'}</td>
+                    <td>{p.warn || '—'}</td>
+                    <td>{p.crit || '—'}</td>
+                    <td>{p.min || '—'}</td>
+                    <td>{p.max || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           )}
           <button
             type="button"

@@ -65,6 +65,7 @@ function HostChart(props: {
       unit={spec.unit}
       series={spec.lines.map((l) => l.label)}
       data={data}
+      busy={q.isFetching}
       range={props.bounds}
       max={spec.max}
       thresholds={spec.thresholds}
