@@ -188,7 +188,7 @@ describe('web console: fleet overview and host detail', { skip }, () => {
     await check.waitFor({ timeout: 20_000 });
     await check.getByText('OK', { exact: true }).waitFor();
     assert.match(await check.innerText(), /PROBE OK - all fine/);
-    assert.match(await check.innerText(), /latency/);
+    assert.match(await check.innerText(), /latency\s+3ms/);
     await check.getByRole('button', { name: /Show history/ }).click();
     await check.getByRole('table', { name: 'State changes of console_probe' }).waitFor();
     await captureScreen(page, 'host-checks');
