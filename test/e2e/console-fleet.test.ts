@@ -127,6 +127,26 @@ describe('web console: fleet overview and host detail', { skip }, () => {
       /Total:?\s*[\d.]+ %/.test(await cpu.innerText()),
     );
     assert.equal(await cpu.getByText('No data in this range').count(), 0);
+
+    // Dragging across a chart zooms every chart to that span: a custom range.
+    const box = (await cpu.locator('canvas').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.4, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForURL(/range=custom&from=\d+&to=\d+/);
+    assert.equal(
+      await page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed'),
+      'true',
+    );
+    // The inputs show the zoomed span (a span inside the day shown).
+    await eventually('the custom range in the inputs', async () => {
+      const from = Date.parse(await page.getByLabel('From').inputValue());
+      const to = Date.parse(await page.getByLabel('To').inputValue());
+      return to > from && to - from < 24 * 3_600_000 ? true : undefined;
+    });
+    await page.getByRole('button', { name: 'Live' }).click();
+    await page.waitForURL((u) => !u.search.includes('range='));
   });
 
   test('processes sort by CPU and by name, and the signal dialog opens and cancels', async () => {
@@ -221,6 +241,21 @@ describe('web console: fleet overview and host detail', { skip }, () => {
     await facts.getByRole('heading', { name: 'General' }).waitFor();
     assert.match(await facts.innerText(), new RegExp(`Hostname\\s+${hostName}`));
     await captureScreen(page, 'host-facts');
+  });
+
+  test('a viewer sees the processes but not the signal action', async () => {
+    const created = await h.api('/api/v1/users', {
+      username: 'fleet-viewer',
+      password: 'fleet viewer password',
+      roles: ['viewer'],
+    });
+    assert.equal(created.status, 201, created.text);
+    const viewer = await h.newPage();
+    await signIn(viewer, 'fleet-viewer', 'fleet viewer password');
+    await viewer.goto(`/hosts/${hostId}?tab=processes`);
+    const table = viewer.getByRole('table');
+    await table.getByRole('row').nth(3).waitFor();
+    assert.equal(await viewer.getByRole('button', { name: /^Send a signal to / }).count(), 0);
     assert.deepEqual(h.pageErrors, []);
   });
 });

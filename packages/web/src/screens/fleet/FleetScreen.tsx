@@ -33,8 +33,10 @@ export function FleetScreen() {
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
     queryFn: () => unwrap(api.GET('/api/v1/hosts')),
-    // The stream keeps the list current; it is fetched again only when it names a new host.
+    // The stream keeps the list current while the screen is open; coming back to it fetches
+    // it again (what happened meanwhile), showing the cached list until then.
     staleTime: Infinity,
+    refetchOnMount: 'always',
   });
   useFleetLive();
   const filter = {

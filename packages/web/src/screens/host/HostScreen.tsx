@@ -7,6 +7,8 @@ import { Loading, Page, Tabs } from '../../ui/Page';
 import {
   applyMetrics,
   hostStatus,
+  HOSTS_KEY,
+  type HostList,
   type AgentEvent,
   type HostOverview,
   type MetricsEvent,
@@ -42,6 +44,8 @@ export function HostScreen({ id }: { id: string }) {
   const host = useQuery({
     queryKey: key,
     queryFn: () => unwrap(api.GET('/api/v1/hosts/{id}', { params: { path: { id } } })),
+    // From the fleet, the host's row shows at once while its own answer comes.
+    placeholderData: () => qc.getQueryData<HostList>(HOSTS_KEY)?.items.find((h) => h.id === id),
     staleTime: Infinity,
   });
   useStreamEvent('metrics', (d) => {
