@@ -9,7 +9,8 @@ import { Loading } from '../../ui/Page';
 
 const ROW = 34;
 
-type Summary = Answer<'/api/v1/hosts/{id}/packages'>['summary'];
+type Packages = Answer<'/api/v1/hosts/{id}/packages'>;
+type Summary = Packages['summary'];
 
 /** The package summary of a host's newest report (`system-info`), or undefined without one. */
 function factsSummary(facts: unknown): Summary | undefined {
@@ -44,14 +45,6 @@ export function PackagesTab({ hostId }: { hostId: string }) {
       ),
     enabled: q.data?.summary.installed === null,
   });
-  const [filter, setFilter] = useState('');
-  const installed = q.data?.installed;
-  const shown = useMemo(() => {
-    const f = filter.trim().toLowerCase();
-    return (installed ?? []).filter(
-      (p) => !f || p.name?.toLowerCase().includes(f) || p.description?.toLowerCase().includes(f),
-    );
-  }, [installed, filter]);
   const updates = useMemo(
     () =>
       [...(q.data?.updates ?? [])].sort(
@@ -60,13 +53,6 @@ export function PackagesTab({ hostId }: { hostId: string }) {
       ),
     [q.data],
   );
-  const scroller = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({
-    count: shown.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => ROW,
-    overscan: 12,
-  });
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading label="Loading packages…" height={320} />;
   const s =
@@ -81,9 +67,6 @@ export function PackagesTab({ hostId }: { hostId: string }) {
       </p>
     );
   const listed = q.data.installed.length > 0 || q.data.updates.length > 0;
-  const rows = v.getVirtualItems();
-  const padTop = rows[0]?.start ?? 0;
-  const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
   return (
     <section aria-label="Packages" className="stack">
       <dl className="summary-tiles">
@@ -147,65 +130,87 @@ export function PackagesTab({ hostId }: { hostId: string }) {
           </table>
         </div>
       )}
-      {listed && (
-        <>
-          <div className="tab-bar">
-            <h2>Installed packages</h2>
-            <label>
-              Filter
-              <input
-                type="search"
-                placeholder="Name or description"
-                value={filter}
-                onChange={(e) => setFilter(e.target.value)}
-              />
-            </label>
-          </div>
-          <p className="muted small" role="status">
-            {shown.length} of {q.data.installed.length} packages
-            {q.data.received_at ? ` · reported ${ago(q.data.received_at)}` : ''}
-          </p>
-          <div
-            className="table-wrap packages"
-            ref={scroller}
-            tabIndex={0}
-            role="region"
-            aria-label="Installed packages table"
-          >
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Package</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Description</th>
-                </tr>
-              </thead>
-              <tbody>
-                {padTop > 0 && (
-                  <tr aria-hidden="true" style={{ height: padTop }}>
-                    <td colSpan={3} />
-                  </tr>
-                )}
-                {rows.map((r) => {
-                  const p = shown[r.index]!;
-                  return (
-                    <tr key={`${p.name}-${r.index}`} style={{ height: ROW }}>
-                      <td>{p.name ?? '—'}</td>
-                      <td className="cell-clip">{p.version ?? '—'}</td>
-                      <td className="cell-clip">{p.description ?? ''}</td>
-                    </tr>
-                  );
-                })}
-                {padBottom > 0 && (
-                  <tr aria-hidden="true" style={{ height: padBottom }}>
-                    <td colSpan={3} />
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
+      {listed && <InstalledPackages items={q.data.installed} receivedAt={q.data.received_at} />}
     </section>
+  );
+}
+
+/** The installed packages: filterable, drawn only where they are on screen (thousands). */
+function InstalledPackages(props: { items: Packages['installed']; receivedAt: string | null }) {
+  const [filter, setFilter] = useState('');
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return props.items.filter(
+      (p) => !f || p.name?.toLowerCase().includes(f) || p.description?.toLowerCase().includes(f),
+    );
+  }, [props.items, filter]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({
+    count: shown.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+  });
+  const rows = v.getVirtualItems();
+  const padTop = rows[0]?.start ?? 0;
+  const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
+  return (
+    <>
+      <div className="tab-bar">
+        <h2>Installed packages</h2>
+        <label>
+          Filter
+          <input
+            type="search"
+            placeholder="Name or description"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        </label>
+      </div>
+      <p className="muted small" role="status">
+        {shown.length} of {props.items.length} packages
+        {props.receivedAt ? ` · reported ${ago(props.receivedAt)}` : ''}
+      </p>
+      <div
+        className="table-wrap packages"
+        ref={scroller}
+        tabIndex={0}
+        role="region"
+        aria-label="Installed packages table"
+      >
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Package</th>
+              <th scope="col">Version</th>
+              <th scope="col">Description</th>
+            </tr>
+          </thead>
+          <tbody>
+            {padTop > 0 && (
+              <tr aria-hidden="true" style={{ height: padTop }}>
+                <td colSpan={3} />
+              </tr>
+            )}
+            {rows.map((r) => {
+              const p = shown[r.index]!;
+              return (
+                <tr key={`${p.name}-${r.index}`} style={{ height: ROW }}>
+                  <td>{p.name ?? '—'}</td>
+                  <td className="cell-clip">{p.version ?? '—'}</td>
+                  <td className="cell-clip">{p.description ?? ''}</td>
+                </tr>
+              );
+            })}
+            {padBottom > 0 && (
+              <tr aria-hidden="true" style={{ height: padBottom }}>
+                <td colSpan={3} />
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
