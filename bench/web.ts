@@ -11,7 +11,9 @@
 // - initial JavaScript: the gzip size of the scripts index.html loads (≤ 250 KB).
 //
 // Each figure is printed with PASS/FAIL; the exit status is 1 only when the run itself failed.
-// Settings (environment): VIGIL_BENCH_WEB_HOSTS (default 1000), VIGIL_BENCH_WEB_DAYS (7).
+// Settings (environment): VIGIL_BENCH_WEB_HOSTS (default 1000), VIGIL_BENCH_WEB_DAYS (7),
+// VIGIL_BENCH_WEB_SCREENSHOTS (a folder: the fleet, scrolled, and the host's 7 days are saved
+// there as PNG).
 // The page-side functions below run in Chromium: they are typed against the DOM.
 /// <reference lib="dom" />
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +42,7 @@ function intFromEnv(name: string, fallback: number): number {
 const HOSTS = intFromEnv('VIGIL_BENCH_WEB_HOSTS', 1000);
 const DAYS = intFromEnv('VIGIL_BENCH_WEB_DAYS', 7);
 const PUSH_EVERY_MS = 10_000;
+const SCREENSHOTS = process.env.VIGIL_BENCH_WEB_SCREENSHOTS;
 
 interface Server {
   child: ChildProcess;
@@ -272,6 +275,13 @@ async function measure(port: number, hostId: string) {
       visibleRows = await page.getByRole('table', { name: 'Hosts' }).getByRole('row').count();
     }
 
+    if (SCREENSHOTS) {
+      await page.mouse.wheel(0, 2400);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'bench-fleet.png') });
+      await page.mouse.wheel(0, -2400);
+    }
+
     // Filter keystrokes: each typed character until the list is drawn again (the next frame
     // after the DOM changed).
     const input = page.getByRole('searchbox', { name: 'Name' });
@@ -307,6 +317,8 @@ async function measure(port: number, hostId: string) {
     await page.goto(`/hosts/${hostId}?range=7d`, { waitUntil: 'commit' });
     const navigation7d = await drawnAt(page, CHARTS);
     const charts = await page.getByRole('figure').count();
+    if (SCREENSHOTS)
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'bench-host-7d.png'), fullPage: true });
     const switches: number[] = [];
     for (let i = 0; i < 3; i++) {
       await page.goto(`/hosts/${hostId}`);

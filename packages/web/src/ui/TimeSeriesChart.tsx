@@ -160,7 +160,8 @@ export function TimeSeriesChart(props: {
       series: [
         {
           label: 'Time',
-          value: (_u, v) => (v === null ? '—' : new Date(v * 1000).toLocaleString()),
+          // Off the chart, the legend shows the newest figures.
+          value: (_u, v) => (v === null ? 'latest' : new Date(v * 1000).toLocaleString()),
         },
         ...series.map((label, i) => ({
           label,
