@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client';
+import { api, ApiError, unwrap } from '../../api/client';
 import { ErrorView } from '../../ui/ErrorView';
 import { bytes, dateTime, duration } from '../../ui/format';
 import { Loading } from '../../ui/Page';
@@ -80,6 +80,12 @@ export function FactsTab({ hostId }: { hostId: string }) {
         api.GET('/api/v1/hosts/{id}/system-info', { params: { path: { id: hostId } } }),
       ),
   });
+  if (q.error instanceof ApiError && q.error.code === 'host.no_data')
+    return (
+      <p className="card empty">
+        This host has not reported yet; its facts come with its first report.
+      </p>
+    );
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!isRecord(q.data)) return <Loading label="Loading system facts…" height={320} />;
   const entries = Object.entries(q.data).filter(([k]) => k !== 'host_id');
