@@ -23,15 +23,25 @@ const documentWith = (cpu: number) => ({
 });
 
 interface Sse {
-  events: { event: string; data: Record<string, unknown> }[];
+  events: { id: string | undefined; event: string; data: Record<string, unknown> }[];
   close(): void;
 }
 
 /** Opens the SSE stream and collects its named events. */
-function openStream(port: number, token: string, query = ''): Promise<Sse> {
+function openStream(
+  port: number,
+  token: string,
+  query = '',
+  headers: Record<string, string> = {},
+): Promise<Sse> {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port, path: `/api/v1/stream${query}`, headers: bearer(token) },
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/api/v1/stream${query}`,
+        headers: { ...bearer(token), ...headers },
+      },
       (res) => {
         if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
         const sse: Sse = { events: [], close: () => req.destroy() };
@@ -45,7 +55,8 @@ function openStream(port: number, token: string, query = ''): Promise<Sse> {
             buf = buf.slice(i + 2);
             const event = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) sse.events.push({ event, data: JSON.parse(data) });
+            const id = /^id: (.*)$/m.exec(block)?.[1];
+            if (event && data) sse.events.push({ id, event, data: JSON.parse(data) });
           }
         });
         resolve(sse);
@@ -207,6 +218,27 @@ for (const kind of await databaseKinds()) {
         assert.ok(sse.events.every((e) => e.data.agent_id === agentId));
       } finally {
         sse.close();
+      }
+    });
+
+    test('agent events resume with Last-Event-ID as metrics events do', async () => {
+      const first = await openStream(port, admin);
+      let lastId: string | undefined;
+      try {
+        await enroll('resume-1');
+        await until('the first events', () => first.events.length >= 2);
+        lastId = first.events[0]!.id;
+      } finally {
+        first.close();
+      }
+      assert.ok(lastId);
+      const again = await openStream(port, admin, '', { 'last-event-id': lastId });
+      try {
+        await until('the replay', () => again.events.length >= 1);
+        assert.ok(Number(again.events[0]!.id) > Number(lastId));
+        assert.equal(again.events[0]!.data.agent_id, first.events[1]!.data.agent_id);
+      } finally {
+        again.close();
       }
     });
   });

@@ -179,6 +179,15 @@ for (const kind of await databaseKinds()) {
         assert.equal(res.statusCode, 404, sub);
         assert.equal(res.json().error.code, 'host.not_found', sub);
       }
+      // An id no host can have is refused before any read.
+      for (const sub of ['', '/processes', '/packages']) {
+        const res = await h.inject({
+          url: `/api/v1/hosts/${'x'.repeat(129)}${sub}`,
+          headers: bearer(admin),
+        });
+        assert.equal(res.statusCode, 400, sub);
+        assert.equal(res.json().error.fault, 'client', sub);
+      }
     });
 
     test('processes, containers and services come from the newest document', async () => {
