@@ -10,8 +10,9 @@ export function OitcPushTab() {
     '[oitc]',
     'enabled = True',
     `url = ${origin}`,
-    'apikey = <the server’s agents.oitc_api_key, or empty when none is set>',
-    '# The Vigil CA is not in the system’s store: set True once it is trusted there.',
+    '# The server’s agents.oitc_api_key; empty when it sets none.',
+    'apikey =',
+    '# True once the Vigil CA is in the system’s trust store.',
     'verify-server-certificate = False',
   ].join('\n');
   return (
