@@ -26,7 +26,7 @@ export function AuditRows({ items }: { items: AuditEvent[] }) {
     });
   return (
     <div className="table-wrap">
-      <table aria-label="Audit events">
+      <table aria-label="Audit events" className="wide">
         <thead>
           <tr>
             <th scope="col">Time</th>
@@ -59,7 +59,7 @@ export function AuditRows({ items }: { items: AuditEvent[] }) {
                     {e.actor_client ? ` via ${e.actor_client}` : ''}
                   </div>
                 </td>
-                <td>
+                <td className="nowrap">
                   <code>{e.action}</code>
                 </td>
                 <td>

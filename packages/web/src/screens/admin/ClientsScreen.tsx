@@ -60,7 +60,7 @@ export function ClientsScreen() {
         <Loading height={200} />
       ) : (
         <div className="table-wrap">
-          <table aria-label="API clients">
+          <table aria-label="API clients" className="wide">
             <thead>
               <tr>
                 <th scope="col">Client</th>

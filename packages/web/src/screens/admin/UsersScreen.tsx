@@ -92,7 +92,7 @@ export function UsersScreen() {
         <Loading height={240} />
       ) : (
         <div className="table-wrap">
-          <table aria-label="Users">
+          <table aria-label="Users" className="wide">
             <thead>
               <tr>
                 {head('User', 'username')}

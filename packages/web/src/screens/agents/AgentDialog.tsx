@@ -7,6 +7,7 @@ import { ErrorView } from '../../ui/ErrorView';
 import { StatusBadge } from '../../ui/Page';
 import { ago, dateTime, duration } from '../../ui/format';
 import { AgentEditForm } from './AgentEditForm';
+import { NewTokenSection } from './NewTokenSection';
 import { agentKeys, type Agent } from './queries';
 
 /** One fact of the agent: a term and its value. */
@@ -86,6 +87,9 @@ export function AgentDialog({ agent, onClose }: { agent: Agent | null; onClose: 
               {a.last_error && <Fact term="Last error">{a.last_error}</Fact>}
             </dl>
             {write && <AgentEditForm agent={a} onSaved={onClose} />}
+            {write && a.kind === 'native' && a.approval === 'approved' && (
+              <NewTokenSection agent={a} />
+            )}
             {write && (
               <section className="danger-zone" aria-labelledby="agent-danger">
                 <h3 id="agent-danger">Remove access</h3>

@@ -118,7 +118,7 @@ export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => voi
         </p>
       </div>
       <div className="table-wrap">
-        <table aria-label="Enrolled agents">
+        <table aria-label="Enrolled agents" className="wide">
           <thead>
             <tr>
               {head('Status', 'status')}
@@ -147,6 +147,9 @@ export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => voi
               <tr key={a.id}>
                 <td>
                   <StatusBadge status={a.status} />
+                  {a.kind === 'native' && !a.certificate && !a.last_seen && (
+                    <div className="muted small nowrap">not enrolled yet</div>
+                  )}
                 </td>
                 <td>
                   <div className="agent-name">{a.name}</div>
