@@ -29,6 +29,11 @@ for (const kind of await databaseKinds()) {
         const pw = /Created user 'admin' with password: (\S+)/.exec(s.stderr())?.[1];
         assert.ok(pw, s.stderr());
         const file = path.join(dataDir, 'initial-admin-password');
+        // The console's URL first, then where the initial password is (never the password).
+        assert.deepEqual(s.stderr().split('\n').slice(0, 2), [
+          `Vigil console: https://127.0.0.1:${s.port}/`,
+          `Initial admin password: ${file}`,
+        ]);
         assert.equal(readFileSync(file, 'utf8').trim(), pw);
         assert.equal(statSync(file).mode & 0o777, 0o600);
         assert.ok(s.stderr().includes(`CA certificate: ${caFile}`));
@@ -39,6 +44,12 @@ for (const kind of await databaseKinds()) {
         const dispatcher = new Agent({ connect: { ca, servername: 'localhost' } });
         const health = await request(`https://127.0.0.1:${s.port}/api/v1/health`, { dispatcher });
         assert.equal(health.statusCode, 200);
+        // The bundle finds the console beside it: the page, or how to build it when it is not.
+        const page = await request(`https://127.0.0.1:${s.port}/`, { dispatcher });
+        const pageText = await page.body.text();
+        assert.ok(page.statusCode === 200 || /npm run build/.test(pageText), pageText);
+        assert.match(String(page.headers['content-type']), /^text\/html/);
+        assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
         assert.deepEqual(await health.body.json(), {
           status: 'healthy',
           db_connected: true,
@@ -51,7 +62,15 @@ for (const kind of await databaseKinds()) {
           body: JSON.stringify({ username: 'admin', password: pw }),
         });
         assert.equal(login.statusCode, 200);
-        await login.body.dump();
+        const { access_token: token } = (await login.body.json()) as { access_token: string };
+        const changed = await request(`https://127.0.0.1:${s.port}/api/v1/auth/me/password`, {
+          dispatcher,
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ current_password: pw, new_password: 'a changed admin password' }),
+        });
+        assert.ok(changed.statusCode < 300, String(changed.statusCode));
+        await changed.body.dump();
         await dispatcher.close();
         assert.equal(await s.stop(), 0);
         for (const line of s.stdout().trim().split('\n')) JSON.parse(line);
@@ -59,6 +78,9 @@ for (const kind of await databaseKinds()) {
         // Second start: no new password, same CA.
         const again = await startServe(env);
         assert.doesNotMatch(again.stderr(), /Created user/);
+        // The password was changed: the file is no longer pointed to.
+        assert.match(again.stderr(), /^Vigil console: https:\/\/127\.0\.0\.1:\d+\/\n/);
+        assert.doesNotMatch(again.stderr(), /Initial admin password/);
         assert.ok(again.stderr().includes(fp));
         assert.equal(await again.stop(), 0);
       } finally {

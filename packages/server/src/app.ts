@@ -28,6 +28,7 @@ import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
 import { openitcockpitFace } from './faces/openitcockpit/routes.js';
+import { createConsole, defaultConsoleDir } from './http/console.js';
 import { createIdempotency } from './http/idempotency.js';
 import { createIdempotencyStore } from './http/idempotency-store.js';
 import { buildHttp, type App, type HttpsOptions } from './http/server.js';
@@ -255,7 +256,11 @@ export async function createVigil(opts: {
       await mutateAgents(ctx, entry, fn);
       if (entry.resourceType === 'agent')
         await agentStatus
-          .sweep()
+          .sweep(
+            entry.action === 'agent.enroll' || entry.action === 'agent.register'
+              ? entry.resourceId
+              : undefined,
+          )
           .catch((err: unknown) => opts.logger.warn({ err }, 'agent status sweep failed'));
     };
     const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
@@ -346,6 +351,7 @@ export async function createVigil(opts: {
       bodyLimitBytes: config.server.body_limit_bytes,
       version: VERSION,
       https: opts.https,
+      fallback: createConsole({ dir: config.server.console_dir || defaultConsoleDir() }),
       routes: (app) => {
         systemRoutes(app, { health });
         metricsRoutes(app, { registry });
@@ -432,6 +438,8 @@ export async function createVigil(opts: {
       await db.close();
     });
     await http.ready();
+    // What the agents are now: the changes from here on are news.
+    await agentStatus.sweep();
     return {
       http,
       db,

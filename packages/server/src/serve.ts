@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ownerOnly } from './files.js';
 import path from 'node:path';
 import { createVigil } from './app.js';
@@ -23,6 +23,16 @@ export interface ServeIo {
 
 const displayHost = (host: string): string =>
   host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+
+/**
+ * The lines `vigil serve` prints first: the web console's URL and, while the admin still has the
+ * generated initial password, the file that holds it (never the password itself).
+ */
+export function consoleNotes(url: string, initialPasswordFile: string | undefined): string[] {
+  const lines = [`Vigil console: ${url}/`];
+  if (initialPasswordFile) lines.push(`Initial admin password: ${initialPasswordFile}`);
+  return lines;
+}
 
 /**
  * Creates the data directory, or tightens an existing one, to owner-only access (0700): it holds
@@ -65,32 +75,43 @@ export async function serve(
     logger,
     https: tls ? { cert: tls.cert, key: tls.key, ca: await agentCa(dataDir) } : undefined,
   });
-  logger.info(
-    { database: vigil.db.description, applied: vigil.migration.applied.map((m) => m.name) },
-    'store ready',
-  );
-
   const admin = await vigil.identity.ensureFirstAdmin(
     config.admin.password || undefined,
     systemContext('bootstrap'),
   );
+  const passwordFile = path.join(dataDir, 'initial-admin-password');
+  const adminNotes: string[] = [];
   if (admin?.generated) {
-    const file = path.join(dataDir, 'initial-admin-password');
-    writeFileSync(file, `${admin.password}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    io.note(`Created user 'admin' with password: ${admin.password}`);
-    io.note(`  (also written to ${file}; change it after the first login)`);
+    writeFileSync(passwordFile, `${admin.password}\n`, { mode: 0o600 });
+    chmodSync(passwordFile, 0o600);
+    adminNotes.push(`Created user 'admin' with password: ${admin.password}`);
+    adminNotes.push(`  (also written to ${passwordFile}; change it after the first login)`);
   } else if (admin) {
-    io.note("Created user 'admin' with the password from admin.password (VIGIL_ADMIN_PASSWORD).");
+    adminNotes.push(
+      "Created user 'admin' with the password from admin.password (VIGIL_ADMIN_PASSWORD).",
+    );
   }
+  // The file is worth pointing to while it still opens the admin account.
+  const initialPassword =
+    existsSync(passwordFile) &&
+    (await vigil.identity.passwordStillIs(
+      'admin',
+      readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, ''),
+    ))
+      ? passwordFile
+      : undefined;
 
   const { host, port } = parseListen(config.server.listen);
   await vigil.http.listen({ host, port });
   const address = vigil.http.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `${tls ? 'https' : 'http'}://${displayHost(host)}:${boundPort}`;
-  // One write, so that the banner reaches a pipe whole.
-  const banner = [`Vigil ${url} (listening on ${host}:${boundPort})`];
+  // One write, so that the banner reaches a pipe whole; the console first, before any log line.
+  const banner = [
+    ...consoleNotes(url, initialPassword),
+    ...adminNotes,
+    `Vigil ${url} (listening on ${host}:${boundPort})`,
+  ];
   if (tls?.caFile) {
     banner.push(`  CA certificate: ${tls.caFile}`);
     banner.push(`  CA SHA-256 fingerprint: ${tls.fingerprint}`);
@@ -100,9 +121,13 @@ export async function serve(
     banner.push(
       '  WARNING: TLS is off (server.tls = "off"): credentials and data travel in clear text.',
     );
-    logger.warn('TLS is off: credentials and data travel in clear text');
   }
   io.note(banner.join('\n'));
+  if (!tls) logger.warn('TLS is off: credentials and data travel in clear text');
+  logger.info(
+    { database: vigil.db.description, applied: vigil.migration.applied.map((m) => m.name) },
+    'store ready',
+  );
   logger.info(
     { url, port: boundPort, tls: tls?.origin ?? 'off', ca_fingerprint: tls?.fingerprint },
     'listening',

@@ -2,7 +2,9 @@
 // new route cannot be left out of it.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -606,10 +608,18 @@ for (const kind of await databaseKinds())
       token = (res.json() as { access_token: string }).access_token;
     };
 
+    // A built web console: GETs outside the faces are its pages (200), every other method on
+    // them a native 404/405.
+    const consoleDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-fuzz-console-'));
+    mkdirSync(path.join(consoleDir, 'assets'));
+    writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>Vigil</title>');
+    after(() => rmSync(consoleDir, { recursive: true, force: true }));
+
     before(async () => {
       server = await startListening(kind, {
         VIGIL_AGENTS_COMMAND_TIMEOUT_SECONDS: '1',
         VIGIL_SERVER_BODY_LIMIT_BYTES: '65536',
+        VIGIL_SERVER_CONSOLE_DIR: consoleDir,
       });
       await login();
       // An enrolled native agent, whose certificate reaches the agents' own routes.
@@ -854,6 +864,8 @@ for (const kind of await databaseKinds())
           '/director/host',
           '/api/dashboard',
           '/' + 'n'.repeat(5000),
+          '/assets/missing.js',
+          '/assets/%2e%2e/%2e%2e/etc/passwd',
         ])
           for (const m of ['GET', 'POST', 'DELETE'])
             cases.push({

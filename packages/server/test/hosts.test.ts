@@ -119,9 +119,11 @@ for (const kind of await databaseKinds()) {
     };
 
     before(async () => {
-      h = await startHarness(kind, { env: { VIGIL_SERVER_TLS: 'auto' }, now: () => clock });
+      h = await startHarness(kind, {
+        env: { VIGIL_SERVER_TLS: 'auto', VIGIL_AGENTS_AUTO_APPROVE_NETWORKS: '10.7.0.0/16' },
+        now: () => clock,
+      });
       admin = await h.login();
-      await h.vigil.agentStatus.sweep();
       agentId = await enroll('web-1');
       hostId = (await approve(agentId)).host_id;
       await h.vigil.telemetry.ingest({ agentId, hostId }, clock - 5000, documentWith(42.5));
@@ -407,6 +409,30 @@ for (const kind of await databaseKinds()) {
         await until('deleted', () =>
           sse.events.some((e) => e.event === 'agent' && e.data.status === 'deleted'),
         );
+      } finally {
+        sse.close();
+      }
+    });
+
+    test('an enrollment approved at once is told as approved', async () => {
+      const sse = await openStream(port, admin);
+      try {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/api/v1/agents/enroll',
+          remoteAddress: '10.7.0.9',
+          payload: { csr: csrFor('auto-1'), hostname: 'auto-1' },
+        });
+        assert.ok(res.statusCode === 200 || res.statusCode === 201, res.body);
+        await until('the enrollment', () => sse.events.some((e) => e.event === 'enrollment'));
+        const told = sse.events.filter((e) => e.event === 'enrollment').map((e) => e.data);
+        assert.deepEqual(
+          told.map((e) => [e.hostname, e.status]),
+          [['auto-1', 'approved']],
+        );
+        await until('the agent', () => sse.events.some((e) => e.event === 'agent'));
+        const agent = sse.events.find((e) => e.event === 'agent')!.data;
+        assert.deepEqual([agent.previous_status, agent.status], [null, 'offline']);
       } finally {
         sse.close();
       }

@@ -46,7 +46,7 @@ export function createAgentStatusWatch(deps: {
   const agentEvent = (e: AgentStatusEvent) => bus.publish(AGENT_STATUS_TOPIC, e);
   const enrollmentEvent = (e: EnrollmentEvent) => bus.publish(ENROLLMENT_TOPIC, e);
 
-  function compare(views: AgentView[]): void {
+  function compare(views: AgentView[], enrolled: string | undefined): void {
     const at = now();
     const present = new Set<string>();
     for (const v of views) {
@@ -62,7 +62,10 @@ export function createAgentStatusWatch(deps: {
           previousStatus: before?.status ?? null,
           at,
         });
-      const asked = before === undefined && v.approval === 'pending';
+      // An enrollment approved at once (`agents.auto_approve_*`) is asked and decided together.
+      const asked =
+        before === undefined &&
+        (v.approval === 'pending' || (v.id === enrolled && v.approval === 'approved'));
       const decided =
         before?.approval === 'pending' && (v.approval === 'approved' || v.approval === 'rejected');
       if (asked || decided)
@@ -91,9 +94,13 @@ export function createAgentStatusWatch(deps: {
   }
 
   return {
-    /** Compares every agent's status with the last sweep's and publishes what changed. */
-    sweep(): Promise<void> {
-      const next = running.then(async () => compare(await deps.agents.list()));
+    /**
+     * Compares every agent's status with the last sweep's and publishes what changed;
+     * `enrolled` names an agent that has just asked to enroll (an enrollment approved at once is
+     * told as one).
+     */
+    sweep(enrolled?: string): Promise<void> {
+      const next = running.then(async () => compare(await deps.agents.list(), enrolled));
       running = next.catch(() => undefined);
       return next;
     },

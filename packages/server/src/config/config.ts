@@ -16,6 +16,7 @@ export interface Config {
     tls_key: string;
     body_limit_bytes: number;
     shutdown_timeout_seconds: number;
+    console_dir: string;
   };
   storage: { data_dir: string; master_key_file: string };
   database: { url: string; pool_max: number };

@@ -81,6 +81,12 @@ export const KEYS = {
       max: 3600,
       description: 'How long SIGTERM waits for in-flight requests before closing them.',
     },
+    console_dir: {
+      type: 'string',
+      default: '',
+      description:
+        'Directory of the built web console (`index.html` and `assets/`); empty: `packages/web/dist` of this installation.',
+    },
   },
   storage: {
     data_dir: {

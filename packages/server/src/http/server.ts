@@ -86,6 +86,14 @@ export interface HttpOptions {
   routes: (app: App) => void;
   /** Told of every answered request (for the request-duration histogram). */
   onRequestDone?: (method: string, route: string, status: number, seconds: number) => void;
+  /**
+   * What answers the requests no route matched that it `handles` (the web console), before they
+   * become 404 or 405.
+   */
+  fallback?: {
+    handles(method: string, urlPath: string): boolean;
+    serve(request: FastifyRequest, reply: FastifyReply, urlPath: string): Promise<unknown>;
+  };
 }
 
 /**
@@ -377,6 +385,8 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     const path = request.url.split('?')[0]!;
     const allowed = allowedOn(path);
     void reply.header('x-correlation-id', request.id);
+    if (allowed.length === 0 && options.fallback?.handles(request.method, path))
+      return options.fallback.serve(request, reply, path);
     if (allowed.length > 0)
       throw new VigilError('method_not_allowed', `${request.method} is not allowed on ${path}`, {
         headers: { allow: allowed.join(', ') },

@@ -3,7 +3,7 @@ import { SYSTEM_ROLES, type TokenPair, type UserSummary } from '@vigil/protocol'
 import { createAudited, type Transact } from '../audit/audited.js';
 import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
-import { hashPassword } from '../secrets/passwords.js';
+import { hashPassword, verifyPassword } from '../secrets/passwords.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { createAuthenticator } from './authenticate.js';
 import { createLogin } from './login.js';
@@ -154,6 +154,16 @@ export const createIdentityService = (deps: {
         throw err;
       }
       return { password: pw, generated };
+    },
+
+    /**
+     * Whether a local user's password is still `password`: for the start-up notes only (the
+     * initial admin password file is worth pointing to until the admin changes it). Neither
+     * throttled nor audited: no caller's guess reaches it.
+     */
+    async passwordStillIs(username: string, password: string): Promise<boolean> {
+      const user = await store.userByName(username);
+      return user !== undefined && (await verifyPassword(user.password_hash, password));
     },
 
     createUser,

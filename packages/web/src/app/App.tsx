@@ -5,7 +5,7 @@ import { ErrorBoundary, ErrorView } from '../ui/ErrorView';
 import { Loading } from '../ui/Page';
 import { Screen } from './routes';
 import { useLocation } from './router';
-import { SessionProvider, useSessionState } from './session';
+import { sessionKeys, SessionProvider, useSessionState } from './session';
 import { Shell } from './Shell';
 import { StreamProvider } from './stream';
 import { useQueryClient } from '@tanstack/react-query';
@@ -31,7 +31,9 @@ export function App() {
         <PasswordChangeScreen
           me={state.me}
           onLogout={() => {
-            void api.POST('/api/v1/auth/logout').finally(() => void qc.resetQueries());
+            void api
+              .POST('/api/v1/auth/logout')
+              .finally(() => void qc.resetQueries({ queryKey: sessionKeys.me }));
           }}
         />
       );

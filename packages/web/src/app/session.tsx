@@ -55,8 +55,10 @@ export function useSessionState(): SessionState {
   useEffect(
     () =>
       onSessionLost((reason) => {
-        if (reason === 'expired') qc.setQueryData(sessionKeys.me, undefined);
-        void qc.invalidateQueries({ queryKey: sessionKeys.me });
+        // Only a session that was there can be lost: the refused `/auth/me` of a signed-out
+        // console must not start the check again.
+        if (reason === 'expired' && qc.getQueryData(sessionKeys.me) === undefined) return;
+        void qc.resetQueries({ queryKey: sessionKeys.me });
       }),
     [qc],
   );
@@ -64,9 +66,9 @@ export function useSessionState(): SessionState {
   const can = useCallback((p: string) => permissionSet.has(p), [permissionSet]);
   const logout = useCallback(async () => {
     await api.POST('/api/v1/auth/logout').catch(() => undefined);
-    qc.clear();
-    qc.setQueryData(sessionKeys.me, undefined);
-    await qc.invalidateQueries({ queryKey: sessionKeys.me });
+    // Nothing of this user's stays cached for the next one.
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'auth' });
+    await qc.resetQueries({ queryKey: sessionKeys.me });
   }, [qc]);
   return useMemo((): SessionState => {
     if (me.isError) {
