@@ -44,12 +44,7 @@ export function AgentDialog({ agent, onClose }: { agent: Agent | null; onClose: 
   const a = agent;
   return (
     <>
-      <Dialog
-        open={a !== null && confirm === null}
-        title={a?.name ?? 'Agent'}
-        onClose={onClose}
-        wide
-      >
+      <Dialog open={a !== null} title={a?.name ?? 'Agent'} onClose={onClose} wide>
         {a && (
           <div className="stack">
             <dl className="facts">
