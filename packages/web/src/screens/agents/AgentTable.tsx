@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link } from '../../app/router';
 import { StatusBadge } from '../../ui/Page';
 import { ago, dateTime } from '../../ui/format';
@@ -52,11 +52,22 @@ function Expiry({ agent }: { agent: Agent }) {
   );
 }
 
+/** The time now, renewed every `everyMs`, so that "12 s ago" keeps counting. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
+
 /**
  * The enrolled agents: filter by text, status and kind; sort by any column. `onManage` opens an
  * agent's details (and, with the permission, its changes).
  */
 export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => void }) {
+  const now = useNow(10_000);
   const [text, setText] = useState('');
   const [status, setStatus] = useState('');
   const [kind, setKind] = useState('');
@@ -176,7 +187,7 @@ export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => voi
                   )}
                 </td>
                 <td>{a.version ?? '—'}</td>
-                <td title={dateTime(a.last_seen)}>{ago(a.last_seen)}</td>
+                <td title={dateTime(a.last_seen)}>{ago(a.last_seen, now)}</td>
                 <td>
                   <Expiry agent={a} />
                 </td>

@@ -1,4 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { Answer } from '../../api/types';
 import { useStreamEvent } from '../../app/stream';
@@ -35,13 +36,37 @@ interface AgentEvent {
   at?: unknown;
 }
 
+/** How often the last contacts that documents brought are written into the list. */
+const CONTACT_FLUSH_MS = 5000;
+
 /**
  * Keeps both lists live from the stream, without polling: an agent going online or offline is
  * patched into the cached list in place; anything else (approved, rejected, revoked, deleted, a
- * new enrollment) refreshes the two small lists.
+ * new enrollment) refreshes the two small lists. Each document (`metrics`) moves its agent's last
+ * contact; those are gathered and written at most every 5 s, so a large fleet does not redraw
+ * the table on every push.
  */
 export function useLiveAgents(): void {
   const qc = useQueryClient();
+  const contacts = useRef(new Map<string, string>());
+  useEffect(() => {
+    const t = setInterval(() => {
+      if (contacts.current.size === 0) return;
+      const seen = contacts.current;
+      contacts.current = new Map();
+      qc.setQueryData<Agent[]>(agentKeys.all, (old) =>
+        old?.map((a) => {
+          const at = seen.get(a.id);
+          return at ? { ...a, last_seen: at } : a;
+        }),
+      );
+    }, CONTACT_FLUSH_MS);
+    return () => clearInterval(t);
+  }, [qc]);
+  useStreamEvent('metrics', (data) => {
+    const id = (data as { agent_id?: unknown }).agent_id;
+    if (typeof id === 'string') contacts.current.set(id, new Date().toISOString());
+  });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: agentKeys.all });
   };
