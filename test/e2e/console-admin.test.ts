@@ -175,6 +175,21 @@ describe('web console: administration and profile', { skip }, () => {
     await captureScreen(page, 'audit');
   });
 
+  test('the audit log pages with the cursor: Load more brings the older events', async () => {
+    for (let i = 0; i < 60; i++) {
+      const r = await h.api('/api/v1/settings/refresh', { interval: 30 + (i % 5) });
+      assert.equal(r.status, 200, r.text);
+    }
+    await page.goto('/admin/audit?action=settings.refresh');
+    const rows = page.getByRole('table', { name: 'Audit events' }).locator('tbody > tr');
+    await page.getByText('50 events shown').waitFor();
+    assert.equal(await rows.count(), 50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByText('60 events shown, no older ones').waitFor();
+    assert.equal(await rows.count(), 60);
+    assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+  });
+
   test('the collection interval: a bad value gets the API message, a good one is saved', async () => {
     await page.goto('/admin/settings');
     const input = page.getByLabel('Interval in seconds (1 to 3600)');
