@@ -172,7 +172,7 @@ export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => voi
                 <td>
                   {KIND_TEXT[a.kind]}
                   {a.pull && (
-                    <div className="muted small">
+                    <div className="muted small nowrap">
                       <code>{a.pull.address}</code>
                     </div>
                   )}
@@ -180,7 +180,7 @@ export function AgentTable(props: { agents: Agent[]; onManage: (a: Agent) => voi
                 <td>
                   {a.host_id ? (
                     <Link to={`/hosts/${encodeURIComponent(a.host_id)}`}>
-                      {a.hostname ?? a.host_id}
+                      {a.hostname ?? a.name}
                     </Link>
                   ) : (
                     <span className="muted">{a.hostname ?? '—'}</span>
