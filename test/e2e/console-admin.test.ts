@@ -156,6 +156,15 @@ describe('web console: administration and profile', { skip }, () => {
     });
     assert.equal(token.status(), 200, await token.text());
     assert.ok(((await token.json()) as { access_token?: string }).access_token);
+
+    await page.getByRole('button', { name: 'Edit client e2e-machine' }).click();
+    const edit = page.getByRole('dialog', { name: 'Change API client e2e-machine' });
+    await edit.getByLabel('Description').fill('The nightly report script');
+    await edit.getByRole('button', { name: 'Save client' }).click();
+    await page
+      .getByRole('table', { name: 'API clients' })
+      .getByText('The nightly report script')
+      .waitFor();
   });
 
   test('the audit log lists the changes, filters them and expands one', async () => {

@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { duration } from '../../ui/format';
 import { Loading, Page } from '../../ui/Page';
+import { ClientEditDialog } from './ClientEdit';
 import { ClientFormDialog } from './ClientForm';
 import { adminKeys, type OAuthClient } from './queries';
 import './admin.css';
@@ -21,7 +22,7 @@ function grantsOf(c: OAuthClient): string[] {
 
 /**
  * The OAuth API clients that programs use to get tokens: their grants, roles and token
- * lifetimes (never their secrets). With `oauth:write`: create (the secret shown once) and delete.
+ * lifetimes (never their secrets). With `oauth:write`: create (the secret shown once), change and delete.
  */
 export function ClientsScreen() {
   const can = useCan();
@@ -32,6 +33,7 @@ export function ClientsScreen() {
   });
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<OAuthClient | null>(null);
+  const [editing, setEditing] = useState<OAuthClient | null>(null);
   const remove = useMutation({
     mutationFn: (c: OAuthClient) =>
       unwrap(api.DELETE('/api/v1/oauth/clients/{id}', { params: { path: { id: c.id } } })),
@@ -103,6 +105,9 @@ export function ClientsScreen() {
                   <td className="num">{duration(c.access_token_ttl_seconds)}</td>
                   {write && (
                     <td className="row-actions">
+                      <button type="button" className="small-button" onClick={() => setEditing(c)}>
+                        Edit<span className="visually-hidden"> client {c.client_id}</span>
+                      </button>
                       <button
                         type="button"
                         className="small-button"
@@ -122,6 +127,11 @@ export function ClientsScreen() {
         </div>
       )}
       {creating && <ClientFormDialog open onClose={() => setCreating(false)} />}
+      <ClientEditDialog
+        key={editing?.id ?? 'closed'}
+        client={editing}
+        onClose={() => setEditing(null)}
+      />
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete API client ${deleting?.client_id ?? ''}?`}
