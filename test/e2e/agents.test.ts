@@ -587,6 +587,10 @@ describe('npm start: a newcomer sees their own machine', () => {
     let run = start();
     try {
       await eventually('the server', async () => /^Vigil https:/m.test(run.stderr()), 60_000);
+      // `npm start` prints the console's URL first (the admin password is the configured one:
+      // no initial password file to point to).
+      assert.match(run.stderr(), /^Vigil console: https:\/\/\S+\/\n/);
+      assert.doesNotMatch(run.stderr(), /Initial admin password/);
       const { ca, token } = await adminSession(base, dataDir);
       const local = await eventually(
         'the local agent online',

@@ -250,18 +250,17 @@ export async function createVigil(opts: {
       authCache: agentsChanged,
       now,
     });
-    // Each change to an agent is followed by a sweep of the statuses, so that the stream tells
-    // of an approval or an enrollment at once.
+    // Each change to an agent is followed by a check of its status, so that the stream tells of
+    // an approval or an enrollment at once.
     const mutate: Mutate = async (ctx, entry, fn) => {
       await mutateAgents(ctx, entry, fn);
-      if (entry.resourceType === 'agent')
+      if (entry.resourceType === 'agent' && entry.resourceId !== undefined)
         await agentStatus
-          .sweep(
-            entry.action === 'agent.enroll' || entry.action === 'agent.register'
-              ? entry.resourceId
-              : undefined,
+          .check(
+            entry.resourceId,
+            entry.action === 'agent.enroll' || entry.action === 'agent.register',
           )
-          .catch((err: unknown) => opts.logger.warn({ err }, 'agent status sweep failed'));
+          .catch((err: unknown) => opts.logger.warn({ err }, 'agent status check failed'));
     };
     const signer = createCsrSigner(ca, config.agents.certificate_lifetime_days);
     const agentPolicy = {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,7 @@ const [sqlite] = await databaseKinds();
 const INDEX =
   '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
 const ASSET = 'console.log("vigil");';
+const BIG = `${'export const line = "the console\'s code, long enough to be worth compressing";\n'.repeat(200)}`;
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -72,6 +74,7 @@ describe('the web console', () => {
     writeFileSync(path.join(dir, 'index.html'), INDEX);
     writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), ASSET);
     writeFileSync(path.join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    writeFileSync(path.join(dir, 'assets', 'app-big123.js'), BIG);
     h = await startHarness(sqlite!, { env: { VIGIL_SERVER_CONSOLE_DIR: dir } });
     await h.vigil.http.listen({ host: '127.0.0.1', port: 0 });
     port = (h.vigil.http.server.address() as AddressInfo).port;
@@ -103,6 +106,35 @@ describe('the web console', () => {
     assert.equal(icon.statusCode, 200);
     assert.equal(icon.headers['content-type'], 'image/svg+xml');
     assert.equal(icon.headers['cache-control'], 'no-cache');
+  });
+
+  test('text files are gzipped for clients that take it, once; others get them plain', async () => {
+    for (const enc of ['gzip', 'br, gzip;q=0.8', 'gzip, deflate, br, zstd', '*']) {
+      const res = await h.inject({
+        url: '/assets/app-big123.js',
+        headers: { 'accept-encoding': enc },
+      });
+      assert.equal(res.statusCode, 200, enc);
+      assert.equal(res.headers['content-encoding'], 'gzip', enc);
+      assert.equal(res.headers.vary, 'accept-encoding', enc);
+      assert.ok(res.rawPayload.length < BIG.length / 5, enc);
+      assert.equal(gunzipSync(res.rawPayload).toString(), BIG, enc);
+    }
+    for (const enc of [undefined, 'identity', 'br', 'gzip;q=0', '*;q=0']) {
+      const res = await h.inject({
+        url: '/assets/app-big123.js',
+        headers: enc === undefined ? {} : { 'accept-encoding': enc },
+      });
+      assert.equal(res.headers['content-encoding'], undefined, enc);
+      assert.equal(res.body, BIG, enc);
+    }
+    // Small files are not worth it.
+    const small = await h.inject({
+      url: '/assets/index-abc123.js',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    assert.equal(small.headers['content-encoding'], undefined);
+    assert.equal(small.body, ASSET);
   });
 
   test('a missing asset is 404 in the native envelope, not the page', async () => {

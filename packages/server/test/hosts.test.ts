@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
 import { buildCsr } from '../../agent/src/serve/csr.js';
+import { createVigil, type Vigil } from '../src/app.js';
+import { systemContext } from '../src/audit/service.js';
+import { loadConfig } from '../src/config/config.js';
+import { openDb } from '../src/db/connection.js';
 import { databaseKinds } from '../../../test/support/databases.js';
-import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
 
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
@@ -47,54 +52,12 @@ const documentWith = (cpu: number) => ({
   ],
 });
 
-interface Sse {
-  events: { event: string; data: Record<string, unknown> }[];
-  close(): void;
-}
-
-/** Opens the SSE stream and collects its named events. */
-function openStream(port: number, token: string, query = ''): Promise<Sse> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: `/api/v1/stream${query}`, headers: bearer(token) },
-      (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-        const sse: Sse = { events: [], close: () => req.destroy() };
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          buf += c;
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) sse.events.push({ event, data: JSON.parse(data) });
-          }
-        });
-        resolve(sse);
-      },
-    );
-    req.on('error', reject);
-  });
-}
-
-const until = async (what: string, fn: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 for (const kind of await databaseKinds()) {
   describe(`the fleet overview and host sections on ${kind.name}`, () => {
     // Half past a minute: pushes a few seconds before it fall in the current minute.
     let clock = Date.parse('2026-12-03T10:00:30Z');
     let h: Harness;
     let admin: string;
-    let port: number;
     let hostId: string;
     let agentId: string;
 
@@ -120,15 +83,13 @@ for (const kind of await databaseKinds()) {
 
     before(async () => {
       h = await startHarness(kind, {
-        env: { VIGIL_SERVER_TLS: 'auto', VIGIL_AGENTS_AUTO_APPROVE_NETWORKS: '10.7.0.0/16' },
+        env: { VIGIL_SERVER_TLS: 'auto' },
         now: () => clock,
       });
       admin = await h.login();
       agentId = await enroll('web-1');
       hostId = (await approve(agentId)).host_id;
       await h.vigil.telemetry.ingest({ agentId, hostId }, clock - 5000, documentWith(42.5));
-      await h.vigil.http.listen({ host: '127.0.0.1', port: 0 });
-      port = (h.vigil.http.server.address() as AddressInfo).port;
     });
     after(() => h.close());
 
@@ -217,6 +178,15 @@ for (const kind of await databaseKinds()) {
         const res = await h.inject({ url: `/api/v1/hosts/nope${sub}`, headers: bearer(admin) });
         assert.equal(res.statusCode, 404, sub);
         assert.equal(res.json().error.code, 'host.not_found', sub);
+      }
+      // An id no host can have is refused before any read.
+      for (const sub of ['', '/processes', '/packages']) {
+        const res = await h.inject({
+          url: `/api/v1/hosts/${'x'.repeat(129)}${sub}`,
+          headers: bearer(admin),
+        });
+        assert.equal(res.statusCode, 400, sub);
+        assert.equal(res.json().error.fault, 'client', sub);
       }
     });
 
@@ -351,108 +321,76 @@ for (const kind of await databaseKinds()) {
       assert.equal(pem.body, h.vigil.ca.caPem);
       assert.equal((await h.inject({ url: '/api/v1/tls/ca?format=der' })).statusCode, 400);
     });
+  });
 
-    test('the stream tells of enrollments and agents going online and offline', async () => {
-      const sse = await openStream(port, admin);
-      try {
-        const id = await enroll('cache-1');
-        await until('the pending enrollment', () =>
-          sse.events.some((e) => e.event === 'enrollment' && e.data.agent_id === id),
-        );
-        const asked = sse.events.find((e) => e.event === 'enrollment')!.data;
-        assert.equal(asked.status, 'pending');
-        assert.equal(asked.hostname, 'cache-1');
-        assert.equal(asked.kind, 'native');
-        const pending = sse.events.find((e) => e.event === 'agent' && e.data.agent_id === id);
-        assert.deepEqual([pending?.data.status, pending?.data.previous_status], ['pending', null]);
-        const approved = await approve(id);
-        await until('the approval', () =>
-          sse.events.some((e) => e.event === 'enrollment' && e.data.status === 'approved'),
-        );
-        const change = sse.events.filter((e) => e.event === 'agent' && e.data.agent_id === id);
-        assert.deepEqual(
-          change.map((e) => [e.data.previous_status, e.data.status]),
-          [
-            [null, 'pending'],
-            ['pending', 'offline'],
-          ],
-        );
-        assert.equal(change[1]!.data.host_id, approved.host_id);
-        await h.vigil.telemetry.ingest(
-          { agentId: id, hostId: approved.host_id },
-          clock - 1000,
-          documentWith(5),
-        );
-        await until('online', () =>
-          sse.events.some(
-            (e) => e.event === 'agent' && e.data.agent_id === id && e.data.status === 'online',
-          ),
-        );
-        // Three missed intervals (30 s each, as the fixture reports) later, it is offline.
-        clock += 100_000;
-        await h.vigil.agentStatus.sweep();
-        await until('offline', () =>
-          sse.events.some(
-            (e) =>
-              e.event === 'agent' &&
-              e.data.agent_id === id &&
-              e.data.previous_status === 'online' &&
-              e.data.status === 'offline',
-          ),
-        );
-        const res = await h.inject({
-          method: 'DELETE',
-          url: `/api/v1/agents/${id}`,
-          headers: bearer(admin),
-        });
-        assert.ok(res.statusCode < 300, res.body);
-        await until('deleted', () =>
-          sse.events.some((e) => e.event === 'agent' && e.data.status === 'deleted'),
-        );
-      } finally {
-        sse.close();
-      }
+  test(`after a restart on ${kind.name}, the sparklines hold what the process before rolled up`, async () => {
+    const created = await kind.create();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-hosts-restart-'));
+    const config = loadConfig({
+      file: path.join(dir, 'absent.toml'),
+      fileRequired: false,
+      env: { VIGIL_STORAGE_DATA_DIR: dir, VIGIL_SERVER_TLS: 'off' },
     });
+    let clock = Date.parse('2026-12-03T12:00:30Z');
+    const now = () => clock;
+    const logger = pino({ level: 'silent' });
+    let second: Vigil | undefined;
+    try {
+      const first = await createVigil({ config, logger, db: created.db, now });
+      await first.identity.ensureFirstAdmin(ADMIN_PASSWORD, systemContext('test'));
+      await created.db.kysely
+        .insertInto('hosts')
+        .values({ id: 'h1', name: 'restarted', address: null, created_at: 0, updated_at: 0 })
+        .execute();
+      await created.db.kysely
+        .insertInto('agents')
+        .values({
+          id: 'a1',
+          name: 'a1',
+          host_id: 'h1',
+          kind: 'native',
+          approval: 'approved',
+          interval_seconds: 30,
+          registered_at: 0,
+          updated_at: 0,
+        })
+        .execute();
+      await first.telemetry.ingest({ agentId: 'a1', hostId: 'h1' }, clock - 5000, documentWith(33));
+      clock += 60_000;
+      await first.telemetry.runRollups();
+      await first.close();
 
-    test('an enrollment approved at once is told as approved', async () => {
-      const sse = await openStream(port, admin);
-      try {
-        const res = await h.inject({
-          method: 'POST',
-          url: '/api/v1/agents/enroll',
-          remoteAddress: '10.7.0.9',
-          payload: { csr: csrFor('auto-1'), hostname: 'auto-1' },
-        });
-        assert.ok(res.statusCode === 200 || res.statusCode === 201, res.body);
-        await until('the enrollment', () => sse.events.some((e) => e.event === 'enrollment'));
-        const told = sse.events.filter((e) => e.event === 'enrollment').map((e) => e.data);
-        assert.deepEqual(
-          told.map((e) => [e.hostname, e.status]),
-          [['auto-1', 'approved']],
-        );
-        await until('the agent', () => sse.events.some((e) => e.event === 'agent'));
-        const agent = sse.events.find((e) => e.event === 'agent')!.data;
-        assert.deepEqual([agent.previous_status, agent.status], [null, 'offline']);
-      } finally {
-        sse.close();
-      }
-    });
-
-    test('the agent_id filter applies to agent and enrollment events', async () => {
-      const sse = await openStream(port, admin, `?agent_id=${agentId}`);
-      try {
-        const id = await enroll('filtered-1');
-        await approve(id);
-        await h.vigil.agentStatus.sweep();
-        clock += 1000;
-        await h.vigil.telemetry.ingest({ agentId, hostId }, clock - 500, documentWith(7));
-        await until('the own agent online', () =>
-          sse.events.some((e) => e.event === 'agent' && e.data.status === 'online'),
-        );
-        assert.ok(sse.events.every((e) => e.data.agent_id === agentId));
-      } finally {
-        sse.close();
-      }
-    });
+      clock += 60_000;
+      second = await createVigil({
+        config,
+        logger,
+        db: created.sqliteFile
+          ? openDb({ sqliteFile: created.sqliteFile })
+          : openDb({ url: created.url!, poolMax: 5 }),
+        now,
+      });
+      const login = await second.http.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      const res = await second.http.inject({
+        url: '/api/v1/hosts/h1',
+        headers: bearer(login.json().access_token as string),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const host = res.json();
+      // Two minutes on: the rolled-up minute is third from the end; nothing pushed since.
+      assert.deepEqual(host.sparklines.cpu.slice(26), [null, 33, null, null]);
+      assert.equal(host.latest.cpu_percent, 33, 'the newest minute stands in for the newest push');
+      assert.equal(host.status, 'offline');
+      // The system as the agent row holds it until the host reports again.
+      assert.equal(host.os.name, 'linux');
+      assert.equal(host.os.architecture, 'amd64');
+    } finally {
+      await second?.close();
+      await created.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }

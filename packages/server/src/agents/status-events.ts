@@ -1,4 +1,5 @@
 import type { AgentView } from '@vigil/protocol';
+import { VigilError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import {
   AGENT_STATUS_TOPIC,
@@ -8,10 +9,12 @@ import {
   type IngestEvent,
 } from '../events/types.js';
 
-/** What the watch reads: every agent as the agents list shows it (the agents registry). */
+/** What the watch reads: agents as the agents list shows them (the agents registry). */
 export interface AgentLister {
   /** Every agent with its current status. */
   list(): Promise<AgentView[]>;
+  /** One agent with its current status. @throws VigilError not_found when it does not exist. */
+  get(id: string): Promise<AgentView>;
 }
 
 /** What the watch last saw of an agent. */
@@ -28,8 +31,9 @@ interface Seen {
  * decided. Live views (the stream) render them; nothing is stored.
  *
  * `sweep` compares the whole list with what it saw last (one query; the scheduler runs it every
- * few seconds, and the agents' mutations after each change); `onDocument`, a subscriber of the
- * ingest event, notices an agent coming back online at its first document, in constant time.
+ * few seconds); `check` looks at one agent after a change to it (the agents' mutations call it);
+ * `onDocument`, a subscriber of the ingest event, notices an agent coming back online at its
+ * first document, in constant time.
  * The first sweep only learns the statuses: what changed before the process started is not news.
  */
 export function createAgentStatusWatch(deps: {
@@ -46,63 +50,88 @@ export function createAgentStatusWatch(deps: {
   const agentEvent = (e: AgentStatusEvent) => bus.publish(AGENT_STATUS_TOPIC, e);
   const enrollmentEvent = (e: EnrollmentEvent) => bus.publish(ENROLLMENT_TOPIC, e);
 
-  function compare(views: AgentView[], enrolled: string | undefined): void {
-    const at = now();
-    const present = new Set<string>();
-    for (const v of views) {
-      present.add(v.id);
-      const before = seen.get(v.id);
-      seen.set(v.id, { status: v.status, approval: v.approval, hostId: v.host_id });
-      if (!ready) continue;
-      if (before?.status !== v.status)
-        agentEvent({
-          agentId: v.id,
-          hostId: v.host_id,
-          status: v.status,
-          previousStatus: before?.status ?? null,
-          at,
-        });
-      // An enrollment approved at once (`agents.auto_approve_*`) is asked and decided together.
-      const asked =
-        before === undefined &&
-        (v.approval === 'pending' || (v.id === enrolled && v.approval === 'approved'));
-      const decided =
-        before?.approval === 'pending' && (v.approval === 'approved' || v.approval === 'rejected');
-      if (asked || decided)
-        enrollmentEvent({
-          agentId: v.id,
-          name: v.name,
-          hostname: v.hostname,
-          kind: v.kind,
-          status: v.approval as EnrollmentEvent['status'],
-          at,
-        });
-    }
-    for (const [id, before] of seen)
-      if (!present.has(id)) {
-        seen.delete(id);
-        if (ready)
-          agentEvent({
-            agentId: id,
-            hostId: before.hostId,
-            status: 'deleted',
-            previousStatus: before.status,
-            at,
-          });
-      }
-    ready = true;
+  /** Notes an agent as it is now; publishes what changed since it was last seen. */
+  function observe(v: AgentView, at: number, enrolled: boolean): void {
+    const before = seen.get(v.id);
+    seen.set(v.id, { status: v.status, approval: v.approval, hostId: v.host_id });
+    if (!ready) return;
+    if (before?.status !== v.status)
+      agentEvent({
+        agentId: v.id,
+        hostId: v.host_id,
+        status: v.status,
+        previousStatus: before?.status ?? null,
+        at,
+      });
+    // An enrollment approved at once (`agents.auto_approve_*`) is asked and decided together.
+    const asked =
+      before === undefined && (v.approval === 'pending' || (enrolled && v.approval === 'approved'));
+    const decided =
+      before?.approval === 'pending' && (v.approval === 'approved' || v.approval === 'rejected');
+    if (asked || decided)
+      enrollmentEvent({
+        agentId: v.id,
+        name: v.name,
+        hostname: v.hostname,
+        kind: v.kind,
+        status: v.approval as EnrollmentEvent['status'],
+        at,
+      });
+  }
+
+  /** Notes an agent that no longer exists. */
+  function gone(id: string, at: number): void {
+    const before = seen.get(id);
+    if (!before) return;
+    seen.delete(id);
+    if (ready)
+      agentEvent({
+        agentId: id,
+        hostId: before.hostId,
+        status: 'deleted',
+        previousStatus: before.status,
+        at,
+      });
+  }
+
+  /** Runs checks one at a time, in order. */
+  function serially(fn: () => Promise<void>): Promise<void> {
+    const next = running.then(fn);
+    running = next.catch(() => undefined);
+    return next;
   }
 
   return {
+    /** Compares every agent's status with what was seen last and publishes what changed. */
+    sweep(): Promise<void> {
+      return serially(async () => {
+        const views = await deps.agents.list();
+        const at = now();
+        const present = new Set<string>();
+        for (const v of views) {
+          present.add(v.id);
+          observe(v, at, false);
+        }
+        for (const id of [...seen.keys()]) if (!present.has(id)) gone(id, at);
+        ready = true;
+      });
+    },
+
     /**
-     * Compares every agent's status with the last sweep's and publishes what changed;
-     * `enrolled` names an agent that has just asked to enroll (an enrollment approved at once is
-     * told as one).
+     * Checks one agent after a change to it (one read); `enrolled` when the change was its own
+     * request to enroll (an enrollment approved at once is told as one).
      */
-    sweep(enrolled?: string): Promise<void> {
-      const next = running.then(async () => compare(await deps.agents.list(), enrolled));
-      running = next.catch(() => undefined);
-      return next;
+    check(id: string, enrolled = false): Promise<void> {
+      return serially(async () => {
+        let view: AgentView | undefined;
+        try {
+          view = await deps.agents.get(id);
+        } catch (err) {
+          if (!(err instanceof VigilError && err.kind === 'not_found')) throw err;
+        }
+        if (view) observe(view, now(), enrolled);
+        else gone(id, now());
+      });
     },
 
     /**

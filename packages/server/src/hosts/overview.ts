@@ -19,7 +19,7 @@ export interface CheckCounts {
 export interface FleetTelemetry {
   /**
    * Every host's figures from memory: its newest push (head series values in `series` order,
-   * NaN where absent; uptime) and the averages of its 1-minute buckets with
+   * NaN where absent) and the averages of its 1-minute buckets with
    * `from <= bucket < to`. Hosts with nothing in memory are absent.
    */
   fleetRecent(
@@ -29,7 +29,7 @@ export interface FleetTelemetry {
     Map<
       string,
       {
-        latest: { ts: number; values: Float64Array; uptimeSeconds: number | null } | undefined;
+        latest: { ts: number; values: Float64Array } | undefined;
         buckets: ReadonlyMap<number, Float64Array>;
       }
     >
@@ -180,7 +180,7 @@ export function createFleetOverview(deps: {
           kernel: fact(agentSection.kernel_version),
           architecture: fact(agentSection.goarch) ?? reporting?.architecture ?? null,
         },
-        uptime_seconds: f?.latest?.uptimeSeconds ?? figure(agentSection.system_uptime ?? undefined),
+        uptime_seconds: figure(agentSection.system_uptime ?? undefined),
         last_seen: Number.isFinite(seen) ? new Date(seen).toISOString() : null,
         latest: {
           cpu_percent: figure(values?.[CPU]),

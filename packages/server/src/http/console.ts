@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 
@@ -59,6 +60,20 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
+/** Types worth compressing (text); images and fonts are compressed already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.svg', '.txt']);
+
+/** Whether the client takes gzip (`Accept-Encoding`, not refused with `q=0`). */
+function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [name = '', ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (name !== 'gzip' && name !== '*') return false;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 /** What `/` answers when the console was not built. */
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vigil</title></head>
@@ -110,6 +125,35 @@ export function createConsole(opts: { dir: string }) {
   const root = path.resolve(opts.dir);
   const indexFile = path.join(root, 'index.html');
 
+  /**
+   * Gzipped copies, made once per file and version (size and modification time): the console's
+   * JavaScript is a few hundred kilobytes that compress to a third.
+   */
+  const gzipped = new Map<string, { version: string; body: Buffer }>();
+  async function compressed(file: string, body: Buffer): Promise<Buffer> {
+    const st = await stat(file);
+    const version = `${st.size}:${st.mtimeMs}`;
+    const kept = gzipped.get(file);
+    if (kept?.version === version) return kept.body;
+    const gz = gzipSync(body, { level: 9 });
+    gzipped.set(file, { version, body: gz });
+    return gz;
+  }
+
+  /** Sends a file's bytes, gzipped when that is worth it and the client takes it. */
+  async function send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: string,
+    body: Buffer,
+  ): Promise<FastifyReply> {
+    const ext = path.extname(file).toLowerCase();
+    if (!COMPRESSIBLE.has(ext) || body.length < 1024) return reply.send(body);
+    void reply.header('vary', 'accept-encoding');
+    if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(body);
+    return reply.header('content-encoding', 'gzip').send(await compressed(file, body));
+  }
+
   async function regularFile(file: string): Promise<boolean> {
     try {
       return (await stat(file)).isFile();
@@ -141,11 +185,11 @@ export function createConsole(opts: { dir: string }) {
       const asset = urlPath.startsWith('/assets/');
       if (urlPath !== '/' && (await regularFile(file))) {
         const body = await readFile(file);
-        return reply
+        void reply
           .code(200)
           .header('cache-control', asset ? IMMUTABLE : NO_CACHE)
-          .type(TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
-          .send(body);
+          .type(TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
+        return send(request, reply, file, body);
       }
       // A missing asset is an error, not a page: a stale index asking for an old bundle must
       // see it fail.

@@ -1,7 +1,37 @@
 import { Type } from '@sinclair/typebox';
-import { AgentId } from '@vigil/protocol';
+import { AgentId, StringEnum } from '@vigil/protocol';
 import type { App } from '../../http/server.js';
 import type { StreamHub } from './stream.js';
+
+const Time = Type.String({ format: 'date-time' });
+
+/** The data of an `agent` event: an agent's status changed. */
+const StreamAgentEvent = Type.Object(
+  {
+    agent_id: Type.String(),
+    host_id: Type.Union([Type.String(), Type.Null()]),
+    status: StringEnum(['online', 'offline', 'pending', 'rejected', 'revoked', 'deleted']),
+    previous_status: Type.Union([
+      StringEnum(['online', 'offline', 'pending', 'rejected', 'revoked', 'deleted']),
+      Type.Null(),
+    ]),
+    at: Time,
+  },
+  { title: 'StreamAgentEvent', description: 'The data of `event: agent`.' },
+);
+
+/** The data of an `enrollment` event: an agent asked to enroll, or its enrollment was decided. */
+const StreamEnrollmentEvent = Type.Object(
+  {
+    agent_id: Type.String(),
+    name: Type.String(),
+    hostname: Type.Union([Type.String(), Type.Null()]),
+    kind: Type.String(),
+    status: StringEnum(['pending', 'approved', 'rejected']),
+    at: Time,
+  },
+  { title: 'StreamEnrollmentEvent', description: 'The data of `event: enrollment`.' },
+);
 
 /** The live stream (Tyto's `GET /api/v1/stream`). */
 export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
@@ -17,6 +47,21 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
           agent_id: Type.Optional(AgentId),
           last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
         }),
+        response: {
+          200: {
+            description:
+              "Server-Sent Events; each event's `data:` is one of these JSON objects, by its `event:` name (`metrics`: Tyto's metrics structure).",
+            content: {
+              'text/event-stream': {
+                schema: Type.Union([
+                  StreamAgentEvent,
+                  StreamEnrollmentEvent,
+                  Type.Object({}, { title: 'StreamMetricsEvent', additionalProperties: true }),
+                ]),
+              },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {

@@ -51,9 +51,9 @@ export interface StreamPolicy {
 /**
  * The live stream (Tyto's `GET /api/v1/stream`): every new document becomes one `metrics` event,
  * serialised once and written to each subscriber it concerns; agents' status changes and
- * enrollments become `agent` and `enrollment` events, in the same sequence of ids. A subscriber that cannot keep up
- * (its socket buffer is full) misses events, which are counted, instead of having them queued
- * without bound; recent events are kept for resumption with `Last-Event-ID`.
+ * enrollments become `agent` and `enrollment` events, in the same sequence of ids. A subscriber
+ * that cannot keep up (its socket buffer is full) misses events, which are counted, instead of
+ * having them queued without bound; recent events are kept for resumption with `Last-Event-ID`.
  */
 export function createStreamHub(deps: {
   bus: EventBus;

@@ -2,17 +2,14 @@ import { HEAD_SERIES, unpackValues } from './format.js';
 import { ROLLUP_PAGE, nextTurn, type Head } from './head.js';
 import { RECENT_MS } from './recent.js';
 
-/** The series of a host's uptime (ingest/normalize.ts), read from its newest push. */
-const UPTIME_KEY = 'uptime_seconds';
-
 /** What the fleet overview shows of one host, from memory. */
 export interface FleetFigures {
   /**
-   * The host's newest push as this process committed it: its time (epoch ms), the values of the
-   * head series (`HEAD_SERIES` order, NaN where absent) and its uptime; undefined when it has not
-   * pushed since this process started.
+   * The host's newest push as this process committed it: its time (epoch ms) and the values of
+   * the head series (`HEAD_SERIES` order, NaN where absent); undefined when it has not pushed
+   * since this process started.
    */
-  latest: { ts: number; values: Float64Array; uptimeSeconds: number | null } | undefined;
+  latest: { ts: number; values: Float64Array } | undefined;
   /** Per 1-minute bucket start, the averages of the head series (NaN where absent). */
   buckets: ReadonlyMap<number, Float64Array>;
 }
@@ -20,34 +17,21 @@ export interface FleetFigures {
 /**
  * Reads the whole fleet's recent figures at once, for the fleet overview: the newest push of each
  * host and the averages of its recent 1-minute buckets, rolled up (kept by the rollup job, read
- * from the store once after a start) or still open. No query per host: the layouts and series
- * keys are cached as they are met, and the backfill is paged once per process.
+ * from the store once after a start) or still open. No query per host: where the head series sit
+ * in each layout is cached as layouts are met, and the backfill is paged once per process.
  */
 export function createFleetReader(head: Head) {
   const { store, now } = head;
-  /** Where the uptime sits in each layout (-1: not there). */
-  const uptimeAt = new Map<number, number>();
-
-  async function uptimeIndex(layoutId: number): Promise<number> {
-    let at = uptimeAt.get(layoutId);
-    if (at === undefined) {
-      const layout = await head.layoutOf(layoutId);
-      const missing = layout.filter((id) => !head.seriesKeys.has(id));
-      if (missing.length > 0)
-        for (const [id, key] of await store.seriesKeys(missing)) head.seriesKeys.set(id, key);
-      at = layout.findIndex((id) => head.seriesKeys.get(id) === UPTIME_KEY);
-      uptimeAt.set(layoutId, at);
-    }
-    return at;
-  }
-
-  /** Reads the 1-minute rows rolled up before this process kept them (once). */
+  /** Reads the 1-minute rows rolled up before this process started (once). */
   function backfill(): Promise<void> {
     head.recent.backfilled ??= (async () => {
-      const to = now();
+      // What this process rolls up itself it keeps as it goes: only the buckets that began
+      // before it started can be missing (none once it has run longer than the sparklines span).
+      const from = now() - RECENT_MS;
+      const to = Math.ceil(head.startedAt / 60_000) * 60_000;
       let after: { ts: number; hostId: string } | undefined;
-      for (;;) {
-        const page = await store.rollupsPage('1m', to - RECENT_MS, to, after, ROLLUP_PAGE);
+      for (; from < to;) {
+        const page = await store.rollupsPage('1m', from, to, after, ROLLUP_PAGE);
         for (const row of page) head.recent.putRow(row, await head.headPositionsOf(row.layoutId));
         const last = page[page.length - 1];
         if (!last || page.length < ROLLUP_PAGE) break;
@@ -101,13 +85,7 @@ export function createFleetReader(head: Head) {
         positions.forEach((p, k) => {
           if (p >= 0 && p < vals.length) values[k] = vals[p]!;
         });
-        const u = await uptimeIndex(row.layoutId);
-        const uptime = u >= 0 && u < vals.length ? vals[u]! : NaN;
-        entry(hostId).latest = {
-          ts: row.ts,
-          values,
-          uptimeSeconds: Number.isFinite(uptime) ? uptime : null,
-        };
+        entry(hostId).latest = { ts: row.ts, values };
       }
       return out;
     },
