@@ -259,3 +259,25 @@ describe('web console: fleet overview and host detail', { skip }, () => {
     assert.deepEqual(h.pageErrors, []);
   });
 });
+
+describe('web console: an empty fleet', { skip }, () => {
+  let h: ConsoleHarness;
+
+  before(async () => {
+    h = await startConsole();
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test('points to Add agent on the Agents screen', async () => {
+    const page = await h.newPage();
+    await signIn(page, 'admin', CONSOLE_ADMIN_PASSWORD);
+    await page.getByRole('heading', { name: 'No hosts yet' }).waitFor();
+    await page.getByText('Add agent').waitFor();
+    await captureScreen(page, 'fleet-empty');
+    await page.getByRole('main').getByRole('link', { name: 'Agents', exact: true }).first().click();
+    await page.waitForURL(/\/agents$/);
+    assert.deepEqual(h.pageErrors, []);
+  });
+});

@@ -76,7 +76,7 @@ export function FleetScreen() {
   const summary = all && (
     <span className="fleet-summary" aria-live="polite">
       {all.length} {all.length === 1 ? 'host' : 'hosts'} ·{' '}
-      <span className="ok-text">{counts.online ?? 0} online</span> ·{' '}
+      <span className={counts.online ? 'ok-text' : undefined}>{counts.online ?? 0} online</span> ·{' '}
       <span className={counts.offline ? 'crit-text' : undefined}>
         {counts.offline ?? 0} offline
       </span>{' '}

@@ -1,9 +1,16 @@
+import { useEffect, useState } from 'react';
 import { ago, duration } from '../../ui/format';
 import { StatusBadge } from '../../ui/Page';
 import type { HostOverview } from '../fleet/live';
 
 /** What a host is at a glance: its state, system, uptime and agents. */
 export function HostHeader({ host }: { host: HostOverview }) {
+  // "Last report … ago" keeps counting when reports stop (a host going silent).
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 5_000);
+    return () => clearInterval(t);
+  }, []);
   const os = [host.os.name ?? host.os.family, host.os.version].filter(Boolean).join(' ');
   return (
     <dl className="host-facts">
@@ -30,7 +37,7 @@ export function HostHeader({ host }: { host: HostOverview }) {
       </div>
       <div>
         <dt>Last report</dt>
-        <dd>{ago(host.last_seen)}</dd>
+        <dd>{ago(host.last_seen, now)}</dd>
       </div>
       <div>
         <dt>{host.agents.length === 1 ? 'Agent' : 'Agents'}</dt>
