@@ -53,10 +53,14 @@ export function FleetTable(props: {
   const rowHeight = compact ? 124 : 56;
   const body = useRef<HTMLDivElement>(null);
   const [margin, setMargin] = useState(0);
+  // Where the rows begin on the page: what is above them may change height (the window's
+  // width wraps the filters), so it is measured after every render; a change redraws.
   useLayoutEffect(() => {
     const el = body.current;
-    if (el) setMargin(el.getBoundingClientRect().top + window.scrollY);
-  }, [compact]);
+    if (!el) return;
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    if (Math.abs(top - margin) > 0.5) setMargin(top);
+  });
   const v = useWindowVirtualizer({
     count: props.hosts.length,
     estimateSize: () => rowHeight,
