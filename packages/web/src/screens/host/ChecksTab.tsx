@@ -125,14 +125,14 @@ export function ChecksTab({ hostId }: { hostId: string }) {
   );
   if (checks.length === 0)
     return (
-      <p className="card empty">
+      <p className="card host-empty">
         No custom checks on this host — they are configured in the agent's customchecks.ini.
       </p>
     );
   return (
-    <ul className="checks" aria-label="Checks">
+    <ul className="host-checks" aria-label="Checks">
       {checks.map((c) => (
-        <li key={c.name} className="card check">
+        <li key={c.name} className="card host-check">
           <div className="check-head">
             <StatusBadge status={c.state} />
             <h2 className="check-name">{c.name}</h2>
@@ -146,7 +146,7 @@ export function ChecksTab({ hostId }: { hostId: string }) {
           </div>
           <pre className="check-output">{c.output || '(no output)'}</pre>
           {c.perfdata.length > 0 && (
-            <table className="perfdata">
+            <table className="host-perfdata">
               <caption className="visually-hidden">Performance data of {c.name}</caption>
               <thead>
                 <tr>

@@ -34,7 +34,7 @@ export function ContainersTab({ hostId }: { hostId: string }) {
   if (!q.data) return <Loading label="Loading containers…" height={240} />;
   if (q.data.items.length === 0)
     return (
-      <p className="card empty">
+      <p className="card host-empty">
         No containers reported — Docker is not present on this host, or the agent cannot read it.
       </p>
     );

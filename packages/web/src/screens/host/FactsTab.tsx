@@ -82,7 +82,7 @@ export function FactsTab({ hostId }: { hostId: string }) {
   });
   if (q.error instanceof ApiError && q.error.code === 'host.no_data')
     return (
-      <p className="card empty">
+      <p className="card host-empty">
         This host has not reported yet; its facts come with its first report.
       </p>
     );
@@ -96,7 +96,7 @@ export function FactsTab({ hostId }: { hostId: string }) {
     Record<string, unknown>[],
   ][];
   return (
-    <section aria-label="System facts" className="facts">
+    <section aria-label="System facts" className="host-facts-tab">
       <div className="facts-grid">
         <div className="card">
           <h2>General</h2>

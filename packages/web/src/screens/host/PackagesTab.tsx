@@ -61,7 +61,7 @@ export function PackagesTab({ hostId }: { hostId: string }) {
       : q.data.summary;
   if (q.data.installed.length === 0 && q.data.updates.length === 0 && s.installed === null)
     return (
-      <p className="card empty">
+      <p className="card host-empty">
         No package inventory reported — the agent's package manager collection is off, or this
         system's package manager is not supported.
       </p>
@@ -156,7 +156,7 @@ function InstalledPackages(props: { items: Packages['installed']; receivedAt: st
   const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
   return (
     <>
-      <div className="tab-bar">
+      <div className="host-tab-bar">
         <h2>Installed packages</h2>
         <label>
           Filter

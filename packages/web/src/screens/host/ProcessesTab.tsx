@@ -77,7 +77,8 @@ export function ProcessesTab({ hostId }: { hostId: string }) {
 
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading label="Loading processes…" height={400} />;
-  if (q.data.items.length === 0) return <p className="card empty">No processes reported yet.</p>;
+  if (q.data.items.length === 0)
+    return <p className="card host-empty">No processes reported yet.</p>;
   const rows = v.getVirtualItems();
   const padTop = rows[0]?.start ?? 0;
   const padBottom = v.getTotalSize() - (rows[rows.length - 1]?.end ?? 0);
@@ -87,7 +88,7 @@ export function ProcessesTab({ hostId }: { hostId: string }) {
   );
   return (
     <section aria-label="Processes">
-      <div className="tab-bar">
+      <div className="host-tab-bar">
         <label>
           Filter
           <input

@@ -44,7 +44,7 @@ export function ServicesTab({ hostId }: { hostId: string }) {
   if (!q.data) return <Loading label="Loading services…" height={320} />;
   if (q.data.items.length === 0)
     return (
-      <p className="card empty">
+      <p className="card host-empty">
         No services reported — systemd is not present on this host, or the agent does not collect
         it.
       </p>
@@ -55,7 +55,7 @@ export function ServicesTab({ hostId }: { hostId: string }) {
   );
   return (
     <section aria-label="Services">
-      <div className="tab-bar">
+      <div className="host-tab-bar">
         <label>
           Filter
           <input
