@@ -75,7 +75,7 @@ export function HostScreen({ id }: { id: string }) {
   const h = host.data;
   return (
     <Page title={h?.name ?? 'Host'} subtitle={<Link to="/">← Fleet</Link>}>
-      {h ? <HostHeader host={h} /> : <Loading height={64} />}
+      {h ? <HostHeader host={h} /> : <Loading height={46} />}
       <Tabs
         label="Host views"
         tabs={TABS}
