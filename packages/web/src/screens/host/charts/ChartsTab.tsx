@@ -70,7 +70,7 @@ function HostChart(props: {
       max={spec.max}
       thresholds={spec.thresholds}
       legend={spec.legend}
-      note={spec.legend ? undefined : 'hover for values'}
+      note={spec.legend ? undefined : `${spec.lines.length} lines, no legend`}
       syncKey={`host-${hostId}`}
       onZoom={(from, to) => setRange({ choice: 'custom', from, to })}
     />
