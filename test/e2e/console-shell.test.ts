@@ -50,7 +50,11 @@ describe('web console: frame, sign-in, stream state', { skip }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.match(await alert.innerText(), /Correlation id: \S+/);
+    const text = await alert.innerText();
+    // The server's own words and error code, not a generic status line.
+    assert.match(text, /invalid username or password/);
+    assert.match(text, /code auth\.invalid_credentials/);
+    assert.match(text, /Correlation id: \S+/);
   });
 
   test('a deep link survives sign-in and a reload; an unknown path shows Not found', async () => {

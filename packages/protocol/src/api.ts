@@ -64,6 +64,7 @@ export const UserSummary = Type.Object(
       description:
         'An administrator reset the password: until it is changed, only the password change, `/auth/me` and logout are allowed.',
     }),
+    mfa_enabled: Type.Boolean({ description: 'Whether sign-in asks for a TOTP code.' }),
   },
   { title: 'UserSummary' },
 );

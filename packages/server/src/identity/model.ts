@@ -133,6 +133,7 @@ export function summary(user: UserRow, roles: RoleRow[]): UserSummary {
     auth_provider: user.auth_provider,
     last_login: iso(user.last_login_at),
     must_change_password: user.must_change_password === 1,
+    mfa_enabled: user.mfa_enabled_at !== null,
   };
 }
 

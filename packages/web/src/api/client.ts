@@ -56,13 +56,19 @@ const csrf: Middleware = {
 };
 
 /** Turns an error answer into an `ApiError` (thrown), telling the session about lost logins. */
-async function toApiError(response: Response, sessionAware: boolean): Promise<ApiError> {
+async function toApiError(
+  response: Response,
+  sessionAware: boolean,
+  parsed?: unknown,
+): Promise<ApiError> {
   let body: Envelope = {};
-  try {
-    body = (await response.clone().json()) as Envelope;
-  } catch {
-    // Not JSON (a proxy's page, say): the status line is all there is.
-  }
+  if (parsed !== null && typeof parsed === 'object') body = parsed as Envelope;
+  else if (!response.bodyUsed)
+    try {
+      body = (await response.clone().json()) as Envelope;
+    } catch {
+      // Not JSON (a proxy's page, say): the status line is all there is.
+    }
   const e = body.error ?? {};
   const err = new ApiError(
     response.status,
@@ -94,7 +100,8 @@ export async function unwrap<T>(
   p: Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<T> {
   const r = await p;
-  if (!r.response.ok) throw await toApiError(r.response, true);
+  // openapi-fetch has already read the body of a failure into `error`.
+  if (!r.response.ok) throw await toApiError(r.response, true, r.error);
   return r.data as T;
 }
 

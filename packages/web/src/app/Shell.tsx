@@ -49,10 +49,14 @@ export function Shell({ children }: { children: ReactNode }) {
         <div className="topbar-right">
           <label className="theme-pick">
             <span className="visually-hidden">Theme</span>
-            <select value={theme} onChange={(e) => setTheme(e.target.value as ThemeChoice)}>
-              <option value="system">System theme</option>
-              <option value="light">Light</option>
-              <option value="dark">Dark</option>
+            <select
+              value={theme}
+              title="Theme"
+              onChange={(e) => setTheme(e.target.value as ThemeChoice)}
+            >
+              <option value="system">◐ System</option>
+              <option value="light">☀ Light</option>
+              <option value="dark">☾ Dark</option>
             </select>
           </label>
           <Link to="/profile" className="user" aria-label={`Profile of ${me.username}`}>

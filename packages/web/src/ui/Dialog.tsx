@@ -24,7 +24,8 @@ export function Dialog(props: {
       ref={ref}
       aria-labelledby={titleId}
       className={props.wide ? 'dialog wide' : 'dialog'}
-      onClose={props.onClose}
+      // Not `onClose`: the native close event also fires when `open` turns false here, which
+      // would report a closing the caller asked for. Escape arrives as `cancel`.
       onCancel={(e) => {
         e.preventDefault();
         props.onClose();

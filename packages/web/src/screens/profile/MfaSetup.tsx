@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
+import { sessionKeys } from '../../app/session';
 import { CopyField } from '../../ui/CopyButton';
 import { ErrorView } from '../../ui/ErrorView';
 
@@ -26,9 +27,9 @@ function useQrCode(uri: string | undefined): string | null {
  * Two-factor sign-in with an authenticator app: `POST /api/v1/auth/mfa:enroll` gives a new
  * secret (shown as a QR code and as text), and a current code from the app confirms it
  * (`POST /api/v1/auth/mfa:verify`); from then on sign-in asks for a code. `enabled` is what the
- * server says now (null when it cannot be read).
+ * server says now (`mfa_enabled` of `/auth/me`).
  */
-export function MfaSetup({ enabled }: { enabled: boolean | null }) {
+export function MfaSetup({ enabled }: { enabled: boolean }) {
   const qc = useQueryClient();
   const [code, setCode] = useState('');
   const enroll = useMutation({
@@ -39,7 +40,7 @@ export function MfaSetup({ enabled }: { enabled: boolean | null }) {
     onSuccess: () => {
       enroll.reset();
       setCode('');
-      return qc.invalidateQueries({ queryKey: ['users'] });
+      return qc.invalidateQueries({ queryKey: sessionKeys.me });
     },
   });
   const qr = useQrCode(enroll.data?.provisioning_uri);
@@ -96,7 +97,7 @@ export function MfaSetup({ enabled }: { enabled: boolean | null }) {
         </p>
       ) : (
         <p>
-          Status: <strong>{enabled === null ? 'unknown' : enabled ? 'on' : 'off'}</strong>
+          Status: <strong>{enabled ? 'on' : 'off'}</strong>
           {enabled
             ? '. Setting it up again replaces the authenticator in use.'
             : '. With it on, signing in also asks for a code from an app on your phone.'}

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { sessionKeys, useSession } from '../../app/session';
@@ -14,27 +14,17 @@ import './profile.css';
  * sign-in with an authenticator app.
  */
 export function ProfileScreen() {
-  const { me, can } = useSession();
+  const { me } = useSession();
   const qc = useQueryClient();
   const [email, setEmail] = useState(me.email ?? '');
-  // `GET /auth/me` does not say whether MFA is on; the user record does, for who may read it.
-  const self = useQuery({
-    queryKey: ['users', me.id],
-    queryFn: () => unwrap(api.GET('/api/v1/users/{id}', { params: { path: { id: me.id } } })),
-    enabled: can('users:read'),
-  });
   const save = useMutation({
     mutationFn: () => unwrap(api.PUT('/api/v1/auth/me', { body: { email: email.trim() || null } })),
-    onSuccess: (data) => {
-      qc.setQueryData(['users', me.id], data);
-      return qc.invalidateQueries({ queryKey: sessionKeys.me });
-    },
+    onSuccess: () => qc.invalidateQueries({ queryKey: sessionKeys.me }),
   });
   function submit(e: FormEvent) {
     e.preventDefault();
     save.mutate();
   }
-  const mfa = save.data?.mfa_enabled ?? self.data?.mfa_enabled ?? null;
 
   return (
     <Page title="Profile" subtitle={`Signed in as ${me.username}.`}>
@@ -81,7 +71,7 @@ export function ProfileScreen() {
         </section>
         <section className="card stack" aria-labelledby="mfa-title">
           <h2 id="mfa-title">Two-factor sign-in</h2>
-          <MfaSetup enabled={mfa} />
+          <MfaSetup enabled={me.mfa_enabled} />
         </section>
       </div>
     </Page>
