@@ -75,6 +75,8 @@ export interface ConsoleHarness {
   newPage(opts?: { width?: number; height?: number; dark?: boolean }): Promise<Page>;
   /** Stops the server and starts it again on the same port and data (the stream drops meanwhile). */
   restartServer(): Promise<void>;
+  /** Stops the local agent only (its host then goes offline); the rest keeps running. */
+  stopAgent(): Promise<void>;
   /** Stops the agent, the browser and the server, and removes their files. */
   stop(): Promise<void>;
 }
@@ -175,6 +177,9 @@ export async function startConsole(
       agentId,
       pageErrors,
       api,
+      async stopAgent() {
+        await agent?.stop();
+      },
       async newPage(o = {}) {
         const ctx = await b.newContext({
           ignoreHTTPSErrors: true,
