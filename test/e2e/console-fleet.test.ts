@@ -256,6 +256,22 @@ describe('web console: fleet overview and host detail', { skip }, () => {
     const table = viewer.getByRole('table');
     await table.getByRole('row').nth(3).waitFor();
     assert.equal(await viewer.getByRole('button', { name: /^Send a signal to / }).count(), 0);
+  });
+
+  test('a host whose agent stops turns offline in the open fleet, without a reload', async () => {
+    await page.goto('/');
+    const row = page
+      .getByRole('table', { name: 'Hosts' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: hostName }) });
+    await row.getByText('online').waitFor();
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+    await h.stopAgent();
+    // Three missed intervals and the server's next sweep: an `agent` event on the stream.
+    await row.getByText('offline').waitFor({ timeout: 30_000 });
+    await page.getByText('1 offline', { exact: true }).waitFor();
+    assert.deepEqual(navigations, [], 'no reload');
     assert.deepEqual(h.pageErrors, []);
   });
 });
