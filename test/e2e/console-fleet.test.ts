@@ -89,6 +89,12 @@ describe('web console: fleet overview and host detail', { skip }, () => {
     await page.getByLabel('Status').selectOption('online');
     await page.getByRole('link', { name: hostName }).waitFor();
     await page.getByLabel('Status').selectOption('');
+    // `/` jumps to the name filter from anywhere on the screen.
+    await page.getByRole('heading', { name: 'Fleet', level: 1 }).click();
+    await page.keyboard.press('/');
+    await page.keyboard.type('web');
+    assert.equal(await name.inputValue(), 'web', 'typing went to the filter');
+    await name.fill('');
 
     const cpu = page.getByRole('columnheader', { name: 'CPU' });
     await cpu.getByRole('button').click();

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { setQueryParam } from '../../app/router';
 import type { FleetFilter } from './filter';
 
@@ -9,13 +10,28 @@ export function FleetFilters(props: {
   osNames: readonly string[];
 }) {
   const { filter, counts } = props;
+  const search = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // `/` jumps to the name filter, as in many consoles, unless a field has the keyboard.
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      e.preventDefault();
+      search.current?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   return (
     <div className="fleet-filters" role="search" aria-label="Filter hosts">
       <label className="fleet-search">
         Name
         <input
+          ref={search}
           type="search"
-          placeholder="Filter by name"
+          aria-keyshortcuts="/"
+          placeholder="Filter by name — press /"
           value={filter.q}
           autoComplete="off"
           spellCheck={false}
