@@ -30,7 +30,36 @@ export function formatUnit(unit: ChartUnit, v: number | null | undefined): strin
 function axisLabel(unit: ChartUnit, v: number): string {
   if (unit === 'percent') return `${Math.round(v)} %`;
   if (unit === 'number') return String(Math.round(v * 100) / 100);
+  if (unit === 'celsius' && Number.isInteger(v)) return `${v} °C`;
+  if (unit === 'watts' && Number.isInteger(v)) return `${v} W`;
   return formatUnit(unit, v);
+}
+
+/**
+ * The smallest top of a value axis, so that a flat line (an idle interface at 0 B/s) still gets
+ * distinct labels.
+ */
+const MIN_TOP: Record<ChartUnit, number> = {
+  percent: 1,
+  bytes: 1024,
+  rate: 1024,
+  celsius: 10,
+  watts: 10,
+  number: 1,
+};
+
+/** Grid steps for byte figures: 1, 2, 5, 10, 20, 50, 100, 200, 500 of each binary unit. */
+const BINARY_STEPS = [0, 1, 2, 3, 4, 5].flatMap((k) =>
+  [1, 2, 5, 10, 20, 50, 100, 200, 500].map((m) => m * 1024 ** k),
+);
+
+/** The width of a value axis: its longest label, measured in the chart's font, plus the ticks. */
+function axisWidth(u: uPlot, values: string[] | null, axisIdx: number): number {
+  if (!values?.length) return 48;
+  const font = u.axes[axisIdx]?.font;
+  u.ctx.font = Array.isArray(font) ? String(font[0]) : '12px system-ui';
+  const widest = Math.max(...values.map((v) => u.ctx.measureText(v).width));
+  return Math.ceil(widest / devicePixelRatio) + 22;
 }
 
 /** The newest value of a column, for the legend when the cursor is off the chart. */
@@ -138,7 +167,9 @@ export function TimeSeriesChart(props: {
         y: {
           range: (_u, lo, hi) => {
             if (max !== undefined) return [0, Math.max(max, hi ?? 0)];
-            const top = hi === null || !Number.isFinite(hi) || hi <= 0 ? 1 : hi * 1.1;
+            const high = Math.max(MIN_TOP[unit], hi !== null && Number.isFinite(hi) ? hi : 0);
+            // A rounded top a little above the highest value, as uPlot would pick.
+            const top = uPlot.rangeNum(0, high, 0.1, true)[1] ?? high;
             return [Math.min(0, lo ?? 0), top];
           },
         },
@@ -153,7 +184,8 @@ export function TimeSeriesChart(props: {
           stroke: colours.text,
           grid: { stroke: colours.grid, width: 1 },
           ticks: { stroke: colours.grid, width: 1 },
-          size: unit === 'rate' ? 78 : unit === 'bytes' ? 66 : 52,
+          size: axisWidth,
+          incrs: unit === 'bytes' || unit === 'rate' ? BINARY_STEPS : undefined,
           values: (_u, splits) => splits.map((v) => axisLabel(unit, v)),
         },
       ],
