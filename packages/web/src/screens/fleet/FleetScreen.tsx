@@ -73,15 +73,26 @@ export function FleetScreen() {
     setQueryParam('dir', dir === 'asc' ? '' : 'desc');
   };
 
+  // A count with hosts in it filters the list to them.
+  const count = (status: string, word: string, tone?: string) => {
+    const n = counts[status] ?? 0;
+    if (n === 0) return `${n} ${word}`;
+    return (
+      <button
+        type="button"
+        className={`link ${tone ?? ''}`}
+        aria-pressed={filter.status === status}
+        onClick={() => setQueryParam('status', filter.status === status ? '' : status)}
+      >
+        {n} {word}
+      </button>
+    );
+  };
   const summary = all && (
     <span className="fleet-summary" aria-live="polite">
-      {all.length} {all.length === 1 ? 'host' : 'hosts'} ·{' '}
-      <span className={counts.online ? 'ok-text' : undefined}>{counts.online ?? 0} online</span> ·{' '}
-      <span className={counts.offline ? 'crit-text' : undefined}>
-        {counts.offline ?? 0} offline
-      </span>{' '}
-      · {counts.pending ?? 0} pending
-      {counts.unknown ? ` · ${counts.unknown} without agent` : ''}
+      {all.length} {all.length === 1 ? 'host' : 'hosts'} · {count('online', 'online', 'ok-text')} ·{' '}
+      {count('offline', 'offline', 'crit-text')} · {count('pending', 'pending')}
+      {counts.unknown ? <> · {count('unknown', 'without agent')}</> : null}
     </span>
   );
 

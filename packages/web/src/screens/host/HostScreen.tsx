@@ -3,6 +3,7 @@ import { api, unwrap } from '../../api/client';
 import { Link, setQueryParam, useLocation } from '../../app/router';
 import { useStreamEvent } from '../../app/stream';
 import { ErrorView } from '../../ui/ErrorView';
+import { dateTime } from '../../ui/format';
 import { Loading, Page, Tabs } from '../../ui/Page';
 import {
   applyMetrics,
@@ -76,6 +77,12 @@ export function HostScreen({ id }: { id: string }) {
   return (
     <Page title={h?.name ?? 'Host'} subtitle={<Link to="/">← Fleet</Link>}>
       {h ? <HostHeader host={h} /> : <Loading height={46} />}
+      {h?.status === 'offline' && (
+        <p className="card host-offline" role="status">
+          <strong>Offline.</strong> No report since {dateTime(h.last_seen)}: what follows is as of
+          then.
+        </p>
+      )}
       <Tabs
         label="Host views"
         tabs={TABS}
