@@ -1,6 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { AgentId, StringEnum } from '@vigil/protocol';
+import { isRecord } from '@vigil/protocol/guards';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
 import { JsonBytes, type HistoryReader } from './query/history.js';
@@ -68,6 +69,43 @@ function storedList(text: unknown): unknown[] {
     return [];
   }
 }
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Time = Nullable(Type.String({ format: 'date-time' }));
+const StateName = StringEnum(['OK', 'WARNING', 'CRITICAL', 'UNKNOWN']);
+
+/** One perfdata item as stored: `'label'=value[uom];[warn];[crit];[min];[max]`. */
+const PerfItem = Type.Object(
+  {
+    label: Type.Optional(Type.String()),
+    value: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    uom: Type.Optional(Type.String()),
+    warn: Type.Optional(Nullable(Type.String())),
+    crit: Type.Optional(Nullable(Type.String())),
+    min: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    max: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  },
+  { title: 'PerfdataItem' },
+);
+
+/** A plugin check of a host with its Nagios-style state. */
+const CheckView = Type.Object(
+  {
+    name: Type.String(),
+    state: StateName,
+    state_id: Type.Integer({ description: 'The plugin exit code: 0 OK … 3 UNKNOWN.' }),
+    state_type: StringEnum(['soft', 'hard']),
+    attempt: Type.Integer(),
+    max_check_attempts: Type.Integer(),
+    hard_state: StateName,
+    last_check: Time,
+    last_state_change: Time,
+    last_hard_state_change: Time,
+    output: Type.String(),
+    perfdata: Type.Array(PerfItem),
+  },
+  { title: 'HostCheck' },
+);
 
 /** What the export asks the hosts domain: every host, a page at a time. Declared where used. */
 export interface HostPages {
@@ -185,7 +223,8 @@ export function exportRoutes(
     last_state_change: isoOrNull(c.lastStateChange),
     last_hard_state_change: isoOrNull(c.lastHardChange),
     output: c.output,
-    perfdata: storedList(c.perfdata),
+    // Only items that are objects: a damaged stored list cannot break the answer.
+    perfdata: storedList(c.perfdata).filter(isRecord) as Static<typeof PerfItem>[],
   });
 
   app.get(
@@ -197,6 +236,9 @@ export function exportRoutes(
         summary:
           'The plugin checks of a host with Nagios-style state: SOFT until max_check_attempts consecutive problems, then HARD.',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: {
+          200: Type.Object({ host_id: Type.String(), checks: Type.Array(CheckView) }),
+        },
       },
     },
     async (request) => {
@@ -225,6 +267,22 @@ export function exportRoutes(
           to: Type.Optional(Type.String()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
         }),
+        response: {
+          200: Type.Object({
+            host_id: Type.String(),
+            name: Type.String(),
+            history: Type.Array(
+              Type.Object({
+                timestamp: Time,
+                state: StateName,
+                state_id: Type.Integer(),
+                state_type: StringEnum(['soft', 'hard']),
+                attempt: Type.Integer(),
+                output: Nullable(Type.String()),
+              }),
+            ),
+          }),
+        },
       },
     },
     async (request) => {
@@ -244,7 +302,7 @@ export function exportRoutes(
           timestamp: isoOrNull(r.ts),
           state: STATE_NAMES[r.state] ?? 'UNKNOWN',
           state_id: r.state,
-          state_type: r.stateType,
+          state_type: r.stateType === 'hard' ? ('hard' as const) : ('soft' as const),
           attempt: r.attempt,
           output: r.output,
         })),

@@ -1,3 +1,4 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fieldsOf, listOf, sectionOf, type CheckDocument } from '@vigil/protocol/decode';
 import { isoOrNull } from '../../telemetry/iso-time.js';
 
@@ -6,11 +7,54 @@ import { isoOrNull } from '../../telemetry/iso-time.js';
  * document is decoded: a field is of its type or absent, which the answer sends as null.
  */
 
+const OrNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Str = OrNull(Type.String());
+const Num = OrNull(Type.Number());
+
+/** The system-info answer (`GET /api/v1/hosts/{id}/system-info`): null where unknown. */
+export const SystemInfo = Type.Object(
+  {
+    host_id: Type.String(),
+    agent_id: Type.String(),
+    collected_at: OrNull(Type.String({ format: 'date-time' })),
+    received_at: OrNull(Type.String({ format: 'date-time' })),
+    hostname: Str,
+    os: Type.Object({ name: Str, family: Str, version: Str, kernel: Str, architecture: Str }),
+    uptime_seconds: Num,
+    agent_version: Str,
+    cpu: Type.Object({ cores: Num }),
+    memory: Type.Object({ total_bytes: Num, swap_total_bytes: Num }),
+    disks: Type.Array(
+      Type.Object({
+        device: Str,
+        mountpoint: Str,
+        fstype: Str,
+        total_bytes: Num,
+        used_percent: Num,
+      }),
+    ),
+    interfaces: Type.Array(
+      Type.Object({ name: Type.String(), up: Type.Boolean(), speed_mbps: Num, mtu: Num }),
+    ),
+    packages: Type.Object({
+      installed: Num,
+      upgradable: Num,
+      security_updates: Num,
+      reboot_required: OrNull(Type.Boolean()),
+      last_update: Num,
+    }),
+    services: Type.Object({ total: Type.Integer(), failed: Type.Array(Str) }),
+  },
+  { title: 'SystemInfo' },
+);
+/** The system-info answer. */
+export type SystemInfo = Static<typeof SystemInfo>;
+
 /** Builds the system-info answer from a check-data document. */
 export function systemFacts(
   doc: CheckDocument,
   meta: { hostId: string; agentId: string; collectedAt: number; receivedAt: number },
-): Record<string, unknown> {
+): SystemInfo {
   const agent = fieldsOf(doc.agent);
   const cpu = fieldsOf(doc.cpu);
   const mem = fieldsOf(doc.memory);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { decodeCheckData, type CheckDocument } from '@vigil/protocol/decode';
 import { VigilError } from '../../errors.js';
 import type { App } from '../../http/server.js';
-import { systemFacts } from './facts.js';
+import { SystemInfo, systemFacts } from './facts.js';
 
 /** What OpenWatch's routes read. */
 export interface OpenWatchReads {
@@ -35,6 +35,7 @@ export function openwatchRoutes(app: App, deps: OpenWatchReads): void {
         tags: ['telemetry'],
         summary: 'Latest collected system facts of a host (OpenWatch).',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: SystemInfo },
       },
     },
     async (request) => {

@@ -1,68 +1,22 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, unwrap } from '../../api/client';
+import type { Answer } from '../../api/types';
 import { ErrorView } from '../../ui/ErrorView';
 import { ago, dateTime } from '../../ui/format';
 import { Loading, StatusBadge } from '../../ui/Page';
 
-// The OpenAPI document gives `GET /hosts/{id}/checks` and its history no response schema, so
-// their answers are read here as the server's check view writes them, each field checked.
-
 /** One plugin check of a host with its Nagios-style state. */
-interface Check {
-  name: string;
-  state: string;
-  state_type: string;
-  attempt: number | null;
-  max_check_attempts: number | null;
-  last_check: string | null;
-  last_state_change: string | null;
-  output: string;
-  perfdata: Perf[];
-}
+type Check = Answer<'/api/v1/hosts/{id}/checks'>['checks'][number];
+/** One perfdata item as the server stores it. */
+type PerfItem = Check['perfdata'][number];
 
-const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+const text = (v: string | number | null | undefined): string =>
+  v === null || v === undefined || v === '' ? '—' : String(v);
 
-/** One perfdata figure: its label, value with unit, and thresholds (Nagios range strings). */
-interface Perf {
-  label: string;
-  value: string;
-  warn: string;
-  crit: string;
-  min: string;
-  max: string;
-}
-
-/** Reads a stored perfdata item (`{label, value, uom, warn, crit, min, max}`). */
-function perf(p: unknown): Perf {
-  const o = (p ?? {}) as Record<string, unknown>;
-  const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
-  return {
-    label: str(o.label, '?'),
-    value: `${text(o.value)}${str(o.uom)}`,
-    warn: text(o.warn),
-    crit: text(o.crit),
-    min: text(o.min),
-    max: text(o.max),
-  };
-}
-
-function readChecks(a: unknown): Check[] {
-  const list = (a as { checks?: unknown })?.checks;
-  if (!Array.isArray(list)) return [];
-  return list.map((c: Record<string, unknown>) => ({
-    name: str(c.name, '?'),
-    state: str(c.state, 'UNKNOWN'),
-    state_type: str(c.state_type),
-    attempt: numOrNull(c.attempt),
-    max_check_attempts: numOrNull(c.max_check_attempts),
-    last_check: typeof c.last_check === 'string' ? c.last_check : null,
-    last_state_change: typeof c.last_state_change === 'string' ? c.last_state_change : null,
-    output: str(c.output),
-    perfdata: Array.isArray(c.perfdata) ? c.perfdata.map(perf) : [],
-  }));
-}
+/** A perfdata value with its unit: `12.5ms`. */
+const valueOf = (p: PerfItem): string =>
+  p.value === null || p.value === undefined ? '—' : `${p.value}${p.uom ?? ''}`;
 
 const ORDER: Record<string, number> = { CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3 };
 
@@ -71,7 +25,7 @@ function CheckHistory({ hostId, name }: { hostId: string; name: string }) {
   const q = useQuery({
     queryKey: ['hosts', hostId, 'checks', name, 'history'],
     queryFn: () =>
-      unwrap<unknown>(
+      unwrap(
         api.GET('/api/v1/hosts/{id}/checks/{name}/history', {
           params: { path: { id: hostId, name }, query: { limit: 50 } },
         }),
@@ -79,7 +33,7 @@ function CheckHistory({ hostId, name }: { hostId: string; name: string }) {
   });
   if (q.isError) return <ErrorView error={q.error} />;
   if (!q.data) return <Loading label="Loading history…" height={80} />;
-  const rows = (q.data as { history?: Record<string, unknown>[] }).history ?? [];
+  const rows = q.data.history;
   if (rows.length === 0) return <p className="muted small">No state changes recorded.</p>;
   return (
     <table className="check-history">
@@ -95,14 +49,14 @@ function CheckHistory({ hostId, name }: { hostId: string; name: string }) {
       <tbody>
         {rows.map((r, i) => (
           <tr key={i}>
-            <td>{dateTime(str(r.timestamp) || null)}</td>
+            <td>{dateTime(r.timestamp)}</td>
             <td>
-              <StatusBadge status={str(r.state, 'UNKNOWN')} />
+              <StatusBadge status={r.state} />
             </td>
             <td>
-              {str(r.state_type)} {typeof r.attempt === 'number' ? `(attempt ${r.attempt})` : ''}
+              {r.state_type} (attempt {r.attempt})
             </td>
-            <td className="wrap-anywhere">{str(r.output)}</td>
+            <td className="wrap-anywhere">{r.output ?? ''}</td>
           </tr>
         ))}
       </tbody>
@@ -115,12 +69,12 @@ export function ChecksTab({ hostId }: { hostId: string }) {
   const q = useQuery({
     queryKey: ['hosts', hostId, 'checks'],
     queryFn: () =>
-      unwrap<unknown>(api.GET('/api/v1/hosts/{id}/checks', { params: { path: { id: hostId } } })),
+      unwrap(api.GET('/api/v1/hosts/{id}/checks', { params: { path: { id: hostId } } })),
   });
   const [open, setOpen] = useState<string | null>(null);
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading label="Loading checks…" height={240} />;
-  const checks = readChecks(q.data).sort(
+  const checks = [...q.data.checks].sort(
     (a, b) => (ORDER[a.state] ?? 9) - (ORDER[b.state] ?? 9) || a.name.localeCompare(b.name),
   );
   if (checks.length === 0)
@@ -138,10 +92,8 @@ export function ChecksTab({ hostId }: { hostId: string }) {
             <h2 className="check-name">{c.name}</h2>
             <span className="muted small">
               {c.state_type}
-              {c.attempt !== null && c.max_check_attempts !== null
-                ? ` · attempt ${c.attempt}/${c.max_check_attempts}`
-                : ''}{' '}
-              · checked {ago(c.last_check)} · changed {ago(c.last_state_change)}
+              {` · attempt ${c.attempt}/${c.max_check_attempts}`} · checked {ago(c.last_check)} ·
+              changed {ago(c.last_state_change)}
             </span>
           </div>
           <pre className="check-output">{c.output || '(no output)'}</pre>
@@ -161,14 +113,14 @@ export function ChecksTab({ hostId }: { hostId: string }) {
                 </tr>
               </thead>
               <tbody>
-                {c.perfdata.map((p) => (
-                  <tr key={p.label}>
-                    <td>{p.label}</td>
-                    <td className="num">{p.value || '—'}</td>
-                    <td>{p.warn || '—'}</td>
-                    <td>{p.crit || '—'}</td>
-                    <td>{p.min || '—'}</td>
-                    <td>{p.max || '—'}</td>
+                {c.perfdata.map((p, i) => (
+                  <tr key={`${p.label ?? ''}-${i}`}>
+                    <td>{text(p.label)}</td>
+                    <td className="num">{valueOf(p)}</td>
+                    <td>{text(p.warn)}</td>
+                    <td>{text(p.crit)}</td>
+                    <td>{text(p.min)}</td>
+                    <td>{text(p.max)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -4,8 +4,9 @@ import { ErrorView } from '../../ui/ErrorView';
 import { bytes, dateTime, duration } from '../../ui/format';
 import { Loading } from '../../ui/Page';
 
-// The OpenAPI document gives `GET /hosts/{id}/system-info` no response schema: its facts are
-// shown as they come, each value formatted by the unit its name carries.
+// The facts of `GET /hosts/{id}/system-info` are laid out by their shape (plain values, groups,
+// lists of like objects), each value formatted by the unit its name carries, so a fact the
+// server adds shows up without a change here.
 
 /** `uptime_seconds` → `Uptime`, `swap_total_bytes` → `Swap total`. */
 function title(key: string): string {
@@ -76,9 +77,7 @@ export function FactsTab({ hostId }: { hostId: string }) {
   const q = useQuery({
     queryKey: ['hosts', hostId, 'system-info'],
     queryFn: () =>
-      unwrap<unknown>(
-        api.GET('/api/v1/hosts/{id}/system-info', { params: { path: { id: hostId } } }),
-      ),
+      unwrap(api.GET('/api/v1/hosts/{id}/system-info', { params: { path: { id: hostId } } })),
   });
   if (q.error instanceof ApiError && q.error.code === 'host.no_data')
     return (
@@ -88,7 +87,9 @@ export function FactsTab({ hostId }: { hostId: string }) {
     );
   if (q.isError) return <ErrorView error={q.error} onRetry={() => void q.refetch()} />;
   if (!isRecord(q.data)) return <Loading label="Loading system facts…" height={320} />;
-  const entries = Object.entries(q.data).filter(([k]) => k !== 'host_id');
+  const entries = Object.entries(q.data as Record<string, unknown>).filter(
+    ([k]) => k !== 'host_id',
+  );
   const plain = entries.filter(([, v]) => !isRecord(v) && !(Array.isArray(v) && v.some(isRecord)));
   const groups = entries.filter(([, v]) => isRecord(v)) as [string, Record<string, unknown>][];
   const lists = entries.filter(([, v]) => Array.isArray(v) && v.some(isRecord)) as [
