@@ -21,6 +21,7 @@ const NOT_LINKED = 'Invalid credentials or host not found';
  * submitSoftwareInventoryData): the check-data route, marked with `type=packagemanager`.
  */
 const PACKAGES_PATH = '/agentconnector/submit_checkdata.json?type=packagemanager';
+
 /** The first non-internal IPv4 address of this machine, sent along at registration. */
 function localAddress(): string {
   for (const list of Object.values(os.networkInterfaces()))
