@@ -64,13 +64,17 @@ async function agedCertificate(dataDir: string, agentDir: string, id: string) {
   return new X509Certificate(pem);
 }
 
-/** A config.ini for a test agent: 1 s interval, its web server on a free loopback port. */
-async function agentDir(extra = ''): Promise<{ dir: string; config: string }> {
+/**
+ * A config.ini for a test agent: 1 s interval, its web server on a free loopback port, package
+ * scans off unless `packages` (then without the slow update check).
+ */
+async function agentDir(extra = '', packages = false): Promise<{ dir: string; config: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-e2e-'));
   const config = path.join(dir, 'config.ini');
+  const scans = packages ? 'enabled = true\nenable-update-check = false' : 'enabled = false';
   writeFileSync(
     config,
-    `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n\n[packagemanager]\nenabled = false\n${extra}`,
+    `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n\n[packagemanager]\n${scans}\n${extra}`,
   );
   return { dir, config };
 }
@@ -139,7 +143,8 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     base = `https://127.0.0.1:${port}`;
     ({ ca, token } = await adminSession(base, dataDir));
     fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
-    enrolled = await agentDir();
+    // The package scan of this machine is pushed too (dpkg or rpm, where there is one).
+    enrolled = await agentDir('', true);
     dirs.push(enrolled.dir);
   });
   after(async () => {
@@ -212,6 +217,16 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     assert.ok(view.certificate.fingerprint);
     assert.ok(view.host_id);
     await eventually('three documents', async () => reports().length >= 3);
+    // The finished package scan arrives over the native push and is the host's inventory.
+    if (['/usr/bin/dpkg-query', '/usr/bin/rpm'].some((f) => existsSync(f))) {
+      const packages = await eventually('the package inventory', async () => {
+        const r = await api(`/api/v1/hosts/${view.host_id}/packages`);
+        return r.body.installed?.length > 0 ? r.body : undefined;
+      });
+      assert.equal(packages.agent_id, 'e2e-native');
+      assert.equal(packages.summary.installed, packages.installed.length);
+      assert.match(agent.stderr(), /package inventory sent/);
+    }
   });
 
   test('process detail and signals reach a real process through the agent', async () => {

@@ -191,9 +191,10 @@ export async function startAgent(
         updateCheck: config.packages.enableUpdateCheck,
       });
       inventory = summarize(await inventoryOf(host, scan, Date.now(), AGENT_VERSION));
-      // openITCOCKPIT agents 3.x push each finished scan on its own; documents carry only the
-      // summary.
+      // openITCOCKPIT agents 3.x push each finished scan on its own, and so does the native
+      // push; documents carry only the summary.
       if (oitc) void oitc.submitPackages(inventory.json);
+      if (native) void native.submitPackages(inventory.json);
     } catch (err) {
       log(`package inventory failed: ${(err as Error).message}`);
     }

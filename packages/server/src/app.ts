@@ -390,6 +390,7 @@ export async function createVigil(opts: {
         agentPushRoutes(app, {
           authenticator: enrollment,
           ingest,
+          intake,
           takeCommands: (agentId) => broker.take(agentId),
           interval: (agent, document) => facts.interval(agent, document),
           maxDocumentBytes: config.agents.max_document_bytes,

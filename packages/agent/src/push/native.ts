@@ -10,6 +10,7 @@ import { buildCsr } from '../serve/csr.js';
 import { AGENT_VERSION } from '../version.js';
 import { runCommand } from './commands.js';
 import { endpoint, errorText, request, TransportError, type Endpoint } from './http.js';
+import { createInventorySender } from './inventory.js';
 import type { SendOutcome, Transport } from './pusher.js';
 
 /** The files `vigil-agent enroll` writes beside config.ini (all mode 0600). */
@@ -241,6 +242,13 @@ async function pollOnce(dir: string, state: NativeState): Promise<boolean> {
 /** A native client: pushes over mutual TLS, renews its certificate, and runs commands. */
 export interface NativeClient {
   readonly transport: Transport;
+  /**
+   * Sends a finished package scan (the `GET /packages` answer, as JSON text) to
+   * `POST /api/v1/agents/{id}/packages`, as `InventorySender.submit` does (one in flight, a
+   * refused one waits for the next scan, a failed one is retried with backoff after a later
+   * check-data push); while the enrollment is pending it waits for the approval.
+   */
+  submitPackages(inventoryJson: string): Promise<void>;
   stop(): void;
 }
 
@@ -258,6 +266,8 @@ export function startNativeClient(opts: {
   log: (line: string) => void;
   /** Called with the interval the server asks for. */
   onInterval?: (seconds: number) => void;
+  /** The clock, in milliseconds (the package inventory's retry waits); tests replace it. */
+  now?: () => number;
 }): NativeClient {
   const { dir, log } = opts;
   let state = readNativeState(dir)!;
@@ -366,6 +376,18 @@ export function startNativeClient(opts: {
 
   if (state.status === 'approved') open();
 
+  const packages = createInventorySender({
+    post: (inventory) =>
+      request(ep!, 'POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/packages`, {
+        body: inventory,
+        timeoutMs: 30_000,
+      }),
+    ready: () => state.status === 'approved' && ep !== undefined && !stopped,
+    acceptedStatus: 204,
+    log,
+    now: opts.now ?? Date.now,
+  });
+
   const transport: Transport = {
     name: `${state.server} (agent ${state.agent_id})`,
     async send(collectedAt, text): Promise<SendOutcome> {
@@ -408,6 +430,7 @@ export function startNativeClient(opts: {
         const b = a.json as { commands?: AgentCommand[]; interval_seconds?: number };
         for (const c of b.commands ?? []) void report(c);
         if (b.interval_seconds) opts.onInterval?.(b.interval_seconds);
+        packages.afterPush();
         return { ok: true };
       }
       const reason = `HTTP ${a.status}: ${errorText(a)}`;
@@ -419,6 +442,7 @@ export function startNativeClient(opts: {
   void commandLoop();
   return {
     transport,
+    submitPackages: (inventoryJson) => packages.submit(inventoryJson),
     stop() {
       stopped = true;
       ep?.agent.destroy();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { AgentConfig } from '../config.js';
 import { writeFileAtomic } from '../files.js';
 import { endpoint, errorText, request, type Endpoint } from './http.js';
+import { createInventorySender } from './inventory.js';
 import type { SendOutcome, Transport } from './pusher.js';
 
 /** The push credentials openITCOCKPIT hands out, as the openITCOCKPIT agent stores them. */
@@ -20,9 +21,6 @@ const NOT_LINKED = 'Invalid credentials or host not found';
  * submitSoftwareInventoryData): the check-data route, marked with `type=packagemanager`.
  */
 const PACKAGES_PATH = '/agentconnector/submit_checkdata.json?type=packagemanager';
-/** First and longest wait before an inventory that failed for a passing reason is sent again. */
-const PACKAGES_RETRY_BASE_MS = 60_000;
-const PACKAGES_RETRY_MAX_MS = 3_600_000;
 
 /** The first non-internal IPv4 address of this machine, sent along at registration. */
 function localAddress(): string {
@@ -35,10 +33,8 @@ function localAddress(): string {
 export interface OitcClient extends Transport {
   /**
    * Sends a finished package scan (the `GET /packages` answer, as JSON text) to
-   * `submit_checkdata.json?type=packagemanager`. Never throws: a failure is logged. An inventory
-   * the server refused (any 4xx) is not sent again; the next scan is. One that failed for a
-   * passing reason (no answer, 5xx, 408, 429) is sent again after a later check-data push the
-   * server takes, waiting 1 minute after the first failure, doubling up to an hour.
+   * `submit_checkdata.json?type=packagemanager`, as `InventorySender.submit` does (one in
+   * flight, a refused one waits for the next scan, a failed one is retried with backoff).
    */
   submitPackages(inventoryJson: string): Promise<void>;
 }
@@ -141,66 +137,19 @@ export function startOitcClient(
 
   const body = (checkdata: string) =>
     `{"agentuuid":${JSON.stringify(auth.uuid)},"password":${JSON.stringify(auth.password)},"checkdata":${checkdata}}`;
-  // The latest scan not sent yet, and when a failed one may be sent again.
-  let unsentPackages: string | undefined;
-  let packagesInFlight: Promise<void> | undefined;
-  let packageFailures = 0;
-  let packagesRetryAt = 0;
-  const sendPackages = async (): Promise<void> => {
-    const inventory = unsentPackages;
-    if (inventory === undefined || !auth.password) return;
-    const forget = () => {
-      if (unsentPackages === inventory) unsentPackages = undefined;
-    };
-    let failure: string;
-    try {
-      const a = await request(ep, 'POST', PACKAGES_PATH, {
-        body: body(inventory),
-        headers,
-        timeoutMs,
-      });
-      if (a.status === 200) {
-        forget();
-        packageFailures = 0;
-        log('push: package inventory sent');
-        return;
-      }
-      const refused = keyRefused(a.status);
-      failure = refused ? refused.reason : `HTTP ${a.status}: ${errorText(a)}`;
-      // A refusal stands until something changes: the same inventory is not sent again, the
-      // next scan is.
-      if (a.status >= 400 && a.status < 500 && a.status !== 408 && a.status !== 429) {
-        forget();
-        log(`push: package inventory refused (${failure}); waiting for the next scan`);
-        return;
-      }
-    } catch (err) {
-      failure = (err as Error).message;
-    }
-    packageFailures += 1;
-    const waitMs = Math.min(
-      PACKAGES_RETRY_MAX_MS,
-      PACKAGES_RETRY_BASE_MS * 2 ** (packageFailures - 1),
-    );
-    packagesRetryAt = now() + waitMs;
-    log(
-      `push: package inventory not sent (${failure}); trying again in ${Math.round(waitMs / 1000)} s at the earliest`,
-    );
-  };
-  const flushPackages = (): Promise<void> => {
-    packagesInFlight ??= sendPackages().finally(() => (packagesInFlight = undefined));
-    return packagesInFlight;
-  };
+  const packages = createInventorySender({
+    post: (inventory) =>
+      request(ep, 'POST', PACKAGES_PATH, { body: body(inventory), headers, timeoutMs }),
+    ready: () => auth.password !== '',
+    acceptedStatus: 200,
+    failure: (a) => keyRefused(a.status)?.reason,
+    log,
+    now,
+  });
 
   return {
     name: `${config.push.url} (openITCOCKPIT agent ${auth.uuid})`,
-    async submitPackages(inventoryJson) {
-      // A new scan goes at once, as openITCOCKPIT agents send each scan when it finishes.
-      unsentPackages = inventoryJson;
-      packagesRetryAt = 0;
-      await packagesInFlight;
-      await flushPackages();
-    },
+    submitPackages: (inventoryJson) => packages.submit(inventoryJson),
     async send(_collectedAt, text): Promise<SendOutcome> {
       if (!auth.password) {
         const failed = await register();
@@ -213,7 +162,7 @@ export function startOitcClient(
       });
       if (a.status === 200) {
         lastNotice = '';
-        if (unsentPackages !== undefined && now() >= packagesRetryAt) void flushPackages();
+        packages.afterPush();
         return { ok: true };
       }
       const refused = keyRefused(a.status);

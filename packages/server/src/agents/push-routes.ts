@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { AgentId, NativePush, NativePushResult } from '@vigil/protocol';
+import { AgentId, NativePush, NativePushResult, PackageInventory } from '@vigil/protocol';
 import { parsePushBody } from '@vigil/protocol/decode';
-import { jsonBodyParser } from '../http/errors.js';
+import { jsonBodyParser, plainJsonParser } from '../http/errors.js';
 import type { App } from '../http/server.js';
+import type { AgentIntake } from './intake.js';
 import { ingestTarget, type AgentRow, type PeerCertificate } from './model.js';
 import { peerOf } from './routes.js';
 
@@ -37,13 +38,17 @@ const CHECKDATA_LIMIT = 16 * 1024 * 1024;
 /**
  * The native push (`POST /api/v1/agents/{id}/checkdata`, mutual TLS): the agent is
  * authenticated by its certificate, its document goes to telemetry's ingest, and the answer
- * carries the commands queued for it and the interval it is to collect at.
+ * carries the commands queued for it and the interval it is to collect at. Each finished package
+ * scan comes on a route of its own (`POST /api/v1/agents/{id}/packages`, same authentication),
+ * stored through the intake; it answers 204.
  */
 export function agentPushRoutes(
   app: App,
   deps: {
     authenticator: CertificateAuthenticator;
     ingest: PushIngest;
+    /** Stores the package inventories agents push (a pending one keeps the stored one). */
+    intake: Pick<AgentIntake, 'submitInventory'>;
     /** Hands out the commands queued for a native agent: the answer carries them. */
     takeCommands(agentId: string): NativePushResult['commands'];
     /**
@@ -51,7 +56,10 @@ export function agentPushRoutes(
      * recorded: the fleet-wide one, else the one its document reports, else the agent's own.
      */
     interval(agent: AgentRow, document: unknown): Promise<number>;
-    /** Largest check-data push body, in bytes (`agents.max_document_bytes`); larger is 413. */
+    /**
+     * Largest check-data or package inventory push body, in bytes (`agents.max_document_bytes`);
+     * larger is 413.
+     */
     maxDocumentBytes?: number;
   },
 ): void {
@@ -91,6 +99,37 @@ export function agentPushRoutes(
           interval_seconds: await deps.interval(agent, checkdata),
           commands: deps.takeCommands(agent.id),
         };
+      },
+    );
+  });
+
+  // A package inventory is read whole (plain JSON.parse), in a scope of its own.
+  void app.register(async (plugin) => {
+    const scope = plugin as unknown as App;
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: checkdataLimit },
+      plainJsonParser,
+    );
+    scope.post(
+      '/api/v1/agents/:id/packages',
+      {
+        config: { access: 'agent' },
+        bodyLimit: checkdataLimit,
+        schema: {
+          tags: ['agents'],
+          summary:
+            "Push a finished package scan, the agent's `GET /packages` answer (mutual TLS with the agent certificate).",
+          params: Type.Object({ id: AgentId }),
+          body: PackageInventory,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        const agent = await authenticator.byCertificate(peerOf(request), request.params.id);
+        await deps.intake.submitInventory(agent, request.body);
+        return reply.code(204).send();
       },
     );
   });
