@@ -47,8 +47,9 @@ export function useSorted<T, K extends string>(
 }
 
 /**
- * A sortable column header: a button inside the `<th>`, with `aria-sort` telling screen readers
- * the order.
+ * A sortable column header: a button inside the `<th>` (or, in a grid of `div`s such as a
+ * virtualised list, a `div` with the `columnheader` role), with `aria-sort` telling screen
+ * readers the order.
  */
 export function SortHeader<K extends string>(props: {
   label: string;
@@ -56,20 +57,27 @@ export function SortHeader<K extends string>(props: {
   sort: Sort<K>;
   onSort: (k: K) => void;
   className?: string;
+  element?: 'th' | 'div';
 }) {
   const active = props.sort.key === props.column;
+  const ariaSort = active ? (props.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none';
+  const button = (
+    <button type="button" className="sort" onClick={() => props.onSort(props.column)}>
+      {props.label}
+      <span aria-hidden="true" className="sort-mark">
+        {active ? (props.sort.dir === 'asc' ? '▲' : '▼') : ''}
+      </span>
+    </button>
+  );
+  if (props.element === 'div')
+    return (
+      <div role="columnheader" className={props.className} aria-sort={ariaSort}>
+        {button}
+      </div>
+    );
   return (
-    <th
-      scope="col"
-      className={props.className}
-      aria-sort={active ? (props.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
-    >
-      <button type="button" className="sort" onClick={() => props.onSort(props.column)}>
-        {props.label}
-        <span aria-hidden="true" className="sort-mark">
-          {active ? (props.sort.dir === 'asc' ? '▲' : '▼') : ''}
-        </span>
-      </button>
+    <th scope="col" className={props.className} aria-sort={ariaSort}>
+      {button}
     </th>
   );
 }

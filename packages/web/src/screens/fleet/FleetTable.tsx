@@ -1,6 +1,6 @@
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { Sort } from '../../ui/sort';
+import { SortHeader, type Sort } from '../../ui/sort';
 import { FleetRow } from './FleetRow';
 import type { FleetColumn } from './filter';
 import type { HostOverview } from './live';
@@ -14,31 +14,6 @@ const subscribeCompact = (cb: () => void) => {
 /** Whether the list is drawn as cards (phones): rows are taller then. */
 const useCompact = () =>
   useSyncExternalStore(subscribeCompact, () => window.matchMedia(COMPACT).matches);
-
-/** A sortable column header of the list (a button; `aria-sort` tells the order). */
-function Header(props: {
-  label: string;
-  column: FleetColumn;
-  sort: Sort<FleetColumn>;
-  onSort: (c: FleetColumn) => void;
-  className?: string;
-}) {
-  const active = props.sort.key === props.column;
-  return (
-    <div
-      role="columnheader"
-      className={props.className}
-      aria-sort={active ? (props.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
-    >
-      <button type="button" className="sort" onClick={() => props.onSort(props.column)}>
-        {props.label}
-        <span aria-hidden="true" className="sort-mark">
-          {active ? (props.sort.dir === 'asc' ? '▲' : '▼') : ''}
-        </span>
-      </button>
-    </div>
-  );
-}
 
 /**
  * The fleet as a table of fixed-height rows of which only those on screen (and a few around)
@@ -68,7 +43,8 @@ export function FleetTable(props: {
     scrollMargin: margin,
   });
   const h = (label: string, column: FleetColumn, className?: string) => (
-    <Header
+    <SortHeader
+      element="div"
       label={label}
       column={column}
       sort={props.sort}
