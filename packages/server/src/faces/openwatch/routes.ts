@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { decodeCheckData, type CheckDocument } from '@vigil/protocol/decode';
 import { VigilError } from '../../errors.js';
 import type { App } from '../../http/server.js';
+import { storedDocument } from '../../telemetry/query/sections.js';
 import { SystemInfo, systemFacts } from './facts.js';
 
 /** What OpenWatch's routes read. */
@@ -14,15 +14,6 @@ export interface OpenWatchReads {
   ): Promise<
     { agent_id: string; collected_at: number; received_at: number; document: string } | undefined
   >;
-}
-
-/** A document stored as JSON text, decoded; anything but an object reads as an empty one. */
-function storedDocument(text: string): CheckDocument {
-  try {
-    return decodeCheckData(text)?.document ?? {};
-  } catch {
-    return {};
-  }
 }
 
 /** OpenWatch's system facts of a host. */

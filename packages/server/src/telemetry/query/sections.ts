@@ -26,8 +26,8 @@ const time = (ms: unknown): string | null =>
     ? new Date(ms).toISOString()
     : null;
 
-/** A stored document, decoded; one that cannot be read is an empty one. */
-function storedDocument(text: string): CheckDocument {
+/** A document stored as JSON text, decoded; one that cannot be read is an empty one. */
+export function storedDocument(text: string): CheckDocument {
   try {
     return decodeCheckData(text)?.document ?? {};
   } catch {
