@@ -78,6 +78,82 @@ export interface Database {
     address: string | null;
     created_at: number;
     updated_at: number;
+    display_name: string | null;
+    address6: string | null;
+    description: string | null;
+    environment: string | null;
+    /** JSON array of strings. */
+    tags: Generated<string>;
+    port: number | null;
+    username: string | null;
+    group_id: string | null;
+    /** JSON array of host template names, in import order. */
+    imports: Generated<string>;
+    /** JSON object: the host's own custom variables. */
+    vars: Generated<string>;
+    /** JSON object: the other configuration properties set on the host. */
+    properties: Generated<string>;
+    disabled: Generated<number>;
+    /** The hash of the host's self-service API key. */
+    api_key_hash: string | null;
+    maintenance_until: number | null;
+    maintenance_reason: string | null;
+    /** Set when the host was deleted (soft delete): invisible to every face from then on. */
+    deleted_at: number | null;
+  };
+  /** Host templates, services, service templates, commands and host groups. */
+  config_objects: {
+    id: string;
+    kind: 'host' | 'service' | 'command' | 'hostgroup';
+    object_type: 'object' | 'template';
+    object_name: string;
+    /** The host id of a service attached to one host; '' otherwise. */
+    scope: string;
+    imports: string;
+    vars: string;
+    properties: string;
+    disabled: number;
+    api_key_hash: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  /** Immutable snapshots of the whole configuration. */
+  deployments: {
+    id: string;
+    checksum: string;
+    created_at: number;
+    created_by: string | null;
+    snapshot: string;
+    objects: number;
+  };
+  /** SSH credentials; every secret sealed (secrets/sealer.ts). */
+  credentials: {
+    id: string;
+    name: string;
+    description: string | null;
+    scope: 'system' | 'host';
+    host_id: string | null;
+    username: string;
+    auth_method: 'ssh_key' | 'password' | 'both';
+    private_key_sealed: string | null;
+    passphrase_sealed: string | null;
+    password_sealed: string | null;
+    key_fingerprint: string | null;
+    key_type: string | null;
+    key_bits: number | null;
+    is_default: number;
+    created_at: number;
+    updated_at: number;
+  };
+  /** What the connectivity worker last found for each host. */
+  host_liveness: {
+    host_id: string;
+    state: 'reachable' | 'unreachable';
+    checked_at: number;
+    consecutive_failures: number;
+    response_ms: number | null;
+    error: string | null;
+    ssh_ok: number | null;
   };
   agents: {
     id: string;

@@ -14,6 +14,7 @@ import { migration as m010 } from './010-host-keys.js';
 import { migration as m011 } from './011-agent-pull-settings.js';
 import { migration as m012 } from './012-oauth-client-credentials.js';
 import { migration as m013 } from './013-agent-clock-skew.js';
+import { migration as m014 } from './014-configuration-objects.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m011,
   m012,
   m013,
+  m014,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
