@@ -27,9 +27,41 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   },
   { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
   {
+    name: 'config:read',
+    description:
+      'Read configuration objects (templates, services, commands, host groups) and deployments.',
+  },
+  {
+    name: 'config:write',
+    description: 'Create, change and delete configuration objects; issue template API keys.',
+  },
+  {
+    name: 'config:deploy',
+    description: 'Deploy the configuration: snapshot it into the active deployment.',
+  },
+  {
+    name: 'credentials:read',
+    description: 'List SSH credentials and resolve the one a host uses (never their secrets).',
+  },
+  {
+    name: 'credentials:write',
+    description: 'Create, change, clone and delete SSH credentials.',
+    sensitive: true,
+  },
+  {
+    name: 'director:api',
+    description: 'Use the Icinga Director compatible API (`/director/…`, HTTP Basic auth allowed).',
+  },
+  {
     name: 'host:read',
     description: 'Read hosts and what they report: history, series, live metrics, system facts.',
   },
+  {
+    name: 'host:write',
+    description:
+      'Create and change hosts, toggle maintenance, run connectivity checks and discovery.',
+  },
+  { name: 'host:delete', description: 'Delete hosts (soft delete).' },
   { name: 'metrics:read', description: "Scrape Vigil's own metrics (`GET /metrics`)." },
   { name: 'oauth:read', description: 'List OAuth 2.0 API clients (never their secrets).' },
   {
@@ -44,6 +76,10 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   { name: 'roles:read', description: 'List roles and their permissions.' },
   { name: 'roles:write', description: 'Create, change and delete custom roles.' },
   { name: 'system:read', description: 'Read server configuration and status.' },
+  {
+    name: 'system:write',
+    description: 'Change server configuration: connectivity, discovery and intelligence settings.',
+  },
   { name: 'users:read', description: 'List users and read their profiles and roles.' },
   {
     name: 'users:write',
