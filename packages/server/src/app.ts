@@ -24,6 +24,10 @@ import { createFleetOverview } from './hosts/overview.js';
 import { hostRoutes } from './hosts/routes.js';
 import { createHostService } from './hosts/service.js';
 import { createHostStore } from './hosts/store.js';
+import { createAudited } from './audit/audited.js';
+import { createObjectService, type ObjectService } from './objects/service.js';
+import { createObjectStore } from './objects/store.js';
+import type { ObjectStores } from './objects/stored.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -95,6 +99,8 @@ export interface Vigil {
   /** Polls pull agents; `poll(id)` polls one now. */
   readonly puller: Pick<Puller, 'poll'>;
   readonly migration: MigrationReport;
+  /** Configuration objects: hosts' configuration, templates, services, commands, host groups. */
+  readonly objects: ObjectService;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -221,6 +227,19 @@ export async function createVigil(opts: {
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
     const hosts = createHostService({ store: createHostStore(db.kysely) });
+    const objects = createObjectService({
+      store: createObjectStore(db.kysely),
+      audited: createAudited<ObjectStores>(
+        (fn) =>
+          db.kysely
+            .transaction()
+            .execute((trx) =>
+              fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) }),
+            ),
+        now,
+      ),
+      now,
+    });
     const authCache = createAgentAuthCache();
     const facts = createFactsRecorder({
       store: agentStore,
@@ -454,6 +473,7 @@ export async function createVigil(opts: {
       agentStatus,
       puller,
       migration,
+      objects,
       close: () => http.close(),
     };
   } catch (err) {
