@@ -28,7 +28,7 @@
 // VIGIL_BENCH_SSE_RATE (events/s, 10), VIGIL_BENCH_SSE_SECONDS (60), VIGIL_BENCH_HISTORY_HOSTS
 // (100), VIGIL_BENCH_HISTORY_DAYS (7), VIGIL_BENCH_HISTORY_QUERIES (500),
 // VIGIL_BENCH_PROMETHEUS_SECONDS (120). Exit status 1 when the run itself failed.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -38,10 +38,10 @@ import { freePort, startPostgres, type PgCluster } from '../test/support/postgre
 import type { HistoryResult, HistorySpec } from './history-client.js';
 import { loadPostgres, loadSqlite, type LoadResult } from './history-load.js';
 import { prometheusBaseline, type PrometheusResult } from './prometheus.js';
+import { startServer, type Server } from './server.js';
 import { fanOut, type FanOutResult } from './sse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
 const HISTORY_CLIENT = path.join(ROOT, 'bench', 'history-client.ts');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'checkdata', 'debian12.json');
 const WARMUP_SECONDS = 15;
@@ -71,61 +71,21 @@ const DATABASES = (process.env.VIGIL_BENCH_INGEST_DATABASES ?? 'sqlite,postgres'
   .map((s) => s.trim())
   .filter(Boolean);
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(dataDir: string, databaseUrl?: string): Promise<Server> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
-  Object.assign(env, {
-    VIGIL_STORAGE_DATA_DIR: dataDir,
-    VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
-    VIGIL_ADMIN_PASSWORD: 'ingest benchmark password',
-    VIGIL_AGENTS_AUTO_APPROVE_NETWORKS: '127.0.0.0/8',
-    // Request lines at `info` would be one log line per push; production fleets this size log at
-    // `warn`.
-    VIGIL_LOG_LEVEL: 'warn',
-    // The fan-out's subscribers are one user.
-    VIGIL_TELEMETRY_STREAM_MAX_PER_USER: String(SSE_SUBSCRIBERS),
-    ...(databaseUrl ? { VIGIL_DATABASE_URL: databaseUrl } : {}),
-  });
-  // VIGIL_BENCH_SERVER_ENV passes settings to the server, e.g.
-  // `VIGIL_TELEMETRY_COMMIT_DELAY_MS=4 VIGIL_LOG_LEVEL=info`.
-  for (const kv of (process.env.VIGIL_BENCH_SERVER_ENV ?? '').split(' ').filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
+/** Starts the built server for one run; `databaseUrl` selects PostgreSQL. */
+async function startIngestServer(dataDir: string, databaseUrl?: string): Promise<Server> {
   // VIGIL_BENCH_SERVER_NODE_ARGS passes flags to the server's Node (e.g. --cpu-prof).
   const nodeArgs = (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, 'serve'], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 60_000);
-    child.stderr!.on('data', (c) => {
-      err += c;
-      if (/^Vigil https:/m.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}:\n${err}`)));
-  });
-  return {
-    child,
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+  return startServer({
+    dataDir,
+    port: await freePort(),
+    adminPassword: 'ingest benchmark password',
+    nodeArgs,
+    env: {
+      // The fan-out's subscribers are one user.
+      VIGIL_TELEMETRY_STREAM_MAX_PER_USER: String(SSE_SUBSCRIBERS),
+      ...(databaseUrl ? { VIGIL_DATABASE_URL: databaseUrl } : {}),
     },
-  };
+  });
 }
 
 /** CPU seconds (user + system) of a process so far. */
@@ -236,7 +196,7 @@ const pct = (sorted: number[], p: number) =>
 
 async function run(kind: string, databaseUrl?: string) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `vigil-bench-ingest-${kind}-`));
-  let server = await startServer(dataDir, databaseUrl);
+  let server = await startIngestServer(dataDir, databaseUrl);
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: CONNECTIONS,
@@ -430,7 +390,7 @@ async function run(kind: string, databaseUrl?: string) {
     const load: LoadResult = databaseUrl
       ? await loadPostgres(databaseUrl, HISTORY_HOSTS, HISTORY_DAYS)
       : loadSqlite(path.join(dataDir, 'vigil.db'), HISTORY_HOSTS, HISTORY_DAYS);
-    server = await startServer(dataDir, databaseUrl);
+    server = await startIngestServer(dataDir, databaseUrl);
     // The server first rolls up what arrived while it was stopped: measure once that is done.
     await new Promise((r) => setTimeout(r, 20_000));
     const token2 = await login(agent, server.port);

@@ -16,7 +16,6 @@
 // there as PNG).
 // The page-side functions below run in Chromium: they are typed against the DOM.
 /// <reference lib="dom" />
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -26,9 +25,9 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM, launchBrowser } from '../test/support/console.js';
 import { freePort } from '../test/support/postgres.js';
 import { loadSqlite } from './history-load.js';
+import { request, startServer } from './server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const VIGIL_BIN = path.join(ROOT, 'packages', 'server', 'bin', 'vigil.js');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'checkdata', 'debian12.json');
 const PASSWORD = 'web benchmark password';
 
@@ -43,84 +42,6 @@ const HOSTS = intFromEnv('VIGIL_BENCH_WEB_HOSTS', 1000);
 const DAYS = intFromEnv('VIGIL_BENCH_WEB_DAYS', 7);
 const PUSH_EVERY_MS = 10_000;
 const SCREENSHOTS = process.env.VIGIL_BENCH_WEB_SCREENSHOTS;
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts the built server on a data directory; resolves once it listens. */
-async function startServer(dataDir: string, port: number): Promise<Server> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
-  Object.assign(env, {
-    VIGIL_STORAGE_DATA_DIR: dataDir,
-    VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
-    VIGIL_ADMIN_PASSWORD: PASSWORD,
-    VIGIL_AGENTS_AUTO_APPROVE_NETWORKS: '127.0.0.0/8',
-    VIGIL_LOG_LEVEL: 'warn',
-  });
-  const child = spawn(process.execPath, [VIGIL_BIN, 'serve'], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 60_000);
-    child.stderr!.on('data', (c) => {
-      err += c;
-      if (/^Vigil https:/m.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}:\n${err}`)));
-  });
-  return {
-    child,
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-/** One HTTPS request on loopback; resolves with the status and body. */
-function request(
-  agent: https.Agent,
-  port: number,
-  method: string,
-  pathName: string,
-  body?: string,
-): Promise<{ status: number; text: string; raw: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: pathName,
-        method,
-        agent,
-        headers: body
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-          : {},
-      },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => {
-          const raw = Buffer.concat(parts);
-          resolve({ status: res.statusCode ?? 0, text: raw.toString('utf8'), raw });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The simulated fleet: registered agents and a document each, pushed on demand. */
 interface Fleet {
@@ -373,7 +294,7 @@ async function main() {
   readFileSync(CHROMIUM); // A missing browser fails here, before the fleet is built.
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-web-'));
   const port = await freePort();
-  let server = await startServer(dataDir, port);
+  let server = await startServer({ dataDir, port, adminPassword: PASSWORD });
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: 32,
@@ -387,7 +308,7 @@ async function main() {
     process.stderr.write(`loading ${DAYS} days of history for one host…\n`);
     const loaded = loadSqlite(path.join(dataDir, 'vigil.db'), 1, DAYS);
     // The same connection pool goes on: the stopped server's connections closed with it.
-    server = await startServer(dataDir, port);
+    server = await startServer({ dataDir, port, adminPassword: PASSWORD });
     await pushRound(fleet);
     const pushing = keepPushing(fleet);
     process.stderr.write(`measuring in Chromium while ${HOSTS} hosts push every 10 s…\n`);
