@@ -7,7 +7,13 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 
 // The benchmarks, in the order they run. Each is a TypeScript file run with tsx.
-const BENCHMARKS = ['bench/health.ts', 'bench/agent.ts', 'bench/ingest.ts', 'bench/web.ts'];
+const BENCHMARKS = [
+  'bench/health.ts',
+  'bench/agent.ts',
+  'bench/ingest.ts',
+  'bench/web.ts',
+  'bench/config.ts',
+];
 
 const filters = process.argv.slice(2);
 const selected = BENCHMARKS.filter(
