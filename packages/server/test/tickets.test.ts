@@ -109,7 +109,12 @@ for (const kind of await databaseKinds()) {
      */
     async function host(
       name: string,
-      config: { properties?: object; imports?: string[]; disabled?: boolean; deleted?: boolean },
+      config: {
+        properties?: object;
+        imports?: readonly string[];
+        disabled?: boolean;
+        deleted?: boolean;
+      },
     ): Promise<string> {
       const hosts = createHostService({ store: createHostStore(h.vigil.db.kysely) });
       const id = await hosts.hostFor(name, Date.now());

@@ -129,6 +129,8 @@ export interface EnrollOptions {
    * and enrolls with that (instead of a token or an operator's approval).
    */
   templateKey?: string;
+  /** The Icinga 2 ticket of this host (`director/host/ticket`): enrolls at once, as a token does. */
+  ticket?: string;
   caFingerprint: string;
   /** Where to keep the state and key files: the directory of config.ini. */
   dir: string;
@@ -162,7 +164,7 @@ export async function enroll(opts: EnrollOptions): Promise<NativeState> {
   const ep = endpoint(server.href, { ca: caPem, verify: true, checkHostname: false });
   let answer;
   try {
-    let ticket: string | undefined;
+    let ticket = opts.ticket;
     if (opts.templateKey !== undefined) {
       try {
         const host = localHostFacts(hostname);
