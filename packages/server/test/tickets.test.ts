@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -69,6 +69,10 @@ test('the ticket salt: generated once into the data directory (0600), else the s
   assert.equal(ticketSalt('', data), first, 'stable across starts');
   assert.equal(ticketSalt('configured', data), 'configured');
   assert.equal(readFileSync(file, 'utf8').trim(), first);
+  // A file left readable by others (an older copy, a lax umask) is narrowed at the next start.
+  chmodSync(file, 0o644);
+  assert.equal(ticketSalt('', data), first);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
 });
 
 test('director.ticket_salt comes from VIGIL_DIRECTOR_TICKET_SALT and is masked', () => {
@@ -254,6 +258,11 @@ for (const kind of await databaseKinds()) {
         .where('hostname', '=', name)
         .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 0, 'no agent was added');
+    });
+
+    test('the salt is never logged', () => {
+      assert.ok(h.logs.length > 0);
+      assert.ok(!JSON.stringify(h.logs).includes(salt));
     });
   });
 }
