@@ -163,6 +163,7 @@ describe('deployed checks', { skip: !havePlugins && 'monitoring-plugins not inst
     refusedFor(res.touch, /remote checks are off on this agent/);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(!existsSync(traceOff), 'the plugin did not run');
+    assert.deepEqual(off.results().touch, res.touch, 'the same result until its next interval');
 
     // The same check with remote checks on does run (the test can tell).
     const traceOn = path.join(tempDir('vigil-trace-'), 'ran');
@@ -196,6 +197,29 @@ describe('deployed checks', { skip: !havePlugins && 'monitoring-plugins not inst
     assert.equal(third.checksum(), '');
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(third.results(), {});
+  });
+
+  test('a refused check is reported again at each of its intervals, like a failing check', async () => {
+    let clock = 1_700_000_000_000;
+    const r = startRemoteChecks({
+      stateFile: path.join(tempDir('vigil-state-'), DEPLOYED_CHECKS_FILE),
+      settings: settings([PLUGINS], false),
+      log: () => undefined,
+      now: () => clock,
+    });
+    running.push(r);
+    await r.apply({
+      checksum: 'x',
+      checks: [{ name: 'off', command: [DUMMY, '0'], interval_seconds: 30 }],
+    });
+    const at = () => r.results().off!.execution_unix_timestamp_sec;
+    assert.equal(at(), 1_700_000_000);
+    clock += 29_000;
+    assert.equal(at(), 1_700_000_000);
+    clock += 1_000;
+    assert.equal(at(), 1_700_000_030);
+    clock += 65_000;
+    assert.equal(at(), 1_700_000_090);
   });
 
   test('a new set replaces the running one; the same checksum changes nothing', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CustomCheckResult } from '@vigil/protocol';
 import { writeFileAtomic } from '../files.js';
+import { CHECK_DEFAULTS } from './config.js';
 import {
   admitDeployedSet,
   deployedSetOf,
@@ -56,17 +57,23 @@ export function startRemoteChecks(opts: {
   const now = opts.now ?? Date.now;
   let settings = opts.settings;
   let set = load(opts.stateFile, opts.log);
-  let refused: Record<string, CustomCheckResult> = {};
+  // Refused checks, with when they were refused and their interval: each is reported as if it
+  // ran on its interval, so that the server's attempts count on as for any failing check.
+  let refused: { name: string; reason: string; at: number; everyMs: number }[] = [];
   let scheduler: CheckScheduler | undefined;
   let stopped = false;
   let tail: Promise<void> = Promise.resolve();
 
   const start = () => {
     const admitted = admitDeployedSet(set, settings.policy, settings.customNames);
-    refused = {};
+    const intervals = new Map(
+      set.checks.map((c) => [c.name, c.interval_seconds ?? CHECK_DEFAULTS.intervalSeconds]),
+    );
+    refused = [];
     for (const a of admitted)
       if (!a.ok) {
-        refused[a.name] = refusedResult(a.reason, now());
+        const everyMs = (intervals.get(a.name) ?? CHECK_DEFAULTS.intervalSeconds) * 1000;
+        refused.push({ name: a.name, reason: a.reason, at: now(), everyMs });
         opts.log(`deployed check ${a.name} refused: ${a.reason}`);
       }
     const runnable = admitted.flatMap((a) => (a.ok ? [a.check] : []));
@@ -113,7 +120,16 @@ export function startRemoteChecks(opts: {
         settings = next;
         await restart();
       }),
-    results: () => ({ ...refused, ...scheduler?.results() }),
+    results: () => {
+      const t = now();
+      const out: Record<string, CustomCheckResult> = {};
+      for (const r of refused)
+        out[r.name] = refusedResult(
+          r.reason,
+          r.at + Math.floor((t - r.at) / r.everyMs) * r.everyMs,
+        );
+      return { ...out, ...scheduler?.results() };
+    },
     checksum: () => set.checksum,
     stop: () =>
       serially(async () => {
