@@ -162,6 +162,9 @@ for (const kind of await databaseKinds()) {
       await template('tpl-agent', { has_agent: true });
       await template('tpl-linux', {}, ['tpl-agent']);
       await template('tpl-no-agent', { has_agent: false });
+      // Templates that import each other: each is read once along a chain.
+      await template('tpl-cycle-a', {}, ['tpl-cycle-b']);
+      await template('tpl-cycle-b', { has_agent: true }, ['tpl-cycle-a']);
     });
     after(() => h.close());
 
@@ -174,6 +177,7 @@ for (const kind of await databaseKinds()) {
       ['director-flag.example', { properties: { has_agent: 'y' } }],
       ['inherited.example', { imports: ['tpl-linux'] }],
       ['later-wins.example', { imports: ['tpl-no-agent', 'tpl-agent'] }],
+      ['cycle.example', { imports: ['tpl-cycle-a'] }],
     ] as const)
       test(`${name}: its ticket approves the enrollment at once (201)`, async () => {
         const hostId = await host(name, config);
