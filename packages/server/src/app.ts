@@ -15,8 +15,6 @@ import { startPuller, type Puller } from './agents/pull.js';
 import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
 import { createAgentStatusWatch, type AgentStatusWatch } from './agents/status-events.js';
 import { agentPushRoutes, type DeployedChecks } from './agents/push-routes.js';
-import { createAgentHostDirectory } from './agents/agent-hosts.js';
-import { createAgentHostStore } from './agents/agent-host-store.js';
 import { createTicketCheck } from './agents/ticket-enrollment.js';
 import { createTicketService, type TicketService } from './secrets/ticket.js';
 import { ticketSalt } from './secrets/ticket-salt.js';
@@ -337,7 +335,7 @@ export async function createVigil(opts: {
       tls: config.server.tls !== 'off',
       tickets: createTicketCheck({
         tickets,
-        agentHosts: createAgentHostDirectory(createAgentHostStore(db.kysely)),
+        agentHosts: objects,
         mutate,
       }),
     });

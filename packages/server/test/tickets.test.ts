@@ -11,8 +11,7 @@ import { buildCsr } from '../../agent/src/serve/csr.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { loadConfig, maskedConfig } from '../src/config/config.js';
-import { createHostService } from '../src/hosts/service.js';
-import { createHostStore } from '../src/hosts/store.js';
+import { systemContext } from '../src/audit/service.js';
 import { icingaTicket } from '../src/secrets/ticket.js';
 import { TICKET_SALT_FILE, ticketSalt } from '../src/secrets/ticket-salt.js';
 
@@ -107,51 +106,43 @@ for (const kind of await databaseKinds()) {
         payload: { csr: csrFor(hostname), hostname, ...body },
       });
 
-    /**
-     * A host (made through the hosts service) with configuration: its own properties and
-     * imports. The configuration columns are written directly while no service writes them.
-     */
+    const ctx = systemContext('test');
+    /** A host made through the configuration service, then disabled or deleted if asked. */
     async function host(
       name: string,
       config: {
-        properties?: object;
+        properties?: Record<string, unknown>;
         imports?: readonly string[];
         disabled?: boolean;
         deleted?: boolean;
       },
     ): Promise<string> {
-      const hosts = createHostService({ store: createHostStore(h.vigil.db.kysely) });
-      const id = await hosts.hostFor(name, Date.now());
-      await h.vigil.db.kysely
-        .updateTable('hosts')
-        .set({
-          properties: JSON.stringify(config.properties ?? {}),
-          imports: JSON.stringify(config.imports ?? []),
-          disabled: config.disabled ? 1 : 0,
-          deleted_at: config.deleted ? Date.now() : null,
-        })
-        .where('id', '=', id)
-        .execute();
+      await h.vigil.objects.create(ctx, 'host', {
+        object_name: name,
+        object_type: 'object',
+        imports: [...(config.imports ?? [])],
+        ...(config.disabled ? { disabled: true } : {}),
+        ...config.properties,
+      });
+      const id =
+        (await h.vigil.objects.agentHost(name))?.id ??
+        (
+          await h.vigil.db.kysely
+            .selectFrom('hosts')
+            .select('id')
+            .where('name', '=', name)
+            .executeTakeFirstOrThrow()
+        ).id;
+      if (config.deleted) await h.vigil.objects.remove(ctx, { kind: 'host', name });
       return id;
     }
     async function template(name: string, properties: object, imports: string[] = []) {
-      await h.vigil.db.kysely
-        .insertInto('config_objects')
-        .values({
-          id: randomUUID(),
-          kind: 'host',
-          object_type: 'template',
-          object_name: name,
-          scope: '',
-          imports: JSON.stringify(imports),
-          vars: '{}',
-          properties: JSON.stringify(properties),
-          disabled: 0,
-          api_key_hash: null,
-          created_at: Date.now(),
-          updated_at: Date.now(),
-        })
-        .execute();
+      await h.vigil.objects.create(ctx, 'host', {
+        object_name: name,
+        object_type: 'template',
+        imports,
+        ...properties,
+      });
     }
 
     before(async () => {
@@ -162,9 +153,8 @@ for (const kind of await databaseKinds()) {
       await template('tpl-agent', { has_agent: true });
       await template('tpl-linux', {}, ['tpl-agent']);
       await template('tpl-no-agent', { has_agent: false });
-      // Templates that import each other: each is read once along a chain.
-      await template('tpl-cycle-a', {}, ['tpl-cycle-b']);
-      await template('tpl-cycle-b', { has_agent: true }, ['tpl-cycle-a']);
+      await template('tpl-deep-c', { has_agent: true });
+      await template('tpl-deep-b', {}, ['tpl-deep-c']);
     });
     after(() => h.close());
 
@@ -177,7 +167,7 @@ for (const kind of await databaseKinds()) {
       ['director-flag.example', { properties: { has_agent: 'y' } }],
       ['inherited.example', { imports: ['tpl-linux'] }],
       ['later-wins.example', { imports: ['tpl-no-agent', 'tpl-agent'] }],
-      ['cycle.example', { imports: ['tpl-cycle-a'] }],
+      ['deep.example', { imports: ['tpl-deep-b'] }],
     ] as const)
       test(`${name}: its ticket approves the enrollment at once (201)`, async () => {
         const hostId = await host(name, config);

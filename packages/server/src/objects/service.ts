@@ -198,6 +198,23 @@ export function createObjectService(deps: {
       return (await require(store, ref)).object;
     },
 
+    /**
+     * The host named `name` and whether its resolved configuration gives it an agent
+     * (`has_agent`); undefined for no host of that name, a deleted or a disabled one.
+     */
+    async agentHost(name: string): Promise<{ id: string; hasAgent: boolean } | undefined> {
+      const row = await store.hostByName(name);
+      if (!row || row.disabled === 1) return undefined;
+      const templates = await templatesOf(store, 'host');
+      try {
+        const r = resolve(hostObject(row), (_k, n) => templates.get(n));
+        return { id: row.id, hasAgent: r.properties.has_agent === true };
+      } catch {
+        // A configuration that no longer resolves gives no agent.
+        return { id: row.id, hasAgent: false };
+      }
+    },
+
     /** The host with this id as a configuration object; undefined when absent or deleted. */
     async hostById(id: string): Promise<ConfigObject | undefined> {
       const row = await store.hostById(id);
