@@ -16,8 +16,6 @@ import { createVigil, type Vigil } from '../../packages/server/src/app.js';
 import type { DeployedChecks } from '../../packages/server/src/agents/push-routes.js';
 import { systemContext } from '../../packages/server/src/audit/service.js';
 import { loadConfig } from '../../packages/server/src/config/config.js';
-import { createHostService } from '../../packages/server/src/hosts/service.js';
-import { createHostStore } from '../../packages/server/src/hosts/store.js';
 import { icingaTicket } from '../../packages/server/src/secrets/ticket.js';
 import { ensureAutoTls, openCertificateAuthority } from '../../packages/server/src/tls/pki.js';
 import { databaseKinds } from '../support/databases.js';
@@ -106,17 +104,13 @@ for (const kind of await databaseKinds()) {
           payload: { username: 'admin', password: PASSWORD },
         });
         admin = login.json().access_token;
-        // The agent's host, configured with an agent (the configuration column is written
-        // directly while no service writes it).
-        hostId = await createHostService({ store: createHostStore(vigil.db.kysely) }).hostFor(
-          hostname,
-          Date.now(),
-        );
-        await vigil.db.kysely
-          .updateTable('hosts')
-          .set({ properties: JSON.stringify({ has_agent: true }) })
-          .where('id', '=', hostId)
-          .execute();
+        // The agent's host, configured with an agent.
+        await vigil.objects.create(systemContext('test'), 'host', {
+          object_name: hostname,
+          object_type: 'object',
+          has_agent: true,
+        });
+        hostId = (await vigil.objects.agentHost(hostname))!.id;
       });
       after(async () => {
         await agent?.stop();
