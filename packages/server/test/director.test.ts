@@ -484,6 +484,11 @@ for (const kind of await databaseKinds()) {
           headers: { ...JSON_ACCEPT, authorization: ADMIN },
         });
         assert.deepEqual(kill.json(), { error: 'Unsupported method PATCH' });
+        // Neither depends on the caller.
+        const bare = await h.inject({ method: 'PURGE', url: `${prefix}/host?name=x` });
+        assert.equal(bare.statusCode, 400);
+        assert.deepEqual(bare.json(), { error: 'Unsupported method PURGE' });
+        assert.equal((await h.inject({ url: `${prefix}/nope` })).statusCode, 404);
       }
       assert.equal(bodies[0], bodies[1]);
       assert.equal(bodies[0], bodies[2]);
