@@ -211,6 +211,13 @@ for (const kind of await databaseKinds()) {
       const notObject = await director('POST', 'host', '[1, 2]');
       assert.equal(notObject.statusCode, 400);
       assert.deepEqual(notObject.json(), { error: 'Invalid JSON: an object is expected' });
+      const proto = await director(
+        'POST',
+        'host',
+        '{"object_name": "p", "vars": {"__proto__": {"x": 1}}}',
+      );
+      assert.equal(proto.statusCode, 400);
+      assert.deepEqual(proto.json(), { error: 'Invalid JSON: __proto__ is not allowed as a key' });
       // Bad values are 400 too, never 500.
       const bad = await director('POST', 'host', '{"object_name": "b", "has_agent": "maybe"}');
       assert.equal(bad.statusCode, 400);
