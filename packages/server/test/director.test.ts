@@ -208,6 +208,18 @@ for (const kind of await databaseKinds()) {
       expectBody(await director('POST', 'host', '{"object_name": '), 400, body, 46);
       expectBody(await director('POST', 'host', ''), 400, body, 46);
       expectBody(await director('PUT', 'host?name=x'), 400, body, 46);
+      // Whatever the Content-Type: Director reads the raw body.
+      for (const type of ['application/json', 'text/plain'])
+        expectBody(
+          await director('POST', 'host', '{"object_name"', { 'content-type': type }),
+          400,
+          body,
+          46,
+        );
+      const typed = await director('POST', 'host', '{"object_name": "typed"}', {
+        'content-type': 'application/json; charset=utf-8',
+      });
+      assert.equal(typed.statusCode, 201, typed.body);
       const notObject = await director('POST', 'host', '[1, 2]');
       assert.equal(notObject.statusCode, 400);
       assert.deepEqual(notObject.json(), { error: 'Invalid JSON: an object is expected' });
@@ -496,6 +508,11 @@ for (const kind of await databaseKinds()) {
         assert.equal(bare.statusCode, 400);
         assert.deepEqual(bare.json(), { error: 'Unsupported method PURGE' });
         assert.equal((await h.inject({ url: `${prefix}/nope` })).statusCode, 404);
+        // Errors raised before routing are in the face's format too.
+        const badUrl = await h.inject({ url: `${prefix}/%FF%FE` });
+        assert.equal(badUrl.statusCode, 400);
+        assert.deepEqual(Object.keys(badUrl.json()), ['error']);
+        assert.ok(badUrl.body.startsWith('{\n    "error": '));
       }
       assert.equal(bodies[0], bodies[1]);
       assert.equal(bodies[0], bodies[2]);
