@@ -331,8 +331,8 @@ for (const kind of await databaseKinds()) {
       res = await director('GET', 'host?name=pe2015.example.com&resolved=0');
       assert.equal(res.json().check_command, undefined);
       // properties=all / ALL: every property, unset ones as null; keys sorted.
-      for (const all of ['all', 'ALL']) {
-        res = await director('GET', `host?name=pe2015.example.com&properties=${all}`);
+      for (const all of ['properties=all', 'properties=ALL', 'withNull']) {
+        res = await director('GET', `host?name=pe2015.example.com&${all}`);
         const body = res.json() as Record<string, unknown>;
         assert.equal(body.check_command, null);
         assert.equal(body.has_agent, null);
