@@ -1,3 +1,4 @@
+// Over 500 lines: the document's sample scenario is replayed request by request, beside the face's other cases.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
