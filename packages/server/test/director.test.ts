@@ -593,5 +593,40 @@ for (const kind of await databaseKinds()) {
         .execute();
       assert.ok(failed.length >= 7);
     });
+
+    test('Basic credentials that passed stand until the password changes or the user is disabled', async () => {
+      const url = '/director/host?name=pe2015.example.com';
+      const user = await h.vigil.identity.createUser(
+        { username: 'cached', password: ADMIN_PASSWORD, roles: ['admin'] },
+        systemContext('test'),
+      );
+      const get = (password: string) =>
+        h.inject({ url, headers: { ...JSON_ACCEPT, authorization: basic('cached', password) } });
+      assert.equal((await get(ADMIN_PASSWORD)).statusCode, 200);
+      assert.equal((await get(ADMIN_PASSWORD)).statusCode, 200);
+      assert.equal((await get('not the password')).statusCode, 401);
+      const login = await h.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'cached', password: ADMIN_PASSWORD },
+      });
+      const changed = await h.inject({
+        method: 'PUT',
+        url: '/api/v1/auth/me/password',
+        headers: { authorization: `Bearer ${login.json().access_token}` },
+        payload: { current_password: ADMIN_PASSWORD, new_password: 'a brand new passphrase' },
+      });
+      assert.equal(changed.statusCode, 204, changed.body);
+      assert.equal((await get(ADMIN_PASSWORD)).statusCode, 401);
+      assert.equal((await get('a brand new passphrase')).statusCode, 200);
+      const admin = await h.login();
+      const disabled = await h.inject({
+        method: 'POST',
+        url: `/api/v1/users/${user.id}:disable`,
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      assert.equal(disabled.statusCode, 200, disabled.body);
+      assert.equal((await get('a brand new passphrase')).statusCode, 401);
+    });
   });
 }

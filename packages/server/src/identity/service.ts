@@ -20,6 +20,7 @@ import {
 } from './model.js';
 import { checkName } from './names.js';
 import { passwordProblem } from './passwords.js';
+import { createPasswordCache } from './password-cache.js';
 import { createSessions, pairBody, type ClientTokenPolicy } from './sessions.js';
 import type { ThrottlePolicy } from './throttle.js';
 
@@ -41,6 +42,7 @@ export const createIdentityService = (deps: {
   const { store, now } = deps;
   const audited = createAudited(deps.transact, now);
   const sessions = createSessions({ audited, tokens: deps.tokens, now });
+  const passwordCache = createPasswordCache({ ttlMs: 300_000, maxEntries: 1000 });
   const login = createLogin({
     store,
     audited,
@@ -175,7 +177,8 @@ export const createIdentityService = (deps: {
     /**
      * The identity of a user name and password sent with a request (HTTP Basic, on the faces
      * that take it): the login's check, behind the same throttle and audited the same way. No
-     * session is opened; the identity lasts for the request.
+     * session is opened; the identity lasts for the request. Credentials that passed stand for
+     * five minutes without another Argon2id check (identity/password-cache.ts).
      * @throws VigilError unauthenticated `auth.invalid_credentials` (or the MFA codes: a user
      *   with two-factor authentication cannot use a password alone); too_many_requests
      *   `auth.too_many_attempts`.
@@ -185,7 +188,25 @@ export const createIdentityService = (deps: {
       password: string,
       ctx: Omit<RequestContext, 'actor'>,
     ): Promise<Identity> {
-      const user = await login.checkCredentials({ username, password }, ctx);
+      // A recent full check of the same credentials stands while the user's row still matches
+      // it: same password hash, not disabled, no two-factor authentication enabled since.
+      const hit = passwordCache.get(username, password, now());
+      let user = hit ? await store.userByName(username) : undefined;
+      if (
+        !user ||
+        user.id !== hit?.userId ||
+        user.password_hash !== hit.passwordHash ||
+        user.disabled_at !== null ||
+        user.mfa_enabled_at !== null
+      ) {
+        user = await login.checkCredentials({ username, password }, ctx);
+        passwordCache.set(
+          username,
+          password,
+          { userId: user.id, passwordHash: user.password_hash },
+          now(),
+        );
+      }
       const roles = await store.rolesOf(user.id);
       return {
         kind: 'user',
