@@ -162,10 +162,21 @@ for (const kind of await databaseKinds()) {
       assert.ok(audit.filter((a) => a.action === 'config.update').length >= 3);
     });
 
-    test('a template still imported cannot be deleted', async () => {
+    test('a template still imported, a command still run, a group with members stay', async () => {
       const err = await failure(() => objects.remove(ctx, { kind: 'host', name: 'linux' }));
       assert.equal(err.code, 'config.in_use');
       assert.match(err.message, /web/);
+      const command = await failure(() => objects.remove(ctx, { kind: 'command', name: 'ping4' }));
+      assert.equal(command.code, 'config.in_use');
+      assert.match(command.message, /base/);
+      await objects.create(ctx, 'hostgroup', { object_name: 'linux-servers' });
+      await objects.create(ctx, 'host', { object_name: 'member', groups: 'linux-servers' });
+      const group = await failure(() =>
+        objects.remove(ctx, { kind: 'hostgroup', name: 'linux-servers' }),
+      );
+      assert.equal(group.code, 'config.in_use');
+      await objects.remove(ctx, { kind: 'host', name: 'member' });
+      await objects.remove(ctx, { kind: 'hostgroup', name: 'linux-servers' });
     });
 
     test('services attached to templates apply to the hosts importing them', async () => {

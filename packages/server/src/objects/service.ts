@@ -412,8 +412,8 @@ export function createObjectService(deps: {
     /**
      * Deletes an object and answers it as it was: a host is marked deleted (with its services),
      * anything else removed.
-     * @throws VigilError conflict `config.in_use` for a template still imported, or a command
-     *   or host template still used.
+     * @throws VigilError conflict `config.in_use` for a template still imported, a command still
+     *   run or a host group with members.
      */
     remove(ctx: RequestContext, ref: ObjectRef): Promise<ConfigObject> {
       return audited(ctx, { action: 'config.delete' }, async (s, draft) => {
@@ -431,6 +431,18 @@ export function createObjectService(deps: {
               { code: 'config.in_use' },
             );
         }
+        const users =
+          o.kind === 'command'
+            ? await s.objects.commandUsersOf(o.object_name)
+            : o.kind === 'hostgroup'
+              ? await s.objects.groupMembersOf(o.object_name)
+              : [];
+        if (users.length > 0)
+          throw new VigilError(
+            'conflict',
+            `${o.object_name} is still used by ${users.slice(0, 10).join(', ')}${users.length > 10 ? ` and ${users.length - 10} more` : ''}`,
+            { code: 'config.in_use' },
+          );
         if (found.table === 'hosts') {
           await s.objects.deleteHost(found.row.id, now());
           await s.objects.deleteScope(found.row.id);

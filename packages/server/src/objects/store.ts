@@ -204,6 +204,12 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
       .where('api_key_hash', '=', hash)
       .where('kind', '=', 'host')
       .executeTakeFirst(),
+  async commandUsersOf(name) {
+    return usersOf(db, ['check_command', 'event_command'], (v) => v === name, name);
+  },
+  async groupMembersOf(name) {
+    return usersOf(db, ['groups'], (v) => Array.isArray(v) && v.includes(name), name);
+  },
   async importersOf(kind, name) {
     // A cheap filter on the JSON text, made exact on the parsed list.
     const like = `%${JSON.stringify(name)}%`;
@@ -227,3 +233,33 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
       .map((r) => r.name);
   },
 });
+
+/**
+ * The names of the hosts and objects with one of `keys` among their properties whose value
+ * `matches`; a LIKE on the JSON text for `name` narrows the rows first.
+ */
+async function usersOf(
+  db: Kysely<Database>,
+  keys: string[],
+  matches: (value: unknown) => boolean,
+  name: string,
+): Promise<string[]> {
+  const like = `%${JSON.stringify(name)}%`;
+  const hosts = await db
+    .selectFrom('hosts')
+    .select(['name', 'properties'])
+    .where('deleted_at', 'is', null)
+    .where('properties', 'like', like)
+    .execute();
+  const objects = await db
+    .selectFrom('config_objects')
+    .select(['object_name as name', 'properties'])
+    .where('properties', 'like', like)
+    .execute();
+  return [...hosts, ...objects]
+    .filter((r) => {
+      const p = JSON.parse(r.properties) as Record<string, unknown>;
+      return keys.some((k) => matches(p[k]));
+    })
+    .map((r) => r.name);
+}

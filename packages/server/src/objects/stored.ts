@@ -106,6 +106,10 @@ export interface ObjectStore {
   setObjectKey(id: string, hash: string | null, at: number): Promise<void>;
   /** A host template by the hash of its self-service API key. */
   objectByKey(hash: string): Promise<ConfigObjectRow | undefined>;
+  /** The names of the hosts and objects whose check or event command is `name`. */
+  commandUsersOf(name: string): Promise<string[]>;
+  /** The names of the hosts and host templates that are members of host group `name`. */
+  groupMembersOf(name: string): Promise<string[]>;
   /** The names of the hosts, and of the objects of a kind, whose imports mention `name`. */
   importersOf(kind: ObjectKind, name: string): Promise<string[]>;
 }
