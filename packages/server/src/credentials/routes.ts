@@ -208,6 +208,6 @@ export function credentialRoutes(app: App, deps: { credentials: CredentialServic
         response: { 200: Resolution },
       },
     },
-    async (request) => credentials.resolve(request.params.id),
+    async (request) => credentials.resolve(contextOf(request), request.params.id),
   );
 }

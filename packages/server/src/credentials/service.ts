@@ -330,10 +330,10 @@ export function createCredentialService(deps: {
 
     /**
      * Which credential a host uses: its own (its default, else its newest) before the system
-     * default. @throws VigilError not_found: `host.not_found`, or `credential.unresolved` when
+     * default; the answer is audited. @throws VigilError not_found: `host.not_found`, or `credential.unresolved` when
      * the host has none and there is no system default.
      */
-    async resolve(hostId: string): Promise<Resolution> {
+    async resolve(ctx: RequestContext, hostId: string): Promise<Resolution> {
       if (!(await deps.hostExists(hostId)))
         throw new VigilError('not_found', `no host ${hostId}`, { code: 'host.not_found' });
       const r = await resolveRow(hostId);
@@ -343,6 +343,14 @@ export function createCredentialService(deps: {
           `host ${hostId} has no credential of its own and there is no system default credential`,
           { code: 'credential.unresolved' },
         );
+      // Which credential opens which host is worth a record, though nothing changes.
+      await audited(
+        ctx,
+        { action: 'credential.resolve', resourceType: 'credential', resourceId: r.row.id },
+        async (_s, draft) => {
+          draft.entry.detail = { host_id: hostId, source: r.source };
+        },
+      );
       return { host_id: hostId, source: r.source, credential: viewOf(r.row) };
     },
 
