@@ -156,6 +156,10 @@ for (const kind of await databaseKinds()) {
         assert.equal(res.statusCode, 404, `${method} ${url}`);
         assert.equal(res.json().error.code, 'host.not_found');
       }
+      for (const q of ['?limit=-1e999', '?limit=1e999', '?limit=0']) {
+        const res = await call('GET', `/api/v1/hosts${q}`);
+        assert.equal(res.statusCode, 400, `${q}: ${res.body}`);
+      }
       const cursor = await call('GET', '/api/v1/hosts?cursor=garbage');
       assert.equal(cursor.statusCode, 400);
       assert.match(cursor.json().error.human_message, /cursor/);
