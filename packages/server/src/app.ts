@@ -77,6 +77,8 @@ import { tlsRoutes } from './tls/routes.js';
 import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
 import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
+import { directorFace } from './faces/director/http.js';
+import { directorObjectRoutes } from './faces/director/objects.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
@@ -477,6 +479,10 @@ export async function createVigil(opts: {
           latestDocument: (hostId) => ingest.latestDocument(hostId),
         });
         streamRoutes(app, { stream });
+        directorFace(app, {
+          authenticator: identity,
+          modules: [directorObjectRoutes(objects)],
+        });
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
