@@ -142,7 +142,8 @@ for (const kind of await databaseKinds()) {
       });
       await o.create(ctx, 'service', {
         object_name: 'disk',
-        host: 'vigil-linux',
+        // Two levels up from web1: apply rules follow imports at every level.
+        host: 'vigil-base',
         imports: ['generic-service'],
         check_command: 'vigil-disk',
       });
@@ -376,6 +377,7 @@ for (const kind of await databaseKinds()) {
         'apply Service "ping" {',
         '    assign where "vigil-linux" in host.templates',
         '    ignore where host.name in [ "web1" ]',
+        '    assign where "vigil-base" in host.templates',
       ])
         assert.ok(text.includes(expected), `missing: ${expected}\n${text}`);
       assert.ok(!text.includes('old1'));

@@ -79,8 +79,10 @@ function body(o: ConfigObject, extra: string[] = []): string[] {
   return lines;
 }
 
-const block = (head: string, lines: string[]): string =>
-  `${head} {\n${lines.filter((l, i, a) => !(l === '' && i === a.length - 1)).join('\n')}\n}\n`;
+function block(head: string, lines: string[]): string {
+  const body = lines.filter((l, i, a) => !(l === '' && i === a.length - 1));
+  return body.length === 0 ? `${head} {\n}\n` : `${head} {\n${body.join('\n')}\n}\n`;
+}
 
 /** Icinga's command types by Director's `methods_execute`. */
 const COMMAND_TYPES: Record<string, string> = {
