@@ -45,12 +45,18 @@ declare module 'fastify' {
 /** The `WWW-Authenticate` challenge of the face. */
 const CHALLENGE = 'Basic realm="Icinga Director"';
 
+// Bodies go as bytes: Fastify would add `; charset=utf-8` to a string's Content-Type, which
+// Director's answers do not have.
+
 /**
  * Answers `value` as Director's object REST handler does: `json_encode(…, JSON_PRETTY_PRINT)`
  * and a newline, `/` written `\/` and non-ASCII as `\uXXXX`, `Content-Type: application/json`.
  */
 export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).type('application/json').send(phpPrettyJson(value, true));
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(Buffer.from(phpPrettyJson(value, true)));
 }
 
 /**
@@ -58,7 +64,10 @@ export function sendJson(reply: FastifyReply, status: number, value: unknown): F
  * `sendJson`, but with slashes and Unicode left as they are.
  */
 export function sendPlainJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).type('application/json').send(phpPrettyJson(value, false));
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(Buffer.from(phpPrettyJson(value, false)));
 }
 
 /**
@@ -222,8 +231,7 @@ export type DirectorModule = (router: DirectorRouter) => void;
  * Mounts the Director face: under each of `DIRECTOR_PREFIXES`, a scope that reads every body as
  * raw text (parsed by `requireJsonBody`), answers errors as `{"error": "…"}` (`sendError`), and
  * answers a method it has no route for with 400 `Unsupported method X` and an unknown path with
- * 404 (both after the Accept rule and authentication). Each module's routes are registered in
- * every scope.
+ * 404 (neither depends on the caller). Each module's routes are registered in every scope.
  */
 export function directorFace(
   app: App,
@@ -244,20 +252,21 @@ export function directorFace(
           // Anonymous routes are not authenticated, but the Accept rule holds for them too.
           if (request.routeOptions.config?.access === 'anonymous') checkAccept(request);
         });
-        face.setNotFoundHandler(async (request, reply) => {
-          try {
-            await authenticate(request, DIRECTOR_PERMISSION);
-            if (!DIRECTOR_METHODS.has(request.method))
-              throw new VigilError('bad_data', `Unsupported method ${request.method}`, {
-                code: 'director.unsupported_method',
-              });
-            throw new VigilError('not_found', 'No such API endpoint found', {
-              code: 'route.not_found',
-            });
-          } catch (err) {
-            return sendError(request, reply, toVigilError(err));
-          }
-        });
+        // Neither answer depends on the caller, so neither asks for credentials: a method Node
+        // refuses (KILL) is answered before anything is read, and this one answers alike.
+        face.setNotFoundHandler(async (request, reply) =>
+          sendError(
+            request,
+            reply,
+            DIRECTOR_METHODS.has(request.method)
+              ? new VigilError('not_found', 'No such API endpoint found', {
+                  code: 'route.not_found',
+                })
+              : new VigilError('bad_data', `Unsupported method ${request.method}`, {
+                  code: 'director.unsupported_method',
+                }),
+          ),
+        );
         const router: DirectorRouter = {
           route(r) {
             face.route({
