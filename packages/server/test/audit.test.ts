@@ -183,12 +183,12 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     action: 'config.api_key',
     async run(h, cid) {
       await h.vigil.objects.create(systemContext('test'), 'host', {
-        object_name: 'audited-template',
+        object_name: 'keyed-template',
         object_type: 'template',
       });
       return h.inject({
         method: 'POST',
-        url: '/api/v1/host-templates/audited-template/api-key',
+        url: '/api/v1/host-templates/keyed-template/api-key',
         headers: { ...bearer(await h.login()), 'x-correlation-id': cid },
       });
     },
