@@ -309,6 +309,35 @@ for (const kind of await databaseKinds()) {
       await h.vigil.objects.remove(ctx, { kind: 'service', name: 'nothing2', host: 'web1' });
     });
 
+    test('two deploys of one new configuration at once store it once', async () => {
+      await h.vigil.objects.modify(
+        ctx,
+        { kind: 'host', name: 'printer1' },
+        { 'vars.floor': 2 },
+        'merge',
+      );
+      const both = await Promise.all([
+        api('POST', '/api/v1/deployments'),
+        api('POST', '/api/v1/deployments'),
+      ]);
+      assert.deepEqual(
+        both.map((r) => r.statusCode),
+        [200, 200],
+        both[1]!.body,
+      );
+      const [a, b] = both.map((r) => r.json());
+      assert.equal(a.checksum, b.checksum);
+      assert.deepEqual([a.created, b.created].sort(), [false, true]);
+      await h.vigil.objects.modify(
+        ctx,
+        { kind: 'host', name: 'printer1' },
+        { 'vars.floor': null },
+        'merge',
+      );
+      const back = (await api('POST', '/api/v1/deployments')).json();
+      assert.equal(back.checksum, first.checksum);
+    });
+
     test('unknown deployments are 404; the deploy needs config:deploy', async () => {
       assert.equal((await api('GET', '/api/v1/deployments/nope')).statusCode, 404);
       assert.equal((await api('GET', '/api/v1/deployments/nope/icinga2')).statusCode, 404);

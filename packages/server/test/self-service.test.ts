@@ -184,6 +184,13 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(host.properties, { display_name: 'Existing', address: '192.0.2.1' });
     });
 
+    test('register-host: two registrations of one new name at once: one wins', async () => {
+      const both = await Promise.all([register('race1', agentsKey), register('race1', agentsKey)]);
+      assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 400]);
+      const lost = both.find((r) => r.statusCode === 400)!;
+      assert.equal(lost.json().error, 'The host "race1" has already been registered');
+    });
+
     test('register-host: an existing host that does not import the template → 403', async () => {
       const res = await register('stranger', agentsKey);
       assert.equal(res.statusCode, 403);

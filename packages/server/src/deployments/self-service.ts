@@ -171,12 +171,25 @@ export function createSelfService(deps: {
           );
         await objects.modify(ctx, { kind: 'host', name: name! }, given, 'merge');
       } else
-        await objects.create(ctx, 'host', {
-          ...given,
-          object_name: name,
-          object_type: 'object',
-          imports: [template.object_name],
-        });
+        await objects
+          .create(ctx, 'host', {
+            ...given,
+            object_name: name,
+            object_type: 'object',
+            imports: [template.object_name],
+          })
+          .catch(async (err: unknown) => {
+            // Another registration of the same name created it meanwhile (the service's own
+            // check, or the database's unique name when both passed that check at once).
+            const raced =
+              (err instanceof VigilError && err.code === 'config.exists') ||
+              (await store.hostByName(name!)) !== undefined;
+            if (raced)
+              throw new VigilError('bad_data', `The host "${name}" has already been registered`, {
+                code: 'self_service.registered',
+              });
+            throw err;
+          });
       const hostKey = newKey();
       await audited(ctx, { action: 'config.register', resourceType: 'host' }, async (s, draft) => {
         const row = await s.objects.hostByName(name!);

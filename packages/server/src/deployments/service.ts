@@ -164,10 +164,8 @@ export function createDeploymentService(deps: {
         });
       const checksum = checksumOf(snapshot);
       const counts = countsOf(snapshot);
-      const result = await audited(
-        ctx,
-        { action: 'config.deploy', resourceType: 'deployment' },
-        async (s, draft) => {
+      const run = () =>
+        audited(ctx, { action: 'config.deploy', resourceType: 'deployment' }, async (s, draft) => {
           const at = now();
           let row = await s.deployments.byChecksum(checksum);
           const created = !row;
@@ -186,8 +184,16 @@ export function createDeploymentService(deps: {
           draft.entry.resourceId = row.id;
           draft.entry.detail = { checksum, created };
           return { ...summary({ ...row, activated_at: at }, row.id), counts, created };
-        },
-      );
+        });
+      let result: Awaited<ReturnType<typeof run>>;
+      try {
+        result = await run();
+      } catch (err) {
+        // A concurrent deploy of the same configuration stored it first (the checksum is
+        // unique): this deploy activates that row instead.
+        if (!(await store.byChecksum(checksum))) throw err;
+        result = await run();
+      }
       active = undefined;
       checksCache.clear();
       return result;
