@@ -191,6 +191,7 @@ export function renderIcinga2(snapshot: Snapshot, header?: string): string {
         ),
       ),
   );
+  const chains = new Map(snapshot.hosts.map((h) => [h, templateChain(snapshot, h)]));
   // Which hosts run which template's service: the others get theirs from elsewhere.
   const runs = new Map<ConfigObject, string[]>();
   for (const h of snapshot.hosts)
@@ -200,9 +201,7 @@ export function renderIcinga2(snapshot: Snapshot, header?: string): string {
     snapshot.services
       .filter((s) => s.host !== null && !hostNames.has(s.host))
       .map((s) => {
-        const importers = snapshot.hosts.filter((h) =>
-          templateChain(snapshot, h).includes(s.host!),
-        );
+        const importers = snapshot.hosts.filter((h) => chains.get(h)!.includes(s.host!));
         const running = new Set(runs.get(s) ?? []);
         const ignored = importers.map((h) => h.object_name).filter((n) => !running.has(n));
         const rules = [`    assign where ${quote(s.host!)} in host.templates`];
