@@ -287,6 +287,20 @@ for (const kind of await databaseKinds()) {
       });
     });
 
+    test('Director deploys a stored configuration again by its checksum', async () => {
+      const list = (await api('GET', '/api/v1/deployments')).json();
+      const second = list.items.find((d: { id: string }) => d.id !== first.id);
+      const res = await director('POST', `config/deploy?checksum=${second.checksum}`);
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.json().checksum, second.checksum);
+      assert.equal((await api('GET', `/api/v1/deployments/${second.id}`)).json().active, true);
+      const unknown = await director('POST', `config/deploy?checksum=${'0'.repeat(40)}`);
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().error, `no deployment has the checksum ${'0'.repeat(40)}`);
+      const back = await director('POST', `config/deploy?checksum=${first.checksum}`);
+      assert.equal(back.json().checksum, first.checksum);
+    });
+
     test('Director answers GET on config/deploy as Icinga Web does', async () => {
       const res = await director('GET', 'config/deploy');
       assert.equal(res.statusCode, 500);

@@ -199,6 +199,38 @@ export function createDeploymentService(deps: {
       return result;
     },
 
+    /**
+     * Makes the stored deployment with this checksum the active one again (Director's
+     * `config/deploy?checksum=`). Audited as `config.deploy`.
+     * @throws VigilError not_found for a checksum no deployment has.
+     */
+    async activate(ctx: RequestContext, checksum: string): Promise<DeploymentDetail> {
+      const result = await audited(
+        ctx,
+        { action: 'config.deploy', resourceType: 'deployment' },
+        async (s, draft) => {
+          const row = /^[0-9a-f]{40}$/.test(checksum)
+            ? await s.deployments.byChecksum(checksum)
+            : undefined;
+          if (!row)
+            throw new VigilError('not_found', `no deployment has the checksum ${checksum}`, {
+              code: 'deployment.not_found',
+            });
+          const at = now();
+          await s.deployments.activate(row.id, at);
+          draft.entry.resourceId = row.id;
+          draft.entry.detail = { checksum, created: false };
+          return {
+            ...summary({ ...row, activated_at: at }, row.id),
+            counts: countsOf(snapshotOf(row)),
+          };
+        },
+      );
+      active = undefined;
+      checksCache.clear();
+      return result;
+    },
+
     /** Deployments, newest first; follow `next_cursor` for older ones. */
     async list(q: { limit?: number; cursor?: string }): Promise<{
       items: DeploymentSummary[];

@@ -8,7 +8,7 @@ import { DIRECTOR_PERMISSION, sendPlainJson, type DirectorModule } from './http.
 // configuration is active.
 
 /** What the endpoints need of deployments. Declared here, where it is used. */
-export type DirectorDeployments = Pick<DeploymentService, 'deploy' | 'status'>;
+export type DirectorDeployments = Pick<DeploymentService, 'deploy' | 'activate' | 'status'>;
 
 /** Splits a comma-separated query parameter; undefined when absent or empty. */
 function listParam(request: FastifyRequest, name: string): string[] | undefined {
@@ -21,7 +21,8 @@ function listParam(request: FastifyRequest, name: string): string[] | undefined 
 }
 
 /**
- * `POST director/config/deploy` → `{"checksum": "…"}`; any other method answers as Icinga Web's
+ * `POST director/config/deploy[?checksum=…]` → `{"checksum": "…"}` (with a checksum: that stored
+ * deployment made active again); any other method answers as Icinga Web's
  * error controller does, 500 `{"status":"error","message":"Unsupported method: GET"}` (compact).
  * `GET director/config/deployment-status[?configs=a,b][&activities=c,d]` →
  * `{"active_configuration": {stage_name, config, activity}}` (`{}` before the first deploy),
@@ -35,7 +36,12 @@ export function directorDeployRoutes(deployments: DirectorDeployments): Director
       access: 'config:deploy',
       unescaped: true,
       async handler(request, reply) {
-        const d = await deployments.deploy(contextOf(request));
+        // `?checksum=` deploys a configuration stored before, as Director's does.
+        const { checksum } = request.query as Record<string, unknown>;
+        const d =
+          typeof checksum === 'string' && checksum !== ''
+            ? await deployments.activate(contextOf(request), checksum)
+            : await deployments.deploy(contextOf(request));
         return sendPlainJson(reply, 200, { checksum: d.checksum });
       },
     });
