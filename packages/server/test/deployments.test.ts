@@ -178,6 +178,9 @@ for (const kind of await databaseKinds()) {
       assert.equal(status.statusCode, 200);
       assert.equal(status.body, '{\n    "active_configuration": {}\n}\n');
       assert.equal(await h.vigil.deployments.checksFor('no-such-host'), null);
+      const none = await api('GET', '/api/v1/deployments/active');
+      assert.equal(none.statusCode, 404);
+      assert.equal(none.json().error.human_message, 'there is no active deployment yet');
     });
 
     test('a deploy snapshots the configuration; the same configuration deploys to the same row', async () => {
@@ -399,7 +402,8 @@ for (const kind of await databaseKinds()) {
     });
 
     test('a deployment renders as Icinga 2 configuration that icinga2 daemon -C accepts', async (t) => {
-      const res = await api('GET', `/api/v1/deployments/${first.id}/icinga2`);
+      assert.equal((await api('GET', '/api/v1/deployments/active')).json().id, first.id);
+      const res = await api('GET', '/api/v1/deployments/active/icinga2');
       assert.equal(res.statusCode, 200);
       assert.match(res.headers['content-type'] as string, /^text\/plain/);
       const text = res.body;

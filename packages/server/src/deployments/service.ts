@@ -127,10 +127,15 @@ export function createDeploymentService(deps: {
     };
   }
 
+  /** A deployment by id; `active` names the active one. */
   async function require(id: string): Promise<DeploymentRow> {
-    const row = await store.byId(id);
+    const row = id === 'active' ? await store.active() : await store.byId(id);
     if (!row)
-      throw new VigilError('not_found', `no deployment ${id}`, { code: 'deployment.not_found' });
+      throw new VigilError(
+        'not_found',
+        id === 'active' ? 'there is no active deployment yet' : `no deployment ${id}`,
+        { code: 'deployment.not_found' },
+      );
     return row;
   }
 
@@ -260,7 +265,7 @@ export function createDeploymentService(deps: {
     },
 
     /**
-     * One deployment with its counts.
+     * One deployment with its counts (`active`: the active one).
      * @throws VigilError not_found `deployment.not_found`.
      */
     async get(id: string): Promise<DeploymentDetail> {
@@ -274,11 +279,7 @@ export function createDeploymentService(deps: {
      */
     async diff(id: string, against: string): Promise<DeploymentDiff> {
       const to = await require(id);
-      const from = against === 'active' ? await store.active() : await require(against);
-      if (!from)
-        throw new VigilError('not_found', 'there is no active deployment yet', {
-          code: 'deployment.not_found',
-        });
+      const from = await require(against);
       return {
         from: from.checksum,
         to: to.checksum,
@@ -301,7 +302,7 @@ export function createDeploymentService(deps: {
     },
 
     /**
-     * A deployment rendered as Icinga 2 configuration.
+     * A deployment (`active`: the active one) rendered as Icinga 2 configuration.
      * @throws VigilError not_found `deployment.not_found`.
      */
     async icinga2(id: string): Promise<string> {
