@@ -92,18 +92,28 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, e: Vigil
  * The JSON object of a request's body, read whatever its Content-Type (Director reads the raw
  * body: `curl -d` sends a form type).
  * @throws VigilError bad_data `Invalid JSON: Syntax error` when the body is missing, empty or not
- *   JSON; `Invalid JSON: an object is expected` for JSON that is not an object.
+ *   JSON; `Invalid JSON: an object is expected` for JSON that is not an object, and a refusal of
+ *   any `__proto__` key.
  */
 export function requireJsonBody(request: FastifyRequest): Record<string, unknown> {
   const raw = typeof request.body === 'string' ? request.body : '';
   let value: unknown;
+  let proto = false;
   try {
-    value = JSON.parse(raw);
+    // A `__proto__` key would become an object's prototype once copied by assignment.
+    value = JSON.parse(raw, (k, v: unknown) => {
+      if (k === '__proto__') proto = true;
+      return v;
+    });
   } catch {
     throw new VigilError('bad_data', 'Invalid JSON: Syntax error', {
       code: 'director.invalid_json',
     });
   }
+  if (proto)
+    throw new VigilError('bad_data', 'Invalid JSON: __proto__ is not allowed as a key', {
+      code: 'director.invalid_json',
+    });
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new VigilError('bad_data', 'Invalid JSON: an object is expected', {
       code: 'director.invalid_json',
