@@ -41,6 +41,14 @@ import { createCredentialStore } from './credentials/store.js';
 import { systemConfigRoutes } from './system/config-routes.js';
 import { createSettingsService } from './system/settings.js';
 import { createSettingsStore } from './system/settings-store.js';
+import { deploymentRoutes } from './deployments/routes.js';
+import { createDeploymentService, type DeploymentService } from './deployments/service.js';
+import { createDeploymentStore } from './deployments/store.js';
+import { createSelfService } from './deployments/self-service.js';
+import { selfServiceRoutes } from './deployments/self-service-routes.js';
+import { directorDeployRoutes } from './faces/director/deploy.js';
+import { directorSelfServiceRoutes } from './faces/director/self-service.js';
+import { directorTicketRoutes } from './faces/director/ticket.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -119,6 +127,8 @@ export interface Vigil {
   readonly migration: MigrationReport;
   /** Configuration objects: hosts' configuration, templates, services, commands, host groups. */
   readonly objects: ObjectService;
+  /** Deployments: checksummed snapshots of the configuration; the active one runs on agents. */
+  readonly deployments: DeploymentService;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -207,9 +217,10 @@ export async function createVigil(opts: {
       now,
       sealer,
     });
+    const cursors = createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely)));
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
-      cursors: createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely))),
+      cursors,
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
@@ -250,17 +261,31 @@ export async function createVigil(opts: {
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
     const hosts = createHostService({ store: createHostStore(db.kysely) });
+    const objectsAudited = createAudited<ObjectStores>(
+      (fn) =>
+        db.kysely
+          .transaction()
+          .execute((trx) => fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) })),
+      now,
+    );
     const objects = createObjectService({
       store: createObjectStore(db.kysely),
-      audited: createAudited<ObjectStores>(
+      audited: objectsAudited,
+      now,
+    });
+    const deployments = createDeploymentService({
+      source: objects,
+      store: createDeploymentStore(db.kysely),
+      audited: createAudited(
         (fn) =>
           db.kysely
             .transaction()
             .execute((trx) =>
-              fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) }),
+              fn({ deployments: createDeploymentStore(trx), audit: createAuditStore(trx) }),
             ),
         now,
       ),
+      cursors,
       now,
     });
     const authCache = createAgentAuthCache();
@@ -411,8 +436,15 @@ export async function createVigil(opts: {
         mutate,
       }),
     });
+    const selfService = createSelfService({
+      store: createObjectStore(db.kysely),
+      objects,
+      audited: objectsAudited,
+      tickets,
+      now,
+    });
     const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
-      forHost: () => Promise.resolve(null),
+      forHost: (hostId) => deployments.checksFor(hostId),
     };
     const intake = createAgentIntake({ store: agentStore, ingest, now });
     const commands = createCommandService({
@@ -496,6 +528,8 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
+        deploymentRoutes(app, { deployments });
+        selfServiceRoutes(app, { selfService });
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -542,7 +576,12 @@ export async function createVigil(opts: {
         configRoutes(app, { objects });
         directorFace(app, {
           authenticator: identity,
-          modules: [directorObjectRoutes(objects)],
+          modules: [
+            directorObjectRoutes(objects),
+            directorDeployRoutes(deployments),
+            directorSelfServiceRoutes(selfService),
+            directorTicketRoutes(selfService),
+          ],
         });
         openitcockpitFace(app, {
           enrollment,
@@ -589,6 +628,7 @@ export async function createVigil(opts: {
       tickets,
       migration,
       objects,
+      deployments,
       close: () => http.close(),
     };
   } catch (err) {
