@@ -1,5 +1,8 @@
+// Over 500 lines: the composition root wires every domain, its jobs and its routes in one place
+// (the configuration side is composed in app-configuration.ts).
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { composeConfiguration, configurationRoutes } from './app-configuration.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -16,8 +19,7 @@ import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
 import { createAgentStatusWatch, type AgentStatusWatch } from './agents/status-events.js';
 import { agentPushRoutes, type DeployedChecks } from './agents/push-routes.js';
 import { createTicketCheck } from './agents/ticket-enrollment.js';
-import { createTicketService, type TicketService } from './secrets/ticket.js';
-import { ticketSalt } from './secrets/ticket-salt.js';
+import { type TicketService } from './secrets/ticket.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
@@ -27,28 +29,8 @@ import { createFleetOverview } from './hosts/overview.js';
 import { hostRoutes } from './hosts/routes.js';
 import { createHostService } from './hosts/service.js';
 import { createHostStore } from './hosts/store.js';
-import { createAudited } from './audit/audited.js';
-import { createObjectService, type ObjectService } from './objects/service.js';
-import { createObjectStore } from './objects/store.js';
-import type { ObjectStores } from './objects/stored.js';
-import { createHostAdmin, type HostStores } from './hosts/admin.js';
-import { hostAdminRoutes } from './hosts/admin-routes.js';
-import { createConnectivity } from './hosts/connectivity.js';
-import { createDiscovery } from './hosts/discovery-runner.js';
-import { credentialRoutes } from './credentials/routes.js';
-import { createCredentialService } from './credentials/service.js';
-import { createCredentialStore } from './credentials/store.js';
-import { systemConfigRoutes } from './system/config-routes.js';
-import { createSettingsService } from './system/settings.js';
-import { createSettingsStore } from './system/settings-store.js';
-import { deploymentRoutes } from './deployments/routes.js';
-import { createDeploymentService, type DeploymentService } from './deployments/service.js';
-import { createDeploymentStore } from './deployments/store.js';
-import { createSelfService } from './deployments/self-service.js';
-import { selfServiceRoutes } from './deployments/self-service-routes.js';
-import { directorDeployRoutes } from './faces/director/deploy.js';
-import { directorSelfServiceRoutes } from './faces/director/self-service.js';
-import { directorTicketRoutes } from './faces/director/ticket.js';
+import type { ObjectService } from './objects/service.js';
+import type { DeploymentService } from './deployments/service.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -90,9 +72,6 @@ import { tlsRoutes } from './tls/routes.js';
 import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
 import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
-import { directorFace } from './faces/director/http.js';
-import { directorObjectRoutes } from './faces/director/objects.js';
-import { configRoutes } from './objects/routes.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
@@ -202,8 +181,8 @@ export async function createVigil(opts: {
   https?: HttpsOptions;
   now?: () => number;
   /**
-   * The checks the active deployment gives each host, which native agents' push answers carry;
-   * without it, no host has any (there is no deployment to run).
+   * The checks each host's native agents run, carried by their push answers; by default those
+   * the active deployment gives the host.
    */
   deployedChecks?: DeployedChecks;
 }): Promise<Vigil> {
@@ -261,33 +240,6 @@ export async function createVigil(opts: {
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
     const hosts = createHostService({ store: createHostStore(db.kysely) });
-    const objectsAudited = createAudited<ObjectStores>(
-      (fn) =>
-        db.kysely
-          .transaction()
-          .execute((trx) => fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) })),
-      now,
-    );
-    const objects = createObjectService({
-      store: createObjectStore(db.kysely),
-      audited: objectsAudited,
-      now,
-    });
-    const deployments = createDeploymentService({
-      source: objects,
-      store: createDeploymentStore(db.kysely),
-      audited: createAudited(
-        (fn) =>
-          db.kysely
-            .transaction()
-            .execute((trx) =>
-              fn({ deployments: createDeploymentStore(trx), audit: createAuditStore(trx) }),
-            ),
-        now,
-      ),
-      cursors,
-      now,
-    });
     const authCache = createAgentAuthCache();
     const facts = createFactsRecorder({
       store: agentStore,
@@ -352,61 +304,17 @@ export async function createVigil(opts: {
     });
     const agentStatus = createAgentStatusWatch({ agents, bus, now });
     bus.subscribe<IngestEvent>(INGEST_TOPIC, agentStatus.onDocument);
-    // Hosts as configuration: operators' changes, credentials, connectivity and discovery.
-    const hostStore = createHostStore(db.kysely);
-    const hostTransact: Transact<HostStores> = (fn) =>
-      db.kysely
-        .transaction()
-        .execute((trx) => fn({ hosts: createHostStore(trx), audit: createAuditStore(trx) }));
-    const hostAdmin = createHostAdmin({
-      store: hostStore,
-      transact: hostTransact,
-      now,
-      log: (err) => opts.logger.warn({ err }, 'bringing back a deleted host failed'),
-    });
-    bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
-    const settings = createSettingsService({
-      store: createSettingsStore(db.kysely),
-      transact: (fn) =>
-        db.kysely
-          .transaction()
-          .execute((trx) =>
-            fn({ settings: createSettingsStore(trx), audit: createAuditStore(trx) }),
-          ),
-      now,
-    });
-    const credentials = createCredentialService({
-      store: createCredentialStore(db.kysely),
-      transact: (fn) =>
-        db.kysely
-          .transaction()
-          .execute((trx) =>
-            fn({ credentials: createCredentialStore(trx), audit: createAuditStore(trx) }),
-          ),
-      hostExists: async (id) => (await hosts.get(id)) !== undefined,
+    const parts = composeConfiguration({
+      db,
+      config,
+      hosts,
       sealer,
+      cursors,
       now,
+      logger: opts.logger,
     });
-    const agentlessLog = (what: string) => (err: unknown, hostId: string) =>
-      opts.logger.warn({ err, host_id: hostId }, what);
-    const connectivity = createConnectivity({
-      store: hostStore,
-      transact: hostTransact,
-      secrets: credentials,
-      config: () => settings.get('connectivity'),
-      now,
-      log: agentlessLog('connectivity probe failed'),
-    });
-    const discovery = createDiscovery({
-      store: hostStore,
-      transact: hostTransact,
-      secrets: credentials,
-      config: () => settings.get('discovery'),
-      intelligence: () => settings.get('intelligence'),
-      timeoutSeconds: async () => (await settings.get('connectivity')).timeout_seconds,
-      now,
-      log: agentlessLog('discovery failed'),
-    });
+    const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
+    bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
     const overview = createFleetOverview({
       directory: {
         hosts: () => hosts.all(),
@@ -418,9 +326,6 @@ export async function createVigil(opts: {
       now,
     });
     bus.subscribe<IngestEvent>(INGEST_TOPIC, overview.observe);
-    const tickets = createTicketService(
-      ticketSalt(config.director.ticket_salt, config.storage.data_dir),
-    );
     const enrollment = createEnrollmentService({
       store: agentStore,
       mutate,
@@ -435,13 +340,6 @@ export async function createVigil(opts: {
         agentHosts: objects,
         mutate,
       }),
-    });
-    const selfService = createSelfService({
-      store: createObjectStore(db.kysely),
-      objects,
-      audited: objectsAudited,
-      tickets,
-      now,
     });
     const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
       forHost: (hostId) => deployments.checksFor(hostId),
@@ -528,8 +426,6 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
-        deploymentRoutes(app, { deployments });
-        selfServiceRoutes(app, { selfService });
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -554,13 +450,6 @@ export async function createVigil(opts: {
             inventoryOfHost: (hostId) => ingest.inventoryOfHost(hostId),
           }),
         });
-        hostAdminRoutes(app, { admin: hostAdmin, overview, connectivity, discovery });
-        credentialRoutes(app, { credentials });
-        systemConfigRoutes(app, {
-          settings,
-          connectivityStatus: () => connectivity.status(),
-          sweepDiscovery: (ctx) => discovery.sweep(ctx),
-        });
         tlsRoutes(app, { ca: caInfoOf(ca) });
         exportRoutes(app, { telemetry: ingest, history, hosts });
         openwatchRoutes(app, {
@@ -573,16 +462,7 @@ export async function createVigil(opts: {
           },
         });
         streamRoutes(app, { stream });
-        configRoutes(app, { objects });
-        directorFace(app, {
-          authenticator: identity,
-          modules: [
-            directorObjectRoutes(objects),
-            directorDeployRoutes(deployments),
-            directorSelfServiceRoutes(selfService),
-            directorTicketRoutes(selfService),
-          ],
-        });
+        configurationRoutes(app, parts, { identity, overview });
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
