@@ -307,6 +307,32 @@ for (const kind of await databaseKinds()) {
       await fails(await call('PATCH', '/api/v1/hosts/nope/config', {}), 404, 'host.not_found');
     });
 
+    test('a disabled host leaves the fleet and deployments; enabling brings it back', async () => {
+      const created = await h.inject({
+        method: 'POST',
+        url: '/director/host',
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        payload: { object_name: 'resting', address: '192.0.2.77', disabled: true },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const id = await hostId('resting');
+      const listed = async () =>
+        ((await call('GET', '/api/v1/hosts')).json().items as { id: string }[]).some(
+          (x) => x.id === id,
+        );
+      assert.equal(await listed(), false);
+      const deployed = (await call('POST', '/api/v1/deployments')).json();
+      const rendered = await call('GET', `/api/v1/deployments/${deployed.id}/icinga2`);
+      assert.doesNotMatch(rendered.body, /"resting"/);
+      // Its configuration stays reachable, so that it can be enabled again.
+      const config = await call('GET', `/api/v1/hosts/${id}/config`);
+      assert.equal(config.json().disabled, true);
+      const enabled = await call('PATCH', `/api/v1/hosts/${id}/config`, { disabled: false });
+      assert.equal(enabled.statusCode, 200, enabled.body);
+      assert.equal(await listed(), true);
+      await call('DELETE', `/api/v1/hosts/${id}`);
+    });
+
     test('the preview resolves an unsaved object', async () => {
       let res = await call('POST', '/api/v1/config/preview', {
         kind: 'host',

@@ -95,7 +95,10 @@ export interface HostStore {
    * (every operator-set field not given becomes empty).
    */
   revive(id: string, fields: HostFields, at: number): Promise<void>;
-  /** Up to `limit` hosts with an id after `after`, in id order (`''` starts at the first). */
+  /**
+   * Up to `limit` enabled hosts with an id after `after`, in id order (`''` starts at the
+   * first).
+   */
   page(after: string, limit: number): Promise<HostRow[]>;
   /** A host with its agents' shortest reporting interval; undefined when absent. */
   summary(id: string): Promise<HostSummary | undefined>;
@@ -103,7 +106,7 @@ export interface HostStore {
   ofAgent(agentId: string): Promise<string | null | undefined>;
   /** The ids of the first `limit` hosts, oldest first. */
   firstIds(limit: number): Promise<string[]>;
-  /** Every host, by name. */
+  /** Every enabled host, by name: a disabled one is kept out of the fleet's views and probes. */
   all(): Promise<HostRow[]>;
   /** The ids of every deleted host. */
   deletedIds(): Promise<string[]>;
@@ -143,7 +146,7 @@ export const createHostService = (deps: { store: HostStore }) => {
     /** The host with this id, or undefined (also when deleted). */
     get: (id: string): Promise<HostRow | undefined> => store.get(id),
 
-    /** Up to `limit` hosts with an id after `after`, in id order. */
+    /** Up to `limit` enabled hosts with an id after `after`, in id order. */
     page: (after: string, limit: number): Promise<HostRow[]> => store.page(after, limit),
 
     /** A host with its agents' shortest reporting interval, or undefined. */
@@ -155,7 +158,7 @@ export const createHostService = (deps: { store: HostStore }) => {
     /** The ids of the first `limit` hosts, oldest first. */
     firstIds: (limit: number): Promise<string[]> => store.firstIds(limit),
 
-    /** Every host, by name. */
+    /** Every enabled host, by name. */
     all: (): Promise<HostRow[]> => store.all(),
 
     /** Every host's liveness, by host id. */

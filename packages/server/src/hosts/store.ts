@@ -159,7 +159,12 @@ export const createHostStore = (db: Kysely<Database>): HostStore => {
     },
 
     async page(after, limit) {
-      const rows = await live().where('id', '>', after).orderBy('id').limit(limit).execute();
+      const rows = await live()
+        .where('disabled', '=', 0)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
       return rows.map(hostOf);
     },
 
@@ -193,7 +198,7 @@ export const createHostStore = (db: Kysely<Database>): HostStore => {
     },
 
     async all() {
-      return (await live().orderBy('name').execute()).map(hostOf);
+      return (await live().where('disabled', '=', 0).orderBy('name').execute()).map(hostOf);
     },
 
     async firstIds(limit) {
