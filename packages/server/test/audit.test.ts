@@ -316,9 +316,19 @@ async function newConfigObject(h: Harness, collection: string) {
   await h.vigil.objects.create(ctx, kind, {
     object_name: name,
     object_type: template ? 'template' : 'object',
-    ...(host ? { host } : {}),
+    ...(host ? { host, check_command: await auditCommand(h) } : {}),
   });
   return `/api/v1/${collection}/${name}${host ? `?host=${host}` : ''}`;
+}
+
+/** A check command for the services the exercisers make (a deploy needs one for each). */
+async function auditCommand(h: Harness): Promise<string> {
+  const name = 'audited-command';
+  const ctx = systemContext('test');
+  const exists = (await h.vigil.objects.list('command')).some((c) => c.object_name === name);
+  if (!exists)
+    await h.vigil.objects.create(ctx, 'command', { object_name: name, command: 'check_dummy' });
+  return name;
 }
 
 /** The exercisers of the configuration API's collections. */
@@ -341,7 +351,7 @@ function configExercisers(): Record<string, { action: string; run: Exerciser }> 
         }
         return asAdmin(h, cid, 'POST', `/api/v1/${collection}`, {
           object_name: objectName(),
-          ...(host ? { host } : {}),
+          ...(host ? { host, properties: { check_command: await auditCommand(h) } } : {}),
         });
       },
     };
@@ -353,7 +363,14 @@ function configExercisers(): Record<string, { action: string; run: Exerciser }> 
     };
     out[`PUT /api/v1/${collection}/{name}`] = {
       action: 'config.update',
-      run: async (h, cid) => asAdmin(h, cid, 'PUT', await newConfigObject(h, collection), body),
+      run: async (h, cid) =>
+        asAdmin(h, cid, 'PUT', await newConfigObject(h, collection), {
+          ...body,
+          // A service keeps a check command: the deploy exerciser needs every one to have one.
+          ...(collection === 'services'
+            ? { properties: { check_command: await auditCommand(h) } }
+            : {}),
+        }),
     };
     out[`DELETE /api/v1/${collection}/{name}`] = {
       action: 'config.delete',
