@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ownerOnly } from '../files.js';
+import { createFileOnce, ownerOnly } from '../files.js';
 
 /** The file in the data directory that keeps a generated ticket salt. */
 export const TICKET_SALT_FILE = 'ticket-salt';
@@ -16,15 +16,8 @@ export const TICKET_SALT_FILE = 'ticket-salt';
 export function ticketSalt(configured: string, dataDir: string): string {
   if (configured !== '') return configured;
   const file = path.join(dataDir, TICKET_SALT_FILE);
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // Another process made it first: its salt is the one.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  // Of several processes starting at once, the first one's salt is the one.
+  createFileOnce(file, `${randomBytes(16).toString('hex')}\n`);
   ownerOnly(file);
   const salt = readFileSync(file, 'utf8').trim();
   if (salt === '') throw new Error(`${file} is empty: remove it to generate a new ticket salt`);
