@@ -177,10 +177,8 @@ export function createFleetOverview(deps: {
     return 'offline';
   }
 
-  async function build(
-    filter: (h: HostRow) => boolean,
-    framework: string | null = null,
-  ): Promise<HostOverview[]> {
+  /** What one answer reads for the whole fleet: a bounded number of reads, whatever its size. */
+  async function readFleet() {
     const t = now();
     const last = Math.floor(t / MINUTE) * MINUTE;
     const first = last - (SPARKLINE_POINTS - 1) * MINUTE;
@@ -198,95 +196,97 @@ export function createFleetOverview(deps: {
       if (list) list.push(a);
       else byHost.set(a.host_id, [a]);
     }
-    const out: HostOverview[] = [];
-    for (const h of hosts) {
-      if (!filter(h)) continue;
-      const mine = byHost.get(h.id) ?? [];
-      const f = figures.get(h.id);
-      const spark = (pick: (avg: Float64Array) => number) => {
-        const points: (number | null)[] = [];
-        for (let b = first; b <= last; b += MINUTE) {
-          const avg = f?.buckets.get(b);
-          points.push(avg ? figure(pick(avg)) : null);
-        }
-        return points;
-      };
-      // The newest push from memory; for a host that has not pushed since this process
-      // started, its newest minute kept.
-      let values = f?.latest?.values;
-      if (!values && f)
-        for (let b = last; b >= first && !values; b -= MINUTE) values = f.buckets.get(b);
-      const agentSection = fieldsOf(systems.get(h.id));
-      const reporting = mine.find((a) => a.os !== null) ?? mine[0];
-      const seen = mine
-        .map((a) => (a.last_seen === null ? -Infinity : Date.parse(a.last_seen)))
-        .reduce((a, b) => Math.max(a, b), -Infinity);
-      const live = liveness.get(h.id);
-      const maintenance = h.maintenance_until !== null && h.maintenance_until > t;
-      out.push({
-        id: h.id,
-        name: h.name,
-        hostname: h.name,
-        display_name: h.display_name,
-        ip_address: h.address,
-        port: h.port,
-        environment: h.environment,
-        tags: h.tags,
-        description: h.description,
-        group_id: h.group_id,
-        username: h.username,
-        maintenance: {
-          enabled: maintenance,
-          until:
-            maintenance && h.maintenance_until !== MAINTENANCE_OPEN_ENDED
-              ? iso(h.maintenance_until)
-              : null,
-          reason: maintenance ? h.maintenance_reason : null,
-        },
-        liveness: {
-          state: live ? live.state : h.address === null ? 'unknown' : 'never_probed',
-          checked_at: iso(live?.checked_at ?? null),
-          consecutive_failures: live?.consecutive_failures ?? 0,
-          response_ms: live?.response_ms ?? null,
-        },
-        compliance: { framework, passing: 0, failing: 0, total: 0 },
-        created_at: new Date(h.created_at).toISOString(),
-        status: statusOf(mine),
-        agents: mine.map((a) => ({
-          id: a.id,
-          name: a.name,
-          kind: a.kind,
-          status: a.status,
-          version: a.version,
-        })),
-        os: {
-          name: fact(agentSection.system) ?? reporting?.os ?? null,
-          family: fact(agentSection.family),
-          version: fact(agentSection.mac_version),
-          kernel: fact(agentSection.kernel_version),
-          architecture: fact(agentSection.goarch) ?? reporting?.architecture ?? null,
-        },
-        uptime_seconds: figure(agentSection.system_uptime ?? undefined),
-        last_seen: Number.isFinite(seen) ? new Date(seen).toISOString() : null,
-        latest: {
-          cpu_percent: figure(values?.[CPU]),
-          memory_percent: figure(values?.[MEM]),
-          swap_percent: figure(values?.[SWAP]),
-          disk_percent: figure(values?.[DISK]),
-          load1: figure(values?.[LOAD1]),
-          net_rx_bytes_per_second: figure(values?.[RX]),
-          net_tx_bytes_per_second: figure(values?.[TX]),
-        },
-        checks: checks.get(h.id) ?? { ok: 0, warning: 0, critical: 0, unknown: 0 },
-        sparklines: {
-          cpu: spark((a) => a[CPU]!),
-          memory: spark((a) => a[MEM]!),
-          disk: spark((a) => a[DISK]!),
-          network: spark((a) => a[RX]! + a[TX]!),
-        },
-      });
-    }
-    return out;
+    return { t, first, last, hosts, byHost, figures, checks, liveness };
+  }
+  type Fleet = Awaited<ReturnType<typeof readFleet>>;
+
+  /** A host's overview from what was read of the fleet. */
+  function render(fleet: Fleet, h: HostRow, framework: string | null): HostOverview {
+    const { t, first, last, byHost, figures, checks, liveness } = fleet;
+    const mine = byHost.get(h.id) ?? [];
+    const f = figures.get(h.id);
+    const spark = (pick: (avg: Float64Array) => number) => {
+      const points: (number | null)[] = [];
+      for (let b = first; b <= last; b += MINUTE) {
+        const avg = f?.buckets.get(b);
+        points.push(avg ? figure(pick(avg)) : null);
+      }
+      return points;
+    };
+    // The newest push from memory; for a host that has not pushed since this process
+    // started, its newest minute kept.
+    let values = f?.latest?.values;
+    if (!values && f)
+      for (let b = last; b >= first && !values; b -= MINUTE) values = f.buckets.get(b);
+    const agentSection = fieldsOf(systems.get(h.id));
+    const reporting = mine.find((a) => a.os !== null) ?? mine[0];
+    const seen = mine
+      .map((a) => (a.last_seen === null ? -Infinity : Date.parse(a.last_seen)))
+      .reduce((a, b) => Math.max(a, b), -Infinity);
+    const live = liveness.get(h.id);
+    const maintenance = h.maintenance_until !== null && h.maintenance_until > t;
+    return {
+      id: h.id,
+      name: h.name,
+      hostname: h.name,
+      display_name: h.display_name,
+      ip_address: h.address,
+      port: h.port,
+      environment: h.environment,
+      tags: h.tags,
+      description: h.description,
+      group_id: h.group_id,
+      username: h.username,
+      maintenance: {
+        enabled: maintenance,
+        until:
+          maintenance && h.maintenance_until !== MAINTENANCE_OPEN_ENDED
+            ? iso(h.maintenance_until)
+            : null,
+        reason: maintenance ? h.maintenance_reason : null,
+      },
+      liveness: {
+        state: live ? live.state : h.address === null ? 'unknown' : 'never_probed',
+        checked_at: iso(live?.checked_at ?? null),
+        consecutive_failures: live?.consecutive_failures ?? 0,
+        response_ms: live?.response_ms ?? null,
+      },
+      compliance: { framework, passing: 0, failing: 0, total: 0 },
+      created_at: new Date(h.created_at).toISOString(),
+      status: statusOf(mine),
+      agents: mine.map((a) => ({
+        id: a.id,
+        name: a.name,
+        kind: a.kind,
+        status: a.status,
+        version: a.version,
+      })),
+      os: {
+        name: fact(agentSection.system) ?? reporting?.os ?? null,
+        family: fact(agentSection.family),
+        version: fact(agentSection.mac_version),
+        kernel: fact(agentSection.kernel_version),
+        architecture: fact(agentSection.goarch) ?? reporting?.architecture ?? null,
+      },
+      uptime_seconds: figure(agentSection.system_uptime ?? undefined),
+      last_seen: Number.isFinite(seen) ? new Date(seen).toISOString() : null,
+      latest: {
+        cpu_percent: figure(values?.[CPU]),
+        memory_percent: figure(values?.[MEM]),
+        swap_percent: figure(values?.[SWAP]),
+        disk_percent: figure(values?.[DISK]),
+        load1: figure(values?.[LOAD1]),
+        net_rx_bytes_per_second: figure(values?.[RX]),
+        net_tx_bytes_per_second: figure(values?.[TX]),
+      },
+      checks: checks.get(h.id) ?? { ok: 0, warning: 0, critical: 0, unknown: 0 },
+      sparklines: {
+        cpu: spark((a) => a[CPU]!),
+        memory: spark((a) => a[MEM]!),
+        disk: spark((a) => a[DISK]!),
+        network: spark((a) => a[RX]! + a[TX]!),
+      },
+    };
   }
 
   return {
@@ -304,7 +304,7 @@ export function createFleetOverview(deps: {
     async list(
       q: HostListQuery,
     ): Promise<{ items: HostOverview[]; total: number; next_cursor: string | null }> {
-      const limit = q.limit ?? 5000;
+      const limit = q.limit ?? 100;
       // The query layer lets some non-finite numbers through (`-1e999`).
       if (!Number.isSafeInteger(limit) || limit < 1)
         throw new VigilError('bad_data', 'limit: must be an integer from 1 to 5000', {
@@ -312,27 +312,28 @@ export function createFleetOverview(deps: {
         });
       const needle = q.q?.toLowerCase();
       const after = q.cursor === undefined ? undefined : afterOf(q.cursor);
-      const all = (
-        await build(
+      const fleet = await readFleet();
+      // Matching is cheap (names, fields, agents' status); only the page is rendered.
+      const all = fleet.hosts
+        .filter(
           (h) =>
             (!needle ||
               h.name.toLowerCase().includes(needle) ||
               (h.display_name?.toLowerCase().includes(needle) ?? false) ||
               (h.address?.toLowerCase().includes(needle) ?? false)) &&
             (q.environment === undefined || h.environment === q.environment) &&
-            (q.tag === undefined || h.tags.includes(q.tag)),
+            (q.tag === undefined || h.tags.includes(q.tag)) &&
+            (q.status === undefined || statusOf(fleet.byHost.get(h.id) ?? []) === q.status),
         )
-      )
-        .filter((h) => q.status === undefined || h.status === q.status)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const start = after === undefined ? 0 : all.findIndex((h) => h.name > after);
       const rest = start < 0 ? [] : all.slice(start);
-      const items = rest.slice(0, limit);
-      const last = items[items.length - 1];
+      const page = rest.slice(0, limit);
+      const last = page[page.length - 1];
       return {
-        items,
+        items: page.map((h) => render(fleet, h, null)),
         total: all.length,
-        next_cursor: rest.length > items.length && last ? cursorOf(last.name) : null,
+        next_cursor: rest.length > page.length && last ? cursorOf(last.name) : null,
       };
     },
 
@@ -341,9 +342,10 @@ export function createFleetOverview(deps: {
      * @throws VigilError not_found (`host.not_found`).
      */
     async get(id: string, framework?: string): Promise<HostOverview> {
-      const [host] = await build((h) => h.id === id, framework ?? null);
+      const fleet = await readFleet();
+      const host = fleet.hosts.find((h) => h.id === id);
       if (!host) throw new VigilError('not_found', `no host ${id}`, { code: 'host.not_found' });
-      return host;
+      return render(fleet, host, framework ?? null);
     },
   };
 }

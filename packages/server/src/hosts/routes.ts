@@ -202,7 +202,7 @@ export function hostRoutes(
           environment: Type.Optional(Type.String({ maxLength: 128 })),
           tag: Type.Optional(Type.String({ maxLength: 128 })),
           cursor: Type.Optional(Type.String({ maxLength: 1024 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 5000 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 100 })),
         }),
         response: {
           200: Type.Object({
