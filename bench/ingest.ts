@@ -73,13 +73,10 @@ const DATABASES = (process.env.VIGIL_BENCH_INGEST_DATABASES ?? 'sqlite,postgres'
 
 /** Starts the built server for one run; `databaseUrl` selects PostgreSQL. */
 async function startIngestServer(dataDir: string, databaseUrl?: string): Promise<Server> {
-  // VIGIL_BENCH_SERVER_NODE_ARGS passes flags to the server's Node (e.g. --cpu-prof).
-  const nodeArgs = (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startServer({
     dataDir,
     port: await freePort(),
     adminPassword: 'ingest benchmark password',
-    nodeArgs,
     env: {
       // The fan-out's subscribers are one user.
       VIGIL_TELEMETRY_STREAM_MAX_PER_USER: String(SSE_SUBSCRIBERS),

@@ -47,7 +47,10 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
     const eq = kv.indexOf('=');
     if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), VIGIL_BIN, 'serve'], {
+  // VIGIL_BENCH_SERVER_NODE_ARGS passes flags to the server's Node (e.g. --cpu-prof).
+  const nodeArgs =
+    opts.nodeArgs ?? (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, 'serve'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

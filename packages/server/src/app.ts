@@ -317,7 +317,8 @@ export async function createVigil(opts: {
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
     const overview = createFleetOverview({
       directory: {
-        hosts: () => hosts.all(),
+        listing: () => hosts.listing(),
+        byIds: (ids) => hosts.byIds(ids),
         agents: () => agents.list(),
         liveness: () => hosts.livenessAll(),
       },

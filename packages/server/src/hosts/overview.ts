@@ -2,7 +2,12 @@ import type { AgentView } from '@vigil/protocol';
 import { fieldsOf, type CheckDocument } from '@vigil/protocol/decode';
 import { VigilError } from '../errors.js';
 import type { IngestEvent } from '../events/types.js';
-import { MAINTENANCE_OPEN_ENDED, type HostRow, type LivenessRow } from './service.js';
+import {
+  MAINTENANCE_OPEN_ENDED,
+  type HostListing,
+  type HostRow,
+  type LivenessRow,
+} from './service.js';
 
 /** A host's status: online if any approved agent is, pending if all are, unknown with none. */
 export type HostStatus = 'online' | 'offline' | 'pending' | 'unknown';
@@ -105,8 +110,10 @@ const MINUTE = 60_000;
 
 /** What the overview reads of the hosts and agents domains. Declared where used. */
 export interface FleetDirectory {
-  /** Every host. */
-  hosts(): Promise<HostRow[]>;
+  /** Every host as lists match and sort it. */
+  listing(): Promise<HostListing[]>;
+  /** The hosts with these ids. */
+  byIds(ids: string[]): Promise<HostRow[]>;
   /** Every agent as the agents list shows it, with its status. */
   agents(): Promise<AgentView[]>;
   /** Every host's liveness, by host id. */
@@ -182,8 +189,7 @@ export function createFleetOverview(deps: {
     const t = now();
     const last = Math.floor(t / MINUTE) * MINUTE;
     const first = last - (SPARKLINE_POINTS - 1) * MINUTE;
-    const [hosts, agents, figures, checks, liveness] = await Promise.all([
-      directory.hosts(),
+    const [agents, figures, checks, liveness] = await Promise.all([
       directory.agents(),
       telemetry.fleetRecent(first, last + MINUTE),
       telemetry.checkCounts(),
@@ -196,7 +202,7 @@ export function createFleetOverview(deps: {
       if (list) list.push(a);
       else byHost.set(a.host_id, [a]);
     }
-    return { t, first, last, hosts, byHost, figures, checks, liveness };
+    return { t, first, last, byHost, figures, checks, liveness };
   }
   type Fleet = Awaited<ReturnType<typeof readFleet>>;
 
@@ -312,9 +318,10 @@ export function createFleetOverview(deps: {
         });
       const needle = q.q?.toLowerCase();
       const after = q.cursor === undefined ? undefined : afterOf(q.cursor);
-      const fleet = await readFleet();
-      // Matching is cheap (names, fields, agents' status); only the page is rendered.
-      const all = fleet.hosts
+      const [fleet, listing] = await Promise.all([readFleet(), directory.listing()]);
+      // Matching reads a few columns of every host (and agents' status); only the page is read
+      // in full and rendered.
+      const all = listing
         .filter(
           (h) =>
             (!needle ||
@@ -330,8 +337,12 @@ export function createFleetOverview(deps: {
       const rest = start < 0 ? [] : all.slice(start);
       const page = rest.slice(0, limit);
       const last = page[page.length - 1];
+      const rows = new Map((await directory.byIds(page.map((h) => h.id))).map((r) => [r.id, r]));
       return {
-        items: page.map((h) => render(fleet, h, null)),
+        items: page.flatMap((h) => {
+          const row = rows.get(h.id);
+          return row ? [render(fleet, row, null)] : [];
+        }),
         total: all.length,
         next_cursor: rest.length > page.length && last ? cursorOf(last.name) : null,
       };
@@ -342,8 +353,7 @@ export function createFleetOverview(deps: {
      * @throws VigilError not_found (`host.not_found`).
      */
     async get(id: string, framework?: string): Promise<HostOverview> {
-      const fleet = await readFleet();
-      const host = fleet.hosts.find((h) => h.id === id);
+      const [fleet, [host]] = await Promise.all([readFleet(), directory.byIds([id])]);
       if (!host) throw new VigilError('not_found', `no host ${id}`, { code: 'host.not_found' });
       return render(fleet, host, framework ?? null);
     },

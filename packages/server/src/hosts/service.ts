@@ -76,6 +76,12 @@ export interface HostSummary {
   intervalSeconds: number | null;
 }
 
+/** A host as lists match and sort it, before its page is read in full. */
+export type HostListing = Pick<
+  HostRow,
+  'id' | 'name' | 'display_name' | 'address' | 'environment' | 'tags'
+>;
+
 /** Where hosts are kept. Reads skip soft-deleted hosts unless their doc says otherwise. */
 export interface HostStore {
   /** Adds a host named `name` unless one exists, deleted or not (names are unique); `at` is epoch ms. */
@@ -108,6 +114,10 @@ export interface HostStore {
   firstIds(limit: number): Promise<string[]>;
   /** Every enabled host, by name: a disabled one is kept out of the fleet's views and probes. */
   all(): Promise<HostRow[]>;
+  /** What lists match and sort every enabled host by: a few columns, read fast. */
+  listing(): Promise<HostListing[]>;
+  /** The hosts (not deleted) with these ids, in no particular order. */
+  byIds(ids: string[]): Promise<HostRow[]>;
   /** The ids of every deleted host. */
   deletedIds(): Promise<string[]>;
   /** Every host's liveness, by host id. */
@@ -160,6 +170,12 @@ export const createHostService = (deps: { store: HostStore }) => {
 
     /** Every enabled host, by name. */
     all: (): Promise<HostRow[]> => store.all(),
+
+    /** What lists match and sort every enabled host by. */
+    listing: (): Promise<HostListing[]> => store.listing(),
+
+    /** The hosts (not deleted) with these ids. */
+    byIds: (ids: string[]): Promise<HostRow[]> => store.byIds(ids),
 
     /** Every host's liveness, by host id. */
     livenessAll: (): Promise<Map<string, LivenessRow>> => store.livenessAll(),

@@ -3,7 +3,26 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { HostFields, HostRow, HostStore, LivenessRow } from './service.js';
 
-type Row = Selectable<Database['hosts']>;
+/** The columns of a host row: not the configuration (imports, vars, properties), which the
+ * objects' store reads; the fleet's lists read every host and need none of it. */
+const HOST_COLUMNS = [
+  'id',
+  'name',
+  'address',
+  'created_at',
+  'updated_at',
+  'display_name',
+  'description',
+  'environment',
+  'tags',
+  'port',
+  'username',
+  'group_id',
+  'maintenance_until',
+  'maintenance_reason',
+  'deleted_at',
+] as const;
+type Row = Pick<Selectable<Database['hosts']>, (typeof HOST_COLUMNS)[number]>;
 
 /** A stored JSON array of strings; anything else reads as empty. */
 function tagsOf(text: string): string[] {
@@ -69,7 +88,7 @@ const livenessOf = (r: Selectable<Database['host_liveness']>): LivenessRow => ({
  * agent.
  */
 export const createHostStore = (db: Kysely<Database>): HostStore => {
-  const live = () => db.selectFrom('hosts').selectAll().where('deleted_at', 'is', null);
+  const live = () => db.selectFrom('hosts').select(HOST_COLUMNS).where('deleted_at', 'is', null);
   return {
     async insertIfAbsent(name, at) {
       await db
@@ -195,6 +214,27 @@ export const createHostStore = (db: Kysely<Database>): HostStore => {
         .where('id', '=', agentId)
         .executeTakeFirst();
       return row ? row.host_id : undefined;
+    },
+
+    async listing() {
+      const rows = await db
+        .selectFrom('hosts')
+        .select(['id', 'name', 'display_name', 'address', 'environment', 'tags'])
+        .where('deleted_at', 'is', null)
+        .where('disabled', '=', 0)
+        .execute();
+      return rows.map((r) => ({ ...r, tags: tagsOf(r.tags) }));
+    },
+
+    async byIds(ids) {
+      const out: HostRow[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await live()
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute();
+        out.push(...rows.map(hostOf));
+      }
+      return out;
     },
 
     async all() {
