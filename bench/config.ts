@@ -173,7 +173,7 @@ async function main() {
     const deploySeconds = (performance.now() - d0) / 1000;
     const { checksum } = JSON.parse(deploy.text) as { checksum: string };
     const list = JSON.parse((await call('GET', '/api/v1/deployments')).text) as {
-      items: { id: string; checksum: string }[];
+      items: { id: string; checksum: string; objects: number }[];
     };
     const deployment = list.items.find((d) => d.checksum === checksum);
     if (!deployment) throw new Error(`deployment ${checksum} not listed`);
@@ -191,7 +191,7 @@ async function main() {
       `merge POST director/host p99            ${mergeP99.toFixed(1)} ms (< 30 ms)  ${verdict(mergeP99 < 30)}`,
     );
     console.log(
-      `full deploy                             ${deploySeconds.toFixed(2)} s (< 10 s)  ${verdict(deploySeconds < 10)}`,
+      `full deploy (${deployment.objects} objects)        ${deploySeconds.toFixed(2)} s (< 10 s)  ${verdict(deploySeconds < 10)}`,
     );
     console.log(
       `icinga2 daemon -C on the rendering      ${validation.ok ? 'valid' : validation.skipped ? `skipped (${validation.reason})` : `INVALID\n${validation.output}`}  ${verdict(validation.ok)}`,
