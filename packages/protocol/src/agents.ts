@@ -159,6 +159,11 @@ export type CreatedAgent = Static<typeof CreatedAgent>;
 export const EnrollRequest = Type.Object(
   {
     token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /**
+     * The Icinga 2 ticket of the host the agent enrolls as (`hostname`): an approved enrollment
+     * of a configured agent host, as a token is.
+     */
+    ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     id: Type.Optional(AgentId),
     csr: Type.String({ minLength: 100, maxLength: 16384 }),
     hostname: Type.String({ minLength: 1, maxLength: 253 }),
@@ -318,6 +323,23 @@ export const NativePush = Type.Object(
 );
 export type NativePush = Static<typeof NativePush>;
 
+/**
+ * One check the active deployment gives an agent's host: its name (the key of its result under
+ * the document's `customchecks`), the command as an argument vector (the executable's absolute
+ * path, then its arguments, macros already resolved by the server; never a shell command line),
+ * and how often and how long it may run, in seconds (the agent's defaults when absent).
+ */
+export const DeployedCheck = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    command: Type.Array(Type.String({ maxLength: 65536 }), { minItems: 1, maxItems: 1000 }),
+    interval_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+  },
+  { additionalProperties: false, title: 'DeployedCheck' },
+);
+export type DeployedCheck = Static<typeof DeployedCheck>;
+
 /** Answer to a native push. */
 export const NativePushResult = Type.Object(
   {
@@ -325,6 +347,14 @@ export const NativePushResult = Type.Object(
     duplicate: Type.Boolean(),
     interval_seconds: Type.Integer(),
     commands: Type.Array(AgentCommand),
+    /**
+     * The checks the active deployment gives the agent's host (empty without one); an agent runs
+     * them only when its own configuration allows it (`[vigil] remote-checks`). Servers before
+     * remote checks send neither this nor `checks_checksum`.
+     */
+    checks: Type.Optional(Type.Array(DeployedCheck)),
+    /** Identifies `checks`: the same checksum, the same checks (empty without a deployment). */
+    checks_checksum: Type.Optional(Type.String()),
   },
   { title: 'NativePushResult' },
 );

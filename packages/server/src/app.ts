@@ -14,7 +14,12 @@ import { createMutator, type AgentStores, type Mutate } from './agents/mutate.js
 import { startPuller, type Puller } from './agents/pull.js';
 import { createAgentRegistry, type AgentRegistry } from './agents/registry.js';
 import { createAgentStatusWatch, type AgentStatusWatch } from './agents/status-events.js';
-import { agentPushRoutes } from './agents/push-routes.js';
+import { agentPushRoutes, type DeployedChecks } from './agents/push-routes.js';
+import { createAgentHostDirectory } from './agents/agent-hosts.js';
+import { createAgentHostStore } from './agents/agent-host-store.js';
+import { createTicketCheck } from './agents/ticket-enrollment.js';
+import { createTicketService, type TicketService } from './secrets/ticket.js';
+import { ticketSalt } from './secrets/ticket-salt.js';
 import { agentRoutes } from './agents/routes.js';
 import { createAgentStore } from './agents/store.js';
 import { auditRoutes } from './audit/routes.js';
@@ -98,6 +103,8 @@ export interface Vigil {
   readonly agentStatus: AgentStatusWatch;
   /** Polls pull agents; `poll(id)` polls one now. */
   readonly puller: Pick<Puller, 'poll'>;
+  /** Icinga 2 tickets of hosts, with the server's ticket salt (`director.ticket_salt`). */
+  readonly tickets: TicketService;
   readonly migration: MigrationReport;
   /** Configuration objects: hosts' configuration, templates, services, commands, host groups. */
   readonly objects: ObjectService;
@@ -173,6 +180,11 @@ export async function createVigil(opts: {
   db?: Db;
   https?: HttpsOptions;
   now?: () => number;
+  /**
+   * The checks the active deployment gives each host, which native agents' push answers carry;
+   * without it, no host has any (there is no deployment to run).
+   */
+  deployedChecks?: DeployedChecks;
 }): Promise<Vigil> {
   const { config } = opts;
   const now = opts.now ?? Date.now;
@@ -311,6 +323,9 @@ export async function createVigil(opts: {
       now,
     });
     bus.subscribe<IngestEvent>(INGEST_TOPIC, overview.observe);
+    const tickets = createTicketService(
+      ticketSalt(config.director.ticket_salt, config.storage.data_dir),
+    );
     const enrollment = createEnrollmentService({
       store: agentStore,
       mutate,
@@ -320,7 +335,15 @@ export async function createVigil(opts: {
       policy: agentPolicy,
       now,
       tls: config.server.tls !== 'off',
+      tickets: createTicketCheck({
+        tickets,
+        agentHosts: createAgentHostDirectory(createAgentHostStore(db.kysely)),
+        mutate,
+      }),
     });
+    const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
+      forHost: () => Promise.resolve(null),
+    };
     const intake = createAgentIntake({ store: agentStore, ingest, now });
     const commands = createCommandService({
       store: agentStore,
@@ -412,6 +435,7 @@ export async function createVigil(opts: {
           intake,
           takeCommands: (agentId) => broker.take(agentId),
           interval: (agent, document) => facts.interval(agent, document),
+          deployedChecks,
           maxDocumentBytes: config.agents.max_document_bytes,
         });
         const history = createHistoryReader({ telemetry: ingest, hosts, now });
@@ -472,6 +496,7 @@ export async function createVigil(opts: {
       ca,
       agentStatus,
       puller,
+      tickets,
       migration,
       objects,
       close: () => http.close(),

@@ -25,6 +25,7 @@ import {
 } from './model.js';
 import type { Mutate } from './mutate.js';
 import type { AgentRegistry } from './registry.js';
+import type { TicketCheck } from './ticket-enrollment.js';
 
 /** What enrollment and authentication need of the agents table. */
 export interface EnrollmentStore {
@@ -76,6 +77,8 @@ export const createEnrollmentService = (deps: {
   now: () => number;
   /** Whether agents can reach the server over TLS (mutual TLS needs it). */
   tls: boolean;
+  /** Checks the Icinga 2 tickets of ticket enrollments. */
+  tickets: TicketCheck;
 }) => {
   const { store, mutate, authCache, signer, policy, now } = deps;
   const sign = signer.sign;
@@ -162,10 +165,11 @@ export const createEnrollmentService = (deps: {
 
     /**
      * Native enrollment. With a token from `POST /api/v1/agents`, the request's CSR is signed at
-     * once; without one, the agent waits as `pending` (unless an auto-approve rule matches) and
-     * polls with the returned secret.
-     * @throws VigilError unauthenticated (bad token), conflict (id taken), bad_data (bad CSR),
-     *   unavailable (TLS off).
+     * once; so it is with the Icinga 2 ticket of a host configured with an agent (a new agent of
+     * that host); with neither, the agent waits as `pending` (unless an auto-approve rule
+     * matches) and polls with the returned secret.
+     * @throws VigilError unauthenticated (bad token), forbidden (bad ticket), conflict (id
+     *   taken), bad_data (bad CSR, or both a token and a ticket), unavailable (TLS off).
      */
     async enroll(req: EnrollRequest, origin: Origin): Promise<EnrollResponse> {
       const { sourceAddress } = origin;
@@ -185,6 +189,10 @@ export const createEnrollmentService = (deps: {
         architecture: req.architecture ?? null,
         version: req.version ?? null,
       };
+      if (req.token !== undefined && req.ticket !== undefined)
+        throw new VigilError('bad_data', 'send either a token or a ticket, not both', {
+          code: 'agent.token_and_ticket',
+        });
       if (req.token !== undefined) {
         const row = await store.byTokenHash(hashToken(req.token));
         if (
@@ -229,7 +237,12 @@ export const createEnrollmentService = (deps: {
 
       const id = req.id ?? randomUUID();
       const group = sourceGroup(sourceAddress);
-      const auto = autoApproves(sourceAddress, req.hostname);
+      // A valid ticket approves the enrollment, as a token does, for the host it names.
+      const ticketHost =
+        req.ticket === undefined
+          ? undefined
+          : await deps.tickets.verify(facts.hostname, req.ticket, origin);
+      const auto = ticketHost !== undefined || autoApproves(sourceAddress, req.hostname);
       // A bad request is refused now, before anything is stored; it is signed at approval.
       if (!auto) await signer.check(req.csr);
       const cert = auto ? await sign(req.csr, id) : undefined;
@@ -257,14 +270,19 @@ export const createEnrollmentService = (deps: {
             action: 'agent.enroll',
             resourceType: 'agent',
             resourceId: id,
-            detail: { hostname: req.hostname, auto_approved: auto, with_token: false },
+            detail: {
+              hostname: req.hostname,
+              auto_approved: auto,
+              with_token: false,
+              with_ticket: ticketHost !== undefined,
+            },
           },
           async (s) => {
             if (await s.agents.get(id))
               throw new VigilError('conflict', `an agent with id ${id} exists`, {
                 code: 'agent.exists',
               });
-            if (auto) row.host_id = await s.hosts.hostFor(facts.hostname, t);
+            if (auto) row.host_id = ticketHost ?? (await s.hosts.hostFor(facts.hostname, t));
             await s.agents.insert(row);
           },
         );

@@ -1,5 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { AgentId, NativePush, NativePushResult, PackageInventory } from '@vigil/protocol';
+import {
+  AgentId,
+  NativePush,
+  NativePushResult,
+  PackageInventory,
+  type DeployedCheck,
+} from '@vigil/protocol';
 import { parsePushBody } from '@vigil/protocol/decode';
 import { jsonBodyParser, plainJsonParser } from '../http/errors.js';
 import type { App } from '../http/server.js';
@@ -32,13 +38,27 @@ export interface PushIngest {
   ): Promise<{ received_checks: number; duplicate: boolean }>;
 }
 
+/**
+ * The checks the active deployment gives a host, as the push answer carries them to its agents.
+ * Declared here, where it is used; the deployments domain implements it.
+ */
+export interface DeployedChecks {
+  /**
+   * The checks of host `hostId` in the active deployment, with a checksum that changes whenever
+   * they do; null when there is no active deployment. Commands are argument vectors with every
+   * macro resolved. Called on every push: it must answer from memory or one indexed read.
+   */
+  forHost(hostId: string): Promise<{ checksum: string; checks: DeployedCheck[] } | null>;
+}
+
 /** Largest check-data document accepted when the caller names no limit. */
 const CHECKDATA_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The native push (`POST /api/v1/agents/{id}/checkdata`, mutual TLS): the agent is
  * authenticated by its certificate, its document goes to telemetry's ingest, and the answer
- * carries the commands queued for it and the interval it is to collect at. Each finished package
+ * carries the commands queued for it, the interval it is to collect at, and the checks the active
+ * deployment gives its host. Each finished package
  * scan comes on a route of its own (`POST /api/v1/agents/{id}/packages`, same authentication),
  * stored through the intake; it answers 204.
  */
@@ -56,6 +76,8 @@ export function agentPushRoutes(
      * recorded: the fleet-wide one, else the one its document reports, else the agent's own.
      */
     interval(agent: AgentRow, document: unknown): Promise<number>;
+    /** The checks the active deployment gives each host: the answer carries the agent's host's. */
+    deployedChecks: DeployedChecks;
     /**
      * Largest check-data or package inventory push body, in bytes (`agents.max_document_bytes`);
      * larger is 413.
@@ -92,12 +114,17 @@ export function agentPushRoutes(
       async (request) => {
         const agent = await authenticator.byCertificate(peerOf(request), request.params.id);
         const { collected_at, checkdata } = request.body;
-        const outcome = await ingest.ingest(ingestTarget(agent), collected_at, checkdata);
+        const target = ingestTarget(agent);
+        const outcome = await ingest.ingest(target, collected_at, checkdata);
+        const deployed = await deps.deployedChecks.forHost(target.hostId);
         return {
           received_checks: outcome.received_checks,
           duplicate: outcome.duplicate,
           interval_seconds: await deps.interval(agent, checkdata),
           commands: deps.takeCommands(agent.id),
+          // No deployment: nothing to run, and the agent stops what it ran before.
+          checks: deployed?.checks ?? [],
+          checks_checksum: deployed?.checksum ?? '',
         };
       },
     );

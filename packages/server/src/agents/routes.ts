@@ -199,7 +199,8 @@ export function agentRoutes(
     },
   );
 
-  // Used by `vigil-agent enroll`: anonymous, the token or the operator's approval is the proof.
+  // Used by `vigil-agent enroll`: anonymous, the token, the ticket or the operator's approval is
+  // the proof.
   app.post(
     '/api/v1/agents/enroll',
     {
@@ -207,7 +208,7 @@ export function agentRoutes(
       schema: {
         tags,
         summary:
-          'Enroll an agent with a CSR: signed at once with a token (201), else pending approval (202).',
+          "Enroll an agent with a CSR: signed at once with a token or its host's Icinga 2 ticket (201), else pending approval (202).",
         body: EnrollRequest,
         response: { 201: EnrollResponse, 202: EnrollResponse },
       },

@@ -26,6 +26,7 @@ export interface Config {
     refresh_token_ttl_seconds: number;
     allow_registration: boolean;
   };
+  director: { ticket_salt: string };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'json' | 'pretty';

@@ -320,6 +320,15 @@ export const KEYS = {
       description: 'How long a pending enrollment request waits for approval before it is removed.',
     },
   },
+  director: {
+    ticket_salt: {
+      type: 'string',
+      default: '',
+      secret: true,
+      description:
+        "Salt of Icinga 2 agent tickets (Icinga's `TicketSalt`); empty: a random one generated into `<data>/ticket-salt` on first start (mode 0600). Servers sharing one PostgreSQL database need the same salt.",
+    },
+  },
   log: {
     level: {
       type: 'string',
