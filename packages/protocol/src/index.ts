@@ -11,3 +11,4 @@ export * from './agents.js';
 export * from './perfdata.js';
 export * from './tls.js';
 export * from './guards.js';
+export * from './deployments.js';

@@ -33,6 +33,9 @@ import { createAudited } from './audit/audited.js';
 import { createObjectService, type ObjectService } from './objects/service.js';
 import { createObjectStore } from './objects/store.js';
 import type { ObjectStores } from './objects/stored.js';
+import { deploymentRoutes } from './deployments/routes.js';
+import { createDeploymentService, type DeploymentService } from './deployments/service.js';
+import { createDeploymentStore } from './deployments/store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -74,6 +77,8 @@ import { tlsRoutes } from './tls/routes.js';
 import { exportRoutes, telemetryRoutes } from './telemetry/routes.js';
 import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
+import { directorFace } from './faces/director/http.js';
+import { directorObjectRoutes } from './faces/director/objects.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
@@ -108,6 +113,8 @@ export interface Vigil {
   readonly migration: MigrationReport;
   /** Configuration objects: hosts' configuration, templates, services, commands, host groups. */
   readonly objects: ObjectService;
+  /** Deployments: checksummed snapshots of the configuration; the active one runs on agents. */
+  readonly deployments: DeploymentService;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -196,9 +203,10 @@ export async function createVigil(opts: {
       now,
       sealer,
     });
+    const cursors = createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely)));
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
-      cursors: createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely))),
+      cursors,
     });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
@@ -250,6 +258,21 @@ export async function createVigil(opts: {
             ),
         now,
       ),
+      now,
+    });
+    const deployments = createDeploymentService({
+      source: objects,
+      store: createDeploymentStore(db.kysely),
+      audited: createAudited(
+        (fn) =>
+          db.kysely
+            .transaction()
+            .execute((trx) =>
+              fn({ deployments: createDeploymentStore(trx), audit: createAuditStore(trx) }),
+            ),
+        now,
+      ),
+      cursors,
       now,
     });
     const authCache = createAgentAuthCache();
@@ -342,7 +365,7 @@ export async function createVigil(opts: {
       }),
     });
     const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
-      forHost: () => Promise.resolve(null),
+      forHost: (hostId) => deployments.checksFor(hostId),
     };
     const intake = createAgentIntake({ store: agentStore, ingest, now });
     const commands = createCommandService({
@@ -424,6 +447,7 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
+        deploymentRoutes(app, { deployments });
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -455,6 +479,10 @@ export async function createVigil(opts: {
           latestDocument: (hostId) => ingest.latestDocument(hostId),
         });
         streamRoutes(app, { stream });
+        directorFace(app, {
+          authenticator: identity,
+          modules: [directorObjectRoutes(objects)],
+        });
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
@@ -499,6 +527,7 @@ export async function createVigil(opts: {
       tickets,
       migration,
       objects,
+      deployments,
       close: () => http.close(),
     };
   } catch (err) {

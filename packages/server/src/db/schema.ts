@@ -125,6 +125,8 @@ export interface Database {
     created_by: string | null;
     snapshot: string;
     objects: number;
+    /** When it last became the active deployment (epoch ms); null if it never did. */
+    activated_at: number | null;
   };
   /** SSH credentials; every secret sealed (secrets/sealer.ts). */
   credentials: {

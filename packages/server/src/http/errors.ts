@@ -114,7 +114,19 @@ export function faceOf(url: string): Face {
   if (url.startsWith('/agentconnector/') || url === '/agentconnector') return 'agentconnector';
   if (url.startsWith('/oauth/')) return 'oauth';
   if (url.startsWith('/director/') || url === '/director') return 'director';
+  if (/^\/icingaweb2?\/director(?:[/?]|$)/.test(url)) return 'director';
   return 'native';
+}
+
+/**
+ * PHP's `json_encode($value, JSON_PRETTY_PRINT) . "\n"`: four-space indentation and, unless
+ * `escape` is false (`JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE`), every `/` written `\/`
+ * and every character beyond ASCII as `\uXXXX`. Icinga Director's answers are made this way.
+ */
+export function phpPrettyJson(value: unknown, escape = true): string {
+  const text = JSON.stringify(value, null, 4) ?? 'null';
+  if (!escape) return `${text}\n`;
+  return `${text.replace(/\//g, '\\/').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 /** PHP's json_encode escapes every slash; openITCOCKPIT's bodies therefore do too. */
@@ -148,7 +160,7 @@ export function errorBody(face: Face, err: VigilError, correlationId: string): s
     case 'agentconnector':
       return phpJson({ error: err.kind === 'internal' ? 'Internal error' : err.message });
     case 'director':
-      return JSON.stringify({ error: err.message });
+      return phpPrettyJson({ error: err.kind === 'internal' ? 'Internal error' : err.message });
     case 'oauth':
       return JSON.stringify({
         error: oauthCode(err.kind),
@@ -241,6 +253,13 @@ export function clientErrorResponse(
       code: 'request.timeout',
     });
     return rawErrorResponse(408, e, path, correlationId);
+  }
+  if (err.code === 'HPE_INVALID_METHOD' && line && faceOf(path) === 'director') {
+    // Icinga Director answers any method it does not support this way (the document's KILL).
+    e = new VigilError('bad_data', `Unsupported method ${line.method}`, {
+      code: 'director.unsupported_method',
+    });
+    return rawErrorResponse(400, e, path, correlationId);
   }
   if (err.code === 'HPE_INVALID_METHOD' && line) {
     e = unknownMethodError(line.method, path, allowed(path));

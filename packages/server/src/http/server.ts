@@ -50,6 +50,12 @@ declare module 'fastify' {
      * refuses a request without one (400); false turns it off.
      */
     idempotency?: IdempotencyMode | false;
+    /**
+     * The route's own authentication, in place of bearer tokens and the session cookie (a face
+     * with its own scheme, such as Director's HTTP Basic): it sets `request.identity` and checks
+     * `access`, throwing as the standard one does.
+     */
+    authenticate?: (request: FastifyRequest, access: string) => Promise<void>;
   }
   interface FastifyRequest {
     identity?: Identity;
@@ -329,7 +335,10 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
         }),
       );
     }
-    authenticate(request, access).then(() => done(), done);
+    (request.routeOptions.config?.authenticate ?? authenticate)(request, access).then(
+      () => done(),
+      done,
+    );
   });
 
   // While shutting down, keep-alive connections are closed as soon as their in-flight request
