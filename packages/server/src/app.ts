@@ -36,6 +36,16 @@ import type { ObjectStores } from './objects/stored.js';
 import { deploymentRoutes } from './deployments/routes.js';
 import { createDeploymentService, type DeploymentService } from './deployments/service.js';
 import { createDeploymentStore } from './deployments/store.js';
+import { createHostAdmin, type HostStores } from './hosts/admin.js';
+import { hostAdminRoutes } from './hosts/admin-routes.js';
+import { createConnectivity } from './hosts/connectivity.js';
+import { createDiscovery } from './hosts/discovery-runner.js';
+import { credentialRoutes } from './credentials/routes.js';
+import { createCredentialService } from './credentials/service.js';
+import { createCredentialStore } from './credentials/store.js';
+import { systemConfigRoutes } from './system/config-routes.js';
+import { createSettingsService } from './system/settings.js';
+import { createSettingsStore } from './system/settings-store.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -339,8 +349,67 @@ export async function createVigil(opts: {
     });
     const agentStatus = createAgentStatusWatch({ agents, bus, now });
     bus.subscribe<IngestEvent>(INGEST_TOPIC, agentStatus.onDocument);
+    // Hosts as configuration: operators' changes, credentials, connectivity and discovery.
+    const hostStore = createHostStore(db.kysely);
+    const hostTransact: Transact<HostStores> = (fn) =>
+      db.kysely
+        .transaction()
+        .execute((trx) => fn({ hosts: createHostStore(trx), audit: createAuditStore(trx) }));
+    const hostAdmin = createHostAdmin({
+      store: hostStore,
+      transact: hostTransact,
+      now,
+      log: (err) => opts.logger.warn({ err }, 'bringing back a deleted host failed'),
+    });
+    bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const settings = createSettingsService({
+      store: createSettingsStore(db.kysely),
+      transact: (fn) =>
+        db.kysely
+          .transaction()
+          .execute((trx) =>
+            fn({ settings: createSettingsStore(trx), audit: createAuditStore(trx) }),
+          ),
+      now,
+    });
+    const credentials = createCredentialService({
+      store: createCredentialStore(db.kysely),
+      transact: (fn) =>
+        db.kysely
+          .transaction()
+          .execute((trx) =>
+            fn({ credentials: createCredentialStore(trx), audit: createAuditStore(trx) }),
+          ),
+      hostExists: async (id) => (await hosts.get(id)) !== undefined,
+      sealer,
+      now,
+    });
+    const agentlessLog = (what: string) => (err: unknown, hostId: string) =>
+      opts.logger.warn({ err, host_id: hostId }, what);
+    const connectivity = createConnectivity({
+      store: hostStore,
+      transact: hostTransact,
+      secrets: credentials,
+      config: () => settings.get('connectivity'),
+      now,
+      log: agentlessLog('connectivity probe failed'),
+    });
+    const discovery = createDiscovery({
+      store: hostStore,
+      transact: hostTransact,
+      secrets: credentials,
+      config: () => settings.get('discovery'),
+      intelligence: () => settings.get('intelligence'),
+      timeoutSeconds: async () => (await settings.get('connectivity')).timeout_seconds,
+      now,
+      log: agentlessLog('discovery failed'),
+    });
     const overview = createFleetOverview({
-      directory: { hosts: () => hosts.all(), agents: () => agents.list() },
+      directory: {
+        hosts: () => hosts.all(),
+        agents: () => agents.list(),
+        liveness: () => hosts.livenessAll(),
+      },
       telemetry: ingest,
       series: HEAD_SERIES,
       now,
@@ -387,6 +456,8 @@ export async function createVigil(opts: {
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
+      { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
+      { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
     ]);
     const puller = startPuller({
       registry: agents,
@@ -472,11 +543,23 @@ export async function createVigil(opts: {
             inventoryOfHost: (hostId) => ingest.inventoryOfHost(hostId),
           }),
         });
+        hostAdminRoutes(app, { admin: hostAdmin, overview, connectivity, discovery });
+        credentialRoutes(app, { credentials });
+        systemConfigRoutes(app, {
+          settings,
+          connectivityStatus: () => connectivity.status(),
+          sweepDiscovery: (ctx) => discovery.sweep(ctx),
+        });
         tlsRoutes(app, { ca: caInfoOf(ca) });
         exportRoutes(app, { telemetry: ingest, history, hosts });
         openwatchRoutes(app, {
           resolveHost: (target) => history.resolveHost(target),
           latestDocument: (hostId) => ingest.latestDocument(hostId),
+          discovered: async (hostId) => {
+            const [d, host] = await Promise.all([discovery.stored(hostId), hosts.get(hostId)]);
+            if (!d?.facts || !host) return undefined;
+            return { discovered_at: d.discovered_at, hostname: host.name, facts: d.facts };
+          },
         });
         streamRoutes(app, { stream });
         directorFace(app, {
@@ -504,6 +587,7 @@ export async function createVigil(opts: {
     http.addHook('onClose', async () => {
       stopLoopWatch();
       await jobs.stop();
+      await discovery.idle();
       await puller.stop();
       await ingest.close();
       await db.close();

@@ -157,6 +157,14 @@ export interface Database {
     error: string | null;
     ssh_ok: number | null;
   };
+  /** What agentless discovery last found on each host (migration 15). */
+  host_discovery: {
+    host_id: string;
+    discovered_at: number;
+    /** JSON: the system-info facts parsed from the discovery commands; null when it failed. */
+    facts: string | null;
+    error: string | null;
+  };
   agents: {
     id: string;
     name: string;

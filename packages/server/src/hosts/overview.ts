@@ -2,7 +2,7 @@ import type { AgentView } from '@vigil/protocol';
 import { fieldsOf, type CheckDocument } from '@vigil/protocol/decode';
 import { VigilError } from '../errors.js';
 import type { IngestEvent } from '../events/types.js';
-import type { HostRow } from './service.js';
+import { MAINTENANCE_OPEN_ENDED, type HostRow, type LivenessRow } from './service.js';
 
 /** A host's status: online if any approved agent is, pending if all are, unknown with none. */
 export type HostStatus = 'online' | 'offline' | 'pending' | 'unknown';
@@ -38,10 +38,38 @@ export interface FleetTelemetry {
   checkCounts(): Promise<Map<string, CheckCounts>>;
 }
 
-/** One host in the fleet overview (`GET /api/v1/hosts`). Times are RFC 3339. */
+/** Whether a host answers: as last probed, `unknown` without an address, `never_probed` before its first probe. */
+export type LivenessState = 'reachable' | 'unreachable' | 'unknown' | 'never_probed';
+
+/**
+ * One host in the fleet overview (`GET /api/v1/hosts`). Times are RFC 3339. `hostname` is
+ * `name` again, under OpenWatch's word; `ip_address` is the address agentless access uses.
+ */
 export interface HostOverview {
   id: string;
   name: string;
+  hostname: string;
+  display_name: string | null;
+  ip_address: string | null;
+  port: number | null;
+  environment: string | null;
+  tags: string[];
+  description: string | null;
+  group_id: string | null;
+  username: string | null;
+  maintenance: { enabled: boolean; until: string | null; reason: string | null };
+  liveness: {
+    state: LivenessState;
+    checked_at: string | null;
+    consecutive_failures: number;
+    response_ms: number | null;
+  };
+  /**
+   * The compliance summary. No compliance engine exists yet: every host answers zero rules,
+   * and `framework` is the one asked for (or null).
+   */
+  compliance: { framework: string | null; passing: number; failing: number; total: number };
+  created_at: string;
   status: HostStatus;
   agents: { id: string; name: string; kind: string; status: string; version: string | null }[];
   os: {
@@ -81,7 +109,34 @@ export interface FleetDirectory {
   hosts(): Promise<HostRow[]>;
   /** Every agent as the agents list shows it, with its status. */
   agents(): Promise<AgentView[]>;
+  /** Every host's liveness, by host id. */
+  liveness(): Promise<Map<string, LivenessRow>>;
 }
+
+/** A page of the host list: `cursor` continues after the last host of the previous page. */
+export interface HostListQuery {
+  q?: string;
+  status?: HostStatus;
+  environment?: string;
+  tag?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** The cursor after a host: its name, opaque to clients. */
+const cursorOf = (name: string): string => Buffer.from(`n:${name}`, 'utf8').toString('base64url');
+
+/** The name a cursor continues after. @throws VigilError bad_data for a cursor not made here. */
+function afterOf(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('n:') || cursorOf(text.slice(2)) !== cursor)
+    throw new VigilError('bad_data', 'cursor: not a cursor of this list', {
+      code: 'validation_failed',
+    });
+  return text.slice(2);
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** A figure for JSON: null for NaN and infinities, two decimal places. */
 const figure = (v: number | undefined): number | null =>
@@ -122,15 +177,19 @@ export function createFleetOverview(deps: {
     return 'offline';
   }
 
-  async function build(filter: (h: HostRow) => boolean): Promise<HostOverview[]> {
+  async function build(
+    filter: (h: HostRow) => boolean,
+    framework: string | null = null,
+  ): Promise<HostOverview[]> {
     const t = now();
     const last = Math.floor(t / MINUTE) * MINUTE;
     const first = last - (SPARKLINE_POINTS - 1) * MINUTE;
-    const [hosts, agents, figures, checks] = await Promise.all([
+    const [hosts, agents, figures, checks, liveness] = await Promise.all([
       directory.hosts(),
       directory.agents(),
       telemetry.fleetRecent(first, last + MINUTE),
       telemetry.checkCounts(),
+      directory.liveness(),
     ]);
     const byHost = new Map<string, AgentView[]>();
     for (const a of agents) {
@@ -162,9 +221,36 @@ export function createFleetOverview(deps: {
       const seen = mine
         .map((a) => (a.last_seen === null ? -Infinity : Date.parse(a.last_seen)))
         .reduce((a, b) => Math.max(a, b), -Infinity);
+      const live = liveness.get(h.id);
+      const maintenance = h.maintenance_until !== null && h.maintenance_until > t;
       out.push({
         id: h.id,
         name: h.name,
+        hostname: h.name,
+        display_name: h.display_name,
+        ip_address: h.address,
+        port: h.port,
+        environment: h.environment,
+        tags: h.tags,
+        description: h.description,
+        group_id: h.group_id,
+        username: h.username,
+        maintenance: {
+          enabled: maintenance,
+          until:
+            maintenance && h.maintenance_until !== MAINTENANCE_OPEN_ENDED
+              ? iso(h.maintenance_until)
+              : null,
+          reason: maintenance ? h.maintenance_reason : null,
+        },
+        liveness: {
+          state: live ? live.state : h.address === null ? 'unknown' : 'never_probed',
+          checked_at: iso(live?.checked_at ?? null),
+          consecutive_failures: live?.consecutive_failures ?? 0,
+          response_ms: live?.response_ms ?? null,
+        },
+        compliance: { framework, passing: 0, failing: 0, total: 0 },
+        created_at: new Date(h.created_at).toISOString(),
         status: statusOf(mine),
         agents: mine.map((a) => ({
           id: a.id,
@@ -210,24 +296,45 @@ export function createFleetOverview(deps: {
     },
 
     /**
-     * Hosts by name, filtered by a name substring (`q`, case-insensitive) and status, at most
-     * `limit`; `total` counts every host that matched.
+     * Hosts by name, filtered by a substring of the name, display name or address (`q`,
+     * case-insensitive), status, environment and tag, at most `limit` after `cursor`; `total`
+     * counts every host that matched; `next_cursor` continues the list, null at its end.
+     * @throws VigilError bad_data for a cursor not made here.
      */
-    async list(q: {
-      q?: string;
-      status?: HostStatus;
-      limit?: number;
-    }): Promise<{ items: HostOverview[]; total: number }> {
+    async list(
+      q: HostListQuery,
+    ): Promise<{ items: HostOverview[]; total: number; next_cursor: string | null }> {
       const needle = q.q?.toLowerCase();
-      const all = (await build((h) => !needle || h.name.toLowerCase().includes(needle)))
+      const after = q.cursor === undefined ? undefined : afterOf(q.cursor);
+      const all = (
+        await build(
+          (h) =>
+            (!needle ||
+              h.name.toLowerCase().includes(needle) ||
+              (h.display_name?.toLowerCase().includes(needle) ?? false) ||
+              (h.address?.toLowerCase().includes(needle) ?? false)) &&
+            (q.environment === undefined || h.environment === q.environment) &&
+            (q.tag === undefined || h.tags.includes(q.tag)),
+        )
+      )
         .filter((h) => q.status === undefined || h.status === q.status)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      return { items: all.slice(0, q.limit ?? 5000), total: all.length };
+      const start = after === undefined ? 0 : all.findIndex((h) => h.name > after);
+      const rest = start < 0 ? [] : all.slice(start);
+      const items = rest.slice(0, q.limit ?? 5000);
+      return {
+        items,
+        total: all.length,
+        next_cursor: rest.length > items.length ? cursorOf(items[items.length - 1]!.name) : null,
+      };
     },
 
-    /** One host. @throws VigilError not_found (`host.not_found`). */
-    async get(id: string): Promise<HostOverview> {
-      const [host] = await build((h) => h.id === id);
+    /**
+     * One host; `framework` names the compliance framework its summary is for.
+     * @throws VigilError not_found (`host.not_found`).
+     */
+    async get(id: string, framework?: string): Promise<HostOverview> {
+      const [host] = await build((h) => h.id === id, framework ?? null);
       if (!host) throw new VigilError('not_found', `no host ${id}`, { code: 'host.not_found' });
       return host;
     },

@@ -13,10 +13,49 @@ const Spark = Type.Array(NNum, {
   description: 'The last 30 minutes, one 1-minute average a point, oldest first; null: no data.',
 });
 
-const HostOverview = Type.Object(
+/** One host of the list and of its detail: configuration, liveness, status and figures. */
+export const HostOverview = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
+    hostname: Type.String({ description: "The name again, under OpenWatch's word." }),
+    display_name: NStr,
+    ip_address: Nullable(
+      Type.String({ description: 'The address connectivity checks and discovery connect to.' }),
+    ),
+    port: Nullable(Type.Integer({ description: 'The SSH port; null means 22.' })),
+    environment: NStr,
+    tags: Type.Array(Type.String()),
+    description: NStr,
+    group_id: NStr,
+    username: NStr,
+    maintenance: Type.Object({
+      enabled: Type.Boolean(),
+      until: Nullable(Type.String({ format: 'date-time', description: 'null: until turned off.' })),
+      reason: NStr,
+    }),
+    liveness: Type.Object({
+      state: StringEnum(['reachable', 'unreachable', 'unknown', 'never_probed'], {
+        description:
+          'As last probed; unknown for a host without an address; never_probed before its first probe.',
+      }),
+      checked_at: NTime,
+      consecutive_failures: Type.Integer(),
+      response_ms: Nullable(Type.Integer({ description: 'TCP connect time of the last probe.' })),
+    }),
+    compliance: Type.Object(
+      {
+        framework: NStr,
+        passing: Type.Integer(),
+        failing: Type.Integer(),
+        total: Type.Integer(),
+      },
+      {
+        description:
+          'Compliance summary. No compliance engine exists yet: every count is 0, framework echoes the one asked for.',
+      },
+    ),
+    created_at: Type.String({ format: 'date-time' }),
     status: StringEnum(['online', 'offline', 'pending', 'unknown'], {
       description:
         'online when any approved agent is, pending when all its agents are, unknown with no agent; offline otherwise.',
@@ -156,14 +195,21 @@ export function hostRoutes(
       schema: {
         tags,
         summary:
-          'Every host by name, with its status, system, newest figures, check counts and 30-minute sparklines; `q` filters by a name substring, `status` by status; `total` counts the matches before `limit`.',
+          'Every host by name, with its configuration, liveness, status, system, newest figures, check counts and 30-minute sparklines; `q` filters by a substring of the name, display name or address, `status` by status, `environment` and `tag` exactly; `total` counts the matches; `next_cursor` continues after `limit` (null at the end).',
         querystring: Type.Object({
           q: Type.Optional(Type.String({ maxLength: 256 })),
           status: Type.Optional(StringEnum(['online', 'offline', 'pending', 'unknown'])),
+          environment: Type.Optional(Type.String({ maxLength: 128 })),
+          tag: Type.Optional(Type.String({ maxLength: 128 })),
+          cursor: Type.Optional(Type.String({ maxLength: 1024 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 5000 })),
         }),
         response: {
-          200: Type.Object({ items: Type.Array(HostOverview), total: Type.Integer() }),
+          200: Type.Object({
+            items: Type.Array(HostOverview),
+            total: Type.Integer(),
+            next_cursor: NStr,
+          }),
         },
       },
     },
@@ -176,12 +222,14 @@ export function hostRoutes(
       config: { access: 'host:read' },
       schema: {
         tags,
-        summary: 'One host as the fleet overview shows it.',
+        summary:
+          'One host as the fleet overview shows it; `framework` names the compliance framework of its summary.',
         params: HostId,
+        querystring: Type.Object({ framework: Type.Optional(Type.String({ maxLength: 128 })) }),
         response: { 200: HostOverview },
       },
     },
-    async (request) => overview.get(request.params.id),
+    async (request) => overview.get(request.params.id, request.query.framework),
   );
 
   app.get(

@@ -15,6 +15,7 @@ import { migration as m011 } from './011-agent-pull-settings.js';
 import { migration as m012 } from './012-oauth-client-credentials.js';
 import { migration as m013 } from './013-agent-clock-skew.js';
 import { migration as m014 } from './014-configuration-objects.js';
+import { migration as m015 } from './015-host-discovery.js';
 import { migration as m016 } from './016-deployment-activation.js';
 
 export type { Migration, MigrationDb } from './migration.js';
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m012,
   m013,
   m014,
+  m015,
   m016,
 ];
 

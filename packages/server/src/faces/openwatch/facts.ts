@@ -15,7 +15,13 @@ const Num = OrNull(Type.Number());
 export const SystemInfo = Type.Object(
   {
     host_id: Type.String(),
-    agent_id: Type.String(),
+    source: Type.Optional(
+      Type.Union([Type.Literal('agent'), Type.Literal('discovery')], {
+        description:
+          "agent: the host's newest agent document; discovery: agentless discovery, for a host with no agent document.",
+      }),
+    ),
+    agent_id: OrNull(Type.String({ description: 'null for facts from agentless discovery.' })),
     collected_at: OrNull(Type.String({ format: 'date-time' })),
     received_at: OrNull(Type.String({ format: 'date-time' })),
     hostname: Str,
@@ -34,7 +40,15 @@ export const SystemInfo = Type.Object(
       }),
     ),
     interfaces: Type.Array(
-      Type.Object({ name: Type.String(), up: Type.Boolean(), speed_mbps: Num, mtu: Num }),
+      Type.Object({
+        name: Type.String(),
+        up: Type.Boolean(),
+        speed_mbps: Num,
+        mtu: Num,
+        addresses: Type.Optional(
+          Type.Array(Type.String(), { description: 'From agentless discovery: CIDR addresses.' }),
+        ),
+      }),
     ),
     packages: Type.Object({
       installed: Num,
@@ -67,6 +81,7 @@ export function systemFacts(
   const services = listOf(doc.systemd_services);
   return {
     host_id: meta.hostId,
+    source: 'agent',
     agent_id: meta.agentId,
     // Null when the stored time is none a Date can hold.
     collected_at: isoOrNull(meta.collectedAt),
@@ -107,5 +122,56 @@ export function systemFacts(
       total: services.length,
       failed: services.filter((u) => u.ActiveState === 'failed').map((u) => u.Name ?? null),
     },
+  };
+}
+
+/** What agentless discovery found on a host, as the face reads it. */
+export interface DiscoveredSystem {
+  discovered_at: number;
+  hostname: string;
+  facts: {
+    os: SystemInfo['os'];
+    cpu: { cores: number | null };
+    memory: { total_bytes: number | null; swap_total_bytes: number | null };
+    disks: SystemInfo['disks'];
+    interfaces: { name: string; addresses: string[] }[];
+  };
+}
+
+/**
+ * The system-info answer from agentless discovery, for a host with no agent document: what the
+ * fixed commands tell (os-release, uname, nproc, meminfo, df, ip addr), null for the rest. An
+ * interface is `up` when it has an address: `ip -o addr` lists no link state.
+ */
+export function discoveredSystemFacts(hostId: string, d: DiscoveredSystem): SystemInfo {
+  const at = isoOrNull(d.discovered_at);
+  return {
+    host_id: hostId,
+    source: 'discovery',
+    agent_id: null,
+    collected_at: at,
+    received_at: at,
+    hostname: d.hostname,
+    os: d.facts.os,
+    uptime_seconds: null,
+    agent_version: null,
+    cpu: { cores: d.facts.cpu.cores },
+    memory: d.facts.memory,
+    disks: d.facts.disks,
+    interfaces: d.facts.interfaces.map((i) => ({
+      name: i.name,
+      up: i.addresses.length > 0,
+      speed_mbps: null,
+      mtu: null,
+      addresses: i.addresses,
+    })),
+    packages: {
+      installed: null,
+      upgradable: null,
+      security_updates: null,
+      reboot_required: null,
+      last_update: null,
+    },
+    services: { total: 0, failed: [] },
   };
 }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { VigilError } from '../../errors.js';
 import type { App } from '../../http/server.js';
 import { storedDocument } from '../../telemetry/query/sections.js';
-import { SystemInfo, systemFacts } from './facts.js';
+import { discoveredSystemFacts, SystemInfo, systemFacts, type DiscoveredSystem } from './facts.js';
 
 /** What OpenWatch's routes read. */
 export interface OpenWatchReads {
@@ -14,6 +14,8 @@ export interface OpenWatchReads {
   ): Promise<
     { agent_id: string; collected_at: number; received_at: number; document: string } | undefined
   >;
+  /** What agentless discovery last found on a host; undefined when it never succeeded. */
+  discovered(hostId: string): Promise<DiscoveredSystem | undefined>;
 }
 
 /** OpenWatch's system facts of a host. */
@@ -24,7 +26,8 @@ export function openwatchRoutes(app: App, deps: OpenWatchReads): void {
       config: { access: 'host:read' },
       schema: {
         tags: ['telemetry'],
-        summary: 'Latest collected system facts of a host (OpenWatch).',
+        summary:
+          'Latest collected system facts of a host (OpenWatch): from its newest agent document, or, for a host with none, from agentless discovery (`source`).',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
         response: { 200: SystemInfo },
       },
@@ -32,10 +35,13 @@ export function openwatchRoutes(app: App, deps: OpenWatchReads): void {
     async (request) => {
       const host = await deps.resolveHost({ host_id: request.params.id });
       const d = await deps.latestDocument(host.id);
-      if (!d)
+      if (!d) {
+        const found = await deps.discovered(host.id);
+        if (found) return discoveredSystemFacts(host.id, found);
         throw new VigilError('not_found', `host ${host.id} has not reported yet`, {
           code: 'host.no_data',
         });
+      }
       return systemFacts(storedDocument(d.document), {
         hostId: host.id,
         agentId: d.agent_id,
