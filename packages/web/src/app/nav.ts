@@ -6,7 +6,7 @@
 export interface NavEntry {
   path: string;
   label: string;
-  group: 'Monitor' | 'Administration';
+  group: 'Monitor' | 'Configuration' | 'Administration';
   permission: string;
 }
 
@@ -14,6 +14,12 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  {
+    path: '/credentials',
+    label: 'Credentials',
+    group: 'Configuration',
+    permission: 'credentials:read',
+  },
   { path: '/admin/users', label: 'Users', group: 'Administration', permission: 'users:read' },
   { path: '/admin/roles', label: 'Roles', group: 'Administration', permission: 'roles:read' },
   {

@@ -4,6 +4,8 @@ import { RolesScreen } from '../screens/admin/RolesScreen';
 import { SettingsScreen } from '../screens/admin/SettingsScreen';
 import { UsersScreen } from '../screens/admin/UsersScreen';
 import { AgentsScreen } from '../screens/agents/AgentsScreen';
+import { CredentialsScreen } from '../screens/credentials/CredentialsScreen';
+import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
 import { HostScreen } from '../screens/host/HostScreen';
 import { ProfileScreen } from '../screens/profile/ProfileScreen';
@@ -16,6 +18,8 @@ export function Screen({ path }: { path: string }) {
   const host = match('/hosts/:id', path);
   if (host) return <HostScreen id={host.id!} />;
   if (path === '/agents') return <AgentsScreen />;
+  if (path === '/deploy') return <DeployScreen />;
+  if (path === '/credentials') return <CredentialsScreen />;
   if (path === '/admin/users') return <UsersScreen />;
   if (path === '/admin/roles') return <RolesScreen />;
   if (path === '/admin/clients') return <ClientsScreen />;
