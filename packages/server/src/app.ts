@@ -89,6 +89,7 @@ import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
 import { directorFace } from './faces/director/http.js';
 import { directorObjectRoutes } from './faces/director/objects.js';
+import { configRoutes } from './objects/routes.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
 import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
@@ -562,6 +563,7 @@ export async function createVigil(opts: {
           },
         });
         streamRoutes(app, { stream });
+        configRoutes(app, { objects });
         directorFace(app, {
           authenticator: identity,
           modules: [directorObjectRoutes(objects)],

@@ -45,12 +45,18 @@ declare module 'fastify' {
 /** The `WWW-Authenticate` challenge of the face. */
 const CHALLENGE = 'Basic realm="Icinga Director"';
 
+// Bodies go as bytes: Fastify would add `; charset=utf-8` to a string's Content-Type, which
+// Director's answers do not have.
+
 /**
  * Answers `value` as Director's object REST handler does: `json_encode(…, JSON_PRETTY_PRINT)`
  * and a newline, `/` written `\/` and non-ASCII as `\uXXXX`, `Content-Type: application/json`.
  */
 export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).type('application/json').send(phpPrettyJson(value, true));
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(Buffer.from(phpPrettyJson(value, true)));
 }
 
 /**
@@ -58,7 +64,10 @@ export function sendJson(reply: FastifyReply, status: number, value: unknown): F
  * `sendJson`, but with slashes and Unicode left as they are.
  */
 export function sendPlainJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).type('application/json').send(phpPrettyJson(value, false));
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(Buffer.from(phpPrettyJson(value, false)));
 }
 
 /**

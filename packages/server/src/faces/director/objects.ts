@@ -135,7 +135,10 @@ export function plainObject(
 /** Answers objects as Director's list handler streams them: `{ "objects": [ … ] }`. */
 function sendList(reply: FastifyReply, items: Record<string, Json>[]): FastifyReply {
   const objects = items.map((o) => phpPrettyJson(o).slice(0, -1)).join(', ');
-  return reply.code(200).type('application/json').send(`{ "objects": [ ${objects}] }\n`);
+  return reply
+    .code(200)
+    .type('application/json')
+    .send(Buffer.from(`{ "objects": [ ${objects}] }\n`));
 }
 
 /** The object endpoints and lists of the face, over `objects`. */
