@@ -25,7 +25,7 @@ export function PropertyFields(props: {
     return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   };
   return (
-    <div className="form-grid">
+    <div className="config-grid">
       {props.fields.map((f) => {
         const hint = f.hint ? <span className="muted small">{f.hint}</span> : null;
         switch (f.type) {

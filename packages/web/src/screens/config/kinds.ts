@@ -113,8 +113,8 @@ export const KINDS: Record<ScreenId, KindInfo> = {
       { key: 'timeout', label: 'Timeout', type: 'interval', hint: 'Seconds, or 1m' },
     ],
     vars: true,
-    imports: false,
-    templates: null,
+    imports: true,
+    templates: 'commands',
   },
   'host-groups': {
     id: 'host-groups',

@@ -102,7 +102,7 @@ function CredentialForm({
 
   return (
     <form className="stack" onSubmit={submit}>
-      <div className="form-grid">
+      <div className="config-grid">
         <label>
           Name
           <input required value={name} onChange={(e) => setName(e.target.value)} />

@@ -2,9 +2,12 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { navigate } from '../../app/router';
+import { useCan } from '../../app/session';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
+import { useObjects } from '../config/queries';
 import { HOSTS_KEY } from './live';
+import '../config/config.css';
 
 /** Tags typed as a comma-separated list, without blanks or repeats. */
 export const tagsOf = (text: string): string[] => [
@@ -18,7 +21,8 @@ export const tagsOf = (text: string): string[] => [
 
 /**
  * Adds a host by hand (`POST /api/v1/hosts`): its name and address, and optionally its SSH port,
- * environment and tags. The new host's page opens.
+ * environment, tags and the host templates it imports (`PATCH /api/v1/hosts/{id}/config`). The
+ * new host's configuration opens.
  */
 export function AddHostDialog(props: { open: boolean; onClose: () => void }) {
   return (
@@ -36,9 +40,13 @@ function AddHostForm({ onDone }: { onDone: () => void }) {
   const [displayName, setDisplayName] = useState('');
   const [environment, setEnvironment] = useState('');
   const [tags, setTags] = useState('');
+  const [imports, setImports] = useState<string[]>([]);
+  const can = useCan();
+  const configurable = can('config:read') && can('config:write');
+  const templates = useObjects('host-templates', configurable);
   const create = useMutation({
-    mutationFn: () =>
-      unwrap(
+    mutationFn: async () => {
+      const host = await unwrap(
         api.POST('/api/v1/hosts', {
           body: {
             hostname: hostname.trim(),
@@ -49,7 +57,16 @@ function AddHostForm({ onDone }: { onDone: () => void }) {
             tags: tagsOf(tags),
           },
         }),
-      ),
+      );
+      if (imports.length > 0)
+        await unwrap(
+          api.PATCH('/api/v1/hosts/{id}/config', {
+            params: { path: { id: host.id } },
+            body: { imports },
+          }),
+        );
+      return host;
+    },
     onSuccess: async (h) => {
       await qc.invalidateQueries({ queryKey: HOSTS_KEY, exact: true });
       onDone();
@@ -62,7 +79,7 @@ function AddHostForm({ onDone }: { onDone: () => void }) {
   }
   return (
     <form className="stack" onSubmit={submit}>
-      <div className="form-grid">
+      <div className="config-grid">
         <label>
           Host name
           <input
@@ -109,6 +126,36 @@ function AddHostForm({ onDone }: { onDone: () => void }) {
           <input value={tags} placeholder="web, eu" onChange={(e) => setTags(e.target.value)} />
         </label>
       </div>
+      {configurable && (
+        <fieldset className="config-fieldset">
+          <legend>Templates to import</legend>
+          {templates.error ? (
+            <ErrorView error={templates.error} onRetry={() => void templates.refetch()} />
+          ) : templates.data?.length === 0 ? (
+            <p className="muted small">No host template yet.</p>
+          ) : (
+            (templates.data ?? []).map((t) => (
+              <label key={t.object_name} className="inline">
+                <input
+                  type="checkbox"
+                  checked={imports.includes(t.object_name)}
+                  onChange={(e) =>
+                    setImports(
+                      e.target.checked
+                        ? [...imports, t.object_name]
+                        : imports.filter((x) => x !== t.object_name),
+                    )
+                  }
+                />
+                {t.object_name}
+              </label>
+            ))
+          )}
+          {imports.length > 1 && (
+            <p className="muted small">Imported in this order: {imports.join(', ')}.</p>
+          )}
+        </fieldset>
+      )}
       {create.error && <ErrorView error={create.error} />}
       <div className="actions">
         <button type="button" onClick={onDone}>
