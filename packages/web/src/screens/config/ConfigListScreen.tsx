@@ -77,7 +77,7 @@ export function ConfigListScreen({ screen }: { screen: ScreenId }) {
       ) : !list.data ? (
         <Loading height={240} />
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label={`${info.title} table`}>
           <table aria-label={info.title}>
             <thead>
               <tr>

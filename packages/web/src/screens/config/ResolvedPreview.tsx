@@ -35,7 +35,12 @@ function Rows(props: {
 }) {
   const keys = Object.keys(props.values).sort();
   return (
-    <div className="table-wrap preview-table">
+    <div
+      className="table-wrap preview-table"
+      tabIndex={0}
+      role="region"
+      aria-label={`${props.caption} table`}
+    >
       <table aria-label={props.caption}>
         <caption className="visually-hidden">{props.caption}</caption>
         <thead>

@@ -7,7 +7,12 @@ export function ServicesList({ services }: { services: Resolved['services'] }) {
   return (
     <>
       <h3 className="preview-title">Services</h3>
-      <div className="table-wrap">
+      <div
+        className="table-wrap"
+        tabIndex={0}
+        role="region"
+        aria-label="Services of the host table"
+      >
         <table aria-label="Services of the host">
           <thead>
             <tr>

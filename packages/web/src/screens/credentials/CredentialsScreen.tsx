@@ -74,7 +74,7 @@ export function CredentialsScreen() {
       ) : !list.data ? (
         <Loading height={240} />
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Credentials table">
           <table aria-label="Credentials">
             <thead>
               <tr>

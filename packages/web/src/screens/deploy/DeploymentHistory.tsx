@@ -14,7 +14,7 @@ export function DeploymentHistory() {
   const items = list.data.pages.flatMap((p) => p.items);
   return (
     <>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Deployments table">
         <table aria-label="Deployments">
           <thead>
             <tr>
