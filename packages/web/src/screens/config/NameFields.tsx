@@ -1,5 +1,26 @@
+import { useQuery } from '@tanstack/react-query';
+import { useId } from 'react';
+import { api, unwrap } from '../../api/client';
+import { HOSTS_KEY } from '../fleet/live';
 import type { KindInfo } from './kinds';
-import type { Draft } from './queries';
+import { useObjects, type Draft } from './queries';
+
+/** Suggestions for a service's host: every host template and host by name. */
+function HostChoices({ id }: { id: string }) {
+  const templates = useObjects('host-templates');
+  const hosts = useQuery({ queryKey: HOSTS_KEY, queryFn: () => unwrap(api.GET('/api/v1/hosts')) });
+  const names = [
+    ...(templates.data ?? []).map((t) => t.object_name),
+    ...(hosts.data?.items ?? []).map((h) => h.name),
+  ];
+  return (
+    <datalist id={id}>
+      {[...new Set(names)].map((n) => (
+        <option key={n} value={n} />
+      ))}
+    </datalist>
+  );
+}
 
 /**
  * An object's identity in its editor: its name (set when created, fixed after), a service's host
@@ -14,6 +35,7 @@ export function NameFields(props: {
 }) {
   const { info, draft: d } = props;
   const set = (patch: Partial<Draft>) => props.onChange({ ...d, ...patch });
+  const listId = useId();
   return (
     <div className="config-grid">
       <label>
@@ -31,9 +53,11 @@ export function NameFields(props: {
           <input
             required
             readOnly={!props.isNew || props.readOnly}
+            list={listId}
             value={d.host ?? ''}
             onChange={(e) => set({ host: e.target.value || null })}
           />
+          {props.isNew && <HostChoices id={listId} />}
         </label>
       )}
       {info.id === 'commands' && (

@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { setQueryParam, useLocation } from '../../app/router';
@@ -6,10 +6,12 @@ import { useCan } from '../../app/session';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
+import { HOSTS_KEY } from '../fleet/live';
 import { CloneDialog } from './CloneDialog';
 import { CredentialFormDialog } from './CredentialForm';
-import { CREDENTIALS_KEY, keyText, METHOD_TEXT, useCredentials, type Credential } from './queries';
+import { CREDENTIALS_KEY, keyKind, METHOD_TEXT, useCredentials, type Credential } from './queries';
 import '../config/config.css';
+import './credentials.css';
 
 /**
  * The SSH credentials of agentless access (`/credentials`): scope, user, how it signs in, and
@@ -22,6 +24,13 @@ export function CredentialsScreen() {
   const { query } = useLocation();
   const q = query.get('q') ?? '';
   const list = useCredentials();
+  const hosts = useQuery({
+    queryKey: HOSTS_KEY,
+    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    enabled: can('host:read'),
+  });
+  const hostName = (id: string | null) =>
+    hosts.data?.items.find((h) => h.id === id)?.name ?? id ?? '';
   const [editing, setEditing] = useState<Credential | 'new' | null>(null);
   const [cloning, setCloning] = useState<Credential | null>(null);
   const [deleting, setDeleting] = useState<Credential | null>(null);
@@ -104,13 +113,20 @@ export function CredentialsScreen() {
                     {c.is_default && <span className="badge">default</span>}
                     {c.description && <div className="muted small">{c.description}</div>}
                   </td>
-                  <td>{c.scope === 'host' ? `host ${c.host_id ?? ''}` : 'system'}</td>
+                  <td>{c.scope === 'host' ? `host ${hostName(c.host_id)}` : 'system'}</td>
                   <td>
-                    <code>{c.username}</code>
+                    <code className="nowrap">{c.username}</code>
                   </td>
                   <td>{METHOD_TEXT[c.auth_method]}</td>
                   <td>
-                    {keyText(c) ? <code>{keyText(c)}</code> : <span className="muted">none</span>}
+                    {c.has_private_key ? (
+                      <>
+                        <div>{keyKind(c)}</div>
+                        <code className="fingerprint">{c.ssh_key_fingerprint}</code>
+                      </>
+                    ) : (
+                      <span className="muted">none</span>
+                    )}
                   </td>
                   <td>{c.has_password ? 'stored' : <span className="muted">none</span>}</td>
                   <td className="row-actions">

@@ -23,11 +23,16 @@ export const METHOD_TEXT: Record<Credential['auth_method'], string> = {
   both: 'SSH key and password',
 };
 
+/** A credential's key type and size (`ED25519 256 bits`), or null without a key. */
+export function keyKind(c: Credential): string | null {
+  if (!c.has_private_key) return null;
+  return [c.ssh_key_type, c.ssh_key_bits ? `${c.ssh_key_bits} bits` : null]
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** What a credential's key is, in one line: `ED25519 256 bits · SHA256:…`, or null without one. */
 export function keyText(c: Credential): string | null {
   if (!c.has_private_key) return null;
-  const kind = [c.ssh_key_type, c.ssh_key_bits ? `${c.ssh_key_bits} bits` : null]
-    .filter(Boolean)
-    .join(' ');
-  return [kind, c.ssh_key_fingerprint].filter(Boolean).join(' · ');
+  return [keyKind(c), c.ssh_key_fingerprint].filter(Boolean).join(' · ');
 }
