@@ -2,6 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CustomCheckResult, PackageInventory } from '@vigil/protocol';
 import { parseCustomChecks, type CustomChecksConfig } from './checks/config.js';
+import {
+  DEPLOYED_CHECKS_FILE,
+  startRemoteChecks,
+  type RemoteChecksSettings,
+} from './checks/remote.js';
 import { startChecks, type CheckScheduler } from './checks/scheduler.js';
 import { runCollectors, type AnyCollector, type CollectorOutcome } from './collect/collector.js';
 import { enabledCollectors } from './collect/index.js';
@@ -98,6 +103,19 @@ export async function collectOnce(
   return runCollectors(collectors, { host, nowMs: Date.now(), intervalSeconds: config.interval });
 }
 
+/** How deployed checks run under a configuration and its custom checks. */
+function remoteSettings(
+  config: AgentConfig,
+  custom: ReturnType<typeof loadCustomChecks>,
+): RemoteChecksSettings {
+  return {
+    policy: { enabled: config.vigil.remoteChecks, pluginDirs: config.vigil.pluginDirs },
+    customNames: new Set(custom.checks.map((c) => c.name)),
+    concurrency: custom.concurrency,
+    limits: { maxOutputBytes: config.vigil.checkOutputBytes },
+  };
+}
+
 /** The host the configuration points at (`[vigil] procfs/sysfs/rootfs`). */
 export function hostFor(config: AgentConfig): Host {
   return realHost({
@@ -144,6 +162,12 @@ export async function startAgent(
   let prometheus: PrometheusScraper = startPrometheusScraper(loadPrometheusExporters(config), {
     log,
   });
+  // The checks a Vigil server deployed to this host, kept across restarts beside config.ini.
+  const remote = startRemoteChecks({
+    stateFile: path.join(config.stateDir, DEPLOYED_CHECKS_FILE),
+    settings: remoteSettings(config, checksConfig),
+    log,
+  });
   let latest: Record<string, unknown> | undefined;
   // The inventory is kept as its JSON text (what GET /packages sends) plus the small summary the
   // document carries: thousands of package objects would otherwise stay on the heap between scans.
@@ -164,7 +188,11 @@ export async function startAgent(
       nowMs,
       intervalSeconds: interval(),
     });
-    const customchecks: Record<string, CustomCheckResult> = scheduler.results();
+    // Deployed checks sit beside the custom checks; a custom check wins a name clash.
+    const customchecks: Record<string, CustomCheckResult> = {
+      ...remote.results(),
+      ...scheduler.results(),
+    };
     document.customchecks = customchecks;
     // openITCOCKPIT agents list the exporters with metrics; the metrics are at GET /prometheus.
     document.prometheus_exporters = prometheus.answered();
@@ -223,6 +251,7 @@ export async function startAgent(
           log(`the server asks for a collection interval of ${seconds} s`);
         }
       },
+      onChecks: (set) => void remote.apply(set),
     });
     const spool = new Spool(path.join(config.vigil.spoolDir, 'vigil'), limits);
     pushers.push({
@@ -282,6 +311,7 @@ export async function startAgent(
       concurrency: checksConfig.concurrency,
       limits: { maxOutputBytes: config.vigil.checkOutputBytes },
     });
+    await remote.reconfigure(remoteSettings(config, checksConfig));
     if (cycleTimer) clearTimeout(cycleTimer);
     schedule();
     log(
@@ -310,6 +340,7 @@ export async function startAgent(
       if (packageTimer) clearTimeout(packageTimer);
       await cycleRunning;
       await scheduler.stop();
+      await remote.stop();
       await prometheus.stop();
       // Undelivered documents go to the spool, to be sent after the next start.
       await Promise.all(pushers.map((p) => p.pusher.stop()));

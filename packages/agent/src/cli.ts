@@ -17,11 +17,15 @@ Commands:
                                    enabled) prometheus_exporters.ini; exit 1 naming the first
                                    problem.
   collect --once [--config FILE]   Print one check-data document as JSON and exit.
-  enroll --server URL --ca-fingerprint SHA256 [--token T] [--id ID] [--wait SECONDS]
-         [--config FILE]           Enroll with a Vigil server: pin its CA by fingerprint, get a
+  enroll --server URL --ca-fingerprint SHA256 [--token T | --ticket T | --template-key KEY]
+         [--id ID] [--wait SECONDS] [--config FILE]
+                                   Enroll with a Vigil server: pin its CA by fingerprint, get a
                                    client certificate (at once with a token from
-                                   POST /api/v1/agents, else after an operator approves), and keep
-                                   it beside config.ini; \`run\` then pushes over mutual TLS.
+                                   POST /api/v1/agents, with this host's Icinga 2 ticket, or with
+                                   a host template's self-service key: register this host, get
+                                   its ticket and enroll with it; else after an operator
+                                   approves), and keep it beside config.ini; \`run\` then
+                                   pushes over mutual TLS.
 
 Options:
   --config FILE   config.ini to use (default ${DEFAULT_DIR}/config.ini when it exists, else
@@ -49,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         once: { type: 'boolean' },
         server: { type: 'string' },
         token: { type: 'string' },
+        'template-key': { type: 'string' },
+        ticket: { type: 'string' },
         'ca-fingerprint': { type: 'string' },
         id: { type: 'string' },
         wait: { type: 'string' },
@@ -102,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
             ...(readNativeState(config.stateDir)
               ? [`push (Vigil): enrolled, state in ${config.stateDir}`]
               : []),
+            `remote checks: ${config.vigil.remoteChecks ? `on, executables under ${config.vigil.pluginDirs.join(', ') || '(no plugin-dirs!)'}` : 'off'}`,
             `interval: ${config.interval} s`,
             `collectors on: ${on.join(', ')}`,
             '',
@@ -132,6 +139,13 @@ export async function main(argv: string[]): Promise<number> {
           );
           return 2;
         }
+        const proofs = [values.token, values.ticket, values['template-key']];
+        if (proofs.filter((v) => v !== undefined).length > 1) {
+          process.stderr.write(
+            'vigil-agent: enroll takes one of --token, --ticket and --template-key\n',
+          );
+          return 2;
+        }
         const wait = values.wait === undefined ? 0 : Number(values.wait);
         if (!Number.isInteger(wait) || wait < 0 || wait > 86_400) {
           process.stderr.write('vigil-agent: --wait must be whole seconds, 0 to 86400\n');
@@ -141,6 +155,8 @@ export async function main(argv: string[]): Promise<number> {
         const state = await enroll({
           server: values.server,
           token: values.token,
+          templateKey: values['template-key'],
+          ticket: values.ticket,
           caFingerprint: values['ca-fingerprint'],
           id: values.id,
           waitSeconds: wait,

@@ -66,6 +66,16 @@ export interface AgentConfig {
     readonly spoolMaxAgeHours: number;
     /** openITCOCKPIT push credentials (`{"uuid","password"}`, mode 0600). */
     readonly oitcAuthFile: string;
+    /**
+     * Whether the checks a Vigil server deploys to this host run (`remote-checks`, off by
+     * default): a server must not be able to run programs on its agents unless each allows it.
+     */
+    readonly remoteChecks: boolean;
+    /**
+     * The directories deployed checks' executables must lie in (`plugin-dirs`, comma-separated
+     * absolute paths; default `/usr/lib/nagios/plugins`).
+     */
+    readonly pluginDirs: readonly string[];
   };
   /** The directory of config.ini: `vigil-agent enroll` keeps the server's URL, key and certificates here. */
   readonly stateDir: string;
@@ -107,6 +117,9 @@ const IGNORED = new Set([
   'default.wineventlog-age',
   'packagemanager.enable-alternative-packagemanagers',
 ]);
+
+/** Where deployed checks' executables may lie when `[vigil] plugin-dirs` says nothing. */
+export const DEFAULT_PLUGIN_DIR = '/usr/lib/nagios/plugins';
 
 /** The directory of the agent's files when none is configured. */
 export const DEFAULT_DIR = '/etc/vigil-agent';
@@ -185,6 +198,17 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
   const keyfile = str('default', 'keyfile', '').trim() || undefined;
   if ((certfile === undefined) !== (keyfile === undefined))
     throw new AgentConfigError('[default] certfile and keyfile must be set together');
+  const pluginDirs = str('vigil', 'plugin-dirs', DEFAULT_PLUGIN_DIR)
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  for (const d of pluginDirs)
+    if (!path.isAbsolute(d) || d.split('/').includes('..')) {
+      const e = entry('vigil', 'plugin-dirs')!;
+      throw new AgentConfigError(
+        `${where('vigil', 'plugin-dirs', e.line)}: "${d}" is not an absolute path without ".."`,
+      );
+    }
   const toggles: Record<string, boolean> = {};
   for (const [k, def] of Object.entries(TOGGLES)) toggles[k] = bool('default', k, def);
 
@@ -241,6 +265,8 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       ),
       spoolMaxAgeHours: int('vigil', 'spool-max-age-hours', 24, 1, 24 * 365),
       oitcAuthFile: relPath('vigil', 'oitc-auth-file', path.join(dir, 'agent.auth')),
+      remoteChecks: bool('vigil', 'remote-checks', false),
+      pluginDirs,
     },
     stateDir: dir,
   };

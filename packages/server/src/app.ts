@@ -46,6 +46,11 @@ import { createCredentialStore } from './credentials/store.js';
 import { systemConfigRoutes } from './system/config-routes.js';
 import { createSettingsService } from './system/settings.js';
 import { createSettingsStore } from './system/settings-store.js';
+import { createSelfService } from './deployments/self-service.js';
+import { selfServiceRoutes } from './deployments/self-service-routes.js';
+import { directorDeployRoutes } from './faces/director/deploy.js';
+import { directorSelfServiceRoutes } from './faces/director/self-service.js';
+import { directorTicketRoutes } from './faces/director/ticket.js';
 import type { Config } from './config/config.js';
 import { openDb, type Db } from './db/connection.js';
 import { migrate, type MigrationReport } from './db/migrations/index.js';
@@ -258,17 +263,16 @@ export async function createVigil(opts: {
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
     const hosts = createHostService({ store: createHostStore(db.kysely) });
+    const objectsAudited = createAudited<ObjectStores>(
+      (fn) =>
+        db.kysely
+          .transaction()
+          .execute((trx) => fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) })),
+      now,
+    );
     const objects = createObjectService({
       store: createObjectStore(db.kysely),
-      audited: createAudited<ObjectStores>(
-        (fn) =>
-          db.kysely
-            .transaction()
-            .execute((trx) =>
-              fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) }),
-            ),
-        now,
-      ),
+      audited: objectsAudited,
       now,
     });
     const deployments = createDeploymentService({
@@ -434,6 +438,13 @@ export async function createVigil(opts: {
         mutate,
       }),
     });
+    const selfService = createSelfService({
+      store: createObjectStore(db.kysely),
+      objects,
+      audited: objectsAudited,
+      tickets,
+      now,
+    });
     const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
       forHost: (hostId) => deployments.checksFor(hostId),
     };
@@ -520,6 +531,7 @@ export async function createVigil(opts: {
         });
         auditRoutes(app, { audit });
         deploymentRoutes(app, { deployments });
+        selfServiceRoutes(app, { selfService });
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -566,7 +578,12 @@ export async function createVigil(opts: {
         configRoutes(app, { objects });
         directorFace(app, {
           authenticator: identity,
-          modules: [directorObjectRoutes(objects)],
+          modules: [
+            directorObjectRoutes(objects),
+            directorDeployRoutes(deployments),
+            directorSelfServiceRoutes(selfService),
+            directorTicketRoutes(selfService),
+          ],
         });
         openitcockpitFace(app, {
           enrollment,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import { redact } from '../src/audit/service.js';
+import { redact, systemContext } from '../src/audit/service.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { operations, type Doc } from '../../../test/support/openapi.js';
@@ -264,6 +264,29 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
         url: '/api/v1/system/discovery/sweep',
         headers: { ...bearer(await h.login()), 'x-correlation-id': cid, 'idempotency-key': cid },
       }),
+  },
+  'POST /api/v1/deployments': {
+    action: 'config.deploy',
+    run: async (h, cid) =>
+      h.inject({
+        method: 'POST',
+        url: '/api/v1/deployments',
+        headers: { ...bearer(await h.login()), 'x-correlation-id': cid },
+      }),
+  },
+  'POST /api/v1/host-templates/{name}/api-key': {
+    action: 'config.api_key',
+    async run(h, cid) {
+      await h.vigil.objects.create(systemContext('test'), 'host', {
+        object_name: 'keyed-template',
+        object_type: 'template',
+      });
+      return h.inject({
+        method: 'POST',
+        url: '/api/v1/host-templates/keyed-template/api-key',
+        headers: { ...bearer(await h.login()), 'x-correlation-id': cid },
+      });
+    },
   },
 };
 

@@ -1,3 +1,4 @@
+// Over 500 lines: the document's sample scenario is replayed request by request, beside the face's other cases.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -208,9 +209,28 @@ for (const kind of await databaseKinds()) {
       expectBody(await director('POST', 'host', '{"object_name": '), 400, body, 46);
       expectBody(await director('POST', 'host', ''), 400, body, 46);
       expectBody(await director('PUT', 'host?name=x'), 400, body, 46);
+      // Whatever the Content-Type: Director reads the raw body.
+      for (const type of ['application/json', 'text/plain'])
+        expectBody(
+          await director('POST', 'host', '{"object_name"', { 'content-type': type }),
+          400,
+          body,
+          46,
+        );
+      const typed = await director('POST', 'host', '{"object_name": "typed"}', {
+        'content-type': 'application/json; charset=utf-8',
+      });
+      assert.equal(typed.statusCode, 201, typed.body);
       const notObject = await director('POST', 'host', '[1, 2]');
       assert.equal(notObject.statusCode, 400);
       assert.deepEqual(notObject.json(), { error: 'Invalid JSON: an object is expected' });
+      const proto = await director(
+        'POST',
+        'host',
+        '{"object_name": "p", "vars": {"__proto__": {"x": 1}}}',
+      );
+      assert.equal(proto.statusCode, 400);
+      assert.deepEqual(proto.json(), { error: 'Invalid JSON: __proto__ is not allowed as a key' });
       // Bad values are 400 too, never 500.
       const bad = await director('POST', 'host', '{"object_name": "b", "has_agent": "maybe"}');
       assert.equal(bad.statusCode, 400);
@@ -312,8 +332,8 @@ for (const kind of await databaseKinds()) {
       res = await director('GET', 'host?name=pe2015.example.com&resolved=0');
       assert.equal(res.json().check_command, undefined);
       // properties=all / ALL: every property, unset ones as null; keys sorted.
-      for (const all of ['all', 'ALL']) {
-        res = await director('GET', `host?name=pe2015.example.com&properties=${all}`);
+      for (const all of ['properties=all', 'properties=ALL', 'withNull']) {
+        res = await director('GET', `host?name=pe2015.example.com&${all}`);
         const body = res.json() as Record<string, unknown>;
         assert.equal(body.check_command, null);
         assert.equal(body.has_agent, null);
@@ -484,6 +504,16 @@ for (const kind of await databaseKinds()) {
           headers: { ...JSON_ACCEPT, authorization: ADMIN },
         });
         assert.deepEqual(kill.json(), { error: 'Unsupported method PATCH' });
+        // Neither depends on the caller.
+        const bare = await h.inject({ method: 'PURGE', url: `${prefix}/host?name=x` });
+        assert.equal(bare.statusCode, 400);
+        assert.deepEqual(bare.json(), { error: 'Unsupported method PURGE' });
+        assert.equal((await h.inject({ url: `${prefix}/nope` })).statusCode, 404);
+        // Errors raised before routing are in the face's format too.
+        const badUrl = await h.inject({ url: `${prefix}/%FF%FE` });
+        assert.equal(badUrl.statusCode, 400);
+        assert.deepEqual(Object.keys(badUrl.json()), ['error']);
+        assert.ok(badUrl.body.startsWith('{\n    "error": '));
       }
       assert.equal(bodies[0], bodies[1]);
       assert.equal(bodies[0], bodies[2]);

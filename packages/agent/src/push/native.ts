@@ -5,12 +5,14 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { writeFileAtomic } from '../files.js';
+import { deployedSetOf, type DeployedSet } from '../checks/deployed.js';
 import type { Host } from '../host.js';
 import { buildCsr } from '../serve/csr.js';
 import { AGENT_VERSION } from '../version.js';
 import { runCommand } from './commands.js';
 import { endpoint, errorText, request, TransportError, type Endpoint } from './http.js';
 import { createInventorySender } from './inventory.js';
+import { fetchTicket, localHostFacts, registerHost, SelfServiceError } from './self-service.js';
 import type { SendOutcome, Transport } from './pusher.js';
 
 /** The files `vigil-agent enroll` writes beside config.ini (all mode 0600). */
@@ -122,6 +124,13 @@ export function fetchPinnedCa(serverUrl: string, pin: string, timeoutMs = 10_000
 export interface EnrollOptions {
   server: string;
   token?: string;
+  /**
+   * A host template's self-service API key: the host registers itself with it, gets its ticket
+   * and enrolls with that (instead of a token or an operator's approval).
+   */
+  templateKey?: string;
+  /** The Icinga 2 ticket of this host (`director/host/ticket`): enrolls at once, as a token does. */
+  ticket?: string;
   caFingerprint: string;
   /** Where to keep the state and key files: the directory of config.ini. */
   dir: string;
@@ -155,9 +164,26 @@ export async function enroll(opts: EnrollOptions): Promise<NativeState> {
   const ep = endpoint(server.href, { ca: caPem, verify: true, checkHostname: false });
   let answer;
   try {
+    let ticket = opts.ticket;
+    if (opts.templateKey !== undefined) {
+      try {
+        const host = localHostFacts(hostname);
+        const hostKey = await registerHost(ep, {
+          dir: opts.dir,
+          templateKey: opts.templateKey,
+          host,
+          log: opts.log,
+        });
+        ticket = await fetchTicket(ep, hostKey);
+      } catch (err) {
+        if (err instanceof SelfServiceError) throw new EnrollError(err.message);
+        throw err;
+      }
+    }
     answer = await request(ep, 'POST', '/api/v1/agents/enroll', {
       body: JSON.stringify({
         ...(opts.token ? { token: opts.token } : {}),
+        ...(ticket ? { ticket } : {}),
         ...(opts.id ? { id: opts.id } : {}),
         csr: buildCsr(key, hostname),
         hostname,
@@ -266,6 +292,8 @@ export function startNativeClient(opts: {
   log: (line: string) => void;
   /** Called with the interval the server asks for. */
   onInterval?: (seconds: number) => void;
+  /** Called with the checks the server deployed to this host, at every answer that names them. */
+  onChecks?: (set: DeployedSet) => void;
   /** The clock, in milliseconds (the package inventory's retry waits); tests replace it. */
   now?: () => number;
 }): NativeClient {
@@ -430,6 +458,8 @@ export function startNativeClient(opts: {
         const b = a.json as { commands?: AgentCommand[]; interval_seconds?: number };
         for (const c of b.commands ?? []) void report(c);
         if (b.interval_seconds) opts.onInterval?.(b.interval_seconds);
+        const deployed = deployedSetOf(a.json);
+        if (deployed) opts.onChecks?.(deployed);
         packages.afterPush();
         return { ok: true };
       }

@@ -12,7 +12,7 @@ export const PLUGIN_DIR = '/usr/lib/nagios/plugins';
  * itself (the order in which their values apply).
  */
 export function templateChain(snapshot: Snapshot, host: ConfigObject): string[] {
-  const templates = new Map(snapshot.host_templates.map((t) => [t.object_name, t]));
+  const templates = templateIndex(snapshot).templates.host;
   const chain: string[] = [];
   const walk = (names: string[], path: string[]) => {
     for (const n of names) {
@@ -34,9 +34,10 @@ export function templateChain(snapshot: Snapshot, host: ConfigObject): string[] 
  */
 export function hostServices(snapshot: Snapshot, host: ConfigObject): ConfigObject[] {
   const order = [...templateChain(snapshot, host), host.object_name];
+  const { servicesOf } = templateIndex(snapshot);
   const byName = new Map<string, ConfigObject>();
   for (const owner of order)
-    for (const s of snapshot.services) if (s.host === owner) byName.set(s.object_name, s);
+    for (const s of servicesOf.get(owner) ?? []) byName.set(s.object_name, s);
   return [...byName.values()].sort((a, b) => cmp(a.object_name, b.object_name));
 }
 
@@ -201,10 +202,10 @@ export function checksForHost(
   snapshot: Snapshot,
   hostName: string,
 ): { checksum: string; checks: DeployedCheck[] } | undefined {
-  const host = snapshot.hosts.find((h) => h.object_name === hostName);
-  if (!host) return undefined;
   const index = templateIndex(snapshot);
-  const commands = new Map(snapshot.commands.map((c) => [c.object_name, c]));
+  const host = index.hosts.get(hostName);
+  if (!host) return undefined;
+  const commands = index.commands;
   const resolvedHost = index.resolve(host);
   const checks: DeployedCheck[] = [];
   for (const s of hostServices(snapshot, host)) {

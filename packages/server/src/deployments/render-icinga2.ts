@@ -79,8 +79,10 @@ function body(o: ConfigObject, extra: string[] = []): string[] {
   return lines;
 }
 
-const block = (head: string, lines: string[]): string =>
-  `${head} {\n${lines.filter((l, i, a) => !(l === '' && i === a.length - 1)).join('\n')}\n}\n`;
+function block(head: string, lines: string[]): string {
+  const body = lines.filter((l, i, a) => !(l === '' && i === a.length - 1));
+  return body.length === 0 ? `${head} {\n}\n` : `${head} {\n${body.join('\n')}\n}\n`;
+}
 
 /** Icinga's command types by Director's `methods_execute`. */
 const COMMAND_TYPES: Record<string, string> = {
@@ -189,6 +191,7 @@ export function renderIcinga2(snapshot: Snapshot, header?: string): string {
         ),
       ),
   );
+  const chains = new Map(snapshot.hosts.map((h) => [h, templateChain(snapshot, h)]));
   // Which hosts run which template's service: the others get theirs from elsewhere.
   const runs = new Map<ConfigObject, string[]>();
   for (const h of snapshot.hosts)
@@ -198,9 +201,7 @@ export function renderIcinga2(snapshot: Snapshot, header?: string): string {
     snapshot.services
       .filter((s) => s.host !== null && !hostNames.has(s.host))
       .map((s) => {
-        const importers = snapshot.hosts.filter((h) =>
-          templateChain(snapshot, h).includes(s.host!),
-        );
+        const importers = snapshot.hosts.filter((h) => chains.get(h)!.includes(s.host!));
         const running = new Set(runs.get(s) ?? []);
         const ignored = importers.map((h) => h.object_name).filter((n) => !running.has(n));
         const rules = [`    assign where ${quote(s.host!)} in host.templates`];

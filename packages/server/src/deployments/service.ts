@@ -127,10 +127,15 @@ export function createDeploymentService(deps: {
     };
   }
 
+  /** A deployment by id; `active` names the active one. */
   async function require(id: string): Promise<DeploymentRow> {
-    const row = await store.byId(id);
+    const row = id === 'active' ? await store.active() : await store.byId(id);
     if (!row)
-      throw new VigilError('not_found', `no deployment ${id}`, { code: 'deployment.not_found' });
+      throw new VigilError(
+        'not_found',
+        id === 'active' ? 'there is no active deployment yet' : `no deployment ${id}`,
+        { code: 'deployment.not_found' },
+      );
     return row;
   }
 
@@ -164,10 +169,8 @@ export function createDeploymentService(deps: {
         });
       const checksum = checksumOf(snapshot);
       const counts = countsOf(snapshot);
-      const result = await audited(
-        ctx,
-        { action: 'config.deploy', resourceType: 'deployment' },
-        async (s, draft) => {
+      const run = () =>
+        audited(ctx, { action: 'config.deploy', resourceType: 'deployment' }, async (s, draft) => {
           const at = now();
           let row = await s.deployments.byChecksum(checksum);
           const created = !row;
@@ -186,6 +189,46 @@ export function createDeploymentService(deps: {
           draft.entry.resourceId = row.id;
           draft.entry.detail = { checksum, created };
           return { ...summary({ ...row, activated_at: at }, row.id), counts, created };
+        });
+      let result: Awaited<ReturnType<typeof run>>;
+      try {
+        result = await run();
+      } catch (err) {
+        // A concurrent deploy of the same configuration stored it first (the checksum is
+        // unique): this deploy activates that row instead.
+        if (!(await store.byChecksum(checksum))) throw err;
+        result = await run();
+      }
+      active = undefined;
+      checksCache.clear();
+      return result;
+    },
+
+    /**
+     * Makes the stored deployment with this checksum the active one again (Director's
+     * `config/deploy?checksum=`). Audited as `config.deploy`.
+     * @throws VigilError not_found for a checksum no deployment has.
+     */
+    async activate(ctx: RequestContext, checksum: string): Promise<DeploymentDetail> {
+      const result = await audited(
+        ctx,
+        { action: 'config.deploy', resourceType: 'deployment' },
+        async (s, draft) => {
+          const row = /^[0-9a-f]{40}$/.test(checksum)
+            ? await s.deployments.byChecksum(checksum)
+            : undefined;
+          if (!row)
+            throw new VigilError('not_found', `no deployment has the checksum ${checksum}`, {
+              code: 'deployment.not_found',
+            });
+          const at = now();
+          await s.deployments.activate(row.id, at);
+          draft.entry.resourceId = row.id;
+          draft.entry.detail = { checksum, created: false };
+          return {
+            ...summary({ ...row, activated_at: at }, row.id),
+            counts: countsOf(snapshotOf(row)),
+          };
         },
       );
       active = undefined;
@@ -222,7 +265,7 @@ export function createDeploymentService(deps: {
     },
 
     /**
-     * One deployment with its counts.
+     * One deployment with its counts (`active`: the active one).
      * @throws VigilError not_found `deployment.not_found`.
      */
     async get(id: string): Promise<DeploymentDetail> {
@@ -236,11 +279,7 @@ export function createDeploymentService(deps: {
      */
     async diff(id: string, against: string): Promise<DeploymentDiff> {
       const to = await require(id);
-      const from = against === 'active' ? await store.active() : await require(against);
-      if (!from)
-        throw new VigilError('not_found', 'there is no active deployment yet', {
-          code: 'deployment.not_found',
-        });
+      const from = await require(against);
       return {
         from: from.checksum,
         to: to.checksum,
@@ -263,7 +302,7 @@ export function createDeploymentService(deps: {
     },
 
     /**
-     * A deployment rendered as Icinga 2 configuration.
+     * A deployment (`active`: the active one) rendered as Icinga 2 configuration.
      * @throws VigilError not_found `deployment.not_found`.
      */
     async icinga2(id: string): Promise<string> {

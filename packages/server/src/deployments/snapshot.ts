@@ -53,24 +53,46 @@ export const checksumOf = (s: Snapshot): string =>
 export const countsOf = (s: Snapshot): SnapshotCounts =>
   Object.fromEntries(SECTIONS.map((k) => [k, s[k].length])) as SnapshotCounts;
 
-/** The templates of a snapshot by kind and name, and `resolve` over them. */
-export function templateIndex(s: Snapshot) {
+/** A snapshot's objects by name, built once per snapshot (`templateIndex`). */
+export interface SnapshotIndex {
+  /** Templates by kind and name. */
+  templates: Record<ObjectKind, Map<string, ConfigObject>>;
+  hosts: Map<string, ConfigObject>;
+  commands: Map<string, ConfigObject>;
+  /** Services by the host or host template they are attached to, in snapshot order. */
+  servicesOf: Map<string, ConfigObject[]>;
+  /** Resolves an object against the snapshot's templates; throws as `resolve` does. */
+  resolve(o: ConfigObject): ResolvedObject;
+}
+
+const indexes = new WeakMap<Snapshot, SnapshotIndex>();
+
+/**
+ * The index of a snapshot, built on first use and kept while the snapshot lives: a snapshot is
+ * not to be changed once indexed.
+ */
+export function templateIndex(s: Snapshot): SnapshotIndex {
+  const known = indexes.get(s);
+  if (known) return known;
+  const byName = (list: ConfigObject[]) => new Map(list.map((o) => [o.object_name, o]));
   const templates: Record<ObjectKind, Map<string, ConfigObject>> = {
-    host: new Map(s.host_templates.map((o) => [o.object_name, o])),
-    service: new Map(s.service_templates.map((o) => [o.object_name, o])),
-    command: new Map(
-      s.commands.filter((o) => o.object_type === 'template').map((o) => [o.object_name, o]),
-    ),
-    hostgroup: new Map(
-      s.hostgroups.filter((o) => o.object_type === 'template').map((o) => [o.object_name, o]),
-    ),
+    host: byName(s.host_templates),
+    service: byName(s.service_templates),
+    command: byName(s.commands.filter((o) => o.object_type === 'template')),
+    hostgroup: byName(s.hostgroups.filter((o) => o.object_type === 'template')),
   };
-  return {
+  const servicesOf = new Map<string, ConfigObject[]>();
+  for (const svc of s.services)
+    if (svc.host !== null) servicesOf.set(svc.host, [...(servicesOf.get(svc.host) ?? []), svc]);
+  const index: SnapshotIndex = {
     templates,
-    /** Resolves an object against the snapshot's templates; throws as `resolve` does. */
-    resolve: (o: ConfigObject): ResolvedObject =>
-      resolve(o, (kind, name) => templates[kind].get(name)),
+    hosts: byName(s.hosts),
+    commands: byName(s.commands),
+    servicesOf,
+    resolve: (o) => resolve(o, (kind, name) => templates[kind].get(name)),
   };
+  indexes.set(s, index);
+  return index;
 }
 
 /** Names an object for messages and diffs: `service "ping" on web1`. */

@@ -92,18 +92,28 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, e: Vigil
  * The JSON object of a request's body, read whatever its Content-Type (Director reads the raw
  * body: `curl -d` sends a form type).
  * @throws VigilError bad_data `Invalid JSON: Syntax error` when the body is missing, empty or not
- *   JSON; `Invalid JSON: an object is expected` for JSON that is not an object.
+ *   JSON; `Invalid JSON: an object is expected` for JSON that is not an object, and a refusal of
+ *   any `__proto__` key.
  */
 export function requireJsonBody(request: FastifyRequest): Record<string, unknown> {
   const raw = typeof request.body === 'string' ? request.body : '';
   let value: unknown;
+  let proto = false;
   try {
-    value = JSON.parse(raw);
+    // A `__proto__` key would become an object's prototype once copied by assignment.
+    value = JSON.parse(raw, (k, v: unknown) => {
+      if (k === '__proto__') proto = true;
+      return v;
+    });
   } catch {
     throw new VigilError('bad_data', 'Invalid JSON: Syntax error', {
       code: 'director.invalid_json',
     });
   }
+  if (proto)
+    throw new VigilError('bad_data', 'Invalid JSON: __proto__ is not allowed as a key', {
+      code: 'director.invalid_json',
+    });
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new VigilError('bad_data', 'Invalid JSON: an object is expected', {
       code: 'director.invalid_json',
@@ -231,8 +241,7 @@ export type DirectorModule = (router: DirectorRouter) => void;
  * Mounts the Director face: under each of `DIRECTOR_PREFIXES`, a scope that reads every body as
  * raw text (parsed by `requireJsonBody`), answers errors as `{"error": "…"}` (`sendError`), and
  * answers a method it has no route for with 400 `Unsupported method X` and an unknown path with
- * 404 (both after the Accept rule and authentication). Each module's routes are registered in
- * every scope.
+ * 404 (neither depends on the caller). Each module's routes are registered in every scope.
  */
 export function directorFace(
   app: App,
@@ -253,20 +262,21 @@ export function directorFace(
           // Anonymous routes are not authenticated, but the Accept rule holds for them too.
           if (request.routeOptions.config?.access === 'anonymous') checkAccept(request);
         });
-        face.setNotFoundHandler(async (request, reply) => {
-          try {
-            await authenticate(request, DIRECTOR_PERMISSION);
-            if (!DIRECTOR_METHODS.has(request.method))
-              throw new VigilError('bad_data', `Unsupported method ${request.method}`, {
-                code: 'director.unsupported_method',
-              });
-            throw new VigilError('not_found', 'No such API endpoint found', {
-              code: 'route.not_found',
-            });
-          } catch (err) {
-            return sendError(request, reply, toVigilError(err));
-          }
-        });
+        // Neither answer depends on the caller, so neither asks for credentials: a method Node
+        // refuses (KILL) is answered before anything is read, and this one answers alike.
+        face.setNotFoundHandler(async (request, reply) =>
+          sendError(
+            request,
+            reply,
+            DIRECTOR_METHODS.has(request.method)
+              ? new VigilError('not_found', 'No such API endpoint found', {
+                  code: 'route.not_found',
+                })
+              : new VigilError('bad_data', `Unsupported method ${request.method}`, {
+                  code: 'director.unsupported_method',
+                }),
+          ),
+        );
         const router: DirectorRouter = {
           route(r) {
             face.route({

@@ -57,7 +57,10 @@ const LISTS: { path: string; kind: ObjectKind; type?: ObjectType }[] = [
 interface ExportOptions {
   /** Inherited values filled in (`resolved`). */
   resolved: boolean;
-  /** Unset properties shown as null (`properties=all`), or only these (`properties=a,b`). */
+  /**
+   * Unset properties shown as null (`properties=all`, or newer Director's `withNull`), or only
+   * these (`properties=a,b`).
+   */
   properties: 'set' | 'all' | string[];
   /** A host's services beside it (`withServices`). */
   withServices: boolean;
@@ -85,7 +88,9 @@ function exportOptions(query: Record<string, unknown>): ExportOptions {
     resolved: flag(query, 'resolved') || flag(query, 'resolve'),
     properties:
       props === undefined
-        ? 'set'
+        ? flag(query, 'withNull')
+          ? 'all'
+          : 'set'
         : props.toLowerCase() === 'all'
           ? 'all'
           : props
