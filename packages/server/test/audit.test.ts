@@ -183,7 +183,7 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     action: 'host.delete',
     run: async (h, cid) => asAdmin(h, cid, 'DELETE', `/api/v1/hosts/${await newHost(h)}`),
   },
-  'POST /api/v1/hosts/{id}/maintenance': {
+  'POST /api/v1/hosts/{host_id}/maintenance': {
     action: 'host.maintenance',
     run: async (h, cid) =>
       asAdmin(h, cid, 'POST', `/api/v1/hosts/${await newHost(h)}/maintenance`, {
@@ -234,7 +234,7 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
         host_id: await newHost(h),
       }),
   },
-  'POST /api/v1/hosts/{id}/credentials:resolve': {
+  'POST /api/v1/hosts/{host_id}/credentials:resolve': {
     action: 'credential.resolve',
     async run(h, cid) {
       const id = await newHost(h);

@@ -197,17 +197,17 @@ export function credentialRoutes(app: App, deps: { credentials: CredentialServic
   );
 
   app.post(
-    '/api/v1/hosts/:id/credentials::resolve',
+    '/api/v1/hosts/:host_id/credentials::resolve',
     {
       config: { access: 'credentials:read' },
       schema: {
         tags,
         summary:
           'Which credential a host uses: its own (its default, else its newest) before the system default; never the secret. 404 `credential.unresolved` when there is none.',
-        params: Type.Object({ id: Id }),
+        params: Type.Object({ host_id: Id }),
         response: { 200: Resolution },
       },
     },
-    async (request) => credentials.resolve(contextOf(request), request.params.id),
+    async (request) => credentials.resolve(contextOf(request), request.params.host_id),
   );
 }

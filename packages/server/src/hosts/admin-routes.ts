@@ -189,14 +189,14 @@ export function hostAdminRoutes(
   );
 
   app.post(
-    '/api/v1/hosts/:id/maintenance',
+    '/api/v1/hosts/:host_id/maintenance',
     {
       config: { access: 'host:write' },
       schema: {
         tags,
         summary:
           'Turn maintenance on (until `until`, or until turned off) or off; answers the host.',
-        params: Type.Object({ id: Id }),
+        params: Type.Object({ host_id: Id }),
         body: Type.Object(
           {
             enabled: Type.Boolean(),
@@ -209,8 +209,8 @@ export function hostAdminRoutes(
       },
     },
     async (request) => {
-      await admin.maintenance(contextOf(request), request.params.id, request.body);
-      return overview.get(request.params.id);
+      await admin.maintenance(contextOf(request), request.params.host_id, request.body);
+      return overview.get(request.params.host_id);
     },
   );
 

@@ -304,6 +304,12 @@ export function createFleetOverview(deps: {
     async list(
       q: HostListQuery,
     ): Promise<{ items: HostOverview[]; total: number; next_cursor: string | null }> {
+      const limit = q.limit ?? 5000;
+      // The query layer lets some non-finite numbers through (`-1e999`).
+      if (!Number.isSafeInteger(limit) || limit < 1)
+        throw new VigilError('bad_data', 'limit: must be an integer from 1 to 5000', {
+          code: 'validation_failed',
+        });
       const needle = q.q?.toLowerCase();
       const after = q.cursor === undefined ? undefined : afterOf(q.cursor);
       const all = (
@@ -321,11 +327,12 @@ export function createFleetOverview(deps: {
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const start = after === undefined ? 0 : all.findIndex((h) => h.name > after);
       const rest = start < 0 ? [] : all.slice(start);
-      const items = rest.slice(0, q.limit ?? 5000);
+      const items = rest.slice(0, limit);
+      const last = items[items.length - 1];
       return {
         items,
         total: all.length,
-        next_cursor: rest.length > items.length ? cursorOf(items[items.length - 1]!.name) : null,
+        next_cursor: rest.length > items.length && last ? cursorOf(last.name) : null,
       };
     },
 
