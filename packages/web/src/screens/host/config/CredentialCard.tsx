@@ -8,7 +8,7 @@ import { keyText, METHOD_TEXT } from '../../credentials/queries';
 
 /**
  * Which credential the server signs in to the host with (`POST
- * /api/v1/hosts/{id}/credentials:resolve`): the host's own before the system default; never a
+ * /api/v1/hosts/{host_id}/credentials:resolve`): the host's own before the system default; never a
  * secret. Shown to who holds `credentials:read`.
  */
 export function CredentialCard({ hostId }: { hostId: string }) {
@@ -20,7 +20,9 @@ export function CredentialCard({ hostId }: { hostId: string }) {
     retry: false,
     queryFn: () =>
       unwrap(
-        api.POST('/api/v1/hosts/{id}/credentials:resolve', { params: { path: { id: hostId } } }),
+        api.POST('/api/v1/hosts/{host_id}/credentials:resolve', {
+          params: { path: { host_id: hostId } },
+        }),
       ),
   });
   if (!allowed) return null;

@@ -16,7 +16,7 @@ function isoOf(local: string): string | null {
 /**
  * A host's maintenance window: whether it is on, until when and why; with `host:write`, turn it
  * on (until a time, or until turned off, with a reason) or off (`POST
- * /api/v1/hosts/{id}/maintenance`).
+ * /api/v1/hosts/{host_id}/maintenance`).
  */
 export function MaintenanceCard({ host }: { host: HostOverview }) {
   const can = useCan();
@@ -27,8 +27,8 @@ export function MaintenanceCard({ host }: { host: HostOverview }) {
   const save = useMutation({
     mutationFn: (enabled: boolean) =>
       unwrap(
-        api.POST('/api/v1/hosts/{id}/maintenance', {
-          params: { path: { id: host.id } },
+        api.POST('/api/v1/hosts/{host_id}/maintenance', {
+          params: { path: { host_id: host.id } },
           body: enabled
             ? { enabled, until: isoOf(until), reason: reason.trim() || null }
             : { enabled },
