@@ -127,7 +127,19 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     assert.deepEqual(saved.body.imports, ['base']);
     assert.deepEqual(saved.body.vars, { role: 'web', ports: [80, 443] });
     assert.equal(saved.body.properties.check_command, 'ping4');
+    // The template's self-service key is shown once.
+    await page.getByRole('button', { name: 'New API key' }).click();
+    await page
+      .getByRole('dialog', { name: 'New API key for linux-web?' })
+      .getByRole('button', { name: 'Create key' })
+      .click();
+    const apiKey = (await page.getByLabel('API key', { exact: true }).innerText()).trim();
+    assert.match(apiKey, /^[0-9a-f]{40}$/);
     await captureScreen(page, 'config-host-template');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Host template linux-web', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New API key' }).waitFor();
+    assert.ok(!(await page.content()).includes(apiKey));
     await openList(page, 'host-templates', 'Host templates');
     assert.match(await rowText(page, 'Host templates', /linux-web/), /base/);
     await page.getByLabel('Search').fill('linux');

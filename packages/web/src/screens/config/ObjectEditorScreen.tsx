@@ -5,6 +5,7 @@ import { useCan } from '../../app/session';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
+import { ApiKeySection } from './ApiKeySection';
 import { editorPath, KINDS, type KindInfo, type ScreenId } from './kinds';
 import { NameFields } from './NameFields';
 import { ObjectForm } from './ObjectForm';
@@ -194,7 +195,12 @@ function Editor(props: {
             )}
           </form>
         </section>
-        <PreviewPanel kind={info.kind} draft={draft} />
+        <div className="stack">
+          <PreviewPanel kind={info.kind} draft={draft} />
+          {write && object && info.id === 'host-templates' && (
+            <ApiKeySection template={object.object_name} />
+          )}
+        </div>
       </div>
       <ConfirmDialog
         open={deleting}

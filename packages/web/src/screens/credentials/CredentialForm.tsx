@@ -5,7 +5,8 @@ import type { BodyOf } from '../../api/types';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { HostPicker } from './HostPicker';
-import { CREDENTIALS_KEY, keyText, METHOD_TEXT, type Credential } from './queries';
+import { SecretFields } from './SecretFields';
+import { CREDENTIALS_KEY, METHOD_TEXT, type Credential } from './queries';
 
 type Method = Credential['auth_method'];
 
@@ -98,7 +99,6 @@ function CredentialForm({
     e.preventDefault();
     save.mutate();
   }
-  const storedKey = credential ? keyText(credential) : null;
 
   return (
     <form className="stack" onSubmit={submit}>
@@ -146,75 +146,19 @@ function CredentialForm({
         )}
         {!credential && scope === 'host' && <HostPicker value={hostId} onChange={setHostId} />}
       </div>
-      {usesKey && (
-        <fieldset className="config-fieldset">
-          <legend>SSH key</legend>
-          {storedKey && !removeKey && (
-            <p>
-              Stored: <code>{storedKey}</code>
-              {credential?.has_passphrase ? ' (with a passphrase)' : ''}. Paste a new key to replace
-              it.
-            </p>
-          )}
-          <label>
-            Private key {credential?.has_private_key ? '(leave empty to keep the stored one)' : ''}
-            <textarea
-              rows={5}
-              spellCheck={false}
-              autoComplete="off"
-              value={privateKey}
-              placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
-              onChange={(e) => setPrivateKey(e.target.value)}
-            />
-          </label>
-          <label>
-            Key passphrase (optional)
-            <input
-              type="password"
-              autoComplete="new-password"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-            />
-          </label>
-          {credential?.has_private_key && (
-            <label className="inline">
-              <input
-                type="checkbox"
-                checked={removeKey}
-                onChange={(e) => setRemoveKey(e.target.checked)}
-              />
-              Remove the stored key
-            </label>
-          )}
-        </fieldset>
-      )}
-      {usesPassword && (
-        <fieldset className="config-fieldset">
-          <legend>Password</legend>
-          {credential?.has_password && !removePassword && (
-            <p>A password is stored. Type a new one to replace it.</p>
-          )}
-          <label>
-            Password {credential?.has_password ? '(leave empty to keep the stored one)' : ''}
-            <input
-              type="password"
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          </label>
-          {credential?.has_password && (
-            <label className="inline">
-              <input
-                type="checkbox"
-                checked={removePassword}
-                onChange={(e) => setRemovePassword(e.target.checked)}
-              />
-              Remove the stored password
-            </label>
-          )}
-        </fieldset>
-      )}
+      <SecretFields
+        credential={credential}
+        usesKey={usesKey}
+        usesPassword={usesPassword}
+        secrets={{ privateKey, passphrase, password, removeKey, removePassword }}
+        onChange={(p) => {
+          if (p.privateKey !== undefined) setPrivateKey(p.privateKey);
+          if (p.passphrase !== undefined) setPassphrase(p.passphrase);
+          if (p.password !== undefined) setPassword(p.password);
+          if (p.removeKey !== undefined) setRemoveKey(p.removeKey);
+          if (p.removePassword !== undefined) setRemovePassword(p.removePassword);
+        }}
+      />
       <label className="inline">
         <input
           type="checkbox"
