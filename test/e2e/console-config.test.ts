@@ -121,6 +121,16 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
       await props.getByRole('row', { name: /check_interval/ }).innerText(),
       /300\s+from base/,
     );
+    // A value the server refuses shows its message in the preview, and saving is refused too.
+    await page.getByLabel('Check interval').fill('soon');
+    const refusal = page
+      .getByRole('alert')
+      .filter({ hasText: 'check_interval is not an interval' });
+    await refusal.first().waitFor();
+    await page.getByRole('button', { name: 'Create host template' }).click();
+    await refusal.nth(1).waitFor();
+    assert.equal((await h.api('/api/v1/host-templates/linux-web')).status, 404);
+    await page.getByLabel('Check interval').fill('');
     await page.getByRole('button', { name: 'Create host template' }).click();
     await page.getByRole('heading', { name: 'Host template linux-web', level: 1 }).waitFor();
     const saved = await h.api('/api/v1/host-templates/linux-web');
