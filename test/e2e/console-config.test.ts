@@ -275,6 +275,23 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await pending.getByText('vars.role').waitFor();
     await captureScreen(page, 'deploy');
 
+    // Deployed, the change becomes the active deployment; the history says what it changed.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByText(/nothing to deploy/).waitFor();
+    const second = (await h.api('/api/v1/deployments')).body.items;
+    assert.equal(second.length, 2);
+    assert.equal(second[0].active, true);
+    assert.equal(second[1].active, false);
+    const newest = page
+      .getByRole('table', { name: 'Deployments' })
+      .getByRole('row', { name: new RegExp(second[0].checksum.slice(0, 12)) });
+    assert.match(await newest.innerText(), /active/);
+    assert.doesNotMatch(await row.innerText(), /active/);
+    await newest.getByRole('button', { name: /Changes/ }).click();
+    const changes = page.getByRole('dialog', { name: /Changes of/ });
+    await changes.getByText('vars.role').waitFor();
+    await changes.getByRole('button', { name: 'Close' }).click();
+
     await row.getByRole('button', { name: /Icinga 2/ }).click();
     const view = page.getByRole('dialog', { name: /Icinga 2 configuration/ });
     const text = await view.getByLabel('Icinga 2 configuration').innerText();

@@ -3,12 +3,17 @@ import { Dialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { dateTime } from '../../ui/format';
 import { Loading } from '../../ui/Page';
-import { useDeployments, useIcinga2, type Deployment } from './queries';
+import { DiffView } from './DiffView';
+import { useDeploymentDiff, useDeployments, useIcinga2, type Deployment } from './queries';
 
-/** Every deployment, newest first, the active one marked; each can be seen as Icinga 2 text. */
+/**
+ * Every deployment, newest first, the active one marked; each can be seen as Icinga 2 text, and
+ * what it changed from the one before.
+ */
 export function DeploymentHistory() {
   const list = useDeployments();
   const [viewing, setViewing] = useState<Deployment | null>(null);
+  const [comparing, setComparing] = useState<{ to: Deployment; from: Deployment } | null>(null);
   if (list.error) return <ErrorView error={list.error} onRetry={() => void list.refetch()} />;
   if (!list.data) return <Loading height={160} />;
   const items = list.data.pages.flatMap((p) => p.items);
@@ -38,7 +43,7 @@ export function DeploymentHistory() {
                 </td>
               </tr>
             )}
-            {items.map((d) => (
+            {items.map((d, i) => (
               <tr key={d.id} aria-current={d.active ? 'true' : undefined}>
                 <td>{dateTime(d.activated_at ?? d.created_at)}</td>
                 <td>
@@ -48,6 +53,16 @@ export function DeploymentHistory() {
                 <td>{d.created_by ?? '—'}</td>
                 <td>{d.active ? <span className="badge status-active">active</span> : ''}</td>
                 <td className="row-actions">
+                  {items[i + 1] && (
+                    <button
+                      type="button"
+                      className="small-button"
+                      onClick={() => setComparing({ to: d, from: items[i + 1]! })}
+                    >
+                      Changes
+                      <span className="visually-hidden"> of {d.checksum}</span>
+                    </button>
+                  )}
                   <button type="button" className="small-button" onClick={() => setViewing(d)}>
                     Icinga 2<span className="visually-hidden"> configuration of {d.checksum}</span>
                   </button>
@@ -76,7 +91,29 @@ export function DeploymentHistory() {
       >
         {viewing && <Icinga2Text id={viewing.id} />}
       </Dialog>
+      <Dialog
+        open={comparing !== null}
+        title={`Changes of ${comparing?.to.checksum.slice(0, 12) ?? ''}`}
+        onClose={() => setComparing(null)}
+        wide
+      >
+        {comparing && <Changes to={comparing.to} from={comparing.from} />}
+      </Dialog>
     </>
+  );
+}
+
+function Changes({ to, from }: { to: Deployment; from: Deployment }) {
+  const diff = useDeploymentDiff({ id: to.id, against: from.id });
+  if (diff.error) return <ErrorView error={diff.error} onRetry={() => void diff.refetch()} />;
+  if (!diff.data) return <Loading height={160} />;
+  return (
+    <div className="stack">
+      <p className="muted small">
+        From <code>{from.checksum.slice(0, 12)}</code> to <code>{to.checksum.slice(0, 12)}</code>.
+      </p>
+      <DiffView diff={diff.data} />
+    </div>
   );
 }
 

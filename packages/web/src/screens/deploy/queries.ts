@@ -13,7 +13,23 @@ export const deployKeys = {
   list: ['deployments'] as const,
   pending: ['deployments', 'pending-diff'] as const,
   icinga2: (id: string) => ['deployments', id, 'icinga2'] as const,
+  diff: (id: string, against: string) => ['deployments', id, 'diff', against] as const,
 };
+
+/** What changed from deployment `against` to deployment `id` (`null`: nothing asked yet). */
+export function useDeploymentDiff(pair: { id: string; against: string } | null) {
+  return useQuery({
+    queryKey: deployKeys.diff(pair?.id ?? '', pair?.against ?? ''),
+    enabled: pair !== null,
+    staleTime: Infinity,
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/deployments/{id}/diff', {
+          params: { path: { id: pair!.id }, query: { against: pair!.against } },
+        }),
+      ),
+  });
+}
 
 /** The pending changes against the active deployment. */
 export function usePendingDiff() {
