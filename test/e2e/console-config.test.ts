@@ -344,6 +344,13 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await page.goto(`/hosts/${hostId}?tab=configuration`);
     await page.getByRole('heading', { name: 'Credential' }).waitFor();
     await page.getByText(/fleet-key \(copy\)/).waitFor();
+    await page.getByRole('button', { name: 'Edit host' }).click();
+    const edit = page.getByRole('dialog', { name: `Edit host ${HOST}` });
+    await edit.getByLabel('Environment').fill('staging');
+    await edit.getByRole('button', { name: 'Save host' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    assert.equal((await h.api(`/api/v1/hosts/${hostId}`)).body.environment, 'staging');
+    await page.getByText('staging', { exact: true }).waitFor();
     await page.getByLabel('Reason').fill('kernel upgrade');
     await page.getByRole('button', { name: 'Start maintenance' }).click();
     await page.getByText(/in maintenance/).waitFor();
