@@ -248,6 +248,11 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await added.getByText('linux-web', { exact: true }).waitFor();
     for (const name of ['base', 'ping4', 'ping-service', 'web-servers', HOST])
       await added.getByText(name, { exact: true }).waitFor();
+    // The new host links to its page.
+    assert.equal(
+      await added.getByRole('link', { name: HOST }).getAttribute('href'),
+      `/hosts/${encodeURIComponent(hostId)}`,
+    );
     assert.match(await page.getByText('Nothing is deployed yet').innerText(), /everything is new/);
     await captureScreen(page, 'deploy-pending');
 

@@ -1,9 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
 import { DeploymentHistory } from './DeploymentHistory';
+import { HOSTS_KEY } from '../fleet/live';
 import { DiffView, isEmptyDiff } from './DiffView';
 import { deployKeys, usePendingDiff } from './queries';
 import '../config/config.css';
@@ -18,6 +19,15 @@ export function DeployScreen() {
   const can = useCan();
   const qc = useQueryClient();
   const pending = usePendingDiff();
+  const hosts = useQuery({
+    queryKey: HOSTS_KEY,
+    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    enabled: can('host:read'),
+  });
+  const hostPath = (name: string) => {
+    const h = hosts.data?.items.find((x) => x.name === name);
+    return h ? `/hosts/${encodeURIComponent(h.id)}` : undefined;
+  };
   const deploy = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/deployments')),
     onSuccess: async () => {
@@ -78,7 +88,7 @@ export function DeployScreen() {
                 </>
               )}
             </p>
-            {!nothing && <DiffView diff={d} />}
+            {!nothing && <DiffView diff={d} hostPath={hostPath} />}
           </>
         )}
       </section>

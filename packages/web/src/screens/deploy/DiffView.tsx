@@ -19,14 +19,23 @@ const KIND_TEXT: Record<Named['kind'], string> = {
   hostgroup: 'host group',
 };
 
-function ObjectName({ o, gone }: { o: Named; gone?: boolean }) {
+/** The path of a host's page by its name, where the fleet knows it. */
+export type HostPath = (name: string) => string | undefined;
+
+function ObjectName({ o, gone, hostPath }: { o: Named; gone?: boolean; hostPath?: HostPath }) {
   const screen = screenOf(o);
+  const path = gone
+    ? undefined
+    : screen
+      ? editorPath(screen, o.name, o.host)
+      : o.kind === 'host'
+        ? hostPath?.(o.name)
+        : undefined;
   const what = `${o.object_type === 'template' ? `${KIND_TEXT[o.kind]} template` : KIND_TEXT[o.kind]}`;
   const name = <code>{o.name}</code>;
   return (
     <>
-      <span className="muted">{what}</span>{' '}
-      {screen && !gone ? <Link to={editorPath(screen, o.name, o.host)}>{name}</Link> : name}
+      <span className="muted">{what}</span> {path ? <Link to={path}>{name}</Link> : name}
       {o.host && <span className="muted"> on {o.host}</span>}
     </>
   );
@@ -37,6 +46,7 @@ function Section(props: {
   tone: string;
   items: readonly (Named & { keys?: string[] })[];
   gone?: boolean;
+  hostPath?: HostPath;
 }) {
   return (
     <section className="diff-section" aria-label={props.title}>
@@ -49,7 +59,7 @@ function Section(props: {
         <ul className="diff-list">
           {props.items.map((o) => (
             <li key={`${o.kind}/${o.object_type}/${o.host ?? ''}/${o.name}`}>
-              <ObjectName o={o} gone={props.gone} />
+              <ObjectName o={o} gone={props.gone} hostPath={props.hostPath} />
               {o.keys && o.keys.length > 0 && (
                 <div className="small">
                   changed:{' '}
@@ -69,12 +79,15 @@ function Section(props: {
   );
 }
 
-/** A diff between two configurations: objects added, removed and changed (with their keys). */
-export function DiffView({ diff }: { diff: DeploymentDiff }) {
+/**
+ * A diff between two configurations: objects added, removed and changed (with their keys), each
+ * linked to its editor (a host to its page, through `hostPath`).
+ */
+export function DiffView({ diff, hostPath }: { diff: DeploymentDiff; hostPath?: HostPath }) {
   return (
     <div className="diff-grid">
-      <Section title="Added" tone="status-ok" items={diff.added} />
-      <Section title="Changed" tone="status-warning" items={diff.changed} />
+      <Section title="Added" tone="status-ok" items={diff.added} hostPath={hostPath} />
+      <Section title="Changed" tone="status-warning" items={diff.changed} hostPath={hostPath} />
       <Section title="Removed" tone="status-critical" items={diff.removed} gone />
     </div>
   );
