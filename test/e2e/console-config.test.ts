@@ -81,6 +81,9 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await openList(page, 'commands', 'Commands');
     await page.getByRole('link', { name: 'Create command' }).click();
     await page.getByRole('heading', { name: 'New command', level: 1 }).waitFor();
+    // The preview of the empty object is there before a name is typed, without an error.
+    await page.getByRole('table', { name: 'Resolved properties' }).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
     await page.getByLabel('Name', { exact: true }).fill('ping4');
     await page.getByLabel('Command line').fill('/usr/lib/nagios/plugins/check_ping');
     await page.getByRole('button', { name: 'Add argument' }).click();

@@ -82,7 +82,13 @@ export function useDebounced<T>(value: T, ms: number): T {
  * 400 ms after the last change; the previous answer stays on screen meanwhile.
  */
 export function usePreview(kind: ObjectKind, draft: Draft) {
-  const settled = useDebounced(draft, 400);
+  // An object not named yet (or a service without its host) is previewed all the same.
+  const { object_name, host, ...rest } = useDebounced(draft, 400);
+  const settled: Draft = {
+    ...rest,
+    ...(object_name?.trim() ? { object_name: object_name.trim() } : {}),
+    ...(host ? { host } : {}),
+  };
   return useQuery({
     queryKey: configKeys.preview(kind, settled),
     queryFn: () => unwrap(api.POST('/api/v1/config/preview', { body: { kind, object: settled } })),
