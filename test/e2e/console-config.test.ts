@@ -259,6 +259,15 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     assert.match(await page.getByText('Nothing is deployed yet').innerText(), /everything is new/);
     await captureScreen(page, 'deploy-pending');
 
+    // An invalid configuration is refused with the server's reasons, and nothing is deployed.
+    const broken = await h.api('/api/v1/services', { object_name: 'broken', host: 'linux-web' });
+    assert.equal(broken.status, 201, broken.text);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'broken' }).waitFor();
+    assert.equal((await h.api('/api/v1/deployments')).body.items.length, 0);
+    const fixed = await h.api('/api/v1/services/broken?host=linux-web', undefined, 'DELETE');
+    assert.equal(fixed.status, 204, fixed.text);
+
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByText(/^Deployed:/).waitFor();
     await page.getByText(/nothing to deploy/).waitFor();
