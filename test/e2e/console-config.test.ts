@@ -371,6 +371,8 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await page.getByLabel('Reason').fill('kernel upgrade');
     await page.getByRole('button', { name: 'Start maintenance' }).click();
     await page.getByText(/in maintenance/).waitFor();
+    // The header says so too.
+    await page.getByRole('definition').filter({ hasText: 'maintenance' }).first().waitFor();
     const host = await h.api(`/api/v1/hosts/${hostId}`);
     assert.deepEqual(host.body.maintenance, {
       enabled: true,

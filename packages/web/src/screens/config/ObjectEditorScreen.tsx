@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, navigate } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ConfirmDialog } from '../../ui/Dialog';
@@ -76,7 +76,7 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 function Editor(props: {
   info: KindInfo;
   title: string;
-  back: React.ReactNode;
+  back: ReactNode;
   object: ConfigObject | null;
   host: string | null;
 }) {
