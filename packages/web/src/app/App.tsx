@@ -43,7 +43,7 @@ export function App() {
           <StreamProvider enabled={state.session.can('host:read')}>
             <Shell>
               <ErrorBoundary resetKey={loc.path}>
-                <Screen path={loc.path} />
+                <Screen path={loc.path} query={loc.query} />
               </ErrorBoundary>
             </Shell>
           </StreamProvider>

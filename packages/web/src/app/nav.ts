@@ -6,7 +6,7 @@
 export interface NavEntry {
   path: string;
   label: string;
-  group: 'Monitor' | 'Administration';
+  group: 'Monitor' | 'Configuration' | 'Administration';
   permission: string;
 }
 
@@ -14,6 +14,43 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  {
+    path: '/config/host-templates',
+    label: 'Host templates',
+    group: 'Configuration',
+    permission: 'config:read',
+  },
+  {
+    path: '/config/service-templates',
+    label: 'Service templates',
+    group: 'Configuration',
+    permission: 'config:read',
+  },
+  {
+    path: '/config/services',
+    label: 'Services',
+    group: 'Configuration',
+    permission: 'config:read',
+  },
+  {
+    path: '/config/commands',
+    label: 'Commands',
+    group: 'Configuration',
+    permission: 'config:read',
+  },
+  {
+    path: '/config/host-groups',
+    label: 'Host groups',
+    group: 'Configuration',
+    permission: 'config:read',
+  },
+  { path: '/deploy', label: 'Deploy', group: 'Configuration', permission: 'config:read' },
+  {
+    path: '/credentials',
+    label: 'Credentials',
+    group: 'Configuration',
+    permission: 'credentials:read',
+  },
   { path: '/admin/users', label: 'Users', group: 'Administration', permission: 'users:read' },
   { path: '/admin/roles', label: 'Roles', group: 'Administration', permission: 'roles:read' },
   {

@@ -4,6 +4,11 @@ import { RolesScreen } from '../screens/admin/RolesScreen';
 import { SettingsScreen } from '../screens/admin/SettingsScreen';
 import { UsersScreen } from '../screens/admin/UsersScreen';
 import { AgentsScreen } from '../screens/agents/AgentsScreen';
+import { ConfigListScreen } from '../screens/config/ConfigListScreen';
+import { isScreenId } from '../screens/config/kinds';
+import { ObjectEditorScreen } from '../screens/config/ObjectEditorScreen';
+import { CredentialsScreen } from '../screens/credentials/CredentialsScreen';
+import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
 import { HostScreen } from '../screens/host/HostScreen';
 import { ProfileScreen } from '../screens/profile/ProfileScreen';
@@ -11,11 +16,24 @@ import { Page } from '../ui/Page';
 import { Link, match } from './router';
 
 /** The screen for a path: one entry per screen; `:name` segments become props. */
-export function Screen({ path }: { path: string }) {
+export function Screen({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/' || path === '') return <FleetScreen />;
   const host = match('/hosts/:id', path);
   if (host) return <HostScreen id={host.id!} />;
   if (path === '/agents') return <AgentsScreen />;
+  const list = match('/config/:screen', path);
+  if (list && isScreenId(list.screen!)) return <ConfigListScreen screen={list.screen} />;
+  const object = match('/config/:screen/:name', path);
+  if (object && isScreenId(object.screen!))
+    return (
+      <ObjectEditorScreen
+        screen={object.screen}
+        name={object.name === 'new' ? null : object.name!}
+        host={query.get('host')}
+      />
+    );
+  if (path === '/deploy') return <DeployScreen />;
+  if (path === '/credentials') return <CredentialsScreen />;
   if (path === '/admin/users') return <UsersScreen />;
   if (path === '/admin/roles') return <RolesScreen />;
   if (path === '/admin/clients') return <ClientsScreen />;

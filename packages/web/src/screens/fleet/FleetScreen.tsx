@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { Link, setQueryParam, useLocation } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
 import { useSorted, type Sort } from '../../ui/sort';
+import { AddHostDialog } from './AddHostDialog';
 import { columnValue, filterHosts, osNames, type FleetColumn } from './filter';
 import { FleetFilters } from './FleetFilters';
 import { FleetTable } from './FleetTable';
@@ -30,6 +31,7 @@ const isColumn = (s: string | null): s is FleetColumn => COLUMNS.includes(s as F
 export function FleetScreen() {
   const can = useCan();
   const { query } = useLocation();
+  const [adding, setAdding] = useState(false);
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
     queryFn: () => unwrap(api.GET('/api/v1/hosts')),
@@ -101,13 +103,21 @@ export function FleetScreen() {
       title="Fleet"
       subtitle={summary ?? 'Every host and its agents, live.'}
       actions={
-        can('agents:read') ? (
-          <Link to="/agents" className="button-link">
-            Agents
-          </Link>
-        ) : undefined
+        <>
+          {can('host:write') && (
+            <button type="button" className="primary" onClick={() => setAdding(true)}>
+              Add host
+            </button>
+          )}
+          {can('agents:read') && (
+            <Link to="/agents" className="button-link">
+              Agents
+            </Link>
+          )}
+        </>
       }
     >
+      <AddHostDialog open={adding} onClose={() => setAdding(false)} />
       {hosts.isError ? (
         <ErrorView error={hosts.error} onRetry={() => void hosts.refetch()} />
       ) : !all ? (

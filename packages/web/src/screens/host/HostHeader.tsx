@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ago, duration } from '../../ui/format';
+import { ago, dateTime, duration } from '../../ui/format';
 import { StatusBadge } from '../../ui/Page';
 import type { HostOverview } from '../fleet/live';
 
@@ -39,6 +39,15 @@ export function HostHeader({ host }: { host: HostOverview }) {
         <dt>Last report</dt>
         <dd>{ago(host.last_seen, now)}</dd>
       </div>
+      {host.maintenance.enabled && (
+        <div>
+          <dt>Maintenance</dt>
+          <dd>
+            <StatusBadge status="maintenance" />
+            {host.maintenance.until ? ` until ${dateTime(host.maintenance.until)}` : ''}
+          </dd>
+        </div>
+      )}
       <div>
         <dt>{host.agents.length === 1 ? 'Agent' : 'Agents'}</dt>
         <dd>

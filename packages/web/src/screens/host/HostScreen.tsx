@@ -16,7 +16,9 @@ import {
 } from '../fleet/live';
 import { ChartsTab } from './charts/ChartsTab';
 import { ChecksTab } from './ChecksTab';
+import { ConfigTab } from './ConfigTab';
 import { ContainersTab } from './ContainersTab';
+import { DeleteHost } from './DeleteHost';
 import { FactsTab } from './FactsTab';
 import { HostHeader } from './HostHeader';
 import { PackagesTab } from './PackagesTab';
@@ -32,6 +34,7 @@ const TABS = [
   { id: 'packages', label: 'Packages' },
   { id: 'checks', label: 'Checks' },
   { id: 'facts', label: 'System facts' },
+  { id: 'configuration', label: 'Configuration' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -75,7 +78,11 @@ export function HostScreen({ id }: { id: string }) {
     );
   const h = host.data;
   return (
-    <Page title={h?.name ?? 'Host'} subtitle={<Link to="/">← Fleet</Link>}>
+    <Page
+      title={h?.name ?? 'Host'}
+      subtitle={<Link to="/">← Fleet</Link>}
+      actions={h && <DeleteHost id={id} name={h.name} />}
+    >
       {h ? <HostHeader host={h} /> : <Loading height={46} />}
       {h?.status === 'offline' && (
         <p className="card host-offline" role="status">
@@ -97,6 +104,7 @@ export function HostScreen({ id }: { id: string }) {
         {tab === 'packages' && <PackagesTab hostId={id} />}
         {tab === 'checks' && <ChecksTab hostId={id} />}
         {tab === 'facts' && <FactsTab hostId={id} />}
+        {tab === 'configuration' && (h ? <ConfigTab host={h} /> : <Loading height={240} />)}
       </div>
     </Page>
   );
