@@ -1,14 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
-import { api, unwrap } from '../../api/client';
-import { HOSTS_KEY } from '../fleet/live';
+import { HOSTS_KEY, fetchFleet } from '../fleet/live';
 import type { KindInfo } from './kinds';
 import { useObjects, type Draft } from './queries';
 
 /** Suggestions for a service's host: every host template and host by name. */
 function HostChoices({ id }: { id: string }) {
   const templates = useObjects('host-templates');
-  const hosts = useQuery({ queryKey: HOSTS_KEY, queryFn: () => unwrap(api.GET('/api/v1/hosts')) });
+  const hosts = useQuery({ queryKey: HOSTS_KEY, queryFn: fetchFleet });
   const names = [
     ...(templates.data ?? []).map((t) => t.object_name),
     ...(hosts.data?.items ?? []).map((h) => h.name),

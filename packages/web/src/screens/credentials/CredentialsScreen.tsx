@@ -6,7 +6,7 @@ import { useCan } from '../../app/session';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
-import { HOSTS_KEY } from '../fleet/live';
+import { HOSTS_KEY, fetchFleet } from '../fleet/live';
 import { CloneDialog } from './CloneDialog';
 import { CredentialFormDialog } from './CredentialForm';
 import { CREDENTIALS_KEY, keyKind, METHOD_TEXT, useCredentials, type Credential } from './queries';
@@ -26,7 +26,7 @@ export function CredentialsScreen() {
   const list = useCredentials();
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
-    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    queryFn: fetchFleet,
     enabled: can('host:read'),
   });
   const hostName = (id: string | null) =>

@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client';
 import { ErrorView } from '../../ui/ErrorView';
-import { HOSTS_KEY } from '../fleet/live';
+import { HOSTS_KEY, fetchFleet } from '../fleet/live';
 
 /** Chooses one host of the fleet (from `GET /api/v1/hosts`, the fleet's own cached list). */
 export function HostPicker(props: {
@@ -11,7 +10,7 @@ export function HostPicker(props: {
 }) {
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
-    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    queryFn: fetchFleet,
   });
   const items = hosts.data?.items ?? [];
   return (

@@ -4,7 +4,7 @@ import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
 import { DeploymentHistory } from './DeploymentHistory';
-import { HOSTS_KEY } from '../fleet/live';
+import { HOSTS_KEY, fetchFleet } from '../fleet/live';
 import { DiffView, isEmptyDiff } from './DiffView';
 import { deployKeys, usePendingDiff } from './queries';
 import '../config/config.css';
@@ -21,7 +21,7 @@ export function DeployScreen() {
   const pending = usePendingDiff();
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
-    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    queryFn: fetchFleet,
     enabled: can('host:read'),
   });
   const hostPath = (name: string) => {

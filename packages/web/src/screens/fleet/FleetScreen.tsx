@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { api, unwrap } from '../../api/client';
 import { Link, setQueryParam, useLocation } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
@@ -10,7 +9,7 @@ import { AddHostDialog } from './AddHostDialog';
 import { columnValue, filterHosts, osNames, type FleetColumn } from './filter';
 import { FleetFilters } from './FleetFilters';
 import { FleetTable } from './FleetTable';
-import { HOSTS_KEY, type HostOverview } from './live';
+import { HOSTS_KEY, type HostOverview, fetchFleet } from './live';
 import { useFleetLive } from './useFleetLive';
 import './fleet.css';
 
@@ -34,7 +33,7 @@ export function FleetScreen() {
   const [adding, setAdding] = useState(false);
   const hosts = useQuery({
     queryKey: HOSTS_KEY,
-    queryFn: () => unwrap(api.GET('/api/v1/hosts')),
+    queryFn: fetchFleet,
     // The stream keeps the list current while the screen is open; coming back to it fetches
     // it again (what happened meanwhile), showing the cached list until then.
     staleTime: Infinity,

@@ -3,6 +3,7 @@
 // stream as text/event-stream), so their shapes are declared here, as the server's Tyto face
 // writes them, and read defensively: a field may be null.
 import type { QueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
 import type { Answer } from '../../api/types';
 
 /** The fleet list as `GET /api/v1/hosts` answers it. */
@@ -12,6 +13,22 @@ export type HostOverview = HostList['items'][number];
 
 /** The query key of the fleet list. */
 export const HOSTS_KEY = ['hosts'] as const;
+
+/** Every host of the fleet: the list read page by page (5,000 a page) to its end. */
+export async function fetchFleet(): Promise<HostList> {
+  const items: HostOverview[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await unwrap(
+      api.GET('/api/v1/hosts', {
+        params: { query: { limit: 5000, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+    items.push(...page.items);
+    if (!page.next_cursor) return { items, total: page.total, next_cursor: null };
+    cursor = page.next_cursor;
+  }
+}
 
 type N = number | null;
 
