@@ -41,7 +41,7 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   },
   {
     name: 'credentials:read',
-    description: 'List SSH credentials and resolve the one a host uses (never their secrets).',
+    description: 'List and read SSH credentials (never their secrets).',
   },
   {
     name: 'credentials:write',

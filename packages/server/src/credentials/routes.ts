@@ -199,7 +199,8 @@ export function credentialRoutes(app: App, deps: { credentials: CredentialServic
   app.post(
     '/api/v1/hosts/:host_id/credentials::resolve',
     {
-      config: { access: 'credentials:read' },
+      // OpenWatch's permission for it: the answer names the credential, never its secret.
+      config: { access: 'host:read' },
       schema: {
         tags,
         summary:

@@ -198,7 +198,11 @@ export function createSelfService(deps: {
           throw new VigilError('bad_data', `The host "${name}" has already been registered`, {
             code: 'self_service.registered',
           });
-        await s.objects.setHostKey(row.id, hashToken(hostKey), now());
+        // The key is set only where none is: of two registrations racing here, one wins.
+        if (!(await s.objects.claimHostKey(row.id, hashToken(hostKey), now())))
+          throw new VigilError('bad_data', `The host "${name}" has already been registered`, {
+            code: 'self_service.registered',
+          });
         draft.entry.resourceId = row.id;
         draft.entry.detail = { name, template: template.object_name, created: !existing };
       });

@@ -115,12 +115,15 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
       .where('id', '=', id)
       .execute();
   },
-  async setHostKey(id, hash, at) {
-    await db
+  async claimHostKey(id, hash, at) {
+    const r = await db
       .updateTable('hosts')
       .set({ api_key_hash: hash, updated_at: at })
       .where('id', '=', id)
-      .execute();
+      .where('api_key_hash', 'is', null)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   },
   hostByKey: (hash) =>
     db

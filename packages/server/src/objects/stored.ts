@@ -80,8 +80,11 @@ export interface ObjectStore {
   updateHost(id: string, o: ConfigObject, at: number): Promise<void>;
   /** Marks a host deleted. */
   deleteHost(id: string, at: number): Promise<void>;
-  /** Sets (or clears, with null) a host's self-service API key hash. */
-  setHostKey(id: string, hash: string | null, at: number): Promise<void>;
+  /**
+   * Gives a host its self-service API key hash unless it has one already; false when it had
+   * one (another registration won), atomically on both databases.
+   */
+  claimHostKey(id: string, hash: string, at: number): Promise<boolean>;
   /** A host by the hash of its self-service API key. */
   hostByKey(hash: string): Promise<HostConfigRow | undefined>;
 
