@@ -2,24 +2,22 @@
 // host's Icinga 2 ticket, pushes, receives the checks the deployment gives its host, runs them
 // with real Nagios plugins, and their results reach the host's checks.
 import assert from 'node:assert/strict';
-import { X509Certificate, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DeployedCheck } from '@vigil/protocol';
-import pino from 'pino';
 import { startAgent, type Agent } from '../../packages/agent/src/agent.js';
 import { EnrollError, enroll } from '../../packages/agent/src/push/native.js';
 import { HOST_KEY_FILE } from '../../packages/agent/src/push/self-service.js';
-import { createVigil, type Vigil } from '../../packages/server/src/app.js';
+import type { Vigil } from '../../packages/server/src/app.js';
 import type { DeployedChecks } from '../../packages/server/src/agents/push-routes.js';
 import { systemContext } from '../../packages/server/src/audit/service.js';
-import { loadConfig } from '../../packages/server/src/config/config.js';
 import { icingaTicket } from '../../packages/server/src/secrets/ticket.js';
-import { ensureAutoTls, openCertificateAuthority } from '../../packages/server/src/tls/pki.js';
 import { databaseKinds } from '../support/databases.js';
 import { eventually } from '../support/https.js';
+import { startHttpsVigil, type HttpsVigil } from '../support/https-vigil.js';
 import { freePort } from '../support/postgres.js';
 
 const PLUGINS = '/usr/lib/nagios/plugins';
@@ -56,10 +54,9 @@ for (const kind of await databaseKinds()) {
       const hostname = os.hostname();
       const salt = randomBytes(16).toString('hex');
       const deployment = fixedDeployment();
-      let dataDir: string;
+      let server: HttpsVigil;
       let agentDir: string;
       let vigil: Vigil;
-      let drop: () => Promise<void>;
       let url: string;
       let fingerprint: string;
       let admin: string;
@@ -70,40 +67,13 @@ for (const kind of await databaseKinds()) {
         vigil.http.inject({ method, url: target, headers: { authorization: `Bearer ${admin}` } });
 
       before(async () => {
-        dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-remote-'));
         agentDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-remote-agent-'));
-        const config = loadConfig({
-          file: path.join(dataDir, 'absent.toml'),
-          fileRequired: false,
-          env: {
-            VIGIL_STORAGE_DATA_DIR: dataDir,
-            VIGIL_SERVER_TLS: 'auto',
-            VIGIL_DIRECTOR_TICKET_SALT: salt,
-            VIGIL_AGENTS_DEFAULT_INTERVAL_SECONDS: '1',
-          },
-        });
-        const tls = await ensureAutoTls(path.join(dataDir, 'tls'));
-        const ca = await openCertificateAuthority(path.join(dataDir, 'tls'));
-        const created = await kind.create();
-        drop = created.drop;
-        vigil = await createVigil({
-          config,
-          logger: pino({ level: 'silent' }),
-          db: created.db,
-          https: { cert: tls.cert, key: tls.key, ca: ca.caPem },
+        server = await startHttpsVigil(kind, {
+          password: PASSWORD,
+          env: { VIGIL_DIRECTOR_TICKET_SALT: salt },
           deployedChecks: deployment,
         });
-        await vigil.identity.ensureFirstAdmin(PASSWORD, systemContext('test'));
-        await vigil.http.listen({ host: '127.0.0.1', port: 0 });
-        const address = vigil.http.server.address();
-        url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-        fingerprint = new X509Certificate(ca.caPem).fingerprint256;
-        const login = await vigil.http.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: PASSWORD },
-        });
-        admin = login.json().access_token;
+        ({ vigil, url, fingerprint, admin } = server);
         // The agent's host, configured with an agent.
         await vigil.objects.create(systemContext('test'), 'host', {
           object_name: hostname,
@@ -114,9 +84,7 @@ for (const kind of await databaseKinds()) {
       });
       after(async () => {
         await agent?.stop();
-        await vigil?.close();
-        await drop?.();
-        rmSync(dataDir, { recursive: true, force: true });
+        await server?.close();
         rmSync(agentDir, { recursive: true, force: true });
       });
 

@@ -4,21 +4,17 @@
 // enrolls its CSR with it); the operator deploys; the agent runs the deployed check with a real
 // Nagios plugin and its result reaches the host.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
 import { startAgent, type Agent } from '../../packages/agent/src/agent.js';
 import { enroll } from '../../packages/agent/src/push/native.js';
 import { HOST_KEY_FILE } from '../../packages/agent/src/push/self-service.js';
-import { createVigil, type Vigil } from '../../packages/server/src/app.js';
-import { systemContext } from '../../packages/server/src/audit/service.js';
-import { loadConfig } from '../../packages/server/src/config/config.js';
-import { ensureAutoTls, openCertificateAuthority } from '../../packages/server/src/tls/pki.js';
+import type { Vigil } from '../../packages/server/src/app.js';
 import { databaseKinds } from '../support/databases.js';
 import { eventually } from '../support/https.js';
+import { startHttpsVigil, type HttpsVigil } from '../support/https-vigil.js';
 import { freePort } from '../support/postgres.js';
 
 const PLUGINS = '/usr/lib/nagios/plugins';
@@ -34,20 +30,16 @@ for (const kind of await databaseKinds()) {
     () => {
       // The agent registers under this machine's name.
       const hostname = os.hostname();
-      let dataDir: string;
-      let agentDir: string;
+      let server: HttpsVigil;
       let vigil: Vigil;
-      let drop: () => Promise<void>;
-      let url: string;
-      let fingerprint: string;
-      let admin: string;
+      let agentDir: string;
       let agent: Agent | undefined;
 
       const api = async (method: 'GET' | 'POST' | 'PATCH', target: string, payload?: object) => {
         const res = await vigil.http.inject({
           method,
           url: target,
-          headers: { authorization: `Bearer ${admin}` },
+          headers: { authorization: `Bearer ${server.admin}` },
           ...(payload ? { payload } : {}),
         });
         assert.ok(res.statusCode < 300, `${method} ${target}: ${res.statusCode} ${res.body}`);
@@ -55,44 +47,13 @@ for (const kind of await databaseKinds()) {
       };
 
       before(async () => {
-        dataDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-selfservice-'));
         agentDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-selfservice-agent-'));
-        const config = loadConfig({
-          file: path.join(dataDir, 'absent.toml'),
-          fileRequired: false,
-          env: {
-            VIGIL_STORAGE_DATA_DIR: dataDir,
-            VIGIL_SERVER_TLS: 'auto',
-            VIGIL_AGENTS_DEFAULT_INTERVAL_SECONDS: '1',
-          },
-        });
-        const tls = await ensureAutoTls(path.join(dataDir, 'tls'));
-        const ca = await openCertificateAuthority(path.join(dataDir, 'tls'));
-        const created = await kind.create();
-        drop = created.drop;
-        vigil = await createVigil({
-          config,
-          logger: pino({ level: 'silent' }),
-          db: created.db,
-          https: { cert: tls.cert, key: tls.key, ca: ca.caPem },
-        });
-        await vigil.identity.ensureFirstAdmin(PASSWORD, systemContext('test'));
-        await vigil.http.listen({ host: '127.0.0.1', port: 0 });
-        const address = vigil.http.server.address();
-        url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-        fingerprint = new X509Certificate(ca.caPem).fingerprint256;
-        const login = await vigil.http.inject({
-          method: 'POST',
-          url: '/api/v1/auth/login',
-          payload: { username: 'admin', password: PASSWORD },
-        });
-        admin = login.json().access_token;
+        server = await startHttpsVigil(kind, { password: PASSWORD });
+        vigil = server.vigil;
       });
       after(async () => {
         await agent?.stop();
-        await vigil?.close();
-        await drop?.();
-        rmSync(dataDir, { recursive: true, force: true });
+        await server?.close();
         rmSync(agentDir, { recursive: true, force: true });
       });
 
@@ -126,8 +87,8 @@ for (const kind of await databaseKinds()) {
 
         // The agent registers its host, fetches its ticket and enrolls: approved at once.
         const state = await enroll({
-          server: url,
-          caFingerprint: fingerprint,
+          server: server.url,
+          caFingerprint: server.fingerprint,
           dir: agentDir,
           waitSeconds: 0,
           templateKey,
@@ -156,7 +117,7 @@ for (const kind of await databaseKinds()) {
         const checkNamed = async (name: string, output?: RegExp) => {
           const res = await vigil.http.inject({
             url: `/api/v1/hosts/${host!.id}/checks`,
-            headers: { authorization: `Bearer ${admin}` },
+            headers: { authorization: `Bearer ${server.admin}` },
           });
           const found = ((res.json().checks ?? []) as View[]).find((c) => c.name === name);
           return found && (!output || output.test(found.output)) ? found : undefined;

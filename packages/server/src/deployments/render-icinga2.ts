@@ -1,4 +1,5 @@
 import type { ConfigObject, Json } from '../objects/model.js';
+import { PROPERTIES } from '../objects/properties.js';
 import { hostServices, templateChain } from './checks.js';
 import { templateIndex, type Snapshot } from './snapshot.js';
 
@@ -25,36 +26,23 @@ export function literal(v: Json, indent = ''): string {
   return `{\n${entries.map(([k, x]) => `${inner}${quote(k)} = ${literal(x, inner)}`).join('\n')}\n${indent}}`;
 }
 
-/** How each property of a host or service is written; properties not listed are Director's own. */
-const ATTRIBUTES: Record<string, 'string' | 'number' | 'boolean' | 'names'> = {
-  display_name: 'string',
-  address: 'string',
-  address6: 'string',
-  check_command: 'string',
-  max_check_attempts: 'number',
-  check_period: 'string',
-  check_interval: 'number',
-  retry_interval: 'number',
-  check_timeout: 'number',
-  enable_notifications: 'boolean',
-  enable_active_checks: 'boolean',
-  enable_passive_checks: 'boolean',
-  enable_event_handler: 'boolean',
-  enable_flapping: 'boolean',
-  enable_perfdata: 'boolean',
-  event_command: 'string',
-  flapping_threshold_high: 'number',
-  flapping_threshold_low: 'number',
-  volatile: 'boolean',
-  zone: 'string',
-  command_endpoint: 'string',
-  notes: 'string',
-  notes_url: 'string',
-  action_url: 'string',
-  icon_image: 'string',
-  icon_image_alt: 'string',
-  groups: 'names',
-};
+/** Properties that are Director's own: Icinga 2's hosts and services have no such attribute. */
+const DIRECTOR_ONLY = new Set([
+  'has_agent',
+  'master_should_connect',
+  'accept_config',
+  'use_agent',
+  'apply_for',
+  'use_var_overrides',
+  'assign_filter',
+]);
+
+/** How each property of a host or service is written (intervals as seconds). */
+const ATTRIBUTES: Record<string, 'string' | 'number' | 'boolean' | 'names'> = Object.fromEntries(
+  Object.entries({ ...PROPERTIES.host, ...PROPERTIES.service })
+    .filter(([key, type]) => !DIRECTOR_ONLY.has(key) && type !== 'arguments')
+    .map(([key, type]) => [key, type === 'interval' ? 'number' : type]),
+) as Record<string, 'string' | 'number' | 'boolean' | 'names'>;
 
 /** The value of a stored property written as its Icinga type wants it. */
 function typed(type: 'string' | 'number' | 'boolean' | 'names', v: Json): Json {
