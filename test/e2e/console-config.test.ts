@@ -415,9 +415,34 @@ describe('web console: configuration, deploy and credentials', { skip }, () => {
     await vp.goto('/deploy');
     await vp.getByRole('table', { name: 'Deployments' }).waitFor();
     assert.equal(await vp.getByRole('button', { name: 'Deploy', exact: true }).count(), 0);
+    await vp.goto('/credentials');
+    await vp.getByRole('table', { name: 'Credentials' }).waitFor();
+    for (const name of [
+      'Create credential',
+      'Edit credential fleet-key',
+      'Delete credential fleet-key',
+    ])
+      assert.equal(await vp.getByRole('button', { name }).count(), 0, name);
     await vp.goto('/');
     await vp.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
     assert.equal(await vp.getByRole('button', { name: 'Add host' }).count(), 0);
+    const other = await h.api('/api/v1/hosts', {
+      hostname: 'db1.config.test',
+      ip_address: '127.0.0.1',
+    });
+    assert.equal(other.status, 201, other.text);
+    await vp.goto(`/hosts/${other.body.id}?tab=configuration`);
+    await vp.getByRole('table', { name: 'Resolved variables' }).waitFor();
+    await vp.getByRole('heading', { name: 'Connectivity' }).waitFor();
+    for (const name of [
+      'Edit host',
+      'Delete host',
+      'Start maintenance',
+      'Check now',
+      'Run discovery',
+      'Save configuration',
+    ])
+      assert.equal(await vp.getByRole('button', { name }).count(), 0, name);
     assert.deepEqual(h.pageErrors, []);
   });
 });
