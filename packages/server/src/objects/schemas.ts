@@ -48,16 +48,21 @@ const Identity = {
   object_type: Type.Optional(StringEnum(['object', 'template'])),
 };
 
+/** What a body may set of an object besides its name and type. */
+const Content = {
+  host: Type.Optional(Nullable(Name)),
+  imports: Type.Optional(Type.Array(Name)),
+  vars: Type.Optional(Values),
+  properties: Type.Optional(Values),
+  disabled: Type.Optional(Type.Boolean()),
+};
+
 /** The body that creates an object. */
 export const CreateBody = Type.Object(
   {
     object_name: Name,
     object_type: Type.Optional(StringEnum(['object', 'template'])),
-    host: Type.Optional(Nullable(Name)),
-    imports: Type.Optional(Type.Array(Name)),
-    vars: Type.Optional(Values),
-    properties: Type.Optional(Values),
-    disabled: Type.Optional(Type.Boolean()),
+    ...Content,
   },
   { additionalProperties: false, title: 'ConfigObjectCreate' },
 );
@@ -66,11 +71,7 @@ export const CreateBody = Type.Object(
 export const ReplaceBody = Type.Object(
   {
     ...Identity,
-    host: Type.Optional(Nullable(Name)),
-    imports: Type.Optional(Type.Array(Name)),
-    vars: Type.Optional(Values),
-    properties: Type.Optional(Values),
-    disabled: Type.Optional(Type.Boolean()),
+    ...Content,
   },
   { additionalProperties: false, title: 'ConfigObjectReplace' },
 );
@@ -82,11 +83,7 @@ export const ReplaceBody = Type.Object(
 export const PatchBody = Type.Object(
   {
     ...Identity,
-    host: Type.Optional(Nullable(Name)),
-    imports: Type.Optional(Type.Array(Name)),
-    vars: Type.Optional(Values),
-    properties: Type.Optional(Values),
-    disabled: Type.Optional(Type.Boolean()),
+    ...Content,
   },
   { additionalProperties: false, title: 'ConfigObjectPatch' },
 );
