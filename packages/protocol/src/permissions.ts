@@ -15,10 +15,20 @@ export interface PermissionInfo {
 
 /** Every permission Vigil knows, in registry order. */
 export const PERMISSIONS: readonly PermissionInfo[] = [
+  { name: 'activity:read', description: 'Read the recent-activity feed (`GET /api/v1/activity`).' },
   { name: 'agents:read', description: 'List agents and read their state.' },
   {
     name: 'agents:write',
     description: 'Add, approve, reject, revoke and remove agents; issue enrollment tokens.',
+  },
+  {
+    name: 'alerts:read',
+    description: 'Read alerts and their history, alert rules, silences and thresholds.',
+  },
+  {
+    name: 'alerts:write',
+    description:
+      'Acknowledge, silence, resolve and dismiss alerts; change alert rules, silences and thresholds.',
   },
   {
     name: 'api:access',
@@ -49,6 +59,10 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
     sensitive: true,
   },
   {
+    name: 'dashboard:view',
+    description: 'Read the dashboard summary (`GET /api/dashboard`, the Cockpit face).',
+  },
+  {
     name: 'director:api',
     description: 'Use the Icinga Director compatible API (`/director/…`, HTTP Basic auth allowed).',
   },
@@ -62,7 +76,17 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
       'Create and change hosts, toggle maintenance, run connectivity checks and discovery.',
   },
   { name: 'host:delete', description: 'Delete hosts (soft delete).' },
+  { name: 'jobs:read', description: 'List background jobs and their outcome.' },
+  { name: 'jobs:write', description: 'Retry failed and dead-lettered background jobs.' },
   { name: 'metrics:read', description: "Scrape Vigil's own metrics (`GET /metrics`)." },
+  {
+    name: 'notifications:read',
+    description: 'List notification channels (never their secrets) and delivery logs.',
+  },
+  {
+    name: 'notifications:write',
+    description: 'Create, change, test and delete notification channels.',
+  },
   { name: 'oauth:read', description: 'List OAuth 2.0 API clients (never their secrets).' },
   {
     name: 'oauth:write',
@@ -137,18 +161,19 @@ export const SYSTEM_ROLES: readonly SystemRole[] = [
   { name: 'admin', description: 'Full system administration.', grants: ['*'] },
   {
     name: 'operator',
-    description: 'Day-to-day operation: read everything but the audit log, signal processes.',
-    grants: ['*:read', 'processes:signal'],
+    description:
+      'Day-to-day operation: read everything but the audit log, signal processes, handle alerts.',
+    grants: ['*:read', 'dashboard:view', 'processes:signal', 'alerts:write'],
   },
-  { name: 'viewer', description: 'Read-only access.', grants: ['*:read'] },
+  { name: 'viewer', description: 'Read-only access.', grants: ['*:read', 'dashboard:view'] },
   {
     name: 'auditor',
     description: 'Read-only access plus the audit log.',
-    grants: ['*:read', 'audit:read'],
+    grants: ['*:read', 'dashboard:view', 'audit:read'],
   },
   {
     name: 'security_admin',
     description: 'Security configuration and the audit log.',
-    grants: ['*:read', 'audit:read'],
+    grants: ['*:read', 'dashboard:view', 'audit:read'],
   },
 ];

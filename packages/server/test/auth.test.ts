@@ -206,7 +206,7 @@ for (const kind of await databaseKinds()) {
       const me = (
         await h.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(viewer) })
       ).json();
-      assert.deepEqual(me.permissions, ['*:read']);
+      assert.deepEqual(me.permissions, ['*:read', 'dashboard:view']);
     });
   });
 }

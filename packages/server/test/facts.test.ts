@@ -36,6 +36,8 @@ const event = (agentId: string, agent: object, clockSkewSeconds: number | null =
     collectedAt: 0,
     doc: { agent } as CheckDocument,
     clockSkewSeconds,
+    samples: { keys: [], values: new Float64Array(0) },
+    checks: [],
   }) satisfies IngestEvent;
 
 const row = (id: string, kind: AgentRow['kind']) =>

@@ -391,8 +391,10 @@ for (const kind of await databaseKinds()) {
       const viewer = await h.userWithRoles('vera', ['viewer']);
       const mine = (await call('GET', '/api/v1/auth/me/permissions', viewer)).json();
       assert.ok(!mine.permissions.includes('audit:read'));
-      assert.ok(mine.permissions.every((p: string) => p.endsWith(':read')));
-      assert.deepEqual(mine.grants, ['*:read']);
+      assert.ok(
+        mine.permissions.every((p: string) => p.endsWith(':read') || p === 'dashboard:view'),
+      );
+      assert.deepEqual(mine.grants, ['*:read', 'dashboard:view']);
     });
 
     test('self-registration is off by default', async () => {

@@ -304,6 +304,23 @@ export interface Database {
     expires_at: number;
   };
   /** Buckets whose rollups must be computed again because data arrived after they were. */
+  jobs: {
+    id: string;
+    kind: string;
+    /** JSON. */
+    payload: string;
+    state: 'queued' | 'running' | 'succeeded' | 'dead';
+    attempts: number;
+    max_attempts: number;
+    run_at: number;
+    dedup_key: string | null;
+    locked_by: string | null;
+    locked_until: number | null;
+    last_error: string | null;
+    created_at: number;
+    updated_at: number;
+    finished_at: number | null;
+  };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
 }
 

@@ -1,4 +1,6 @@
 import type { CheckDocument } from '@vigil/protocol/decode';
+import type { AlertItem, AlertTransition } from '../alerts/model.js';
+import type { CheckState } from '../telemetry/ingest/checks.js';
 
 /**
  * The core's event types: what services publish on the bus (`bus.ts`). Faces subscribe to them
@@ -29,6 +31,16 @@ export interface IngestEvent {
    * allowed skew (the document was then taken as collected now); null when its clock is fine.
    */
   clockSkewSeconds: number | null;
+  /**
+   * The numeric samples the document was normalised into: `keys[i]` (a series key,
+   * `metric{label="value",…}`) has `values[i]`. A copy, the push's own: a subscriber may keep it.
+   */
+  samples: { keys: readonly string[]; values: Float64Array };
+  /**
+   * The check states this document moved (new executions of custom checks only), with whether
+   * the state or its type changed; empty when no plugin ran again since the last document.
+   */
+  checks: readonly { name: string; state: CheckState; changed: boolean }[];
 }
 
 /** The bus topic of agents' status changes. */
@@ -58,4 +70,17 @@ export interface EnrollmentEvent {
   kind: string;
   status: 'pending' | 'approved' | 'rejected';
   at: number;
+}
+
+/** The bus topic of alerts' changes. */
+export const ALERT_TOPIC = 'alert';
+
+/**
+ * An alert was opened, or moved from one state to another (topic `ALERT_TOPIC`), after the change
+ * committed. `alert` is the alert as the API renders it after the change (`AlertItem` of
+ * `alerts/model.ts`); `transition` is the step that was recorded.
+ */
+export interface AlertEvent {
+  alert: AlertItem;
+  transition: AlertTransition;
 }

@@ -17,6 +17,7 @@ import { migration as m013 } from './013-agent-clock-skew.js';
 import { migration as m014 } from './014-configuration-objects.js';
 import { migration as m015 } from './015-host-discovery.js';
 import { migration as m016 } from './016-deployment-activation.js';
+import { migration as m017 } from './017-jobs.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m014,
   m015,
   m016,
+  m017,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */

@@ -166,9 +166,11 @@ export function createIngester(deps: {
       }
       let n: number;
       let isNew: boolean;
+      let pushed: IngestEvent['samples'];
+      let moved: CheckWrite[];
       try {
-        const moved = checks.writes(agent.hostId, doc);
-        const writes = moved instanceof Promise ? await moved : moved;
+        const pending = checks.writes(agent.hostId, doc);
+        const writes = pending instanceof Promise ? await pending : pending;
         // The buffer serves every push: it is filled and handed over without an await between.
         collectInto(doc, samples);
         const appended = appender.append({
@@ -180,6 +182,12 @@ export function createIngester(deps: {
           checks: writes,
         });
         n = appended.samples;
+        // The buffer is refilled by the next push: the event gets its own copy of the samples.
+        pushed = {
+          keys: samples.keys.slice(0, samples.length),
+          values: samples.values.slice(0, samples.length),
+        };
+        moved = writes;
         isNew = await appended.committed;
       } catch (err) {
         // The cached check states may be ahead of the database now: read them again next time.
@@ -195,6 +203,8 @@ export function createIngester(deps: {
           collectedAt: ts,
           doc,
           clockSkewSeconds: skew,
+          samples: pushed,
+          checks: moved,
         });
         if (delivered) await delivered;
       } else stats.duplicates += 1;
