@@ -10,7 +10,7 @@ const SERVER = 'packages/server/src';
 /** The composition root and the CLI: they wire every layer. */
 const ROOT = [
   `${SERVER}/app.ts`,
-  `${SERVER}/app-configuration.ts`,
+  `${SERVER}/app-*.ts`,
   `${SERVER}/cli.ts`,
   `${SERVER}/serve.ts`,
 ];
