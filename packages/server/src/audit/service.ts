@@ -56,6 +56,8 @@ export interface AuditRow {
 /** Filters of an audit query; `before` is the keyset position of the previous page's last row. */
 export interface AuditFilter {
   action?: string;
+  /** Only events whose action starts with one of these. */
+  actionPrefixes?: readonly string[];
   correlationId?: string;
   actorType?: string;
   resourceType?: string;

@@ -10,6 +10,9 @@ export const createAuditStore = (db: Kysely<Database>): AuditStore => ({
   async list(f) {
     let q = db.selectFrom('audit_events').selectAll();
     if (f.action !== undefined) q = q.where('action', '=', f.action);
+    const prefixes = f.actionPrefixes;
+    if (prefixes !== undefined)
+      q = q.where((eb) => eb.or(prefixes.map((p) => eb('action', 'like', `${p}%`))));
     if (f.correlationId !== undefined) q = q.where('correlation_id', '=', f.correlationId);
     if (f.actorType !== undefined) q = q.where('actor_type', '=', f.actorType);
     if (f.resourceType !== undefined) q = q.where('resource_type', '=', f.resourceType);

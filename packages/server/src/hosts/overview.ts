@@ -152,6 +152,18 @@ const figure = (v: number | undefined): number | null =>
 /** A text fact, null when empty. */
 const fact = (v: string | undefined): string | null => (v ? v : null);
 
+/** Agents by the host they run on; agents without a host are left out. */
+function agentsByHost(agents: AgentView[]): Map<string, AgentView[]> {
+  const byHost = new Map<string, AgentView[]>();
+  for (const a of agents) {
+    if (a.host_id === null) continue;
+    const list = byHost.get(a.host_id);
+    if (list) list.push(a);
+    else byHost.set(a.host_id, [a]);
+  }
+  return byHost;
+}
+
 /**
  * The fleet overview: every host with its status, system, newest figures, check counts and
  * sparklines, from a bounded number of reads for the whole fleet (hosts, agents, check counts,
@@ -195,14 +207,7 @@ export function createFleetOverview(deps: {
       telemetry.checkCounts(),
       directory.liveness(),
     ]);
-    const byHost = new Map<string, AgentView[]>();
-    for (const a of agents) {
-      if (a.host_id === null) continue;
-      const list = byHost.get(a.host_id);
-      if (list) list.push(a);
-      else byHost.set(a.host_id, [a]);
-    }
-    return { t, first, last, byHost, figures, checks, liveness };
+    return { t, first, last, byHost: agentsByHost(agents), figures, checks, liveness };
   }
   type Fleet = Awaited<ReturnType<typeof readFleet>>;
 
@@ -346,6 +351,25 @@ export function createFleetOverview(deps: {
         total: all.length,
         next_cursor: rest.length > page.length && last ? cursorOf(last.name) : null,
       };
+    },
+
+    /**
+     * How many hosts are in each status, and how many of them are in maintenance now: a few
+     * columns of every host and every agent's status, whatever the fleet's size.
+     */
+    async statusCounts(): Promise<
+      Record<HostStatus, number> & { total: number; maintenance: number }
+    > {
+      const t = now();
+      const [agents, listing] = await Promise.all([directory.agents(), directory.listing()]);
+      const byHost = agentsByHost(agents);
+      const out = { total: 0, online: 0, offline: 0, pending: 0, unknown: 0, maintenance: 0 };
+      for (const h of listing) {
+        out.total += 1;
+        out[statusOf(byHost.get(h.id) ?? [])] += 1;
+        if (h.maintenance_until !== null && h.maintenance_until > t) out.maintenance += 1;
+      }
+      return out;
     },
 
     /**

@@ -79,7 +79,7 @@ export interface HostSummary {
 /** A host as lists match and sort it, before its page is read in full. */
 export type HostListing = Pick<
   HostRow,
-  'id' | 'name' | 'display_name' | 'address' | 'environment' | 'tags'
+  'id' | 'name' | 'display_name' | 'address' | 'environment' | 'tags' | 'maintenance_until'
 >;
 
 /** Where hosts are kept. Reads skip soft-deleted hosts unless their doc says otherwise. */

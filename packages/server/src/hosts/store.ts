@@ -219,7 +219,15 @@ export const createHostStore = (db: Kysely<Database>): HostStore => {
     async listing() {
       const rows = await db
         .selectFrom('hosts')
-        .select(['id', 'name', 'display_name', 'address', 'environment', 'tags'])
+        .select([
+          'id',
+          'name',
+          'display_name',
+          'address',
+          'environment',
+          'tags',
+          'maintenance_until',
+        ])
         .where('deleted_at', 'is', null)
         .where('disabled', '=', 0)
         .execute();

@@ -4,6 +4,15 @@ import type { CheckState } from './ingest/checks.js';
 import type { DocumentRow } from './rows.js';
 import { createTsdb, type TsdbPolicy, type TsdbStore } from './tsdb/tsdb.js';
 
+/** A check failing on hosts: how many, by state. */
+export interface FailingCheck {
+  name: string;
+  hosts: number;
+  warning: number;
+  critical: number;
+  unknown: number;
+}
+
 /**
  * What telemetry keeps besides the tsdb: agents' latest documents and last contact, check
  * states and their history, and package inventories. Every method may be called concurrently
@@ -29,6 +38,11 @@ export interface TelemetryStore {
   ): Promise<{ agent_id: string; received_at: number; inventory: string } | undefined>;
   /** Every host's number of checks in each state (0–3 and others), one query. */
   checkStateCounts(): Promise<{ hostId: string; state: number; count: number }[]>;
+  /**
+   * The checks in a HARD problem state on the most hosts, most first (then by name): per check
+   * name, the hosts failing it and how many are WARNING, CRITICAL and UNKNOWN (the rest).
+   */
+  failingChecks(limit: number): Promise<FailingCheck[]>;
   /** The newest full document of any agent of a host. */
   latestDocumentOfHost(hostId: string): Promise<DocumentRow | undefined>;
   /**
@@ -128,6 +142,9 @@ export const createTelemetryService = (deps: {
 
     /** The newest package inventory of a host's agents (JSON text), or undefined. */
     inventoryOfHost: (hostId: string) => store.inventoryOfHost(hostId),
+
+    /** The checks in a HARD problem state on the most hosts (see `TelemetryStore.failingChecks`). */
+    topFailingChecks: (limit: number) => store.failingChecks(limit),
 
     /** Every host's counts of checks by state: OK, WARNING, CRITICAL, and UNKNOWN for the rest. */
     async checkCounts(): Promise<

@@ -97,6 +97,38 @@ export const createTelemetryStore = (db: Kysely<Database>): TelemetryStore => ({
     return rows.map((r) => ({ hostId: r.host_id, state: Number(r.state), count: Number(r.n) }));
   },
 
+  async failingChecks(limit) {
+    // Hosts that are deleted or disabled are out of every view.
+    const rows = await db
+      .selectFrom('check_states')
+      .innerJoin('hosts', 'hosts.id', 'check_states.host_id')
+      .select((eb) => [
+        'check_states.name',
+        eb.fn.countAll<number>().as('hosts'),
+        eb.fn
+          .sum<number>(eb.case().when('check_states.state', '=', 1).then(1).else(0).end())
+          .as('warning'),
+        eb.fn
+          .sum<number>(eb.case().when('check_states.state', '=', 2).then(1).else(0).end())
+          .as('critical'),
+      ])
+      .where('check_states.state_type', '=', 'hard')
+      .where('check_states.state', '<>', 0)
+      .where('hosts.deleted_at', 'is', null)
+      .where('hosts.disabled', '=', 0)
+      .groupBy('check_states.name')
+      .orderBy('hosts', 'desc')
+      .orderBy('check_states.name')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => {
+      const hosts = Number(r.hosts);
+      const warning = Number(r.warning);
+      const critical = Number(r.critical);
+      return { name: r.name, hosts, warning, critical, unknown: hosts - warning - critical };
+    });
+  },
+
   async latestDocumentOfHost(hostId) {
     const r = await db
       .selectFrom('agent_documents as d')
