@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
+import { composeJobs, type Jobs } from './app-jobs.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -108,6 +109,8 @@ export interface Vigil {
   readonly objects: ObjectService;
   /** Deployments: checksummed snapshots of the configuration; the active one runs on agents. */
   readonly deployments: DeploymentService;
+  /** The job queue: domains register handlers and queue jobs here. */
+  readonly jobs: Jobs;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -185,6 +188,11 @@ export async function createVigil(opts: {
    * the active deployment gives the host.
    */
   deployedChecks?: DeployedChecks;
+  /**
+   * Whether this process runs job workers and takes part in periodic cluster work; by default
+   * `jobs.workers_in_process`. `vigil worker` sets it.
+   */
+  workers?: boolean;
 }): Promise<Vigil> {
   const { config } = opts;
   const now = opts.now ?? Date.now;
@@ -201,6 +209,7 @@ export async function createVigil(opts: {
       store: createAuditStore(db.kysely),
       cursors,
     });
+    const queue = composeJobs({ db, config, now, logger: opts.logger });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const registry = new MetricsRegistry();
@@ -485,6 +494,7 @@ export async function createVigil(opts: {
     http.addHook('onClose', async () => {
       stopLoopWatch();
       await jobs.stop();
+      await queue.stop();
       await discovery.idle();
       await puller.stop();
       await ingest.close();
@@ -493,6 +503,7 @@ export async function createVigil(opts: {
     await http.ready();
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
+    if (opts.workers ?? config.jobs.workers_in_process) queue.start();
     return {
       http,
       db,
@@ -510,6 +521,7 @@ export async function createVigil(opts: {
       migration,
       objects,
       deployments,
+      jobs: queue.jobs,
       close: () => http.close(),
     };
   } catch (err) {
