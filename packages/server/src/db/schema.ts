@@ -322,6 +322,27 @@ export interface Database {
     finished_at: number | null;
   };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
+  /** Alert rules; `matchers`, `scope` and `params` are JSON; `enabled` and `builtin` 0/1. */
+  alert_rules: {
+    id: string;
+    name: string;
+    description: string | null;
+    enabled: number;
+    kind: string;
+    metric: string | null;
+    matchers: string;
+    comparator: string | null;
+    warning: number | null;
+    critical: number | null;
+    for_seconds: number;
+    recovery: number | null;
+    keep_firing_for_seconds: number;
+    scope: string;
+    params: string;
+    builtin: number;
+    created_at: number;
+    updated_at: number;
+  };
 }
 
 /** A rollup row (see `rollup_1m`). */
