@@ -44,7 +44,7 @@ export interface PreviewItem {
   host_name: string;
   labels: Record<string, string>;
   value: number;
-  severity: Severity;
+  severity: Exclude<Severity, 'info'>;
 }
 
 /** What the preview reads: the fleet, each host's latest samples, thresholds and overrides. */

@@ -294,7 +294,7 @@ export function severityOf(
   cmp: Comparator,
   value: number,
   t: { warning: number | null; critical: number | null },
-): Severity | null {
+): Exclude<Severity, 'info'> | null {
   if (t.critical !== null && breaches(cmp, value, t.critical)) return 'critical';
   if (t.warning !== null && breaches(cmp, value, t.warning)) return 'warning';
   return null;
