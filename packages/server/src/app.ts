@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
+import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -108,6 +109,11 @@ export interface Vigil {
   readonly objects: ObjectService;
   /** Deployments: checksummed snapshots of the configuration; the active one runs on agents. */
   readonly deployments: DeploymentService;
+  /**
+   * Alerts: the lifecycle (`sink`, the evaluator's `AlertSink`; people's actions; reads),
+   * silences and Tyto's global thresholds.
+   */
+  readonly alerts: AlertParts;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -315,6 +321,7 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const alerts = composeAlerts({ db, bus, cursors, now });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -367,6 +374,7 @@ export async function createVigil(opts: {
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
+      { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
     ]);
     const puller = startPuller({
       registry: agents,
@@ -464,6 +472,7 @@ export async function createVigil(opts: {
         });
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
+        alertRoutes(app, alerts);
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
@@ -510,6 +519,7 @@ export async function createVigil(opts: {
       migration,
       objects,
       deployments,
+      alerts,
       close: () => http.close(),
     };
   } catch (err) {
