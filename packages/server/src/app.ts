@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
+import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -114,6 +115,8 @@ export interface Vigil {
    * silences and Tyto's global thresholds.
    */
   readonly alerts: AlertParts;
+  /** Alert rules and their evaluator (on ingest, on agents' status, and by its periodic tick). */
+  readonly rules: RuleParts;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -322,6 +325,18 @@ export async function createVigil(opts: {
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
     const alerts = composeAlerts({ db, bus, cursors, now });
+    const rules = composeRules({
+      db,
+      bus,
+      hosts,
+      objects,
+      telemetry: ingest,
+      agents,
+      sink: alerts.sink,
+      thresholds: alerts.thresholds,
+      now,
+      logger: opts.logger,
+    });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -375,6 +390,7 @@ export async function createVigil(opts: {
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
       { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
+      rules.evaluator.job(),
     ]);
     const puller = startPuller({
       registry: agents,
@@ -472,6 +488,7 @@ export async function createVigil(opts: {
         });
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
+        ruleRoutes(app, rules);
         alertRoutes(app, alerts);
         openitcockpitFace(app, {
           enrollment,
@@ -496,12 +513,15 @@ export async function createVigil(opts: {
       await jobs.stop();
       await discovery.idle();
       await puller.stop();
+      await rules.evaluator.idle();
       await ingest.close();
       await db.close();
     });
     await http.ready();
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
+    // The conditions already open: a restart neither opens them again nor forgets them.
+    await rules.evaluator.start();
     return {
       http,
       db,
@@ -520,6 +540,7 @@ export async function createVigil(opts: {
       objects,
       deployments,
       alerts,
+      rules,
       close: () => http.close(),
     };
   } catch (err) {
