@@ -189,7 +189,14 @@ export function createAlertLifecycle(deps: {
       severity: signal.severity,
     };
     if (open.severity === signal.severity) {
-      return (await s.alerts.change(open.id, { state: open.state }, change)) === 1;
+      // Conditional on the severity read too: a concurrent change of it makes this one retry.
+      return (
+        (await s.alerts.change(
+          open.id,
+          { state: open.state, severity: open.severity },
+          change,
+        )) === 1
+      );
     }
     const n = await s.alerts.change(
       open.id,

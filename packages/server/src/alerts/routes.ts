@@ -96,6 +96,17 @@ const AlertDetail = Type.Composite(
 );
 
 const Reason = Type.Optional(Type.String({ maxLength: 1000 }));
+const ReasonBody = Type.Object(
+  { reason: Reason },
+  { additionalProperties: false, description: 'May be left out: no body is `{}`.' },
+);
+
+/** A request without a body is taken as `{}`: the reason is optional, and so is the body. */
+const emptyBody = {
+  preValidation: async (request: { body: unknown }) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  },
+};
 
 /** The alert list, one alert with its history, people's actions and Tyto's thresholds. */
 export function alertRoutes(
@@ -183,16 +194,16 @@ export function alertRoutes(
       `/api/v1/alerts/:id${ID}::${action}`,
       {
         ...write,
+        ...emptyBody,
         schema: {
           tags,
           summary: `${summary} Answers the alert after the change; from another state 409 \`transition.invalid\`.`,
           params: Params,
-          body: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
+          body: ReasonBody,
           response: { 200: AlertItemSchema },
         },
       },
-      async (request) =>
-        lifecycle.act(contextOf(request), request.params.id, action, request.body ?? {}),
+      async (request) => lifecycle.act(contextOf(request), request.params.id, action, request.body),
     );
 
   app.post(
@@ -220,15 +231,16 @@ export function alertRoutes(
     `/api/v1/alerts/:id${ID}/acknowledge`,
     {
       ...write,
+      ...emptyBody,
       schema: {
         tags,
         summary: "Acknowledge an alert (Tyto's path; the same as `{id}:acknowledge`).",
         params: Params,
-        body: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
+        body: ReasonBody,
         response: { 200: AlertItemSchema },
       },
     },
     async (request) =>
-      lifecycle.act(contextOf(request), request.params.id, 'acknowledge', request.body ?? {}),
+      lifecycle.act(contextOf(request), request.params.id, 'acknowledge', request.body),
   );
 }
