@@ -451,6 +451,41 @@ function alertExercisers(): Record<string, { action: string; run: Exerciser }> {
 }
 Object.assign(EXERCISERS, alertExercisers());
 
+/** Creates an alert rule and returns its id. */
+async function newRule(h: Harness): Promise<string> {
+  const res = await asAdmin(h, 'setup', 'POST', '/api/v1/alerts/rules', {
+    name: 'audited',
+    metric: 'load1',
+    warning: 4,
+  });
+  return res.json().id as string;
+}
+
+/** The exercisers of the alert rules API. */
+function ruleExercisers(): Record<string, { action: string; run: Exerciser }> {
+  return {
+    'POST /api/v1/alerts/rules': {
+      action: 'alert_rule.create',
+      run: (h, cid) =>
+        asAdmin(h, cid, 'POST', '/api/v1/alerts/rules', {
+          name: 'audited',
+          metric: 'load1',
+          warning: 4,
+        }),
+    },
+    'PATCH /api/v1/alerts/rules/{id}': {
+      action: 'alert_rule.update',
+      run: async (h, cid) =>
+        asAdmin(h, cid, 'PATCH', `/api/v1/alerts/rules/${await newRule(h)}`, { warning: 5 }),
+    },
+    'DELETE /api/v1/alerts/rules/{id}': {
+      action: 'alert_rule.delete',
+      run: async (h, cid) => asAdmin(h, cid, 'DELETE', `/api/v1/alerts/rules/${await newRule(h)}`),
+    },
+  };
+}
+Object.assign(EXERCISERS, ruleExercisers());
+
 /** A fresh user (viewer) and its id, for the user administration exercisers. */
 async function freshUser(h: Harness, roles = ['viewer']): Promise<string> {
   const res = await asAdmin(h, 'setup', 'POST', '/api/v1/users', {
@@ -749,7 +784,7 @@ async function restoreAdminPassword(h: Harness, current: string): Promise<void> 
 const OFF_BY_DEFAULT = new Set(['POST /api/v1/auth/register']);
 
 /** Reads that take a body, so they are POSTs: they change nothing and write no event. */
-const READS = new Set(['POST /api/v1/config/preview']);
+const READS = new Set(['POST /api/v1/config/preview', 'POST /api/v1/alerts/rules:preview']);
 
 /** Registers an openITCOCKPIT agent (pending), then approves or rejects it as admin. */
 async function pendingThen(h: Harness, cid: string, verb: 'approve' | 'reject') {
