@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
 import { composeJobs, type Jobs } from './app-jobs.js';
+import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
+import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -111,6 +113,13 @@ export interface Vigil {
   readonly deployments: DeploymentService;
   /** The job queue: domains register handlers and queue jobs here. */
   readonly jobs: Jobs;
+  /**
+   * Alerts: the lifecycle (`sink`, the evaluator's `AlertSink`; people's actions; reads),
+   * silences and Tyto's global thresholds.
+   */
+  readonly alerts: AlertParts;
+  /** Alert rules and their evaluator (on ingest, on agents' status, and by its periodic tick). */
+  readonly rules: RuleParts;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -324,6 +333,19 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const alerts = composeAlerts({ db, bus, cursors, now });
+    const rules = composeRules({
+      db,
+      bus,
+      hosts,
+      objects,
+      telemetry: ingest,
+      agents,
+      sink: alerts.sink,
+      thresholds: alerts.thresholds,
+      now,
+      logger: opts.logger,
+    });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -376,6 +398,8 @@ export async function createVigil(opts: {
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
+      { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
+      rules.evaluator.job(),
     ]);
     const puller = startPuller({
       registry: agents,
@@ -473,6 +497,8 @@ export async function createVigil(opts: {
         });
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
+        ruleRoutes(app, rules);
+        alertRoutes(app, alerts);
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
@@ -497,6 +523,7 @@ export async function createVigil(opts: {
       await queue.stop();
       await discovery.idle();
       await puller.stop();
+      await rules.evaluator.idle();
       await ingest.close();
       await db.close();
     });
@@ -504,6 +531,8 @@ export async function createVigil(opts: {
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
     if (opts.workers ?? config.jobs.workers_in_process) queue.start();
+    // The conditions already open: a restart neither opens them again nor forgets them.
+    await rules.evaluator.start();
     return {
       http,
       db,
@@ -522,6 +551,8 @@ export async function createVigil(opts: {
       objects,
       deployments,
       jobs: queue.jobs,
+      alerts,
+      rules,
       close: () => http.close(),
     };
   } catch (err) {

@@ -387,6 +387,105 @@ function configExercisers(): Record<string, { action: string; run: Exerciser }> 
 }
 Object.assign(EXERCISERS, configExercisers());
 
+/** Opens an alert on a fresh host and returns its id. */
+async function newAlert(h: Harness): Promise<string> {
+  const hostId = await newHost(h);
+  await h.vigil.alerts.sink.fire({
+    ruleId: 'audited-rule',
+    hostId,
+    labels: {},
+    type: 'cpu',
+    severity: 'warning',
+    message: 'audited',
+    value: 90,
+    threshold: 80,
+    agentId: null,
+    at: Date.now(),
+  });
+  return (await h.vigil.alerts.lifecycle.openAlerts({ hostId }))[0]!.id;
+}
+
+/** The exercisers of the alerts API: people's actions, thresholds and silences. */
+function alertExercisers(): Record<string, { action: string; run: Exerciser }> {
+  const out: Record<string, { action: string; run: Exerciser }> = {};
+  for (const action of ['acknowledge', 'resolve', 'dismiss'])
+    out[`POST /api/v1/alerts/{id}:${action}`] = {
+      action: `alert.${action}`,
+      run: async (h, cid) =>
+        asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}:${action}`, {
+          reason: 'audit',
+        }),
+    };
+  out['POST /api/v1/alerts/{id}/acknowledge'] = {
+    action: 'alert.acknowledge',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}/acknowledge`),
+  };
+  out['POST /api/v1/alerts/{id}:silence'] = {
+    action: 'alert.silence',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}:silence`, {
+        until: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+  };
+  out['POST /api/v1/alerts/config'] = {
+    action: 'alert.config',
+    run: (h, cid) => asAdmin(h, cid, 'POST', '/api/v1/alerts/config', { cpu: { warning: 75 } }),
+  };
+  const silence = () => ({
+    matchers: { rule_id: `audited-${Math.random().toString(36).slice(2, 8)}` },
+    ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  out['POST /api/v1/alerts/silences'] = {
+    action: 'alert_silence.create',
+    run: (h, cid) => asAdmin(h, cid, 'POST', '/api/v1/alerts/silences', silence()),
+  };
+  out['DELETE /api/v1/alerts/silences/{id}'] = {
+    action: 'alert_silence.delete',
+    async run(h, cid) {
+      const res = await asAdmin(h, 'setup', 'POST', '/api/v1/alerts/silences', silence());
+      return asAdmin(h, cid, 'DELETE', `/api/v1/alerts/silences/${res.json().id as string}`);
+    },
+  };
+  return out;
+}
+Object.assign(EXERCISERS, alertExercisers());
+
+/** Creates an alert rule and returns its id. */
+async function newRule(h: Harness): Promise<string> {
+  const res = await asAdmin(h, 'setup', 'POST', '/api/v1/alerts/rules', {
+    name: 'audited',
+    metric: 'load1',
+    warning: 4,
+  });
+  return res.json().id as string;
+}
+
+/** The exercisers of the alert rules API. */
+function ruleExercisers(): Record<string, { action: string; run: Exerciser }> {
+  return {
+    'POST /api/v1/alerts/rules': {
+      action: 'alert_rule.create',
+      run: (h, cid) =>
+        asAdmin(h, cid, 'POST', '/api/v1/alerts/rules', {
+          name: 'audited',
+          metric: 'load1',
+          warning: 4,
+        }),
+    },
+    'PATCH /api/v1/alerts/rules/{id}': {
+      action: 'alert_rule.update',
+      run: async (h, cid) =>
+        asAdmin(h, cid, 'PATCH', `/api/v1/alerts/rules/${await newRule(h)}`, { warning: 5 }),
+    },
+    'DELETE /api/v1/alerts/rules/{id}': {
+      action: 'alert_rule.delete',
+      run: async (h, cid) => asAdmin(h, cid, 'DELETE', `/api/v1/alerts/rules/${await newRule(h)}`),
+    },
+  };
+}
+Object.assign(EXERCISERS, ruleExercisers());
+
 /** A fresh user (viewer) and its id, for the user administration exercisers. */
 async function freshUser(h: Harness, roles = ['viewer']): Promise<string> {
   const res = await asAdmin(h, 'setup', 'POST', '/api/v1/users', {
@@ -685,7 +784,7 @@ async function restoreAdminPassword(h: Harness, current: string): Promise<void> 
 const OFF_BY_DEFAULT = new Set(['POST /api/v1/auth/register']);
 
 /** Reads that take a body, so they are POSTs: they change nothing and write no event. */
-const READS = new Set(['POST /api/v1/config/preview']);
+const READS = new Set(['POST /api/v1/config/preview', 'POST /api/v1/alerts/rules:preview']);
 
 /** Registers an openITCOCKPIT agent (pending), then approves or rejects it as admin. */
 async function pendingThen(h: Harness, cid: string, verb: 'approve' | 'reject') {

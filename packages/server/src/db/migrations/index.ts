@@ -18,6 +18,8 @@ import { migration as m014 } from './014-configuration-objects.js';
 import { migration as m015 } from './015-host-discovery.js';
 import { migration as m016 } from './016-deployment-activation.js';
 import { migration as m017 } from './017-jobs.js';
+import { migration as m019 } from './019-alerts.js';
+import { migration as m020 } from './020-alert-rules.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -40,6 +42,8 @@ export const MIGRATIONS: readonly Migration[] = [
   m015,
   m016,
   m017,
+  m019,
+  m020,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */

@@ -1,0 +1,500 @@
+import type { AgentStatusEvent, IngestEvent } from '../../events/types.js';
+import {
+  canonicalLabels,
+  type AlertKey,
+  type AlertSink,
+  type GlobalThresholds,
+  type Severity,
+} from '../model.js';
+import {
+  compileMatchers,
+  effectiveThresholds,
+  inScope,
+  type AlertOverrides,
+  type CompiledMatchers,
+  type EffectiveThresholds,
+  type HostFacts,
+  type Rule,
+  type RuleKind,
+} from '../rules.js';
+import { checkSeverity, stepFlapping, type FlapState } from './checks.js';
+import type { Point } from './forecast.js';
+import { judgePeriodic } from './periodic.js';
+import { offlineAction } from './offline.js';
+import {
+  stepThreshold,
+  tickThreshold,
+  type ThresholdSpec,
+  type ThresholdState,
+} from './threshold.js';
+import type { Liveness } from './unreachable.js';
+
+/** One file system's recent used bytes, for the disk forecast. */
+export interface DiskSeries {
+  mount: string;
+  totalBytes: number;
+  /** Used bytes, times in seconds, oldest first. */
+  used: Point[];
+}
+
+/** What the evaluator reads, declared here where it is used. */
+export interface EvaluatorDeps {
+  rules: { all(): Promise<Rule[]>; onChange(fn: () => void): void };
+  sink: AlertSink;
+  thresholds: { get(): Promise<GlobalThresholds> };
+  hosts: {
+    /** A host's facts for scopes; undefined for an unknown or deleted host. */
+    facts(hostId: string): Promise<HostFacts | undefined>;
+    /** Every enabled host (the periodic built-ins only). */
+    all(): Promise<HostFacts[]>;
+  };
+  /** A host's overrides (its resolved `vars.alerts`). */
+  overrides(hostId: string): Promise<AlertOverrides>;
+  parseKey(key: string): { metric: string; labels: Record<string, string> };
+  /** Every host's liveness from the connectivity worker, by host id. */
+  liveness(): Promise<Map<string, Liveness>>;
+  /** Approved agents' client certificates with their host. */
+  certificates(): Promise<{ agentId: string; hostId: string; notAfter: number }[]>;
+  /** A host's file systems with their used bytes between `from` and `to` (epoch ms). */
+  disks(hostId: string, from: number, to: number): Promise<DiskSeries[]>;
+  now: () => number;
+  log: (err: unknown, what: string) => void;
+  /** How long a host's matching rules stay cached (ms); 30 s by default. */
+  hostTtlMs?: number;
+}
+
+/** A threshold rule as it applies to one host. */
+interface Entry {
+  rule: Rule;
+  matchers: CompiledMatchers;
+  t: EffectiveThresholds;
+  spec: ThresholdSpec;
+  type: string;
+}
+
+/** A series of a push that one entry judges. */
+interface Match {
+  entry: Entry;
+  sk: string;
+  key: AlertKey;
+}
+
+/** What a host's pushes are judged by: built once, kept `hostTtlMs`. */
+interface Plan {
+  at: number;
+  host: HostFacts;
+  byMetric: Map<string, Entry[]>;
+  /** The non-threshold rules that apply to the host, with their thresholds. */
+  other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
+  /** Series key → what judges it; the same key strings come push after push. */
+  keys: Map<string, Match[]>;
+}
+
+interface Condition {
+  key: AlertKey;
+  state: ThresholdState;
+  spec: ThresholdSpec | undefined;
+}
+
+const STALE_MS = 300_000;
+const FORECAST_EVERY_MS = 300_000;
+
+const keyOf = (k: AlertKey) => `${k.ruleId}\n${k.hostId}\n${canonicalLabels(k.labels)}`;
+
+/** The alert `type` a rule raises: its global family, its metric, or its kind. */
+export function typeOf(rule: Rule): string {
+  if (typeof rule.params.global === 'string') return rule.params.global;
+  if (rule.kind === 'threshold') return rule.metric ?? 'threshold';
+  if (rule.kind === 'check' && rule.params.flapping === true) return 'check_flapping';
+  return rule.kind;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+/**
+ * The rule evaluator. On ingest (`onIngest`, an `INGEST_TOPIC` subscriber) it judges the
+ * push's series by the threshold rules that match the host (cached per host with their parsed
+ * keys: O(rules matching the host) per push, never a scan of the fleet) and the push's check
+ * results by the check rules; on agents' status changes (`onAgentStatus`) the offline rule.
+ * `tick()` handles what no push will: `keep_firing_for` running out without data, pending
+ * conditions of silent hosts, rules deleted or disabled, and the periodic built-ins
+ * (certificates, liveness, disk forecast). It reports to the sink only on changes: firing,
+ * a severity change, clearing.
+ */
+export function createEvaluator(deps: EvaluatorDeps) {
+  const ttl = deps.hostTtlMs ?? 30_000;
+  let rules: Rule[] | undefined;
+  let rulesLoading: Promise<Rule[]> | undefined;
+  const plans = new Map<string, Plan>();
+  const conditions = new Map<string, Condition>();
+  /** Open conditions of the other kinds, by state key: their severity. */
+  const simple = new Map<string, { key: AlertKey; severity: Severity }>();
+  const flaps = new Map<string, FlapState>();
+  const chains = new Map<string, Promise<void>>();
+  let lastForecast = 0;
+
+  deps.rules.onChange(() => {
+    rules = undefined;
+    plans.clear();
+  });
+
+  /** Runs sink calls of one condition in order. */
+  const enqueue = (sk: string, op: () => Promise<void>): Promise<void> => {
+    const p = (chains.get(sk) ?? Promise.resolve())
+      .then(op)
+      .catch((err: unknown) => deps.log(err, 'alert sink call failed'));
+    chains.set(sk, p);
+    void p.then(() => {
+      if (chains.get(sk) === p) chains.delete(sk);
+    });
+    return p;
+  };
+
+  const loadRules = async (): Promise<Rule[]> => {
+    if (rules) return rules;
+    rulesLoading ??= deps.rules.all().finally(() => (rulesLoading = undefined));
+    const loaded = await rulesLoading;
+    rules = loaded;
+    return loaded;
+  };
+
+  const buildPlan = async (hostId: string): Promise<Plan | undefined> => {
+    const [all, host, globals, overrides] = await Promise.all([
+      loadRules(),
+      deps.hosts.facts(hostId),
+      deps.thresholds.get(),
+      deps.overrides(hostId),
+    ]);
+    if (!host) return undefined;
+    const g = globals as unknown as Record<string, { warning: number; critical: number }>;
+    const byMetric = new Map<string, Entry[]>();
+    const other = new Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>();
+    for (const rule of all) {
+      if (!inScope(rule.scope, host)) continue;
+      const t = effectiveThresholds(rule, g, overrides);
+      if (!t.enabled) continue;
+      if (rule.kind !== 'threshold') {
+        const list = other.get(rule.kind) ?? [];
+        list.push({ rule, t });
+        other.set(rule.kind, list);
+        continue;
+      }
+      const entry: Entry = {
+        rule,
+        t,
+        matchers: compileMatchers(rule.matchers),
+        type: typeOf(rule),
+        spec: {
+          comparator: rule.comparator ?? '>',
+          warning: t.warning,
+          critical: t.critical,
+          recovery: t.recovery,
+          forMs: rule.for_seconds * 1000,
+          keepFiringForMs: rule.keep_firing_for_seconds * 1000,
+        },
+      };
+      const list = byMetric.get(rule.metric!) ?? [];
+      list.push(entry);
+      byMetric.set(rule.metric!, list);
+    }
+    const plan: Plan = { at: deps.now(), host, byMetric, other, keys: new Map() };
+    plans.set(hostId, plan);
+    return plan;
+  };
+
+  const matchesOf = (plan: Plan, key: string): Match[] => {
+    let m = plan.keys.get(key);
+    if (m) return m;
+    m = [];
+    const brace = key.indexOf('{');
+    const entries = plan.byMetric.get(brace < 0 ? key : key.slice(0, brace));
+    if (entries) {
+      const { labels } = deps.parseKey(key);
+      for (const entry of entries) {
+        if (!entry.matchers.test(labels)) continue;
+        const k: AlertKey = { ruleId: entry.rule.id, hostId: plan.host.id, labels };
+        m.push({ entry, sk: keyOf(k), key: k });
+      }
+    }
+    if (plan.keys.size > 20_000) plan.keys.clear();
+    plan.keys.set(key, m);
+    return m;
+  };
+
+  const fire = (
+    sk: string,
+    key: AlertKey,
+    rule: Rule,
+    severity: Severity,
+    message: string,
+    value: number | null,
+    threshold: number | null,
+    agentId: string | null,
+    at: number,
+  ) =>
+    enqueue(sk, () =>
+      deps.sink.fire({
+        ...key,
+        type: typeOf(rule),
+        severity,
+        message,
+        value,
+        threshold,
+        agentId,
+        at,
+      }),
+    );
+  const clear = (sk: string, key: AlertKey, at: number) =>
+    enqueue(sk, () => deps.sink.clear(key, at));
+
+  /** Sets a simple (non-threshold) condition: fires on a change of severity, clears once. */
+  const setSimple = (
+    key: AlertKey,
+    rule: Rule,
+    severity: Severity | null,
+    text: () => string,
+    value: number | null,
+    threshold: number | null,
+    agentId: string | null,
+    at: number,
+  ): Promise<void> | undefined => {
+    const sk = keyOf(key);
+    const prev = simple.get(sk);
+    if (severity === null) {
+      if (!prev) return undefined;
+      simple.delete(sk);
+      return clear(sk, key, at);
+    }
+    if (prev?.severity === severity) return undefined;
+    simple.set(sk, { key, severity });
+    return fire(sk, key, rule, severity, text(), value, threshold, agentId, at);
+  };
+
+  const judge = (plan: Plan, e: IngestEvent): Promise<void> | undefined => {
+    const out: Promise<void>[] = [];
+    const at = e.collectedAt;
+    const { keys, values } = e.samples;
+    if (plan.byMetric.size > 0)
+      for (let i = 0; i < keys.length; i++) {
+        const matches = matchesOf(plan, keys[i]!);
+        for (const m of matches) {
+          const value = values[i]!;
+          const prev = conditions.get(m.sk);
+          const step = stepThreshold(prev?.state, value, at, m.entry.spec);
+          if (step.state)
+            conditions.set(m.sk, { key: m.key, state: step.state, spec: m.entry.spec });
+          else if (prev) conditions.delete(m.sk);
+          if (step.action.type === 'fire') {
+            const { rule, spec } = m.entry;
+            const threshold = step.action.severity === 'critical' ? spec.critical : spec.warning;
+            const labels = keys[i]!.slice(rule.metric!.length);
+            const message = `${rule.name}: ${rule.metric}${labels} is ${fmt(value)} on ${plan.host.name} (${spec.comparator} ${threshold === null ? '?' : fmt(threshold)})`;
+            out.push(
+              fire(
+                m.sk,
+                m.key,
+                rule,
+                step.action.severity,
+                message,
+                value,
+                threshold,
+                e.agentId,
+                at,
+              ),
+            );
+          } else if (step.action.type === 'clear') out.push(clear(m.sk, m.key, at));
+        }
+      }
+    if (e.checks.length > 0) {
+      for (const { rule } of plan.other.get('check') ?? []) {
+        const flapping = rule.params.flapping === true;
+        for (const c of e.checks) {
+          const key: AlertKey = {
+            ruleId: rule.id,
+            hostId: plan.host.id,
+            labels: { check: c.name },
+          };
+          let p: Promise<void> | undefined;
+          if (flapping) {
+            const fk = `${plan.host.id}\n${c.name}`;
+            const prev = flaps.get(fk);
+            const next = stepFlapping(prev, c.state.state);
+            flaps.set(fk, next);
+            if (next.flapping === (prev?.flapping ?? false)) continue;
+            p = setSimple(
+              key,
+              rule,
+              next.flapping ? 'warning' : null,
+              () =>
+                `${c.name} on ${plan.host.name} is flapping (${fmt(next.percent)} % state change)`,
+              next.percent,
+              50,
+              e.agentId,
+              at,
+            );
+          } else {
+            const sev = checkSeverity(c.state.state, c.state.stateType);
+            if (sev === undefined) continue;
+            p = setSimple(
+              key,
+              rule,
+              sev,
+              () =>
+                `${c.name} on ${plan.host.name}: ${c.state.output.split('\n')[0]!.slice(0, 200)}`,
+              c.state.state,
+              null,
+              e.agentId,
+              at,
+            );
+          }
+          if (p) out.push(p);
+        }
+      }
+    }
+    if (out.length === 0) return undefined;
+    return Promise.all(out).then(() => undefined);
+  };
+
+  const planOf = (hostId: string): Plan | undefined => {
+    const plan = plans.get(hostId);
+    return plan && deps.now() - plan.at < ttl ? plan : undefined;
+  };
+
+  return {
+    /**
+     * Seeds the conditions from the sink's open alerts, so that a restart neither opens them
+     * again nor forgets to clear them. Call once before the first event.
+     */
+    async start(): Promise<void> {
+      const all = await loadRules();
+      const kinds = new Map(all.map((r) => [r.id, r.kind]));
+      const at = deps.now();
+      for (const open of await deps.sink.open()) {
+        const key: AlertKey = { ruleId: open.ruleId, hostId: open.hostId, labels: open.labels };
+        const sk = keyOf(key);
+        if (kinds.get(open.ruleId) === 'threshold')
+          conditions.set(sk, {
+            key,
+            spec: undefined,
+            state: {
+              phase: 'firing',
+              severity: open.severity,
+              clearingSince: null,
+              lastSeen: at,
+              value: NaN,
+            },
+          });
+        else simple.set(sk, { key, severity: open.severity });
+      }
+    },
+
+    /** The `INGEST_TOPIC` subscriber: synchronous unless the sink must be called. */
+    onIngest(e: IngestEvent): Promise<void> | undefined {
+      const plan = planOf(e.hostId);
+      if (plan) return judge(plan, e);
+      return buildPlan(e.hostId).then((p) => (p ? judge(p, e) : undefined));
+    },
+
+    /** The `AGENT_STATUS_TOPIC` subscriber: the `agent_offline` rules of the agent's host. */
+    onAgentStatus(e: AgentStatusEvent): Promise<void> | undefined {
+      const action = offlineAction(e.status);
+      if (action === null || e.hostId === null) return undefined;
+      const hostId = e.hostId;
+      const run = async () => {
+        const plan = planOf(hostId) ?? (await buildPlan(hostId));
+        const list =
+          plan?.other.get('agent_offline') ??
+          (await loadRules()).filter((r) => r.kind === 'agent_offline').map((rule) => ({ rule }));
+        await Promise.all(
+          list.map(({ rule }) =>
+            setSimple(
+              { ruleId: rule.id, hostId, labels: { agent_id: e.agentId } },
+              rule,
+              action === 'fire' ? 'critical' : null,
+              () => `Agent ${e.agentId} of ${plan?.host.name ?? hostId} is offline`,
+              null,
+              null,
+              e.agentId,
+              e.at,
+            ),
+          ),
+        );
+      };
+      return run();
+    },
+
+    /**
+     * What time alone decides: `keep_firing_for` run out, pending conditions gone stale,
+     * conditions of rules deleted or disabled, and the periodic built-ins.
+     */
+    async tick(): Promise<void> {
+      const at = deps.now();
+      const all = await loadRules();
+      const live = new Map(all.filter((r) => r.enabled).map((r) => [r.id, r]));
+      const work: Promise<void>[] = [];
+      for (const [sk, c] of conditions) {
+        if (!live.has(c.key.ruleId)) {
+          conditions.delete(sk);
+          if (c.state.phase === 'firing') work.push(clear(sk, c.key, at));
+          continue;
+        }
+        const step = tickThreshold(
+          c.state,
+          at,
+          { keepFiringForMs: c.spec?.keepFiringForMs ?? 0 },
+          STALE_MS,
+        );
+        if (step.state) c.state = step.state;
+        else conditions.delete(sk);
+        if (step.action.type === 'clear') work.push(clear(sk, c.key, at));
+      }
+      for (const [sk, c] of simple)
+        if (!live.has(c.key.ruleId)) {
+          simple.delete(sk);
+          work.push(clear(sk, c.key, at));
+        }
+      const periodic = all.filter(
+        (r) =>
+          r.enabled &&
+          (r.kind === 'cert_expiry' || r.kind === 'host_unreachable' || r.kind === 'disk_forecast'),
+      );
+      if (periodic.length > 0) work.push(this.periodic(at, periodic));
+      await Promise.all(work);
+    },
+
+    /** The periodic built-ins: certificates, liveness and (every 5 minutes) disk forecasts. */
+    async periodic(at: number, periodicRules: Rule[]): Promise<void> {
+      const forecast = at - lastForecast >= FORECAST_EVERY_MS;
+      if (forecast) lastForecast = at;
+      await judgePeriodic({
+        deps,
+        at,
+        kinds: new Set(periodicRules.map((r) => r.kind)),
+        forecast,
+        rulesOf: async (hostId, kind) => {
+          const plan = planOf(hostId) ?? (await buildPlan(hostId));
+          return plan?.other.get(kind) ?? [];
+        },
+        setSimple,
+      });
+    },
+
+    /** Drops every cached plan (after global thresholds or host configuration changed). */
+    invalidate(): void {
+      plans.clear();
+    },
+
+    /** Waits for the sink calls under way (tests, shutdown). */
+    async idle(): Promise<void> {
+      while (chains.size > 0) await Promise.all([...chains.values()]);
+    },
+
+    /** The scheduler's job: `tick` every 15 s. */
+    job(): { name: string; everyMs: number; run: () => Promise<void> } {
+      return { name: 'alert-evaluation', everyMs: 15_000, run: () => this.tick() };
+    },
+  };
+}
+
+/** The rule evaluator. */
+export type Evaluator = ReturnType<typeof createEvaluator>;

@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { databaseKinds } from '../../../test/support/databases.js';
+import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
+import { startHarness, type Harness } from '../../../test/support/harness.js';
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const fixture = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+
+/** A document with the given CPU figure, root file system usage and custom check results. */
+function doc(cpu: number, rootPercent: number, checks: Record<string, unknown> = {}) {
+  const base = fixture();
+  return {
+    cpu: { ...(base.cpu as object), cpu_total_percentage: cpu },
+    disks: [
+      {
+        disk: { device: '/dev/a', mountpoint: '/', fstype: 'ext4', opts: [] },
+        usage: { total: 100, used: rootPercent, free: 100 - rootPercent, percent: rootPercent },
+      },
+    ],
+    ...(Object.keys(checks).length > 0 ? { customchecks: checks } : {}),
+  };
+}
+
+const BUILTINS = [
+  'builtin-cpu',
+  'builtin-memory',
+  'builtin-disk',
+  'builtin-check',
+  'builtin-check-flapping',
+  'builtin-agent-offline',
+  'builtin-cert-expiry',
+  'builtin-host-unreachable',
+  'builtin-disk-forecast',
+];
+
+for (const kind of await databaseKinds()) {
+  describe(`alert rules on ${kind.name}`, () => {
+    const start = Date.parse('2026-11-20T00:00:00Z');
+    let clock = start;
+    let h: Harness;
+    let admin: string;
+
+    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+      h.inject({
+        method,
+        url,
+        headers: bearer(admin),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+    const addHost = async (id: string, tags: string[] = []) => {
+      await h.vigil.db.kysely
+        .insertInto('hosts')
+        .values({
+          id,
+          name: id,
+          address: null,
+          created_at: start,
+          updated_at: start,
+          tags: JSON.stringify(tags),
+        } as never)
+        .execute();
+      await h.vigil.db.kysely
+        .insertInto('agents')
+        .values({
+          id: `a-${id}`,
+          name: id,
+          host_id: id,
+          kind: 'native',
+          approval: 'approved',
+          interval_seconds: 10,
+          registered_at: start,
+          updated_at: start,
+        })
+        .execute();
+    };
+    const push = (hostId: string, at: number, body: Record<string, unknown>) => {
+      clock = at;
+      return h.vigil.telemetry.ingest({ agentId: `a-${hostId}`, hostId }, at, body);
+    };
+    const alertsOf = async (hostId: string, state = 'all') => {
+      const res = await call('GET', `/api/v1/alerts?host_id=${hostId}&state=${state}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().items as {
+        rule_id: string;
+        state: string;
+        severity: string;
+        labels: Record<string, string>;
+        value: number | null;
+      }[];
+    };
+
+    before(async () => {
+      h = await startHarness(kind, {
+        now: () => clock,
+        env: {
+          VIGIL_AGENTS_MAX_CLOCK_SKEW_SECONDS: '86400',
+          VIGIL_AUTH_ACCESS_TOKEN_TTL_SECONDS: '86400',
+        },
+      });
+      admin = await h.login();
+      await addHost('web-1', ['web']);
+      await addHost('db-1', ['db']);
+    });
+    after(() => h.close());
+
+    test('the built-in rules are there and cannot be deleted, only tuned and disabled', async () => {
+      const list = (await call('GET', '/api/v1/alerts/rules')).json();
+      assert.deepEqual(list.items.map((r: { id: string }) => r.id).sort(), [...BUILTINS].sort());
+      assert.ok(list.items.every((r: { builtin: boolean }) => r.builtin));
+      const cert = list.items.find((r: { id: string }) => r.id === 'builtin-cert-expiry');
+      assert.equal(cert.warning, 14);
+      assert.equal(cert.critical, 3);
+      const del = await call('DELETE', '/api/v1/alerts/rules/builtin-cpu');
+      assert.equal(del.statusCode, 409);
+      assert.equal(del.json().error.code, 'rule.builtin');
+      const kindChange = await call('PATCH', '/api/v1/alerts/rules/builtin-cpu', {
+        metric: 'load1',
+      });
+      assert.equal(kindChange.statusCode, 400, kindChange.body);
+      assert.match(kindChange.json().error.human_message, /^metric:/);
+      const off = await call('PATCH', '/api/v1/alerts/rules/builtin-memory', {
+        enabled: false,
+        for_seconds: 120,
+      });
+      assert.equal(off.statusCode, 200, off.body);
+      assert.equal(off.json().enabled, false);
+      assert.equal(off.json().for_seconds, 120);
+      assert.equal(off.json().builtin, true);
+    });
+
+    test('CRUD, and every bad input a 400 naming its field', async () => {
+      const bad = async (body: Record<string, unknown>, field: RegExp) => {
+        const res = await call('POST', '/api/v1/alerts/rules', body);
+        assert.equal(res.statusCode, 400, `${JSON.stringify(body)}: ${res.body}`);
+        assert.match(res.json().error.human_message, field, JSON.stringify(body));
+      };
+      const ok = { name: 'Load', metric: 'load1', warning: 4 };
+      await bad({ ...ok, metric: undefined }, /metric/);
+      await bad({ ...ok, metric: 'load 1' }, /metric/);
+      await bad({ ...ok, comparator: '=' }, /comparator/);
+      await bad({ ...ok, warning: undefined }, /warning/);
+      await bad({ ...ok, critical: 2 }, /critical/);
+      await bad({ ...ok, matchers: { core: { op: '=~', value: '(' } } }, /matchers\.core/);
+      await bad({ ...ok, scope: { hosts: ['x'] } }, /scope/);
+      await bad({ ...ok, for_seconds: -5 }, /for_seconds/);
+      await bad({ ...ok, kind: 'nope' }, /kind/);
+      await bad({ ...ok, surprise: 1 }, /surprise|additional/i);
+      await bad({ name: 'F', kind: 'disk_forecast', params: { hours: -1 } }, /params\.hours/);
+
+      const created = await call('POST', '/api/v1/alerts/rules', {
+        ...ok,
+        critical: 8,
+        matchers: { core: { op: '!=', value: '0' } },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const rule = created.json();
+      assert.equal(rule.comparator, '>');
+      assert.equal(rule.builtin, false);
+      assert.deepEqual((await call('GET', `/api/v1/alerts/rules/${rule.id}`)).json(), rule);
+      const patched = await call('PATCH', `/api/v1/alerts/rules/${rule.id}`, { warning: 9 });
+      assert.equal(patched.statusCode, 400, 'warning past critical');
+      const renamed = await call('PATCH', `/api/v1/alerts/rules/${rule.id}`, { name: 'Load 1' });
+      assert.equal(renamed.json().name, 'Load 1');
+      assert.equal((await call('DELETE', `/api/v1/alerts/rules/${rule.id}`)).statusCode, 204);
+      assert.equal((await call('GET', `/api/v1/alerts/rules/${rule.id}`)).statusCode, 404);
+      assert.equal((await call('DELETE', `/api/v1/alerts/rules/${rule.id}`)).statusCode, 404);
+    });
+
+    test('the rules need alerts:read to read and alerts:write to change', async () => {
+      const viewer = await h.userWithRoles('rules-viewer', ['viewer']);
+      const get = await h.inject({
+        method: 'GET',
+        url: '/api/v1/alerts/rules',
+        headers: bearer(viewer),
+      });
+      const post = await h.inject({
+        method: 'POST',
+        url: '/api/v1/alerts/rules',
+        headers: bearer(viewer),
+        payload: { name: 'x', metric: 'load1', warning: 1 },
+      });
+      assert.equal(post.statusCode, 403, post.body);
+      assert.ok([200, 403].includes(get.statusCode));
+    });
+
+    test('a threshold breach from real pushes opens an alert after `for`, and resolves it', async () => {
+      const created = await call('POST', '/api/v1/alerts/rules', {
+        name: 'Root full',
+        metric: 'disk_usage_percent',
+        matchers: { mount: '/' },
+        warning: 80,
+        critical: 90,
+        recovery: 70,
+        for_seconds: 60,
+        scope: { host_ids: ['web-1'] },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const id = created.json().id as string;
+      const mine = async () => (await alertsOf('web-1')).filter((a) => a.rule_id === id);
+      let t = start + 1000;
+      await push('web-1', (t += 10_000), doc(5, 95));
+      await push('db-1', t, doc(5, 95));
+      assert.deepEqual(await mine(), [], 'a single spike is no alert');
+      await push('web-1', (t += 30_000), doc(5, 95));
+      await push('web-1', (t += 30_000), doc(5, 95));
+      let open = await mine();
+      assert.equal(open.length, 1);
+      assert.equal(open[0]!.state, 'active');
+      assert.equal(open[0]!.severity, 'critical');
+      assert.deepEqual(open[0]!.labels, { mount: '/' });
+      assert.equal(open[0]!.value, 95);
+      assert.deepEqual(
+        (await alertsOf('db-1')).filter((a) => a.rule_id === id),
+        [],
+        'out of scope',
+      );
+      await push('web-1', (t += 10_000), doc(5, 75));
+      open = await mine();
+      assert.equal(open[0]!.state, 'active', 'inside the hysteresis band');
+      await push('web-1', (t += 10_000), doc(5, 60));
+      open = await mine();
+      assert.equal(open.length, 1);
+      assert.equal(open[0]!.state, 'resolved');
+    });
+
+    test('a custom check opens an alert once hard, never while soft, and resolves on OK', async () => {
+      let t = start + 3_600_000;
+      const check = (rc: number, at: number) => ({
+        flip: {
+          rc,
+          stdout: rc ? 'CRITICAL - down' : 'OK - up',
+          execution_unix_timestamp_sec: at / 1000,
+        },
+      });
+      const byCheck = async () =>
+        (await alertsOf('db-1')).filter(
+          (a) => a.rule_id === 'builtin-check' && a.labels.check === 'flip',
+        );
+      await push('db-1', (t += 10_000), doc(5, 50, check(0, t)));
+      await push('db-1', (t += 10_000), doc(5, 50, check(2, t)));
+      assert.deepEqual(await byCheck(), [], 'a soft state fires nothing');
+      for (let i = 0; i < 3; i++) await push('db-1', (t += 10_000), doc(5, 50, check(2, t)));
+      const open = await byCheck();
+      assert.equal(open.length, 1);
+      assert.equal(open[0]!.severity, 'critical');
+      assert.equal(open[0]!.state, 'active');
+      await push('db-1', (t += 10_000), doc(5, 50, check(0, t)));
+      assert.equal((await byCheck())[0]!.state, 'resolved');
+    });
+
+    test('preview answers which hosts breach now, from stored data; nothing is stored', async () => {
+      const before = (await call('GET', '/api/v1/alerts/rules')).json().total;
+      const t = start + 7_200_000;
+      await push('web-1', t, doc(97, 50));
+      await push('db-1', t, doc(85, 50));
+      const res = await call('POST', '/api/v1/alerts/rules:preview', {
+        metric: 'cpu_usage_percent',
+        warning: 80,
+        critical: 95,
+        for_seconds: 600,
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.ok(body.evaluated_hosts >= 2);
+      const got = Object.fromEntries(
+        body.items.map((i: { host_id: string; severity: string; value: number }) => [
+          i.host_id,
+          `${i.severity} ${i.value}`,
+        ]),
+      );
+      assert.deepEqual(got, { 'web-1': 'critical 97', 'db-1': 'warning 85' });
+      const scoped = await call('POST', '/api/v1/alerts/rules:preview', {
+        metric: 'cpu_usage_percent',
+        warning: 80,
+        scope: { tags: ['db'] },
+      });
+      assert.deepEqual(
+        scoped.json().items.map((i: { host_id: string }) => i.host_id),
+        ['db-1'],
+      );
+      const bad = await call('POST', '/api/v1/alerts/rules:preview', { metric: 'cpu usage' });
+      assert.equal(bad.statusCode, 400);
+      assert.equal((await call('GET', '/api/v1/alerts/rules')).json().total, before);
+    });
+  });
+}
