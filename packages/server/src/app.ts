@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
+import { composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -315,6 +316,7 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const notifications = composeNotifications({ db, sealer, hosts, now, logger: opts.logger });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -367,6 +369,11 @@ export async function createVigil(opts: {
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
+      {
+        name: 'notification-reminders',
+        everyMs: 60_000,
+        run: () => notifications.dispatcher.tick(),
+      },
     ]);
     const puller = startPuller({
       registry: agents,
@@ -464,6 +471,7 @@ export async function createVigil(opts: {
         });
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
+        notificationsRoutes(app, notifications);
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
