@@ -6,6 +6,7 @@ import { composeConfiguration, configurationRoutes } from './app-configuration.j
 import { composeJobs, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
+import { composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -346,6 +347,7 @@ export async function createVigil(opts: {
       now,
       logger: opts.logger,
     });
+    const notifications = composeNotifications({ db, sealer, hosts, now, logger: opts.logger });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -400,6 +402,11 @@ export async function createVigil(opts: {
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
       { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
       rules.evaluator.job(),
+      {
+        name: 'notification-reminders',
+        everyMs: 60_000,
+        run: () => notifications.dispatcher.tick(),
+      },
     ]);
     const puller = startPuller({
       registry: agents,
@@ -499,6 +506,7 @@ export async function createVigil(opts: {
         configurationRoutes(app, parts, { identity, overview });
         ruleRoutes(app, rules);
         alertRoutes(app, alerts);
+        notificationsRoutes(app, notifications);
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,

@@ -369,6 +369,55 @@ export interface Database {
     created_by: string | null;
     created_at: number;
   };
+  /** Notification channels; `settings`, `filters` JSON, secrets sealed. */
+  notification_channels: {
+    id: string;
+    name: string;
+    type: string;
+    enabled: number;
+    settings: string;
+    secrets_sealed: string | null;
+    filters: string;
+    group_wait_seconds: number;
+    repeat_interval_seconds: number;
+    rate_limit_per_hour: number;
+    send_resolved: number;
+    created_at: number;
+    updated_at: number;
+  };
+  /** Alerts waiting in a notification group for its flush. */
+  notification_pending: {
+    channel_id: string;
+    group_key: string;
+    alert_id: string;
+    event: string;
+    created_at: number;
+  };
+  /** Rendered notification messages; `content`, `alert_ids` JSON. */
+  notification_messages: {
+    id: string;
+    channel_id: string;
+    kind: string;
+    content: string;
+    alert_ids: string;
+    created_at: number;
+    sent_at: number | null;
+  };
+  /** The delivery log: one row per alert and attempt of a message. */
+  notification_deliveries: {
+    id: string;
+    alert_id: string;
+    channel_id: string;
+    message_id: string | null;
+    event: string;
+    outcome: string;
+    status: number | null;
+    error: string | null;
+    duration_ms: number | null;
+    at: number;
+  };
+  /** When each alert was last notified on each channel. */
+  notification_alert_state: { alert_id: string; channel_id: string; last_notified_at: number };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
   /** Alert rules; `matchers`, `scope` and `params` are JSON; `enabled` and `builtin` 0/1. */
   alert_rules: {

@@ -20,6 +20,7 @@ import { migration as m016 } from './016-deployment-activation.js';
 import { migration as m017 } from './017-jobs.js';
 import { migration as m019 } from './019-alerts.js';
 import { migration as m020 } from './020-alert-rules.js';
+import { migration as m021 } from './021-notifications.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m017,
   m019,
   m020,
+  m021,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
