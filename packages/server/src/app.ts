@@ -78,7 +78,14 @@ import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
-import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
+import { ALERT_TOPIC, INGEST_TOPIC, type AlertEvent, type IngestEvent } from './events/types.js';
+import { VigilError } from './errors.js';
+import { createActivityFeed } from './activity/service.js';
+import { activityRoutes } from './activity/routes.js';
+import { createActivityStore } from './activity/store.js';
+import { createDashboard } from './dashboard/service.js';
+import { createDashboardStore } from './dashboard/store.js';
+import { cockpitDashboard } from './faces/cockpit/dashboard.js';
 import { createTelemetryService, type TelemetryService } from './telemetry/service.js';
 import { createTelemetryStore } from './telemetry/store.js';
 import { createTsdbStore } from './telemetry/tsdb/store.js';
@@ -347,7 +354,28 @@ export async function createVigil(opts: {
       now,
       logger: opts.logger,
     });
-    const notifications = composeNotifications({ db, sealer, hosts, now, logger: opts.logger });
+    const notifications = composeNotifications({
+      db,
+      sealer,
+      hosts,
+      alerts: {
+        get: (id) =>
+          alerts.lifecycle.get(id).then(
+            (a) => a.alert,
+            (err: unknown) => {
+              if (err instanceof VigilError && err.kind === 'not_found') return undefined;
+              throw err;
+            },
+          ),
+        listOpen: () => alerts.lifecycle.openAlerts(),
+      },
+      now,
+      logger: opts.logger,
+    });
+    notifications.registerJobs(queue.jobs);
+    // A transition queues its notification in its own transaction; this process's workers take
+    // it up at once instead of at their next poll.
+    bus.subscribe<AlertEvent>(ALERT_TOPIC, () => queue.jobs.wake());
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -507,6 +535,22 @@ export async function createVigil(opts: {
         ruleRoutes(app, rules);
         alertRoutes(app, alerts);
         notificationsRoutes(app, notifications);
+        cockpitDashboard(app, {
+          dashboard: createDashboard({
+            hosts: overview,
+            alerts: createDashboardStore(db.kysely),
+            agents,
+            checks: ingest,
+            now,
+          }),
+        });
+        activityRoutes(app, {
+          activity: createActivityFeed({
+            alerts: createActivityStore(db.kysely),
+            audit: createAuditStore(db.kysely),
+            cursors,
+          }),
+        });
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
