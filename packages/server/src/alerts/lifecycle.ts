@@ -12,7 +12,6 @@ import {
   type AlertSignal,
   type AlertSink,
   type AlertState,
-  type AlertTransition,
   type Severity,
 } from './model.js';
 import type {
@@ -22,7 +21,8 @@ import type {
   AlertStores,
   SilenceRecord,
 } from './records.js';
-import { itemOf, transitionOf } from './render.js';
+import { createAlertReads } from './reads.js';
+import { MAX_SILENCE_MS, parseTime } from './time.js';
 import { matches } from './silences.js';
 import {
   SYSTEM,
@@ -32,28 +32,8 @@ import {
   type Published,
 } from './steps.js';
 
-/** The filters of `GET /api/v1/alerts`, as the query string gives them (all text). */
-export interface AlertListQuery {
-  state?: string;
-  severity?: string;
-  host_id?: string;
-  since?: string;
-  until?: string;
-  cursor?: string;
-  limit?: number | string;
-}
-
-/** A page of alerts, newest first. */
-export interface AlertPage {
-  items: AlertItem[];
-  next_cursor: string | null;
-}
-
 /** A person's action on an alert. */
 export type AlertAction = 'acknowledge' | 'silence' | 'resolve' | 'dismiss';
-
-/** The longest a person may silence an alert for. */
-export const MAX_SILENCE_MS = 366 * 86_400_000;
 
 const bad = (message: string) => new VigilError('bad_data', message, { code: 'validation_failed' });
 const notFound = (id: string) =>
@@ -84,22 +64,6 @@ const ACTIONS: Record<
   dismiss: { from: OPEN_STATES, to: 'dismissed', event: 'dismissed', done: 'dismissed' },
 };
 
-/** Parses an ISO 8601 time of a filter or body. */
-export function parseTime(field: string, v: string): number {
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d\d-\d\dT/.test(v) || !Number.isFinite(t))
-    throw bad(`${field}: must be an ISO 8601 date-time`);
-  return t;
-}
-
-function listOf<T extends string>(field: string, v: string, allowed: readonly T[]): T[] {
-  const parts = v.split(',').map((p) => p.trim());
-  for (const p of parts)
-    if (!(allowed as readonly string[]).includes(p))
-      throw bad(`${field}: "${p}" is not one of ${allowed.join(', ')}`);
-  return parts as T[];
-}
-
 /**
  * The alert lifecycle: one open alert per condition (`dedup_key`), opened and updated by the
  * evaluator through `AlertSink`, moved by people (acknowledge, silence, resolve, dismiss; each
@@ -117,6 +81,7 @@ export function createAlertLifecycle(deps: {
   const { store, transact, now } = deps;
   const audited = createAudited(transact, now);
   const steps = createSteps({ now, publish: deps.publish, store });
+  const reads = createAlertReads({ store, cursors: deps.cursors });
 
   const inMaintenance = async (s: AlertStores, hostId: string, at: number) => {
     const until = await s.alerts.maintenanceUntil(hostId);
@@ -191,11 +156,8 @@ export function createAlertLifecycle(deps: {
     if (open.severity === signal.severity) {
       // Conditional on the severity read too: a concurrent change of it makes this one retry.
       return (
-        (await s.alerts.change(
-          open.id,
-          { state: open.state, severity: open.severity },
-          change,
-        )) === 1
+        (await s.alerts.change(open.id, { state: open.state, severity: open.severity }, change)) ===
+        1
       );
     }
     const n = await s.alerts.change(
@@ -349,7 +311,7 @@ export function createAlertLifecycle(deps: {
         },
       );
       await steps.publish(out);
-      return (await get(id)).alert;
+      return (await reads.get(id)).alert;
     },
 
     /**
@@ -375,125 +337,8 @@ export function createAlertLifecycle(deps: {
       return n;
     },
 
-    /** An alert and its transitions, oldest first. @throws VigilError not_found. */
-    get,
-
-    /**
-     * A page of alerts, newest first (by `started_at`). `state` is a comma list of states or
-     * `all` (default: the open states); `severity` a comma list; `since`/`until` ISO times on
-     * `started_at`; `limit` 1 to 1000 (default 100).
-     * @throws VigilError bad_data naming the bad filter.
-     */
-    async list(q: AlertListQuery = {}): Promise<AlertPage> {
-      const states =
-        q.state === undefined || q.state === ''
-          ? [...OPEN_STATES]
-          : q.state === 'all'
-            ? []
-            : listOf('state', q.state, [
-                'active',
-                'acknowledged',
-                'silenced',
-                'resolved',
-                'dismissed',
-              ]);
-      const severities =
-        q.severity === undefined || q.severity === ''
-          ? undefined
-          : listOf('severity', q.severity, SEVERITIES);
-      const limit = q.limit === undefined || q.limit === '' ? 100 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw bad('limit: must be an integer from 1 to 1000');
-      const since = q.since ? parseTime('since', q.since) : undefined;
-      const until = q.until ? parseTime('until', q.until) : undefined;
-      if (since !== undefined && until !== undefined && since > until)
-        throw bad('since: must not be after until');
-      let after: { startedAt: number; id: string } | undefined;
-      if (q.cursor) {
-        const d = deps.cursors.decode(q.cursor);
-        if (
-          !Array.isArray(d) ||
-          d.length !== 2 ||
-          typeof d[0] !== 'number' ||
-          typeof d[1] !== 'string'
-        )
-          throw bad('cursor: is not a cursor of this list');
-        after = { startedAt: d[0], id: d[1] };
-      }
-      const rows = await store.list({
-        states,
-        severities,
-        hostId: q.host_id || undefined,
-        since,
-        until,
-        after,
-        limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(itemOf),
-        next_cursor:
-          rows.length > limit && last ? deps.cursors.encode([last.started_at, last.id]) : null,
-      };
-    },
-
-    /** Open alerts by severity, for the dashboard (every severity, 0 when none). */
-    async countsBySeverity(): Promise<Record<Severity, number>> {
-      const counts = await store.countsBySeverity();
-      return Object.fromEntries(SEVERITIES.map((s) => [s, counts[s] ?? 0])) as Record<
-        Severity,
-        number
-      >;
-    },
-
-    /**
-     * Transitions of every alert, newest first, for the activity feed; `cursor` continues a
-     * previous page. @throws VigilError bad_data for a cursor that is not this feed's.
-     */
-    async recentTransitions(
-      q: { cursor?: string; limit?: number } = {},
-    ): Promise<{ items: AlertTransition[]; next_cursor: string | null }> {
-      const limit = q.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw bad('limit: must be an integer from 1 to 1000');
-      let before: { at: number; seq: number } | undefined;
-      if (q.cursor) {
-        const d = deps.cursors.decode(q.cursor);
-        if (
-          !Array.isArray(d) ||
-          d.length !== 3 ||
-          d[0] !== 't' ||
-          typeof d[1] !== 'number' ||
-          typeof d[2] !== 'number'
-        )
-          throw bad('cursor: is not a cursor of this feed');
-        before = { at: d[1], seq: d[2] };
-      }
-      const rows = await store.recentTransitions(before, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(transitionOf),
-        next_cursor:
-          rows.length > limit && last ? deps.cursors.encode(['t', last.at, last.seq]) : null,
-      };
-    },
-
-    /** Every open alert, newest first (reminders, the fleet overview). */
-    async openAlerts(
-      filter: { hostId?: string; states?: AlertState[] } = {},
-    ): Promise<AlertItem[]> {
-      return (await store.open(filter)).map(itemOf);
-    },
+    ...reads,
   };
-
-  async function get(id: string): Promise<{ alert: AlertItem; transitions: AlertTransition[] }> {
-    const a = await store.get(id);
-    if (!a) throw notFound(id);
-    const ts = await store.transitions(id);
-    return { alert: itemOf(a), transitions: ts.map(transitionOf) };
-  }
 
   async function unsilence(a: AlertRecord, actor: Actor, reason: string): Promise<boolean> {
     return work(async (s, out) => {

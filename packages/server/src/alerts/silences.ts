@@ -3,7 +3,7 @@ import { createAudited, type Transact } from '../audit/audited.js';
 import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import type { AlertLifecycle } from './lifecycle.js';
-import { MAX_SILENCE_MS, parseTime } from './lifecycle.js';
+import { MAX_SILENCE_MS, parseTime } from './time.js';
 import type { AlertKey } from './model.js';
 import type { AlertStore, AlertStores, SilenceRecord } from './records.js';
 
