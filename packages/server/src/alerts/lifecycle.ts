@@ -316,18 +316,22 @@ export function createAlertLifecycle(deps: {
 
     /**
      * Ends the silences whose time passed: each silenced alert whose `silenced_until` is past
-     * goes back to what it was (`active`, or `acknowledged`); and puts the open alerts that an
-     * active silence matches under it. Run periodically.
+     * goes back to what it was (`active`, or `acknowledged`); and puts the open alerts that a
+     * silence which started since (a `starts_at` in the future when it was made) matches under
+     * it, once. Run periodically.
      */
     async expireSilences(): Promise<number> {
       let moved = 0;
       for (const a of await store.silenceEnded(now()))
         if (await unsilence(a, SYSTEM, 'silence ended')) moved += 1;
-      for (const silence of await store.silences(now())) moved += await applySilence(silence);
+      for (const silence of await store.unapplied(now())) moved += await applySilence(silence);
       return moved;
     },
 
-    /** Puts the open alerts a silence matches now under it; returns how many it silenced. */
+    /**
+     * Puts the open alerts a silence matches now under it, once per silence (it is marked
+     * applied); returns how many it silenced.
+     */
     applySilence: (silence: SilenceRecord) => applySilence(silence),
 
     /** Returns the alerts a silence silenced to what they were. */
@@ -355,6 +359,8 @@ export function createAlertLifecycle(deps: {
   }
 
   async function applySilence(silence: SilenceRecord): Promise<number> {
+    // Once per silence, when it starts: an alert a person moved out of it later stays out.
+    if ((await store.markApplied(silence.id, now())) !== 1) return 0;
     let n = 0;
     const candidates = await store.open({
       hostId: silence.host_id ?? undefined,

@@ -116,6 +116,7 @@ export function createSilenceService(deps: {
         ends_at: endsAt,
         created_by: ctx.actor.label ?? ctx.actor.id,
         created_at: t,
+        applied_at: null,
       };
       await audited(
         ctx,
