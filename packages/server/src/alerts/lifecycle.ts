@@ -100,7 +100,9 @@ export function createAlertLifecycle(deps: {
   async function fireOnce(s: AlertStores, out: Published, signal: AlertSignal): Promise<boolean> {
     const key = dedupKey(signal);
     const at = signal.at;
-    const maintenance = await inMaintenance(s, signal.hostId, now());
+    // Maintenance matters only to a new alert or a severity change: an update of the value, the
+    // common case on every push, does not look it up.
+    const maintenance = () => inMaintenance(s, signal.hostId, now());
     let open = await s.alerts.openByKey(key);
     if (!open) {
       const silence = (await s.alerts.silences(now())).find((x) => matches(x, signal));
@@ -117,7 +119,7 @@ export function createAlertLifecycle(deps: {
         message: signal.message,
         value: signal.value,
         threshold: signal.threshold,
-        suppressed: maintenance || silence !== undefined,
+        suppressed: silence !== undefined || (await maintenance()),
         silenced_until: silence ? silence.ends_at : null,
         silenced_from: silence ? 'active' : null,
         silence_id: silence ? silence.id : null,
@@ -174,7 +176,7 @@ export function createAlertLifecycle(deps: {
         event: severityEvent(open.severity, signal.severity),
         actor: SYSTEM,
         reason: `severity ${open.severity} → ${signal.severity}`,
-        notify: !maintenance && !open.suppressed && open.state !== 'silenced',
+        notify: !open.suppressed && open.state !== 'silenced' && !(await maintenance()),
       },
       out,
     );
