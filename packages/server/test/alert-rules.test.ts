@@ -219,7 +219,7 @@ for (const kind of await databaseKinds()) {
       await push('web-1', (t += 10_000), doc(5, 75));
       open = await mine();
       assert.equal(open[0]!.state, 'active', 'inside the hysteresis band');
-      await push('web-1', (t += 10_000), doc(5, 60));
+      await push('web-1', t + 10_000, doc(5, 60));
       open = await mine();
       assert.equal(open.length, 1);
       assert.equal(open[0]!.state, 'resolved');
