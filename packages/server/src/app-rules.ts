@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { createEvaluator, type DiskSeries } from './alerts/evaluate/evaluator.js';
+import type { DiskSeries } from './alerts/evaluate/deps.js';
+import { createEvaluator } from './alerts/evaluate/evaluator.js';
 import type { AlertSink, GlobalThresholds } from './alerts/model.js';
 import { alertRuleRoutes } from './alerts/rule-routes.js';
 import {

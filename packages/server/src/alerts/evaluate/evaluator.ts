@@ -2,15 +2,12 @@ import type { AgentStatusEvent, IngestEvent } from '../../events/types.js';
 import {
   canonicalLabels,
   type AlertKey,
-  type AlertSink,
-  type GlobalThresholds,
   type Severity,
 } from '../model.js';
 import {
   compileMatchers,
   effectiveThresholds,
   inScope,
-  type AlertOverrides,
   type CompiledMatchers,
   type EffectiveThresholds,
   type HostFacts,
@@ -18,7 +15,7 @@ import {
   type RuleKind,
 } from '../rules.js';
 import { checkSeverity, stepFlapping, type FlapState } from './checks.js';
-import type { Point } from './forecast.js';
+import type { EvaluatorDeps } from './deps.js';
 import { judgePeriodic } from './periodic.js';
 import { offlineAction } from './offline.js';
 import {
@@ -27,41 +24,6 @@ import {
   type ThresholdSpec,
   type ThresholdState,
 } from './threshold.js';
-import type { Liveness } from './unreachable.js';
-
-/** One file system's recent used bytes, for the disk forecast. */
-export interface DiskSeries {
-  mount: string;
-  totalBytes: number;
-  /** Used bytes, times in seconds, oldest first. */
-  used: Point[];
-}
-
-/** What the evaluator reads, declared here where it is used. */
-export interface EvaluatorDeps {
-  rules: { all(): Promise<Rule[]>; onChange(fn: () => void): void };
-  sink: AlertSink;
-  thresholds: { get(): Promise<GlobalThresholds> };
-  hosts: {
-    /** A host's facts for scopes; undefined for an unknown or deleted host. */
-    facts(hostId: string): Promise<HostFacts | undefined>;
-    /** Every enabled host (the periodic built-ins only). */
-    all(): Promise<HostFacts[]>;
-  };
-  /** A host's overrides (its resolved `vars.alerts`). */
-  overrides(hostId: string): Promise<AlertOverrides>;
-  parseKey(key: string): { metric: string; labels: Record<string, string> };
-  /** Every host's liveness from the connectivity worker, by host id. */
-  liveness(): Promise<Map<string, Liveness>>;
-  /** Approved agents' client certificates with their host. */
-  certificates(): Promise<{ agentId: string; hostId: string; notAfter: number }[]>;
-  /** A host's file systems with their used bytes between `from` and `to` (epoch ms). */
-  disks(hostId: string, from: number, to: number): Promise<DiskSeries[]>;
-  now: () => number;
-  log: (err: unknown, what: string) => void;
-  /** How long a host's matching rules stay cached (ms); 30 s by default. */
-  hostTtlMs?: number;
-}
 
 /** A threshold rule as it applies to one host. */
 interface Entry {
@@ -131,6 +93,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const simple = new Map<string, { key: AlertKey; severity: Severity }>();
   const flaps = new Map<string, FlapState>();
   const chains = new Map<string, Promise<void>>();
+  const refreshing = new Set<string>();
   let lastForecast = 0;
 
   deps.rules.onChange(() => {
@@ -390,8 +353,17 @@ export function createEvaluator(deps: EvaluatorDeps) {
 
     /** The `INGEST_TOPIC` subscriber: synchronous unless the sink must be called. */
     onIngest(e: IngestEvent): Promise<void> | undefined {
-      const plan = planOf(e.hostId);
-      if (plan) return judge(plan, e);
+      const plan = plans.get(e.hostId);
+      if (plan) {
+        // A stale plan still judges this push; its replacement is built on the side.
+        if (deps.now() - plan.at >= ttl && !refreshing.has(e.hostId)) {
+          refreshing.add(e.hostId);
+          void buildPlan(e.hostId)
+            .catch((err: unknown) => deps.log(err, 'loading the alert rules of a host failed'))
+            .finally(() => refreshing.delete(e.hostId));
+        }
+        return judge(plan, e);
+      }
       return buildPlan(e.hostId).then((p) => (p ? judge(p, e) : undefined));
     },
 
