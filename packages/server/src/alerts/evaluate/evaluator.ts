@@ -1,9 +1,5 @@
 import type { AgentStatusEvent, IngestEvent } from '../../events/types.js';
-import {
-  canonicalLabels,
-  type AlertKey,
-  type Severity,
-} from '../model.js';
+import { canonicalLabels, type AlertKey, type Severity } from '../model.js';
 import {
   compileMatchers,
   effectiveThresholds,
@@ -128,10 +124,21 @@ export function createEvaluator(deps: EvaluatorDeps) {
       deps.thresholds.get(),
       deps.overrides(hostId),
     ]);
-    if (!host) return undefined;
-    const g = globals as unknown as Record<string, { warning: number; critical: number }>;
     const byMetric = new Map<string, Entry[]>();
     const other = new Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>();
+    if (!host) {
+      // An unknown host is judged by nothing until its plan is built again.
+      const empty: Plan = {
+        at: deps.now(),
+        host: { id: hostId, name: hostId, tags: [], environment: null, templates: [] },
+        byMetric,
+        other,
+        keys: new Map(),
+      };
+      plans.set(hostId, empty);
+      return undefined;
+    }
+    const g = globals as unknown as Record<string, { warning: number; critical: number }>;
     for (const rule of all) {
       if (!inScope(rule.scope, host)) continue;
       const t = effectiveThresholds(rule, g, overrides);
@@ -374,9 +381,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const hostId = e.hostId;
       const run = async () => {
         const plan = planOf(hostId) ?? (await buildPlan(hostId));
-        const list =
-          plan?.other.get('agent_offline') ??
-          (await loadRules()).filter((r) => r.kind === 'agent_offline').map((rule) => ({ rule }));
+        const list = plan?.other.get('agent_offline') ?? [];
         await Promise.all(
           list.map(({ rule }) =>
             setSimple(
