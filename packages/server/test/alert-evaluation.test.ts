@@ -353,9 +353,11 @@ describe('built-in conditions', () => {
   });
 
   test('offline, certificates, liveness', () => {
-    assert.equal(offlineAction('offline'), 'fire');
-    assert.equal(offlineAction('online'), 'clear');
-    assert.equal(offlineAction('pending'), null);
+    assert.equal(offlineAction('offline', 'online'), 'fire');
+    assert.equal(offlineAction('offline', null), null, 'never reported: not an outage');
+    assert.equal(offlineAction('offline', 'pending'), null);
+    assert.equal(offlineAction('online', 'offline'), 'clear');
+    assert.equal(offlineAction('pending', null), null);
     const day = 86_400_000;
     assert.equal(certSeverity(20 * day, 0, { warning: 14, critical: 3 }), null);
     assert.equal(certSeverity(10 * day, 0, { warning: 14, critical: 3 }), 'warning');
@@ -576,9 +578,21 @@ describe('evaluator', () => {
       critical: null,
     };
     const { ev, calls } = setup([rule]);
-    const status = (s: 'online' | 'offline' | 'pending') =>
-      ev.onAgentStatus({ agentId: 'a1', hostId: 'h', status: s, previousStatus: null, at: 1 });
+    let previous: 'online' | 'offline' | 'pending' | null = null;
+    const status = async (s: 'online' | 'offline' | 'pending') => {
+      await ev.onAgentStatus({
+        agentId: 'a1',
+        hostId: 'h',
+        status: s,
+        previousStatus: previous,
+        at: 1,
+      });
+      previous = s;
+    };
     await status('pending');
+    await status('offline');
+    assert.deepEqual(calls, [], 'an agent that never reported is not an outage');
+    await status('online');
     await status('offline');
     await status('offline');
     await status('online');

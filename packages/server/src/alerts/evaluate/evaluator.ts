@@ -376,7 +376,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
 
     /** The `AGENT_STATUS_TOPIC` subscriber: the `agent_offline` rules of the agent's host. */
     onAgentStatus(e: AgentStatusEvent): Promise<void> | undefined {
-      const action = offlineAction(e.status);
+      const action = offlineAction(e.status, e.previousStatus);
       if (action === null || e.hostId === null) return undefined;
       const hostId = e.hostId;
       const run = async () => {
