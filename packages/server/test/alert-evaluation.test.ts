@@ -546,6 +546,45 @@ describe('evaluator', () => {
     ]);
   });
 
+  test('flapping: a check changing state too often fires once, and clears once it settles', async () => {
+    const { push, calls } = setup([
+      {
+        ...base,
+        id: 'flap',
+        name: 'Flapping',
+        kind: 'check',
+        metric: null,
+        comparator: null,
+        warning: null,
+        critical: null,
+        params: { flapping: true },
+      },
+    ]);
+    const st = (state: number) => ({
+      state,
+      stateType: 'hard' as const,
+      attempt: 1,
+      hardState: state,
+      lastCheck: 0,
+      lastStateChange: 0,
+      lastHardChange: 0,
+      output: '',
+      perfdata: '',
+    });
+    const results = [
+      ...Array.from({ length: 21 }, (_, i) => (i % 2 ? 2 : 0)),
+      ...Array(21).fill(0),
+    ];
+    const at: number[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const before = calls.length;
+      await push('h', i, {}, [{ name: 'c', state: st(results[i]!), changed: true }]);
+      if (calls.length > before) at.push(i);
+    }
+    assert.deepEqual(calls, ['fire flap {"check":"c"} warning', 'clear flap {"check":"c"}']);
+    assert.equal(at[0], 9, 'the tenth result: nine changes, 51.5 %');
+  });
+
   test('seeded from the open alerts: no second fire, and a recovery clears', async () => {
     const { ev, push, calls } = setup(
       [{ ...base, id: 'disk', name: 'Disk' }],

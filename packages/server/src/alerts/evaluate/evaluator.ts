@@ -286,7 +286,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
           };
           let p: Promise<void> | undefined;
           if (flapping) {
-            const fk = `${plan.host.id}\n${c.name}`;
+            const fk = `${rule.id}\n${plan.host.id}\n${c.name}`;
             const prev = flaps.get(fk);
             const next = stepFlapping(prev, c.state.state);
             flaps.set(fk, next);
