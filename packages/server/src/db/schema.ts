@@ -368,6 +368,7 @@ export interface Database {
     ends_at: number;
     created_by: string | null;
     created_at: number;
+    applied_at: number | null;
   };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
   /** Alert rules; `matchers`, `scope` and `params` are JSON; `enabled` and `builtin` 0/1. */
