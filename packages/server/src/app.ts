@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
-import { composeJobs, type Jobs } from './app-jobs.js';
+import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -62,7 +62,7 @@ import {
   registerServerHistograms,
   registerServerMetrics,
 } from './faces/prometheus/server-metrics.js';
-import { startJobs } from './scheduler.js';
+import { startJobs, type Job } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/query/history.js';
@@ -205,11 +205,18 @@ export async function createVigil(opts: {
       sealer,
     });
     const cursors = createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely)));
+    const queue = composeJobs({
+      db,
+      config,
+      cursors,
+      now,
+      logger: opts.logger,
+      workers: opts.workers ?? config.jobs.workers_in_process,
+    });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
       cursors,
     });
-    const queue = composeJobs({ db, config, now, logger: opts.logger });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const registry = new MetricsRegistry();
@@ -366,17 +373,27 @@ export async function createVigil(opts: {
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
     // Background work: rollups and agents' last contacts every 5 s, retention every minute; one
-    // run of each at a time.
-    const jobs = startJobs(opts.logger, [
-      { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
-      { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
-      { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+    // run of each at a time. Process jobs work on this process's memory (its rollup heads, the
+    // contacts and statuses it saw) and run in every process; cluster jobs work on the database
+    // for the whole fleet and run once per period, on the leader (jobs.workers_in_process or
+    // `vigil worker`).
+    const clusterJobs: Job[] = [
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
-    ]);
+    ];
+    const jobs = startJobs(
+      opts.logger,
+      [
+        { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
+        { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
+        { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+        ...[...clusterJobs, ...queue.periodic].map((j) => ({ ...j, scope: 'cluster' as const })),
+      ],
+      queue.cluster,
+    );
     const puller = startPuller({
       registry: agents,
       intake,
@@ -436,6 +453,7 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
+        jobsRoutes(app, queue);
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -503,7 +521,7 @@ export async function createVigil(opts: {
     await http.ready();
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
-    if (opts.workers ?? config.jobs.workers_in_process) queue.start();
+    queue.start();
     return {
       http,
       db,
