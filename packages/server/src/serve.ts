@@ -158,7 +158,10 @@ export async function serve(
  * signal it stops claiming, waits for running jobs (bounded), gives leadership up and closes the
  * database.
  */
-export async function worker(config: Config): Promise<void> {
+export async function worker(
+  config: Config,
+  io: ServeIo = { note: (l) => process.stderr.write(`${l}\n`) },
+): Promise<void> {
   const logger = createLogger(config.log.level, { format: config.log.format });
   const stopSignal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -166,6 +169,8 @@ export async function worker(config: Config): Promise<void> {
   });
   prepareDataDir(config.storage.data_dir);
   const vigil = await createVigil({ config, logger, workers: true });
+  // One line on standard error, as `serve` prints its banner: the worker is up.
+  io.note(`Vigil worker ${vigil.jobs.workerId} on ${vigil.db.description}`);
   logger.info({ database: vigil.db.description, worker_id: vigil.jobs.workerId }, 'worker started');
   const signal = await stopSignal;
   logger.info({ signal }, 'worker stopping: finishing running jobs');
