@@ -347,6 +347,24 @@ for (const kind of await databaseKinds()) {
         assert.equal(res.json().error.code, 'job.not_retryable');
       }
       assert.equal((await row(running)).state, 'running', 'unchanged');
+      // A dead job whose dedup key a newer job holds stays dead: the newer one does the work.
+      const r2 = runner();
+      r2.register('t.k', async () => {
+        throw new Error('down');
+      });
+      const old = (await r2.enqueuer.enqueue({
+        kind: 't.k',
+        payload: {},
+        dedupKey: 'deliver-1',
+        maxAttempts: 1,
+      }))!;
+      await r2.drain();
+      assert.equal((await row(old)).state, 'dead');
+      assert.ok(await store().enqueue({ kind: 't.k', payload: {}, dedupKey: 'deliver-1' }));
+      const res = await retry(old);
+      assert.equal(res.statusCode, 409, res.body);
+      assert.equal(res.json().error.code, 'job.not_retryable');
+      assert.equal((await row(old)).state, 'dead');
     });
 
     test('jobs:read lists, jobs:write retries; others are refused', async () => {

@@ -34,7 +34,10 @@ function postgresElection(db: Kysely<Database>, holder: string, renewMs: number)
   let leading = false;
   let held: Promise<void> | undefined;
   let ping: ((ok: boolean) => void) | undefined;
-  let request: 'ping' | 'release' | undefined;
+  // What the holding connection is asked to do next; set before `wake`, so that a request made
+  // while it is busy is seen when it looks again.
+  let pingWanted = false;
+  let releaseWanted = false;
   let wake: (() => void) | undefined;
 
   const hold = () =>
@@ -50,11 +53,13 @@ function postgresElection(db: Kysely<Database>, holder: string, renewMs: number)
           acquired(true);
           try {
             for (;;) {
-              await new Promise<void>((resolve) => (wake = resolve));
-              if (request === 'release') {
+              while (!pingWanted && !releaseWanted)
+                await new Promise<void>((resolve) => (wake = resolve));
+              if (releaseWanted) {
                 await sql`select pg_advisory_unlock(${LOCK_KEY}::bigint)`.execute(conn);
                 return;
               }
+              pingWanted = false;
               try {
                 await sql`select 1`.execute(conn);
                 ping?.(true);
@@ -79,9 +84,12 @@ function postgresElection(db: Kysely<Database>, holder: string, renewMs: number)
     renewMs,
     isLeader: () => leading,
     async tick() {
-      if (!held) return hold();
+      if (!held) {
+        releaseWanted = false;
+        return hold();
+      }
       const answered = new Promise<boolean>((resolve) => (ping = resolve));
-      request = 'ping';
+      pingWanted = true;
       wake?.();
       const ok = await Promise.race([
         answered,
@@ -92,7 +100,7 @@ function postgresElection(db: Kysely<Database>, holder: string, renewMs: number)
     async release() {
       if (!held) return;
       const done = held;
-      request = 'release';
+      releaseWanted = true;
       wake?.();
       await done;
     },

@@ -133,7 +133,7 @@ export const createJobService = (deps: {
    * Queues a dead job, or a queued one waiting after a failed attempt, to run now with its
    * attempts reset; audited as `job.retry`.
    * @throws VigilError not_found; conflict (`job.not_retryable`) for a running or succeeded job,
-   *   or one that has not failed yet.
+   *   one that has not failed yet, or a dead one whose dedup key a newer unfinished job holds.
    */
   async retry(id: string, ctx: RequestContext): Promise<JobDetail> {
     const row = await deps.audited(
@@ -148,7 +148,9 @@ export const createJobService = (deps: {
             'conflict',
             before.state === 'queued'
               ? 'the job has not failed yet; it runs at its time'
-              : `a ${before.state} job cannot be retried`,
+              : before.state === 'dead'
+                ? 'an unfinished job holds its dedup key; that one runs instead'
+                : `a ${before.state} job cannot be retried`,
             { code: 'job.not_retryable' },
           );
         draft.entry.detail = {
