@@ -27,6 +27,8 @@ export function composeNotifications(deps: {
   alerts?: AlertSource;
   externalUrl?: string;
   timeoutMs?: number;
+  /** Wakes the job workers after a transaction that queued jobs has committed. */
+  wake?: () => void;
   now: () => number;
   logger: Logger;
 }) {
@@ -54,12 +56,15 @@ export function composeNotifications(deps: {
   };
   const dispatcher = createDispatcher({
     store,
-    transact: (fn) =>
-      db.kysely
+    transact: async (fn) => {
+      const r = await db.kysely
         .transaction()
         .execute((trx) =>
           fn({ notifications: createNotificationStore(trx), jobs: createJobStore(trx, now) }),
-        ),
+        );
+      deps.wake?.();
+      return r;
+    },
     alerts,
     hosts: {
       async facts(hostId) {

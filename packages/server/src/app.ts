@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
+import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
@@ -62,7 +63,7 @@ import {
   registerServerHistograms,
   registerServerMetrics,
 } from './faces/prometheus/server-metrics.js';
-import { startJobs } from './scheduler.js';
+import { startJobs, type Job } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/query/history.js';
@@ -109,6 +110,8 @@ export interface Vigil {
   readonly objects: ObjectService;
   /** Deployments: checksummed snapshots of the configuration; the active one runs on agents. */
   readonly deployments: DeploymentService;
+  /** The job queue: domains register handlers and queue jobs here. */
+  readonly jobs: Jobs;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -186,6 +189,11 @@ export async function createVigil(opts: {
    * the active deployment gives the host.
    */
   deployedChecks?: DeployedChecks;
+  /**
+   * Whether this process runs job workers and takes part in periodic cluster work; by default
+   * `jobs.workers_in_process`. `vigil worker` sets it.
+   */
+  workers?: boolean;
 }): Promise<Vigil> {
   const { config } = opts;
   const now = opts.now ?? Date.now;
@@ -198,6 +206,14 @@ export async function createVigil(opts: {
       sealer,
     });
     const cursors = createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely)));
+    const queue = composeJobs({
+      db,
+      config,
+      cursors,
+      now,
+      logger: opts.logger,
+      workers: opts.workers ?? config.jobs.workers_in_process,
+    });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
       cursors,
@@ -316,7 +332,17 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
-    const notifications = composeNotifications({ db, sealer, hosts, now, logger: opts.logger });
+    const notifications = composeNotifications({
+      db,
+      sealer,
+      hosts,
+      wake: () => queue.jobs.wake(),
+      now,
+      logger: opts.logger,
+    });
+    notifications.registerJobs({
+      register: (kind, handler) => queue.jobs.register(kind, (job) => handler(job.payload)),
+    });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -359,11 +385,11 @@ export async function createVigil(opts: {
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
     // Background work: rollups and agents' last contacts every 5 s, retention every minute; one
-    // run of each at a time.
-    const jobs = startJobs(opts.logger, [
-      { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
-      { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
-      { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+    // run of each at a time. Process jobs work on this process's memory (its rollup heads, the
+    // contacts and statuses it saw) and run in every process; cluster jobs work on the database
+    // for the whole fleet and run once per period, on the leader (jobs.workers_in_process or
+    // `vigil worker`).
+    const clusterJobs: Job[] = [
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
@@ -374,7 +400,17 @@ export async function createVigil(opts: {
         everyMs: 60_000,
         run: () => notifications.dispatcher.tick(),
       },
-    ]);
+    ];
+    const jobs = startJobs(
+      opts.logger,
+      [
+        { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
+        { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
+        { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+        ...[...clusterJobs, ...queue.periodic].map((j) => ({ ...j, scope: 'cluster' as const })),
+      ],
+      queue.cluster,
+    );
     const puller = startPuller({
       registry: agents,
       intake,
@@ -434,6 +470,7 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
+        jobsRoutes(app, queue);
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -493,6 +530,7 @@ export async function createVigil(opts: {
     http.addHook('onClose', async () => {
       stopLoopWatch();
       await jobs.stop();
+      await queue.stop();
       await discovery.idle();
       await puller.stop();
       await ingest.close();
@@ -501,6 +539,7 @@ export async function createVigil(opts: {
     await http.ready();
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
+    queue.start();
     return {
       http,
       db,
@@ -518,6 +557,7 @@ export async function createVigil(opts: {
       migration,
       objects,
       deployments,
+      jobs: queue.jobs,
       close: () => http.close(),
     };
   } catch (err) {

@@ -519,6 +519,31 @@ const USER_EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
       return asAdmin(h, cid, 'POST', `/api/v1/users/${id}:enable`);
     },
   },
+  'POST /api/v1/jobs/{id}:retry': {
+    action: 'job.retry',
+    async run(h, cid) {
+      // A dead job of a kind no handler takes, as a failed delivery would leave it.
+      const id = `audited-${Math.random().toString(36).slice(2)}`;
+      const t = Date.now();
+      await h.vigil.db.kysely
+        .insertInto('jobs')
+        .values({
+          id,
+          kind: 'test.nobody',
+          payload: '{}',
+          state: 'dead',
+          attempts: 1,
+          max_attempts: 1,
+          run_at: t,
+          last_error: 'failed',
+          created_at: t,
+          updated_at: t,
+          finished_at: t,
+        })
+        .execute();
+      return asAdmin(h, cid, 'POST', `/api/v1/jobs/${id}:retry`);
+    },
+  },
   'PUT /api/v1/users/{id}/password': {
     action: 'user.password_reset',
     run: async (h, cid) =>

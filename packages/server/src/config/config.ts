@@ -27,6 +27,13 @@ export interface Config {
     allow_registration: boolean;
   };
   director: { ticket_salt: string };
+  jobs: {
+    workers_in_process: boolean;
+    concurrency: number;
+    poll_interval_ms: number;
+    purge_interval_seconds: number;
+    leader_lease_seconds: number;
+  };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'json' | 'pretty';

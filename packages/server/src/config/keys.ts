@@ -329,6 +329,44 @@ export const KEYS = {
         "Salt of Icinga 2 agent tickets (Icinga's `TicketSalt`); empty: a random one generated into `<data>/ticket-salt` on first start (mode 0600). Servers sharing one PostgreSQL database need the same salt.",
     },
   },
+  jobs: {
+    workers_in_process: {
+      type: 'boolean',
+      default: true,
+      description:
+        '`vigil serve` runs job workers and periodic work in its own process; false: only `vigil worker` processes do.',
+    },
+    concurrency: {
+      type: 'integer',
+      default: 4,
+      min: 1,
+      max: 256,
+      description: 'Most jobs one process runs at the same time.',
+    },
+    poll_interval_ms: {
+      type: 'integer',
+      default: 1000,
+      min: 50,
+      max: 60000,
+      description: 'How often an idle worker looks for due jobs queued by other processes.',
+    },
+    purge_interval_seconds: {
+      type: 'integer',
+      default: 3600,
+      min: 1,
+      max: 86400,
+      description:
+        'Period of the cluster job that deletes succeeded jobs after 7 days and dead ones after 30.',
+    },
+    leader_lease_seconds: {
+      type: 'integer',
+      default: 15,
+      min: 2,
+      max: 3600,
+      description:
+        'On SQLite, how long the leader of periodic work holds its lease without renewing it; another process takes over after that.',
+    },
+  },
   log: {
     level: {
       type: 'string',

@@ -371,6 +371,16 @@ export interface Database {
   /** When each alert was last notified on each channel. */
   notification_alert_state: { alert_id: string; channel_id: string; last_notified_at: number };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
+  /** Leases of leadership on SQLite (migration 018). */
+  job_leases: { name: string; holder: string; expires_at: number; renewed_at: number };
+  /** Each cluster periodic job's last period run (migration 018). */
+  periodic_runs: {
+    name: string;
+    last_period: number;
+    runs: number;
+    last_run_at: number | null;
+    last_holder: string | null;
+  };
 }
 
 /** A rollup row (see `rollup_1m`). */
