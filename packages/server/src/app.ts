@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
 import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { composeNotifications, notificationsRoutes } from './app-notifications.js';
+import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -112,6 +113,11 @@ export interface Vigil {
   readonly deployments: DeploymentService;
   /** The job queue: domains register handlers and queue jobs here. */
   readonly jobs: Jobs;
+  /**
+   * Alerts: the lifecycle (`sink`, the evaluator's `AlertSink`; people's actions; reads),
+   * silences and Tyto's global thresholds.
+   */
+  readonly alerts: AlertParts;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -332,10 +338,12 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const alerts = composeAlerts({ db, bus, cursors, now });
     const notifications = composeNotifications({
       db,
       sealer,
       hosts,
+      lifecycle: alerts.lifecycle,
       wake: () => queue.jobs.wake(),
       now,
       logger: opts.logger,
@@ -395,6 +403,7 @@ export async function createVigil(opts: {
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
+      { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
       {
         name: 'notification-reminders',
         everyMs: 60_000,
@@ -509,6 +518,7 @@ export async function createVigil(opts: {
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
         notificationsRoutes(app, notifications);
+        alertRoutes(app, alerts);
         openitcockpitFace(app, {
           enrollment,
           authenticator: enrollment,
@@ -558,6 +568,7 @@ export async function createVigil(opts: {
       objects,
       deployments,
       jobs: queue.jobs,
+      alerts,
       close: () => http.close(),
     };
   } catch (err) {

@@ -408,6 +408,70 @@ function configExercisers(): Record<string, { action: string; run: Exerciser }> 
 }
 Object.assign(EXERCISERS, configExercisers());
 
+/** Opens an alert on a fresh host and returns its id. */
+async function newAlert(h: Harness): Promise<string> {
+  const hostId = await newHost(h);
+  await h.vigil.alerts.sink.fire({
+    ruleId: 'audited-rule',
+    hostId,
+    labels: {},
+    type: 'cpu',
+    severity: 'warning',
+    message: 'audited',
+    value: 90,
+    threshold: 80,
+    agentId: null,
+    at: Date.now(),
+  });
+  return (await h.vigil.alerts.lifecycle.openAlerts({ hostId }))[0]!.id;
+}
+
+/** The exercisers of the alerts API: people's actions, thresholds and silences. */
+function alertExercisers(): Record<string, { action: string; run: Exerciser }> {
+  const out: Record<string, { action: string; run: Exerciser }> = {};
+  for (const action of ['acknowledge', 'resolve', 'dismiss'])
+    out[`POST /api/v1/alerts/{id}:${action}`] = {
+      action: `alert.${action}`,
+      run: async (h, cid) =>
+        asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}:${action}`, {
+          reason: 'audit',
+        }),
+    };
+  out['POST /api/v1/alerts/{id}/acknowledge'] = {
+    action: 'alert.acknowledge',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}/acknowledge`),
+  };
+  out['POST /api/v1/alerts/{id}:silence'] = {
+    action: 'alert.silence',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'POST', `/api/v1/alerts/${await newAlert(h)}:silence`, {
+        until: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+  };
+  out['POST /api/v1/alerts/config'] = {
+    action: 'alert.config',
+    run: (h, cid) => asAdmin(h, cid, 'POST', '/api/v1/alerts/config', { cpu: { warning: 75 } }),
+  };
+  const silence = () => ({
+    matchers: { rule_id: `audited-${Math.random().toString(36).slice(2, 8)}` },
+    ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  out['POST /api/v1/alerts/silences'] = {
+    action: 'alert_silence.create',
+    run: (h, cid) => asAdmin(h, cid, 'POST', '/api/v1/alerts/silences', silence()),
+  };
+  out['DELETE /api/v1/alerts/silences/{id}'] = {
+    action: 'alert_silence.delete',
+    async run(h, cid) {
+      const res = await asAdmin(h, 'setup', 'POST', '/api/v1/alerts/silences', silence());
+      return asAdmin(h, cid, 'DELETE', `/api/v1/alerts/silences/${res.json().id as string}`);
+    },
+  };
+  return out;
+}
+Object.assign(EXERCISERS, alertExercisers());
+
 /** A fresh user (viewer) and its id, for the user administration exercisers. */
 async function freshUser(h: Harness, roles = ['viewer']): Promise<string> {
   const res = await asAdmin(h, 'setup', 'POST', '/api/v1/users', {

@@ -370,6 +370,55 @@ export interface Database {
   };
   /** When each alert was last notified on each channel. */
   notification_alert_state: { alert_id: string; channel_id: string; last_notified_at: number };
+  /** Alerts, open and closed (migration 19); booleans 0/1, `labels` JSON. */
+  alerts: {
+    id: string;
+    dedup_key: string;
+    rule_id: string;
+    host_id: string;
+    agent_id: string | null;
+    labels: string;
+    type: string;
+    severity: string;
+    state: string;
+    message: string;
+    value: number | null;
+    threshold: number | null;
+    suppressed: number;
+    silenced_until: number | null;
+    silenced_from: string | null;
+    silence_id: string | null;
+    started_at: number;
+    updated_at: number;
+    resolved_at: number | null;
+  };
+  /** Every step of an alert's life (migration 19). */
+  alert_transitions: {
+    id: string;
+    alert_id: string;
+    from_state: string | null;
+    to_state: string;
+    severity: string;
+    actor_type: string;
+    actor_id: string | null;
+    actor_label: string | null;
+    reason: string | null;
+    at: number;
+    seq: number;
+  };
+  /** Silences of alerts by matcher (migration 19); `labels` JSON. */
+  alert_silences: {
+    id: string;
+    host_id: string | null;
+    rule_id: string | null;
+    labels: string;
+    reason: string;
+    starts_at: number;
+    ends_at: number;
+    created_by: string | null;
+    created_at: number;
+    applied_at: number | null;
+  };
   rollup_dirty: { resolution: string; host_key: number; bucket: number };
   /** Leases of leadership on SQLite (migration 018). */
   job_leases: { name: string; holder: string; expires_at: number; renewed_at: number };

@@ -19,6 +19,7 @@ import { migration as m015 } from './015-host-discovery.js';
 import { migration as m016 } from './016-deployment-activation.js';
 import { migration as m017 } from './017-jobs.js';
 import { migration as m018 } from './018-job-leases.js';
+import { migration as m019 } from './019-alerts.js';
 import { migration as m021 } from './021-notifications.js';
 
 export type { Migration, MigrationDb } from './migration.js';
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m016,
   m017,
   m018,
+  m019,
   m021,
 ];
 

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { AgentId, StringEnum } from '@vigil/protocol';
+import { AgentId, StringEnum, permits } from '@vigil/protocol';
+import { AlertItemSchema, AlertTransitionSchema } from '../../alerts/routes.js';
 import type { App } from '../../http/server.js';
 import type { StreamHub } from './stream.js';
 
@@ -33,6 +34,12 @@ const StreamEnrollmentEvent = Type.Object(
   { title: 'StreamEnrollmentEvent', description: 'The data of `event: enrollment`.' },
 );
 
+/** The data of an `alert` event: an alert opened or changed state or severity. */
+const StreamAlertEvent = Type.Object(
+  { alert: AlertItemSchema, transition: AlertTransitionSchema },
+  { title: 'StreamAlertEvent', description: 'The data of `event: alert`.' },
+);
+
 /** The live stream (Tyto's `GET /api/v1/stream`). */
 export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
   app.get(
@@ -42,7 +49,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
       schema: {
         tags: ['telemetry'],
         summary:
-          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `event: agent` `{agent_id, host_id, status, previous_status, at}` when an agent's status changes (online, offline, pending, rejected, revoked, deleted); `event: enrollment` `{agent_id, name, hostname, kind, status, at}` when an agent asks to enroll (`pending`) or its enrollment is decided (`approved`, `rejected`); `agent_id` filters all three; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
+          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `event: agent` `{agent_id, host_id, status, previous_status, at}` when an agent's status changes (online, offline, pending, rejected, revoked, deleted); `event: enrollment` `{agent_id, name, hostname, kind, status, at}` when an agent asks to enroll (`pending`) or its enrollment is decided (`approved`, `rejected`); `event: alert` `{alert, transition}` when an alert opens or changes state or severity, only to callers holding `alerts:read`; `agent_id` filters them all; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
         querystring: Type.Object({
           agent_id: Type.Optional(AgentId),
           last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -56,6 +63,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
                 schema: Type.Union([
                   StreamAgentEvent,
                   StreamEnrollmentEvent,
+                  StreamAlertEvent,
                   Type.Object({}, { title: 'StreamMetricsEvent', additionalProperties: true }),
                 ]),
               },
@@ -74,6 +82,7 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
         agentId: request.query.agent_id,
         lastEventId: fromHeader ?? request.query.last_event_id,
         headers: { 'x-correlation-id': request.id },
+        alerts: permits(identity.grants, 'alerts:read'),
       });
       // The response is the stream's from here on; Fastify must not answer it.
       return reply.hijack();

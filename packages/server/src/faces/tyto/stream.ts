@@ -3,6 +3,8 @@ import { VigilError } from '../../errors.js';
 import type { EventBus } from '../../events/bus.js';
 import {
   AGENT_STATUS_TOPIC,
+  ALERT_TOPIC,
+  type AlertEvent,
   ENROLLMENT_TOPIC,
   INGEST_TOPIC,
   type AgentStatusEvent,
@@ -20,6 +22,8 @@ interface Frame {
   agentId: string;
   event: IngestEvent | undefined;
   text: string | undefined;
+  /** Sent only to subscribers allowed to read alerts (`event: alert`). */
+  alertsOnly?: boolean;
 }
 
 /** The frame's SSE text, rendered once; the event is let go then. */
@@ -36,6 +40,8 @@ interface Client {
   res: ServerResponse;
   agentId: string | undefined;
   identity: string;
+  /** Whether it may read alerts (`alerts:read`, decided when it connected). */
+  alerts: boolean;
   blocked: boolean;
   dropped: number;
 }
@@ -51,7 +57,8 @@ export interface StreamPolicy {
 /**
  * The live stream (Tyto's `GET /api/v1/stream`): every new document becomes one `metrics` event,
  * serialised once and written to each subscriber it concerns; agents' status changes and
- * enrollments become `agent` and `enrollment` events, in the same sequence of ids. A subscriber
+ * enrollments become `agent` and `enrollment` events, and alerts' changes `alert` events (only
+ * for subscribers allowed to read alerts), in the same sequence of ids. A subscriber
  * that cannot keep up (its socket buffer is full) misses events, which are counted, instead of
  * having them queued without bound; recent events are kept for resumption with `Last-Event-ID`.
  */
@@ -100,7 +107,7 @@ export function createStreamHub(deps: {
   });
 
   /** A rare event (an agent's status, an enrollment): rendered at once. */
-  function emitNow(event: string, agentId: string, data: object): void {
+  function emitNow(event: string, agentId: string, data: object, alertsOnly = false): void {
     if (!listened()) return;
     const id = nextId++;
     emit({
@@ -108,6 +115,7 @@ export function createStreamHub(deps: {
       agentId,
       event: undefined,
       text: `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+      alertsOnly,
     });
   }
 
@@ -131,7 +139,13 @@ export function createStreamHub(deps: {
     }),
   );
 
+  // An alert's change, for those who may read alerts; an alert raised by no agent has none.
+  deps.bus.subscribe<AlertEvent>(ALERT_TOPIC, (e) =>
+    emitNow('alert', e.alert.agent_id ?? '', { alert: e.alert, transition: e.transition }, true),
+  );
+
   function send(c: Client, frame: Frame): void {
+    if (frame.alertsOnly && !c.alerts) return;
     if (c.agentId !== undefined && c.agentId !== frame.agentId) return;
     if (c.blocked) {
       c.dropped += 1;
@@ -164,6 +178,8 @@ export function createStreamHub(deps: {
         agentId?: string;
         lastEventId?: number;
         headers: Record<string, string>;
+        /** Whether the subscriber may read alerts (gets `event: alert`). */
+        alerts?: boolean;
       },
     ): void {
       const open = perIdentity.get(opts.identity) ?? 0;
@@ -185,6 +201,7 @@ export function createStreamHub(deps: {
         res,
         agentId: opts.agentId,
         identity: opts.identity,
+        alerts: opts.alerts === true,
         blocked: false,
         dropped: 0,
       };
