@@ -2,6 +2,7 @@
 // limit, reminders and retries share the receiver and the server).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,10 @@ import { systemContext } from '../src/audit/service.js';
 import type { ChannelCreate } from '../src/notifications/channels.js';
 import { JOB_KINDS, type AlertSource } from '../src/notifications/model.js';
 import { routes } from '../src/notifications/routing.js';
+import { createJobRunner } from '../src/jobs/runner.js';
+import { createJobStore } from '../src/jobs/store.js';
+import { signWebhook } from '../src/notifications/senders/webhook.js';
+import { masterKey } from '../src/secrets/master-key.js';
 import { createSealer } from '../src/secrets/sealer.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
@@ -452,6 +457,134 @@ for (const kind of await databaseKinds()) {
     test('the delivery log route needs alerts:read', async () => {
       const res = await h.inject({ method: 'GET', url: '/api/v1/alerts/x/notifications' });
       assert.equal(res.statusCode, 401);
+    });
+  });
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`notification delivery through the job runner on ${kind.name}`, () => {
+    let h: Harness;
+    let admin: string;
+    let rx: Awaited<ReturnType<typeof receiver>>;
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    let runner: ReturnType<typeof createJobRunner>;
+
+    before(async () => {
+      // The server's own workers stay off: this runner, on the test's clock, runs the jobs.
+      h = await startHarness(kind, {
+        now: () => clock,
+        env: { VIGIL_JOBS_WORKERS_IN_PROCESS: 'false' },
+      });
+      admin = await h.login();
+      rx = await receiver();
+      const parts = composeNotifications({
+        db: h.vigil.db,
+        sealer: createSealer(
+          masterKey(
+            h.config.storage.master_key_file || path.join(h.config.storage.data_dir, 'master.key'),
+          ),
+        ),
+        hosts: { get: async () => undefined },
+        lifecycle: h.vigil.alerts.lifecycle,
+        timeoutMs: 2000,
+        now: () => clock,
+        logger: pino({ level: 'silent' }),
+      });
+      runner = createJobRunner({
+        store: createJobStore(h.vigil.db.kysely, () => clock),
+        now: () => clock,
+        random: () => 0.5,
+        concurrency: 1,
+      });
+      parts.registerJobs({
+        register: (k, fn) => runner.register(k, (job) => fn(job.payload)),
+      });
+    });
+    after(async () => {
+      await runner.stop();
+      await rx.close();
+      await h.close();
+    });
+
+    test('a webhook whose receiver fails twice is retried and delivered exactly once', async () => {
+      const made = await h.inject({
+        method: 'POST',
+        url: '/api/v1/notifications/channels',
+        headers: bearer(admin),
+        payload: {
+          name: 'retried',
+          type: 'webhook',
+          settings: { url: `${rx.url}/retry`, secret: SECRET },
+          group_wait_seconds: 0,
+        },
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const host = await h.inject({
+        method: 'POST',
+        url: '/api/v1/hosts',
+        headers: bearer(admin),
+        payload: { hostname: 'notify-1', ip_address: '127.0.0.1', port: 1 },
+      });
+      assert.equal(host.statusCode, 201, host.body);
+      rx.script.push(500, 503);
+      await h.vigil.alerts.sink.fire({
+        ruleId: 'disk-full',
+        hostId: host.json().id,
+        labels: { mountpoint: '/' },
+        type: 'disk',
+        severity: 'critical',
+        message: 'disk filling',
+        value: 95,
+        threshold: 90,
+        agentId: null,
+        at: clock,
+      });
+      await runner.drain();
+      assert.equal(rx.got.length, 1);
+      // The backoff (5 s, then 10 s) passes on the test's clock.
+      clock += 5_000;
+      await runner.drain();
+      assert.equal(rx.got.length, 2);
+      clock += 10_000;
+      await runner.drain();
+      assert.equal(rx.got.length, 3);
+      clock += 3_600_000;
+      await runner.drain();
+      assert.equal(rx.got.length, 3, 'delivered once');
+      const body = JSON.parse(rx.got[2]!.body);
+      assert.equal(body.alerts.length, 1);
+      assert.equal(body.alerts[0].message, 'disk filling');
+      const alertId = body.alerts[0].id as string;
+      const ts = String(rx.got[2]!.headers['x-vigil-timestamp']);
+      assert.equal(
+        rx.got[2]!.headers['x-vigil-signature'],
+        `sha256=${signWebhook(SECRET, ts, rx.got[2]!.body)}`,
+      );
+      // An hour on, the first token has expired.
+      admin = await h.login();
+      const log = await h.inject({
+        method: 'GET',
+        url: `/api/v1/alerts/${alertId}/notifications`,
+        headers: bearer(admin),
+      });
+      assert.equal(log.statusCode, 200, log.body);
+      assert.deepEqual(
+        log
+          .json()
+          .items.map((i: { outcome: string; status: number | null }) => [i.outcome, i.status]),
+        [
+          ['failed', null],
+          ['failed', null],
+          ['delivered', 200],
+        ],
+      );
+      assert.match(log.json().items[0].error, /HTTP 500/);
+      const unknown = await h.inject({
+        method: 'GET',
+        url: '/api/v1/alerts/no-such-alert/notifications',
+        headers: bearer(admin),
+      });
+      assert.equal(unknown.statusCode, 404);
     });
   });
 }
