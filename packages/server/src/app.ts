@@ -344,6 +344,8 @@ export async function createVigil(opts: {
       sealer,
       hosts,
       lifecycle: alerts.lifecycle,
+      timeoutMs: config.notifications.timeout_seconds * 1000,
+      externalUrl: config.notifications.external_url,
       wake: () => queue.jobs.wake(),
       now,
       logger: opts.logger,
