@@ -18,9 +18,9 @@ import { createJobStore } from '../src/jobs/store.js';
 import { signWebhook } from '../src/notifications/senders/webhook.js';
 import { masterKey } from '../src/secrets/master-key.js';
 import { createSealer } from '../src/secrets/sealer.js';
+import { alertItem } from '../../../test/support/alerts.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
-import { alertItem } from './notification-senders.test.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const SECRET = 'hmac-canary-7f3a9';
