@@ -88,6 +88,17 @@ function postgresElection(db: Kysely<Database>, holder: string, renewMs: number)
         releaseWanted = false;
         return hold();
       }
+      // The pool answers too: once it is closing (the process shuts down, or its database is
+      // being closed), leadership and its connection are given back, so the close can finish.
+      try {
+        await sql`select 1`.execute(db);
+      } catch {
+        const done = held;
+        releaseWanted = true;
+        wake?.();
+        await done;
+        return false;
+      }
       const answered = new Promise<boolean>((resolve) => (ping = resolve));
       pingWanted = true;
       wake?.();
