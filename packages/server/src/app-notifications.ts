@@ -14,26 +14,39 @@ import { SENDERS } from './notifications/senders/index.js';
 import { createNotificationStore } from './notifications/store.js';
 import type { Sealer } from './secrets/sealer.js';
 
+/**
+ * The alert lifecycle's reads as notifications read alerts: an unknown alert is undefined (the
+ * lifecycle's `get` throws VigilError not_found for it).
+ */
+export const alertSourceOf = (lifecycle: {
+  get(id: string): Promise<{ alert: AlertItem }>;
+  openAlerts(): Promise<AlertItem[]>;
+}): AlertSource => ({
+  get: (id) =>
+    lifecycle.get(id).then(
+      (r) => r.alert,
+      (err: unknown) => {
+        if (err instanceof VigilError && err.kind === 'not_found') return undefined;
+        throw err;
+      },
+    ),
+  listOpen: () => lifecycle.openAlerts(),
+});
+
 /** How long a sender waits for its receiver. */
 const SEND_TIMEOUT_MS = 10_000;
 
 /**
  * Composes notifications for app.ts: the channels service (sealed secrets, audited changes)
  * and the dispatcher whose job handlers route, group, rate-limit, deliver and remind. Alerts
- * are read from `lifecycle` (or `alerts`); with neither, no alert is known and nothing is
- * dispatched.
+ * are read from `alerts`.
  */
 export function composeNotifications(deps: {
   db: Db;
   sealer: Sealer;
   hosts: Pick<HostService, 'get'>;
-  /** The alert lifecycle's reads; `get` throws VigilError not_found for an unknown alert. */
-  lifecycle?: {
-    get(id: string): Promise<{ alert: AlertItem }>;
-    openAlerts(): Promise<AlertItem[]>;
-  };
-  /** Or an alert source as such (tests). */
-  alerts?: AlertSource;
+  /** Where alerts are read: the lifecycle's reads (`alertSourceOf`). */
+  alerts: AlertSource;
   externalUrl?: string;
   timeoutMs?: number;
   /** Wakes the job workers after a transaction that queued jobs has committed. */
@@ -59,19 +72,7 @@ export function composeNotifications(deps: {
     externalUrl,
     now,
   });
-  const lifecycle = deps.lifecycle;
-  const alerts: AlertSource = deps.alerts ??
-    (lifecycle && {
-      get: (id) =>
-        lifecycle.get(id).then(
-          (r) => r.alert,
-          (err: unknown) => {
-            if (err instanceof VigilError && err.kind === 'not_found') return undefined;
-            throw err;
-          },
-        ),
-      listOpen: () => lifecycle.openAlerts(),
-    }) ?? { get: async () => undefined, listOpen: async () => [] };
+  const alerts = deps.alerts;
   const dispatcher = createDispatcher({
     store,
     transact: async (fn) => {
@@ -100,10 +101,7 @@ export function composeNotifications(deps: {
   return {
     channels,
     dispatcher,
-    alertExists:
-      deps.alerts || lifecycle
-        ? async (id: string) => (await alerts.get(id)) !== undefined
-        : undefined,
+    alertExists: async (id: string) => (await alerts.get(id)) !== undefined,
     /** Registers the job handlers with the job runner. */
     registerJobs(runner: JobRegistry): void {
       runner.register(JOB_KINDS.notify, dispatcher.notify);

@@ -6,7 +6,7 @@ import { composeConfiguration, configurationRoutes } from './app-configuration.j
 import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
-import { composeNotifications, notificationsRoutes } from './app-notifications.js';
+import { alertSourceOf, composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
   createCommandBroker,
@@ -364,7 +364,7 @@ export async function createVigil(opts: {
       db,
       sealer,
       hosts,
-      lifecycle: alerts.lifecycle,
+      alerts: alertSourceOf(alerts.lifecycle),
       timeoutMs: config.notifications.timeout_seconds * 1000,
       externalUrl: config.notifications.external_url,
       wake: () => queue.jobs.wake(),

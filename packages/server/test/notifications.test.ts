@@ -8,7 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import type { AlertItem } from '../src/alerts/model.js';
-import { composeNotifications, type NotificationParts } from '../src/app-notifications.js';
+import {
+  alertSourceOf,
+  composeNotifications,
+  type NotificationParts,
+} from '../src/app-notifications.js';
 import { systemContext } from '../src/audit/service.js';
 import type { ChannelCreate } from '../src/notifications/channels.js';
 import { JOB_KINDS, type AlertSource } from '../src/notifications/model.js';
@@ -485,7 +489,7 @@ for (const kind of await databaseKinds()) {
           ),
         ),
         hosts: { get: async () => undefined },
-        lifecycle: h.vigil.alerts.lifecycle,
+        alerts: alertSourceOf(h.vigil.alerts.lifecycle),
         timeoutMs: 2000,
         now: () => clock,
         logger: pino({ level: 'silent' }),

@@ -117,8 +117,8 @@ export function notificationRoutes(
   deps: {
     channels: ChannelService;
     dispatcher: Pick<Dispatcher, 'deliveries'>;
-    /** Whether an alert exists; without it, every id is taken as one. */
-    alertExists?: (id: string) => Promise<boolean>;
+    /** Whether an alert exists (its delivery log is 404 otherwise). */
+    alertExists: (id: string) => Promise<boolean>;
   },
 ): void {
   const tags = ['notifications'];
@@ -268,7 +268,7 @@ export function notificationRoutes(
     },
     async (request) => {
       const { id } = request.params;
-      if (deps.alertExists && !(await deps.alertExists(id)))
+      if (!(await deps.alertExists(id)))
         throw new VigilError('not_found', `no alert ${id}`, { code: 'alert.not_found' });
       return { items: await deps.dispatcher.deliveries(id) };
     },
