@@ -9,6 +9,7 @@ import {
   dedupKey,
   type AlertItem,
   type AlertKey,
+  type AlertNotifyEvent,
   type AlertSignal,
   type AlertSink,
   type AlertState,
@@ -24,13 +25,7 @@ import type {
 import { createAlertReads } from './reads.js';
 import { MAX_SILENCE_MS, parseTime } from './time.js';
 import { matches } from './silences.js';
-import {
-  SYSTEM,
-  createSteps,
-  severityEvent,
-  type AlertNotifyEvent,
-  type Published,
-} from './steps.js';
+import { SYSTEM, createSteps, severityEvent, type Published } from './steps.js';
 
 /** A person's action on an alert. */
 export type AlertAction = 'acknowledge' | 'silence' | 'resolve' | 'dismiss';

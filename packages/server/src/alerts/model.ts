@@ -22,6 +22,20 @@ export type AlertState = 'active' | 'acknowledged' | 'silenced' | 'resolved' | '
 /** The states of an open alert. */
 export const OPEN_STATES: readonly AlertState[] = ['active', 'acknowledged', 'silenced'];
 
+/**
+ * The events of `alert.notify` jobs (the lifecycle queues one with each transition that
+ * notifies): what happened to an alert, for notifications to word.
+ */
+export type AlertNotifyEvent =
+  | 'opened'
+  | 'escalated'
+  | 'deescalated'
+  | 'acknowledged'
+  | 'silenced'
+  | 'unsilenced'
+  | 'resolved'
+  | 'dismissed';
+
 /** Who made a transition: a person or client (with the request's actor), or Vigil itself. */
 export interface TransitionActor {
   type: 'user' | 'client' | 'system';

@@ -3,20 +3,7 @@ import type { Actor } from '../audit/service.js';
 import type { AlertEvent } from '../events/types.js';
 import { itemOf, transitionOf } from './render.js';
 import type { AlertRecord, AlertStore, AlertStores, TransitionRecord } from './records.js';
-import type { AlertState, Severity } from './model.js';
-
-/**
- * The events of `alert.notify` jobs: what happened to an alert, for notifications to word.
- */
-export type AlertNotifyEvent =
-  | 'opened'
-  | 'escalated'
-  | 'deescalated'
-  | 'acknowledged'
-  | 'silenced'
-  | 'unsilenced'
-  | 'resolved'
-  | 'dismissed';
+import type { AlertNotifyEvent, AlertState, Severity } from './model.js';
 
 /** The job kind queued for a transition that notifies. */
 export const ALERT_NOTIFY_JOB = 'alert.notify';

@@ -1,4 +1,4 @@
-import type { AlertItem, Severity } from '../alerts/model.js';
+import type { AlertItem, AlertNotifyEvent, Severity } from '../alerts/model.js';
 
 /**
  * The notification domain's vocabulary: channels (where messages go, with their routing
@@ -19,15 +19,7 @@ export const CHANNEL_TYPES: readonly ChannelType[] = [
 ];
 
 /** The lifecycle events a channel is told of (the `event` of an `alert.notify` job). */
-export type AlertEventKind =
-  | 'opened'
-  | 'escalated'
-  | 'deescalated'
-  | 'acknowledged'
-  | 'silenced'
-  | 'unsilenced'
-  | 'resolved'
-  | 'dismissed';
+export type AlertEventKind = AlertNotifyEvent;
 
 /** What a message tells of: a lifecycle event, or a reminder of an alert still unacknowledged. */
 export type MessageEvent = AlertEventKind | 'reminder';
