@@ -368,6 +368,7 @@ export interface Database {
     ends_at: number;
     created_by: string | null;
     created_at: number;
+    applied_at: number | null;
   };
   /** Notification channels; `settings`, `filters` JSON, secrets sealed. */
   notification_channels: {
