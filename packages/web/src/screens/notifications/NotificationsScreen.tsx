@@ -43,6 +43,9 @@ export function NotificationsScreen() {
           body: { enabled: !c.enabled },
         }),
       ),
+    // The box turns at once; a refusal puts the list back as the server has it.
+    onMutate: (c) => replace({ ...c, enabled: !c.enabled }),
+    onError: () => void qc.invalidateQueries({ queryKey: CHANNELS_KEY }),
     onSuccess: replace,
   });
   const test = useMutation({

@@ -35,6 +35,10 @@ export function RulesScreen() {
   const qc = useQueryClient();
   const write = can('alerts:write');
   const list = useRules();
+  const put = (rule: Rule) =>
+    qc.setQueryData(RULES_KEY, (old: typeof list.data) =>
+      old ? { ...old, items: old.items.map((x) => (x.id === rule.id ? rule : x)) } : old,
+    );
   const toggle = useMutation({
     mutationFn: (r: Rule) =>
       unwrap(
@@ -43,10 +47,11 @@ export function RulesScreen() {
           body: { enabled: !r.enabled },
         }),
       ),
+    // The box turns at once; a refusal puts the list back as the server has it.
+    onMutate: (r) => put({ ...r, enabled: !r.enabled }),
+    onError: () => void qc.invalidateQueries({ queryKey: RULES_KEY, exact: true }),
     onSuccess: (rule) => {
-      qc.setQueryData(RULES_KEY, (old: typeof list.data) =>
-        old ? { ...old, items: old.items.map((x) => (x.id === rule.id ? rule : x)) } : old,
-      );
+      put(rule);
       qc.setQueryData(ruleKey(rule.id), rule);
     },
   });
