@@ -80,6 +80,32 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
     await captureScreen(page, 'alert-rules');
   });
 
+  test('a built-in rule keeps its series: its levels and timing change, it cannot be deleted', async () => {
+    await page.goto('/alerts/rules');
+    await page
+      .getByRole('table', { name: 'Alert rules' })
+      .getByRole('link', { name: 'Disk usage' })
+      .click();
+    await page.getByRole('heading', { name: 'Alert rule Disk usage', level: 1 }).waitFor();
+    assert.equal(
+      await page.getByLabel('Metric', { exact: true }).inputValue(),
+      'disk_usage_percent',
+    );
+    assert.equal(await page.getByLabel('Metric', { exact: true }).isEditable(), false);
+    assert.equal(await page.getByRole('button', { name: 'Delete rule' }).count(), 0);
+    // Its thresholds are empty: it reads the global disk thresholds.
+    await page.getByText('Empty: the global disk warning.').waitFor();
+    await page.getByLabel('For (seconds)', { exact: true }).fill('120');
+    await page.getByLabel('Tags').fill('db, web');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('heading', { name: 'Alert rules', level: 1 }).waitFor();
+    const rule = (await h.api('/api/v1/alerts/rules/builtin-disk')).body;
+    assert.equal(rule.for_seconds, 120);
+    assert.deepEqual(rule.scope.tags, ['db', 'web']);
+    assert.equal(rule.metric, 'disk_usage_percent');
+    assert.equal(rule.warning, null);
+  });
+
   test('a threshold rule: refused on its field, previewed against this machine, created', async () => {
     await page.goto('/alerts/rules');
     await page.getByRole('button', { name: 'Create rule' }).click();

@@ -4,6 +4,7 @@ import { api, unwrap } from '../../api/client';
 import { useCan } from '../../app/session';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
+import { EnabledToggle } from '../rules/EnabledToggle';
 import { Loading, Page, StatusBadge } from '../../ui/Page';
 import { ChannelFormDialog } from './ChannelForm';
 import {
@@ -36,16 +37,13 @@ export function NotificationsScreen() {
       old ? { ...old, items: old.items.map((x) => (x.id === c.id ? c : x)) } : old,
     );
   const toggle = useMutation({
-    mutationFn: (c: Channel) =>
+    mutationFn: (v: { id: string; enabled: boolean }) =>
       unwrap(
         api.PATCH('/api/v1/notifications/channels/{id}', {
-          params: { path: { id: c.id } },
-          body: { enabled: !c.enabled },
+          params: { path: { id: v.id } },
+          body: { enabled: v.enabled },
         }),
       ),
-    // The box turns at once; a refusal puts the list back as the server has it.
-    onMutate: (c) => replace({ ...c, enabled: !c.enabled }),
-    onError: () => void qc.invalidateQueries({ queryKey: CHANNELS_KEY }),
     onSuccess: replace,
   });
   const test = useMutation({
@@ -119,16 +117,11 @@ export function NotificationsScreen() {
                   <td>{routingText(c)}</td>
                   <td>
                     {write ? (
-                      <label className="inline">
-                        <input
-                          type="checkbox"
-                          checked={c.enabled}
-                          disabled={toggle.isPending && toggle.variables?.id === c.id}
-                          onChange={() => toggle.mutate(c)}
-                        />
-                        <span className="visually-hidden">Enabled: {c.name}</span>
-                        <span aria-hidden="true">{c.enabled ? 'on' : 'off'}</span>
-                      </label>
+                      <EnabledToggle
+                        name={c.name}
+                        enabled={c.enabled}
+                        onToggle={(enabled) => toggle.mutateAsync({ id: c.id, enabled })}
+                      />
                     ) : (
                       <StatusBadge status={c.enabled ? 'active' : 'disabled'} />
                     )}

@@ -3,6 +3,7 @@ import { api, unwrap } from '../../api/client';
 import { Link, navigate } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
+import { EnabledToggle } from './EnabledToggle';
 import { duration } from '../../ui/format';
 import { Loading, Page, StatusBadge } from '../../ui/Page';
 import { conditionText, KIND_TEXT, RULES_KEY, ruleKey, useRules, type Rule } from './queries';
@@ -40,16 +41,13 @@ export function RulesScreen() {
       old ? { ...old, items: old.items.map((x) => (x.id === rule.id ? rule : x)) } : old,
     );
   const toggle = useMutation({
-    mutationFn: (r: Rule) =>
+    mutationFn: (v: { id: string; enabled: boolean }) =>
       unwrap(
         api.PATCH('/api/v1/alerts/rules/{id}', {
-          params: { path: { id: r.id } },
-          body: { enabled: !r.enabled },
+          params: { path: { id: v.id } },
+          body: { enabled: v.enabled },
         }),
       ),
-    // The box turns at once; a refusal puts the list back as the server has it.
-    onMutate: (r) => put({ ...r, enabled: !r.enabled }),
-    onError: () => void qc.invalidateQueries({ queryKey: RULES_KEY, exact: true }),
     onSuccess: (rule) => {
       put(rule);
       qc.setQueryData(ruleKey(rule.id), rule);
@@ -102,16 +100,11 @@ export function RulesScreen() {
                   <td>{scopeText(r)}</td>
                   <td>
                     {write ? (
-                      <label className="inline">
-                        <input
-                          type="checkbox"
-                          checked={r.enabled}
-                          disabled={toggle.isPending && toggle.variables?.id === r.id}
-                          onChange={() => toggle.mutate(r)}
-                        />
-                        <span className="visually-hidden">Enabled: {r.name}</span>
-                        <span aria-hidden="true">{r.enabled ? 'on' : 'off'}</span>
-                      </label>
+                      <EnabledToggle
+                        name={r.name}
+                        enabled={r.enabled}
+                        onToggle={(enabled) => toggle.mutateAsync({ id: r.id, enabled })}
+                      />
                     ) : (
                       <StatusBadge status={r.enabled ? 'active' : 'disabled'} />
                     )}
