@@ -191,6 +191,16 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
     await page.getByRole('button', { name: 'Create channel' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create channel' });
     await dialog.getByLabel('Name', { exact: true }).fill('Loopback receiver');
+    // Each type asks for its own settings.
+    await dialog.getByLabel('Type').selectOption('email');
+    await dialog.getByLabel('SMTP server').waitFor();
+    assert.equal(await dialog.getByLabel('SMTP password').getAttribute('type'), 'password');
+    await dialog.getByLabel('Type').selectOption('webhook');
+    assert.equal(await dialog.getByLabel('SMTP server').count(), 0);
+    assert.equal(
+      await dialog.getByLabel('Name', { exact: true }).inputValue(),
+      'Loopback receiver',
+    );
     // A URL the server refuses is named on its field.
     await dialog.getByLabel('URL', { exact: true }).fill('ftp://127.0.0.1/hook');
     await dialog.getByLabel('Signing secret (HMAC-SHA256)').fill('webhook signing secret');
@@ -226,6 +236,7 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
       1,
     );
     assert.equal((await page.content()).includes('webhook signing secret'), false);
+    await captureScreen(page, 'notification-channel-form');
     await edit.getByLabel('Group wait (seconds)').fill('5');
     await edit.getByRole('button', { name: 'Save channel' }).click();
     await edit.waitFor({ state: 'hidden' });
