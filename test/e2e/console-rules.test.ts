@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import {
   browserMissing,
@@ -287,6 +289,53 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
     assert.equal((await h.api(`/api/v1/notifications/channels/${created.body.id}`)).status, 404);
   });
 
+  test('the job queue lists jobs and retries a dead one', async () => {
+    // A job that used up its attempts, as the queue leaves one: dead, with its last error.
+    const now = Date.now();
+    const db = new SQLite(path.join(h.dataDir, 'vigil.db'));
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare(
+        `insert into jobs (id, kind, payload, state, attempts, max_attempts, run_at, last_error,
+           created_at, updated_at, finished_at)
+         values (?, ?, ?, 'dead', 5, 5, ?, ?, ?, ?, ?)`,
+      ).run(
+        'e2e-dead-job',
+        'e2e.example',
+        '{}',
+        now - 60_000,
+        'the receiver answered 503 five times',
+        now - 600_000,
+        now - 60_000,
+        now - 60_000,
+      );
+    } finally {
+      db.close();
+    }
+    await page.goto('/admin/jobs');
+    const table = page.getByRole('table', { name: 'Jobs' });
+    const row = table.getByRole('row', { name: /e2e-dead-job/ });
+    await row.waitFor();
+    assert.match(
+      await row.innerText(),
+      /dead[\s\S]*5 \/ 5[\s\S]*the receiver answered 503 five times/,
+    );
+    await page.getByLabel('State').selectOption('dead');
+    await row.waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('state'), 'dead');
+    await captureScreen(page, 'jobs');
+    await page.getByRole('button', { name: 'Retry job e2e-dead-job' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'e2e-dead-job (e2e.example) retried' })
+      .waitFor();
+    const job = await h.api('/api/v1/jobs/e2e-dead-job');
+    assert.notEqual(job.body.state, 'dead');
+    assert.ok(job.body.attempts <= 1, `attempts ${job.body.attempts}`);
+    // Listed under its new state, no longer among the dead.
+    await table.getByRole('row', { name: /e2e-dead-job/ }).waitFor({ state: 'detached' });
+  });
+
   test('a viewer sees the screens without a control that changes anything', async () => {
     const created = await h.api('/api/v1/users', {
       username: 'viewer-rules',
@@ -317,6 +366,12 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
       .waitFor();
     for (const name of [/^Create channel/, /^Test channel/, /^Edit channel/, /^Delete channel/])
       assert.equal(await vp.getByRole('button', { name }).count(), 0, String(name));
+    await vp.goto('/admin/jobs');
+    await vp
+      .getByRole('table', { name: 'Jobs' })
+      .getByRole('row', { name: /e2e-dead-job/ })
+      .waitFor();
+    assert.equal(await vp.getByRole('button', { name: /^Retry/ }).count(), 0);
     assert.deepEqual(h.pageErrors, []);
   });
 });

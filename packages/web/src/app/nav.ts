@@ -67,6 +67,7 @@ export const NAV: readonly NavEntry[] = [
     permission: 'oauth:read',
   },
   { path: '/admin/audit', label: 'Audit log', group: 'Administration', permission: 'audit:read' },
+  { path: '/admin/jobs', label: 'Jobs', group: 'Administration', permission: 'jobs:read' },
   {
     path: '/admin/settings',
     label: 'Settings',

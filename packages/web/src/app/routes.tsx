@@ -11,6 +11,7 @@ import { CredentialsScreen } from '../screens/credentials/CredentialsScreen';
 import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
 import { HostScreen } from '../screens/host/HostScreen';
+import { JobsScreen } from '../screens/jobs/JobsScreen';
 import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
 import { ProfileScreen } from '../screens/profile/ProfileScreen';
 import { RuleEditorScreen } from '../screens/rules/RuleEditorScreen';
@@ -46,6 +47,7 @@ export function Screen({ path, query }: { path: string; query: URLSearchParams }
   if (path === '/admin/roles') return <RolesScreen />;
   if (path === '/admin/clients') return <ClientsScreen />;
   if (path === '/admin/audit') return <AuditScreen />;
+  if (path === '/admin/jobs') return <JobsScreen />;
   if (path === '/admin/settings') return <SettingsScreen />;
   if (path === '/profile') return <ProfileScreen />;
   return (
