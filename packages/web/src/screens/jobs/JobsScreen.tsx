@@ -84,7 +84,7 @@ export function JobsScreen() {
       ) : (
         <>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Jobs table">
-            <table aria-label="Jobs">
+            <table aria-label="Jobs" className="jobs-table">
               <thead>
                 <tr>
                   <th scope="col">Job</th>
