@@ -13,9 +13,9 @@ describe('vigil CLI', () => {
   test('--help for the program and every command', async () => {
     const top = await runVigil(['--help']);
     assert.equal(top.code, 0);
-    for (const c of ['serve', 'migrate', 'create-admin', 'check-config'])
+    for (const c of ['serve', 'worker', 'migrate', 'create-admin', 'check-config'])
       assert.match(top.stdout, new RegExp(c));
-    for (const c of ['serve', 'migrate', 'create-admin', 'check-config']) {
+    for (const c of ['serve', 'worker', 'migrate', 'create-admin', 'check-config']) {
       const r = await runVigil([c, '--help']);
       assert.equal(r.code, 0, c);
       assert.match(r.stdout, new RegExp(`Usage: vigil ${c}`));

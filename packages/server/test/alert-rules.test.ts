@@ -84,6 +84,8 @@ for (const kind of await databaseKinds()) {
       assert.equal(res.statusCode, 200, res.body);
       return res.json().items as {
         rule_id: string;
+        rule_name: string | null;
+        host_name: string | null;
         state: string;
         severity: string;
         labels: Record<string, string>;
@@ -211,6 +213,8 @@ for (const kind of await databaseKinds()) {
       assert.equal(open[0]!.severity, 'critical');
       assert.deepEqual(open[0]!.labels, { mount: '/' });
       assert.equal(open[0]!.value, 95);
+      assert.equal(open[0]!.rule_name, 'Root full');
+      assert.equal(open[0]!.host_name, 'web-1');
       assert.deepEqual(
         (await alertsOf('db-1')).filter((a) => a.rule_id === id),
         [],

@@ -63,17 +63,32 @@ for (const kind of await databaseKinds()) {
       return row;
     };
 
-    const jobsOf = async (alertId: string) =>
-      (
+    /** The events of an alert's notify jobs, in the order of their transitions. */
+    const jobsOf = async (alertId: string) => {
+      const seq = new Map(
+        (
+          await h.vigil.db.kysely
+            .selectFrom('alert_transitions')
+            .select(['id', 'seq'])
+            .where('alert_id', '=', alertId)
+            .execute()
+        ).map((t) => [t.id, Number(t.seq)]),
+      );
+      return (
         await h.vigil.db.kysely
           .selectFrom('jobs')
           .select('payload')
           .where('kind', '=', 'alert.notify')
           .execute()
       )
-        .map((r) => JSON.parse(r.payload) as { alert_id: string; event: string })
+        .map(
+          (r) =>
+            JSON.parse(r.payload) as { alert_id: string; transition_id: string; event: string },
+        )
         .filter((p) => p.alert_id === alertId)
+        .sort((a, b) => seq.get(a.transition_id)! - seq.get(b.transition_id)!)
         .map((p) => p.event);
+    };
 
     const detail = async (id: string) => {
       const res = await call('GET', `/api/v1/alerts/${id}`);

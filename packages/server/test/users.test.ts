@@ -272,7 +272,7 @@ for (const kind of await databaseKinds()) {
         assert.equal(res.statusCode, 409);
         assert.equal(res.json().error.code, 'role.system');
       }
-      for (const permissions of [['dashboard:view'], ['agents:fly'], ['nope:*'], ['a:b:c'], ['']]) {
+      for (const permissions of [['weather:view'], ['agents:fly'], ['nope:*'], ['a:b:c'], ['']]) {
         const res = await call('POST', '/api/v1/roles', admin, { name: 'bad', permissions });
         assert.equal(res.statusCode, 400, `${permissions}: ${res.body}`);
       }

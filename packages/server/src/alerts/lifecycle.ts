@@ -131,7 +131,8 @@ export function createAlertLifecycle(deps: {
         await steps.record(
           s,
           {
-            alert: { ...row, host_name: null },
+            // Read back: the event and the notification name the host and the rule.
+            alert: (await s.alerts.get(row.id)) ?? { ...row, host_name: null, rule_name: null },
             from: null,
             event: 'opened',
             actor: SYSTEM,

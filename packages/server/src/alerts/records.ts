@@ -15,6 +15,8 @@ export interface AlertRecord {
   host_id: string;
   /** The host's name; null when the host is gone. */
   host_name: string | null;
+  /** The rule's name; null when no rule of that id exists. */
+  rule_name: string | null;
   agent_id: string | null;
   labels: Record<string, string>;
   type: string;
@@ -35,7 +37,7 @@ export interface AlertRecord {
 }
 
 /** The columns of a new alert. */
-export type NewAlertRecord = Omit<AlertRecord, 'host_name'>;
+export type NewAlertRecord = Omit<AlertRecord, 'host_name' | 'rule_name'>;
 
 /** The columns a change of an alert may set. */
 export type AlertChange = Partial<

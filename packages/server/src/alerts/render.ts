@@ -20,7 +20,7 @@ export function itemOf(r: AlertRecord): AlertItem {
     host_name: r.host_name,
     rule_id: r.rule_id,
     // Rules are named by their own domain; the alert keeps only the rule's id.
-    rule_name: null,
+    rule_name: r.rule_name,
     severity: r.severity as Severity,
     state: r.state as AlertState,
     labels: r.labels,

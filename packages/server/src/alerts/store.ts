@@ -19,7 +19,10 @@ const labelsOf = (text: string): Record<string, string> => {
   }
 };
 
-type AlertRow = Selectable<Database['alerts']> & { host_name: string | null };
+type AlertRow = Selectable<Database['alerts']> & {
+  host_name: string | null;
+  rule_name: string | null;
+};
 
 const recordOf = (r: AlertRow): AlertRecord => ({
   ...r,
@@ -40,8 +43,9 @@ export const createAlertStore = (db: Kysely<Database>): AlertStore => {
     db
       .selectFrom('alerts')
       .leftJoin('hosts', 'hosts.id', 'alerts.host_id')
+      .leftJoin('alert_rules', 'alert_rules.id', 'alerts.rule_id')
       .selectAll('alerts')
-      .select('hosts.name as host_name');
+      .select(['hosts.name as host_name', 'alert_rules.name as rule_name']);
   return {
     async get(id) {
       const r = await alerts().where('alerts.id', '=', id).executeTakeFirst();
