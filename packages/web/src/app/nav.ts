@@ -14,6 +14,13 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  { path: '/alerts/rules', label: 'Alert rules', group: 'Monitor', permission: 'alerts:read' },
+  {
+    path: '/notifications',
+    label: 'Notifications',
+    group: 'Monitor',
+    permission: 'notifications:read',
+  },
   {
     path: '/config/host-templates',
     label: 'Host templates',
@@ -60,6 +67,7 @@ export const NAV: readonly NavEntry[] = [
     permission: 'oauth:read',
   },
   { path: '/admin/audit', label: 'Audit log', group: 'Administration', permission: 'audit:read' },
+  { path: '/admin/jobs', label: 'Jobs', group: 'Administration', permission: 'jobs:read' },
   {
     path: '/admin/settings',
     label: 'Settings',

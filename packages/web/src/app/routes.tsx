@@ -11,7 +11,11 @@ import { CredentialsScreen } from '../screens/credentials/CredentialsScreen';
 import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
 import { HostScreen } from '../screens/host/HostScreen';
+import { JobsScreen } from '../screens/jobs/JobsScreen';
+import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
 import { ProfileScreen } from '../screens/profile/ProfileScreen';
+import { RuleEditorScreen } from '../screens/rules/RuleEditorScreen';
+import { RulesScreen } from '../screens/rules/RulesScreen';
 import { Page } from '../ui/Page';
 import { Link, match } from './router';
 
@@ -21,6 +25,11 @@ export function Screen({ path, query }: { path: string; query: URLSearchParams }
   const host = match('/hosts/:id', path);
   if (host) return <HostScreen id={host.id!} />;
   if (path === '/agents') return <AgentsScreen />;
+  // Before any `/alerts/:id`: `rules` is no alert id.
+  if (path === '/alerts/rules') return <RulesScreen />;
+  const rule = match('/alerts/rules/:id', path);
+  if (rule) return <RuleEditorScreen id={rule.id === 'new' ? null : rule.id!} />;
+  if (path === '/notifications') return <NotificationsScreen />;
   const list = match('/config/:screen', path);
   if (list && isScreenId(list.screen!)) return <ConfigListScreen screen={list.screen} />;
   const object = match('/config/:screen/:name', path);
@@ -38,6 +47,7 @@ export function Screen({ path, query }: { path: string; query: URLSearchParams }
   if (path === '/admin/roles') return <RolesScreen />;
   if (path === '/admin/clients') return <ClientsScreen />;
   if (path === '/admin/audit') return <AuditScreen />;
+  if (path === '/admin/jobs') return <JobsScreen />;
   if (path === '/admin/settings') return <SettingsScreen />;
   if (path === '/profile') return <ProfileScreen />;
   return (
