@@ -14,6 +14,7 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  { path: '/alerts', label: 'Alerts', group: 'Monitor', permission: 'alerts:read' },
   {
     path: '/config/host-templates',
     label: 'Host templates',
