@@ -18,7 +18,7 @@ export function AlertHistory({ transitions }: { transitions: readonly Transition
   return (
     <section className="card stack" aria-labelledby="alert-history">
       <h2 id="alert-history">History</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="History table">
         <table aria-labelledby="alert-history">
           <thead>
             <tr>
@@ -77,7 +77,7 @@ export function DeliveryLog({ id }: { id: string }) {
       ) : q.data.items.length === 0 ? (
         <p className="muted">No notification was sent for this alert.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Notifications table">
           <table aria-labelledby="alert-deliveries">
             <thead>
               <tr>

@@ -11,7 +11,7 @@ export const alertPath = (id: string) => `/alerts/${encodeURIComponent(id)}`;
 export function AlertTable(props: { alerts: readonly Alert[]; label: string; hideHost?: boolean }) {
   const can = useCan();
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={`${props.label} table`}>
       <table className="alert-table" aria-label={props.label}>
         <thead>
           <tr>

@@ -80,7 +80,7 @@ export function SilencesScreen() {
             {tab === 'active' ? 'No silence is active.' : 'No expired or upcoming silence.'}
           </p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Silences table">
             <table aria-label={tab === 'active' ? 'Active silences' : 'Other silences'}>
               <thead>
                 <tr>
