@@ -144,6 +144,8 @@ describe('web console: alerts', { skip }, () => {
     assert.equal(await page.getByRole('button', { name: 'Acknowledge', exact: true }).count(), 0);
     await page.getByRole('button', { name: 'Silence', exact: true }).waitFor();
     await page.getByRole('heading', { name: 'Around the alert' }).waitFor();
+    // A check's alert draws the check's state around it.
+    await page.getByRole('figure', { name: /State of the check flip/ }).waitFor();
     await page.getByRole('heading', { name: 'Notifications' }).waitFor();
     await captureScreen(page, 'alert-detail');
 
@@ -237,6 +239,33 @@ describe('web console: alerts', { skip }, () => {
     await vp.goto('/alerts/silences');
     await vp.getByRole('heading', { name: 'Silences', level: 1 }).waitFor();
     assert.equal(await vp.getByRole('button', { name: 'New silence' }).count(), 0);
+    assert.deepEqual(h.pageErrors, []);
+  });
+
+  test('a threshold alert shows its series around it', async () => {
+    // Any CPU use breaches a warning threshold of 0, at once: the built-in CPU rule fires.
+    const config = await h.api('/api/v1/alerts/config', { cpu: { warning: 0, critical: 100 } });
+    assert.equal(config.status, 200, config.text);
+    const rule = await h.api('/api/v1/alerts/rules/builtin-cpu', { for_seconds: 0 }, 'PATCH');
+    assert.equal(rule.status, 200, rule.text);
+    const cpu = await eventually(
+      'an open CPU alert',
+      async () => {
+        const r = await h.api(`/api/v1/alerts?host_id=${encodeURIComponent(hostId)}`);
+        return (r.body.items as { id: string; rule_id: string }[]).find(
+          (a) => a.rule_id === 'builtin-cpu',
+        );
+      },
+      90_000,
+    );
+    await page.goto(`/alerts/${cpu.id}`);
+    const chart = page.getByRole('figure', { name: /cpu_usage_percent around the alert/ });
+    await chart.waitFor();
+    await eventually(
+      'the chart drawn',
+      async () => (await chart.getAttribute('aria-busy')) === 'false',
+    );
+    assert.doesNotMatch(await chart.innerText(), /No data in this range/);
     assert.deepEqual(h.pageErrors, []);
   });
 });

@@ -7,6 +7,7 @@ import { Loading } from '../../ui/Page';
 import { TimeSeriesChart, type ChartUnit, type Threshold } from '../../ui/TimeSeriesChart';
 import { align, fetchSeries } from '../host/charts/data';
 import type { ChartLine } from '../host/charts/specs';
+import { AlertCheckChart } from './AlertCheckChart';
 import { alertKeys, type Alert } from './queries';
 
 const MINUTE = 60_000;
@@ -38,8 +39,8 @@ export function chartRange(a: Alert, now = Date.now()): { from: number; to: numb
 
 /**
  * The series an alert of a threshold rule watched, around the alert: the rule's metric on the
- * alert's host, for the alert's labels, with the rule's thresholds drawn. Alerts of other kinds
- * (checks, offline agents, certificates) have no series to draw.
+ * alert's host, for the alert's labels, with the rule's thresholds drawn. A check rule's alert
+ * draws the check's state instead; other kinds (offline agents, certificates) have no series.
  */
 export function AlertChart({ alert }: { alert: Alert }) {
   const can = useCan();
@@ -85,6 +86,15 @@ export function AlertChart({ alert }: { alert: Alert }) {
 
   if (rule.isError) return <ErrorView error={rule.error} onRetry={() => void rule.refetch()} />;
   if (!rule.data) return <Loading height={HEIGHT} />;
+  if (rule.data.kind === 'check' && alert.labels.check && can('host:read'))
+    return (
+      <AlertCheckChart
+        hostId={alert.host_id}
+        check={alert.labels.check}
+        range={range}
+        height={HEIGHT}
+      />
+    );
   if (!metric)
     return (
       <p className="muted">
