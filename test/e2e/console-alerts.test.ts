@@ -200,6 +200,7 @@ describe('web console: alerts', { skip }, () => {
     const row = table.getByRole('row').filter({ hasText: 'maintenance of the flip' });
     await row.waitFor();
     assert.match(await row.innerText(), /check=flip/);
+    assert.match(await row.innerText(), new RegExp(`host ${hostName}`));
     const stored = await h.api('/api/v1/alerts/silences');
     assert.equal(stored.body.items.length, 1);
     assert.deepEqual(stored.body.items[0].matchers, { host_id: hostId, labels: { check: 'flip' } });
@@ -240,6 +241,24 @@ describe('web console: alerts', { skip }, () => {
     await vp.getByRole('heading', { name: 'Silences', level: 1 }).waitFor();
     assert.equal(await vp.getByRole('button', { name: 'New silence' }).count(), 0);
     assert.deepEqual(h.pageErrors, []);
+  });
+
+  test('an action on an alert that changed meanwhile shows the refusal', async () => {
+    await page.goto(`/alerts/${silencedId}`);
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Resolve this alert' });
+    await dialog.waitFor();
+    // Someone else dismisses it first: the screen follows, the open dialog stays.
+    const dismissed = await h.api(`/api/v1/alerts/${silencedId}:dismiss`, { reason: 'elsewhere' });
+    assert.equal(dismissed.status, 200, dismissed.text);
+    await page.getByRole('table', { name: 'History' }).getByText('elsewhere').waitFor();
+    await dialog.getByRole('button', { name: 'Resolve' }).click();
+    const refusal = dialog.getByRole('alert');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /Conflict\./);
+    assert.match(await refusal.innerText(), /transition\.invalid/);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal((await h.api(`/api/v1/alerts/${silencedId}`)).body.state, 'dismissed');
   });
 
   test('a threshold alert shows its series around it', async () => {

@@ -97,7 +97,8 @@ function ActionDialog(props: { alert: Alert; action: Action | null; onClose: () 
 
 /**
  * The actions on an alert for callers holding `alerts:write`, each shown only in the states
- * where the lifecycle allows it: acknowledge, silence until a time, resolve, dismiss.
+ * where the lifecycle allows it: acknowledge, silence until a time, resolve, dismiss. A refusal
+ * (409 when the alert changed meanwhile) is shown with the server's message.
  */
 export function AlertActions({ alert }: { alert: Alert }) {
   const can = useCan();
@@ -108,10 +109,11 @@ export function AlertActions({ alert }: { alert: Alert }) {
     VALID[x].includes(alert.state),
   );
   const silence = VALID.silence.includes(alert.state);
-  if (!shown.length && !silence) return null;
+  // The dialogs stay while open even when the alert moves on meanwhile (another person, or Vigil):
+  // the action then answers 409, shown in the dialog.
   return (
     <>
-      <div className="alert-actions">
+      <div className="alert-actions" hidden={!shown.length && !silence}>
         {shown.includes('acknowledge') && (
           <button type="button" className="primary" onClick={() => setAction('acknowledge')}>
             Acknowledge

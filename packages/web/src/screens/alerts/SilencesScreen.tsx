@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../ui/Dialog';
 import { ErrorView } from '../../ui/ErrorView';
 import { dateTime } from '../../ui/format';
 import { Loading, Page, Tabs } from '../../ui/Page';
+import { fetchFleet, HOSTS_KEY } from '../fleet/live';
 import { alertKeys, type Silence } from './queries';
 import { SilenceForm } from './SilenceForm';
 import './alerts.css';
@@ -16,12 +17,15 @@ const TABS = [
   { id: 'expired', label: 'Expired and upcoming' },
 ] as const;
 
-/** What a silence matches, for people. */
-function matcherText(s: Silence): string {
+/** Names of hosts and rules by id, where the caller may read them. */
+type Names = { hosts: ReadonlyMap<string, string>; rules: ReadonlyMap<string, string> };
+
+/** What a silence matches, for people: host and rule by name where known. */
+function matcherText(s: Silence, names: Names): string {
   const m = s.matchers;
   const parts: string[] = [];
-  if (m.host_id) parts.push(`host ${m.host_id}`);
-  if (m.rule_id) parts.push(`rule ${m.rule_id}`);
+  if (m.host_id) parts.push(`host ${names.hosts.get(m.host_id) ?? m.host_id}`);
+  if (m.rule_id) parts.push(`rule ${names.rules.get(m.rule_id) ?? m.rule_id}`);
   for (const [k, v] of Object.entries(m.labels ?? {})) parts.push(`${k}=${v}`);
   return parts.join(', ');
 }
@@ -38,6 +42,24 @@ export function SilencesScreen() {
     queryKey: alertKeys.silences,
     queryFn: () => unwrap(api.GET('/api/v1/alerts/silences')),
   });
+  const hosts = useQuery({
+    queryKey: HOSTS_KEY,
+    queryFn: fetchFleet,
+    enabled: can('host:read'),
+    staleTime: 60_000,
+  });
+  const rules = useQuery({
+    queryKey: ['alerts', 'rules'],
+    queryFn: () => unwrap(api.GET('/api/v1/alerts/rules')),
+    staleTime: 60_000,
+  });
+  const names: Names = useMemo(
+    () => ({
+      hosts: new Map((hosts.data?.items ?? []).map((h) => [h.id, h.name])),
+      rules: new Map((rules.data?.items ?? []).map((r) => [r.id, r.name])),
+    }),
+    [hosts.data, rules.data],
+  );
   const remove = useMutation({
     mutationFn: (id: string) =>
       unwrap(api.DELETE('/api/v1/alerts/silences/{id}', { params: { path: { id } } })),
@@ -99,7 +121,7 @@ export function SilencesScreen() {
               <tbody>
                 {shown.map((s) => (
                   <tr key={s.id}>
-                    <td>{matcherText(s)}</td>
+                    <td>{matcherText(s, names)}</td>
                     <td>{s.reason || <span className="muted">—</span>}</td>
                     <td>{dateTime(s.starts_at)}</td>
                     <td>{dateTime(s.ends_at)}</td>
@@ -109,7 +131,7 @@ export function SilencesScreen() {
                         <button
                           type="button"
                           className="danger"
-                          aria-label={`Delete silence of ${matcherText(s)}`}
+                          aria-label={`Delete silence of ${matcherText(s, names)}`}
                           onClick={() => setDeleting(s)}
                         >
                           Delete
@@ -136,8 +158,8 @@ export function SilencesScreen() {
         }}
       >
         <p>
-          The alerts it silences ({deleting && matcherText(deleting)}) go back to what they were and
-          notify again.
+          The alerts it silences ({deleting && matcherText(deleting, names)}) go back to what they
+          were and notify again.
         </p>
         {remove.isError && <ErrorView error={remove.error} />}
       </ConfirmDialog>
