@@ -8,12 +8,7 @@ const restrict = (patterns) => ['error', { patterns }];
 
 const SERVER = 'packages/server/src';
 /** The composition root and the CLI: they wire every layer. */
-const ROOT = [
-  `${SERVER}/app.ts`,
-  `${SERVER}/app-*.ts`,
-  `${SERVER}/cli.ts`,
-  `${SERVER}/serve.ts`,
-];
+const ROOT = [`${SERVER}/app.ts`, `${SERVER}/app-*.ts`, `${SERVER}/cli.ts`, `${SERVER}/serve.ts`];
 /** Stores: the only files with queries. */
 const STORES = [`${SERVER}/**/store.ts`, `${SERVER}/**/*-store.ts`, `${SERVER}/**/store/*.ts`];
 /** The HTTP edge: routes, faces and the HTTP assembly. */

@@ -169,6 +169,30 @@ export async function startServe(
   return { ...s, port, url: s.match[1]!.replace(/:\d+$/, `:${port}`) };
 }
 
+/** A running `vigil worker`. */
+export interface WorkerRun {
+  readonly child: ChildProcess;
+  /** Its worker id (`locked_by` of its jobs, `last_holder` of its periodic runs). */
+  readonly workerId: string;
+  stderr(): string;
+  stdout(): string;
+  /** Sends SIGTERM, waits for the exit, and SIGKILLs after `ms`. */
+  stop(ms?: number): Promise<number | null>;
+}
+
+/** Starts `vigil worker` and waits for its banner (within 60 s). */
+export async function startWorker(env: Record<string, string>): Promise<WorkerRun> {
+  const s = await startLongRunning(
+    'vigil worker',
+    VIGIL_BIN,
+    ['worker'],
+    env,
+    /^Vigil worker (\S+) on /m,
+    60_000,
+  );
+  return { ...s, workerId: s.match[1]! };
+}
+
 /** A running `vigil-agent run`. */
 export interface AgentRun {
   readonly child: ChildProcess;

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { AlertItem } from './alerts/model.js';
 import { createAuditStore } from './audit/store.js';
 import type { Db } from './db/connection.js';
+import { VigilError } from './errors.js';
 import type { HostService } from './hosts/service.js';
 import type { App } from './http/server.js';
 import { createJobStore } from './jobs/store.js';
@@ -17,16 +19,25 @@ const SEND_TIMEOUT_MS = 10_000;
 
 /**
  * Composes notifications for app.ts: the channels service (sealed secrets, audited changes)
- * and the dispatcher whose job handlers route, group, rate-limit, deliver and remind. `alerts`
- * is the alert lifecycle; until one is given no alert is known, so nothing is dispatched.
+ * and the dispatcher whose job handlers route, group, rate-limit, deliver and remind. Alerts
+ * are read from `lifecycle` (or `alerts`); with neither, no alert is known and nothing is
+ * dispatched.
  */
 export function composeNotifications(deps: {
   db: Db;
   sealer: Sealer;
   hosts: Pick<HostService, 'get'>;
+  /** The alert lifecycle's reads; `get` throws VigilError not_found for an unknown alert. */
+  lifecycle?: {
+    get(id: string): Promise<{ alert: AlertItem }>;
+    openAlerts(): Promise<AlertItem[]>;
+  };
+  /** Or an alert source as such (tests). */
   alerts?: AlertSource;
   externalUrl?: string;
   timeoutMs?: number;
+  /** Wakes the job workers after a transaction that queued jobs has committed. */
+  wake?: () => void;
   now: () => number;
   logger: Logger;
 }) {
@@ -48,18 +59,30 @@ export function composeNotifications(deps: {
     externalUrl,
     now,
   });
-  const alerts: AlertSource = deps.alerts ?? {
-    get: async () => undefined,
-    listOpen: async () => [],
-  };
+  const lifecycle = deps.lifecycle;
+  const alerts: AlertSource = deps.alerts ??
+    (lifecycle && {
+      get: (id) =>
+        lifecycle.get(id).then(
+          (r) => r.alert,
+          (err: unknown) => {
+            if (err instanceof VigilError && err.kind === 'not_found') return undefined;
+            throw err;
+          },
+        ),
+      listOpen: () => lifecycle.openAlerts(),
+    }) ?? { get: async () => undefined, listOpen: async () => [] };
   const dispatcher = createDispatcher({
     store,
-    transact: (fn) =>
-      db.kysely
+    transact: async (fn) => {
+      const r = await db.kysely
         .transaction()
         .execute((trx) =>
           fn({ notifications: createNotificationStore(trx), jobs: createJobStore(trx, now) }),
-        ),
+        );
+      deps.wake?.();
+      return r;
+    },
     alerts,
     hosts: {
       async facts(hostId) {
@@ -77,9 +100,10 @@ export function composeNotifications(deps: {
   return {
     channels,
     dispatcher,
-    alertExists: deps.alerts
-      ? async (id: string) => (await alerts.get(id)) !== undefined
-      : undefined,
+    alertExists:
+      deps.alerts || lifecycle
+        ? async (id: string) => (await alerts.get(id)) !== undefined
+        : undefined,
     /** Registers the job handlers with the job runner. */
     registerJobs(runner: JobRegistry): void {
       runner.register(JOB_KINDS.notify, dispatcher.notify);

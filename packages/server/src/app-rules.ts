@@ -1,8 +1,14 @@
 import type { Logger } from 'pino';
-import { createEvaluator, type DiskSeries } from './alerts/evaluate/evaluator.js';
+import type { DiskSeries } from './alerts/evaluate/deps.js';
+import { createEvaluator } from './alerts/evaluate/evaluator.js';
 import type { AlertSink, GlobalThresholds } from './alerts/model.js';
 import { alertRuleRoutes } from './alerts/rule-routes.js';
-import { overridesOf, type AlertOverrides, type HostFacts } from './alerts/rules.js';
+import {
+  mergeOverrides,
+  overridesOf,
+  type AlertOverrides,
+  type HostFacts,
+} from './alerts/rules.js';
 import { createRuleService } from './alerts/rules-service.js';
 import { createRuleStore } from './alerts/rules-store.js';
 import type { AgentRegistry } from './agents/registry.js';
@@ -60,11 +66,16 @@ export function composeRules(deps: {
       try {
         const r = await objects.resolved(object);
         for (const o of Object.values(r.origins.vars)) if (o !== null) templates.add(o);
-        overrides = overridesOf(r.vars);
+        // Each imported template's (resolved) overrides in import order, then the host's own.
+        for (const name of object.imports) {
+          const t = await objects.get({ kind: 'host', name });
+          overrides = mergeOverrides(overrides, overridesOf((await objects.resolved(t)).vars));
+        }
       } catch {
         // A configuration that does not resolve (an import loop) gives its own vars only.
-        overrides = overridesOf(object.vars);
+        overrides = {};
       }
+      overrides = mergeOverrides(overrides, overridesOf(object.vars));
     }
     return {
       facts: {

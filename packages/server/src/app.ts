@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { composeConfiguration, configurationRoutes } from './app-configuration.js';
-import { composeJobs, type Jobs } from './app-jobs.js';
+import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
 import { composeNotifications, notificationsRoutes } from './app-notifications.js';
@@ -65,7 +65,7 @@ import {
   registerServerHistograms,
   registerServerMetrics,
 } from './faces/prometheus/server-metrics.js';
-import { startJobs } from './scheduler.js';
+import { startJobs, type Job } from './scheduler.js';
 import { systemRoutes } from './system/routes.js';
 import { createHealthService } from './system/service.js';
 import { createHistoryReader } from './telemetry/query/history.js';
@@ -78,8 +78,7 @@ import { openwatchRoutes } from './faces/openwatch/routes.js';
 import { streamRoutes } from './faces/tyto/routes.js';
 import { createStreamHub, type StreamHub } from './faces/tyto/stream.js';
 import { createEventBus } from './events/bus.js';
-import { ALERT_TOPIC, INGEST_TOPIC, type AlertEvent, type IngestEvent } from './events/types.js';
-import { VigilError } from './errors.js';
+import { INGEST_TOPIC, type IngestEvent } from './events/types.js';
 import { createActivityFeed } from './activity/service.js';
 import { activityRoutes } from './activity/routes.js';
 import { createActivityStore } from './activity/store.js';
@@ -222,11 +221,18 @@ export async function createVigil(opts: {
       sealer,
     });
     const cursors = createCursorCodec(await instanceSecret(createInstanceSecretStore(db.kysely)));
+    const queue = composeJobs({
+      db,
+      config,
+      cursors,
+      now,
+      logger: opts.logger,
+      workers: opts.workers ?? config.jobs.workers_in_process,
+    });
     const audit = createAuditService({
       store: createAuditStore(db.kysely),
       cursors,
     });
-    const queue = composeJobs({ db, config, now, logger: opts.logger });
     const health = createHealthService({ db, version: VERSION, startedAt: now(), now });
     const ca = await openCertificateAuthority(path.join(config.storage.data_dir, 'tls'));
     const registry = new MetricsRegistry();
@@ -358,24 +364,16 @@ export async function createVigil(opts: {
       db,
       sealer,
       hosts,
-      alerts: {
-        get: (id) =>
-          alerts.lifecycle.get(id).then(
-            (a) => a.alert,
-            (err: unknown) => {
-              if (err instanceof VigilError && err.kind === 'not_found') return undefined;
-              throw err;
-            },
-          ),
-        listOpen: () => alerts.lifecycle.openAlerts(),
-      },
+      lifecycle: alerts.lifecycle,
+      timeoutMs: config.notifications.timeout_seconds * 1000,
+      externalUrl: config.notifications.external_url,
+      wake: () => queue.jobs.wake(),
       now,
       logger: opts.logger,
     });
-    notifications.registerJobs(queue.jobs);
-    // A transition queues its notification in its own transaction; this process's workers take
-    // it up at once instead of at their next poll.
-    bus.subscribe<AlertEvent>(ALERT_TOPIC, () => queue.jobs.wake());
+    notifications.registerJobs({
+      register: (kind, handler) => queue.jobs.register(kind, (job) => handler(job.payload)),
+    });
     const overview = createFleetOverview({
       directory: {
         listing: () => hosts.listing(),
@@ -418,24 +416,35 @@ export async function createVigil(opts: {
     });
     const pullClient = await ca.issueClient('vigil-server', 825);
     // Background work: rollups and agents' last contacts every 5 s, retention every minute; one
-    // run of each at a time.
-    const jobs = startJobs(opts.logger, [
-      { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
-      { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
-      { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+    // run of each at a time. Process jobs work on this process's memory (its rollup heads, the
+    // contacts and statuses it saw) and run in every process; cluster jobs work on the database
+    // for the whole fleet and run once per period, on the leader (jobs.workers_in_process or
+    // `vigil worker`).
+    const clusterJobs: Job[] = [
       { name: 'retention', everyMs: 60_000, run: () => ingest.runRetention() },
       { name: 'idempotency-expiry', everyMs: 300_000, run: () => idempotency.expire() },
       { name: 'pending-expiry', everyMs: 300_000, run: () => agents.expirePending() },
       { name: 'connectivity', everyMs: 5_000, run: () => connectivity.tick() },
       { name: 'discovery', everyMs: 30_000, run: () => discovery.tick() },
       { name: 'alert-silences', everyMs: 30_000, run: () => alerts.lifecycle.expireSilences() },
-      rules.evaluator.job(),
       {
         name: 'notification-reminders',
         everyMs: 60_000,
         run: () => notifications.dispatcher.tick(),
       },
-    ]);
+    ];
+    const jobs = startJobs(
+      opts.logger,
+      [
+        { name: 'rollups', everyMs: 5_000, run: () => ingest.runRollups() },
+        { name: 'contacts', everyMs: 5_000, run: () => ingest.writeContacts() },
+        { name: 'agent-status', everyMs: 5_000, run: () => agentStatus.sweep() },
+        // The evaluator's conditions live in this process's memory: each process ticks its own.
+        rules.evaluator.job(),
+        ...[...clusterJobs, ...queue.periodic].map((j) => ({ ...j, scope: 'cluster' as const })),
+      ],
+      queue.cluster,
+    );
     const puller = startPuller({
       registry: agents,
       intake,
@@ -495,6 +504,7 @@ export async function createVigil(opts: {
           }),
         });
         auditRoutes(app, { audit });
+        jobsRoutes(app, queue);
         agentRoutes(app, {
           registry: agents,
           enrollment,
@@ -582,7 +592,7 @@ export async function createVigil(opts: {
     await http.ready();
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
-    if (opts.workers ?? config.jobs.workers_in_process) queue.start();
+    queue.start();
     // The conditions already open: a restart neither opens them again nor forgets them.
     await rules.evaluator.start();
     return {

@@ -6,7 +6,7 @@ import { systemContext } from './audit/service.js';
 import { ConfigError, loadConfig, maskedConfig, toToml, type Config } from './config/config.js';
 import { VigilError } from './errors.js';
 import { passwordProblem } from './identity/passwords.js';
-import { serve } from './serve.js';
+import { serve, worker } from './serve.js';
 import { VERSION } from './version.js';
 
 const configOption = () =>
@@ -66,6 +66,16 @@ export function program(): Command {
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
       await serve(load(o.config));
+    });
+
+  cmd
+    .command('worker')
+    .description(
+      'Run job workers and periodic cluster work on the configured database, without serving HTTP.',
+    )
+    .addOption(configOption())
+    .action(async (o: { config?: string }) => {
+      await worker(load(o.config));
     });
 
   cmd

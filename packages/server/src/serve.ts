@@ -150,3 +150,36 @@ export async function serve(
     logger.flush();
   }
 }
+
+/**
+ * Runs job workers until SIGTERM or SIGINT, without serving HTTP (`vigil worker`): builds the
+ * same services as `serve` (so every handler the domains register exists here too), runs queued
+ * jobs, and takes part in the leadership of periodic cluster work on the same database. On a
+ * signal it stops claiming, waits for running jobs (bounded), gives leadership up and closes the
+ * database.
+ */
+export async function worker(
+  config: Config,
+  io: ServeIo = { note: (l) => process.stderr.write(`${l}\n`) },
+): Promise<void> {
+  const logger = createLogger(config.log.level, { format: config.log.format });
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  prepareDataDir(config.storage.data_dir);
+  const vigil = await createVigil({ config, logger, workers: true });
+  // One line on standard error, as `serve` prints its banner: the worker is up.
+  io.note(`Vigil worker ${vigil.jobs.workerId} on ${vigil.db.description}`);
+  logger.info({ database: vigil.db.description, worker_id: vigil.jobs.workerId }, 'worker started');
+  const signal = await stopSignal;
+  logger.info({ signal }, 'worker stopping: finishing running jobs');
+  try {
+    await vigil.close();
+  } catch (err) {
+    logger.error({ err }, 'error during shutdown');
+  } finally {
+    logger.info('stopped');
+    logger.flush();
+  }
+}

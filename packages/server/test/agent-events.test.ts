@@ -215,7 +215,15 @@ for (const kind of await databaseKinds()) {
         await until('the own agent online', () =>
           sse.events.some((e) => e.event === 'agent' && e.data.status === 'online'),
         );
-        assert.ok(sse.events.every((e) => e.data.agent_id === agentId));
+        // Alert frames (the agent's own offline alert, say) carry the agent in their alert.
+        assert.ok(
+          sse.events.every(
+            (e) =>
+              (e.event === 'alert'
+                ? (e.data.alert as { agent_id: string }).agent_id
+                : e.data.agent_id) === agentId,
+          ),
+        );
       } finally {
         sse.close();
       }

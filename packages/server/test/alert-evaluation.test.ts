@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { percentStateChange, stepFlapping, checkSeverity } from '../src/alerts/evaluate/checks.js';
 import { certSeverity } from '../src/alerts/evaluate/certs.js';
-import { createEvaluator, type EvaluatorDeps } from '../src/alerts/evaluate/evaluator.js';
+import type { EvaluatorDeps } from '../src/alerts/evaluate/deps.js';
+import { createEvaluator } from '../src/alerts/evaluate/evaluator.js';
 import { diskForecast, predictLinear } from '../src/alerts/evaluate/forecast.js';
 import { offlineAction } from '../src/alerts/evaluate/offline.js';
 import {
@@ -352,9 +353,11 @@ describe('built-in conditions', () => {
   });
 
   test('offline, certificates, liveness', () => {
-    assert.equal(offlineAction('offline'), 'fire');
-    assert.equal(offlineAction('online'), 'clear');
-    assert.equal(offlineAction('pending'), null);
+    assert.equal(offlineAction('offline', 'online'), 'fire');
+    assert.equal(offlineAction('offline', null), null, 'never reported: not an outage');
+    assert.equal(offlineAction('offline', 'pending'), null);
+    assert.equal(offlineAction('online', 'offline'), 'clear');
+    assert.equal(offlineAction('pending', null), null);
     const day = 86_400_000;
     assert.equal(certSeverity(20 * day, 0, { warning: 14, critical: 3 }), null);
     assert.equal(certSeverity(10 * day, 0, { warning: 14, critical: 3 }), 'warning');
@@ -405,7 +408,11 @@ describe('evaluator', () => {
     created_at: 0,
     updated_at: 0,
   };
-  const setup = (rules: Rule[], open: (AlertKey & { severity: Severity })[] = []) => {
+  const setup = (
+    rules: Rule[],
+    open: (AlertKey & { severity: Severity })[] = [],
+    more: Partial<EvaluatorDeps> = {},
+  ) => {
     let clock = 0;
     const rec = recordingSink(open);
     let factsCalls = 0;
@@ -436,6 +443,7 @@ describe('evaluator', () => {
       log: (err) => {
         throw err;
       },
+      ...more,
     };
     const ev = createEvaluator(deps);
     const push = async (
@@ -538,6 +546,45 @@ describe('evaluator', () => {
     ]);
   });
 
+  test('flapping: a check changing state too often fires once, and clears once it settles', async () => {
+    const { push, calls } = setup([
+      {
+        ...base,
+        id: 'flap',
+        name: 'Flapping',
+        kind: 'check',
+        metric: null,
+        comparator: null,
+        warning: null,
+        critical: null,
+        params: { flapping: true },
+      },
+    ]);
+    const st = (state: number) => ({
+      state,
+      stateType: 'hard' as const,
+      attempt: 1,
+      hardState: state,
+      lastCheck: 0,
+      lastStateChange: 0,
+      lastHardChange: 0,
+      output: '',
+      perfdata: '',
+    });
+    const results = [
+      ...Array.from({ length: 21 }, (_, i) => (i % 2 ? 2 : 0)),
+      ...Array(21).fill(0),
+    ];
+    const at: number[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const before = calls.length;
+      await push('h', i, {}, [{ name: 'c', state: st(results[i]!), changed: true }]);
+      if (calls.length > before) at.push(i);
+    }
+    assert.deepEqual(calls, ['fire flap {"check":"c"} warning', 'clear flap {"check":"c"}']);
+    assert.equal(at[0], 9, 'the tenth result: nine changes, 51.5 %');
+  });
+
   test('seeded from the open alerts: no second fire, and a recovery clears', async () => {
     const { ev, push, calls } = setup(
       [{ ...base, id: 'disk', name: 'Disk' }],
@@ -556,5 +603,88 @@ describe('evaluator', () => {
     rules.pop();
     await ev.tick();
     assert.deepEqual(calls, ['fire disk {"mount":"/"} critical', 'clear disk {"mount":"/"}']);
+  });
+
+  test("agent status: offline fires, online clears, on the rule of the agent's host", async () => {
+    const rule: Rule = {
+      ...base,
+      id: 'off',
+      name: 'Offline',
+      kind: 'agent_offline',
+      metric: null,
+      comparator: null,
+      warning: null,
+      critical: null,
+    };
+    const { ev, calls } = setup([rule]);
+    let previous: 'online' | 'offline' | 'pending' | null = null;
+    const status = async (s: 'online' | 'offline' | 'pending') => {
+      await ev.onAgentStatus({
+        agentId: 'a1',
+        hostId: 'h',
+        status: s,
+        previousStatus: previous,
+        at: 1,
+      });
+      previous = s;
+    };
+    await status('pending');
+    await status('offline');
+    assert.deepEqual(calls, [], 'an agent that never reported is not an outage');
+    await status('online');
+    await status('offline');
+    await status('offline');
+    await status('online');
+    assert.deepEqual(calls, ['fire off {"agent_id":"a1"} critical', 'clear off {"agent_id":"a1"}']);
+  });
+
+  test('the tick runs the periodic built-ins: liveness, certificates, disk forecasts', async () => {
+    const day = 86_400_000;
+    const none = { comparator: null, warning: null, critical: null, metric: null } as const;
+    const rules: Rule[] = [
+      { ...base, ...none, id: 'unreach', name: 'U', kind: 'host_unreachable' },
+      { ...base, ...none, id: 'cert', name: 'C', kind: 'cert_expiry', warning: 14, critical: 3 },
+      { ...base, ...none, id: 'fc', name: 'F', kind: 'disk_forecast', params: { hours: 24 } },
+    ];
+    let reachable = false;
+    const t0 = 100 * day;
+    const { ev, calls, setClock } = setup(rules, [], {
+      hosts: {
+        facts: async (id) => ({ id, name: id, tags: [], environment: null, templates: [] }),
+        all: async () => [{ id: 'h', name: 'h', tags: [], environment: null, templates: [] }],
+      },
+      liveness: async () =>
+        new Map([
+          [
+            'h',
+            reachable
+              ? { state: 'reachable', consecutive_failures: 0 }
+              : { state: 'unreachable', consecutive_failures: 2 },
+          ],
+        ]),
+      certificates: async () => [{ agentId: 'a1', hostId: 'h', notAfter: t0 + 10 * day }],
+      // 2 GB an hour on 100 GB, 60 GB used now: full in 20 h.
+      disks: async (_h, _from, to) => [
+        {
+          mount: '/',
+          totalBytes: 100e9,
+          used: [0, 1, 2, 3].map((i) => ({ t: to / 1000 - (3 - i) * 3600, v: (54 + 2 * i) * 1e9 })),
+        },
+      ],
+    });
+    setClock(t0);
+    await ev.tick();
+    assert.deepEqual(calls.sort(), [
+      'fire cert {"agent_id":"a1"} warning',
+      'fire fc {"mount":"/"} warning',
+      'fire unreach {} critical',
+    ]);
+    reachable = true;
+    setClock(t0 + 8 * day);
+    await ev.tick();
+    assert.deepEqual(calls.slice(3).sort(), [
+      'clear unreach {}',
+      'fire cert {"agent_id":"a1"} critical',
+    ]);
   });
 });

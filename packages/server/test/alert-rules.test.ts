@@ -219,7 +219,7 @@ for (const kind of await databaseKinds()) {
       await push('web-1', (t += 10_000), doc(5, 75));
       open = await mine();
       assert.equal(open[0]!.state, 'active', 'inside the hysteresis band');
-      await push('web-1', (t += 10_000), doc(5, 60));
+      await push('web-1', t + 10_000, doc(5, 60));
       open = await mine();
       assert.equal(open.length, 1);
       assert.equal(open[0]!.state, 'resolved');
@@ -283,6 +283,72 @@ for (const kind of await databaseKinds()) {
       const bad = await call('POST', '/api/v1/alerts/rules:preview', { metric: 'cpu usage' });
       assert.equal(bad.statusCode, 400);
       assert.equal((await call('GET', '/api/v1/alerts/rules')).json().total, before);
+    });
+
+    test('overrides through host vars and templates, and scopes by template', async () => {
+      const tpl = await call('POST', '/api/v1/host-templates', {
+        object_name: 'alert-quiet',
+        vars: { alerts: { disk: { warning: 99, critical: 99.5 } } },
+      });
+      assert.equal(tpl.statusCode, 201, tpl.body);
+      const rule = (
+        await call('POST', '/api/v1/alerts/rules', {
+          name: 'Root',
+          metric: 'disk_usage_percent',
+          matchers: { mount: '/' },
+          warning: 90,
+          critical: 99,
+          enabled: false,
+        })
+      ).json();
+      const cfg = await call('PATCH', '/api/v1/hosts/web-1/config', {
+        imports: ['alert-quiet'],
+        vars: { alerts: { rules: { [rule.id]: { critical: 96 } } } },
+      });
+      assert.equal(cfg.statusCode, 200, cfg.body);
+      // The hosts' cached configuration is read again after 30 s.
+      const t = start + 10_800_000;
+      await push('web-1', t, doc(5, 97));
+      await push('db-1', t, doc(5, 97));
+      const preview = async (body: Record<string, unknown>) => {
+        const res = await call('POST', '/api/v1/alerts/rules:preview', body);
+        assert.equal(res.statusCode, 200, res.body);
+        return Object.fromEntries(
+          res
+            .json()
+            .items.map((i: { host_id: string; severity: string }) => [i.host_id, i.severity]),
+        );
+      };
+      const disk = {
+        metric: 'disk_usage_percent',
+        matchers: { mount: { op: '=~', value: '.+' } },
+        params: { global: 'disk' },
+      };
+      assert.deepEqual(await preview(disk), { 'db-1': 'critical' }, "the template's disk levels");
+      assert.deepEqual(
+        await preview({ ...disk, scope: { templates: ['alert-quiet'] } }),
+        {},
+        'scoped to the template: web-1 only, which stays below its levels',
+      );
+      const own = {
+        metric: 'disk_usage_percent',
+        matchers: { mount: '/' },
+        warning: 90,
+        critical: 99,
+      };
+      assert.deepEqual(await preview(own), { 'db-1': 'warning', 'web-1': 'warning' });
+      // The host's override applies to its rule, by id; enabled in the preview.
+      const res = await call('PATCH', `/api/v1/alerts/rules/${rule.id as string}`, {
+        enabled: true,
+      });
+      assert.equal(res.statusCode, 200);
+      await push('web-1', t + 40_000, doc(5, 97));
+      const open = (await alertsOf('web-1', 'active')).filter((a) => a.rule_id === rule.id);
+      assert.equal(open.length, 1, 'fires with the host override');
+      assert.equal(open[0]!.severity, 'critical', 'critical at 96 for this host');
+      await push('db-1', t + 40_000, doc(5, 97));
+      const other = (await alertsOf('db-1', 'active')).filter((a) => a.rule_id === rule.id);
+      assert.equal(other[0]!.severity, 'warning');
     });
   });
 }

@@ -377,5 +377,51 @@ for (const kind of await databaseKinds()) {
         denied.close();
       }
     });
+
+    test('a role with alerts only streams alert events alone; one with neither is refused', async () => {
+      const port = (h.vigil.http.server.address() as AddressInfo).port;
+      const role = await call('POST', '/api/v1/roles', {
+        name: 'alerts-only',
+        permissions: ['dashboard:view', 'alerts:*'],
+      });
+      assert.equal(role.statusCode, 201, role.body);
+      const alertsOnly = await h.userWithRoles('alertwatcher', ['alerts-only']);
+      const none = await call('POST', '/api/v1/roles', {
+        name: 'nothing',
+        permissions: ['audit:read'],
+      });
+      assert.equal(none.statusCode, 201, none.body);
+      const auditor = await h.userWithRoles('streamless', ['nothing']);
+      const refused = openStream(port, auditor);
+      await assert.rejects(refused.ready, /HTTP 403/);
+      const stream = openStream(port, alertsOnly);
+      try {
+        await stream.ready;
+        const host = await newHost();
+        await h.vigil.db.kysely
+          .insertInto('agents')
+          .values({
+            id: 'alerts-only-agent',
+            name: 'alerts-only-agent',
+            host_id: host,
+            kind: 'native',
+            approval: 'pending',
+            interval_seconds: 10,
+            registered_at: 0,
+            updated_at: 0,
+          })
+          .execute();
+        await h.vigil.agentStatus.check('alerts-only-agent', true);
+        await fire(host, { ruleId: 'alerts-only' });
+        await waitFor('the alert event', () => stream.events.some((e) => e.event === 'alert'));
+        assert.deepEqual(
+          stream.events.filter((e) => e.event !== 'alert'),
+          [],
+        );
+      } finally {
+        stream.close();
+        refused.close();
+      }
+    });
   });
 }

@@ -296,6 +296,47 @@ for (const kind of await databaseKinds()) {
       assert.equal((await alertOf(s)).length, 1);
     });
 
+    test('silences: a later start, alerts opened under one, and its end', async () => {
+      const host = await newHost();
+      const s = signal(host, { ruleId: 'planned' });
+      await h.vigil.alerts.sink.fire(s);
+      const id = (await alertOf(s))[0]!.id;
+      let res = await call('POST', '/api/v1/alerts/silences', {
+        matchers: { rule_id: 'planned', labels: { cpu: 'total' } },
+        reason: 'planned work',
+        starts_at: new Date(clock + 60_000).toISOString(),
+        ends_at: new Date(clock + 120_000).toISOString(),
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(res.json().active, false);
+      assert.equal((await detail(id)).state, 'active');
+      // Once it starts, the sweep silences what it matches, once: acknowledging takes it out.
+      await advance(60_000);
+      await h.vigil.alerts.lifecycle.expireSilences();
+      let d = await detail(id);
+      assert.equal(d.state, 'silenced');
+      assert.equal(d.suppressed, true);
+      assert.equal(d.transitions.at(-1)!.reason, 'silence: planned work');
+      const other = signal(host, { ruleId: 'planned', labels: { cpu: 'total', extra: 'x' } });
+      await h.vigil.alerts.sink.fire(other);
+      const otherId = (await alertOf(other))[0]!.id;
+      assert.equal((await detail(otherId)).state, 'silenced');
+      assert.deepEqual(await jobsOf(otherId), []);
+      res = await call('POST', `/api/v1/alerts/${otherId}:acknowledge`);
+      assert.equal(res.json().state, 'acknowledged');
+      await h.vigil.alerts.lifecycle.expireSilences();
+      assert.equal((await detail(otherId)).state, 'acknowledged');
+      // Its end returns the alert it silenced; it notifies again from there.
+      await advance(60_001);
+      await h.vigil.alerts.lifecycle.expireSilences();
+      d = await detail(id);
+      assert.equal(d.state, 'active');
+      assert.equal(d.suppressed, false);
+      assert.deepEqual((await jobsOf(id)).at(-1), 'unsilenced');
+      await h.vigil.alerts.sink.fire({ ...s, severity: 'critical' });
+      assert.deepEqual((await jobsOf(id)).at(-1), 'escalated');
+    });
+
     test('a host in maintenance records its alerts, suppressed, and notifies no one', async () => {
       const host = await newHost();
       const res = await call('POST', `/api/v1/hosts/${host}/maintenance`, {

@@ -226,6 +226,27 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     run: async (h, cid) =>
       asAdmin(h, cid, 'DELETE', `/api/v1/credentials/${await newCredential(h)}`),
   },
+  'POST /api/v1/notifications/channels': {
+    action: 'notification_channel.create',
+    run: (h, cid) => asAdmin(h, cid, 'POST', '/api/v1/notifications/channels', channelBody()),
+  },
+  'PATCH /api/v1/notifications/channels/{id}': {
+    action: 'notification_channel.update',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'PATCH', `/api/v1/notifications/channels/${await newChannel(h)}`, {
+        enabled: false,
+      }),
+  },
+  'DELETE /api/v1/notifications/channels/{id}': {
+    action: 'notification_channel.delete',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'DELETE', `/api/v1/notifications/channels/${await newChannel(h)}`),
+  },
+  'POST /api/v1/notifications/channels/{id}:test': {
+    action: 'notification_channel.test',
+    run: async (h, cid) =>
+      asAdmin(h, cid, 'POST', `/api/v1/notifications/channels/${await newChannel(h)}:test`),
+  },
   'POST /api/v1/credentials/{id}:clone': {
     action: 'credential.clone',
     run: async (h, cid) =>
@@ -534,6 +555,19 @@ async function newCredential(h: Harness, extra: object = {}): Promise<string> {
   return (res.json() as { id: string }).id;
 }
 
+/** A webhook channel body; nothing listens on port 1, so a test message fails fast. */
+const channelBody = () => ({
+  name: 'audited',
+  type: 'webhook',
+  settings: { url: 'http://127.0.0.1:1/hook', secret: 'audited-secret' },
+});
+/** Creates a notification channel as admin and returns its id. */
+async function newChannel(h: Harness): Promise<string> {
+  const res = await asAdmin(h, 'setup', 'POST', '/api/v1/notifications/channels', channelBody());
+  if (res.statusCode !== 201) throw new Error(`creating a channel: ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
 /** As admin, with the correlation id. */
 const asAdmin = async (
   h: Harness,
@@ -582,6 +616,31 @@ const USER_EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
       const id = await freshUser(h);
       await asAdmin(h, 'setup', 'POST', `/api/v1/users/${id}:disable`);
       return asAdmin(h, cid, 'POST', `/api/v1/users/${id}:enable`);
+    },
+  },
+  'POST /api/v1/jobs/{id}:retry': {
+    action: 'job.retry',
+    async run(h, cid) {
+      // A dead job of a kind no handler takes, as a failed delivery would leave it.
+      const id = `audited-${Math.random().toString(36).slice(2)}`;
+      const t = Date.now();
+      await h.vigil.db.kysely
+        .insertInto('jobs')
+        .values({
+          id,
+          kind: 'test.nobody',
+          payload: '{}',
+          state: 'dead',
+          attempts: 1,
+          max_attempts: 1,
+          run_at: t,
+          last_error: 'failed',
+          created_at: t,
+          updated_at: t,
+          finished_at: t,
+        })
+        .execute();
+      return asAdmin(h, cid, 'POST', `/api/v1/jobs/${id}:retry`);
     },
   },
   'PUT /api/v1/users/{id}/password': {

@@ -4,39 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import type { AlertItem } from '../src/alerts/model.js';
+import { alertItem } from '../../../test/support/alerts.js';
 import type { NotificationMessage, OpenChannel } from '../src/notifications/model.js';
 import { SENDERS } from '../src/notifications/senders/index.js';
 import { signWebhook } from '../src/notifications/senders/webhook.js';
-
-/** An alert as the lifecycle renders it. */
-export function alertItem(over: Partial<AlertItem> = {}): AlertItem {
-  const at = '2026-12-01T10:00:00.000Z';
-  return {
-    id: 'a1',
-    type: 'cpu',
-    level: 'critical',
-    message: 'CPU at 97 %',
-    value: 97,
-    threshold: 95,
-    agent_id: null,
-    acknowledged: false,
-    created_at: at,
-    host_id: 'h1',
-    host_name: 'web-1',
-    rule_id: 'r1',
-    rule_name: 'High CPU',
-    severity: 'critical',
-    state: 'active',
-    labels: {},
-    dedup_key: 'k1',
-    started_at: at,
-    resolved_at: null,
-    silenced_until: null,
-    suppressed: false,
-    updated_at: at,
-    ...over,
-  };
-}
 
 const message = (alerts: AlertItem[]): NotificationMessage => ({
   kind: 'alerts',

@@ -12,7 +12,6 @@ import {
   type AlertSignal,
   type AlertSink,
   type AlertState,
-  type AlertTransition,
   type Severity,
 } from './model.js';
 import type {
@@ -22,7 +21,8 @@ import type {
   AlertStores,
   SilenceRecord,
 } from './records.js';
-import { itemOf, transitionOf } from './render.js';
+import { createAlertReads } from './reads.js';
+import { MAX_SILENCE_MS, parseTime } from './time.js';
 import { matches } from './silences.js';
 import {
   SYSTEM,
@@ -32,28 +32,8 @@ import {
   type Published,
 } from './steps.js';
 
-/** The filters of `GET /api/v1/alerts`, as the query string gives them (all text). */
-export interface AlertListQuery {
-  state?: string;
-  severity?: string;
-  host_id?: string;
-  since?: string;
-  until?: string;
-  cursor?: string;
-  limit?: number | string;
-}
-
-/** A page of alerts, newest first. */
-export interface AlertPage {
-  items: AlertItem[];
-  next_cursor: string | null;
-}
-
 /** A person's action on an alert. */
 export type AlertAction = 'acknowledge' | 'silence' | 'resolve' | 'dismiss';
-
-/** The longest a person may silence an alert for. */
-export const MAX_SILENCE_MS = 366 * 86_400_000;
 
 const bad = (message: string) => new VigilError('bad_data', message, { code: 'validation_failed' });
 const notFound = (id: string) =>
@@ -84,22 +64,6 @@ const ACTIONS: Record<
   dismiss: { from: OPEN_STATES, to: 'dismissed', event: 'dismissed', done: 'dismissed' },
 };
 
-/** Parses an ISO 8601 time of a filter or body. */
-export function parseTime(field: string, v: string): number {
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d\d-\d\dT/.test(v) || !Number.isFinite(t))
-    throw bad(`${field}: must be an ISO 8601 date-time`);
-  return t;
-}
-
-function listOf<T extends string>(field: string, v: string, allowed: readonly T[]): T[] {
-  const parts = v.split(',').map((p) => p.trim());
-  for (const p of parts)
-    if (!(allowed as readonly string[]).includes(p))
-      throw bad(`${field}: "${p}" is not one of ${allowed.join(', ')}`);
-  return parts as T[];
-}
-
 /**
  * The alert lifecycle: one open alert per condition (`dedup_key`), opened and updated by the
  * evaluator through `AlertSink`, moved by people (acknowledge, silence, resolve, dismiss; each
@@ -117,6 +81,7 @@ export function createAlertLifecycle(deps: {
   const { store, transact, now } = deps;
   const audited = createAudited(transact, now);
   const steps = createSteps({ now, publish: deps.publish, store });
+  const reads = createAlertReads({ store, cursors: deps.cursors });
 
   const inMaintenance = async (s: AlertStores, hostId: string, at: number) => {
     const until = await s.alerts.maintenanceUntil(hostId);
@@ -135,7 +100,9 @@ export function createAlertLifecycle(deps: {
   async function fireOnce(s: AlertStores, out: Published, signal: AlertSignal): Promise<boolean> {
     const key = dedupKey(signal);
     const at = signal.at;
-    const maintenance = await inMaintenance(s, signal.hostId, now());
+    // Maintenance matters only to a new alert or a severity change: an update of the value, the
+    // common case on every push, does not look it up.
+    const maintenance = () => inMaintenance(s, signal.hostId, now());
     let open = await s.alerts.openByKey(key);
     if (!open) {
       const silence = (await s.alerts.silences(now())).find((x) => matches(x, signal));
@@ -152,7 +119,7 @@ export function createAlertLifecycle(deps: {
         message: signal.message,
         value: signal.value,
         threshold: signal.threshold,
-        suppressed: maintenance || silence !== undefined,
+        suppressed: silence !== undefined || (await maintenance()),
         silenced_until: silence ? silence.ends_at : null,
         silenced_from: silence ? 'active' : null,
         silence_id: silence ? silence.id : null,
@@ -191,11 +158,8 @@ export function createAlertLifecycle(deps: {
     if (open.severity === signal.severity) {
       // Conditional on the severity read too: a concurrent change of it makes this one retry.
       return (
-        (await s.alerts.change(
-          open.id,
-          { state: open.state, severity: open.severity },
-          change,
-        )) === 1
+        (await s.alerts.change(open.id, { state: open.state, severity: open.severity }, change)) ===
+        1
       );
     }
     const n = await s.alerts.change(
@@ -212,7 +176,7 @@ export function createAlertLifecycle(deps: {
         event: severityEvent(open.severity, signal.severity),
         actor: SYSTEM,
         reason: `severity ${open.severity} → ${signal.severity}`,
-        notify: !maintenance && !open.suppressed && open.state !== 'silenced',
+        notify: !open.suppressed && open.state !== 'silenced' && !(await maintenance()),
       },
       out,
     );
@@ -349,23 +313,27 @@ export function createAlertLifecycle(deps: {
         },
       );
       await steps.publish(out);
-      return (await get(id)).alert;
+      return (await reads.get(id)).alert;
     },
 
     /**
      * Ends the silences whose time passed: each silenced alert whose `silenced_until` is past
-     * goes back to what it was (`active`, or `acknowledged`); and puts the open alerts that an
-     * active silence matches under it. Run periodically.
+     * goes back to what it was (`active`, or `acknowledged`); and puts the open alerts that a
+     * silence which started since (a `starts_at` in the future when it was made) matches under
+     * it, once. Run periodically.
      */
     async expireSilences(): Promise<number> {
       let moved = 0;
       for (const a of await store.silenceEnded(now()))
         if (await unsilence(a, SYSTEM, 'silence ended')) moved += 1;
-      for (const silence of await store.silences(now())) moved += await applySilence(silence);
+      for (const silence of await store.unapplied(now())) moved += await applySilence(silence);
       return moved;
     },
 
-    /** Puts the open alerts a silence matches now under it; returns how many it silenced. */
+    /**
+     * Puts the open alerts a silence matches now under it, once per silence (it is marked
+     * applied); returns how many it silenced.
+     */
     applySilence: (silence: SilenceRecord) => applySilence(silence),
 
     /** Returns the alerts a silence silenced to what they were. */
@@ -375,125 +343,8 @@ export function createAlertLifecycle(deps: {
       return n;
     },
 
-    /** An alert and its transitions, oldest first. @throws VigilError not_found. */
-    get,
-
-    /**
-     * A page of alerts, newest first (by `started_at`). `state` is a comma list of states or
-     * `all` (default: the open states); `severity` a comma list; `since`/`until` ISO times on
-     * `started_at`; `limit` 1 to 1000 (default 100).
-     * @throws VigilError bad_data naming the bad filter.
-     */
-    async list(q: AlertListQuery = {}): Promise<AlertPage> {
-      const states =
-        q.state === undefined || q.state === ''
-          ? [...OPEN_STATES]
-          : q.state === 'all'
-            ? []
-            : listOf('state', q.state, [
-                'active',
-                'acknowledged',
-                'silenced',
-                'resolved',
-                'dismissed',
-              ]);
-      const severities =
-        q.severity === undefined || q.severity === ''
-          ? undefined
-          : listOf('severity', q.severity, SEVERITIES);
-      const limit = q.limit === undefined || q.limit === '' ? 100 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw bad('limit: must be an integer from 1 to 1000');
-      const since = q.since ? parseTime('since', q.since) : undefined;
-      const until = q.until ? parseTime('until', q.until) : undefined;
-      if (since !== undefined && until !== undefined && since > until)
-        throw bad('since: must not be after until');
-      let after: { startedAt: number; id: string } | undefined;
-      if (q.cursor) {
-        const d = deps.cursors.decode(q.cursor);
-        if (
-          !Array.isArray(d) ||
-          d.length !== 2 ||
-          typeof d[0] !== 'number' ||
-          typeof d[1] !== 'string'
-        )
-          throw bad('cursor: is not a cursor of this list');
-        after = { startedAt: d[0], id: d[1] };
-      }
-      const rows = await store.list({
-        states,
-        severities,
-        hostId: q.host_id || undefined,
-        since,
-        until,
-        after,
-        limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(itemOf),
-        next_cursor:
-          rows.length > limit && last ? deps.cursors.encode([last.started_at, last.id]) : null,
-      };
-    },
-
-    /** Open alerts by severity, for the dashboard (every severity, 0 when none). */
-    async countsBySeverity(): Promise<Record<Severity, number>> {
-      const counts = await store.countsBySeverity();
-      return Object.fromEntries(SEVERITIES.map((s) => [s, counts[s] ?? 0])) as Record<
-        Severity,
-        number
-      >;
-    },
-
-    /**
-     * Transitions of every alert, newest first, for the activity feed; `cursor` continues a
-     * previous page. @throws VigilError bad_data for a cursor that is not this feed's.
-     */
-    async recentTransitions(
-      q: { cursor?: string; limit?: number } = {},
-    ): Promise<{ items: AlertTransition[]; next_cursor: string | null }> {
-      const limit = q.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw bad('limit: must be an integer from 1 to 1000');
-      let before: { at: number; seq: number } | undefined;
-      if (q.cursor) {
-        const d = deps.cursors.decode(q.cursor);
-        if (
-          !Array.isArray(d) ||
-          d.length !== 3 ||
-          d[0] !== 't' ||
-          typeof d[1] !== 'number' ||
-          typeof d[2] !== 'number'
-        )
-          throw bad('cursor: is not a cursor of this feed');
-        before = { at: d[1], seq: d[2] };
-      }
-      const rows = await store.recentTransitions(before, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(transitionOf),
-        next_cursor:
-          rows.length > limit && last ? deps.cursors.encode(['t', last.at, last.seq]) : null,
-      };
-    },
-
-    /** Every open alert, newest first (reminders, the fleet overview). */
-    async openAlerts(
-      filter: { hostId?: string; states?: AlertState[] } = {},
-    ): Promise<AlertItem[]> {
-      return (await store.open(filter)).map(itemOf);
-    },
+    ...reads,
   };
-
-  async function get(id: string): Promise<{ alert: AlertItem; transitions: AlertTransition[] }> {
-    const a = await store.get(id);
-    if (!a) throw notFound(id);
-    const ts = await store.transitions(id);
-    return { alert: itemOf(a), transitions: ts.map(transitionOf) };
-  }
 
   async function unsilence(a: AlertRecord, actor: Actor, reason: string): Promise<boolean> {
     return work(async (s, out) => {
@@ -510,6 +361,8 @@ export function createAlertLifecycle(deps: {
   }
 
   async function applySilence(silence: SilenceRecord): Promise<number> {
+    // Once per silence, when it starts: an alert a person moved out of it later stays out.
+    if ((await store.markApplied(silence.id, now())) !== 1) return 0;
     let n = 0;
     const candidates = await store.open({
       hostId: silence.host_id ?? undefined,

@@ -84,6 +84,8 @@ export interface SilenceRecord {
   ends_at: number;
   created_by: string | null;
   created_at: number;
+  /** When the open alerts it matched were put under it; null until it starts. */
+  applied_at: number | null;
 }
 
 /** Filters of the alert list; every field is optional, times are epoch ms. */
@@ -144,6 +146,10 @@ export interface AlertStore {
   /** Every silence, newest first; `activeAt` keeps those active then. */
   silences(activeAt?: number): Promise<SilenceRecord[]>;
   deleteSilence(id: string): Promise<number>;
+  /** Marks a silence applied at `at`; returns 0 when it was already (another process did). */
+  markApplied(id: string, at: number): Promise<number>;
+  /** Active silences not applied yet (those that started since). */
+  unapplied(at: number): Promise<SilenceRecord[]>;
 }
 
 /** The stores of one alert unit of work: the alert store, the audit log and the job queue. */

@@ -258,6 +258,22 @@ export function overridesOf(vars: Record<string, unknown> | undefined): AlertOve
 }
 
 /**
+ * Overrides laid over others, level by level: `vars` merge key by key only at their top, so a
+ * host's `vars.alerts` would hide its templates' whole; merged here, a host that sets one rule's
+ * level keeps its templates' family levels.
+ */
+export function mergeOverrides(base: AlertOverrides, over: AlertOverrides): AlertOverrides {
+  const out: AlertOverrides = { ...base };
+  for (const k of ['cpu', 'memory', 'disk'] as const)
+    if (over[k]) out[k] = { ...base[k], ...over[k] };
+  if (over.rules) {
+    out.rules = { ...base.rules };
+    for (const [id, o] of Object.entries(over.rules)) out.rules[id] = { ...base.rules?.[id], ...o };
+  }
+  return out;
+}
+
+/**
  * A rule's thresholds for a host: the rule's own, else (a built-in family rule with null
  * thresholds) the global ones; then the host's family override, then its rule override.
  */

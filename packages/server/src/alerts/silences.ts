@@ -3,7 +3,7 @@ import { createAudited, type Transact } from '../audit/audited.js';
 import type { RequestContext } from '../audit/service.js';
 import { VigilError } from '../errors.js';
 import type { AlertLifecycle } from './lifecycle.js';
-import { MAX_SILENCE_MS, parseTime } from './lifecycle.js';
+import { MAX_SILENCE_MS, parseTime } from './time.js';
 import type { AlertKey } from './model.js';
 import type { AlertStore, AlertStores, SilenceRecord } from './records.js';
 
@@ -116,6 +116,7 @@ export function createSilenceService(deps: {
         ends_at: endsAt,
         created_by: ctx.actor.label ?? ctx.actor.id,
         created_at: t,
+        applied_at: null,
       };
       await audited(
         ctx,

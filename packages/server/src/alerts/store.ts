@@ -183,6 +183,25 @@ export const createAlertStore = (db: Kysely<Database>): AlertStore => {
       const rows = await s.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
       return rows.map(silenceOf);
     },
+    async markApplied(id, at) {
+      const r = await db
+        .updateTable('alert_silences')
+        .set({ applied_at: at })
+        .where('id', '=', id)
+        .where('applied_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async unapplied(at) {
+      const rows = await db
+        .selectFrom('alert_silences')
+        .selectAll()
+        .where('applied_at', 'is', null)
+        .where('starts_at', '<=', at)
+        .where('ends_at', '>', at)
+        .execute();
+      return rows.map(silenceOf);
+    },
     async deleteSilence(id) {
       const r = await db.deleteFrom('alert_silences').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows);

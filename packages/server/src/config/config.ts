@@ -34,6 +34,7 @@ export interface Config {
     purge_interval_seconds: number;
     leader_lease_seconds: number;
   };
+  notifications: { timeout_seconds: number; external_url: string };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'json' | 'pretty';

@@ -367,6 +367,22 @@ export const KEYS = {
         'On SQLite, how long the leader of periodic work holds its lease without renewing it; another process takes over after that.',
     },
   },
+  notifications: {
+    timeout_seconds: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      max: 300,
+      description:
+        'How long a notification sender waits for its receiver (HTTP answer or SMTP exchange); past it the attempt fails and is retried.',
+    },
+    external_url: {
+      type: 'string',
+      default: '',
+      description:
+        "The console's address as people reach it (`https://vigil.example.com`), for links in notifications (Alertmanager's `externalURL` and `generatorURL`). Empty: no links.",
+    },
+  },
   log: {
     level: {
       type: 'string',

@@ -303,7 +303,7 @@ export interface Database {
     created_at: number;
     expires_at: number;
   };
-  /** Buckets whose rollups must be computed again because data arrived after they were. */
+  /** The durable job queue (migration 17); `payload` JSON. */
   jobs: {
     id: string;
     kind: string;
@@ -320,54 +320,6 @@ export interface Database {
     created_at: number;
     updated_at: number;
     finished_at: number | null;
-  };
-  /** Alerts, open and closed (migration 19); booleans 0/1, `labels` JSON. */
-  alerts: {
-    id: string;
-    dedup_key: string;
-    rule_id: string;
-    host_id: string;
-    agent_id: string | null;
-    labels: string;
-    type: string;
-    severity: string;
-    state: string;
-    message: string;
-    value: number | null;
-    threshold: number | null;
-    suppressed: number;
-    silenced_until: number | null;
-    silenced_from: string | null;
-    silence_id: string | null;
-    started_at: number;
-    updated_at: number;
-    resolved_at: number | null;
-  };
-  /** Every step of an alert's life (migration 19). */
-  alert_transitions: {
-    id: string;
-    alert_id: string;
-    from_state: string | null;
-    to_state: string;
-    severity: string;
-    actor_type: string;
-    actor_id: string | null;
-    actor_label: string | null;
-    reason: string | null;
-    at: number;
-    seq: number;
-  };
-  /** Silences of alerts by matcher (migration 19); `labels` JSON. */
-  alert_silences: {
-    id: string;
-    host_id: string | null;
-    rule_id: string | null;
-    labels: string;
-    reason: string;
-    starts_at: number;
-    ends_at: number;
-    created_by: string | null;
-    created_at: number;
   };
   /** Notification channels; `settings`, `filters` JSON, secrets sealed. */
   notification_channels: {
@@ -418,7 +370,55 @@ export interface Database {
   };
   /** When each alert was last notified on each channel. */
   notification_alert_state: { alert_id: string; channel_id: string; last_notified_at: number };
-  rollup_dirty: { resolution: string; host_key: number; bucket: number };
+  /** Alerts, open and closed (migration 19); booleans 0/1, `labels` JSON. */
+  alerts: {
+    id: string;
+    dedup_key: string;
+    rule_id: string;
+    host_id: string;
+    agent_id: string | null;
+    labels: string;
+    type: string;
+    severity: string;
+    state: string;
+    message: string;
+    value: number | null;
+    threshold: number | null;
+    suppressed: number;
+    silenced_until: number | null;
+    silenced_from: string | null;
+    silence_id: string | null;
+    started_at: number;
+    updated_at: number;
+    resolved_at: number | null;
+  };
+  /** Every step of an alert's life (migration 19). */
+  alert_transitions: {
+    id: string;
+    alert_id: string;
+    from_state: string | null;
+    to_state: string;
+    severity: string;
+    actor_type: string;
+    actor_id: string | null;
+    actor_label: string | null;
+    reason: string | null;
+    at: number;
+    seq: number;
+  };
+  /** Silences of alerts by matcher (migration 19); `labels` JSON. */
+  alert_silences: {
+    id: string;
+    host_id: string | null;
+    rule_id: string | null;
+    labels: string;
+    reason: string;
+    starts_at: number;
+    ends_at: number;
+    created_by: string | null;
+    created_at: number;
+    applied_at: number | null;
+  };
   /** Alert rules; `matchers`, `scope` and `params` are JSON; `enabled` and `builtin` 0/1. */
   alert_rules: {
     id: string;
@@ -439,6 +439,18 @@ export interface Database {
     builtin: number;
     created_at: number;
     updated_at: number;
+  };
+  /** Buckets whose rollups must be computed again because data arrived after they were. */
+  rollup_dirty: { resolution: string; host_key: number; bucket: number };
+  /** Leases of leadership on SQLite (migration 018). */
+  job_leases: { name: string; holder: string; expires_at: number; renewed_at: number };
+  /** Each cluster periodic job's last period run (migration 018). */
+  periodic_runs: {
+    name: string;
+    last_period: number;
+    runs: number;
+    last_run_at: number | null;
+    last_holder: string | null;
   };
 }
 

@@ -186,18 +186,36 @@ export const createJobStore = (db: Kysely<Database>, now: () => number = Date.no
      */
     async retry(id: string): Promise<JobRow | undefined> {
       const t = now();
-      return db
-        .updateTable('jobs')
-        .set({ state: 'queued', attempts: 0, run_at: t, finished_at: null, updated_at: t })
-        .where('id', '=', id)
-        .where((eb) =>
-          eb.or([
-            eb('state', '=', 'dead'),
-            eb.and([eb('state', '=', 'queued'), eb('attempts', '>', 0)]),
-          ]),
-        )
-        .returningAll()
-        .executeTakeFirst();
+      return (
+        db
+          .updateTable('jobs')
+          .set({ state: 'queued', attempts: 0, run_at: t, finished_at: null, updated_at: t })
+          .where('id', '=', id)
+          .where((eb) =>
+            eb.or([
+              eb('state', '=', 'dead'),
+              eb.and([eb('state', '=', 'queued'), eb('attempts', '>', 0)]),
+            ]),
+          )
+          // A dead job's dedup key may be held by a newer unfinished job: the key stays with it.
+          .where((eb) =>
+            eb.or([
+              eb('dedup_key', 'is', null),
+              eb('state', '=', 'queued'),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('jobs as other')
+                    .select('other.id')
+                    .whereRef('other.dedup_key', '=', 'jobs.dedup_key')
+                    .where('other.state', 'in', ['queued', 'running']),
+                ),
+              ),
+            ]),
+          )
+          .returningAll()
+          .executeTakeFirst()
+      );
     },
 
     /** Deletes succeeded jobs finished before `succeededBefore` and dead ones before `deadBefore`. */

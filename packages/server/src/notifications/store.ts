@@ -188,7 +188,10 @@ export const createNotificationStore = (db: Kysely<Database>) => ({
       .where('kind', '=', 'alerts')
       .where('created_at', '>=', since)
       .executeTakeFirst();
-    return { count: Number(r?.n ?? 0), first: r?.first == null ? null : Number(r.first) };
+    return {
+      count: Number(r?.n ?? 0),
+      first: r?.first === null || r?.first === undefined ? null : Number(r.first),
+    };
   },
 
   /** Adds rows to the delivery log. */

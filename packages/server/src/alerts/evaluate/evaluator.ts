@@ -1,16 +1,9 @@
 import type { AgentStatusEvent, IngestEvent } from '../../events/types.js';
-import {
-  canonicalLabels,
-  type AlertKey,
-  type AlertSink,
-  type GlobalThresholds,
-  type Severity,
-} from '../model.js';
+import { canonicalLabels, type AlertKey, type Severity } from '../model.js';
 import {
   compileMatchers,
   effectiveThresholds,
   inScope,
-  type AlertOverrides,
   type CompiledMatchers,
   type EffectiveThresholds,
   type HostFacts,
@@ -18,7 +11,7 @@ import {
   type RuleKind,
 } from '../rules.js';
 import { checkSeverity, stepFlapping, type FlapState } from './checks.js';
-import type { Point } from './forecast.js';
+import type { EvaluatorDeps } from './deps.js';
 import { judgePeriodic } from './periodic.js';
 import { offlineAction } from './offline.js';
 import {
@@ -27,41 +20,6 @@ import {
   type ThresholdSpec,
   type ThresholdState,
 } from './threshold.js';
-import type { Liveness } from './unreachable.js';
-
-/** One file system's recent used bytes, for the disk forecast. */
-export interface DiskSeries {
-  mount: string;
-  totalBytes: number;
-  /** Used bytes, times in seconds, oldest first. */
-  used: Point[];
-}
-
-/** What the evaluator reads, declared here where it is used. */
-export interface EvaluatorDeps {
-  rules: { all(): Promise<Rule[]>; onChange(fn: () => void): void };
-  sink: AlertSink;
-  thresholds: { get(): Promise<GlobalThresholds> };
-  hosts: {
-    /** A host's facts for scopes; undefined for an unknown or deleted host. */
-    facts(hostId: string): Promise<HostFacts | undefined>;
-    /** Every enabled host (the periodic built-ins only). */
-    all(): Promise<HostFacts[]>;
-  };
-  /** A host's overrides (its resolved `vars.alerts`). */
-  overrides(hostId: string): Promise<AlertOverrides>;
-  parseKey(key: string): { metric: string; labels: Record<string, string> };
-  /** Every host's liveness from the connectivity worker, by host id. */
-  liveness(): Promise<Map<string, Liveness>>;
-  /** Approved agents' client certificates with their host. */
-  certificates(): Promise<{ agentId: string; hostId: string; notAfter: number }[]>;
-  /** A host's file systems with their used bytes between `from` and `to` (epoch ms). */
-  disks(hostId: string, from: number, to: number): Promise<DiskSeries[]>;
-  now: () => number;
-  log: (err: unknown, what: string) => void;
-  /** How long a host's matching rules stay cached (ms); 30 s by default. */
-  hostTtlMs?: number;
-}
 
 /** A threshold rule as it applies to one host. */
 interface Entry {
@@ -131,6 +89,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const simple = new Map<string, { key: AlertKey; severity: Severity }>();
   const flaps = new Map<string, FlapState>();
   const chains = new Map<string, Promise<void>>();
+  const refreshing = new Set<string>();
   let lastForecast = 0;
 
   deps.rules.onChange(() => {
@@ -165,10 +124,21 @@ export function createEvaluator(deps: EvaluatorDeps) {
       deps.thresholds.get(),
       deps.overrides(hostId),
     ]);
-    if (!host) return undefined;
-    const g = globals as unknown as Record<string, { warning: number; critical: number }>;
     const byMetric = new Map<string, Entry[]>();
     const other = new Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>();
+    if (!host) {
+      // An unknown host is judged by nothing until its plan is built again.
+      const empty: Plan = {
+        at: deps.now(),
+        host: { id: hostId, name: hostId, tags: [], environment: null, templates: [] },
+        byMetric,
+        other,
+        keys: new Map(),
+      };
+      plans.set(hostId, empty);
+      return undefined;
+    }
+    const g = globals as unknown as Record<string, { warning: number; critical: number }>;
     for (const rule of all) {
       if (!inScope(rule.scope, host)) continue;
       const t = effectiveThresholds(rule, g, overrides);
@@ -316,7 +286,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
           };
           let p: Promise<void> | undefined;
           if (flapping) {
-            const fk = `${plan.host.id}\n${c.name}`;
+            const fk = `${rule.id}\n${plan.host.id}\n${c.name}`;
             const prev = flaps.get(fk);
             const next = stepFlapping(prev, c.state.state);
             flaps.set(fk, next);
@@ -390,21 +360,28 @@ export function createEvaluator(deps: EvaluatorDeps) {
 
     /** The `INGEST_TOPIC` subscriber: synchronous unless the sink must be called. */
     onIngest(e: IngestEvent): Promise<void> | undefined {
-      const plan = planOf(e.hostId);
-      if (plan) return judge(plan, e);
+      const plan = plans.get(e.hostId);
+      if (plan) {
+        // A stale plan still judges this push; its replacement is built on the side.
+        if (deps.now() - plan.at >= ttl && !refreshing.has(e.hostId)) {
+          refreshing.add(e.hostId);
+          void buildPlan(e.hostId)
+            .catch((err: unknown) => deps.log(err, 'loading the alert rules of a host failed'))
+            .finally(() => refreshing.delete(e.hostId));
+        }
+        return judge(plan, e);
+      }
       return buildPlan(e.hostId).then((p) => (p ? judge(p, e) : undefined));
     },
 
     /** The `AGENT_STATUS_TOPIC` subscriber: the `agent_offline` rules of the agent's host. */
     onAgentStatus(e: AgentStatusEvent): Promise<void> | undefined {
-      const action = offlineAction(e.status);
+      const action = offlineAction(e.status, e.previousStatus);
       if (action === null || e.hostId === null) return undefined;
       const hostId = e.hostId;
       const run = async () => {
         const plan = planOf(hostId) ?? (await buildPlan(hostId));
-        const list =
-          plan?.other.get('agent_offline') ??
-          (await loadRules()).filter((r) => r.kind === 'agent_offline').map((rule) => ({ rule }));
+        const list = plan?.other.get('agent_offline') ?? [];
         await Promise.all(
           list.map(({ rule }) =>
             setSimple(

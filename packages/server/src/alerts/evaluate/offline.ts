@@ -1,10 +1,11 @@
 /**
- * What an agent's status change means for the `agent_offline` condition: offline (three
- * missed intervals, as the agent status watch decides) fires, online clears, an agent that is
- * gone (revoked, rejected, deleted) clears too; pending changes nothing.
+ * What an agent's status change means for the `agent_offline` condition: going offline from
+ * online (three missed intervals, as the agent status watch decides) fires; an agent that never
+ * reported (offline from nothing or from pending) fires nothing. Online clears, and so does an
+ * agent that is gone (revoked, rejected, deleted); pending changes nothing.
  */
-export function offlineAction(status: string): 'fire' | 'clear' | null {
-  if (status === 'offline') return 'fire';
+export function offlineAction(status: string, previous: string | null): 'fire' | 'clear' | null {
+  if (status === 'offline') return previous === 'online' ? 'fire' : null;
   if (status === 'online' || status === 'revoked' || status === 'rejected' || status === 'deleted')
     return 'clear';
   return null;

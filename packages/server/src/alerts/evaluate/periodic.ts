@@ -1,7 +1,7 @@
 import type { AlertKey, Severity } from '../model.js';
 import type { EffectiveThresholds, Rule, RuleKind } from '../rules.js';
 import { certSeverity, daysLeft } from './certs.js';
-import type { EvaluatorDeps } from './evaluator.js';
+import type { EvaluatorDeps } from './deps.js';
 import { diskForecast } from './forecast.js';
 import { unreachableSeverity } from './unreachable.js';
 

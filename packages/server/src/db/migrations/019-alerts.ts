@@ -98,6 +98,8 @@ export const migration: Migration = {
       .addColumn('ends_at', 'bigint', (c) => c.notNull())
       .addColumn('created_by', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
+      // When the open alerts it matched were put under it (null until it starts).
+      .addColumn('applied_at', 'bigint')
       .execute();
     await db.schema
       .createIndex('alert_silences_ends')

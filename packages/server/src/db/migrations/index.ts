@@ -18,6 +18,7 @@ import { migration as m014 } from './014-configuration-objects.js';
 import { migration as m015 } from './015-host-discovery.js';
 import { migration as m016 } from './016-deployment-activation.js';
 import { migration as m017 } from './017-jobs.js';
+import { migration as m018 } from './018-job-leases.js';
 import { migration as m019 } from './019-alerts.js';
 import { migration as m020 } from './020-alert-rules.js';
 import { migration as m021 } from './021-notifications.js';
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m015,
   m016,
   m017,
+  m018,
   m019,
   m020,
   m021,

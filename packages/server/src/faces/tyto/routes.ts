@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AgentId, StringEnum, permits } from '@vigil/protocol';
 import { AlertItemSchema, AlertTransitionSchema } from '../../alerts/routes.js';
+import { VigilError } from '../../errors.js';
 import type { App } from '../../http/server.js';
 import type { StreamHub } from './stream.js';
 
@@ -45,11 +46,11 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
   app.get(
     '/api/v1/stream',
     {
-      config: { access: 'host:read' },
+      config: { access: 'authenticated' },
       schema: {
         tags: ['telemetry'],
         summary:
-          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `event: agent` `{agent_id, host_id, status, previous_status, at}` when an agent's status changes (online, offline, pending, rejected, revoked, deleted); `event: enrollment` `{agent_id, name, hostname, kind, status, at}` when an agent asks to enroll (`pending`) or its enrollment is decided (`approved`, `rejected`); `event: alert` `{alert, transition}` when an alert opens or changes state or severity, only to callers holding `alerts:read`; `agent_id` filters them all; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
+          "Server-Sent Events: `event: metrics` with Tyto's metrics structure for each new document; `event: agent` `{agent_id, host_id, status, previous_status, at}` when an agent's status changes (online, offline, pending, rejected, revoked, deleted); `event: enrollment` `{agent_id, name, hostname, kind, status, at}` when an agent asks to enroll (`pending`) or its enrollment is decided (`approved`, `rejected`); `event: alert` `{alert, transition}` when an alert opens or changes state or severity, only to callers holding `alerts:read` (the other events only to callers holding `host:read`; a caller with neither is refused with 403); `agent_id` filters them all; `id:` on each event, increasing across server restarts, resumable with `Last-Event-ID`; a heartbeat comment every 15 s.",
         querystring: Type.Object({
           agent_id: Type.Optional(AgentId),
           last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -77,12 +78,19 @@ export function streamRoutes(app: App, deps: { stream: StreamHub }): void {
       const fromHeader =
         typeof header === 'string' && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
       const identity = request.identity!;
+      const hosts = permits(identity.grants, 'host:read');
+      const alerts = permits(identity.grants, 'alerts:read');
+      if (!hosts && !alerts)
+        throw new VigilError('forbidden', 'the stream needs host:read or alerts:read', {
+          code: 'auth.forbidden',
+        });
       deps.stream.attach(reply.raw, {
         identity: identity.actor.id ?? identity.username,
         agentId: request.query.agent_id,
         lastEventId: fromHeader ?? request.query.last_event_id,
         headers: { 'x-correlation-id': request.id },
-        alerts: permits(identity.grants, 'alerts:read'),
+        alerts,
+        hosts,
       });
       // The response is the stream's from here on; Fastify must not answer it.
       return reply.hijack();

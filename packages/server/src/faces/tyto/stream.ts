@@ -42,6 +42,8 @@ interface Client {
   identity: string;
   /** Whether it may read alerts (`alerts:read`, decided when it connected). */
   alerts: boolean;
+  /** Whether it may read hosts' data and agents' changes (`host:read`). */
+  hosts: boolean;
   blocked: boolean;
   dropped: number;
 }
@@ -145,7 +147,7 @@ export function createStreamHub(deps: {
   );
 
   function send(c: Client, frame: Frame): void {
-    if (frame.alertsOnly && !c.alerts) return;
+    if (frame.alertsOnly ? !c.alerts : !c.hosts) return;
     if (c.agentId !== undefined && c.agentId !== frame.agentId) return;
     if (c.blocked) {
       c.dropped += 1;
@@ -180,6 +182,8 @@ export function createStreamHub(deps: {
         headers: Record<string, string>;
         /** Whether the subscriber may read alerts (gets `event: alert`). */
         alerts?: boolean;
+        /** Whether it gets the other events (`host:read`); true when not given. */
+        hosts?: boolean;
       },
     ): void {
       const open = perIdentity.get(opts.identity) ?? 0;
@@ -202,6 +206,7 @@ export function createStreamHub(deps: {
         agentId: opts.agentId,
         identity: opts.identity,
         alerts: opts.alerts === true,
+        hosts: opts.hosts !== false,
         blocked: false,
         dropped: 0,
       };

@@ -42,7 +42,7 @@ export const emailSender: Sender = {
       const code = /^(\d{3})/.exec(String(info.response ?? ''))?.[1];
       return code ? { status: Number(code) } : {};
     } catch (err) {
-      throw new Error(`SMTP ${String(s.host)}: ${(err as Error).message}`);
+      throw new Error(`SMTP ${String(s.host)}: ${(err as Error).message}`, { cause: err });
     } finally {
       transport.close();
     }

@@ -23,9 +23,9 @@ export async function post(
   } catch (err) {
     const e = err as Error;
     if (e.name === 'TimeoutError' || e.name === 'AbortError')
-      throw new Error(`${target}: no answer within ${timeoutMs} ms`);
+      throw new Error(`${target}: no answer within ${timeoutMs} ms`, { cause: err });
     const cause = (e.cause as Error | undefined)?.message ?? e.message;
-    throw new Error(`${target}: ${cause}`);
+    throw new Error(`${target}: ${cause}`, { cause: err });
   }
   // The body is read (and dropped) so that the connection can be reused.
   const text = await res.text().catch(() => '');
