@@ -112,6 +112,10 @@ describe('web console: alerts', { skip }, () => {
     await page.goto('/');
     const badge = page.getByRole('link', { name: '1 open alert' });
     await badge.waitFor({ timeout: 15_000 });
+    await captureScreen(page, 'fleet-alerts');
+    await badge.click();
+    await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+    assert.match(page.url(), new RegExp(`/alerts\\?host=${hostId}$`));
     await page.goto(`/hosts/${encodeURIComponent(hostId)}?tab=alerts`);
     await page.getByRole('heading', { name: hostName, level: 1 }).waitFor();
     const hostTable = page.getByRole('table', { name: 'Open alerts of this host' });
