@@ -43,7 +43,7 @@ export function SilenceForm(props: { open: boolean; onClose: () => void }) {
     staleTime: 60_000,
   });
   const rules = useQuery({
-    queryKey: ['alerts', 'rules'],
+    queryKey: alertKeys.rules,
     queryFn: () => unwrap(api.GET('/api/v1/alerts/rules')),
     enabled: props.open,
     staleTime: 60_000,

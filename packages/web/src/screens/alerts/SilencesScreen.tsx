@@ -49,7 +49,7 @@ export function SilencesScreen() {
     staleTime: 60_000,
   });
   const rules = useQuery({
-    queryKey: ['alerts', 'rules'],
+    queryKey: alertKeys.rules,
     queryFn: () => unwrap(api.GET('/api/v1/alerts/rules')),
     staleTime: 60_000,
   });

@@ -71,6 +71,9 @@ export const alertKeys = {
   list: (f: ListFilter) => ['alerts', f] as const,
   detail: (id: string) => ['alerts', id] as const,
   deliveries: (id: string) => ['alerts', id, 'notifications'] as const,
+  /** `GET /api/v1/alerts/rules`, the whole answer (`{items, total}`). */
+  rules: ['alerts', 'rules'] as const,
+  /** `GET /api/v1/alerts/rules/{id}`, the rule. */
   rule: (id: string) => ['alerts', 'rules', id] as const,
   silences: ['alerts', 'silences'] as const,
 };
