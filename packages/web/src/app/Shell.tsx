@@ -21,8 +21,15 @@ export function Shell({ children }: { children: ReactNode }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const entries = NAV.filter((e) => can(e.permission));
   const groups = [...new Set(entries.map((e) => e.group))];
-  const current = (path: string) =>
-    path === '/' ? loc.path === '/' || loc.path.startsWith('/hosts/') : loc.path.startsWith(path);
+  const within = (path: string) =>
+    path === '/'
+      ? loc.path === '/' || loc.path.startsWith('/hosts/')
+      : loc.path === path || loc.path.startsWith(`${path}/`);
+  // The entry the location lies deepest in: `/alerts/rules/x` is Alert rules, not Alerts.
+  const currentPath = entries
+    .filter((e) => within(e.path))
+    .sort((a, b) => b.path.length - a.path.length)[0]?.path;
+  const current = (path: string) => path === currentPath;
 
   return (
     <div className="shell">

@@ -14,6 +14,8 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
+  { path: '/alerts', label: 'Alerts', group: 'Monitor', permission: 'alerts:read' },
+  { path: '/alerts/silences', label: 'Silences', group: 'Monitor', permission: 'alerts:read' },
   { path: '/alerts/rules', label: 'Alert rules', group: 'Monitor', permission: 'alerts:read' },
   {
     path: '/notifications',

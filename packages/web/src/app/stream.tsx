@@ -16,7 +16,7 @@ type Handler = (data: unknown) => void;
 
 /**
  * The one connection of the console to `GET /api/v1/stream` (Server-Sent Events). Screens
- * subscribe to event types (`metrics`, `agent`, `enrollment`) and update their cached queries;
+ * subscribe to event types (`metrics`, `agent`, `enrollment`, `alert`) and update their cached queries;
  * nothing polls. A lost connection is retried with backoff and resumes after the last event seen
  * (`last_event_id`), so no event is missed while the server kept it.
  */
@@ -124,7 +124,10 @@ export function useStreamStatus(): StreamStatus {
  * Calls `handler` with each event of `type` while mounted. The latest handler is used, so it may
  * close over fresh state without resubscribing.
  */
-export function useStreamEvent(type: 'metrics' | 'agent' | 'enrollment', handler: Handler): void {
+export function useStreamEvent(
+  type: 'metrics' | 'agent' | 'enrollment' | 'alert',
+  handler: Handler,
+): void {
   const s = useContext(StreamContext);
   const ref = useRef(handler);
   ref.current = handler;

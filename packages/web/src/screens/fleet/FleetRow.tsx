@@ -3,6 +3,7 @@ import { Link } from '../../app/router';
 import { duration, percent, rate } from '../../ui/format';
 import { StatusBadge } from '../../ui/Page';
 import { Sparkline } from '../../ui/Sparkline';
+import { HostAlertBadge } from '../alerts/HostAlerts';
 import { osLabel } from './filter';
 import type { HostOverview } from './live';
 
@@ -75,6 +76,9 @@ export const FleetRow = memo(function FleetRow(props: {
   index: number;
   top: number;
   height: number;
+  /** The host's open alerts: how many, and the worst severity among them. */
+  alerts?: number;
+  alertSeverity?: string | null;
 }) {
   const h = props.host;
   const net =
@@ -93,7 +97,14 @@ export const FleetRow = memo(function FleetRow(props: {
         <StatusBadge status={h.status} />
       </div>
       <div role="cell" className="fleet-name">
-        <Link to={`/hosts/${encodeURIComponent(h.id)}`}>{h.name}</Link>
+        <span>
+          <Link to={`/hosts/${encodeURIComponent(h.id)}`}>{h.name}</Link>
+          <HostAlertBadge
+            hostId={h.id}
+            count={props.alerts ?? 0}
+            severity={props.alertSeverity ?? null}
+          />
+        </span>
         <span className="muted small fleet-os">
           {os || 'OS not reported'}
           {h.os.architecture ? ` · ${h.os.architecture}` : ''}

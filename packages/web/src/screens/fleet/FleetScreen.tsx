@@ -5,6 +5,7 @@ import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
 import { useSorted, type Sort } from '../../ui/sort';
+import { countByHost, OPEN_FILTER, useAlerts, useAlertsLive, worst } from '../alerts/queries';
 import { AddHostDialog } from './AddHostDialog';
 import { columnValue, filterHosts, osNames, type FleetColumn } from './filter';
 import { FleetFilters } from './FleetFilters';
@@ -40,6 +41,15 @@ export function FleetScreen() {
     refetchOnMount: 'always',
   });
   useFleetLive();
+  // The open alerts of the fleet, read once and kept live, for a badge per host.
+  const openAlerts = useAlerts(OPEN_FILTER, can('alerts:read'));
+  useAlertsLive();
+  const alertsByHost = useMemo(() => {
+    const out = new Map<string, { count: number; severity: string | null }>();
+    for (const [id, list] of countByHost(openAlerts.data))
+      out.set(id, { count: list.length, severity: worst(list) });
+    return out;
+  }, [openAlerts.data]);
   const filter = {
     q: query.get('q') ?? '',
     status: query.get('status') ?? '',
@@ -150,7 +160,7 @@ export function FleetScreen() {
                   ? `Showing all ${all.length}`
                   : `Showing ${sorted.length} of ${all.length}`}
               </p>
-              <FleetTable hosts={sorted} sort={sort} onSort={onSort} />
+              <FleetTable hosts={sorted} sort={sort} onSort={onSort} alerts={alertsByHost} />
             </>
           )}
         </>

@@ -23,6 +23,8 @@ export function FleetTable(props: {
   hosts: readonly HostOverview[];
   sort: Sort<FleetColumn>;
   onSort: (c: FleetColumn) => void;
+  /** Open alerts per host id (count and worst severity), when the caller may read alerts. */
+  alerts?: ReadonlyMap<string, { count: number; severity: string | null }>;
 }) {
   const compact = useCompact();
   const rowHeight = compact ? 124 : 56;
@@ -105,6 +107,8 @@ export function FleetTable(props: {
             index={item.index}
             top={item.start - v.options.scrollMargin}
             height={rowHeight}
+            alerts={props.alerts?.get(props.hosts[item.index]!.id)?.count}
+            alertSeverity={props.alerts?.get(props.hosts[item.index]!.id)?.severity}
           />
         ))}
       </div>

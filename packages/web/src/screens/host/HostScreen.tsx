@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { Link, setQueryParam, useLocation } from '../../app/router';
+import { useCan } from '../../app/session';
 import { useStreamEvent } from '../../app/stream';
 import { ErrorView } from '../../ui/ErrorView';
 import { dateTime } from '../../ui/format';
@@ -19,6 +20,7 @@ import { ChecksTab } from './ChecksTab';
 import { ConfigTab } from './ConfigTab';
 import { ContainersTab } from './ContainersTab';
 import { DeleteHost } from './DeleteHost';
+import { HostAlerts } from '../alerts/HostAlerts';
 import { FactsTab } from './FactsTab';
 import { HostHeader } from './HostHeader';
 import { PackagesTab } from './PackagesTab';
@@ -28,6 +30,7 @@ import './host.css';
 
 const TABS = [
   { id: 'overview', label: 'Overview' },
+  { id: 'alerts', label: 'Alerts' },
   { id: 'processes', label: 'Processes' },
   { id: 'containers', label: 'Containers' },
   { id: 'services', label: 'Services' },
@@ -41,9 +44,12 @@ type TabId = (typeof TABS)[number]['id'];
 /** One host: its state and system in the header, then charts and what its agent reports, by tab. */
 export function HostScreen({ id }: { id: string }) {
   const qc = useQueryClient();
+  const can = useCan();
   const { query } = useLocation();
   const tabParam = query.get('tab');
-  const tab: TabId = TABS.some((t) => t.id === tabParam) ? (tabParam as TabId) : 'overview';
+  // The alerts tab is for callers who may read alerts.
+  const tabs = TABS.filter((t) => t.id !== 'alerts' || can('alerts:read'));
+  const tab: TabId = tabs.some((t) => t.id === tabParam) ? (tabParam as TabId) : 'overview';
   const key = ['hosts', id];
   const host = useQuery({
     queryKey: key,
@@ -92,12 +98,13 @@ export function HostScreen({ id }: { id: string }) {
       )}
       <Tabs
         label="Host views"
-        tabs={TABS}
+        tabs={tabs}
         current={tab}
         onChange={(t) => setQueryParam('tab', t === 'overview' ? '' : t)}
       />
       <div role="tabpanel" aria-labelledby={`tab-${tab}`} className="host-panel">
         {tab === 'overview' && <ChartsTab hostId={id} />}
+        {tab === 'alerts' && <HostAlerts hostId={id} />}
         {tab === 'processes' && <ProcessesTab hostId={id} />}
         {tab === 'containers' && <ContainersTab hostId={id} />}
         {tab === 'services' && <ServicesTab hostId={id} />}
