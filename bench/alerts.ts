@@ -324,7 +324,7 @@ async function main() {
       return n;
     };
     let open = 0;
-    const openUntil = performance.now() + 120_000;
+    const openUntil = performance.now() + 180_000;
     while (performance.now() < openUntil) {
       await load.run(5);
       open = await countOpen();
