@@ -38,12 +38,12 @@ import { freePort, startPostgres, type PgCluster } from '../test/support/postgre
 import type { HistoryResult, HistorySpec } from './history-client.js';
 import { loadPostgres, loadSqlite, type LoadResult } from './history-load.js';
 import { prometheusBaseline, type PrometheusResult } from './prometheus.js';
+import { drive as driveFleet, FLEET_FIXTURE as FIXTURE, post, registerFleet } from './fleet.js';
 import { startServer, type Server } from './server.js';
 import { fanOut, type FanOutResult } from './sse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const HISTORY_CLIENT = path.join(ROOT, 'bench', 'history-client.ts');
-const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'checkdata', 'debian12.json');
 const WARMUP_SECONDS = 15;
 
 function intFromEnv(name: string, fallback: number): number {
@@ -92,40 +92,6 @@ function cpuSeconds(pid: number): number {
 }
 const peakRssMb = (pid: number) =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-/** One HTTPS POST; resolves with the status and body. */
-function post(
-  agent: https.Agent,
-  port: number,
-  pathName: string,
-  body: string | Buffer[],
-): Promise<{ status: number; text: string }> {
-  // A body in parts is written part by part: the fleet's documents are shared buffers with only
-  // the time stamp differing, so the generator allocates next to nothing per push.
-  const parts = typeof body === 'string' ? [Buffer.from(body)] : body;
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: pathName,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': length },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    for (let i = 0; i < parts.length - 1; i++) req.write(parts[i]);
-    req.end(parts[parts.length - 1]);
-  });
-}
 
 /**
  * Histograms from the server's `GET /metrics`: request durations of the push route, group-commit
@@ -204,44 +170,9 @@ async function run(kind: string, databaseUrl?: string) {
     const samplesPerDoc = normalize(template).keys.length;
     // Register the fleet (auto-approved from loopback).
     process.stderr.write(`[${kind}] registering ${AGENTS} agents…\n`);
-    const agents: { prefix: Buffer; suffix: Buffer }[] = [];
-    for (let i = 0; i < AGENTS; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, AGENTS - i) }, async (_, j) => {
-          const n = i + j;
-          const uuid = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-          const r = await post(
-            agent,
-            server.port,
-            '/agentconnector/register_agent.json',
-            JSON.stringify({ agentuuid: uuid, password: '', hostname: `bench-${n}` }),
-          );
-          if (r.status !== 201) throw new Error(`register ${n}: ${r.status} ${r.text}`);
-          const { password } = JSON.parse(r.text) as { password: string };
-          // Each agent's document differs a little (host name, figures); the time stamp is
-          // spliced in per push.
-          const doc = structuredClone(template);
-          const a = doc.agent as Record<string, unknown>;
-          a.hostname = `bench-${n}`;
-          (doc.cpu as Record<string, unknown>).cpu_total_percentage = (n % 100) + 0.5;
-          (doc.memory as Record<string, unknown>).percent = (n * 7) % 100;
-          a.last_updated_timestamp = 1234567890;
-          const text = JSON.stringify({ agentuuid: uuid, password, checkdata: doc });
-          const at = text.indexOf('1234567890');
-          return {
-            prefix: Buffer.from(text.slice(0, at)),
-            suffix: Buffer.from(text.slice(at + 10)),
-          };
-        }),
-      );
-      agents.push(...batch);
-    }
+    const fleet = await registerFleet(agent, server.port, AGENTS);
 
-    // Open loop: every 10 ms, send the pushes due. Each push carries the current time, as a
-    // real agent's does, and at least one second after the agent's previous one (time stamps
-    // are in seconds), so no two pushes of an agent share one.
-    const stamps = new Array<number>(AGENTS).fill(0);
-    let next = 0;
+    // Open loop at a fixed rate: each push carries the current time, as a real agent's does.
     const latencies: number[] = [];
     let errors = 0;
     let firstError = '';
@@ -252,10 +183,8 @@ async function run(kind: string, databaseUrl?: string) {
     /** The worst latency in each 5-second window of the measured run. */
     const windows: number[] = [];
     const pushOne = async () => {
-      const i = next;
-      next = (next + 1) % AGENTS;
-      stamps[i] = Math.max(stamps[i]! + 1, Math.floor(Date.now() / 1000));
-      const body = [agents[i]!.prefix, Buffer.from(String(stamps[i])), agents[i]!.suffix];
+      const i = fleet.next();
+      const body = fleet.body(i).parts;
       const t0 = performance.now();
       const counted = measuring;
       try {
@@ -277,22 +206,9 @@ async function run(kind: string, databaseUrl?: string) {
       }
     };
     const drive = (seconds: number) =>
-      new Promise<void>((resolve) => {
-        const startedAt = performance.now();
-        let due = 0;
-        const timer = setInterval(() => {
-          const elapsed = (performance.now() - startedAt) / 1000;
-          if (elapsed >= seconds) {
-            clearInterval(timer);
-            resolve();
-            return;
-          }
-          const target = Math.floor(elapsed * RATE);
-          for (; due < target; due++) {
-            sent += 1;
-            void pushOne();
-          }
-        }, 10);
+      driveFleet(seconds, RATE, () => {
+        sent += 1;
+        void pushOne();
       });
 
     const token = await login(agent, server.port);
@@ -361,16 +277,7 @@ async function run(kind: string, databaseUrl?: string) {
       rate: SSE_RATE,
       seconds: SSE_SECONDS,
       warmupSeconds: 5,
-      push: (i) => {
-        stamps[i] = Math.max(stamps[i]! + 1, Math.floor(Date.now() / 1000));
-        const body = [agents[i]!.prefix, Buffer.from(String(stamps[i])), agents[i]!.suffix];
-        const done = post(agent, server.port, '/agentconnector/submit_checkdata.json', body).then(
-          (r) => {
-            if (r.status !== 200) throw new Error(`HTTP ${r.status} ${r.text.slice(0, 200)}`);
-          },
-        );
-        return { stamp: stamps[i]!, done };
-      },
+      push: (i) => fleet.push(i),
       droppedNow: async () =>
         Number(
           /^vigil_stream_events_dropped_total (\d+)/m.exec(

@@ -13,6 +13,7 @@ const BENCHMARKS = [
   'bench/ingest.ts',
   'bench/web.ts',
   'bench/config.ts',
+  'bench/alerts.ts',
 ];
 
 const filters = process.argv.slice(2);
