@@ -91,6 +91,27 @@ for (const kind of await databaseKinds()) {
       assert.equal(envelopeOf(q, 400).code, 'validation_failed');
     });
 
+    test('400 for query numbers that are not finite, on every list', async () => {
+      const huge = '9'.repeat(400);
+      for (const url of [
+        '/api/v1/audit/events?limit=-1e999',
+        `/api/v1/audit/events?limit=${huge}`,
+        '/api/v1/activity?limit=-1e999',
+        `/api/v1/deployments?limit=${huge}`,
+        '/api/v1/jobs?limit=1e999',
+        `/api/v1/hosts?limit=-${huge}`,
+      ]) {
+        const res = await h.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${admin}` },
+        });
+        const e = envelopeOf(res, 400);
+        assert.equal(e.code, 'validation_failed', url);
+        assert.match(e.human_message, /limit/, url);
+      }
+    });
+
     test('401 without a credential and with a bad one', async () => {
       const none = await h.inject({ method: 'GET', url: '/api/v1/auth/me' });
       const e = envelopeOf(none, 401);

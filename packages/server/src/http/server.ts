@@ -13,7 +13,7 @@ import Fastify, {
   type FastifyInstance,
   type RawServerDefault,
 } from 'fastify';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
@@ -140,6 +140,37 @@ export function correlationIdFor(header: string | string[] | undefined): string 
  * and permission checks, 404/405, body limits and the OpenAPI document. Domain routes come in
  * through `options.routes`.
  */
+/**
+ * A validator of text parts (query, params, headers) that also refuses numbers that are not
+ * finite: coercion turns `-1e999` or 400 nines into an infinity, which the schema's integer,
+ * minimum and maximum checks let through, and which no query can use.
+ */
+function finiteOnly(validate: ValidateFunction): ValidateFunction {
+  const checked = ((data: unknown) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    if (data && typeof data === 'object')
+      for (const [key, value] of Object.entries(data))
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          checked.errors = [
+            {
+              keyword: 'type',
+              instancePath: `/${key}`,
+              schemaPath: '#/type',
+              params: {},
+              message: 'must be a finite number',
+            },
+          ];
+          return false;
+        }
+    checked.errors = null;
+    return true;
+  }) as ValidateFunction;
+  return checked;
+}
+
 export async function buildHttp(options: HttpOptions): Promise<App> {
   // Every route's methods, for `Allow` on 405 answers (including those Node gives before routing).
   const router = FindMyWay();
@@ -234,7 +265,9 @@ export async function buildHttp(options: HttpOptions): Promise<App> {
     ),
   };
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? validators.body : validators.text).compile(schema),
+    httpPart === 'body'
+      ? validators.body.compile(schema)
+      : finiteOnly(validators.text.compile(schema)),
   );
 
   // Only JSON bodies on this face; anything else is 415.
