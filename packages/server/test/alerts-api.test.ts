@@ -169,6 +169,23 @@ for (const kind of await databaseKinds()) {
       );
       assert.equal((await list(`?host_id=${host}&state=all`)).items.length, 7);
       assert.equal((await list(`?host_id=${host}&state=active,resolved`)).items.length, 7);
+      // Open alerts in different states page as one list, newest first: every other one acknowledged.
+      const open = (await list(`?host_id=${host}`)).items;
+      for (const a of open.filter((_, i) => i % 2 === 1))
+        assert.equal((await call('POST', `/api/v1/alerts/${a.id}:acknowledge`)).statusCode, 200);
+      assert.equal((await list(`?host_id=${host}&state=acknowledged`)).items.length, 3);
+      const paged: string[] = [];
+      for (let c: string | null = ''; c !== null;) {
+        const page = await list(
+          `?host_id=${host}&limit=2${c ? `&cursor=${encodeURIComponent(c)}` : ''}`,
+        );
+        paged.push(...page.items.map((a) => a.id));
+        c = page.next_cursor;
+      }
+      assert.deepEqual(
+        paged,
+        open.map((a) => a.id),
+      );
       for (const q of [
         'state=bogus',
         'severity=fatal',
