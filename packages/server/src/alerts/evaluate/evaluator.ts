@@ -4,6 +4,7 @@ import {
   compileMatchers,
   effectiveThresholds,
   inScope,
+  severityOf,
   type CompiledMatchers,
   type EffectiveThresholds,
   type HostFacts,
@@ -46,6 +47,8 @@ interface Plan {
   other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
   /** Series key → what judges it; the same key strings come push after push. */
   keys: Map<string, Match[]>;
+  /** What the rules and thresholds of the plan were: a rebuilt plan that finds the same keeps `keys`. */
+  signature: string;
 }
 
 interface Condition {
@@ -85,6 +88,20 @@ export function createEvaluator(deps: EvaluatorDeps) {
   let rulesLoading: Promise<Rule[]> | undefined;
   const plans = new Map<string, Plan>();
   const conditions = new Map<string, Condition>();
+  /** Each host's number of threshold conditions: a host without one skips most of the work. */
+  const perHost = new Map<string, number>();
+  const count = (hostId: string, by: number) => {
+    const n = (perHost.get(hostId) ?? 0) + by;
+    if (n > 0) perHost.set(hostId, n);
+    else perHost.delete(hostId);
+  };
+  const setCondition = (sk: string, c: Condition) => {
+    if (!conditions.has(sk)) count(c.key.hostId, 1);
+    conditions.set(sk, c);
+  };
+  const dropCondition = (sk: string, c: Condition) => {
+    if (conditions.delete(sk)) count(c.key.hostId, -1);
+  };
   /** Open conditions of the other kinds, by state key: their severity. */
   const simple = new Map<string, { key: AlertKey; severity: Severity }>();
   const flaps = new Map<string, FlapState>();
@@ -134,6 +151,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         byMetric,
         other,
         keys: new Map(),
+        signature: '',
       };
       plans.set(hostId, empty);
       return undefined;
@@ -167,7 +185,18 @@ export function createEvaluator(deps: EvaluatorDeps) {
       list.push(entry);
       byMetric.set(rule.metric!, list);
     }
-    const plan: Plan = { at: deps.now(), host, byMetric, other, keys: new Map() };
+    // Most rebuilds find what they replace: the old plan then keeps its parsed keys.
+    const signature = JSON.stringify([
+      [...byMetric.values()].flat().map((e) => [e.rule.id, e.spec]),
+      [...other.values()].flat().map((o) => [o.rule.id, o.t]),
+    ]);
+    const before = plans.get(hostId);
+    if (before?.signature === signature) {
+      before.at = deps.now();
+      before.host = host;
+      return before;
+    }
+    const plan: Plan = { at: deps.now(), host, byMetric, other, keys: new Map(), signature };
     plans.set(hostId, plan);
     return plan;
   };
@@ -244,18 +273,21 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const out: Promise<void>[] = [];
     const at = e.collectedAt;
     const { keys, values } = e.samples;
+    // Without a condition open on the host, a value that breaches nothing changes nothing.
+    const quiet = !perHost.has(plan.host.id);
     if (plan.byMetric.size > 0)
       for (let i = 0; i < keys.length; i++) {
         const matches = matchesOf(plan, keys[i]!);
         for (const m of matches) {
           const value = values[i]!;
+          const { spec } = m.entry;
+          if (quiet && severityOf(spec.comparator, value, spec) === null) continue;
           const prev = conditions.get(m.sk);
-          const step = stepThreshold(prev?.state, value, at, m.entry.spec);
-          if (step.state)
-            conditions.set(m.sk, { key: m.key, state: step.state, spec: m.entry.spec });
-          else if (prev) conditions.delete(m.sk);
+          const step = stepThreshold(prev?.state, value, at, spec);
+          if (step.state) setCondition(m.sk, { key: m.key, state: step.state, spec });
+          else if (prev) dropCondition(m.sk, prev);
           if (step.action.type === 'fire') {
-            const { rule, spec } = m.entry;
+            const { rule } = m.entry;
             const threshold = step.action.severity === 'critical' ? spec.critical : spec.warning;
             const labels = keys[i]!.slice(rule.metric!.length);
             const message = `${rule.name}: ${rule.metric}${labels} is ${fmt(value)} on ${plan.host.name} (${spec.comparator} ${threshold === null ? '?' : fmt(threshold)})`;
@@ -343,7 +375,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         const key: AlertKey = { ruleId: open.ruleId, hostId: open.hostId, labels: open.labels };
         const sk = keyOf(key);
         if (kinds.get(open.ruleId) === 'threshold')
-          conditions.set(sk, {
+          setCondition(sk, {
             key,
             spec: undefined,
             state: {
@@ -411,7 +443,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const work: Promise<void>[] = [];
       for (const [sk, c] of conditions) {
         if (!live.has(c.key.ruleId)) {
-          conditions.delete(sk);
+          dropCondition(sk, c);
           if (c.state.phase === 'firing') work.push(clear(sk, c.key, at));
           continue;
         }
@@ -422,7 +454,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
           STALE_MS,
         );
         if (step.state) c.state = step.state;
-        else conditions.delete(sk);
+        else dropCondition(sk, c);
         if (step.action.type === 'clear') work.push(clear(sk, c.key, at));
       }
       for (const [sk, c] of simple)
