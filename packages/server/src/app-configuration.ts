@@ -53,11 +53,21 @@ export function composeConfiguration(deps: {
   logger: Logger;
 }) {
   const { db, config, hosts, sealer, cursors, now, logger } = deps;
+  /** Told after a change to configuration objects or to hosts committed (in this process). */
+  const changeListeners = new Set<() => void>();
+  const thenTell =
+    <S>(transact: Transact<S>): Transact<S> =>
+    async (fn) => {
+      const result = await transact(fn);
+      for (const listener of changeListeners) listener();
+      return result;
+    };
   const objectsAudited = createAudited<ObjectStores>(
-    (fn) =>
+    thenTell((fn) =>
       db.kysely
         .transaction()
         .execute((trx) => fn({ objects: createObjectStore(trx), audit: createAuditStore(trx) })),
+    ),
     now,
   );
   const objects = createObjectService({
@@ -88,7 +98,7 @@ export function composeConfiguration(deps: {
       .execute((trx) => fn({ hosts: createHostStore(trx), audit: createAuditStore(trx) }));
   const hostAdmin = createHostAdmin({
     store: hostStore,
-    transact: hostTransact,
+    transact: thenTell(hostTransact),
     now,
     log: (err) => logger.warn({ err }, 'bringing back a deleted host failed'),
   });
@@ -136,6 +146,8 @@ export function composeConfiguration(deps: {
     ticketSalt(config.director.ticket_salt, config.storage.data_dir),
   );
   return {
+    /** Calls `listener` after each change to configuration objects or hosts made here. */
+    onConfigurationChange: (listener: () => void): void => void changeListeners.add(listener),
     objects,
     objectsAudited,
     deployments,

@@ -28,14 +28,19 @@ import { normalize, parseSeriesKey } from './telemetry/ingest/normalize.js';
 import { storedDocument } from './telemetry/query/sections.js';
 import type { TelemetryService } from './telemetry/service.js';
 
-const HOST_TTL_MS = 30_000;
+/**
+ * How long a host's facts, overrides and rule plan are kept. Changes made in this process drop
+ * them at once (`changes`); this bounds how late one made by another process is seen.
+ */
+const HOST_TTL_MS = 300_000;
 
 /**
  * Composes alert rules for app.ts: the rules service on its store and unit of work, and the
  * evaluator, subscribed to ingest and to agents' status changes. The evaluator reports to the
  * alert lifecycle's `sink` and reads Tyto's global thresholds from `thresholds`; a host's
  * facts and overrides (its configuration's resolved `vars.alerts`) are read through the hosts
- * and objects services and cached for 30 s.
+ * and objects services and cached until the configuration, the thresholds or the rules change
+ * here (at most `HOST_TTL_MS`).
  */
 export function composeRules(deps: {
   db: Db;
@@ -46,6 +51,8 @@ export function composeRules(deps: {
   agents: AgentRegistry;
   sink: AlertSink;
   thresholds: { get(): Promise<GlobalThresholds> };
+  /** Subscribes to changes of the configuration and the thresholds made in this process. */
+  changes: (listener: () => void) => void;
   now: () => number;
   logger: Logger;
 }) {
@@ -176,10 +183,15 @@ export function composeRules(deps: {
           : [],
       ),
     disks,
+    hostTtlMs: HOST_TTL_MS,
     now,
     log: (err, what) => deps.logger.warn({ err }, what),
   });
   rules.onChange(() => cache.clear());
+  deps.changes(() => {
+    cache.clear();
+    evaluator.invalidate();
+  });
   deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => evaluator.onIngest(e));
   deps.bus.subscribe<AgentStatusEvent>(AGENT_STATUS_TOPIC, (e) => evaluator.onAgentStatus(e));
   return { rules, evaluator };

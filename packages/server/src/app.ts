@@ -357,6 +357,10 @@ export async function createVigil(opts: {
       agents,
       sink: alerts.sink,
       thresholds: alerts.thresholds,
+      changes: (listener) => {
+        parts.onConfigurationChange(listener);
+        alerts.thresholds.onChange(listener);
+      },
       now,
       logger: opts.logger,
     });

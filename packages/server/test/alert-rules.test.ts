@@ -310,7 +310,7 @@ for (const kind of await databaseKinds()) {
         vars: { alerts: { rules: { [rule.id]: { critical: 96 } } } },
       });
       assert.equal(cfg.statusCode, 200, cfg.body);
-      // The hosts' cached configuration is read again after 30 s.
+      // Changes made through this server drop the hosts' cached configuration at once.
       const t = start + 10_800_000;
       await push('web-1', t, doc(5, 97));
       await push('db-1', t, doc(5, 97));
@@ -353,6 +353,44 @@ for (const kind of await databaseKinds()) {
       await push('db-1', t + 40_000, doc(5, 97));
       const other = (await alertsOf('db-1', 'active')).filter((a) => a.rule_id === rule.id);
       assert.equal(other[0]!.severity, 'warning');
+    });
+
+    test('a change of host vars or of the global thresholds applies at the next push', async () => {
+      const rule = (
+        await call('POST', '/api/v1/alerts/rules', {
+          name: 'Load now',
+          metric: 'load1',
+          warning: 50,
+          critical: 60,
+          scope: { host_ids: ['db-1'] },
+        })
+      ).json();
+      let t = start + 20_000_000;
+      const load = (v: number) => ({ ...doc(5, 10), system_load: { 0: v, 1: v, 2: v } });
+      await push('db-1', (t += 1000), load(8));
+      const mine = async () =>
+        (await alertsOf('db-1', 'active')).filter((a) => a.rule_id === rule.id);
+      assert.deepEqual(await mine(), []);
+      const cfg = await call('PATCH', '/api/v1/hosts/db-1/config', {
+        vars: { alerts: { rules: { [rule.id as string]: { warning: 5, critical: 7 } } } },
+      });
+      assert.equal(cfg.statusCode, 200, cfg.body);
+      await push('db-1', (t += 1000), load(8));
+      const open = await mine();
+      assert.equal(open.length, 1, 'the lowered levels apply one second later');
+      assert.equal(open[0]!.severity, 'critical');
+      // Tyto's global disk levels, lowered, reach the built-in disk rule (for 60 s) at once.
+      const before = (await alertsOf('db-1', 'active')).filter((a) => a.rule_id === 'builtin-disk');
+      assert.deepEqual(before, []);
+      const set = await call('POST', '/api/v1/alerts/config', {
+        disk: { warning: 5, critical: 6 },
+      });
+      assert.equal(set.statusCode, 200, set.body);
+      await push('db-1', (t += 1000), load(8));
+      await push('db-1', t + 61_000, load(8));
+      const disk = (await alertsOf('db-1', 'active')).filter((a) => a.rule_id === 'builtin-disk');
+      assert.ok(disk.length > 0, 'the built-in disk rule fires with the new global levels');
+      await call('POST', '/api/v1/alerts/config', { disk: { warning: 80, critical: 90 } });
     });
   });
 }

@@ -48,6 +48,7 @@ export function createThresholdService(deps: {
   const cacheMs = deps.cacheMs ?? 5_000;
   const audited = createAudited(deps.transact, deps.now);
   let cached: { value: GlobalThresholds; at: number } | undefined;
+  const listeners = new Set<() => void>();
 
   async function read(store: SettingsStore): Promise<GlobalThresholds> {
     const text = await store.get(THRESHOLDS_KEY);
@@ -102,7 +103,13 @@ export function createThresholdService(deps: {
         },
       );
       cached = { value: result, at: deps.now() };
+      for (const listener of listeners) listener();
       return structuredClone(result);
+    },
+
+    /** Calls `listener` after each change of the thresholds made in this process. */
+    onChange(listener: () => void): void {
+      listeners.add(listener);
     },
   };
 }

@@ -33,6 +33,6 @@ export interface EvaluatorDeps {
   disks(hostId: string, from: number, to: number): Promise<DiskSeries[]>;
   now: () => number;
   log: (err: unknown, what: string) => void;
-  /** How long a host's matching rules stay cached (ms); 30 s by default. */
+  /** How long a host's matching rules stay cached (ms); 30 s by default (the server sets 5 minutes). */
   hostTtlMs?: number;
 }
