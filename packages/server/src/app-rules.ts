@@ -187,7 +187,6 @@ export function composeRules(deps: {
     now,
     log: (err, what) => deps.logger.warn({ err }, what),
   });
-  rules.onChange(() => cache.clear());
   deps.changes(() => {
     cache.clear();
     evaluator.invalidate();

@@ -107,6 +107,24 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const flaps = new Map<string, FlapState>();
   const chains = new Map<string, Promise<void>>();
   const refreshing = new Set<string>();
+  /** Each rule's compiled matchers: a plan's rebuild compiles none again. */
+  const compiled = new WeakMap<Rule, CompiledMatchers>();
+  /** Series keys' labels: the fleet's hosts name the same series, push after push. */
+  const parsed = new Map<string, Record<string, string>>();
+  const labelsOf = (key: string): Record<string, string> => {
+    let labels = parsed.get(key);
+    if (labels === undefined) {
+      if (parsed.size >= 100_000) parsed.clear();
+      labels = deps.parseKey(key).labels;
+      parsed.set(key, labels);
+    }
+    return labels;
+  };
+  const matchersOf = (rule: Rule): CompiledMatchers => {
+    let m = compiled.get(rule);
+    if (m === undefined) compiled.set(rule, (m = compileMatchers(rule.matchers)));
+    return m;
+  };
   let lastForecast = 0;
 
   deps.rules.onChange(() => {
@@ -170,7 +188,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const entry: Entry = {
         rule,
         t,
-        matchers: compileMatchers(rule.matchers),
+        matchers: matchersOf(rule),
         type: typeOf(rule),
         spec: {
           comparator: rule.comparator ?? '>',
@@ -208,7 +226,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const brace = key.indexOf('{');
     const entries = plan.byMetric.get(brace < 0 ? key : key.slice(0, brace));
     if (entries) {
-      const { labels } = deps.parseKey(key);
+      const labels = labelsOf(key);
       for (const entry of entries) {
         if (!entry.matchers.test(labels)) continue;
         const k: AlertKey = { ruleId: entry.rule.id, hostId: plan.host.id, labels };
