@@ -167,8 +167,18 @@ export function createDispatcher(deps: {
       log.warn({ payload }, 'notification.flush job without channel_id or group_key; ignored');
       return;
     }
+    // Alerts that join the group while it is flushed cannot queue another flush (this one holds
+    // the key): they are taken in the next round here. The summary waits for its hour.
+    for (let round = 0; round < 20; round++) {
+      const more = await flushOnce(channelId, groupKey);
+      if (!more || groupKey === SUMMARY_GROUP) return;
+    }
+  }
+
+  /** One round of a group's flush; false when nothing was waiting. */
+  async function flushOnce(channelId: string, groupKey: string): Promise<boolean> {
     const waiting = await store.peekPending(channelId, groupKey);
-    if (waiting.length === 0) return;
+    if (waiting.length === 0) return false;
     const ch = await store.getChannel(channelId);
     // The alerts are read before the transaction: SQLite has one connection.
     const alerts = ch?.enabled === 1 ? await loadAlerts(waiting) : [];
@@ -214,6 +224,7 @@ export function createDispatcher(deps: {
         'notification rate limit reached; alerts folded into the hourly summary',
       );
     });
+    return true;
   }
 
   async function loadAlerts(rows: PendingRow[]): Promise<AlertItem[]> {
