@@ -31,12 +31,20 @@ interface Entry {
   type: string;
 }
 
-/** A series of a push that one entry judges. */
+/**
+ * A series of a push that one entry judges. Its condition's key and state key are made only
+ * when first needed: most series of most hosts never breach, and a fleet holds many of these.
+ */
 interface Match {
   entry: Entry;
-  sk: string;
-  key: AlertKey;
+  hostId: string;
+  labels: Record<string, string>;
+  key?: AlertKey;
+  sk?: string;
 }
+
+/** A series no rule judges (shared: most of a push's series). */
+const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
 /** What a host's pushes are judged by: built once, kept `hostTtlMs`. */
 interface Plan {
@@ -46,7 +54,7 @@ interface Plan {
   /** The non-threshold rules that apply to the host, with their thresholds. */
   other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
   /** Series key → what judges it; the same key strings come push after push. */
-  keys: Map<string, Match[]>;
+  keys: Map<string, readonly Match[]>;
   /** What the rules and thresholds of the plan were: a rebuilt plan that finds the same keeps `keys`. */
   signature: string;
 }
@@ -219,23 +227,31 @@ export function createEvaluator(deps: EvaluatorDeps) {
     return plan;
   };
 
-  const matchesOf = (plan: Plan, key: string): Match[] => {
-    let m = plan.keys.get(key);
-    if (m) return m;
-    m = [];
+  const matchesOf = (plan: Plan, key: string): readonly Match[] => {
+    const known = plan.keys.get(key);
+    if (known) return known;
+    let m: readonly Match[] = NO_MATCHES;
     const brace = key.indexOf('{');
     const entries = plan.byMetric.get(brace < 0 ? key : key.slice(0, brace));
     if (entries) {
       const labels = labelsOf(key);
-      for (const entry of entries) {
-        if (!entry.matchers.test(labels)) continue;
-        const k: AlertKey = { ruleId: entry.rule.id, hostId: plan.host.id, labels };
-        m.push({ entry, sk: keyOf(k), key: k });
-      }
+      const found: Match[] = [];
+      for (const entry of entries)
+        if (entry.matchers.test(labels)) found.push({ entry, hostId: plan.host.id, labels });
+      if (found.length > 0) m = found;
     }
     if (plan.keys.size > 20_000) plan.keys.clear();
     plan.keys.set(key, m);
     return m;
+  };
+
+  /** The condition's key and state key of a match, made on first use. */
+  const keysOf = (m: Match): { key: AlertKey; sk: string } => {
+    if (m.key === undefined || m.sk === undefined) {
+      m.key = { ruleId: m.entry.rule.id, hostId: m.hostId, labels: m.labels };
+      m.sk = keyOf(m.key);
+    }
+    return { key: m.key, sk: m.sk };
   };
 
   const fire = (
@@ -300,29 +316,20 @@ export function createEvaluator(deps: EvaluatorDeps) {
           const value = values[i]!;
           const { spec } = m.entry;
           if (quiet && severityOf(spec.comparator, value, spec) === null) continue;
-          const prev = conditions.get(m.sk);
+          const { key, sk } = keysOf(m);
+          const prev = conditions.get(sk);
           const step = stepThreshold(prev?.state, value, at, spec);
-          if (step.state) setCondition(m.sk, { key: m.key, state: step.state, spec });
-          else if (prev) dropCondition(m.sk, prev);
+          if (step.state) setCondition(sk, { key, state: step.state, spec });
+          else if (prev) dropCondition(sk, prev);
           if (step.action.type === 'fire') {
             const { rule } = m.entry;
             const threshold = step.action.severity === 'critical' ? spec.critical : spec.warning;
             const labels = keys[i]!.slice(rule.metric!.length);
             const message = `${rule.name}: ${rule.metric}${labels} is ${fmt(value)} on ${plan.host.name} (${spec.comparator} ${threshold === null ? '?' : fmt(threshold)})`;
             out.push(
-              fire(
-                m.sk,
-                m.key,
-                rule,
-                step.action.severity,
-                message,
-                value,
-                threshold,
-                e.agentId,
-                at,
-              ),
+              fire(sk, key, rule, step.action.severity, message, value, threshold, e.agentId, at),
             );
-          } else if (step.action.type === 'clear') out.push(clear(m.sk, m.key, at));
+          } else if (step.action.type === 'clear') out.push(clear(sk, key, at));
         }
       }
     if (e.checks.length > 0) {
