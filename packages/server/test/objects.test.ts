@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { systemContext } from '../src/audit/service.js';
 import { VigilError } from '../src/errors.js';
 import type { ObjectService } from '../src/objects/service.js';
+import { createObjectStore } from '../src/objects/store.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
@@ -160,6 +161,29 @@ for (const kind of await databaseKinds()) {
         .execute();
       assert.ok(audit.some((a) => a.action === 'config.delete' && a.resource_type === 'host'));
       assert.ok(audit.filter((a) => a.action === 'config.update').length >= 3);
+    });
+
+    test('objects of one name created at once: one is created, the others get config.exists', async () => {
+      for (const [kind, type] of [
+        ['host', 'object'],
+        ['service', 'template'],
+      ] as const) {
+        const tries = await Promise.allSettled(
+          Array.from({ length: 6 }, () =>
+            objects.create(ctx, kind, { object_name: `race-${kind}`, object_type: type }),
+          ),
+        );
+        assert.equal(tries.filter((t) => t.status === 'fulfilled').length, 1, kind);
+        for (const t of tries)
+          if (t.status === 'rejected') assert.equal((t.reason as VigilError).code, 'config.exists');
+      }
+      // The store never overwrites a live host of the name, nor clears its key.
+      const store = createObjectStore(h.vigil.db.kysely);
+      const row = (await store.hostByName('race-host'))!;
+      assert.ok(await store.claimHostKey(row.id, 'hash-of-key', Date.now()));
+      const again = { ...(await objects.get({ kind: 'host', name: 'race-host' })) };
+      assert.equal(await store.insertHost(again, Date.now()), undefined);
+      assert.equal((await store.hostByName('race-host'))!.api_key_hash, 'hash-of-key');
     });
 
     test('a template still imported, a command still run, a group with members stay', async () => {

@@ -357,6 +357,8 @@ export function createObjectService(deps: {
             kind === 'host' && objectType === 'object'
               ? await s.objects.insertHost(object, at)
               : await s.objects.insertObject(object, scope, at);
+          // A concurrent request created a host of this name after the check above.
+          if (id === undefined) throw recreate(object);
           if (kind === 'host' && objectType === 'object') await s.objects.deleteScope(id);
           draft.entry.resourceId = id;
           draft.entry.detail = { name, ...(object.host ? { host: object.host } : {}) };

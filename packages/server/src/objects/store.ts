@@ -81,25 +81,23 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
   },
   async insertHost(o, at) {
     const cols = hostColumns(o);
-    const gone = await db
-      .selectFrom('hosts')
-      .select('id')
+    // Only a deleted row is revived, and only while it is still deleted: a live host of the
+    // name (one created meanwhile by a concurrent request) is never overwritten.
+    const revived = await db
+      .updateTable('hosts')
+      .set({ ...cols, deleted_at: null, api_key_hash: null, updated_at: at })
       .where('name', '=', o.object_name)
+      .where('deleted_at', 'is not', null)
+      .returning('id')
       .executeTakeFirst();
-    if (gone) {
-      await db
-        .updateTable('hosts')
-        .set({ ...cols, deleted_at: null, api_key_hash: null, updated_at: at })
-        .where('id', '=', gone.id)
-        .execute();
-      return gone.id;
-    }
+    if (revived) return revived.id;
     const id = randomUUID();
-    await db
+    const r = await db
       .insertInto('hosts')
       .values({ id, name: o.object_name, ...cols, created_at: at, updated_at: at })
-      .execute();
-    return id;
+      .onConflict((c) => c.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0 ? id : undefined;
   },
   async updateHost(id, o, at) {
     await db
@@ -154,7 +152,7 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
   },
   async insertObject(o, scope, at) {
     const id = randomUUID();
-    await db
+    const r = await db
       .insertInto('config_objects')
       .values({
         id,
@@ -170,8 +168,9 @@ export const createObjectStore = (db: Kysely<Database>): ObjectStore => ({
         created_at: at,
         updated_at: at,
       })
-      .execute();
-    return id;
+      .onConflict((c) => c.columns(['kind', 'scope', 'object_name']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0 ? id : undefined;
   },
   async updateObject(id, o, scope, at) {
     await db

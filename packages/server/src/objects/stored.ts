@@ -74,8 +74,11 @@ export interface ObjectStore {
   hostById(id: string): Promise<HostConfigRow | undefined>;
   /** Hosts that are not deleted, by name; `q` keeps those whose name, display name or address holds every word. */
   hosts(q?: string): Promise<HostConfigRow[]>;
-  /** Creates the host, or revives a deleted one of the same name with this configuration; returns its id. */
-  insertHost(o: ConfigObject, at: number): Promise<string>;
+  /**
+   * Creates the host, or revives a deleted one of the same name with this configuration;
+   * returns its id, or undefined where a host of that name is live (created meanwhile).
+   */
+  insertHost(o: ConfigObject, at: number): Promise<string | undefined>;
   /** Writes a host's configuration. */
   updateHost(id: string, o: ConfigObject, at: number): Promise<void>;
   /** Marks a host deleted. */
@@ -97,8 +100,8 @@ export interface ObjectStore {
     kind: ObjectKind,
     opts?: { type?: 'object' | 'template'; scopes?: string[] },
   ): Promise<ConfigObjectRow[]>;
-  /** Adds an object; returns its id. */
-  insertObject(o: ConfigObject, scope: string, at: number): Promise<string>;
+  /** Adds an object; returns its id, or undefined where one of that name exists (created meanwhile). */
+  insertObject(o: ConfigObject, scope: string, at: number): Promise<string | undefined>;
   /** Writes an object's configuration (and scope). */
   updateObject(id: string, o: ConfigObject, scope: string, at: number): Promise<void>;
   /** Removes an object. */
