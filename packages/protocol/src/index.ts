@@ -12,3 +12,4 @@ export * from './perfdata.js';
 export * from './tls.js';
 export * from './guards.js';
 export * from './deployments.js';
+export * from './logs.js';

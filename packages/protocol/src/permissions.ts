@@ -78,6 +78,11 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   { name: 'host:delete', description: 'Delete hosts (soft delete).' },
   { name: 'jobs:read', description: 'List background jobs and their outcome.' },
   { name: 'jobs:write', description: 'Retry failed and dead-lettered background jobs.' },
+  {
+    name: 'logs:read',
+    description:
+      'Search log entries and follow the live tail (`GET /api/v1/logs`, `/logs/stream`).',
+  },
   { name: 'metrics:read', description: "Scrape Vigil's own metrics (`GET /metrics`)." },
   {
     name: 'notifications:read',
