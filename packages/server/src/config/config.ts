@@ -42,6 +42,14 @@ export interface Config {
     idle_timeout_seconds: number;
     queue_max_lines: number;
   };
+  logs: {
+    retention_days: number;
+    max_bytes: number;
+    max_push_bytes: number;
+    commit_delay_ms: number;
+    max_batch_lines: number;
+    batch_memory_hours: number;
+  };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'json' | 'pretty';
