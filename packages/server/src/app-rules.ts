@@ -193,7 +193,13 @@ export function composeRules(deps: {
   });
   deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => evaluator.onIngest(e));
   deps.bus.subscribe<AgentStatusEvent>(AGENT_STATUS_TOPIC, (e) => evaluator.onAgentStatus(e));
-  return { rules, evaluator };
+  /** Hosts as rules see them (facts with templates, overrides), for other rule evaluators. */
+  const ruleHosts = {
+    ids: async () => (await hosts.all()).map((h) => h.id),
+    facts: async (hostId: string) => (await context(hostId))?.facts,
+    overrides,
+  };
+  return { rules, evaluator, ruleHosts };
 }
 
 /** The alert rules' parts, as composeRules builds them. */

@@ -46,8 +46,8 @@ export interface LogRuleDeps {
   logs: {
     /** Lines matching `query`, counting at most `cap` (then `cap`). */
     count(query: LogCountQuery, cap: number): Promise<number>;
-    /** A test of one announced line against a rule's filter (time aside). */
-    matcher(query: Omit<LogCountQuery, 'from' | 'to'>): (line: AnnouncedLogLine) => boolean;
+    /** A test of a message against a full-text query, as the store would match it. */
+    textMatcher(q: string): (message: string) => boolean;
   };
   now: () => number;
   log: (err: unknown, what: string) => void;
@@ -74,6 +74,20 @@ function filterOf(rule: Rule): Omit<LogCountQuery, 'from' | 'to'> {
   return f;
 }
 
+/** A test of one announced line against a rule's filter (time aside). */
+function lineMatcher(
+  f: Omit<LogCountQuery, 'from' | 'to'>,
+  textMatcher: (q: string) => (message: string) => boolean,
+): (line: AnnouncedLogLine) => boolean {
+  const text = f.q !== undefined ? textMatcher(f.q) : () => true;
+  const levels = f.levels ? new Set<string>(f.levels) : undefined;
+  return (line) =>
+    (f.source === undefined || line.source === f.source) &&
+    (f.source_name === undefined || line.source_name === f.source_name) &&
+    (levels === undefined || levels.has(line.level)) &&
+    text(line.message);
+}
+
 const humanWindow = (s: number) =>
   s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
 
@@ -95,6 +109,13 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<void>>();
+  const matchers = new WeakMap<Rule, (line: AnnouncedLogLine) => boolean>();
+  const matcherOf = (rule: Rule) => {
+    let m = matchers.get(rule);
+    if (m === undefined)
+      matchers.set(rule, (m = lineMatcher(filterOf(rule), deps.logs.textMatcher)));
+    return m;
+  };
   deps.rules.onChange(() => (rules = undefined));
 
   const logRules = async (): Promise<Rule[]> => {
@@ -273,12 +294,10 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
         // The rules are not loaded yet: load them, and take these lines as matching.
         void logRules().catch((err: unknown) => deps.log(err, 'loading log rules failed'));
       }
-      const matchers = (list ?? [])
-        .filter((r) => r.enabled && !lower(r))
-        .map((r) => deps.logs.matcher(filterOf(r)));
-      if (list !== undefined && matchers.length === 0) return;
+      const tests = (list ?? []).filter((r) => r.enabled && !lower(r)).map(matcherOf);
+      if (list !== undefined && tests.length === 0) return;
       for (const line of e.entries)
-        if (line.host_id !== null && (list === undefined || matchers.some((m) => m(line))))
+        if (line.host_id !== null && (list === undefined || tests.some((m) => m(line))))
           pending.add(line.host_id);
       if (pending.size > 0 && !timer) {
         timer = setTimeout(

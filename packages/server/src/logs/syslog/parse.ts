@@ -330,11 +330,15 @@ function parse3164(
 
 /**
  * Parses one syslog line received at `receivedAt` (epoch ms): RFC 5424 when its PRI is followed
- * by version `1`, else RFC 3164 with its real-world variants. Trailing line ends and NULs are
- * removed. Returns undefined for a line with nothing in it; never throws.
+ * by version `1`, else RFC 3164 with its real-world variants. Trailing line ends and every NUL
+ * are removed. Returns undefined for a line with nothing in it; never throws.
  */
 export function parseSyslog(line: string, receivedAt: number): SyslogMessage | undefined {
-  const text = line.replace(/^\uFEFF/, '').replace(/[\r\n\0]+$/, '');
+  // NUL ends a line for some senders, and PostgreSQL's text cannot hold it anywhere.
+  const text = line
+    .replace(/^\uFEFF/, '')
+    .replace(/[\r\n\0]+$/, '')
+    .replace(/\0/g, '');
   if (text.trim() === '') return undefined;
   const fields: Record<string, string> = {};
   const pri = /^<(0|[1-9]\d{0,2})>/.exec(text);
