@@ -156,8 +156,9 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
     if (
       severity === null &&
       prev &&
-      t?.recovery != null &&
-      severityOf(cmp, count, { warning: t.recovery, critical: null })
+      t !== undefined &&
+      t.recovery !== null &&
+      severityOf(cmp, count, { warning: t.recovery, critical: null }) !== null
     )
       severity = prev.severity;
     if (severity === null) {
