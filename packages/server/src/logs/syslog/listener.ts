@@ -84,6 +84,7 @@ interface Pending {
 /** Delays between the attempts to store a batch, after the first one fails. */
 const RETRY_MS = [200, 1_000];
 const SOURCE_NAME_MAX = 128;
+const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The record of a parsed line, filed under the host the index finds for it. */
 function recordOf(p: Pending, index: SyslogHostIndex): SyslogRecord {
@@ -269,6 +270,12 @@ export async function startSyslogListener(deps: {
           resolve();
         });
       });
+      try {
+        // A burst waits in the kernel while a batch is stored; Linux caps it at rmem_max.
+        socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+      } catch {
+        // The system's buffer size stays.
+      }
       socket.on('error', (err) => deps.log.warn({ err }, 'syslog UDP socket error'));
       socket.on('message', onDatagram);
       udp.push(socket);
