@@ -114,7 +114,8 @@ const CASES: [string, string, Expected][] = [
     '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] \uFEFFAn application event log entry...',
     {
       format: 'rfc5424',
-      timestamp: Date.UTC(2003, 9, 11, 22, 14, 15, 3),
+      // Years behind its receipt: the receipt time, the sender's kept.
+      timestamp: RECEIVED,
       hostname: 'mymachine.example.com',
       app: 'evntslog',
       pid: null,
@@ -125,6 +126,7 @@ const CASES: [string, string, Expected][] = [
         'exampleSDID@32473.iut': '3',
         'exampleSDID@32473.eventSource': 'Application',
         'exampleSDID@32473.eventID': '1011',
+        device_time: '2003-10-11T22:14:15.003Z',
       },
     },
   ],
@@ -137,6 +139,7 @@ const CASES: [string, string, Expected][] = [
         facility: 'local4',
         'exampleSDID@32473.iut': '3',
         'examplePriority@32473.class': 'high',
+        device_time: '2003-10-11T22:14:15.003Z',
       },
     },
   ],
@@ -311,6 +314,19 @@ describe('parseSyslog', () => {
     // A sender clock slightly ahead stays in the current year.
     const ahead = parseSyslog('<13>Jan  1 00:01:00 h app: x', received)!;
     assert.equal(ahead.timestamp, new Date(2027, 0, 1, 0, 1, 0).getTime());
+  });
+
+  test('a sender time far from the receipt is not believed', () => {
+    const ahead = parseSyslog('<13>1 2026-12-04T03:06:00Z h a - - - x', RECEIVED)!;
+    assert.equal(ahead.timestamp, RECEIVED);
+    assert.equal(ahead.fields.device_time, '2026-12-04T03:06:00.000Z');
+    const near = parseSyslog('<13>1 2026-12-04T03:04:00Z h a - - - x', RECEIVED)!;
+    assert.equal(near.timestamp, Date.UTC(2026, 11, 4, 3, 4));
+    assert.equal(near.fields.device_time, undefined);
+    const old = parseSyslog('<13>1 2026-11-26T02:04:00Z h a - - - x', RECEIVED)!;
+    assert.equal(old.timestamp, RECEIVED);
+    const held = parseSyslog('<13>1 2026-11-28T02:04:00Z h a - - - x', RECEIVED)!;
+    assert.equal(held.timestamp, Date.UTC(2026, 10, 28, 2, 4));
   });
 
   test('empty lines give nothing', () => {

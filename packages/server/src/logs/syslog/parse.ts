@@ -12,7 +12,8 @@ import { LOG_MESSAGE_MAX, levelOfPriority, type LogLevel } from '@vigil/protocol
 export interface SyslogMessage {
   /**
    * When the line was written (epoch ms): the sender's time, or the time it was received when
-   * the line carries none that can be trusted (none at all, RFC 5424's `-`, Cisco's `*` clock).
+   * the line carries none that can be trusted (none at all, RFC 5424's `-`, Cisco's `*` clock,
+   * a time far from the receipt: see `trusted`).
    */
   timestamp: number;
   /** The HOSTNAME field; null when the line names none. */
@@ -35,7 +36,8 @@ export interface SyslogMessage {
   /**
    * What else the line told: `facility` (its name), RFC 5424 structured data as
    * `<SD-ID>.<PARAM-NAME>` (an element without parameters as `<SD-ID>` with an empty value),
-   * Cisco's `sequence` and `mnemonic`. At most `FIELDS_MAX` entries.
+   * Cisco's `sequence` and `mnemonic`, `device_time` (the sender's time when it was not
+   * believed). At most `FIELDS_MAX` entries.
    */
   fields: Record<string, string>;
   /**
@@ -328,6 +330,23 @@ function parse3164(
   return { timestamp, hostname, app, pid, msgid: null, message: text, fields };
 }
 
+/** How far ahead of its receipt a sender's time is believed (a zone an hour off, a slow clock). */
+export const AHEAD_MAX_MS = 3_600_000;
+/** How far behind its receipt a sender's time is believed (lines a relay held for days). */
+export const BEHIND_MAX_MS = 7 * 86_400_000;
+
+/**
+ * The time to store a line at: the sender's, unless it is more than `AHEAD_MAX_MS` ahead of the
+ * receipt or more than `BEHIND_MAX_MS` behind it (a clock never set, a wrong zone), when the
+ * receipt time is used and the sender's kept as `fields.device_time`.
+ */
+function trusted(timestamp: number, receivedAt: number, fields: Record<string, string>): number {
+  if (timestamp - receivedAt <= AHEAD_MAX_MS && receivedAt - timestamp <= BEHIND_MAX_MS)
+    return timestamp;
+  addField(fields, 'device_time', new Date(timestamp).toISOString());
+  return receivedAt;
+}
+
 /**
  * Parses one syslog line received at `receivedAt` (epoch ms): RFC 5424 when its PRI is followed
  * by version `1`, else RFC 3164 with its real-world variants. Trailing line ends and every NUL
@@ -352,6 +371,7 @@ export function parseSyslog(line: string, receivedAt: number): SyslogMessage | u
       if (m)
         return {
           ...m,
+          timestamp: trusted(m.timestamp, receivedAt, fields),
           message: cut(m.message, LOG_MESSAGE_MAX),
           priority,
           level,
@@ -361,6 +381,7 @@ export function parseSyslog(line: string, receivedAt: number): SyslogMessage | u
     const m = parse3164(rest, receivedAt, fields);
     return {
       ...m,
+      timestamp: trusted(m.timestamp, receivedAt, fields),
       message: cut(m.message, LOG_MESSAGE_MAX),
       priority,
       level,
