@@ -219,6 +219,41 @@ for (const kind of await databaseKinds()) {
       assert.equal(e?.message, 'hello from a new switch');
     });
 
+    test('syslog lines raise a log alert rule on their host', async () => {
+      const created = await h.inject({
+        method: 'POST',
+        url: '/api/v1/alerts/rules',
+        headers: bearer(token),
+        payload: {
+          name: 'Switch login failures',
+          kind: 'log_count',
+          warning: 3,
+          params: { q: '"login failed"', source: 'syslog', window_seconds: 300 },
+        },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const ruleId = (created.json() as { id: string }).id;
+      // The rule is loaded at the next evaluation; then stored lines are checked as they come.
+      await h.vigil.logRules.evaluator.tick();
+      for (let i = 0; i < 3; i++)
+        await sendUdp(udp, `<188>sshd[9]: Login failed for user admin ${i}`);
+      const deadline = Date.now() + 5_000;
+      let alerts: { rule_id: string; host_id: string; value: number }[] = [];
+      while (alerts.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        const res = await h.inject({
+          method: 'GET',
+          url: '/api/v1/alerts?state=active',
+          headers: bearer(token),
+        });
+        alerts = (res.json().items as typeof alerts).filter((a) => a.rule_id === ruleId);
+      }
+      assert.deepEqual(
+        alerts.map((a) => [a.host_id, a.value]),
+        [[lab, 3]],
+      );
+    });
+
     test(
       'util-linux logger as a peer, UDP and TCP, RFC 5424 and 3164',
       { skip: !hasLogger },

@@ -106,7 +106,9 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
   const known = new Set<string>();
   let open: { at: number; map: Map<string, { key: AlertKey; severity: Severity }> } | undefined;
   let rules: Rule[] | undefined;
-  const pending = new Set<string>();
+  /** Hosts to evaluate soon, by rule id; `pendingAll`: by every rule (lines came before they loaded). */
+  const pending = new Map<string, Set<string>>();
+  const pendingAll = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<void>>();
   const matchers = new WeakMap<Rule, (line: AnnouncedLogLine) => boolean>();
@@ -183,7 +185,7 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
     });
   };
 
-  /** Evaluates `rule` for `hosts` at `at`; the sink's failures are logged, not thrown. */
+  /** Evaluates `rule` for `hosts` at `at`. @throws what the log count or the sink throws. */
   const evaluate = async (
     rule: Rule,
     hosts: HostFacts[],
@@ -245,14 +247,18 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
   /** Evaluates the hosts that sent matching lines. */
   const evaluatePending = async () => {
     timer = undefined;
-    const ids = [...pending];
+    const byRule = new Map(pending);
+    const all = [...pendingAll];
     pending.clear();
+    pendingAll.clear();
     const at = deps.now();
     const list = (await logRules()).filter((r) => r.enabled);
     if (list.length === 0) return;
     const map = await openAlerts(false);
-    const hosts = await facts(ids);
-    for (const rule of list) await evaluate(rule, hosts, map, at, false);
+    for (const rule of list) {
+      const ids = new Set([...all, ...(byRule.get(rule.id) ?? [])]);
+      if (ids.size > 0) await evaluate(rule, await facts(ids), map, at, false);
+    }
   };
 
   return {
@@ -265,6 +271,8 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
         const at = deps.now();
         rules = undefined;
         const all = await logRules();
+        // No log rule was ever seen here: nothing to evaluate, no alert of one to resolve.
+        if (known.size === 0) return;
         const map = await openAlerts(true);
         const hosts = await facts(await deps.hosts.ids());
         const enabled = all.filter((r) => r.enabled);
@@ -295,12 +303,20 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
         // The rules are not loaded yet: load them, and take these lines as matching.
         void logRules().catch((err: unknown) => deps.log(err, 'loading log rules failed'));
       }
-      const tests = (list ?? []).filter((r) => r.enabled && !lower(r)).map(matcherOf);
-      if (list !== undefined && tests.length === 0) return;
-      for (const line of e.entries)
-        if (line.host_id !== null && (list === undefined || tests.some((m) => m(line))))
-          pending.add(line.host_id);
-      if (pending.size > 0 && !timer) {
+      for (const line of e.entries) {
+        if (line.host_id === null) continue;
+        if (list === undefined) {
+          pendingAll.add(line.host_id);
+          continue;
+        }
+        for (const rule of list) {
+          if (!rule.enabled || lower(rule) || !matcherOf(rule)(line)) continue;
+          let hosts = pending.get(rule.id);
+          if (!hosts) pending.set(rule.id, (hosts = new Set()));
+          hosts.add(line.host_id);
+        }
+      }
+      if ((pending.size > 0 || pendingAll.size > 0) && !timer) {
         timer = setTimeout(
           () =>
             void track(
@@ -320,6 +336,7 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
         clearTimeout(timer);
         timer = undefined;
         pending.clear();
+        pendingAll.clear();
       }
       while (running.size > 0) await Promise.all([...running]);
     },
