@@ -8,8 +8,11 @@ import { createSyslogHostMatcher, indexHosts } from '../src/logs/syslog/hosts.js
 import { checkSyslogListen, syslogAddresses } from '../src/logs/syslog/listen.js';
 import { parseSyslog, type SyslogMessage } from '../src/logs/syslog/parse.js';
 
-/** When the lines are received: 2026-12-04 02:05 UTC. */
-const RECEIVED = Date.UTC(2026, 11, 4, 2, 5, 0);
+/**
+ * When the lines are received: 2026-12-05 02:05 UTC, a day after the BSD lines' local times, so
+ * that they are behind it (and believed) in every time zone.
+ */
+const RECEIVED = Date.UTC(2026, 11, 5, 2, 5, 0);
 /** A BSD timestamp has no zone: it is read in the server's local zone. */
 const local = (mon: number, d: number, h: number, mi: number, s: number, ms = 0, y = 2026) =>
   new Date(y, mon, d, h, mi, s, ms).getTime();
@@ -317,16 +320,16 @@ describe('parseSyslog', () => {
   });
 
   test('a sender time far from the receipt is not believed', () => {
-    const ahead = parseSyslog('<13>1 2026-12-04T03:06:00Z h a - - - x', RECEIVED)!;
+    const ahead = parseSyslog('<13>1 2026-12-05T03:06:00Z h a - - - x', RECEIVED)!;
     assert.equal(ahead.timestamp, RECEIVED);
-    assert.equal(ahead.fields.device_time, '2026-12-04T03:06:00.000Z');
-    const near = parseSyslog('<13>1 2026-12-04T03:04:00Z h a - - - x', RECEIVED)!;
-    assert.equal(near.timestamp, Date.UTC(2026, 11, 4, 3, 4));
+    assert.equal(ahead.fields.device_time, '2026-12-05T03:06:00.000Z');
+    const near = parseSyslog('<13>1 2026-12-05T03:04:00Z h a - - - x', RECEIVED)!;
+    assert.equal(near.timestamp, Date.UTC(2026, 11, 5, 3, 4));
     assert.equal(near.fields.device_time, undefined);
-    const old = parseSyslog('<13>1 2026-11-26T02:04:00Z h a - - - x', RECEIVED)!;
+    const old = parseSyslog('<13>1 2026-11-27T02:04:00Z h a - - - x', RECEIVED)!;
     assert.equal(old.timestamp, RECEIVED);
-    const held = parseSyslog('<13>1 2026-11-28T02:04:00Z h a - - - x', RECEIVED)!;
-    assert.equal(held.timestamp, Date.UTC(2026, 10, 28, 2, 4));
+    const held = parseSyslog('<13>1 2026-11-29T02:04:00Z h a - - - x', RECEIVED)!;
+    assert.equal(held.timestamp, Date.UTC(2026, 10, 29, 2, 4));
   });
 
   test('empty lines give nothing', () => {
