@@ -213,6 +213,30 @@ describe('syslog listener bounds', () => {
     }
   });
 
+  test('close stores the lines still queued', async () => {
+    const store = gatedStore();
+    store.open();
+    const l = await startSyslogListener({
+      addresses: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }],
+      sink: store.sink,
+      hosts: hosts(),
+      // Lines would wait a minute for their batch: only close stores them here.
+      limits: limits({ flushMs: 60_000, batchMax: 1_000, queueMaxLines: 2_000 }),
+      now: Date.now,
+      log: quiet,
+    });
+    const port = l.addresses()[0]!.port;
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let payload = '';
+    for (let i = 0; i < 100; i++) payload += `<14>app: queued ${i}\n`;
+    socket.write(payload);
+    await until('all received', () => l.stats().received === 100);
+    assert.equal(store.stored.length, 0);
+    await l.close();
+    assert.equal(store.stored.length, 100);
+    assert.equal(l.stats().connections, 0);
+  });
+
   test('an address in use is an error naming it; nothing stays bound', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

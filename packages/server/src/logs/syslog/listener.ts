@@ -303,7 +303,10 @@ export async function startSyslogListener(deps: {
     closed = true;
     for (const s of udp) s.close();
     const closing = tcp.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    for (const s of sockets) s.destroy();
+    for (const s of sockets) {
+      closing.push(new Promise<void>((resolve) => s.once('close', () => resolve())));
+      s.destroy();
+    }
     await Promise.all(closing);
   };
 
