@@ -204,7 +204,18 @@ export function composeRules(deps: {
     }
   });
   deps.bus.subscribe<AgentStatusEvent>(AGENT_STATUS_TOPIC, (e) => evaluator.onAgentStatus(e));
-  return { rules, evaluator, evaluation: evaluation as Readonly<typeof evaluation> };
+  /** Hosts as rules see them (facts with templates, overrides), for other rule evaluators. */
+  const ruleHosts = {
+    ids: async () => (await hosts.all()).map((h) => h.id),
+    facts: async (hostId: string) => (await context(hostId))?.facts,
+    overrides,
+  };
+  return {
+    rules,
+    evaluator,
+    ruleHosts,
+    evaluation: evaluation as Readonly<typeof evaluation>,
+  };
 }
 
 /** The alert rules' parts, as composeRules builds them. */

@@ -7,6 +7,9 @@ import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
 import { composeLogs, logsRoutes, type LogParts } from './app-logs.js';
+import { composeLogRules, type LogRuleParts } from './app-log-rules.js';
+import { startSyslog } from './app-syslog.js';
+import type { SyslogListener } from './logs/syslog/listener.js';
 import { alertSourceOf, composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
@@ -130,6 +133,10 @@ export interface Vigil {
   readonly rules: RuleParts;
   /** Logs: ingest (`service.append`), search, counts, the live tail and retention. */
   readonly logs: LogParts;
+  /** `log_count` alert rules' evaluator (on stored lines, and by its periodic cluster tick). */
+  readonly logRules: LogRuleParts;
+  /** The syslog listener, when `[syslog] listen` names addresses (never in `vigil worker`). */
+  readonly syslog: SyslogListener | undefined;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -216,6 +223,7 @@ export async function createVigil(opts: {
   const { config } = opts;
   const now = opts.now ?? Date.now;
   const db = opts.db ?? openConfiguredDb(config);
+  let syslog: SyslogListener | undefined;
   try {
     const { migration, identity, sealer } = await prepareStore(db, config, now);
     const idempotency = createIdempotency({
@@ -368,6 +376,14 @@ export async function createVigil(opts: {
       now,
       logger: opts.logger,
     });
+    const logRules = composeLogRules({
+      rules,
+      sink: alerts.sink,
+      logs: logs.service,
+      bus,
+      now,
+      logger: opts.logger,
+    });
     const notifications = composeNotifications({
       db,
       sealer,
@@ -441,6 +457,7 @@ export async function createVigil(opts: {
         run: () => notifications.dispatcher.tick(),
       },
       ...logs.jobs,
+      logRules.evaluator.job(),
     ];
     const jobs = startJobs(
       opts.logger,
@@ -597,11 +614,23 @@ export async function createVigil(opts: {
       await discovery.idle();
       await puller.stop();
       await rules.evaluator.idle();
+      await syslog?.close();
+      await logRules.evaluator.idle();
       await ingest.close();
       await logs.close();
       await db.close();
     });
     await http.ready();
+    // `vigil worker` serves nothing: no HTTP, no syslog.
+    if (opts.workers !== true)
+      syslog = await startSyslog({
+        config,
+        ingest: logs.service,
+        hosts,
+        changes: (listener) => parts.onConfigurationChange(listener),
+        now,
+        logger: opts.logger,
+      });
     // What the agents are now: the changes from here on are news.
     await agentStatus.sweep();
     queue.start();
@@ -628,9 +657,12 @@ export async function createVigil(opts: {
       alerts,
       rules,
       logs,
+      logRules,
+      syslog,
       close: () => http.close(),
     };
   } catch (err) {
+    await syslog?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }

@@ -61,7 +61,7 @@ const Fields = {
   scope: Scope,
   params: Type.Record(Type.String(), Type.Unknown(), {
     description:
-      'Kind-specific: `hours` (disk_forecast), `flapping` (check), `failures` (host_unreachable), `global` (cpu, memory or disk: null thresholds read the global ones).',
+      'Kind-specific: `hours` (disk_forecast), `flapping` (check), `failures` (host_unreachable), `global` (cpu, memory or disk: null thresholds read the global ones); log_count: the filter `q`, `level` (a list), `source`, `source_name`, and `window_seconds` (60 to 86400, default 300).',
   }),
 };
 

@@ -1,9 +1,16 @@
 import { VigilError } from '../errors.js';
+import { validateLogRule } from './log-rule.js';
 import type { Severity } from './model.js';
 
 /** What a rule watches. */
 export type RuleKind =
-  'threshold' | 'check' | 'agent_offline' | 'cert_expiry' | 'host_unreachable' | 'disk_forecast';
+  | 'threshold'
+  | 'check'
+  | 'agent_offline'
+  | 'cert_expiry'
+  | 'host_unreachable'
+  | 'disk_forecast'
+  | 'log_count';
 
 /** Every rule kind. */
 export const RULE_KINDS: readonly RuleKind[] = [
@@ -13,6 +20,7 @@ export const RULE_KINDS: readonly RuleKind[] = [
   'cert_expiry',
   'host_unreachable',
   'disk_forecast',
+  'log_count',
 ];
 
 /** How a value is compared with a threshold: `value <comparator> threshold` breaches. */
@@ -142,6 +150,7 @@ export function validateRule(r: Rule): Rule {
     if (r.warning === null && r.critical === null)
       throw bad('warning', 'a number of days is required');
   }
+  if (r.kind === 'log_count') return validateLogRule({ ...r, name: r.name.trim() });
   return { ...r, name: r.name.trim() };
 }
 

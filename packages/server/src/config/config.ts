@@ -35,6 +35,13 @@ export interface Config {
     leader_lease_seconds: number;
   };
   notifications: { timeout_seconds: number; external_url: string };
+  syslog: {
+    listen: string;
+    max_connections: number;
+    max_message_bytes: number;
+    idle_timeout_seconds: number;
+    queue_max_lines: number;
+  };
   logs: {
     retention_days: number;
     max_bytes: number;
@@ -106,6 +113,8 @@ function coerceEnv(spec: KeySpec, raw: string, name: string): unknown {
 }
 
 function validate(spec: KeySpec, value: unknown, name: string): string | number | boolean {
+  if (spec.list && Array.isArray(value) && value.every((x) => typeof x === 'string'))
+    value = value.join(', ');
   if (spec.type === 'string') {
     if (typeof value !== 'string')
       throw new ConfigError(name, `expected a string, got ${JSON.stringify(value)}`);

@@ -1,4 +1,5 @@
 import { parseCidr } from '../net.js';
+import { checkSyslogListen } from '../logs/syslog/listen.js';
 
 type KeyType = 'string' | 'integer' | 'boolean';
 
@@ -13,6 +14,8 @@ export interface KeySpec {
   readonly oneOf?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** A string key that also takes a TOML array of strings (joined with commas). */
+  readonly list?: boolean;
   /** Extra check; returns the reason a value is wrong, or undefined. */
   readonly check?: (value: never) => string | undefined;
 }
@@ -381,6 +384,45 @@ export const KEYS = {
       default: '',
       description:
         "The console's address as people reach it (`https://vigil.example.com`), for links in notifications (Alertmanager's `externalURL` and `generatorURL`). Empty: no links.",
+    },
+  },
+  syslog: {
+    listen: {
+      type: 'string',
+      default: '',
+      list: true,
+      description:
+        'Addresses the syslog listener receives on: `udp://HOST:PORT` and `tcp://HOST:PORT`, comma-separated or a TOML array (`["udp://0.0.0.0:514", "tcp://0.0.0.0:514"]`). Empty: off.',
+      check: checkSyslogListen,
+    },
+    max_connections: {
+      type: 'integer',
+      default: 256,
+      min: 1,
+      max: 65536,
+      description: 'Most open syslog TCP connections; more are refused.',
+    },
+    max_message_bytes: {
+      type: 'integer',
+      default: 65536,
+      min: 480,
+      max: 1048576,
+      description: 'Longest syslog message (a datagram or a TCP frame); a longer one is cut there.',
+    },
+    idle_timeout_seconds: {
+      type: 'integer',
+      default: 300,
+      min: 1,
+      max: 86400,
+      description: 'A syslog TCP connection that sends nothing for this long is closed.',
+    },
+    queue_max_lines: {
+      type: 'integer',
+      default: 20000,
+      min: 100,
+      max: 10000000,
+      description:
+        'Most received syslog lines waiting to be stored; when full, UDP datagrams are dropped (and counted) and TCP senders are paused.',
     },
   },
   logs: {

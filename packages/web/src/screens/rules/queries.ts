@@ -69,6 +69,7 @@ export const KIND_TEXT: Record<RuleKind, string> = {
   cert_expiry: 'Agent certificate expiring',
   host_unreachable: 'Host unreachable',
   disk_forecast: 'Disk predicted full',
+  log_count: 'Count of matching log lines',
 };
 
 /** Every comparator, in the order the picker offers them. */
@@ -86,6 +87,8 @@ export function conditionText(r: Rule): string {
     if (r.kind === 'cert_expiry') return `within ${r.warning ?? '—'} / ${r.critical ?? '—'} days`;
     if (r.kind === 'disk_forecast') return `full within ${String(r.params.hours ?? '—')} h`;
     if (r.kind === 'check' && r.params.flapping === true) return 'flapping';
+    if (r.kind === 'log_count')
+      return `${r.comparator ?? '>='} ${r.warning ?? '—'} / ${r.critical ?? '—'} lines in ${String(r.params.window_seconds ?? 300)} s`;
     return '';
   }
   const m = Object.entries(r.matchers).map(([l, v]) => matcherText(l, v));
