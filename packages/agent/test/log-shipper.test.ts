@@ -10,9 +10,11 @@ import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { Value } from '@sinclair/typebox/value';
 import { LogPush, type LogRecord } from '@vigil/protocol';
+import { parseAgentConfig } from '../src/config.js';
 import { realHost } from '../src/host.js';
 import { LogBuffer } from '../src/logs/buffer.js';
-import type { LogLine } from '../src/logs/model.js';
+import { startLogs } from '../src/logs/index.js';
+import type { LogLine, LogSink } from '../src/logs/model.js';
 import { createRateLimiter } from '../src/logs/rate.js';
 import { startLogShipper, type LogShipperOptions } from '../src/logs/shipper.js';
 import { NATIVE_FILES, startNativeClient, type NativeState } from '../src/push/native.js';
@@ -316,5 +318,88 @@ describe('log shipper', () => {
     assert.deepEqual(numbers(srv.lines()), [0, 1, 2, 3, 4, 5, 6]);
     assert.ok(srv.requests.some((r) => r.status === 413));
     assert.ok(logs.some((l) => /too large/.test(l)));
+  });
+});
+
+/** A source fed by hand: its position is the count of lines the sink acknowledged. */
+function handSource() {
+  let sink: LogSink | undefined;
+  const source = {
+    description: 'lines fed by the test',
+    position: 0,
+    stopped: false,
+    start(s: LogSink) {
+      sink = s;
+    },
+    async stop() {
+      source.stopped = true;
+    },
+    async feed(lines: LogLine[]) {
+      await sink!(lines);
+      source.position += lines.length;
+    },
+  };
+  return source;
+}
+
+describe('log subsystem', () => {
+  const configWith = (logs: string, bufferDir = tmp('vigil-logs-buf-')) =>
+    parseAgentConfig(`[logs]\n${logs}\nbuffer-dir = ${bufferDir}\nbatch-delay-ms = 20\n`, FILE);
+  const FILE = '/etc/vigil-agent/config.ini';
+
+  test('starts the configured sources and ships through the rate limit', async () => {
+    const srv = await logServer();
+    const client = nativeClient(srv);
+    const source = handSource();
+    const lines: string[] = [];
+    const logs = await startLogs(
+      configWith('journald = true\nrate-limit = 1\nrate-burst = 4'),
+      client.logs,
+      (l) => lines.push(l),
+      async () => [source],
+    );
+    assert.deepEqual(logs.sources, ['lines fed by the test']);
+    await source.feed([...range(0, 6, 'noisy.service'), ...range(6, 8, 'quiet.service')]);
+    assert.equal(source.position, 8);
+    await until('the lines stored', () => srv.lines().length === 6);
+    assert.deepEqual(numbers(srv.lines()), [0, 1, 2, 3, 6, 7]);
+    assert.ok(lines.some((l) => /noisy\.service is over its rate limit/.test(l)));
+    await until('the drop count', () => srv.requests.some((r) => r.push.dropped));
+    await logs.stop();
+    assert.equal(source.stopped, true);
+    await assert.rejects(source.feed(range(8, 9)), /closed/);
+  });
+
+  test('nothing runs without a configured source', async () => {
+    let asked = false;
+    const logs = await startLogs(
+      configWith(''),
+      undefined,
+      () => undefined,
+      async () => {
+        asked = true;
+        return [];
+      },
+    );
+    assert.equal(asked, false);
+    assert.deepEqual(logs.sources, []);
+  });
+
+  test('without the native connection the agent says once that logs are not shipped', async () => {
+    const lines: string[] = [];
+    let asked = false;
+    const logs = await startLogs(
+      configWith('files = /var/log/*.log'),
+      undefined,
+      (l) => lines.push(l),
+      async () => {
+        asked = true;
+        return [];
+      },
+    );
+    assert.equal(asked, false);
+    assert.deepEqual(logs.sources, []);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /shipped only to a Vigil server.*not collecting/);
   });
 });
