@@ -176,8 +176,8 @@ export class LogBuffer {
   }
 
   /**
-   * Calls `listener` with the number of lines after every sync of appended lines; returns a
-   * function that removes it.
+   * Calls `listener` with the number of lines after every sync of appended lines, and with 0
+   * when drops were counted; returns a function that removes it.
    */
   onAppend(listener: (lines: number) => void): () => void {
     this.listeners.add(listener);
@@ -210,7 +210,9 @@ export class LogBuffer {
 
   /** Counts lines dropped before they reached the buffer (a source over its rate). */
   countDropped(d: LogDropped): void {
-    if (d.count > 0) mergeDropped(this.state.dropped, [d]);
+    if (d.count <= 0) return;
+    mergeDropped(this.state.dropped, [d]);
+    for (const l of this.listeners) l(0);
   }
 
   /**
@@ -227,7 +229,17 @@ export class LogBuffer {
     const seg = this.segments.find((s) => s.seq === segment);
     let entries: LogRecord[] = [];
     let end = offset;
-    if (seg && seg.size > offset) ({ entries, end } = this.read(seg, offset, maxLines, maxBytes));
+    if (seg && seg.size > offset)
+      try {
+        ({ entries, end } = this.read(seg, offset, maxLines, maxBytes));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // Deleted behind the buffer's back: its lines are gone; go on with the next segment.
+        this.log(`logs: buffer segment ${seg.seq} disappeared; its unsent lines are lost`);
+        this.segments.splice(this.segments.indexOf(seg), 1);
+        this.totalBytes -= seg.size;
+        return this.nextBatch(maxLines, maxBytes);
+      }
     const dropped = this.state.dropped.splice(0, MAX_DROPPED);
     if (entries.length === 0 && dropped.length === 0 && end === offset) return undefined;
     const n = ++this.state.batches;
@@ -446,11 +458,12 @@ export class LogBuffer {
       this.handle = undefined;
       if (!seg || seg.size >= this.segmentBytes) {
         // Past the sent position even when every segment is gone, so nothing new counts as sent.
-        seg = { seq: (seg?.seq ?? this.state.sent.segment) + 1, size: 0 };
-        this.segments.push(seg);
-      }
-      this.handle = await open(this.file(seg.seq), 'a', 0o600);
-      if (seg.size === 0) this.syncDir();
+        const next = { seq: (seg?.seq ?? this.state.sent.segment) + 1, size: 0 };
+        this.handle = await open(this.file(next.seq), 'a', 0o600);
+        this.syncDir();
+        this.segments.push(next);
+        seg = next;
+      } else this.handle = await open(this.file(seg.seq), 'a', 0o600);
     }
     try {
       await this.handle.write(data);
@@ -462,7 +475,12 @@ export class LogBuffer {
     }
     seg.size += data.length;
     this.totalBytes += data.length;
-    this.enforce();
+    try {
+      this.enforce();
+    } catch (err) {
+      // The lines are on disk: the append succeeded even if the bound could not be kept now.
+      this.log(`logs: could not drop the oldest buffered lines: ${(err as Error).message}`);
+    }
   }
 
   /** Syncs the directory, so that a new segment's name survives a crash. */
@@ -506,7 +524,12 @@ export class LogBuffer {
   private countLines(seg: { seq: number; size: number }, from: number): LogDropped[] {
     if (from >= seg.size) return [];
     const counts: LogDropped[] = [];
-    const text = readFileSync(this.file(seg.seq)).subarray(from, seg.size).toString('utf8');
+    let text: string;
+    try {
+      text = readFileSync(this.file(seg.seq)).subarray(from, seg.size).toString('utf8');
+    } catch {
+      return []; // Removed behind the buffer's back: nothing left to count.
+    }
     const found = new Map<string, LogDropped>();
     for (const line of text.split('\n')) {
       if (line === '') continue;
