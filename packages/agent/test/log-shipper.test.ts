@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -368,6 +368,34 @@ describe('log subsystem', () => {
     await logs.stop();
     assert.equal(source.stopped, true);
     await assert.rejects(source.feed(range(8, 9)), /closed/);
+  });
+
+  test('the configured files are followed across a stop and a start, each line once', async () => {
+    const srv = await logServer();
+    const client = nativeClient(srv);
+    const logDir = tmp('vigil-logs-files-');
+    const config = configWith(`files = ${logDir}/*.log`);
+    const agentLog: string[] = [];
+    const first = await startLogs(config, client.logs, (l) => agentLog.push(l));
+    assert.deepEqual(first.sources, [`files ${logDir}/*.log`]);
+    // A file that appears after the first scan is read from its start.
+    await new Promise((r) => setTimeout(r, 500));
+    const file = path.join(logDir, 'app.log');
+    appendFileSync(file, Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+    const messages = () => srv.lines().map((e) => e.message);
+    await until('the first lines', () => messages().length === 10);
+    await first.stop();
+    appendFileSync(file, Array.from({ length: 10 }, (_, i) => `line ${10 + i}\n`).join(''));
+    const second = await startLogs(config, client.logs, (l) => agentLog.push(l));
+    await until('the lines written while stopped', () => messages().length >= 20);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      messages(),
+      Array.from({ length: 20 }, (_, i) => `line ${i}`),
+    );
+    assert.ok(srv.lines().every((e) => e.source === 'file' && e.source_name === file));
+    await second.stop();
+    assert.ok(existsSync(path.join(config.logs.bufferDir, 'positions', 'files.json')));
   });
 
   test('nothing runs without a configured source', async () => {

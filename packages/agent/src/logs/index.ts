@@ -1,5 +1,8 @@
+import path from 'node:path';
 import type { AgentConfig } from '../config.js';
 import { LogBuffer } from './buffer.js';
+import { createFileSource } from './files.js';
+import { createJournalSource, journalAvailable } from './journald.js';
 import type { LogSink, LogSourceReader } from './model.js';
 import { createRateLimiter } from './rate.js';
 import { startLogShipper, type LogPoster } from './shipper.js';
@@ -21,10 +24,36 @@ export type LogSourceFactory = (
   log: (line: string) => void,
 ) => Promise<LogSourceReader[]>;
 
+/**
+ * The sources `[logs]` names: the file globs, the journal (when `journalctl` works here). They
+ * keep their positions in `positions` inside the buffer's folder, beside the lines they were
+ * saved for.
+ */
+export const configuredSources: LogSourceFactory = async (config, log) => {
+  const c = config.logs;
+  const stateDir = path.join(c.bufferDir, 'positions');
+  const sources: LogSourceReader[] = [];
+  if (c.files.length > 0)
+    sources.push(
+      createFileSource({
+        globs: [...c.files],
+        stateDir,
+        ...(c.multilineStart !== undefined ? { multilineStart: new RegExp(c.multilineStart) } : {}),
+        log,
+      }),
+    );
+  if (c.journald) {
+    if (await journalAvailable()) sources.push(createJournalSource({ stateDir, log }));
+    else log('logs: journald = true, but journalctl does not work here: the journal is not read');
+  }
+  return sources;
+};
+
 const idle: LogSubsystem = { sources: [], stop: async () => undefined };
 
 /**
- * Starts log collection as `[logs]` configures it: the sources (from `makeSources`), the
+ * Starts log collection as `[logs]` configures it: the sources (`makeSources`, by default
+ * `configuredSources`), the
  * per-source rate limit, the disk buffer and the shipper, which pushes over `poster` (the native
  * client's mutual-TLS connection). Nothing runs when `[logs]` names no source. Without `poster`
  * (the openITCOCKPIT push and pull modes, which have no log route) the agent says once in its
@@ -35,7 +64,7 @@ export async function startLogs(
   config: AgentConfig,
   poster: LogPoster | undefined,
   log: (line: string) => void,
-  makeSources: LogSourceFactory,
+  makeSources: LogSourceFactory = configuredSources,
 ): Promise<LogSubsystem> {
   const c = config.logs;
   if (c.files.length === 0 && !c.journald && !c.docker) return idle;
