@@ -51,13 +51,16 @@ for (const kind of await databaseKinds()) {
     let token: string;
     let config: string;
     let logDir: string;
+    let file: string;
     let agent: AgentRun | undefined;
     let dropDb: () => Promise<void> = async () => undefined;
 
     const api = (p: string, body?: unknown) => httpsJson(`${base}${p}`, { ca, token, body });
-    /** The agent's stored lines, oldest first, and their messages. */
-    const stored = async () => {
-      const r = await api(`/api/v1/logs?agent_id=${AGENT_ID}&source=file&limit=1000`);
+    /** The agent's stored lines of `name` (app.log), oldest first, and their messages. */
+    const stored = async (name = file) => {
+      const r = await api(
+        `/api/v1/logs?agent_id=${AGENT_ID}&source=file&source_name=${encodeURIComponent(name)}&limit=1000`,
+      );
       assert.equal(r.status, 200, r.text);
       const entries = [...(r.body.entries as StoredLine[])].reverse();
       return {
@@ -94,6 +97,7 @@ for (const kind of await databaseKinds()) {
       const fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
 
       logDir = path.join(tmp, 'log');
+      file = path.join(logDir, 'app.log');
       const agentDir = path.join(tmp, 'agent');
       for (const d of [logDir, agentDir]) mkdirSync(d);
       config = path.join(agentDir, 'config.ini');
@@ -136,10 +140,19 @@ for (const kind of await databaseKinds()) {
 
     test('lines appended, rotated and written across a restart are stored exactly once', async () => {
       agent = await startAgentRun(['--config', config]);
-      await eventually('the file source', async () => /logs: reading files/.test(agent!.stderr()));
-      // A file that appears after the source's first scan is read from its start.
-      await new Promise((r) => setTimeout(r, 500));
-      const file = path.join(logDir, 'app.log');
+      // Files found by the source's first scan are read from their end, later ones from their
+      // start: a probe line stored shows that the first scan is over.
+      const probe = path.join(logDir, 'probe.log');
+      let n = 0;
+      await eventually(
+        'a probe line',
+        async () => {
+          appendFileSync(probe, `probe ${n++}\n`);
+          return (await stored(probe)).total > 0;
+        },
+        30_000,
+        300,
+      );
       writeFileSync(file, lines(0, 50));
       await eventually('the first lines', async () => (await stored()).total >= 50);
 
