@@ -6,10 +6,8 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  readSync,
   readdirSync,
   statSync,
-  truncateSync,
   unlinkSync,
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -23,6 +21,7 @@ import {
 } from '@vigil/protocol/logs';
 import { writeFileAtomic } from '../files.js';
 import type { LogLine } from './model.js';
+import { countLines, cutTornLine, readLines } from './segment-file.js';
 
 /** A batch the buffer hands the shipper: the lines of one byte range of one segment. */
 export interface LogBatch {
@@ -150,7 +149,12 @@ export class LogBuffer {
     this.segments.sort((a, b) => a.seq - b.seq);
     const last = this.segments[this.segments.length - 1];
     // A write that a crash cut short was never acknowledged: its partial line goes.
-    if (last && last.size > 0) last.size = this.cutTornLine(last.seq, last.size);
+    if (last && last.size > 0) {
+      const keep = cutTornLine(this.file(last.seq), last.size);
+      if (keep < last.size)
+        this.log(`logs: cut ${last.size - keep} bytes of a line torn by a crash from the buffer`);
+      last.size = keep;
+    }
     for (const s of this.segments) this.totalBytes += s.size;
     this.state = this.readState();
     if (this.state.inflight) this.inflight = this.reload(this.state.inflight);
@@ -161,11 +165,6 @@ export class LogBuffer {
   /** Bytes of segments on disk. */
   get bytes(): number {
     return this.totalBytes;
-  }
-
-  /** Number of segment files. */
-  get segmentCount(): number {
-    return this.segments.length;
   }
 
   /** Whether there is anything to send: a batch in flight, unsent lines or drop counts. */
@@ -292,27 +291,17 @@ export class LogBuffer {
     return path.join(this.opts.dir, segmentName(seq));
   }
 
-  /** Truncates a segment after its last complete line; returns its new size. */
-  private cutTornLine(seq: number, size: number): number {
-    const fd = openSync(this.file(seq), 'r');
-    let keep = 0;
-    try {
-      const tail = Buffer.alloc(Math.min(size, 1024 * 1024));
-      for (let pos = size; pos > 0 && keep === 0;) {
-        const from = Math.max(0, pos - tail.length);
-        const n = readSync(fd, tail, 0, pos - from, from);
-        const nl = tail.subarray(0, n).lastIndexOf(10);
-        if (nl >= 0) keep = from + nl + 1;
-        pos = from;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    if (keep < size) {
-      truncateSync(this.file(seq), keep);
-      this.log(`logs: cut ${size - keep} bytes of a line torn by a crash from the buffer`);
-    }
-    return keep;
+  /** Reads whole lines of `seg` (see `readLines`), logging damaged ones. */
+  private read(
+    seg: { seq: number; size: number },
+    start: number,
+    maxLines: number,
+    maxBytes: number,
+    limit = seg.size,
+  ): { entries: LogRecord[]; end: number } {
+    return readLines(this.file(seg.seq), { start, limit, maxLines, maxBytes }, () =>
+      this.log(`logs: skipped a damaged line in buffer segment ${seg.seq}`),
+    );
   }
 
   private readState(): BufferState {
@@ -355,47 +344,6 @@ export class LogBuffer {
       start: f.start,
       end: f.end,
     };
-  }
-
-  /**
-   * Reads whole lines from `seg` at `start`: at most `maxLines`, and no more bytes than
-   * `maxBytes` (at least one line), stopping at `limit` (default the segment's synced size).
-   */
-  private read(
-    seg: { seq: number; size: number },
-    start: number,
-    maxLines: number,
-    maxBytes: number,
-    limit = seg.size,
-  ): { entries: LogRecord[]; end: number } {
-    const entries: LogRecord[] = [];
-    const fd = openSync(this.file(seg.seq), 'r');
-    let from = 0;
-    try {
-      let want = Math.min(limit - start, Number.isFinite(maxBytes) ? maxBytes : limit - start);
-      for (;;) {
-        const buf = Buffer.alloc(Math.max(0, want));
-        const n = readSync(fd, buf, 0, buf.length, start);
-        const text = buf.subarray(0, n);
-        for (;;) {
-          const nl = text.indexOf(10, from);
-          if (nl < 0 || entries.length >= maxLines) break;
-          const line = text.subarray(from, nl).toString('utf8');
-          from = nl + 1;
-          try {
-            entries.push(JSON.parse(line) as LogRecord);
-          } catch {
-            this.log(`logs: skipped a damaged line in buffer segment ${seg.seq}`);
-          }
-        }
-        // A single line longer than `maxBytes`: read on to its end.
-        if (from > 0 || n === 0 || want >= limit - start) break;
-        want = limit - start;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return { entries, end: start + from };
   }
 
   /** Moves the sent position past dropped and fully sent segments, deleting the sent ones. */
@@ -506,7 +454,7 @@ export class LogBuffer {
       let from = seg.seq === sent.segment ? sent.offset : 0;
       // The batch in flight is still sent from memory; only what follows it is lost.
       if (this.inflight?.segment === seg.seq) from = Math.max(from, this.inflight.end);
-      const lost = this.countLines(seg, from);
+      const lost = countLines(this.file(seg.seq), from, seg.size);
       mergeDropped(this.state.dropped, lost);
       this.removeSegment();
       if (sent.segment <= seg.seq) this.state.sent = { segment: this.segments[0]!.seq, offset: 0 };
@@ -518,36 +466,5 @@ export class LogBuffer {
       changed = true;
     }
     if (changed) this.persist();
-  }
-
-  /** The lines of `seg` from `from` on, counted per source, as `buffer_full` drops. */
-  private countLines(seg: { seq: number; size: number }, from: number): LogDropped[] {
-    if (from >= seg.size) return [];
-    const counts: LogDropped[] = [];
-    let text: string;
-    try {
-      text = readFileSync(this.file(seg.seq)).subarray(from, seg.size).toString('utf8');
-    } catch {
-      return []; // Removed behind the buffer's back: nothing left to count.
-    }
-    const found = new Map<string, LogDropped>();
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let r: Pick<LogRecord, 'source' | 'source_name'>;
-      try {
-        r = JSON.parse(line) as LogRecord;
-      } catch {
-        continue;
-      }
-      const key = `${r.source}\u0000${r.source_name}`;
-      let d = found.get(key);
-      if (!d) {
-        d = { source: r.source, source_name: r.source_name, reason: 'buffer_full', count: 0 };
-        found.set(key, d);
-        counts.push(d);
-      }
-      d.count += 1;
-    }
-    return counts;
   }
 }
