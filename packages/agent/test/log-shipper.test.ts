@@ -292,6 +292,20 @@ describe('log shipper', () => {
     await first.buffer.close();
   });
 
+  test('lines wait while the connection is not ready (enrollment pending), then go', async () => {
+    const srv = await logServer();
+    const client = nativeClient(srv);
+    let approved = false;
+    const { buffer } = shipperFor(client, {
+      poster: { ready: () => approved && client.logs.ready(), post: (b) => client.logs.post(b) },
+    });
+    await buffer.append(range(0, 3));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(srv.requests.length, 0);
+    approved = true;
+    await until('the lines stored', () => srv.lines().length === 3);
+  });
+
   test('lines over a source rate reach the server as drop counts', async () => {
     const srv = await logServer();
     const { buffer } = shipperFor(nativeClient(srv));
