@@ -98,6 +98,14 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
 
   /** The path a draining file's position is kept under (the name it was followed as). */
   const drainKey = new WeakMap<FileTail, string>();
+  /** The order files were opened in: older files are read first (a rotated one before its successor). */
+  const opened = new WeakMap<FileTail, number>();
+  let openCount = 0;
+  const openTail = async (file: string, start: number | 'end', now: number) => {
+    const t = await FileTail.open(file, start, opts.multilineStart, now);
+    if (t) opened.set(t, openCount++);
+    return t;
+  };
   const openTails = () => [...tails.values(), ...drains];
 
   const save = (): void => {
@@ -129,7 +137,7 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
   };
 
   /** Starts following a path the globs matched and nothing follows yet. */
-  const discover = async (file: string, now: number): Promise<void> => {
+  const discover = async (file: string, now: number, adoptOnly = false): Promise<void> => {
     const ino = await inodeOf(file);
     if (ino === undefined) return;
     const drained = drains.findIndex((d) => d.ino === ino);
@@ -141,21 +149,21 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
       tails.set(file, t!);
       return;
     }
-    if ([...tails.values()].some((t) => t.ino === ino)) return;
+    if (adoptOnly || [...tails.values()].some((t) => t.ino === ino)) return;
     const known = saved?.[file];
     let start: number | 'end' = firstScan ? 'end' : 0;
     if (known?.length) {
       start = known.find((p) => p.ino === ino)?.offset ?? 0;
       for (const p of known.filter((k) => k.ino !== ino)) {
         const old = await findInode(path.dirname(file), p.ino);
-        const t = old && (await FileTail.open(old, p.offset, opts.multilineStart, now));
+        const t = old && (await openTail(old, p.offset, now));
         if (t) {
           t.path = file;
           startDrain(t);
         }
       }
     }
-    const t = await FileTail.open(file, start, opts.multilineStart, now);
+    const t = await openTail(file, start, now);
     if (t) tails.set(file, t);
   };
 
@@ -165,7 +173,9 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
     // Paths with a saved position first: their rotated files are found before the globs could
     // match those under their new names.
     fresh.sort((a, b) => Number(!saved?.[a]) - Number(!saved?.[b]));
-    for (const f of fresh) await discover(f, now);
+    // Rotated files that carry on under a matched name first: their lines are older.
+    for (const f of fresh) await discover(f, now, true);
+    for (const f of fresh) if (!tails.has(f)) await discover(f, now);
     firstScan = false;
     saved = undefined;
   };
@@ -222,8 +232,8 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
       await rescan(now);
       nextScan = now + rescanMs;
     }
-    // Rotated files first: their lines come before the new file's.
-    for (const t of [...drains, ...tails.values()]) {
+    const byAge = openTails().sort((a, b) => opened.get(a)! - opened.get(b)!);
+    for (const t of byAge) {
       if (queue.length >= batchMax * 4) break;
       try {
         queue.push(...(await t.read(READ_PER_POLL, now)));
