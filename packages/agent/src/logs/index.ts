@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AgentConfig } from '../config.js';
 import { LogBuffer } from './buffer.js';
+import { createDockerSource, dockerAvailable } from './docker.js';
 import { createFileSource } from './files.js';
 import { createJournalSource, journalAvailable } from './journald.js';
 import type { LogSink, LogSourceReader } from './model.js';
@@ -25,9 +26,9 @@ export type LogSourceFactory = (
 ) => Promise<LogSourceReader[]>;
 
 /**
- * The sources `[logs]` names: the file globs, the journal (when `journalctl` works here). They
- * keep their positions in `positions` inside the buffer's folder, beside the lines they were
- * saved for.
+ * The sources `[logs]` names: the file globs, the journal (when `journalctl` works here), the
+ * Docker containers (when the Engine API answers on its socket). They keep their positions in
+ * `positions` inside the buffer's folder, beside the lines they were saved for.
  */
 export const configuredSources: LogSourceFactory = async (config, log) => {
   const c = config.logs;
@@ -45,6 +46,10 @@ export const configuredSources: LogSourceFactory = async (config, log) => {
   if (c.journald) {
     if (await journalAvailable()) sources.push(createJournalSource({ stateDir, log }));
     else log('logs: journald = true, but journalctl does not work here: the journal is not read');
+  }
+  if (c.docker) {
+    if (await dockerAvailable()) sources.push(createDockerSource({ stateDir, log }));
+    else log('logs: docker = true, but the Docker socket does not answer: containers are not read');
   }
   return sources;
 };
