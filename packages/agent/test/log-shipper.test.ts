@@ -240,7 +240,9 @@ describe('log shipper', () => {
     srv.script.push('503', '503');
     const { buffer, shipper, logs } = shipperFor(nativeClient(srv));
     await buffer.append(range(0, 5));
-    await until('the lines stored', () => srv.lines().length === 5);
+    // The server stores before it answers: wait for the shipper to take the answer.
+    await until('the answer taken', () => shipper.statistics().batches === 1);
+    assert.equal(srv.lines().length, 5);
     assert.deepEqual(
       srv.requests.map((r) => r.status),
       [503, 503, 200],
