@@ -11,6 +11,7 @@ import { startChecks, type CheckScheduler } from './checks/scheduler.js';
 import { runCollectors, type AnyCollector, type CollectorOutcome } from './collect/collector.js';
 import { enabledCollectors } from './collect/index.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
+import { startLogs, type LogSubsystem } from './logs/index.js';
 import { realHost, type Host } from './host.js';
 import { inventoryOf, pendingInventory, scanPackages } from './inventory/packages.js';
 import { runCommand } from './push/commands.js';
@@ -267,6 +268,8 @@ export async function startAgent(
       pushers.push({ pusher: new Pusher(spool, oitc, { log }), name: oitc.name });
     }
   }
+  // Log lines go only to a Vigil server, over the native client's connection.
+  let logs: LogSubsystem = await startLogs(config, native?.logs, log);
   publish = (doc, collectedAt) => {
     if (pushers.length === 0) return;
     const text = JSON.stringify(doc);
@@ -300,6 +303,7 @@ export async function startAgent(
     const nextChecks = loadCustomChecks(next);
     const nextExporters = loadPrometheusExporters(next);
     const relisten = listenSettings(next) !== listenSettings(config);
+    const relog = JSON.stringify(next.logs) !== JSON.stringify(config.logs);
     await scheduler.stop();
     await prometheus.stop();
     prometheus = startPrometheusScraper(nextExporters, { log });
@@ -312,6 +316,10 @@ export async function startAgent(
       limits: { maxOutputBytes: config.vigil.checkOutputBytes },
     });
     await remote.reconfigure(remoteSettings(config, checksConfig));
+    if (relog) {
+      await logs.stop();
+      logs = await startLogs(config, native?.logs, log);
+    }
     if (cycleTimer) clearTimeout(cycleTimer);
     schedule();
     log(
@@ -342,6 +350,7 @@ export async function startAgent(
       await scheduler.stop();
       await remote.stop();
       await prometheus.stop();
+      await logs.stop();
       // Undelivered documents go to the spool, to be sent after the next start.
       await Promise.all(pushers.map((p) => p.pusher.stop()));
       native?.stop();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LOG_PUSH_MAX_ENTRIES } from '@vigil/protocol/logs';
 import { IniError, parseIni, parseIniBool, type IniDocument } from './ini.js';
 
 /**
@@ -79,6 +80,38 @@ export interface AgentConfig {
   };
   /** The directory of config.ini: `vigil-agent enroll` keeps the server's URL, key and certificates here. */
   readonly stateDir: string;
+  /** `[logs]`: log collection (nothing is collected unless configured). */
+  readonly logs: LogsConfig;
+}
+
+/**
+ * `[logs]`: which logs the agent collects and how it ships them (native push only). Nothing is
+ * collected by default: an operator names the files, or turns on the journal or Docker.
+ */
+export interface LogsConfig {
+  /** Absolute glob patterns of the files to follow (`files`, comma-separated). */
+  readonly files: readonly string[];
+  /** Whether the systemd journal is followed (`journald`, off by default). */
+  readonly journald: boolean;
+  /** Whether the Docker containers' logs are followed (`docker`, off by default). */
+  readonly docker: boolean;
+  /**
+   * A regular expression that starts a new entry in a file (`multiline-start`); lines that do
+   * not match it are joined to the entry before. Undefined: every line is an entry.
+   */
+  readonly multilineStart: string | undefined;
+  /** Where lines wait until the server takes them, and where the sources keep their positions. */
+  readonly bufferDir: string;
+  /** Most bytes the disk buffer holds; beyond, its oldest lines are dropped and counted. */
+  readonly bufferMaxBytes: number;
+  /** Lines per second one source (a unit, a file, a container) may send on average. */
+  readonly rateLimit: number;
+  /** Lines one source may send at once above its rate. */
+  readonly rateBurst: number;
+  /** Most lines one push carries. */
+  readonly batchMaxLines: number;
+  /** Longest a line waits for more to fill its push, in milliseconds. */
+  readonly batchDelayMs: number;
 }
 
 /** A configuration problem, naming the key (and line) and why. */
@@ -209,6 +242,28 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
         `${where('vigil', 'plugin-dirs', e.line)}: "${d}" is not an absolute path without ".."`,
       );
     }
+  const logFiles = str('logs', 'files', '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
+  for (const g of logFiles)
+    if (!path.isAbsolute(g)) {
+      const e = entry('logs', 'files')!;
+      throw new AgentConfigError(
+        `${where('logs', 'files', e.line)}: "${g}" is not an absolute path or glob`,
+      );
+    }
+  const multilineStart = str('logs', 'multiline-start', '').trim() || undefined;
+  if (multilineStart !== undefined)
+    try {
+      new RegExp(multilineStart);
+    } catch (err) {
+      const e = entry('logs', 'multiline-start')!;
+      throw new AgentConfigError(
+        `${where('logs', 'multiline-start', e.line)}: not a regular expression: ${(err as Error).message}`,
+      );
+    }
+  const spoolDir = relPath('vigil', 'spool-dir', path.join(dir, 'spool'));
   const toggles: Record<string, boolean> = {};
   for (const [k, def] of Object.entries(TOGGLES)) toggles[k] = bool('default', k, def);
 
@@ -255,7 +310,7 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       rootfs: str('vigil', 'rootfs', '/').trim(),
       checkConcurrency: int('vigil', 'check-concurrency', 4, 1, 256),
       checkOutputBytes: int('vigil', 'check-output-bytes', 64 * 1024, 1024, 16 * 1024 * 1024),
-      spoolDir: relPath('vigil', 'spool-dir', path.join(dir, 'spool')),
+      spoolDir,
       spoolMaxBytes: int(
         'vigil',
         'spool-max-bytes',
@@ -269,10 +324,24 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       pluginDirs,
     },
     stateDir: dir,
+    logs: {
+      files: logFiles,
+      journald: bool('logs', 'journald', false),
+      docker: bool('logs', 'docker', false),
+      multilineStart,
+      bufferDir: relPath('logs', 'buffer-dir', path.join(spoolDir, 'logs')),
+      bufferMaxBytes: int('logs', 'buffer-max-bytes', 64 * 1024 ** 2, 1024 ** 2, 64 * 1024 ** 3),
+      rateLimit: int('logs', 'rate-limit', 1_000, 1, 1_000_000),
+      rateBurst: int('logs', 'rate-burst', 5_000, 1, 10_000_000),
+      batchMaxLines: int('logs', 'batch-max-lines', 1_000, 1, LOG_PUSH_MAX_ENTRIES),
+      batchDelayMs: int('logs', 'batch-delay-ms', 1_000, 0, 60_000),
+    },
   };
   for (const ignored of IGNORED) entry(...(ignored.split('.') as [string, string]));
   for (const section of doc.values()) {
-    if (!['default', 'oitc', 'prometheus', 'packagemanager', 'vigil'].includes(section.name))
+    if (
+      !['default', 'oitc', 'prometheus', 'packagemanager', 'vigil', 'logs'].includes(section.name)
+    )
       throw new AgentConfigError(`line ${section.line}: unknown section [${section.name}]`);
     for (const [key, { line }] of section.values)
       if (!used.has(`${section.name}.${key}`))

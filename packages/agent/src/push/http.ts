@@ -69,7 +69,7 @@ export function request(
   ep: Endpoint,
   method: 'GET' | 'POST',
   pathname: string,
-  opts: { body?: string; headers?: Record<string, string>; timeoutMs: number },
+  opts: { body?: string | Buffer; headers?: Record<string, string>; timeoutMs: number },
 ): Promise<HttpAnswer> {
   const url = new URL(
     pathname.replace(/^\//, ''),

@@ -14,6 +14,7 @@ import { endpoint, errorText, request, TransportError, type Endpoint } from './h
 import { createInventorySender } from './inventory.js';
 import { fetchTicket, localHostFacts, registerHost, SelfServiceError } from './self-service.js';
 import type { SendOutcome, Transport } from './pusher.js';
+import type { LogPoster } from '../logs/shipper.js';
 
 /** The files `vigil-agent enroll` writes beside config.ini (all mode 0600). */
 export const NATIVE_FILES = {
@@ -275,6 +276,8 @@ export interface NativeClient {
    * check-data push); while the enrollment is pending it waits for the approval.
    */
   submitPackages(inventoryJson: string): Promise<void>;
+  /** Posts gzipped log pushes to `POST /api/v1/agents/{id}/logs` once the enrollment is approved. */
+  readonly logs: LogPoster;
   stop(): void;
 }
 
@@ -473,6 +476,15 @@ export function startNativeClient(opts: {
   return {
     transport,
     submitPackages: (inventoryJson) => packages.submit(inventoryJson),
+    logs: {
+      ready: () => state.status === 'approved' && ep !== undefined && !stopped,
+      post: (gzippedJson) =>
+        request(ep!, 'POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/logs`, {
+          body: gzippedJson,
+          headers: { 'content-encoding': 'gzip' },
+          timeoutMs: 30_000,
+        }),
+    },
     stop() {
       stopped = true;
       ep?.agent.destroy();
