@@ -1,0 +1,186 @@
+import { navigate } from '../../app/router';
+
+/** The log levels, least to most severe (the server's normalised vocabulary). */
+export const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical'] as const;
+
+/** Where log lines come from: an agent's journal, files or Docker, or the syslog listener. */
+export const SOURCES = ['journal', 'file', 'docker', 'syslog'] as const;
+
+/** The time ranges the explorer offers, each reaching back from now (milliseconds). */
+export const RANGES = {
+  '15m': 15 * 60_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': 24 * 3_600_000,
+  '7d': 7 * 86_400_000,
+} as const;
+
+/** A preset range of the explorer. */
+export type RangeId = keyof typeof RANGES;
+
+/** The labels of the presets, as the range picker shows them. */
+export const RANGE_LABELS: Record<RangeId | 'custom', string> = {
+  '15m': 'Last 15 minutes',
+  '1h': 'Last hour',
+  '6h': 'Last 6 hours',
+  '24h': 'Last 24 hours',
+  '7d': 'Last 7 days',
+  custom: 'Custom range',
+};
+
+/** The range a search uses when the address names none. */
+export const DEFAULT_RANGE: RangeId = '1h';
+
+/**
+ * A search of the logs as the address holds it (`/logs?q=…&level=error,critical&range=6h`):
+ * every field is text, empty when unset. `from`/`to` (ISO 8601) count only for `range=custom`.
+ */
+export interface LogQuery {
+  q: string;
+  host: string;
+  agent: string;
+  source: string;
+  sourceName: string;
+  /** Levels, comma-separated (empty: every level). */
+  level: string;
+  range: RangeId | 'custom';
+  from: string;
+  to: string;
+  /** Whether live tail is on. */
+  live: boolean;
+}
+
+/** The address parameter of each field of a search. */
+const PARAMS: Record<Exclude<keyof LogQuery, 'live'>, string> = {
+  q: 'q',
+  host: 'host',
+  agent: 'agent',
+  source: 'source',
+  sourceName: 'source_name',
+  level: 'level',
+  range: 'range',
+  from: 'from',
+  to: 'to',
+};
+
+const isRange = (s: string | null): s is RangeId | 'custom' =>
+  s === 'custom' || (s !== null && s in RANGES);
+
+/** Reads a search from the address's query parameters (unknown values fall back to defaults). */
+export function readQuery(params: URLSearchParams): LogQuery {
+  const get = (k: string) => params.get(k) ?? '';
+  const range = params.get('range');
+  const level = get('level')
+    .split(',')
+    .filter((l) => (LEVELS as readonly string[]).includes(l))
+    .join(',');
+  const source = get('source');
+  return {
+    q: get('q'),
+    host: get('host'),
+    agent: get('agent'),
+    source: (SOURCES as readonly string[]).includes(source) ? source : '',
+    sourceName: get('source_name'),
+    level,
+    range: isRange(range) ? range : DEFAULT_RANGE,
+    from: get('from'),
+    to: get('to'),
+    live: params.get('live') === '1',
+  };
+}
+
+/**
+ * Writes `changes` of the search into the address (one history entry replaced), keeping the
+ * screen's other parameters (a host's `tab`, say). Empty values and the default range are left
+ * out, so that the address stays short.
+ */
+export function writeQuery(changes: Partial<LogQuery>): void {
+  const params = new URLSearchParams(window.location.search);
+  for (const [field, value] of Object.entries(changes) as [keyof LogQuery, unknown][]) {
+    if (field === 'live') {
+      if (value) params.set('live', '1');
+      else params.delete('live');
+      continue;
+    }
+    const name = PARAMS[field];
+    const text = String(value ?? '');
+    if (text === '' || (field === 'range' && text === DEFAULT_RANGE)) params.delete(name);
+    else params.set(name, text);
+  }
+  if (changes.range !== undefined && changes.range !== 'custom') {
+    params.delete('from');
+    params.delete('to');
+  }
+  const s = params.toString();
+  navigate(`${window.location.pathname}${s ? `?${s}` : ''}`, { replace: true });
+}
+
+/** The bounds of a search's range (epoch milliseconds) as of `now`; a bad custom range is the last hour. */
+export function bounds(query: LogQuery, now: number): { from: number; to: number } {
+  if (query.range === 'custom') {
+    const from = Date.parse(query.from);
+    const to = query.to ? Date.parse(query.to) : now;
+    if (Number.isFinite(from) && Number.isFinite(to) && from < to) return { from, to };
+    return { from: now - RANGES[DEFAULT_RANGE], to: now };
+  }
+  return { from: now - RANGES[query.range], to: now };
+}
+
+/** Whether a search narrows anything beyond its time range. */
+export const hasFilters = (query: LogQuery): boolean =>
+  Boolean(query.q || query.host || query.agent || query.source || query.sourceName || query.level);
+
+/** One term of a text query, as the highlighter matches it. */
+export interface Term {
+  kind: 'word' | 'phrase' | 'prefix';
+  /** The term's words, lower-case (a phrase has several). */
+  words: string[];
+}
+
+/** What counts as a word character in a log line: letters and digits of any script. */
+const WORD = /[\p{L}\p{N}_]+/gu;
+
+/**
+ * The terms of a text query: `"quoted phrases"`, `prefix*` and plain words. Characters that
+ * are not letters or digits only separate words, as the server's full-text index treats them;
+ * an unclosed quote runs to the end.
+ */
+export function parseTerms(q: string): Term[] {
+  const terms: Term[] = [];
+  const re = /"([^"]*)"?|(\S+)/g;
+  for (const m of q.matchAll(re)) {
+    if (m[1] !== undefined) {
+      const words = m[1].toLowerCase().match(WORD) ?? [];
+      if (words.length > 0) terms.push({ kind: 'phrase', words });
+      continue;
+    }
+    const token = m[2]!;
+    const words = token.toLowerCase().match(WORD) ?? [];
+    if (words.length === 0) continue;
+    if (token.endsWith('*') && words.length === 1) terms.push({ kind: 'prefix', words });
+    else if (words.length === 1) terms.push({ kind: 'word', words });
+    // `foo.bar` is searched as the phrase of its words.
+    else terms.push({ kind: 'phrase', words });
+  }
+  return terms;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * One case-insensitive expression matching every term of a query in a text, whole words only
+ * (a prefix may run on); null when the query has no term.
+ */
+export function termPattern(q: string): RegExp | null {
+  const terms = parseTerms(q);
+  if (terms.length === 0) return null;
+  const before = '(?<![\\p{L}\\p{N}_])';
+  const after = '(?![\\p{L}\\p{N}_])';
+  const parts = terms.map((t) => {
+    const body = t.words.map(escape).join('[^\\p{L}\\p{N}_]+');
+    return t.kind === 'prefix' ? `${before}${body}[\\p{L}\\p{N}_]*` : `${before}${body}${after}`;
+  });
+  // Longest first, so that a phrase wins over one of its words.
+  parts.sort((a, b) => b.length - a.length);
+  return new RegExp(parts.join('|'), 'giu');
+}
