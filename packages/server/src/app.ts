@@ -6,6 +6,7 @@ import { composeConfiguration, configurationRoutes } from './app-configuration.j
 import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
+import { composeLogs, logsRoutes, type LogParts } from './app-logs.js';
 import { alertSourceOf, composeNotifications, notificationsRoutes } from './app-notifications.js';
 import { createAgentAuthCache } from './agents/auth-cache.js';
 import {
@@ -127,6 +128,8 @@ export interface Vigil {
   readonly alerts: AlertParts;
   /** Alert rules and their evaluator (on ingest, on agents' status, and by its periodic tick). */
   readonly rules: RuleParts;
+  /** Logs: ingest (`service.append`), search, counts, the live tail and retention. */
+  readonly logs: LogParts;
   /** Closes the HTTP application, then the database. */
   close(): Promise<void>;
 }
@@ -269,6 +272,7 @@ export async function createVigil(opts: {
         maxClockSkewMs: config.agents.max_clock_skew_seconds * 1000,
       },
     });
+    const logs = composeLogs({ db, bus, config, cursors, now });
     const broker = createCommandBroker();
     const agentStore = createAgentStore(db.kysely);
     const hosts = createHostService({ store: createHostStore(db.kysely) });
@@ -436,6 +440,7 @@ export async function createVigil(opts: {
         everyMs: 60_000,
         run: () => notifications.dispatcher.tick(),
       },
+      ...logs.jobs,
     ];
     const jobs = startJobs(
       opts.logger,
@@ -549,6 +554,7 @@ export async function createVigil(opts: {
         ruleRoutes(app, rules);
         alertRoutes(app, alerts);
         notificationsRoutes(app, notifications);
+        logsRoutes(app, logs, { authenticator: enrollment, config });
         cockpitDashboard(app, {
           dashboard: createDashboard({
             hosts: overview,
@@ -591,6 +597,7 @@ export async function createVigil(opts: {
       await puller.stop();
       await rules.evaluator.idle();
       await ingest.close();
+      await logs.close();
       await db.close();
     });
     await http.ready();
@@ -619,6 +626,7 @@ export async function createVigil(opts: {
       jobs: queue.jobs,
       alerts,
       rules,
+      logs,
       close: () => http.close(),
     };
   } catch (err) {

@@ -35,6 +35,14 @@ export interface Config {
     leader_lease_seconds: number;
   };
   notifications: { timeout_seconds: number; external_url: string };
+  logs: {
+    retention_days: number;
+    max_bytes: number;
+    max_push_bytes: number;
+    commit_delay_ms: number;
+    max_batch_lines: number;
+    batch_memory_hours: number;
+  };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'json' | 'pretty';

@@ -383,6 +383,55 @@ export const KEYS = {
         "The console's address as people reach it (`https://vigil.example.com`), for links in notifications (Alertmanager's `externalURL` and `generatorURL`). Empty: no links.",
     },
   },
+  logs: {
+    retention_days: {
+      type: 'integer',
+      default: 14,
+      min: 1,
+      max: 3650,
+      description:
+        'Log lines written longer ago than this are deleted (in batches of 5,000, every minute).',
+    },
+    max_bytes: {
+      type: 'integer',
+      default: 1073741824,
+      min: 1048576,
+      max: 1099511627776,
+      description:
+        'Most bytes of log messages and fields kept (UTF-8, as stored); past it the oldest lines are deleted first. Indexes take about as much again.',
+    },
+    max_push_bytes: {
+      type: 'integer',
+      default: 67108864,
+      min: 65536,
+      max: 1073741824,
+      description:
+        'Largest log push once decompressed (`POST /api/v1/agents/{id}/logs`); larger ones get 413. The body as sent is bounded by `agents.max_document_bytes`.',
+    },
+    commit_delay_ms: {
+      type: 'integer',
+      default: 5,
+      min: 0,
+      max: 1000,
+      description:
+        'How long a log push waits for others to share its transaction (group commit); it is answered once committed.',
+    },
+    max_batch_lines: {
+      type: 'integer',
+      default: 20000,
+      min: 100,
+      max: 1000000,
+      description: 'Most log lines one group commit writes.',
+    },
+    batch_memory_hours: {
+      type: 'integer',
+      default: 24,
+      min: 1,
+      max: 8760,
+      description:
+        "How long an agent's log batch ids are remembered: a batch resent within it is not stored twice.",
+    },
+  },
   log: {
     level: {
       type: 'string',

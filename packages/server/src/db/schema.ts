@@ -452,6 +452,34 @@ export interface Database {
     last_run_at: number | null;
     last_holder: string | null;
   };
+  /** Log lines (migration 022); `fields` is a JSON object of strings. */
+  log_entries: {
+    id: Generated<number>;
+    timestamp: number;
+    received_at: number;
+    host_id: string | null;
+    agent_id: string | null;
+    source: string;
+    source_name: string;
+    level: string;
+    message: string;
+    fields: string;
+    /** Bytes of message and fields (UTF-8). */
+    size: number;
+  };
+  /** Log batches stored, by agent (migration 022): a resent batch is a no-op. */
+  log_batches: { agent_id: string; batch_id: string; at: number };
+  /** Lines agents dropped before sending them (migration 022). */
+  log_dropped: {
+    agent_id: string;
+    source: string;
+    source_name: string;
+    reason: string;
+    count: number;
+    updated_at: number;
+  };
+  /** What the log store holds: one row, id 1 (migration 022). */
+  log_stats: { id: number; entries: number; bytes: number };
 }
 
 /** A rollup row (see `rollup_1m`). */

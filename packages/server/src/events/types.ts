@@ -1,6 +1,7 @@
 import type { CheckDocument } from '@vigil/protocol/decode';
 import type { AlertItem, AlertTransition } from '../alerts/model.js';
 import type { CheckState } from '../telemetry/ingest/checks.js';
+import type { LogEntryItem } from '../logs/model.js';
 
 /**
  * The core's event types: what services publish on the bus (`bus.ts`). Faces subscribe to them
@@ -83,4 +84,15 @@ export const ALERT_TOPIC = 'alert';
 export interface AlertEvent {
   alert: AlertItem;
   transition: AlertTransition;
+}
+
+/** The bus topic of stored log lines. */
+export const LOGS_TOPIC = 'logs';
+
+/**
+ * Log lines were committed (topic `LOGS_TOPIC`): the lines of one push, in id order, as the API
+ * renders them (without `host_name`). Published after the commit; subscribers must not change it.
+ */
+export interface LogsEvent {
+  entries: LogEntryItem[];
 }

@@ -22,6 +22,7 @@ import { migration as m018 } from './018-job-leases.js';
 import { migration as m019 } from './019-alerts.js';
 import { migration as m020 } from './020-alert-rules.js';
 import { migration as m021 } from './021-notifications.js';
+import { migration as m022 } from './022-logs.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m019,
   m020,
   m021,
+  m022,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
