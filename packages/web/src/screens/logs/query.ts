@@ -133,34 +133,50 @@ export const hasFilters = (query: LogQuery): boolean =>
 /** One term of a text query, as the highlighter matches it. */
 export interface Term {
   kind: 'word' | 'phrase' | 'prefix';
-  /** The term's words, lower-case (a phrase has several). */
+  /** The term's words, lower-case (a phrase has several; a prefix's last word may run on). */
   words: string[];
 }
 
-/** What counts as a word character in a log line: letters and digits of any script. */
-const WORD = /[\p{L}\p{N}_]+/gu;
+/** What separates words, as the server's full-text index has it: all but letters and digits. */
+const SEPARATORS = /[^\p{L}\p{N}]+/u;
+
+const wordsOf = (text: string) => text.toLowerCase().split(SEPARATORS).filter(Boolean);
 
 /**
- * The terms of a text query: `"quoted phrases"`, `prefix*` and plain words. Characters that
- * are not letters or digits only separate words, as the server's full-text index treats them;
- * an unclosed quote runs to the end.
+ * The terms of a text query as the server reads them: `"quoted phrases"` (a `*` right after the
+ * closing quote makes the last word a prefix), `prefix*` (a star right after a letter or digit)
+ * and plain words. A word of several parts (`nginx.service`) is the phrase of its parts; an
+ * unclosed quote runs to the end; a term without a letter or digit is dropped.
  */
 export function parseTerms(q: string): Term[] {
   const terms: Term[] = [];
-  const re = /"([^"]*)"?|(\S+)/g;
-  for (const m of q.matchAll(re)) {
-    if (m[1] !== undefined) {
-      const words = m[1].toLowerCase().match(WORD) ?? [];
-      if (words.length > 0) terms.push({ kind: 'phrase', words });
-      continue;
-    }
-    const token = m[2]!;
-    const words = token.toLowerCase().match(WORD) ?? [];
-    if (words.length === 0) continue;
-    if (token.endsWith('*') && words.length === 1) terms.push({ kind: 'prefix', words });
-    else if (words.length === 1) terms.push({ kind: 'word', words });
-    // `foo.bar` is searched as the phrase of its words.
+  const add = (text: string, phrase: boolean, prefix: boolean) => {
+    const words = wordsOf(text);
+    if (words.length === 0) return;
+    if (prefix) terms.push({ kind: 'prefix', words });
+    else if (words.length === 1 && !phrase) terms.push({ kind: 'word', words });
     else terms.push({ kind: 'phrase', words });
+  };
+  let i = 0;
+  while (i < q.length) {
+    const c = q[i]!;
+    if (/\s/u.test(c)) {
+      i += 1;
+    } else if (c === '"') {
+      const end = q.indexOf('"', i + 1);
+      const stop = end === -1 ? q.length : end;
+      const inner = q.slice(i + 1, stop);
+      i = stop + 1;
+      const star = q[i] === '*';
+      if (star) i += 1;
+      add(inner, true, star && /[\p{L}\p{N}]$/u.test(inner));
+    } else {
+      let j = i;
+      while (j < q.length && !/\s/u.test(q[j]!) && q[j] !== '"') j += 1;
+      const token = q.slice(i, j);
+      i = j;
+      add(token, false, /[\p{L}\p{N}]\*+$/u.test(token));
+    }
   }
   return terms;
 }
@@ -174,11 +190,11 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function termPattern(q: string): RegExp | null {
   const terms = parseTerms(q);
   if (terms.length === 0) return null;
-  const before = '(?<![\\p{L}\\p{N}_])';
-  const after = '(?![\\p{L}\\p{N}_])';
+  const before = '(?<![\\p{L}\\p{N}])';
+  const after = '(?![\\p{L}\\p{N}])';
   const parts = terms.map((t) => {
-    const body = t.words.map(escape).join('[^\\p{L}\\p{N}_]+');
-    return t.kind === 'prefix' ? `${before}${body}[\\p{L}\\p{N}_]*` : `${before}${body}${after}`;
+    const body = t.words.map(escape).join('[^\\p{L}\\p{N}]+');
+    return t.kind === 'prefix' ? `${before}${body}[\\p{L}\\p{N}]*` : `${before}${body}${after}`;
   });
   // Longest first, so that a phrase wins over one of its words.
   parts.sort((a, b) => b.length - a.length);
