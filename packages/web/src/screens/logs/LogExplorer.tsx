@@ -1,5 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useLocation } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
@@ -10,7 +10,7 @@ import { LiveControls } from './LiveControls';
 import { LogFilters } from './LogFilters';
 import { LogHistogram } from './LogHistogram';
 import { LogTable } from './LogTable';
-import { filterParams, useAnyLogs, useLogSearch, type LogSearch } from './queries';
+import { filterParams, logKeys, useAnyLogs, useLogSearch, type LogSearch } from './queries';
 import { bounds, hasFilters, readQuery, termPattern } from './query';
 import { useLiveTail } from './useLiveTail';
 import './logs.css';
@@ -65,6 +65,11 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
   const first = list.data?.pages[0];
   const empty = first !== undefined && all.length === 0;
   const any = useAnyLogs(empty && !hasFilters(query));
+  const qc = useQueryClient();
+  useEffect(() => {
+    // A search that found lines answers "are there any" too.
+    if (all.length > 0) qc.setQueryData(logKeys.any, true);
+  }, [all.length, qc]);
 
   // New live lines go on top: a reader who scrolled down to older lines stays where they were.
   const liveBody = useRef<HTMLTableSectionElement>(null);
@@ -106,7 +111,7 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
       ) : !first ? (
         <Loading label="Loading log entries…" height={320} />
       ) : empty ? (
-        any.data === false ? (
+        !hasFilters(query) && any.data === false ? (
           <EmptyLogs />
         ) : (
           <p className="card muted" role="status">
