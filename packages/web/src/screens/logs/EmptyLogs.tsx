@@ -32,7 +32,7 @@ docker = true`}
         </p>
         <pre>
           {`[syslog]
-listen = "0.0.0.0:514"`}
+listen = ["udp://0.0.0.0:514", "tcp://0.0.0.0:514"]`}
         </pre>
       </div>
     </div>

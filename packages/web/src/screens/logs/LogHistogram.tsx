@@ -45,7 +45,7 @@ export function bucketize(entries: readonly LogEntry[], from: number, to: number
 const time = (ms: number, span: number) =>
   new Date(ms).toLocaleString(
     undefined,
-    span > 86_400_000
+    span >= 43_200_000
       ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
       : { hour: '2-digit', minute: '2-digit', second: span <= 3_600_000 ? '2-digit' : undefined },
   );
