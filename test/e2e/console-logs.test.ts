@@ -318,6 +318,30 @@ describe('web console: logs', { skip }, () => {
     assert.doesNotMatch(page.url(), /live=1/);
   });
 
+  test('Load more reads the next page', async () => {
+    const now = Date.now();
+    await push(
+      Array.from({ length: 130 }, (_, i) => ({
+        timestamp: now - 60_000 + i * 100,
+        source: 'file' as const,
+        source_name: '/var/log/bulk.log',
+        level: 'info' as const,
+        message: `bulkword line ${i}`,
+      })),
+    );
+    await page.goto('/logs?q=bulkword');
+    await page.getByRole('status').filter({ hasText: '130 matches' }).first().waitFor();
+    assert.equal(await rows().count(), 100);
+    assert.match(await rows().first().innerText(), /bulkword line 129/);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await rows()
+      .filter({ hasText: /bulkword line 0$/ })
+      .waitFor();
+    assert.equal(await rows().count(), 130);
+    assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+    await page.getByRole('img', { name: /^130 loaded entries/ }).waitFor();
+  });
+
   test("a host's Logs tab shows the host's lines", async () => {
     await page.goto(`/hosts/${encodeURIComponent(hostId)}`);
     await page.getByRole('heading', { name: hostName, level: 1 }).waitFor();
