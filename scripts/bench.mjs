@@ -14,6 +14,7 @@ const BENCHMARKS = [
   'bench/web.ts',
   'bench/config.ts',
   'bench/alerts.ts',
+  'bench/logs.ts',
 ];
 
 const filters = process.argv.slice(2);

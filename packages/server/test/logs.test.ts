@@ -330,7 +330,7 @@ for (const kind of await databaseKinds()) {
     });
 
     test('bad parameters are 400 in the native envelope', async () => {
-      for (const p of [
+      for (const p of <Record<string, string>[]>[
         { level: 'loud' },
         { level: 'info,,nope' },
         { source: 'kernel' },

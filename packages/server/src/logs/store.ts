@@ -2,7 +2,8 @@ import type SQLite from 'better-sqlite3';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { toFts5, toTsquery } from './query-language.js';
-import type { LogBatchRef, LogFilter } from './model.js';
+import type { LogLevel } from '@vigil/protocol';
+import type { LogBatchRef, LogFilter, LogTerm } from './model.js';
 
 /** A line laid out for its row: `fields` as JSON text, `size` its bytes with the message. */
 export interface LogRow {
@@ -65,26 +66,37 @@ export function createLogStore(
 ) {
   const sqliteCommit = sqlite ? sqliteCommitter(sqlite) : undefined;
 
-  /** The FROM clause, conditions and order of a filter (without the page). */
-  function selection(f: LogFilter, before?: number, after?: number) {
+  /**
+   * The FROM clause and conditions of a filter (without the page), and the id to order by. With
+   * `lines: false` (a count) and a filter the full-text index answers alone, the lines table is
+   * left out.
+   */
+  function selection(f: LogFilter, before?: number, after?: number, lines = true) {
     const conds: RawBuilder<unknown>[] = [];
+    const levels = f.levels !== undefined && f.levels.length > 0 ? f.levels : undefined;
     const fts = dialect === 'sqlite' && f.terms !== undefined && f.terms.length > 0;
-    // With a full-text condition on SQLite, the index drives the query, newest first.
+    // With a full-text condition on SQLite, the index drives the query, newest first; the
+    // levels are in it too.
     const idRef = fts ? sql.ref('f.rowid') : sql.ref('e.id');
-    if (fts) conds.push(sql`log_fts match ${toFts5(f.terms!)}`);
+    if (fts) conds.push(sql`log_fts match ${toFts5Match(f.terms!, levels)}`);
     if (dialect === 'postgres' && f.terms !== undefined && f.terms.length > 0)
       conds.push(sql`e.search @@ to_tsquery('simple', ${toTsquery(f.terms)})`);
+    const ftsOnly = conds.length;
     if (f.agent_id !== undefined) conds.push(sql`e.agent_id = ${f.agent_id}`);
     if (f.host_id !== undefined) conds.push(sql`e.host_id = ${f.host_id}`);
     if (f.source !== undefined) conds.push(sql`e.source = ${f.source}`);
     if (f.source_name !== undefined) conds.push(sql`e.source_name = ${f.source_name}`);
-    if (f.levels !== undefined && f.levels.length > 0)
-      conds.push(sql`e.level in (${sql.join(f.levels)})`);
+    if (levels && !fts) conds.push(sql`e.level in (${sql.join(levels)})`);
     if (f.from !== undefined) conds.push(sql`e.timestamp >= ${f.from}`);
     if (f.to !== undefined) conds.push(sql`e.timestamp <= ${f.to}`);
+    const joined = lines || conds.length > ftsOnly;
     if (before !== undefined) conds.push(sql`${idRef} < ${before}`);
     if (after !== undefined) conds.push(sql`${idRef} > ${after}`);
-    const from = fts ? sql`log_fts f join log_entries e on e.id = f.rowid` : sql`log_entries e`;
+    const from = !fts
+      ? sql`log_entries e`
+      : joined
+        ? sql`log_fts f join log_entries e on e.id = f.rowid`
+        : sql`log_fts f`;
     const where = conds.length > 0 ? sql`where ${sql.join(conds, sql` and `)}` : sql``;
     return { from, where, idRef };
   }
@@ -184,7 +196,7 @@ export function createLogStore(
 
     /** How many lines match `f`, counting at most `cap` + 1 of them. */
     async count(f: LogFilter, cap: number): Promise<number> {
-      const s = selection(f);
+      const s = selection(f, undefined, undefined, false);
       const { rows } = await sql<{ n: number | string }>`select count(*) as n from
         (select 1 from ${s.from} ${s.where} limit ${cap + 1}) m`.execute(db);
       return Number(rows[0]?.n ?? 0);
@@ -295,7 +307,7 @@ function deleteWhere(
 
 /**
  * The group commit on SQLite: prepared statements in one synchronous transaction, a row at a
- * time (the full-text index follows by trigger). Through the query builder, building and
+ * time, each line with its words in the full-text index. Through the query builder, building and
  * compiling statements cost more CPU than SQLite's own writes.
  */
 function sqliteCommitter(sqlite: SQLite.Database) {
@@ -310,6 +322,7 @@ function sqliteCommitter(sqlite: SQLite.Database) {
   const entry = sqlite.prepare(
     `insert into log_entries (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map(() => '?').join(', ')})`,
   );
+  const words = sqlite.prepare('insert into log_fts (rowid, message, level) values (?, ?, ?)');
   const stats = sqlite.prepare(
     'update log_stats set entries = entries + ?, bytes = bytes + ? where id = 1',
   );
@@ -328,7 +341,7 @@ function sqliteCommitter(sqlite: SQLite.Database) {
       }
       const ids = new Array<number>(p.rows.length);
       p.rows.forEach((r, i) => {
-        ids[i] = Number(
+        const id = Number(
           entry.run(
             r.timestamp,
             at,
@@ -342,6 +355,8 @@ function sqliteCommitter(sqlite: SQLite.Database) {
             r.size,
           ).lastInsertRowid,
         );
+        words.run(id, r.message, r.level);
+        ids[i] = id;
         bytes += r.size;
       });
       entries += p.rows.length;
@@ -350,4 +365,13 @@ function sqliteCommitter(sqlite: SQLite.Database) {
     if (entries > 0) stats.run(entries, bytes);
     return out;
   });
+}
+
+/**
+ * The FTS5 MATCH expression of terms in the message column, and of any of `levels` in the level
+ * column.
+ */
+function toFts5Match(terms: LogTerm[], levels: LogLevel[] | undefined): string {
+  const text = `message : (${toFts5(terms)})`;
+  return levels ? `${text} AND level : (${levels.map((l) => `"${l}"`).join(' OR ')})` : text;
 }
