@@ -189,6 +189,14 @@ describe('web console: logs', { skip }, () => {
   });
 
   test('levels filter through the address, and a row expands to its fields', async () => {
+    // An agent named in the address filters too, until its filter is removed.
+    await page.goto('/logs?agent=no-such-agent');
+    await page.getByRole('status').filter({ hasText: '0 matches' }).first().waitFor();
+    await page.getByRole('button', { name: 'Remove the filter on agent no-such-agent' }).click();
+    await page.getByRole('status').filter({ hasText: '6 matches' }).first().waitFor();
+    assert.doesNotMatch(page.url(), /agent=/);
+    await page.goto(`/logs?agent=${h.agentId}`);
+    await page.getByRole('status').filter({ hasText: '6 matches' }).first().waitFor();
     await page.goto('/logs');
     await page.getByRole('status').filter({ hasText: '6 matches' }).first().waitFor();
     // The fleet's explorer filters by host and shows each line's host.

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
-import { LEVELS, RANGE_LABELS, SOURCES, writeQuery, type LogQuery, type RangeId } from './query';
+import { LevelChoices } from './LevelChoices';
+import { RANGE_LABELS, SOURCES, writeQuery, type LogQuery, type RangeId } from './query';
 
 /** `Date` → the local `YYYY-MM-DDTHH:mm` a datetime-local input takes; empty for a bad time. */
 function toLocalInput(iso: string): string {
@@ -16,7 +17,7 @@ function fromLocalInput(text: string): string {
 
 /**
  * The explorer's query: the search box and its filters (host, source, source name, levels, time
- * range). Lists and toggles apply at once; the texts apply with Enter (or **Search**), which also
+ * range, and an agent when the address names one). Lists and toggles apply at once; the texts apply with Enter (or **Search**), which also
  * runs the search again. Everything goes to the address, so a search can be bookmarked.
  */
 export function LogFilters(props: {
@@ -38,12 +39,6 @@ export function LogFilters(props: {
   useEffect(() => setSourceName(query.sourceName), [query.sourceName]);
   useEffect(() => setFrom(toLocalInput(query.from)), [query.from]);
   useEffect(() => setTo(toLocalInput(query.to)), [query.to]);
-
-  const levels = query.level ? query.level.split(',') : [];
-  const toggleLevel = (l: string) => {
-    const next = levels.includes(l) ? levels.filter((x) => x !== l) : [...levels, l];
-    writeQuery({ level: LEVELS.filter((x) => next.includes(x)).join(',') });
-  };
 
   const submit = () => {
     const changes: Partial<LogQuery> = { q, sourceName };
@@ -169,15 +164,9 @@ export function LogFilters(props: {
           </>
         )}
       </div>
-      <fieldset className="log-levels">
-        <legend>Levels</legend>
-        {LEVELS.map((l) => (
-          <label key={l} className={`inline log-level-choice level-${l}`}>
-            <input type="checkbox" checked={levels.includes(l)} onChange={() => toggleLevel(l)} />
-            {l}
-          </label>
-        ))}
-        {query.agent && (
+      <LevelChoices level={query.level} />
+      {query.agent && (
+        <p className="log-filter-row">
           <button
             type="button"
             className="log-chip"
@@ -186,8 +175,8 @@ export function LogFilters(props: {
           >
             Agent {query.agent} ×
           </button>
-        )}
-      </fieldset>
+        </p>
+      )}
       {error && (
         <p id={`${id}-err`} className="field-error" role="alert">
           {error}
