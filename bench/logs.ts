@@ -50,6 +50,12 @@ const pct = (sorted: number[], p: number) =>
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 const log = (msg: string) => console.error(`# ${msg}`);
 
+/** CPU seconds (user and system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A seeded generator (mulberry32), so that every run stores the same lines. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -250,6 +256,7 @@ async function ingest(): Promise<boolean> {
     log(`pushing (${(raw / PUSHES / 1024).toFixed(1)} KiB gzipped per push)…`);
     let next = 0;
     let accepted = 0;
+    const cpuBefore = cpuSeconds(server.child.pid!);
     const began = performance.now();
     await Promise.all(
       agents.map(async (a) => {
@@ -284,10 +291,14 @@ async function ingest(): Promise<boolean> {
       }),
     );
     const seconds = (performance.now() - began) / 1000;
+    const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
     const rate = accepted / seconds;
     const ok = rate >= INGEST_TARGET;
     console.log(
       `ingest: ${accepted} lines from ${AGENTS} agents in ${seconds.toFixed(1)} s: ${Math.round(rate)} lines/s (target ≥ ${INGEST_TARGET}) ${verdict(ok)}`,
+    );
+    console.log(
+      `ingest: server CPU ${((cpu / accepted) * 1e6).toFixed(1)} µs per line (${cpu.toFixed(1)} s over ${seconds.toFixed(1)} s; ${os.loadavg()[0]!.toFixed(1)} load average)`,
     );
     for (const a of agents) a.agent.destroy();
     api.destroy();
