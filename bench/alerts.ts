@@ -4,10 +4,11 @@
 // 127.0.0.1, through the real API:
 //
 // 1. Server CPU per push without and with 50 threshold rules that match every host (none
-//    breached), in alternating phases of the same load (the rules disabled and enabled through
-//    `PATCH /api/v1/alerts/rules/{id}`), from /proc/<pid>/stat of the server process: both
-//    figures and the extra share from evaluation (target ≤ 5 %). The built-in cpu, memory and
-//    disk rules are disabled first, so that the baseline opens no alerts.
+//    breached), in alternating phases of the same load (A-B, B-A…; the rules disabled and
+//    enabled through `PATCH /api/v1/alerts/rules/{id}`), from /proc/<pid>/stat of the server
+//    process: both figures and the extra share from evaluation (target ≤ 5 %), and the
+//    evaluator's own time per push (`vigil_alert_evaluation_seconds_total` on /metrics). The
+//    built-in cpu, memory and disk rules are disabled first, so that the baseline opens no alerts.
 // 2. A webhook channel (group wait 0, no rate limit that matters) to a receiver in this process,
 //    and a rule on `load1` that some hosts breach at known times (one push breaching, the next
 //    ones not, so each breach opens a new alert): time from sending the breaching push to the
@@ -213,21 +214,42 @@ async function main() {
     };
     log(`warm-up ${WARMUP_SECONDS} s at ${RATE} pushes/s…`);
     await load.run(WARMUP_SECONDS);
-    const phases: { rules: boolean; cpuPerPush: number; pushes: number; errors: number }[] = [];
+    /** The evaluator's own counters on /metrics: pushes judged, event-loop seconds spent. */
+    const evaluation = async () => {
+      const r = await request(api, port, 'GET', '/metrics', undefined, {
+        authorization: `Bearer ${token}`,
+      });
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(r.text)?.[1]);
+      return {
+        pushes: read('vigil_alert_evaluations_total'),
+        seconds: read('vigil_alert_evaluation_seconds_total'),
+      };
+    };
+    const phases: {
+      rules: boolean;
+      cpuPerPush: number;
+      evaluationPerPush: number;
+      pushes: number;
+      errors: number;
+    }[] = [];
+    // A-B, B-A, A-B…: a drift of the server's cost over time (its stores grow) falls on both sides.
     for (let round = 0; round < ROUNDS; round++)
-      for (const rules of [false, true]) {
+      for (const rules of round % 2 === 0 ? [false, true] : [true, false]) {
         await setRules(rules);
         await load.run(2); // settle after the change
         const c0 = load.counts();
+        const e0 = await evaluation();
         const cpu0 = cpuSeconds(pid);
         log(`CPU phase ${rules ? `with ${RULES} rules` : 'without rules'}, ${PHASE_SECONDS} s…`);
         await load.run(PHASE_SECONDS);
         const cpu = cpuSeconds(pid) - cpu0;
+        const e1 = await evaluation();
         const c1 = load.counts();
         const pushes = c1.ok - c0.ok;
         phases.push({
           rules,
           cpuPerPush: cpu / Math.max(pushes, 1),
+          evaluationPerPush: (e1.seconds - e0.seconds) / Math.max(e1.pushes - e0.pushes, 1),
           pushes,
           errors: c1.errors - c0.errors,
         });
@@ -238,6 +260,10 @@ async function main() {
     };
     const without = mean(false);
     const withRules = mean(true);
+    const judging = (rules: boolean) => {
+      const ps = phases.filter((p) => p.rules === rules);
+      return ps.reduce((n, p) => n + p.evaluationPerPush, 0) / ps.length;
+    };
 
     // 2. Breaching push → webhook request.
     const hostIndex = (name: string) => Number(/^bench-(\d+)$/.exec(name)?.[1] ?? NaN);
@@ -368,8 +394,12 @@ async function main() {
     );
     for (const p of phases)
       console.log(
-        `  phase ${p.rules ? `with ${RULES} rules` : 'without rules'}: ${p.pushes} pushes, server CPU ${(p.cpuPerPush * 1000).toFixed(3)} ms per push${p.errors ? `, ${p.errors} errors` : ''}`,
+        `  phase ${p.rules ? `with ${RULES} rules` : 'without rules'}: ${p.pushes} pushes, server CPU ${(p.cpuPerPush * 1000).toFixed(3)} ms per push, of it judging ${(p.evaluationPerPush * 1000).toFixed(4)} ms${p.errors ? `, ${p.errors} errors` : ''}`,
       );
+    const judged = judging(true) - judging(false);
+    console.log(
+      `judging a push (the evaluator's own time, vigil_alert_evaluation_seconds_total): without rules ${(judging(false) * 1000).toFixed(4)} ms, with ${RULES} rules ${(judging(true) * 1000).toFixed(4)} ms: the rules add ${((judged / without) * 100).toFixed(1)} % of a push's server CPU`,
+    );
     console.log(
       `server CPU per push: without rules ${(without * 1000).toFixed(3)} ms, with ${RULES} rules ${(withRules * 1000).toFixed(3)} ms, ratio ${(withRules / without).toFixed(3)}; extra ${(extra * 100).toFixed(1)} % (target ≤ 5 %)  ${verdict(extra <= 0.05)}`,
     );

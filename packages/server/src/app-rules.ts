@@ -191,9 +191,20 @@ export function composeRules(deps: {
     cache.clear();
     evaluator.invalidate();
   });
-  deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => evaluator.onIngest(e));
+  // The time judging pushes takes on the event loop (its synchronous part: the rules' matching
+  // and thresholds; sink writes run after it), for /metrics.
+  const evaluation = { pushes: 0, seconds: 0 };
+  deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, (e) => {
+    const t0 = performance.now();
+    try {
+      return evaluator.onIngest(e);
+    } finally {
+      evaluation.pushes += 1;
+      evaluation.seconds += (performance.now() - t0) / 1000;
+    }
+  });
   deps.bus.subscribe<AgentStatusEvent>(AGENT_STATUS_TOPIC, (e) => evaluator.onAgentStatus(e));
-  return { rules, evaluator };
+  return { rules, evaluator, evaluation: evaluation as Readonly<typeof evaluation> };
 }
 
 /** The alert rules' parts, as composeRules builds them. */

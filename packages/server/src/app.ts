@@ -471,6 +471,7 @@ export async function createVigil(opts: {
       stream,
       agents,
       exposeHosts: t.expose_host_metrics,
+      evaluation: rules.evaluation,
     });
     const http = await buildHttp({
       onRequestDone: (method, route, status, seconds) =>

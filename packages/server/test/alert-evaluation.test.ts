@@ -451,6 +451,7 @@ describe('evaluator', () => {
       at: number,
       samples: Record<string, number>,
       checks: IngestEvent['checks'] = [],
+      layout?: number,
     ) => {
       clock = at;
       const keys = Object.keys(samples);
@@ -461,6 +462,7 @@ describe('evaluator', () => {
         doc: {} as IngestEvent['doc'],
         clockSkewSeconds: null,
         samples: { keys, values: Float64Array.from(keys.map((k) => samples[k]!)) },
+        ...(layout !== undefined ? { layout } : {}),
         checks,
       });
     };
@@ -490,6 +492,31 @@ describe('evaluator', () => {
     assert.equal(calls.length, 1, '75 breaches nothing but is inside the hysteresis band');
     await push('h', 90_000, s(50, 65));
     assert.deepEqual(calls.slice(1), ['clear disk {"mount":"/data"}']);
+  });
+
+  test('pushes of a known key layout are judged by position, as pushes without one', async () => {
+    const { push, calls } = setup([{ ...base, id: 'disk', name: 'Disk', for_seconds: 0 }]);
+    const two = (root: number, data: number) => ({
+      load1: 1,
+      'disk_usage_percent{mount="/"}': root,
+      'disk_usage_percent{mount="/data"}': data,
+    });
+    await push('h', 0, two(50, 50), [], 7);
+    await push('h', 1000, two(50, 85), [], 7);
+    assert.deepEqual(calls, ['fire disk {"mount":"/data"} warning']);
+    // Another layout of the host: its own positions, the mounts in another order.
+    const swapped = (data: number, root: number) => ({
+      'disk_usage_percent{mount="/data"}': data,
+      'disk_usage_percent{mount="/"}': root,
+    });
+    await push('h', 2000, swapped(85, 95), [], 8);
+    assert.deepEqual(calls.slice(1), ['fire disk {"mount":"/"} critical']);
+    await push('h', 3000, two(50, 50), [], 7);
+    await push('h', 4000, swapped(50, 50), [], 8);
+    assert.deepEqual(calls.slice(2).sort(), [
+      'clear disk {"mount":"/"}',
+      'clear disk {"mount":"/data"}',
+    ]);
   });
 
   test('scope and host overrides select the rules; a host is looked up once, not per push', async () => {

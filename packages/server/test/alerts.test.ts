@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dedupKey, type AlertSignal } from '../src/alerts/model.js';
 import { databaseKinds } from '../../../test/support/databases.js';
+import { alertApi } from '../../../test/support/alerts.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 
 // The alert lifecycle: opening and updating by the evaluator's signals, clearing, people's
@@ -12,32 +13,12 @@ for (const kind of await databaseKinds()) {
     let h: Harness;
     let token: string;
     let clock = Date.now();
-    let n = 0;
 
-    const call = (method: string, url: string, payload?: unknown, as?: string) =>
-      h.inject({
-        method: method as 'GET',
-        url,
-        headers: { authorization: `Bearer ${as ?? token}` },
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-
-    const fails = async (res: Awaited<ReturnType<typeof call>>, status: number, code?: string) => {
-      assert.equal(res.statusCode, status, res.body);
-      const e = res.json().error as { code: string; human_message: string };
-      assert.equal(typeof e.human_message, 'string');
-      if (code) assert.equal(e.code, code, res.body);
-    };
-
-    const newHost = async (): Promise<string> => {
-      const res = await call('POST', '/api/v1/hosts', {
-        hostname: `alerting-${++n}-${Math.random().toString(36).slice(2, 8)}`,
-        ip_address: '127.0.0.1',
-        port: 1,
-      });
-      assert.equal(res.statusCode, 201, res.body);
-      return res.json().id as string;
-    };
+    const { call, fails, newHost } = alertApi(
+      () => h,
+      () => token,
+      'alerting',
+    );
 
     const signal = (hostId: string, more: Partial<AlertSignal> = {}): AlertSignal => ({
       ruleId: 'cpu-high',

@@ -61,6 +61,8 @@ describe('GET /metrics', () => {
       'vigil_ingest_pushes_total 1',
       'vigil_ingest_samples_total',
       'vigil_ingest_queue_depth 0',
+      'vigil_alert_evaluations_total 1',
+      'vigil_alert_evaluation_seconds_total',
       'vigil_db_commit_duration_seconds_bucket',
       'vigil_http_request_duration_seconds_count',
       'vigil_stream_clients 0',

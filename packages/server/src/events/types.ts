@@ -38,6 +38,11 @@ export interface IngestEvent {
    */
   samples: { keys: readonly string[]; values: Float64Array };
   /**
+   * The same number for every push of the host with the same keys in the same order (its
+   * stored layout); absent when the push's key list was new to the host.
+   */
+  layout?: number;
+  /**
    * The check states this document moved (new executions of custom checks only), with whether
    * the state or its type changed; empty when no plugin ran again since the last document.
    */

@@ -46,6 +46,12 @@ interface Match {
 /** A series no rule judges (shared: most of a push's series). */
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
+/** The series of one key layout that some entry judges: their positions and matches. */
+interface Laid {
+  index: number[];
+  matches: (readonly Match[])[];
+}
+
 /** What a host's pushes are judged by: built once, kept `hostTtlMs`. */
 interface Plan {
   at: number;
@@ -55,6 +61,8 @@ interface Plan {
   other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
   /** Series key → what judges it; the same key strings come push after push. */
   keys: Map<string, readonly Match[]>;
+  /** Key layout (IngestEvent.layout) → the positions of its judged series: no lookup per key. */
+  layouts: Map<number, Laid>;
   /** What the rules and thresholds of the plan were: a rebuilt plan that finds the same keeps `keys`. */
   signature: string;
 }
@@ -177,6 +185,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         byMetric,
         other,
         keys: new Map(),
+        layouts: new Map(),
         signature: '',
       };
       plans.set(hostId, empty);
@@ -222,7 +231,15 @@ export function createEvaluator(deps: EvaluatorDeps) {
       before.host = host;
       return before;
     }
-    const plan: Plan = { at: deps.now(), host, byMetric, other, keys: new Map(), signature };
+    const plan: Plan = {
+      at: deps.now(),
+      host,
+      byMetric,
+      other,
+      keys: new Map(),
+      layouts: new Map(),
+      signature,
+    };
     plans.set(hostId, plan);
     return plan;
   };
@@ -243,6 +260,23 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (plan.keys.size > 20_000) plan.keys.clear();
     plan.keys.set(key, m);
     return m;
+  };
+
+  /** The judged series of a key layout, found once per plan and layout. */
+  const laidOut = (plan: Plan, layout: number, keys: readonly string[]): Laid => {
+    let laid = plan.layouts.get(layout);
+    if (laid === undefined) {
+      laid = { index: [], matches: [] };
+      for (let i = 0; i < keys.length; i++) {
+        const m = matchesOf(plan, keys[i]!);
+        if (m.length === 0) continue;
+        laid.index.push(i);
+        laid.matches.push(m);
+      }
+      if (plan.layouts.size >= 16) plan.layouts.clear();
+      plan.layouts.set(layout, laid);
+    }
+    return laid;
   };
 
   /** The condition's key and state key of a match, made on first use. */
@@ -309,29 +343,34 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const { keys, values } = e.samples;
     // Without a condition open on the host, a value that breaches nothing changes nothing.
     const quiet = !perHost.has(plan.host.id);
-    if (plan.byMetric.size > 0)
-      for (let i = 0; i < keys.length; i++) {
-        const matches = matchesOf(plan, keys[i]!);
-        for (const m of matches) {
-          const value = values[i]!;
-          const { spec } = m.entry;
-          if (quiet && severityOf(spec.comparator, value, spec) === null) continue;
-          const { key, sk } = keysOf(m);
-          const prev = conditions.get(sk);
-          const step = stepThreshold(prev?.state, value, at, spec);
-          if (step.state) setCondition(sk, { key, state: step.state, spec });
-          else if (prev) dropCondition(sk, prev);
-          if (step.action.type === 'fire') {
-            const { rule } = m.entry;
-            const threshold = step.action.severity === 'critical' ? spec.critical : spec.warning;
-            const labels = keys[i]!.slice(rule.metric!.length);
-            const message = `${rule.name}: ${rule.metric}${labels} is ${fmt(value)} on ${plan.host.name} (${spec.comparator} ${threshold === null ? '?' : fmt(threshold)})`;
-            out.push(
-              fire(sk, key, rule, step.action.severity, message, value, threshold, e.agentId, at),
-            );
-          } else if (step.action.type === 'clear') out.push(clear(sk, key, at));
-        }
+    const series = (i: number, matches: readonly Match[]) => {
+      for (const m of matches) {
+        const value = values[i]!;
+        const { spec } = m.entry;
+        if (quiet && severityOf(spec.comparator, value, spec) === null) continue;
+        const { key, sk } = keysOf(m);
+        const prev = conditions.get(sk);
+        const step = stepThreshold(prev?.state, value, at, spec);
+        if (step.state) setCondition(sk, { key, state: step.state, spec });
+        else if (prev) dropCondition(sk, prev);
+        if (step.action.type === 'fire') {
+          const { rule } = m.entry;
+          const threshold = step.action.severity === 'critical' ? spec.critical : spec.warning;
+          const labels = keys[i]!.slice(rule.metric!.length);
+          const message = `${rule.name}: ${rule.metric}${labels} is ${fmt(value)} on ${plan.host.name} (${spec.comparator} ${threshold === null ? '?' : fmt(threshold)})`;
+          out.push(
+            fire(sk, key, rule, step.action.severity, message, value, threshold, e.agentId, at),
+          );
+        } else if (step.action.type === 'clear') out.push(clear(sk, key, at));
       }
+    };
+    if (plan.byMetric.size > 0) {
+      if (e.layout !== undefined) {
+        // The same layout as before: only the series some rule judges are visited.
+        const laid = laidOut(plan, e.layout, keys);
+        for (let j = 0; j < laid.index.length; j++) series(laid.index[j]!, laid.matches[j]!);
+      } else for (let i = 0; i < keys.length; i++) series(i, matchesOf(plan, keys[i]!));
+    }
     if (e.checks.length > 0) {
       for (const { rule } of plan.other.get('check') ?? []) {
         const flapping = rule.params.flapping === true;

@@ -82,6 +82,8 @@ export function registerServerMetrics(
     stream: StreamStatistics;
     agents: AgentLister;
     exposeHosts: boolean;
+    /** Pushes the alert rules judged, and the event-loop time that took. */
+    evaluation?: { readonly pushes: number; readonly seconds: number };
   },
 ): void {
   const t = () => deps.telemetry.statistics();
@@ -102,6 +104,19 @@ export function registerServerMetrics(
     'Fields of check-data documents dropped for having the wrong type, since start.',
     () => t().droppedFields,
   );
+  const ev = deps.evaluation;
+  if (ev) {
+    c(
+      'vigil_alert_evaluations_total',
+      'Pushes judged by the alert rules, since start.',
+      () => ev.pushes,
+    );
+    c(
+      'vigil_alert_evaluation_seconds_total',
+      'Event-loop time spent judging pushes by the alert rules, since start.',
+      () => ev.seconds,
+    );
+  }
   g('vigil_ingest_queue_depth', 'Pushes waiting for their group commit.', () => t().queued);
   g(
     'vigil_stream_clients',

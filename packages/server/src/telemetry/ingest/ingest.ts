@@ -21,7 +21,9 @@ export interface Appender {
    * returns, and the caller may refill it from then on. Returns the number of samples the push
    * held (repeated series counted once) and a promise of its commit: it resolves to whether the
    * push was new (false: its host already had one at `ts`, and nothing was stored), and rejects
-   * with what the store threw (nothing of the push is stored then).
+   * with what the store threw (nothing of the push is stored then). `layout` is the id of the
+   * push's key list when the host pushed the same keys in the same order before (undefined
+   * when the list is new to it).
    */
   append(push: {
     hostId: string;
@@ -30,7 +32,7 @@ export interface Appender {
     samples: SampleBuffer;
     document?: DocumentRow;
     checks: CheckWrite[];
-  }): { samples: number; committed: Promise<boolean> };
+  }): { samples: number; committed: Promise<boolean>; layout?: number };
 }
 
 /** What ingest reads and writes besides the appender. */
@@ -167,6 +169,7 @@ export function createIngester(deps: {
       let n: number;
       let isNew: boolean;
       let pushed: IngestEvent['samples'];
+      let layout: number | undefined;
       let moved: CheckWrite[];
       try {
         const pending = checks.writes(agent.hostId, doc);
@@ -182,6 +185,7 @@ export function createIngester(deps: {
           checks: writes,
         });
         n = appended.samples;
+        layout = appended.layout;
         // The buffer is refilled by the next push: the event gets its own copy of the samples.
         pushed = {
           keys: samples.keys.slice(0, samples.length),
@@ -204,6 +208,7 @@ export function createIngester(deps: {
           doc,
           clockSkewSeconds: skew,
           samples: pushed,
+          ...(layout !== undefined ? { layout } : {}),
           checks: moved,
         });
         if (delivered) await delivered;

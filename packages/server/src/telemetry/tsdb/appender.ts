@@ -153,13 +153,14 @@ export function createAppender(
      * Lays a push out (its series and layout stored when new) and queues it for the next group
      * commit. Returns at once how many samples it holds (repeated series counted once), and a
      * promise that resolves once it is committed: true when the push was new, false when its
-     * host already had one at its time.
+     * host already had one at its time; `layout` when the host pushed this key list before.
      */
-    append(push: Push): { samples: number; committed: Promise<boolean> } {
+    append(push: Push): { samples: number; committed: Promise<boolean>; layout?: number } {
       const { hostId, samples } = push;
       // The buffer serves every push: what is needed of it is taken before anything awaits.
       // The host's last key list has no repeats: a list equal to it has none either.
-      let layoutId = head.knownLayout(hostId, samples);
+      const known = head.knownLayout(hostId, samples);
+      let layoutId = known;
       const n = layoutId === undefined ? samples.dropRepeats() : samples.length;
       const vals = packValues(samples.values.subarray(0, n));
       layoutId ??= head.knownLayout(hostId, samples);
@@ -167,7 +168,7 @@ export function createAppender(
         layoutId !== undefined
           ? enqueue(push, layoutId, vals)
           : head.layoutFor(hostId, samples.keys.slice(0, n)).then((id) => enqueue(push, id, vals));
-      return { samples: n, committed };
+      return { samples: n, committed, ...(known !== undefined ? { layout: known } : {}) };
     },
 
     /** The group commit running now, if any (the rollup job waits for it). */
