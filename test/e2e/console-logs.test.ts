@@ -41,12 +41,12 @@ describe('web console: logs', { skip }, () => {
   let key: string;
 
   /** Pushes lines as the local agent, over its mutual TLS, and waits for them to be stored. */
-  const push = async (entries: Line[]) => {
+  const push = async (entries: Line[], dropped?: unknown[]) => {
     const r = await httpsJson(`${h.base}/api/v1/agents/${h.agentId}/logs`, {
       ca: h.ca,
       cert,
       key,
-      body: { batch_id: randomUUID(), entries },
+      body: { batch_id: randomUUID(), entries, ...(dropped ? { dropped } : {}) },
     });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.accepted, entries.length, r.text);
@@ -264,6 +264,11 @@ describe('web console: logs', { skip }, () => {
       },
     ]);
     await rows().filter({ hasText: 'first tailword arrived' }).waitFor({ timeout: 15_000 });
+    // The stream names the host by id; the row shows its name.
+    assert.match(
+      await rows().filter({ hasText: 'first tailword arrived' }).innerText(),
+      new RegExp(`\\b${hostName}\\b`),
+    );
     assert.equal(await rows().filter({ hasText: 'unrelated line' }).count(), 0);
     assert.deepEqual(
       await rows().filter({ hasText: 'first tailword' }).locator('mark').allInnerTexts(),
@@ -336,6 +341,7 @@ describe('web console: logs', { skip }, () => {
         level: 'info' as const,
         message: `bulkword line ${i}`,
       })),
+      [{ source: 'file', source_name: '/var/log/noisy.log', reason: 'rate_limited', count: 42 }],
     );
     await page.goto('/logs?q=bulkword');
     await page.getByRole('status').filter({ hasText: '130 matches' }).first().waitFor();
@@ -348,6 +354,11 @@ describe('web console: logs', { skip }, () => {
     assert.equal(await rows().count(), 130);
     assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
     await page.getByRole('img', { name: /^130 loaded entries/ }).waitFor();
+
+    // What agents dropped before sending is told below the entries.
+    await page.getByText('Agents dropped 42 lines before sending them').click();
+    const dropped = page.getByRole('table', { name: 'Dropped lines by agent and source' });
+    assert.match(await dropped.innerText(), /\/var\/log\/noisy\.log\s+over the rate limit\s+42/);
   });
 
   test("a host's Logs tab shows the host's lines", async () => {

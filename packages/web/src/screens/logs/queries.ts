@@ -29,6 +29,8 @@ export const logKeys = {
   search: (s: LogSearch) => ['logs', 'search', s] as const,
   /** Whether any line is stored at all (for the empty state). */
   any: ['logs', 'any'] as const,
+  /** `GET /api/v1/logs/dropped`. */
+  dropped: ['logs', 'dropped'] as const,
 };
 
 /** The filters of a search as the API's parameters (shared by the list and the live tail). */
@@ -79,5 +81,17 @@ export function useAnyLogs(enabled: boolean) {
       ),
     enabled,
     staleTime: 30_000,
+  });
+}
+
+/** Lines agents dropped before sending them (`GET /api/v1/logs/dropped`). */
+export type DroppedList = Answer<'/api/v1/logs/dropped'>;
+
+/** The counts of lines agents dropped, per agent, source and reason. */
+export function useDropped() {
+  return useQuery({
+    queryKey: logKeys.dropped,
+    queryFn: () => unwrap(api.GET('/api/v1/logs/dropped')),
+    staleTime: 60_000,
   });
 }
