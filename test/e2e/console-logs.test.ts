@@ -1,9 +1,11 @@
 // The logs explorer, in Chromium against a real server with a real agent of this machine: log
 // lines go in through the agent's push route over its mutual TLS (its own certificate), then are
 // searched by word, phrase and prefix with the matches marked (and markup in a message shown as
-// text), filtered by level through the address, expanded to their fields, followed live (a line
-// pushed while the tail is on appears without a reload; paused, it waits), and read on the
-// host's Logs tab.
+// text), filtered by level, source, host and agent through the address, expanded to their fields,
+// paged with Load more, followed live (a line pushed while the tail is on appears without a
+// reload; paused, it waits; a reader scrolled down keeps their place; after a server restart the
+// tail comes back by itself), and read on the host's Logs tab. With no line stored, the explorer
+// says how to send some.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -239,7 +241,9 @@ describe('web console: logs', { skip }, () => {
       'true',
     );
     assert.match(page.url(), /[?&]live=1/);
+    // The explorer's own state (the header's says Live for the console's stream).
     await page
+      .getByRole('main')
       .getByRole('status')
       .filter({ hasText: /^Live$/ })
       .waitFor();
@@ -326,6 +330,22 @@ describe('web console: logs', { skip }, () => {
     const after = (await oldest.boundingBox())!.y;
     assert.ok(Math.abs(after - before) <= 1, `the reader's line moved from ${before} to ${after}`);
     await page.setViewportSize({ width: 1280, height: 860 });
+
+    // A lost connection comes back by itself, resuming after the last line it showed.
+    await h.restartServer();
+    await push([
+      {
+        timestamp: Date.now(),
+        source: 'journal',
+        source_name: 'sshd.service',
+        level: 'info',
+        message: 'fourth tailword after a restart',
+      },
+    ]);
+    await rows()
+      .filter({ hasText: 'fourth tailword after a restart' })
+      .waitFor({ state: 'attached', timeout: 60_000 });
+    assert.equal(await rows().filter({ hasText: 'third tailword on top' }).count(), 1);
     assert.deepEqual(navigations, [], 'the lines arrived without a reload');
     await page.getByRole('button', { name: 'Live tail' }).click();
     assert.doesNotMatch(page.url(), /live=1/);
