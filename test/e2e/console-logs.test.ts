@@ -411,6 +411,28 @@ describe('web console: logs', { skip }, () => {
     assert.match(await dropped.innerText(), /\/var\/log\/noisy\.log\s+over the rate limit\s+42/);
   });
 
+  test('past 10,000 matches the count says "more than"', async () => {
+    const now = Date.now();
+    for (let batch = 0; batch < 3; batch++)
+      await push(
+        Array.from({ length: batch < 2 ? 5_000 : 1 }, (_, i) => ({
+          timestamp: now - 30_000 + batch,
+          source: 'file' as const,
+          source_name: '/var/log/flood.log',
+          level: 'info' as const,
+          message: `floodword ${batch} ${i}`,
+        })),
+      );
+    await page.goto('/logs?q=floodword');
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'More than 10,000 matches' })
+      .first()
+      .waitFor();
+    await page.goto('/logs?q=floodword&source_name=/var/log/nowhere.log');
+    await page.getByRole('status').filter({ hasText: '0 matches' }).first().waitFor();
+  });
+
   test("a host's Logs tab shows the host's lines", async () => {
     await page.goto(`/hosts/${encodeURIComponent(hostId)}`);
     await page.getByRole('heading', { name: hostName, level: 1 }).waitFor();
