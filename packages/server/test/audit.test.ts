@@ -870,6 +870,7 @@ const AGENT_CHANNEL = new Set([
   'POST /api/v1/agents/enroll/poll',
   'POST /api/v1/agents/{id}/checkdata',
   'POST /api/v1/agents/{id}/packages',
+  'POST /api/v1/agents/{id}/logs',
   'POST /api/v1/agents/{id}/certificate',
   'POST /api/v1/agents/{id}/commands/{command}/result',
 ]);

@@ -194,6 +194,18 @@ for (const kind of await databaseKinds()) {
       );
       assert.deepEqual(await messages({ to: '2026-11-01T00:00:30+00:00' }), ['filter alpha']);
       assert.deepEqual(await messages({ syslog: 'x', source: 'syslog' }), []);
+      // A level alone, and with other filters, without words.
+      const critical = await s.search({ level: 'critical' });
+      assert.equal(critical.status, 200);
+      assert.ok(critical.body.entries.length >= 1);
+      assert.ok(critical.body.entries.every((e: { level: string }) => e.level === 'critical'));
+      assert.equal(critical.body.total, critical.body.entries.length);
+      const beta = await s.search({ level: 'warning', source_name: 'web-1', agent_id: s.agentId });
+      assert.deepEqual(
+        beta.body.entries.map((e: { message: string }) => e.message),
+        ['filter beta'],
+      );
+      assert.equal(beta.body.total, 1);
     });
 
     test('q: words, phrases, prefixes, highlights', async () => {

@@ -74,13 +74,14 @@ export function createLogStore(
   function selection(f: LogFilter, before?: number, after?: number, lines = true) {
     const conds: RawBuilder<unknown>[] = [];
     const levels = f.levels !== undefined && f.levels.length > 0 ? f.levels : undefined;
-    const fts = dialect === 'sqlite' && f.terms !== undefined && f.terms.length > 0;
-    // With a full-text condition on SQLite, the index drives the query, newest first; the
-    // levels are in it too.
+    const terms = f.terms !== undefined && f.terms.length > 0 ? f.terms : undefined;
+    // On SQLite the full-text index holds the levels too: with words or levels to match, it
+    // drives the query, newest first.
+    const fts = dialect === 'sqlite' && (terms !== undefined || levels !== undefined);
     const idRef = fts ? sql.ref('f.rowid') : sql.ref('e.id');
-    if (fts) conds.push(sql`log_fts match ${toFts5Match(f.terms!, levels)}`);
-    if (dialect === 'postgres' && f.terms !== undefined && f.terms.length > 0)
-      conds.push(sql`e.search @@ to_tsquery('simple', ${toTsquery(f.terms)})`);
+    if (fts) conds.push(sql`log_fts match ${toFts5Match(terms, levels)}`);
+    if (dialect === 'postgres' && terms !== undefined)
+      conds.push(sql`e.search @@ to_tsquery('simple', ${toTsquery(terms)})`);
     const ftsOnly = conds.length;
     if (f.agent_id !== undefined) conds.push(sql`e.agent_id = ${f.agent_id}`);
     if (f.host_id !== undefined) conds.push(sql`e.host_id = ${f.host_id}`);
@@ -368,10 +369,12 @@ function sqliteCommitter(sqlite: SQLite.Database) {
 }
 
 /**
- * The FTS5 MATCH expression of terms in the message column, and of any of `levels` in the level
- * column.
+ * The FTS5 MATCH expression of terms in the message column and any of `levels` in the level
+ * column (at least one of them given).
  */
-function toFts5Match(terms: LogTerm[], levels: LogLevel[] | undefined): string {
-  const text = `message : (${toFts5(terms)})`;
-  return levels ? `${text} AND level : (${levels.map((l) => `"${l}"`).join(' OR ')})` : text;
+function toFts5Match(terms: LogTerm[] | undefined, levels: LogLevel[] | undefined): string {
+  const parts: string[] = [];
+  if (terms) parts.push(`message : (${toFts5(terms)})`);
+  if (levels) parts.push(`level : (${levels.map((l) => `"${l}"`).join(' OR ')})`);
+  return parts.join(' AND ');
 }
