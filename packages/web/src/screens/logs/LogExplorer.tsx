@@ -57,12 +57,9 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
   const entries = useMemo(() => list.data?.pages.flatMap((p) => p.entries) ?? [], [list.data]);
   const liveRows = useMemo(() => {
     const loaded = new Set(entries.map((e) => e.id));
-    // The stream's lines name their host by id only: the fleet knows its name.
-    const names = new Map(hosts.map((h) => [h.id, h.name]));
-    return tail.rows
-      .filter((e) => !loaded.has(e.id))
-      .map((e) => (e.host_id && !e.host_name ? { ...e, host_name: names.get(e.host_id) } : e));
-  }, [tail.rows, entries, hosts]);
+    return tail.rows.filter((e) => !loaded.has(e.id));
+  }, [tail.rows, entries]);
+  const hostNames = useMemo(() => new Map(hosts.map((h) => [h.id, h.name])), [hosts]);
   const all = useMemo(() => [...liveRows, ...entries], [liveRows, entries]);
   const pattern = useMemo(() => termPattern(query.q), [query.q]);
   const range = bounds(search.query, anchor.at);
@@ -131,6 +128,7 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
             entries={entries}
             pattern={pattern}
             hideHost={Boolean(hostId)}
+            hostNames={hostNames}
             liveRef={liveBody}
           />
           {list.hasNextPage && (

@@ -1,4 +1,4 @@
-import { Fragment, useState, type Ref } from 'react';
+import { Fragment, memo, useState, type Ref } from 'react';
 import { Link } from '../../app/router';
 import { Highlight } from './Highlight';
 import type { LogEntry } from './queries';
@@ -19,16 +19,21 @@ export function LevelBadge({ level }: { level: string }) {
   return <span className={`badge log-level level-${level}`}>{level}</span>;
 }
 
-/** One entry: its row, and when expanded a second row with every field. */
-function LogRow(props: {
+/**
+ * One entry: its row, and when expanded a second row with every field. Memoised: a live line
+ * arriving renders its own row only.
+ */
+const LogRow = memo(function LogRow(props: {
   entry: LogEntry;
   pattern: RegExp | null;
   hideHost: boolean;
   fresh: boolean;
+  hostNames: ReadonlyMap<string, string>;
 }) {
   const { entry: e, pattern } = props;
   const [open, setOpen] = useState(false);
-  const host = e.host_name ?? e.host_id ?? '—';
+  // The live tail's lines name their host by id only.
+  const host = e.host_name ?? (e.host_id && props.hostNames.get(e.host_id)) ?? e.host_id ?? '—';
   const fields = Object.entries(e.fields ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const detailsId = `log-${e.id}-fields`;
   return (
@@ -103,7 +108,7 @@ function LogRow(props: {
       )}
     </Fragment>
   );
-}
+});
 
 /**
  * Log entries, newest first: time (a toggle shows every field), host, source, level and the
@@ -115,6 +120,8 @@ export function LogTable(props: {
   entries: readonly LogEntry[];
   pattern: RegExp | null;
   hideHost: boolean;
+  /** Host names by id, for lines that carry only the id. */
+  hostNames: ReadonlyMap<string, string>;
   liveRef?: Ref<HTMLTableSectionElement>;
 }) {
   return (
@@ -131,7 +138,14 @@ export function LogTable(props: {
         </thead>
         <tbody ref={props.liveRef} className="log-live-rows">
           {props.live.map((e) => (
-            <LogRow key={e.id} entry={e} pattern={props.pattern} hideHost={props.hideHost} fresh />
+            <LogRow
+              key={e.id}
+              entry={e}
+              pattern={props.pattern}
+              hideHost={props.hideHost}
+              hostNames={props.hostNames}
+              fresh
+            />
           ))}
         </tbody>
         <tbody>
@@ -141,6 +155,7 @@ export function LogTable(props: {
               entry={e}
               pattern={props.pattern}
               hideHost={props.hideHost}
+              hostNames={props.hostNames}
               fresh={false}
             />
           ))}
