@@ -466,6 +466,18 @@ for (const kind of await databaseKinds())
       assert.match(page.url(), /[?&]tab=logs/);
       assert.match(page.url(), /[?&]q=refused/);
       await shot('host-logs');
+
+      // The host's charts share the address's range: their live 15 minutes, and a custom range
+      // in epoch milliseconds, are the explorer's too.
+      const base = `/hosts/${encodeURIComponent(hostId)}?tab=logs`;
+      await page.goto(`${base}&range=live`);
+      await page.getByRole('status').filter({ hasText: 'matches' }).first().waitFor();
+      assert.equal(await page.getByRole('combobox', { name: /^Time range/ }).inputValue(), '15m');
+      const from = Date.now() - 3_600_000;
+      await page.goto(`${base}&range=custom&from=${from}&to=${Date.now() + 60_000}`);
+      await page.getByRole('status').filter({ hasText: 'matches' }).first().waitFor();
+      const shown = await page.getByLabel('From', { exact: true }).inputValue();
+      assert.equal(Date.parse(shown), Math.floor(from / 60_000) * 60_000);
       assert.deepEqual(h.pageErrors, []);
     });
   });

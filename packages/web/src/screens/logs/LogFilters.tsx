@@ -1,10 +1,10 @@
 import { useEffect, useId, useState } from 'react';
 import { LevelChoices } from './LevelChoices';
-import { RANGE_LABELS, SOURCES, writeQuery, type LogQuery, type RangeId } from './query';
+import { parseTime, RANGE_LABELS, SOURCES, writeQuery, type LogQuery, type RangeId } from './query';
 
 /** `Date` → the local `YYYY-MM-DDTHH:mm` a datetime-local input takes; empty for a bad time. */
-function toLocalInput(iso: string): string {
-  const ms = Date.parse(iso);
+function toLocalInput(time: string): string {
+  const ms = parseTime(time);
   if (!Number.isFinite(ms)) return '';
   return new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }

@@ -66,10 +66,20 @@ const PARAMS: Record<Exclude<keyof LogQuery, 'live'>, string> = {
 const isRange = (s: string | null): s is RangeId | 'custom' =>
   s === 'custom' || (s !== null && s in RANGES);
 
+/**
+ * A time of the address as epoch milliseconds (NaN when it is none): ISO 8601 as the explorer
+ * writes it, or epoch milliseconds as a host's charts write theirs (they share the host page's
+ * address).
+ */
+export function parseTime(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+}
+
 /** Reads a search from the address's query parameters (unknown values fall back to defaults). */
 export function readQuery(params: URLSearchParams): LogQuery {
   const get = (k: string) => params.get(k) ?? '';
-  const range = params.get('range');
+  // A host's charts call their last 15 minutes `live`: the same span.
+  const range = params.get('range') === 'live' ? '15m' : params.get('range');
   const level = get('level')
     .split(',')
     .filter((l) => (LEVELS as readonly string[]).includes(l))
@@ -118,8 +128,8 @@ export function writeQuery(changes: Partial<LogQuery>): void {
 /** The bounds of a search's range (epoch milliseconds) as of `now`; a bad custom range is the last hour. */
 export function bounds(query: LogQuery, now: number): { from: number; to: number } {
   if (query.range === 'custom') {
-    const from = Date.parse(query.from);
-    const to = query.to ? Date.parse(query.to) : now;
+    const from = parseTime(query.from);
+    const to = query.to ? parseTime(query.to) : now;
     if (Number.isFinite(from) && Number.isFinite(to) && from < to) return { from, to };
     return { from: now - RANGES[DEFAULT_RANGE], to: now };
   }
