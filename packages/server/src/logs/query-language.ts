@@ -23,10 +23,10 @@ const WORD_SEPARATORS = /[^\p{L}\p{N}]+/u;
  */
 export function parseLogQuery(q: string): LogTerm[] {
   const terms: LogTerm[] = [];
-  const add = (text: string, phrase: boolean, prefix: boolean) => {
+  const add = (text: string, prefix: boolean) => {
     const words = wordsOf(text);
     if (words.length === 0) return;
-    if (words.length === 1 && !phrase && !prefix) terms.push({ kind: 'word', word: words[0]! });
+    if (words.length === 1 && !prefix) terms.push({ kind: 'word', word: words[0]! });
     else terms.push({ kind: 'phrase', words, prefix });
   };
   let i = 0;
@@ -41,14 +41,14 @@ export function parseLogQuery(q: string): LogTerm[] {
       i = stop + 1;
       const prefix = q[i] === '*';
       if (prefix) i += 1;
-      add(inner, true, prefix && /[\p{L}\p{N}]$/u.test(inner));
+      add(inner, prefix && /[\p{L}\p{N}]$/u.test(inner));
     } else {
       let j = i;
       while (j < q.length && !/\s/u.test(q[j]!) && q[j] !== '"') j += 1;
       const token = q.slice(i, j);
       i = j;
       // A star ends a prefix only right after a letter or digit (`ngi*`, not `ngi.*`).
-      add(token, false, /[\p{L}\p{N}]\*+$/u.test(token));
+      add(token, /[\p{L}\p{N}]\*+$/u.test(token));
     }
   }
   return terms;

@@ -75,9 +75,13 @@ export function createLogStore(
     const conds: RawBuilder<unknown>[] = [];
     const levels = f.levels !== undefined && f.levels.length > 0 ? f.levels : undefined;
     const terms = f.terms !== undefined && f.terms.length > 0 ? f.terms : undefined;
-    // On SQLite the full-text index holds the levels too: with words or levels to match, it
-    // drives the query, newest first.
-    const fts = dialect === 'sqlite' && (terms !== undefined || levels !== undefined);
+    // On SQLite the full-text index holds the levels too: with words to match, or levels and
+    // no agent, host or source name (whose indexes find fewer lines), it drives the query,
+    // newest first.
+    const narrowed =
+      f.agent_id !== undefined || f.host_id !== undefined || f.source_name !== undefined;
+    const fts =
+      dialect === 'sqlite' && (terms !== undefined || (levels !== undefined && !narrowed));
     const idRef = fts ? sql.ref('f.rowid') : sql.ref('e.id');
     if (fts) conds.push(sql`log_fts match ${toFts5Match(terms, levels)}`);
     if (dialect === 'postgres' && terms !== undefined)

@@ -53,14 +53,15 @@ export const migration: Migration = {
       await sql`create index log_entries_search on log_entries using gin (search)`.execute(db);
     } else {
       // The full-text index of the messages, and of their levels (a full-text query with a level
-      // filter, the commonest search, is then answered by the index alone): contentless (the
-      // text lives in log_entries only), with deletes. The log store inserts into it beside each
-      // line (a trigger made the insert twice as slow); a delete follows by trigger.
-      await sql`create virtual table log_fts using fts5(message, level, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`.execute(
-        db,
-      );
+      // filter, the commonest search, is then answered by the index alone). Its text is that of
+      // log_entries (external content; no per-row sizes, which only ranking reads). The log store
+      // inserts into it beside each line (a trigger made the insert twice as slow); a delete
+      // follows by trigger, with the values that were indexed.
+      await sql`create virtual table log_fts using fts5(message, level, content='log_entries',
+        content_rowid='id', columnsize=0, tokenize='unicode61 remove_diacritics 0')`.execute(db);
       await sql`create trigger log_entries_fts_delete after delete on log_entries begin
-        delete from log_fts where rowid = old.id;
+        insert into log_fts (log_fts, rowid, message, level)
+          values ('delete', old.id, old.message, old.level);
       end`.execute(db);
     }
     // Batches stored, by agent: a resent batch is a no-op. Forgotten after a while (retention).
