@@ -67,6 +67,11 @@ export interface ConsoleHarness {
   readonly browser: Browser;
   /** The enrolled local agent's id (when started with `agent: true`). */
   readonly agentId: string | undefined;
+  /**
+   * The local agent's directory: its config.ini and what enrolling wrote beside it (its client
+   * certificate `vigil-agent.crt` and key `vigil-agent.key`, with which a test pushes as it).
+   */
+  readonly agentDir: string;
   /** Uncaught errors of the console's pages so far (a test asserts there are none). */
   readonly pageErrors: string[];
   /** Calls the API as `admin` (bearer token). */
@@ -175,6 +180,7 @@ export async function startConsole(
       },
       browser,
       agentId,
+      agentDir,
       pageErrors,
       api,
       async stopAgent() {

@@ -17,6 +17,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/alerts', label: 'Alerts', group: 'Monitor', permission: 'alerts:read' },
   { path: '/alerts/silences', label: 'Silences', group: 'Monitor', permission: 'alerts:read' },
   { path: '/alerts/rules', label: 'Alert rules', group: 'Monitor', permission: 'alerts:read' },
+  { path: '/logs', label: 'Logs', group: 'Monitor', permission: 'logs:read' },
   {
     path: '/notifications',
     label: 'Notifications',

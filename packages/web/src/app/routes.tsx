@@ -15,6 +15,7 @@ import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
 import { HostScreen } from '../screens/host/HostScreen';
 import { JobsScreen } from '../screens/jobs/JobsScreen';
+import { LogsScreen } from '../screens/logs/LogsScreen';
 import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
 import { ProfileScreen } from '../screens/profile/ProfileScreen';
 import { RuleEditorScreen } from '../screens/rules/RuleEditorScreen';
@@ -33,6 +34,7 @@ export function Screen({ path, query }: { path: string; query: URLSearchParams }
   const rule = match('/alerts/rules/:id', path);
   if (rule) return <RuleEditorScreen id={rule.id === 'new' ? null : rule.id!} />;
   if (path === '/notifications') return <NotificationsScreen />;
+  if (path === '/logs') return <LogsScreen />;
   if (path === '/alerts') return <AlertsScreen />;
   if (path === '/alerts/silences') return <SilencesScreen />;
   const alert = match('/alerts/:id', path);

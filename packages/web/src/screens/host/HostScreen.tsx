@@ -21,6 +21,7 @@ import { ConfigTab } from './ConfigTab';
 import { ContainersTab } from './ContainersTab';
 import { DeleteHost } from './DeleteHost';
 import { HostAlerts } from '../alerts/HostAlerts';
+import { HostLogs } from '../logs/HostLogs';
 import { FactsTab } from './FactsTab';
 import { HostHeader } from './HostHeader';
 import { PackagesTab } from './PackagesTab';
@@ -31,6 +32,7 @@ import './host.css';
 const TABS = [
   { id: 'overview', label: 'Overview' },
   { id: 'alerts', label: 'Alerts' },
+  { id: 'logs', label: 'Logs' },
   { id: 'processes', label: 'Processes' },
   { id: 'containers', label: 'Containers' },
   { id: 'services', label: 'Services' },
@@ -48,7 +50,9 @@ export function HostScreen({ id }: { id: string }) {
   const { query } = useLocation();
   const tabParam = query.get('tab');
   // The alerts tab is for callers who may read alerts.
-  const tabs = TABS.filter((t) => t.id !== 'alerts' || can('alerts:read'));
+  const tabs = TABS.filter((t) => t.id !== 'alerts' || can('alerts:read')).filter(
+    (t) => t.id !== 'logs' || can('logs:read'),
+  );
   const tab: TabId = tabs.some((t) => t.id === tabParam) ? (tabParam as TabId) : 'overview';
   const key = ['hosts', id];
   const host = useQuery({
@@ -105,6 +109,7 @@ export function HostScreen({ id }: { id: string }) {
       <div role="tabpanel" aria-labelledby={`tab-${tab}`} className="host-panel">
         {tab === 'overview' && <ChartsTab hostId={id} />}
         {tab === 'alerts' && <HostAlerts hostId={id} />}
+        {tab === 'logs' && <HostLogs hostId={id} />}
         {tab === 'processes' && <ProcessesTab hostId={id} />}
         {tab === 'containers' && <ContainersTab hostId={id} />}
         {tab === 'services' && <ServicesTab hostId={id} />}
