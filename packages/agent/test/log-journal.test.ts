@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -143,6 +150,26 @@ test('journal: a rejected sink call saves no cursor; the entries are sent again'
     c.lines.map((l) => l.source_name),
     ['systemd', 'nginx'],
   );
+});
+
+test('journal: a saved cursor journalctl cannot seek to is dropped; reading goes on from the end', async () => {
+  const j = scripted();
+  mkdirSync(path.join(j.dir, 'state'));
+  writeFileSync(
+    path.join(j.dir, 'state', 'journal.json'),
+    JSON.stringify({ cursor: 's=unknown;i=1' }),
+  );
+  j.append(2);
+  const logs: string[] = [];
+  const c = collectingSink();
+  const src = createJournalSource({ ...j.opts(), log: (m) => logs.push(m) });
+  src.start(c.sink);
+  await waitFor(() => logs.some((m) => /refused the cursor s=unknown;i=1/.test(m)), 'the refusal');
+  await j.started();
+  j.append(1);
+  await waitFor(() => c.lines.length === 1, 'the entry after the restart');
+  await src.stop();
+  assert.equal(c.lines[0]!.message, 'binary \u0001 payload café');
 });
 
 test('journal: a program that cannot run is retried, and is not available', async () => {

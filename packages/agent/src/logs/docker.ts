@@ -100,8 +100,9 @@ interface Queued {
  * - Position: per container, the time of the last line the sink took (Docker's nanosecond
  *   time), saved in `<stateDir>/docker.json` only after the sink resolved. A resumed stream asks
  *   for `since` that time and skips the lines at or before it (Docker's `since` is inclusive).
- * - First start: containers already running and with no saved position are read from now on
- *   (`tail=0`); containers that start later are read from their first line.
+ * - First start (no `docker.json` yet): the containers running then are read from now on
+ *   (`tail=0`). Containers that start later, and on a restart every container without a saved
+ *   position (started while the agent was stopped), are read from their first line.
  * - New containers are found by reading the container list every `pollMs`; a stream that ends
  *   (the container stopped) is followed again when the container runs again.
  * - Levels are guessed from each line's text (stderr is not an error by itself); the fields
@@ -126,6 +127,8 @@ export function createDockerSource(opts: DockerSourceOptions): LogSourceReader {
   const responses = new Set<http.IncomingMessage>();
   const queue: Queued[] = [];
   let firstPoll = true;
+  /** Whether a position file existed at the start (a restart, not the first start). */
+  let hadState = false;
   let stopped = false;
   let sink: LogSink | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
@@ -224,7 +227,7 @@ export function createDockerSource(opts: DockerSourceOptions): LogSourceReader {
     for (const id of Object.keys(committed)) if (!known.has(id)) delete committed[id];
     for (const c of all) {
       if (!c.running || streams.has(c.id)) continue;
-      await follow(c, firstPoll && !committed[c.id]).catch((err: unknown) =>
+      await follow(c, firstPoll && !hadState).catch((err: unknown) =>
         log(`logs: cannot follow the logs of ${c.name}: ${(err as Error).message}`),
       );
     }
@@ -269,7 +272,9 @@ export function createDockerSource(opts: DockerSourceOptions): LogSourceReader {
     description: `docker (${socketPath})`,
     start(s) {
       sink = s;
-      committed = positions.load()?.containers ?? {};
+      const loaded = positions.load();
+      hadState = loaded !== undefined;
+      committed = loaded?.containers ?? {};
       for (const [id, t] of Object.entries(committed)) lastRead.set(id, t);
       loop();
       pumping = pump();

@@ -60,8 +60,9 @@ const inodeOf = async (file: string): Promise<string | undefined> =>
  * - Position: per path, the inode and the byte offset up to which the sink took every line,
  *   saved in `<stateDir>/files.json` after each sink call resolves (never before: a rejected call
  *   is retried and moves nothing).
- * - First start: a file found on the first scan with no saved position is read from its END (the
- *   agent does not flood the server with history); a file that appears later is read from 0.
+ * - First start (no `files.json` yet): the files found then are read from their END (the agent
+ *   does not flood the server with history). Every file found later, and on a restart every
+ *   file without a saved position (created while the agent was stopped), is read from 0.
  * - Rotation by rename and create (logrotate): the inode at the path changes; the old file stays
  *   open and is read to its end, then closed after a quiet time, and the new one is read from 0.
  *   A restart in between finds the old file again by its inode in the same folder. A rotated name
@@ -88,6 +89,8 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
   const queue: TailEntry[] = [];
   let saved: Saved | undefined;
   let firstScan = true;
+  /** Whether a position file existed at the start (a restart, not the first start). */
+  let hadState = false;
   let nextScan = 0;
   let retryAt = 0;
   let retryDelay = 1_000;
@@ -151,7 +154,7 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
     }
     if (adoptOnly || [...tails.values()].some((t) => t.ino === ino)) return;
     const known = saved?.[file];
-    let start: number | 'end' = firstScan ? 'end' : 0;
+    let start: number | 'end' = firstScan && !hadState ? 'end' : 0;
     if (known?.length) {
       start = known.find((p) => p.ino === ino)?.offset ?? 0;
       for (const p of known.filter((k) => k.ino !== ino)) {
@@ -268,6 +271,7 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
     start(s) {
       sink = s;
       saved = positions.load()?.files;
+      hadState = saved !== undefined;
       loop();
     },
     async stop() {

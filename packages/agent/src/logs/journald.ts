@@ -184,6 +184,12 @@ export function createJournalSource(opts: JournalSourceOptions): LogSourceReader
       child = undefined;
       if (stopped) return;
       if (Date.now() - started > 60_000) restartDelay = restartMs;
+      if (lastRead && /cursor/i.test(errText)) {
+        // A cursor journalctl cannot seek to (a journal from another machine, a damaged state
+        // file) would fail every restart: reading goes on from the journal's end instead.
+        log(`logs: journalctl refused the cursor ${lastRead}; reading from the journal's end`);
+        lastRead = undefined;
+      }
       log(
         `logs: journalctl ${why}${errText ? `: ${errText.trim().slice(0, 300)}` : ''}; restarting in ${restartDelay} ms`,
       );
