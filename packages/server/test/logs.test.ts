@@ -65,6 +65,25 @@ for (const kind of await databaseKinds()) {
       assert.ok(Number(newest.id) > Number(oldest.id));
     });
 
+    test('NUL characters, which PostgreSQL text cannot hold, are taken out', async () => {
+      const res = await s.push({
+        batch_id: batchId(),
+        entries: [
+          line('binary\u0000garbage in a nulline', {
+            source_name: 'odd\u0000unit',
+            fields: { raw: 'a\u0000b' },
+          }),
+        ],
+      });
+      assert.equal(res.status, 200, res.text);
+      const found = await s.search({ q: 'nulline' });
+      assert.equal(found.body.total, 1);
+      const [entry] = found.body.entries;
+      assert.equal(entry.message, 'binarygarbage in a nulline');
+      assert.equal(entry.source_name, 'oddunit');
+      assert.deepEqual(entry.fields, { raw: 'ab' });
+    });
+
     test('a resent batch stores nothing again', async () => {
       const id = batchId();
       const body = { batch_id: id, entries: [line('resent batch line one')] };

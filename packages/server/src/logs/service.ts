@@ -51,16 +51,24 @@ export function itemOf(r: StoredLogRow): LogEntryItem {
 }
 
 /** A new line laid out as its row: the message cut at `LOG_MESSAGE_MAX`, fields as JSON. */
+/** Text without NUL characters, which PostgreSQL's text cannot hold (both stores take the same). */
+const noNul = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '') : text);
+
 function rowOf(e: NewLogEntry): LogRow {
-  const message =
-    e.message.length > LOG_MESSAGE_MAX ? e.message.slice(0, LOG_MESSAGE_MAX) : e.message;
-  const fields = JSON.stringify(e.fields);
+  const cut = e.message.length > LOG_MESSAGE_MAX ? e.message.slice(0, LOG_MESSAGE_MAX) : e.message;
+  const message = noNul(cut);
+  let fields = JSON.stringify(e.fields);
+  // Escaped in the JSON text as \u0000: taken out of the keys and values themselves.
+  if (fields.includes('\\u0000'))
+    fields = JSON.stringify(
+      Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [noNul(k), noNul(v)])),
+    );
   return {
     timestamp: Math.trunc(e.timestamp),
     host_id: e.host_id,
     agent_id: e.agent_id,
     source: e.source,
-    source_name: e.source_name,
+    source_name: noNul(e.source_name),
     level: e.level,
     message,
     fields,
