@@ -489,6 +489,8 @@ export async function createVigil(opts: {
       agents,
       exposeHosts: t.expose_host_metrics,
       evaluation: rules.evaluation,
+      logs: () => logs.service.statistics(),
+      syslog: () => syslog?.stats(),
     });
     const http = await buildHttp({
       onRequestDone: (method, route, status, seconds) =>

@@ -62,6 +62,8 @@ describe('GET /metrics', () => {
       'vigil_ingest_samples_total',
       'vigil_ingest_queue_depth 0',
       'vigil_alert_evaluations_total 1',
+      'vigil_logs_lines_total 0',
+      'vigil_logs_queue_depth 0',
       'vigil_alert_evaluation_seconds_total',
       'vigil_db_commit_duration_seconds_bucket',
       'vigil_http_request_duration_seconds_count',

@@ -136,6 +136,19 @@ for (const kind of await databaseKinds()) {
       assert.equal(e.fields.facility, 'local7');
     });
 
+    test("the listener's and the log ingest's counters are on /metrics", async () => {
+      const res = await h.inject({ method: 'GET', url: '/metrics', headers: bearer(token) });
+      assert.equal(res.statusCode, 200);
+      const value = (name: string) =>
+        Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1]);
+      // The line of the test before is received, stored, and counted by the ingest too.
+      assert.ok(value('vigil_syslog_received_total') >= 1);
+      assert.ok(value('vigil_syslog_stored_total') >= 1);
+      assert.ok(value('vigil_logs_lines_total') >= 1);
+      assert.equal(value('vigil_syslog_dropped_queue_full_total'), 0);
+      assert.equal(value('vigil_syslog_connections'), 0);
+    });
+
     test('UDP: the HOSTNAME names the host, whoever sends (a relay)', async () => {
       const written = new Date(Date.now() - 3_600_000).toISOString();
       await sendUdp(

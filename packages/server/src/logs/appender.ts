@@ -30,6 +30,7 @@ export function createLogAppender(deps: {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let groups = 0;
+  let stored = 0;
 
   async function flush(): Promise<void> {
     timer = undefined;
@@ -49,6 +50,7 @@ export function createLogAppender(deps: {
         deps.now(),
       );
       groups += 1;
+      for (const o of outcomes) stored += o.ids.length;
       deps.onCommit?.((performance.now() - began) / 1000, lines);
       group.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
@@ -81,8 +83,8 @@ export function createLogAppender(deps: {
         schedule();
       });
     },
-    /** Group commits done and pushes waiting. */
-    statistics: () => ({ groups, queued: queue.length }),
+    /** Group commits done, lines stored by them (resent batches not again), pushes waiting. */
+    statistics: () => ({ groups, stored, queued: queue.length }),
     /** Commits what is queued (the caller takes no new pushes from then on). */
     async close(): Promise<void> {
       if (timer) clearTimeout(timer);

@@ -1,3 +1,4 @@
+import type { SyslogStats } from '../../logs/syslog/listener.js';
 import {
   CounterFn,
   DURATION_BUCKETS,
@@ -82,6 +83,10 @@ export function registerServerMetrics(
     stream: StreamStatistics;
     agents: AgentLister;
     exposeHosts: boolean;
+    /** The log ingest's group commits, lines stored and pushes waiting. */
+    logs?: () => { groups: number; stored: number; queued: number };
+    /** The syslog listener's counters, while it runs. */
+    syslog?: () => SyslogStats | undefined;
     /** Pushes the alert rules judged, and the event-loop time that took. */
     evaluation?: { readonly pushes: number; readonly seconds: number };
   },
@@ -104,6 +109,49 @@ export function registerServerMetrics(
     'Fields of check-data documents dropped for having the wrong type, since start.',
     () => t().droppedFields,
   );
+  const logs = deps.logs;
+  if (logs) {
+    c('vigil_logs_lines_total', 'Log lines stored since start.', () => logs().stored);
+    c('vigil_logs_commits_total', 'Group commits of log lines since start.', () => logs().groups);
+    g('vigil_logs_queue_depth', 'Log pushes waiting for their group commit.', () => logs().queued);
+  }
+  const syslog = deps.syslog;
+  if (syslog) {
+    const s = (read: (x: SyslogStats) => number) => () => {
+      const now = syslog();
+      return now ? read(now) : 0;
+    };
+    c(
+      'vigil_syslog_received_total',
+      'Syslog lines received since start.',
+      s((x) => x.received),
+    );
+    c(
+      'vigil_syslog_stored_total',
+      'Syslog lines stored since start.',
+      s((x) => x.stored),
+    );
+    c(
+      'vigil_syslog_dropped_queue_full_total',
+      'Syslog datagrams dropped because the queue was full, since start.',
+      s((x) => x.droppedQueueFull),
+    );
+    c(
+      'vigil_syslog_dropped_failed_total',
+      'Syslog lines dropped because storing them failed three times, since start.',
+      s((x) => x.droppedFailed),
+    );
+    c(
+      'vigil_syslog_refused_connections_total',
+      'Syslog TCP connections refused at the connection limit, since start.',
+      s((x) => x.refusedConnections),
+    );
+    g(
+      'vigil_syslog_connections',
+      'Syslog TCP connections open now.',
+      s((x) => x.connections),
+    );
+  }
   const ev = deps.evaluation;
   if (ev) {
     c(
