@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -214,6 +214,26 @@ test('docker: running containers from now on at the first start; names, fields, 
     e.add(WEB, frame(2, '2026-12-04T02:10:00.000000000Z ERROR database unreachable\n'));
     e.add(SHELL, Buffer.from('2026-12-04T02:10:01.000000000Z root@4f1c:/# exit\r\n'));
     await waitFor(() => c.lines.length === 2, 'two new lines');
+    await src.stop();
+    // A restart: the history from before the first start stays unread, for every container.
+    const again = collectingSink();
+    const s2 = createDockerSource({
+      stateDir: path.join(e.dir, 'state'),
+      socketPath: e.socketPath,
+      pollMs: 50,
+    });
+    const before = e.requests.length;
+    s2.start(again.sink);
+    await waitFor(
+      () => e.requests.slice(before).filter((r) => r.includes('/logs?')).length === 2,
+      'two log streams again',
+    );
+    await sleep(200);
+    await s2.stop();
+    assert.ok(
+      e.requests.slice(before).every((r) => !r.includes('/logs?') || r.includes('&since=')),
+    );
+    assert.deepEqual(again.lines, []);
   } finally {
     await src.stop();
     await e.close();
@@ -312,14 +332,16 @@ test('docker: a rejected sink call saves no position', async () => {
     await waitFor(() => c.calls >= 1, 'a refused call');
     await sleep(50);
     const file = path.join(stateDir, 'docker.json');
-    assert.ok(
-      !existsSync(file) ||
-        !(JSON.parse(readFileSync(file, 'utf8')) as { containers: object }).containers[
-          WEB as never
-        ],
-    );
+    const savedWeb = () =>
+      (JSON.parse(readFileSync(file, 'utf8')) as { containers: Record<string, string> }).containers[
+        WEB
+      ];
+    const refused = '2026-12-04T02:10:00.000000000Z';
+    assert.ok(savedWeb(), 'the first start position is saved');
+    assert.notEqual(savedWeb(), refused);
     c.reject = false;
     await waitFor(() => c.lines.length === 1, 'the retried line', 8_000);
+    await waitFor(() => savedWeb() === refused, 'the position of the taken line');
   } finally {
     await src.stop();
     await e.close();

@@ -307,3 +307,20 @@ test('files: a restart after copytruncate while stopped reads the new content fr
   await s2.stop();
   assert.deepEqual(messages(c2), ['after']);
 });
+
+test('files: a restart before any line was read keeps the first start positions', async () => {
+  const { opts, file } = setup();
+  writeFileSync(file, 'history\n');
+  const s1 = createFileSource(opts);
+  s1.start(collectingSink().sink);
+  await sleep(100);
+  await s1.stop();
+  appendFileSync(file, 'written while stopped\n');
+  const c = collectingSink();
+  const s2 = createFileSource(opts);
+  s2.start(c.sink);
+  await waitFor(() => c.lines.length === 1, 'the line written while stopped');
+  await sleep(100);
+  await s2.stop();
+  assert.deepEqual(messages(c), ['written while stopped']);
+});

@@ -22,6 +22,8 @@ for (const [line, level, word] of [
   ['<130>panic', 'critical', '<130>'],
   ['[2026-12-04 02:10:00] production.CRITICAL: oops', 'critical', 'CRITICAL'],
   ['WARNING: low memory', 'warning', 'WARNING'],
+  ['12:00:01 ERR connection reset by peer', 'error', 'ERR'],
+  ['GET /api 500 DBG', 'debug', 'DBG'],
   ['error: could not open file', 'error', 'error'],
   ['Exception in thread "main" java.lang.NullPointerException FATAL', 'critical', 'FATAL'],
   ['I1204 02:10:00.000 server.go:1] serving', 'info', undefined],

@@ -177,6 +177,14 @@ export function createDockerSource(opts: DockerSourceOptions): LogSourceReader {
     const inspect = await getJson(socketPath, `/containers/${encodeURIComponent(c.id)}/json`);
     const tty = isRecord(inspect) && isRecord(inspect.Config) && inspect.Config.Tty === true;
     const since = lastRead.get(c.id);
+    if (fromNow && !since) {
+      // Saved at once, so that a restart before the container's next line reads no history.
+      // Not a reading position: the lines that follow are Docker's to date, not this clock's.
+      const time = new Date()
+        .toISOString()
+        .replace(/\.(\d+)Z$/, (_, ms: string) => `.${ms.padEnd(9, '0')}Z`);
+      committed[c.id] = time;
+    }
     const query = `follow=1&stdout=1&stderr=1&timestamps=1${
       since ? `&since=${dockerSince(since)}` : fromNow ? '&tail=0' : ''
     }`;
@@ -231,6 +239,7 @@ export function createDockerSource(opts: DockerSourceOptions): LogSourceReader {
         log(`logs: cannot follow the logs of ${c.name}: ${(err as Error).message}`),
       );
     }
+    if (firstPoll) save();
     firstPoll = false;
   };
 

@@ -179,6 +179,8 @@ export function createFileSource(opts: FileSourceOptions): LogSourceReader {
     // Rotated files that carry on under a matched name first: their lines are older.
     for (const f of fresh) await discover(f, now, true);
     for (const f of fresh) if (!tails.has(f)) await discover(f, now);
+    // The first positions are saved at once: a restart before any line reads no history.
+    if (firstScan) save();
     firstScan = false;
     saved = undefined;
   };

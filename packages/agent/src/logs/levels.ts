@@ -3,13 +3,14 @@ import { levelOfPriority, levelOfText, type LogLevel } from '@vigil/protocol/log
 /** How far into a line the level word is looked for: it sits near the start in every common format. */
 const LEVEL_SCAN_CHARS = 256;
 
-// A level in one of the common spellings, most specific first: `level=error`, `"level":"warn"`,
-// `severity: ERROR`, `[warn]`, `<error>`, `(ERROR)`, `E:`-less upper-case words (`ERROR`,
-// `WARN`), and a lower-case `error:` at the start of a line. A bare lower-case word in prose
-// ("no error found") is not taken: it says nothing about the line's level.
+// A level in one of the common spellings, most specific first: a syslog `<PRI>` at the start,
+// `level=error`, `"level":"warn"`, `severity: ERROR`, `[warn]`, `<error>`, `(ERROR)`, a word
+// and a colon at the start (`error: ...`), then a bare upper-case word (`ERROR`, `WARN`, `ERR`).
+// A bare lower-case word in prose ("no error found") is not taken: it says nothing about the
+// line's level.
 const KEYED = /\b(?:level|lvl|severity|loglevel|log_level)"?\s*[=:]\s*"?([A-Za-z]+)/i;
 const BRACKETED = /[[(<]([A-Za-z]{3,13})[\])>]/g;
-const UPPER_WORD = /(?<![\w-])([A-Z]{4,13})(?![\w-])/g;
+const UPPER_WORD = /(?<![\w-])([A-Z]{3,13})(?![\w-])/g;
 const LEADING_WORD = /^\s*([A-Za-z]{4,13}):\s/;
 const SYSLOG_PRI = /^<(\d{1,3})>/;
 
