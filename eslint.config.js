@@ -169,7 +169,7 @@ export default tseslint.config(
               name: '@vigil/protocol',
               allowTypeImports: true,
               message:
-                'the agent imports values from the schema-free subpaths of @vigil/protocol (/perfdata, /tls, /guards), not the index (it loads every schema)',
+                'the agent imports values from the schema-free subpaths of @vigil/protocol (/perfdata, /tls, /guards, /log-levels), not the index (it loads every schema)',
             },
           ],
         },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LOG_PUSH_MAX_ENTRIES } from '@vigil/protocol/logs';
+import { LOG_PUSH_MAX_ENTRIES } from '@vigil/protocol/log-levels';
 import { IniError, parseIni, parseIniBool, type IniDocument } from './ini.js';
 
 /**

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LOG_MESSAGE_MAX } from '@vigil/protocol/logs';
+import { LOG_MESSAGE_MAX } from '@vigil/protocol/log-levels';
 import { createFileSource, type FileSourceOptions } from '../src/logs/files.js';
 import { collectingSink, sleep, tempDir, waitFor } from './log-support.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LOG_MESSAGE_MAX } from '@vigil/protocol/logs';
+import { LOG_MESSAGE_MAX } from '@vigil/protocol/log-levels';
 import { expandGlobs, matchSegment } from '../src/logs/glob.js';
 import { parseJournalLine, journalValue } from '../src/logs/journald.js';
 import { findLevelWord, levelOfLine } from '../src/logs/levels.js';

@@ -12,13 +12,8 @@ import {
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  LOG_LEVELS,
-  LOG_MESSAGE_MAX,
-  type LogDropped,
-  type LogLevel,
-  type LogRecord,
-} from '@vigil/protocol/logs';
+import type { LogDropped, LogRecord } from '@vigil/protocol';
+import { LOG_LEVELS, LOG_MESSAGE_MAX, type LogLevel } from '@vigil/protocol/log-levels';
 import { writeFileAtomic } from '../files.js';
 import type { LogLine } from './model.js';
 import { countLines, cutTornLine, readLines } from './segment-file.js';

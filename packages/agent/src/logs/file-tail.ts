@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { LOG_MESSAGE_MAX } from '@vigil/protocol/logs';
+import { LOG_MESSAGE_MAX } from '@vigil/protocol/log-levels';
 import { type JoinedEntry, LineJoiner } from './multiline.js';
 
 /** Bytes read from a file per read call. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { isRecord } from '@vigil/protocol/guards';
-import { levelOfPriority } from '@vigil/protocol/logs';
+import { levelOfPriority } from '@vigil/protocol/log-levels';
 import type { LogLine, LogSink, LogSourceReader } from './model.js';
 import { cutMessage } from './multiline.js';
 import { positionFile } from './positions.js';

@@ -1,4 +1,4 @@
-import { levelOfPriority, levelOfText, type LogLevel } from '@vigil/protocol/logs';
+import { levelOfPriority, levelOfText, type LogLevel } from '@vigil/protocol/log-levels';
 
 /** How far into a line the level word is looked for: it sits near the start in every common format. */
 const LEVEL_SCAN_CHARS = 256;

@@ -1,4 +1,4 @@
-import { LOG_MESSAGE_MAX } from '@vigil/protocol/logs';
+import { LOG_MESSAGE_MAX } from '@vigil/protocol/log-levels';
 
 /** One log entry made of one or more lines, and where it ends in its file. */
 export interface JoinedEntry {
