@@ -100,7 +100,7 @@ export function LogCountFields({ draft, set, error, readOnly }: PartProps) {
           />
         </div>
         <fieldset
-          className="config-fieldset log-levels"
+          className="log-levels"
           aria-describedby={invalidProps(error, 'params.level')['aria-describedby']}
         >
           <legend>Levels (none checked: every level)</legend>
