@@ -22,7 +22,7 @@ const COUNT_COMPARATORS: readonly [Comparator, string][] = [
  */
 export function LogCountFields({ draft, set, error, readOnly }: PartProps) {
   const seconds = windowSecondsOf(draft);
-  const window = typeof seconds === 'number' ? windowText(seconds) : '—';
+  const span = typeof seconds === 'number' ? windowText(seconds) : '—';
   const filter = {
     q: draft.logQ,
     level: draft.logLevels,
@@ -32,8 +32,8 @@ export function LogCountFields({ draft, set, error, readOnly }: PartProps) {
   };
   const sign = comparatorSign(draft.comparator);
   const sentences = [
-    draft.warning.trim() && `Warns at ${sign} ${draft.warning} lines in ${window}.`,
-    draft.critical.trim() && `Critical at ${sign} ${draft.critical} lines in ${window}.`,
+    draft.warning.trim() && `Warns at ${sign} ${draft.warning} lines in ${span}.`,
+    draft.critical.trim() && `Critical at ${sign} ${draft.critical} lines in ${span}.`,
   ].filter(Boolean);
   const toggleLevel = (level: string, on: boolean) =>
     set({
