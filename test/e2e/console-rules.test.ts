@@ -173,6 +173,125 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
     assert.equal(created.for_seconds, 0);
   });
 
+  test('a log_count rule: its filter and line counts made, summarised, refused on a field, changed', async () => {
+    await page.goto('/alerts/rules');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('heading', { name: 'New alert rule', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Request timeouts');
+    await page.getByLabel('Kind').selectOption('log_count');
+    // The filter takes the place of what the kind does not use: series, matchers, timing.
+    await page.getByLabel('Query', { exact: true }).waitFor();
+    for (const label of ['Metric', 'For (seconds)', 'Keep firing for (seconds)'])
+      assert.equal(await page.getByLabel(label, { exact: true }).count(), 0, label);
+    assert.equal(await page.getByRole('button', { name: 'Add matcher' }).count(), 0);
+    // No preview for the kind: a note says so instead.
+    assert.equal(await page.getByRole('button', { name: 'Preview' }).count(), 0);
+    await page.getByText('Preview covers threshold rules only').waitFor();
+    assert.equal(await page.getByLabel('Window (minutes)').inputValue(), '5');
+    await page.getByLabel('Query', { exact: true }).fill('timeout');
+    await page.getByRole('checkbox', { name: 'error', exact: true }).check();
+    await page.getByRole('checkbox', { name: 'critical', exact: true }).check();
+    await page.getByLabel('Window (minutes)').fill('10');
+    await page.getByLabel('Warning at (lines)').fill('5');
+    await page.getByLabel('Critical at (lines)').fill('20');
+    await page
+      .getByText('Warns at ≥ 5 lines in 10 min. Critical at ≥ 20 lines in 10 min.')
+      .waitFor();
+    const explore = page.getByRole('link', {
+      name: 'Show the error or critical lines matching "timeout" in the logs explorer',
+    });
+    const href = new URL((await explore.getAttribute('href'))!, 'https://console.invalid');
+    assert.equal(href.pathname, '/logs');
+    assert.equal(href.searchParams.get('q'), 'timeout');
+    assert.equal(href.searchParams.get('level'), 'error,critical');
+    assert.equal(href.searchParams.get('range'), '15m');
+    await captureScreen(page, 'alert-rule-log-editor');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('heading', { name: 'Alert rules', level: 1 }).waitFor();
+    const row = page
+      .getByRole('table', { name: 'Alert rules' })
+      .getByRole('row', { name: /Request timeouts/ });
+    await row.waitFor();
+    assert.match(
+      await row.innerText(),
+      /Log lines matching a filter[\s\S]*error or critical lines matching "timeout" ≥ 5 \/ 20 in 10 min/,
+    );
+    const find = async () =>
+      ((await h.api('/api/v1/alerts/rules')).body.items as Record<string, unknown>[]).find(
+        (r) => r.name === 'Request timeouts',
+      )!;
+    const created = await find();
+    assert.equal(created.kind, 'log_count');
+    assert.equal(created.comparator, '>=');
+    assert.equal(created.warning, 5);
+    assert.equal(created.critical, 20);
+    assert.equal(created.for_seconds, 0);
+    assert.equal(created.metric, null);
+    assert.deepEqual(created.params, {
+      q: 'timeout',
+      level: ['error', 'critical'],
+      window_seconds: 600,
+    });
+
+    // Edited: the stored filter is read back; the server's refusals land on their fields.
+    await row.getByRole('link', { name: 'Request timeouts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Alert rule Request timeouts', level: 1 }).waitFor();
+    const query = page.getByLabel('Query', { exact: true });
+    assert.equal(await query.inputValue(), 'timeout');
+    assert.equal(
+      await page.getByRole('checkbox', { name: 'error', exact: true }).isChecked(),
+      true,
+    );
+    assert.equal(
+      await page.getByRole('checkbox', { name: 'info', exact: true }).isChecked(),
+      false,
+    );
+    assert.equal(await page.getByLabel('Window (minutes)').inputValue(), '10');
+    await query.fill('--');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('has no word to search for').waitFor();
+    assert.equal(await query.getAttribute('aria-invalid'), 'true');
+    await query.fill('"connection reset"');
+    const windowField = page.getByLabel('Window (minutes)');
+    await windowField.fill('2000');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('an integer of seconds, 60 to 86400').waitFor();
+    assert.equal(await windowField.getAttribute('aria-invalid'), 'true');
+    assert.equal(await query.getAttribute('aria-invalid'), null);
+    assert.deepEqual((await find()).params, created.params);
+
+    await windowField.fill('60');
+    await page.getByRole('checkbox', { name: 'critical', exact: true }).uncheck();
+    await page.getByRole('combobox', { name: /^Source/ }).selectOption('journal');
+    await page.getByLabel('Source name').fill('nginx.service');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('heading', { name: 'Alert rules', level: 1 }).waitFor();
+    assert.match(
+      await row.innerText(),
+      /error lines matching "connection reset" from journal nginx\.service ≥ 5 \/ 20 in 1 h/,
+    );
+    assert.deepEqual((await find()).params, {
+      q: '"connection reset"',
+      level: ['error'],
+      source: 'journal',
+      source_name: 'nginx.service',
+      window_seconds: 3600,
+    });
+    // The list links to the same lines in the logs explorer.
+    await page.getByRole('link', { name: 'Log lines of Request timeouts' }).click();
+    await page.getByRole('search', { name: 'Log search' }).waitFor();
+    assert.equal(
+      await page.getByLabel('Search', { exact: true }).inputValue(),
+      '"connection reset"',
+    );
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/logs');
+    assert.equal(url.searchParams.get('level'), 'error');
+    assert.equal(url.searchParams.get('source'), 'journal');
+    assert.equal(url.searchParams.get('source_name'), 'nginx.service');
+    assert.equal(url.searchParams.get('range'), null);
+  });
+
   test('the global thresholds: a refusal on its field, then saved', async () => {
     await page.goto('/alerts/rules');
     const warning = page.getByLabel('CPU warning (%)');

@@ -8,6 +8,7 @@ import { ErrorView } from '../../ui/ErrorView';
 import { Loading, Page } from '../../ui/Page';
 import { bodyOf, draftOf, NEW_RULE, type RuleDraft } from './draft';
 import { fieldErrorOf } from './field-errors';
+import { LogCountFields } from './LogCountFields';
 import { PreviewPanel } from './PreviewPanel';
 import { RULES_KEY, ruleKey, useRule, type Rule } from './queries';
 import {
@@ -108,10 +109,12 @@ function RuleEditor({ rule }: { rule: Rule | null }) {
         <GeneralFields {...parts} fixedKind={rule !== null} />
         {draft.kind === 'threshold' ? (
           <ThresholdFields {...parts} builtin={builtin} />
+        ) : draft.kind === 'log_count' ? (
+          <LogCountFields {...parts} />
         ) : (
           <KindFields {...parts} builtin={builtin} />
         )}
-        <TimingFields {...parts} />
+        {draft.kind !== 'log_count' && <TimingFields {...parts} />}
         <ScopeFields {...parts} />
         {save.error && !saveField && <ErrorView error={save.error} />}
         <div className="actions">

@@ -46,7 +46,11 @@ export function GeneralFields({
             value={draft.kind}
             disabled={readOnly || fixedKind}
             {...invalidProps(error, 'kind')}
-            onChange={(e) => set({ kind: e.target.value as RuleKind })}
+            onChange={(e) => {
+              const kind = e.target.value as RuleKind;
+              // A log rule counts lines: at least the threshold, unless told otherwise.
+              set(kind === 'log_count' ? { kind, comparator: '>=' } : { kind });
+            }}
           >
             {(Object.keys(KIND_TEXT) as RuleKind[]).map((k) => (
               <option key={k} value={k}>

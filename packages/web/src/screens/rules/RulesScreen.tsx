@@ -4,6 +4,7 @@ import { Link, navigate } from '../../app/router';
 import { useCan } from '../../app/session';
 import { ErrorView } from '../../ui/ErrorView';
 import { EnabledToggle } from './EnabledToggle';
+import { logFilterOf, logsLink } from './log-rule';
 import { duration } from '../../ui/format';
 import { Loading, Page, StatusBadge } from '../../ui/Page';
 import { conditionText, KIND_TEXT, RULES_KEY, ruleKey, useRules, type Rule } from './queries';
@@ -95,6 +96,16 @@ export function RulesScreen() {
                   <td>{KIND_TEXT[r.kind]}</td>
                   <td>
                     <code className="rule-condition">{conditionText(r)}</code>
+                    {r.kind === 'log_count' && (
+                      <div className="small">
+                        <Link
+                          to={logsLink(logFilterOf(r.params))}
+                          aria-label={`Log lines of ${r.name}`}
+                        >
+                          Show lines
+                        </Link>
+                      </div>
+                    )}
                   </td>
                   <td className="nowrap">{r.for_seconds ? duration(r.for_seconds) : '—'}</td>
                   <td>{scopeText(r)}</td>

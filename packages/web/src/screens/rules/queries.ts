@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import type { Answer, BodyOf } from '../../api/types';
+import { logRuleText } from './log-rule';
 
 /** An alert rule as `GET /api/v1/alerts/rules` lists it. */
 export type Rule = Answer<'/api/v1/alerts/rules'>['items'][number];
@@ -69,7 +70,7 @@ export const KIND_TEXT: Record<RuleKind, string> = {
   cert_expiry: 'Agent certificate expiring',
   host_unreachable: 'Host unreachable',
   disk_forecast: 'Disk predicted full',
-  log_count: 'Count of matching log lines',
+  log_count: 'Log lines matching a filter',
 };
 
 /** Every comparator, in the order the picker offers them. */
@@ -87,8 +88,7 @@ export function conditionText(r: Rule): string {
     if (r.kind === 'cert_expiry') return `within ${r.warning ?? '—'} / ${r.critical ?? '—'} days`;
     if (r.kind === 'disk_forecast') return `full within ${String(r.params.hours ?? '—')} h`;
     if (r.kind === 'check' && r.params.flapping === true) return 'flapping';
-    if (r.kind === 'log_count')
-      return `${r.comparator ?? '>='} ${r.warning ?? '—'} / ${r.critical ?? '—'} lines in ${String(r.params.window_seconds ?? 300)} s`;
+    if (r.kind === 'log_count') return logRuleText(r);
     return '';
   }
   const m = Object.entries(r.matchers).map(([l, v]) => matcherText(l, v));
