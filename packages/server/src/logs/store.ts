@@ -312,7 +312,7 @@ function deleteWhere(
 
 /**
  * The group commit on SQLite: prepared statements in one synchronous transaction, a row at a
- * time, each line with its words in the full-text index. Through the query builder, building and
+ * time, then the group's words into the full-text index in one statement. Through the query builder, building and
  * compiling statements cost more CPU than SQLite's own writes.
  */
 function sqliteCommitter(sqlite: SQLite.Database) {
@@ -327,7 +327,11 @@ function sqliteCommitter(sqlite: SQLite.Database) {
   const entry = sqlite.prepare(
     `insert into log_entries (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map(() => '?').join(', ')})`,
   );
-  const words = sqlite.prepare('insert into log_fts (rowid, message, level) values (?, ?, ?)');
+  // The group's lines are indexed by one statement: their ids are consecutive (one writer, in
+  // one transaction), and SQLite reads them back from pages it has just written.
+  const words = sqlite.prepare(
+    'insert into log_fts (rowid, message, level) select id, message, level from log_entries where id between ? and ?',
+  );
   const stats = sqlite.prepare(
     'update log_stats set entries = entries + ?, bytes = bytes + ? where id = 1',
   );
@@ -335,6 +339,8 @@ function sqliteCommitter(sqlite: SQLite.Database) {
     const out: { duplicate: boolean; ids: number[] }[] = [];
     let entries = 0;
     let bytes = 0;
+    let first = 0;
+    let last = 0;
     for (const p of pushes) {
       if (p.batch) {
         if (batch.run(p.batch.agentId, p.batch.batchId, at).changes === 0) {
@@ -360,14 +366,18 @@ function sqliteCommitter(sqlite: SQLite.Database) {
             r.size,
           ).lastInsertRowid,
         );
-        words.run(id, r.message, r.level);
+        if (first === 0) first = id;
+        last = id;
         ids[i] = id;
         bytes += r.size;
       });
       entries += p.rows.length;
       out.push({ duplicate: false, ids });
     }
-    if (entries > 0) stats.run(entries, bytes);
+    if (entries > 0) {
+      words.run(first, last);
+      stats.run(entries, bytes);
+    }
     return out;
   });
 }
