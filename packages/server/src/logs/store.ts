@@ -207,6 +207,34 @@ export function createLogStore(
       return Number(rows[0]?.n ?? 0);
     },
 
+    /**
+     * The newest `cap` + 1 lines matching `f` (by id), counted per interval and level: the
+     * interval is `(timestamp - start) / width` (whole division), `oldest` the smallest id of
+     * the group (which tells the group of the one line past `cap`).
+     */
+    async histogram(
+      f: LogFilter,
+      b: { start: number; width: number; cap: number },
+    ): Promise<{ bucket: number; level: string; n: number; oldest: number }[]> {
+      const s = selection(f);
+      const { rows } = await sql<{
+        bucket: number | string;
+        level: string;
+        n: number | string;
+        oldest: number | string;
+      }>`select (m.timestamp - cast(${b.start} as bigint)) / cast(${b.width} as bigint) as bucket,
+        m.level, count(*) as n, min(m.id) as oldest
+        from (select ${s.idRef} as id, e.timestamp, e.level from ${s.from} ${s.where}
+          order by ${s.idRef} desc limit ${b.cap + 1}) m
+        group by 1, 2`.execute(db);
+      return rows.map((r) => ({
+        bucket: Number(r.bucket),
+        level: r.level,
+        n: Number(r.n),
+        oldest: Number(r.oldest),
+      }));
+    },
+
     /** The newest line's id, 0 when there is none. */
     async newestId(): Promise<number> {
       const row = await db
