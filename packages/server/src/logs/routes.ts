@@ -13,13 +13,7 @@ import type { CertificateAuthenticator } from '../agents/push-routes.js';
 import { peerOf } from '../agents/routes.js';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import {
-  filterOf,
-  histogramOf,
-  pageOf,
-  type LogParams,
-  type LogService,
-} from './service.js';
+import { filterOf, histogramOf, pageOf, type LogParams, type LogService } from './service.js';
 import type { LogTail } from './tail.js';
 
 const NString = Type.Union([Type.String(), Type.Null()]);

@@ -45,9 +45,9 @@ export const LOG_TOTAL_CAP = 10_000;
 export const LOG_HISTOGRAM_CAP = 200_000;
 
 /** Interval widths a histogram prefers, in milliseconds: 1 s up to a day. */
-const NICE_WIDTHS = [
-  1, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400,
-].map((s) => s * 1000);
+const NICE_WIDTHS = [1, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400].map(
+  (s) => s * 1000,
+);
 
 /**
  * The intervals of a histogram over `from`–`to` (epoch ms, both inclusive), at most `buckets`
