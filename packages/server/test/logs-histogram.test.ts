@@ -170,7 +170,7 @@ for (const kind of await databaseKinds()) {
         words.buckets.map((b) => b.count),
         [0, 0, 0, 0, 2],
       );
-      // Over HTTP the cap is 200,000: these few lines are all counted.
+      // Over HTTP the cap is 50,000: these few lines are all counted.
       const http = await histogram(range);
       assert.equal(http.body.capped, false);
     });

@@ -82,9 +82,9 @@ const LogHistogramSchema = Type.Object(
       }),
       { description: 'Oldest first; empty intervals included.' },
     ),
-    total: Type.Integer({ description: 'Lines counted: all matches, or the newest 200,000.' }),
+    total: Type.Integer({ description: 'Lines counted: all matches, or the newest 50,000.' }),
     capped: Type.Boolean({
-      description: 'True when more than 200,000 lines match: only the newest 200,000 are counted.',
+      description: 'True when more than 50,000 lines match: only the newest 50,000 are counted.',
     }),
   },
   { title: 'LogHistogram' },
@@ -246,7 +246,7 @@ export function logRoutes(
       schema: {
         tags,
         summary:
-          'Matches over time: the lines matching the filters of `GET /api/v1/logs` counted per interval and level (error and critical, warning, the rest). `from` defaults to a day before `to`, `to` to now; `buckets` 1 to 500 (default 60) is the most intervals: the width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 m, 5 m, 15 m, 30 m, 1 h, 3 h, 6 h, 12 h, 1 d giving at most that many intervals aligned on its multiples (UTC), past a day whole seconds from `from`. Counts the newest 200,000 matches at most (`capped`).',
+          'Matches over time: the lines matching the filters of `GET /api/v1/logs` counted per interval and level (error and critical, warning, the rest). `from` defaults to a day before `to`, `to` to now; `buckets` 1 to 500 (default 60) is the most intervals: the width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 m, 5 m, 15 m, 30 m, 1 h, 3 h, 6 h, 12 h, 1 d giving at most that many intervals aligned on its multiples (UTC), past a day whole seconds from `from`. Counts the newest 50,000 matches at most (`capped`).',
         querystring: Type.Object({
           ...Filters,
           buckets: Type.Optional(Type.String({ description: 'Most intervals, 1 to 500.' })),

@@ -42,7 +42,7 @@ export type LogServiceStore = Pick<
 export const LOG_TOTAL_CAP = 10_000;
 
 /** Matches a histogram counts at most: the newest ones (by id); past it it says `capped`. */
-export const LOG_HISTOGRAM_CAP = 200_000;
+export const LOG_HISTOGRAM_CAP = 50_000;
 
 /** Interval widths a histogram prefers, in milliseconds: 1 s up to a day. */
 const NICE_WIDTHS = [1, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400].map(
@@ -216,8 +216,8 @@ export function createLogService(deps: {
 
     /**
      * Matches of `filter` (its range bounded) per interval (see `histogramPlan`) and level, in
-     * one query; empty intervals included. Counts the newest `cap` matches at most (then
-     * `capped`).
+     * one query; empty intervals included. Counts the newest `cap` matches at most; when that
+     * many were counted, a second, short query tells whether older ones match (`capped`).
      */
     async histogram(
       filter: LogFilter & { from: number; to: number },
@@ -225,7 +225,11 @@ export function createLogService(deps: {
       cap = LOG_HISTOGRAM_CAP,
     ): Promise<LogHistogram> {
       const plan = histogramPlan(filter.from, filter.to, buckets);
-      const rows = await store.histogram(filter, { start: plan.start, width: plan.width, cap });
+      const counted = await store.histogram(filter, {
+        start: plan.start,
+        width: plan.width,
+        cap,
+      });
       const out: LogHistogramBucket[] = Array.from({ length: plan.count }, (_, i) => ({
         start: new Date(plan.start + i * plan.width).toISOString(),
         count: 0,
@@ -233,27 +237,23 @@ export function createLogService(deps: {
         warning: 0,
         other: 0,
       }));
-      let total = rows.reduce((n, r) => n + r.n, 0);
-      const capped = total > cap;
-      // One line past the cap was read: the oldest, which its group gives back.
-      const oldest = Math.min(...rows.map((r) => r.oldest));
-      for (const r of rows) {
-        const n = capped && r.oldest === oldest ? r.n - 1 : r.n;
+      let total = 0;
+      for (const r of counted.buckets) {
         const b = out[r.bucket];
-        if (!b || n === 0) continue;
-        b.count += n;
-        if (r.level === 'error' || r.level === 'critical') b.error += n;
-        else if (r.level === 'warning') b.warning += n;
-        else b.other += n;
+        if (!b) continue;
+        b.count = r.n;
+        b.error = r.error;
+        b.warning = r.warning;
+        b.other = r.n - r.error - r.warning;
+        total += r.n;
       }
-      if (capped) total = cap;
       return {
         from: new Date(filter.from).toISOString(),
         to: new Date(filter.to).toISOString(),
         bucket_seconds: plan.width / 1000,
         buckets: out,
         total,
-        capped,
+        capped: counted.more,
       };
     },
 

@@ -208,31 +208,48 @@ export function createLogStore(
     },
 
     /**
-     * The newest `cap` + 1 lines matching `f` (by id), counted per interval and level: the
-     * interval is `(timestamp - start) / width` (whole division), `oldest` the smallest id of
-     * the group (which tells the group of the one line past `cap`).
+     * The newest `cap` lines matching `f` (by id), counted per interval `(timestamp - start) /
+     * width` (whole division) and level class (error and critical, warning, the rest); `more`
+     * tells whether older lines match too (asked only when `cap` lines were counted).
      */
     async histogram(
       f: LogFilter,
       b: { start: number; width: number; cap: number },
-    ): Promise<{ bucket: number; level: string; n: number; oldest: number }[]> {
+    ): Promise<{
+      buckets: { bucket: number; n: number; error: number; warning: number }[];
+      more: boolean;
+    }> {
       const s = selection(f);
       const { rows } = await sql<{
         bucket: number | string;
-        level: string;
         n: number | string;
+        error: number | string;
+        warning: number | string;
         oldest: number | string;
       }>`select (m.timestamp - cast(${b.start} as bigint)) / cast(${b.width} as bigint) as bucket,
-        m.level, count(*) as n, min(m.id) as oldest
+        count(*) as n,
+        sum(case when m.level in ('error', 'critical') then 1 else 0 end) as error,
+        sum(case when m.level = 'warning' then 1 else 0 end) as warning,
+        min(m.id) as oldest
         from (select ${s.idRef} as id, e.timestamp, e.level from ${s.from} ${s.where}
-          order by ${s.idRef} desc limit ${b.cap + 1}) m
-        group by 1, 2`.execute(db);
-      return rows.map((r) => ({
+          order by ${s.idRef} desc limit ${b.cap}) m
+        group by 1`.execute(db);
+      const buckets = rows.map((r) => ({
         bucket: Number(r.bucket),
-        level: r.level,
         n: Number(r.n),
-        oldest: Number(r.oldest),
+        error: Number(r.error),
+        warning: Number(r.warning),
       }));
+      let more = false;
+      if (buckets.reduce((n, r) => n + r.n, 0) >= b.cap && rows.length > 0) {
+        const oldest = Math.min(...rows.map((r) => Number(r.oldest)));
+        const older = selection(f, oldest, undefined, false);
+        const found = await sql`select 1 as x from ${older.from} ${older.where} limit 1`.execute(
+          db,
+        );
+        more = found.rows.length > 0;
+      }
+      return { buckets, more };
     },
 
     /** The newest line's id, 0 when there is none. */

@@ -19,7 +19,7 @@ const matches = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'match'
 
 /**
  * Matches over time as stacked bars (errors, warnings, the rest) of fixed height, counted by the
- * server over every matching line (at most the newest 200,000: the caption says so then), with
+ * server over every matching line (at most the newest 50,000: the caption says so then), with
  * a table of the same counts for whoever cannot see the bars. Choosing an interval (a bar, or its
  * button in the table) narrows the search's range to it.
  */
