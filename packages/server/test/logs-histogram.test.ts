@@ -118,7 +118,7 @@ for (const kind of await databaseKinds()) {
         { q: 'disk' },
         { level: 'error,critical' },
         { q: 'ok', source: 'journal' },
-      ]) {
+      ] as Record<string, string>[]) {
         const list = await s.search({ ...params, from: range.from, to: range.to });
         const h = await histogram({ ...range, ...params });
         assert.equal(h.body.total, list.body.total, JSON.stringify(params));
@@ -187,7 +187,7 @@ for (const kind of await databaseKinds()) {
         { level: 'loud' },
         { source: 'pigeon' },
         { q: 'x'.repeat(1001) },
-      ]) {
+      ] as Record<string, string>[]) {
         const r = await histogram(params);
         assert.equal(r.status, 400, JSON.stringify(params));
         assert.equal(typeof r.body.error?.code, 'string', JSON.stringify(r.body));
