@@ -199,7 +199,7 @@ for (const kind of await databaseKinds())
       await page.getByRole('status').filter({ hasText: '2 matches' }).first().waitFor();
       assert.equal(await page.getByLabel('Search', { exact: true }).inputValue(), 'refused');
       assert.equal(await page.getByRole('combobox', { name: /^Time range/ }).inputValue(), '24h');
-      await page.getByRole('img', { name: /2 loaded entries/ }).waitFor();
+      await page.getByRole('img', { name: /^2 matches from / }).waitFor();
       await shot('logs');
     });
 
@@ -411,6 +411,8 @@ for (const kind of await databaseKinds())
       );
       await page.goto('/logs?q=bulkword');
       await page.getByRole('status').filter({ hasText: '130 matches' }).first().waitFor();
+      // The histogram counts every match, not only the page loaded.
+      await page.getByRole('img', { name: /^130 matches from / }).waitFor();
       assert.equal(await rows().count(), 100);
       assert.match(await rows().first().innerText(), /bulkword line 129/);
       await page.getByRole('button', { name: 'Load more' }).click();
@@ -419,7 +421,29 @@ for (const kind of await databaseKinds())
         .waitFor();
       assert.equal(await rows().count(), 130);
       assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
-      await page.getByRole('img', { name: /^130 loaded entries/ }).waitFor();
+      await page.getByRole('img', { name: /^130 matches from / }).waitFor();
+
+      // Its table holds the same counts; an interval's button narrows the range to it.
+      await page.getByText('Counts as a table').click();
+      const counts = page.getByRole('table', { name: 'Matches per interval' });
+      assert.match(await counts.getByRole('row', { name: /^Total/ }).innerText(), /Total\s+130/);
+      const first = counts
+        .getByRole('row')
+        .filter({ has: page.getByRole('button') })
+        .first();
+      const cells = await first.getByRole('cell').allInnerTexts();
+      const inInterval = Number(cells[cells.length - 1]);
+      assert.ok(inInterval > 0 && inInterval <= 130, cells.join(' '));
+      await first.getByRole('button', { name: /^Show / }).click();
+      await page.waitForURL(/range=custom/);
+      const noun = inInterval === 1 ? 'match' : 'matches';
+      await page
+        .getByRole('status')
+        .filter({ hasText: new RegExp(`^${inInterval} ${noun}`) })
+        .first()
+        .waitFor();
+      await page.getByRole('img', { name: new RegExp(`^${inInterval} ${noun} from `) }).waitFor();
+      await page.goto('/logs?q=bulkword');
 
       // What agents dropped before sending is told below the entries.
       await page.getByText('Agents dropped 42 lines before sending them').click();

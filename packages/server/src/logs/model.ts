@@ -96,3 +96,26 @@ export interface LogDroppedItem {
   /** When the count last grew, ISO 8601. */
   updated_at: string;
 }
+
+/** One interval of a histogram of matches: its lines by level. */
+export interface LogHistogramBucket {
+  /** When the interval starts, ISO 8601; it runs `bucket_seconds` from there. */
+  start: string;
+  count: number;
+  /** Lines of level error or critical. */
+  error: number;
+  warning: number;
+  /** Lines of the other levels (debug, info, notice). */
+  other: number;
+}
+
+/** Matches over time (`GET /api/v1/logs/histogram`), oldest interval first, empty ones too. */
+export interface LogHistogram {
+  from: string;
+  to: string;
+  bucket_seconds: number;
+  buckets: LogHistogramBucket[];
+  /** The lines counted: all matches, or the newest `cap` of them when `capped`. */
+  total: number;
+  capped: boolean;
+}

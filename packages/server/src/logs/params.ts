@@ -18,6 +18,8 @@ export interface LogParams {
   limit?: string;
   offset?: string;
   cursor?: string;
+  /** Intervals of `GET /api/v1/logs/histogram`. */
+  buckets?: string;
 }
 
 /** Most lines one page holds. */
@@ -101,4 +103,30 @@ export function pageOf(p: LogParams): { limit: number; offset: number } {
         ? 0
         : integer('offset', p.offset, 0, LOG_OFFSET_MAX),
   };
+}
+
+/** Intervals a histogram holds when `buckets` is not given. */
+export const HISTOGRAM_BUCKETS_DEFAULT = 60;
+/** Most intervals a histogram may ask for. */
+export const HISTOGRAM_BUCKETS_MAX = 500;
+/** How far back a histogram reaches when `from` is not given: a day before its end. */
+export const HISTOGRAM_SPAN_DEFAULT_MS = 86_400_000;
+
+/**
+ * The filter and intervals of `GET /api/v1/logs/histogram`: the filter of `filterOf`, its range
+ * always bounded (`to` defaults to `now`, or `from` when that is later; `from` to a day before
+ * `to`), and `buckets` 1 to 500 (default 60). @throws VigilError bad_data naming the parameter.
+ */
+export function histogramOf(
+  p: LogParams,
+  now: number,
+): { filter: LogFilter & { from: number; to: number }; buckets: number } {
+  const f = filterOf(p);
+  const buckets =
+    p.buckets === undefined || p.buckets === ''
+      ? HISTOGRAM_BUCKETS_DEFAULT
+      : integer('buckets', p.buckets, 1, HISTOGRAM_BUCKETS_MAX);
+  const to = f.to ?? Math.max(now, f.from ?? now);
+  const from = f.from ?? to - HISTOGRAM_SPAN_DEFAULT_MS;
+  return { filter: { ...f, from, to }, buckets };
 }

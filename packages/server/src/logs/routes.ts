@@ -13,7 +13,7 @@ import type { CertificateAuthenticator } from '../agents/push-routes.js';
 import { peerOf } from '../agents/routes.js';
 import { VigilError } from '../errors.js';
 import type { App } from '../http/server.js';
-import { filterOf, pageOf, type LogParams, type LogService } from './service.js';
+import { filterOf, histogramOf, pageOf, type LogParams, type LogService } from './service.js';
 import type { LogTail } from './tail.js';
 
 const NString = Type.Union([Type.String(), Type.Null()]);
@@ -66,6 +66,29 @@ const Filters = {
   from: Type.Optional(Type.String({ description: 'ISO 8601; lines written at or after it.' })),
   to: Type.Optional(Type.String({ description: 'ISO 8601; lines written at or before it.' })),
 };
+
+const LogHistogramSchema = Type.Object(
+  {
+    from: Type.String({ format: 'date-time', description: 'The range counted, from.' }),
+    to: Type.String({ format: 'date-time', description: 'The range counted, to (inclusive).' }),
+    bucket_seconds: Type.Integer({ description: 'The width of each interval, in seconds.' }),
+    buckets: Type.Array(
+      Type.Object({
+        start: Type.String({ format: 'date-time', description: 'When the interval starts.' }),
+        count: Type.Integer({ description: 'Lines counted in the interval.' }),
+        error: Type.Integer({ description: 'Of them, lines of level error or critical.' }),
+        warning: Type.Integer({ description: 'Of them, lines of level warning.' }),
+        other: Type.Integer({ description: 'Of them, lines of the other levels.' }),
+      }),
+      { description: 'Oldest first; empty intervals included.' },
+    ),
+    total: Type.Integer({ description: 'Lines counted: all matches, or the newest 50,000.' }),
+    capped: Type.Boolean({
+      description: 'True when more than 50,000 lines match: only the newest 50,000 are counted.',
+    }),
+  },
+  { title: 'LogHistogram' },
+);
 
 const LogDroppedSchema = Type.Object(
   {
@@ -213,6 +236,27 @@ export function logRoutes(
     async (request) => {
       const params = request.query as LogParams;
       return logs.query(filterOf(params), { ...pageOf(params), cursor: params.cursor });
+    },
+  );
+
+  app.get(
+    '/api/v1/logs/histogram',
+    {
+      ...read,
+      schema: {
+        tags,
+        summary:
+          'Matches over time: the lines matching the filters of `GET /api/v1/logs` counted per interval and level (error and critical, warning, the rest). `from` defaults to a day before `to`, `to` to now; `buckets` 1 to 500 (default 60) is the most intervals: the width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 m, 5 m, 15 m, 30 m, 1 h, 3 h, 6 h, 12 h, 1 d giving at most that many intervals aligned on its multiples (UTC), past a day whole seconds from `from`. Counts the newest 50,000 matches at most (`capped`).',
+        querystring: Type.Object({
+          ...Filters,
+          buckets: Type.Optional(Type.String({ description: 'Most intervals, 1 to 500.' })),
+        }),
+        response: { 200: LogHistogramSchema },
+      },
+    },
+    async (request) => {
+      const { filter, buckets } = histogramOf(request.query as LogParams, Date.now());
+      return logs.histogram(filter, buckets);
     },
   );
 

@@ -9,6 +9,8 @@ import type {
   LogDroppedItem,
   LogEntryItem,
   LogFilter,
+  LogHistogram,
+  LogHistogramBucket,
   LogIngest,
   LogPage,
   NewLogEntry,
@@ -21,18 +23,51 @@ export type {
   LogDroppedItem,
   LogEntryItem,
   LogFilter,
+  LogHistogram,
+  LogHistogramBucket,
   LogIngest,
   LogPage,
   LogTerm,
   NewLogEntry,
 } from './model.js';
-export { filterOf, pageOf, type LogParams } from './params.js';
+export { filterOf, histogramOf, pageOf, type LogParams } from './params.js';
 
 /** The store the log service needs (see `LogStore` in store.ts for the contracts). */
-export type LogServiceStore = Pick<LogStore, 'commit' | 'search' | 'after' | 'count' | 'dropped'>;
+export type LogServiceStore = Pick<
+  LogStore,
+  'commit' | 'search' | 'after' | 'count' | 'dropped' | 'histogram'
+>;
 
 /** Matches counted exactly by `query`; past it the total is the cap, with `total_capped`. */
 export const LOG_TOTAL_CAP = 10_000;
+
+/** Matches a histogram counts at most: the newest ones (by id); past it it says `capped`. */
+export const LOG_HISTOGRAM_CAP = 50_000;
+
+/** Interval widths a histogram prefers, in milliseconds: 1 s up to a day. */
+const NICE_WIDTHS = [1, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400].map(
+  (s) => s * 1000,
+);
+
+/**
+ * The intervals of a histogram over `from`–`to` (epoch ms, both inclusive), at most `buckets`
+ * of them: the smallest "nice" width (1 s, 5 s, 10 s, 30 s, 1 m, 5 m, 15 m, 30 m, 1 h, 3 h,
+ * 6 h, 12 h, 1 d) whose intervals, aligned on multiples of the width since the epoch (UTC),
+ * number at most `buckets`; past a day, whole seconds starting at `from`.
+ */
+export function histogramPlan(
+  from: number,
+  to: number,
+  buckets: number,
+): { start: number; width: number; count: number } {
+  for (const width of NICE_WIDTHS) {
+    const first = Math.floor(from / width);
+    const count = Math.floor(to / width) - first + 1;
+    if (count <= buckets) return { start: first * width, width, count };
+  }
+  const width = Math.ceil((to - from + 1) / buckets / 1000) * 1000;
+  return { start: from, width, count: Math.ceil((to - from + 1) / width) };
+}
 
 /** A stored row as the API renders it. */
 export function itemOf(r: StoredLogRow): LogEntryItem {
@@ -177,6 +212,49 @@ export function createLogService(deps: {
      */
     async count(filter: LogFilter, cap = 1_000_000): Promise<number> {
       return Math.min(await store.count(filter, cap), cap);
+    },
+
+    /**
+     * Matches of `filter` (its range bounded) per interval (see `histogramPlan`) and level, in
+     * one query; empty intervals included. Counts the newest `cap` matches at most; when that
+     * many were counted, a second, short query tells whether older ones match (`capped`).
+     */
+    async histogram(
+      filter: LogFilter & { from: number; to: number },
+      buckets: number,
+      cap = LOG_HISTOGRAM_CAP,
+    ): Promise<LogHistogram> {
+      const plan = histogramPlan(filter.from, filter.to, buckets);
+      const counted = await store.histogram(filter, {
+        start: plan.start,
+        width: plan.width,
+        cap,
+      });
+      const out: LogHistogramBucket[] = Array.from({ length: plan.count }, (_, i) => ({
+        start: new Date(plan.start + i * plan.width).toISOString(),
+        count: 0,
+        error: 0,
+        warning: 0,
+        other: 0,
+      }));
+      let total = 0;
+      for (const r of counted.buckets) {
+        const b = out[r.bucket];
+        if (!b) continue;
+        b.count = r.n;
+        b.error = r.error;
+        b.warning = r.warning;
+        b.other = r.n - r.error - r.warning;
+        total += r.n;
+      }
+      return {
+        from: new Date(filter.from).toISOString(),
+        to: new Date(filter.to).toISOString(),
+        bucket_seconds: plan.width / 1000,
+        buckets: out,
+        total,
+        capped: counted.more,
+      };
     },
 
     /** The lines matching `filter` after id `after`, oldest first, at most `limit`. */

@@ -207,6 +207,51 @@ export function createLogStore(
       return Number(rows[0]?.n ?? 0);
     },
 
+    /**
+     * The newest `cap` lines matching `f` (by id), counted per interval `(timestamp - start) /
+     * width` (whole division) and level class (error and critical, warning, the rest); `more`
+     * tells whether older lines match too (asked only when `cap` lines were counted).
+     */
+    async histogram(
+      f: LogFilter,
+      b: { start: number; width: number; cap: number },
+    ): Promise<{
+      buckets: { bucket: number; n: number; error: number; warning: number }[];
+      more: boolean;
+    }> {
+      const s = selection(f);
+      const { rows } = await sql<{
+        bucket: number | string;
+        n: number | string;
+        error: number | string;
+        warning: number | string;
+        oldest: number | string;
+      }>`select (m.timestamp - cast(${b.start} as bigint)) / cast(${b.width} as bigint) as bucket,
+        count(*) as n,
+        sum(case when m.level in ('error', 'critical') then 1 else 0 end) as error,
+        sum(case when m.level = 'warning' then 1 else 0 end) as warning,
+        min(m.id) as oldest
+        from (select ${s.idRef} as id, e.timestamp, e.level from ${s.from} ${s.where}
+          order by ${s.idRef} desc limit ${b.cap}) m
+        group by 1`.execute(db);
+      const buckets = rows.map((r) => ({
+        bucket: Number(r.bucket),
+        n: Number(r.n),
+        error: Number(r.error),
+        warning: Number(r.warning),
+      }));
+      let more = false;
+      if (buckets.reduce((n, r) => n + r.n, 0) >= b.cap && rows.length > 0) {
+        const oldest = Math.min(...rows.map((r) => Number(r.oldest)));
+        const older = selection(f, oldest, undefined, false);
+        const found = await sql`select 1 as x from ${older.from} ${older.where} limit 1`.execute(
+          db,
+        );
+        more = found.rows.length > 0;
+      }
+      return { buckets, more };
+    },
+
     /** The newest line's id, 0 when there is none. */
     async newestId(): Promise<number> {
       const row = await db

@@ -10,8 +10,15 @@ import { LiveControls } from './LiveControls';
 import { LogFilters } from './LogFilters';
 import { LogHistogram } from './LogHistogram';
 import { LogTable } from './LogTable';
-import { filterParams, logKeys, useAnyLogs, useLogSearch, type LogSearch } from './queries';
-import { bounds, hasFilters, readQuery, termPattern } from './query';
+import {
+  filterParams,
+  logKeys,
+  useAnyLogs,
+  useLogHistogram,
+  useLogSearch,
+  type LogSearch,
+} from './queries';
+import { hasFilters, readQuery, termPattern, writeQuery } from './query';
 import { useLiveTail } from './useLiveTail';
 import './logs.css';
 
@@ -22,8 +29,11 @@ function matchCount(total: number, capped: boolean | undefined): string {
   return `${n} ${total === 1 ? 'match' : 'matches'}`;
 }
 
+/** How often, at most, live lines make the histogram count again (milliseconds). */
+const HISTOGRAM_REFRESH_MS = 5_000;
+
 /**
- * The logs explorer: the search (in the address), a histogram of what was loaded, the entries
+ * The logs explorer: the search (in the address), a histogram of all its matches, the entries
  * newest first with the searched words marked and "Load more", and the live tail. With `hostId`
  * it is fixed to one host (a host's Logs tab).
  */
@@ -59,10 +69,22 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
     const loaded = new Set(entries.map((e) => e.id));
     return tail.rows.filter((e) => !loaded.has(e.id));
   }, [tail.rows, entries]);
+  // Live lines move the histogram's end to now, at most every few seconds.
+  const [until, setUntil] = useState(0);
+  const counted = useRef(0);
+  useEffect(() => {
+    if (!live || liveRows.length === counted.current) return;
+    const wait = Math.max(0, until + HISTOGRAM_REFRESH_MS - Date.now());
+    const timer = setTimeout(() => {
+      counted.current = liveRows.length;
+      setUntil(Date.now());
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [live, liveRows.length, until]);
+  const histogram = useLogHistogram(search, live ? until : 0);
   const hostNames = useMemo(() => new Map(hosts.map((h) => [h.id, h.name])), [hosts]);
   const all = useMemo(() => [...liveRows, ...entries], [liveRows, entries]);
   const pattern = useMemo(() => termPattern(query.q), [query.q]);
-  const range = bounds(search.query, anchor.at);
   const first = list.data?.pages[0];
   const empty = first !== undefined && all.length === 0;
   const any = useAnyLogs(empty && !hasFilters(query));
@@ -106,7 +128,18 @@ export function LogExplorer({ hostId = '' }: { hostId?: string }) {
           onPause={setPaused}
         />
       </div>
-      <LogHistogram entries={all} from={range.from} to={range.to} />
+      <LogHistogram
+        data={histogram.data}
+        error={histogram.error}
+        onRetry={() => void histogram.refetch()}
+        onNarrow={(from, to) =>
+          writeQuery({
+            range: 'custom',
+            from: new Date(from).toISOString(),
+            to: new Date(to).toISOString(),
+          })
+        }
+      />
       {list.isError && !first ? (
         <ErrorView error={list.error} onRetry={() => void list.refetch()} />
       ) : !first ? (

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import type { Answer } from '../../api/types';
 import { bounds, type LogQuery } from './query';
@@ -31,6 +31,8 @@ export const logKeys = {
   any: ['logs', 'any'] as const,
   /** `GET /api/v1/logs/dropped`. */
   dropped: ['logs', 'dropped'] as const,
+  /** `GET /api/v1/logs/histogram` of a search, its range reaching `to`. */
+  histogram: (s: LogSearch, to: number) => ['logs', 'histogram', s, to] as const,
 };
 
 /** The filters of a search as the API's parameters (shared by the list and the live tail). */
@@ -93,5 +95,39 @@ export function useDropped() {
     queryKey: logKeys.dropped,
     queryFn: () => unwrap(api.GET('/api/v1/logs/dropped')),
     staleTime: 60_000,
+  });
+}
+
+/** The answer of `GET /api/v1/logs/histogram`: matches per interval and level. */
+export type LogHistogramData = Answer<'/api/v1/logs/histogram'>;
+
+/** Intervals the explorer's histogram asks for at most. */
+export const HISTOGRAM_BUCKETS = 60;
+
+/**
+ * Matches of a search over time, counted by the server over all matching lines (not only the
+ * loaded page). The range is the search's, its end moved to `until` when that is later (live
+ * lines); while a new range loads the previous answer stays drawn, so nothing jumps.
+ */
+export function useLogHistogram(s: LogSearch, until: number) {
+  const { from, to } = bounds(s.query, s.anchor);
+  const end = Math.max(to, until);
+  return useQuery({
+    queryKey: logKeys.histogram(s, end),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/logs/histogram', {
+          params: {
+            query: {
+              ...filterParams(s),
+              from: new Date(from).toISOString(),
+              to: new Date(end).toISOString(),
+              buckets: String(HISTOGRAM_BUCKETS),
+            },
+          },
+        }),
+      ),
+    staleTime: Infinity,
+    placeholderData: keepPreviousData,
   });
 }
