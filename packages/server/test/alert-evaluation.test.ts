@@ -495,15 +495,53 @@ describe('evaluator', () => {
   });
 
   test('pushes of a known key layout are judged by position, as pushes without one', async () => {
-    const { push, calls } = setup([{ ...base, id: 'disk', name: 'Disk', for_seconds: 0 }]);
-    const two = (root: number, data: number) => ({
-      load1: 1,
+    const { push, calls } = setup([
+      { ...base, id: 'disk', name: 'Disk', for_seconds: 0 },
+      {
+        ...base,
+        id: 'idle',
+        name: 'Idle',
+        metric: 'load1',
+        matchers: {},
+        comparator: '<',
+        warning: 0.5,
+        critical: 0.2,
+        recovery: null,
+        for_seconds: 0,
+      },
+    ]);
+    const two = (root: number, data: number, load = 1) => ({
+      load1: load,
       'disk_usage_percent{mount="/"}': root,
       'disk_usage_percent{mount="/data"}': data,
     });
     await push('h', 0, two(50, 50), [], 7);
     await push('h', 1000, two(50, 85), [], 7);
     assert.deepEqual(calls, ['fire disk {"mount":"/data"} warning']);
+    // A quiet host's value below a `<` rule's threshold is judged too.
+    const { push: pushQuiet, calls: quietCalls } = setup([
+      { ...base, id: 'disk', name: 'Disk', for_seconds: 0 },
+      {
+        ...base,
+        id: 'idle',
+        name: 'Idle',
+        metric: 'load1',
+        matchers: {},
+        comparator: '<',
+        warning: 0.5,
+        critical: 0.2,
+        recovery: null,
+        for_seconds: 0,
+      },
+    ]);
+    await pushQuiet('q', 0, two(50, 50), [], 3);
+    await pushQuiet('q', 1000, two(50, 50, 0.1), [], 3);
+    await pushQuiet('q', 2000, two(50, 85, 1), [], 3);
+    assert.deepEqual(quietCalls, [
+      'fire idle {} critical',
+      'clear idle {}',
+      'fire disk {"mount":"/data"} warning',
+    ]);
     // Another layout of the host: its own positions, the mounts in another order.
     const swapped = (data: number, root: number) => ({
       'disk_usage_percent{mount="/data"}': data,

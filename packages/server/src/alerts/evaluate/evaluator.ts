@@ -46,10 +46,16 @@ interface Match {
 /** A series no rule judges (shared: most of a push's series). */
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
-/** The series of one key layout that some entry judges: their positions and matches. */
+/**
+ * The series of one key layout that some entry judges: their positions and matches, and for
+ * each the values that can breach any of its matches at all (`value >= above` or
+ * `value <= below`): a quiet host's value between them is passed by with two comparisons.
+ */
 interface Laid {
   index: number[];
   matches: (readonly Match[])[];
+  above: number[];
+  below: number[];
 }
 
 /** What a host's pushes are judged by: built once, kept `hostTtlMs`. */
@@ -266,12 +272,23 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const laidOut = (plan: Plan, layout: number, keys: readonly string[]): Laid => {
     let laid = plan.layouts.get(layout);
     if (laid === undefined) {
-      laid = { index: [], matches: [] };
+      laid = { index: [], matches: [], above: [], below: [] };
       for (let i = 0; i < keys.length; i++) {
         const m = matchesOf(plan, keys[i]!);
         if (m.length === 0) continue;
+        let above = Infinity;
+        let below = -Infinity;
+        for (const { entry } of m)
+          for (const t of [entry.spec.warning, entry.spec.critical]) {
+            if (t === null) continue;
+            if (entry.spec.comparator === '>' || entry.spec.comparator === '>=')
+              above = Math.min(above, t);
+            else below = Math.max(below, t);
+          }
         laid.index.push(i);
         laid.matches.push(m);
+        laid.above.push(above);
+        laid.below.push(below);
       }
       if (plan.layouts.size >= 16) plan.layouts.clear();
       plan.layouts.set(layout, laid);
@@ -368,7 +385,14 @@ export function createEvaluator(deps: EvaluatorDeps) {
       if (e.layout !== undefined) {
         // The same layout as before: only the series some rule judges are visited.
         const laid = laidOut(plan, e.layout, keys);
-        for (let j = 0; j < laid.index.length; j++) series(laid.index[j]!, laid.matches[j]!);
+        for (let j = 0; j < laid.index.length; j++) {
+          const i = laid.index[j]!;
+          if (quiet) {
+            const value = values[i]!;
+            if (!(value >= laid.above[j]!) && !(value <= laid.below[j]!)) continue;
+          }
+          series(i, laid.matches[j]!);
+        }
       } else for (let i = 0; i < keys.length; i++) series(i, matchesOf(plan, keys[i]!));
     }
     if (e.checks.length > 0) {
