@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { breather } from '../src/alerts/evaluate/breather.js';
 import { describe, test } from 'node:test';
 import { percentStateChange, stepFlapping, checkSeverity } from '../src/alerts/evaluate/checks.js';
 import { certSeverity } from '../src/alerts/evaluate/certs.js';
@@ -752,4 +753,19 @@ describe('evaluator', () => {
       'fire cert {"agent_id":"a1"} critical',
     ]);
   });
+});
+
+test('loops over the fleet give the event loop a turn while they run', async () => {
+  const pause = breather(5);
+  let ticked = false;
+  setTimeout(() => (ticked = true), 0);
+  let sawTick = false;
+  const until = performance.now() + 60;
+  while (performance.now() < until) {
+    // Work that never reaches the event loop on its own, as synchronous queries do.
+    await Promise.resolve();
+    await pause();
+    if (ticked) sawTick = true;
+  }
+  assert.ok(sawTick, 'a timer ran while the loop was going');
 });

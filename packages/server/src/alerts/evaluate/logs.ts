@@ -1,4 +1,5 @@
 import type { LogLevel, LogSource } from '@vigil/protocol';
+import { breather } from './breather.js';
 import { logRuleParams } from '../log-rule.js';
 import { canonicalLabels, type AlertKey, type AlertSink, type Severity } from '../model.js';
 import {
@@ -197,8 +198,10 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
     const window = logRuleParams(rule).window_seconds * 1000;
     const span = { from: at - window, to: at };
     const plans: { host: HostFacts; t: EffectiveThresholds | undefined }[] = [];
+    const pause = breather();
     for (const host of hosts) {
       if (!inScope(rule.scope, host)) continue;
+      await pause();
       const t = effectiveThresholds(rule, {}, await deps.overrides(host.id));
       plans.push({ host, t: t.enabled ? t : undefined });
     }
@@ -222,6 +225,7 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
       }
     }
     for (const p of plans) {
+      await pause();
       const count = p.t
         ? await deps.logs.count({ ...filter, ...span, host_id: p.host.id }, cap)
         : 0;
@@ -231,7 +235,9 @@ export function createLogRuleEvaluator(deps: LogRuleDeps) {
 
   const facts = async (ids: Iterable<string>) => {
     const out: HostFacts[] = [];
+    const pause = breather();
     for (const id of ids) {
+      await pause();
       const f = await deps.hosts.facts(id);
       if (f) out.push(f);
     }

@@ -1,5 +1,6 @@
 import type { AlertKey, Severity } from '../model.js';
 import type { EffectiveThresholds, Rule, RuleKind } from '../rules.js';
+import { breather } from './breather.js';
 import { certSeverity, daysLeft } from './certs.js';
 import type { EvaluatorDeps } from './deps.js';
 import { diskForecast } from './forecast.js';
@@ -38,10 +39,12 @@ export async function judgePeriodic(ctx: {
   const { deps, at, kinds, rulesOf, setSimple } = ctx;
   const hosts = new Map((await deps.hosts.all()).map((h) => [h.id, h]));
   const work: (Promise<void> | undefined)[] = [];
+  const pause = breather();
   if (kinds.has('host_unreachable')) {
     for (const [hostId, l] of await deps.liveness()) {
       const host = hosts.get(hostId);
       if (!host) continue;
+      await pause();
       for (const { rule } of await rulesOf(hostId, 'host_unreachable')) {
         const failures = typeof rule.params.failures === 'number' ? rule.params.failures : 1;
         work.push(
@@ -63,6 +66,7 @@ export async function judgePeriodic(ctx: {
     for (const c of await deps.certificates()) {
       const host = hosts.get(c.hostId);
       if (!host) continue;
+      await pause();
       for (const { rule, t } of await rulesOf(c.hostId, 'cert_expiry')) {
         const sev = certSeverity(c.notAfter, at, t);
         const left = daysLeft(c.notAfter, at);
@@ -84,6 +88,7 @@ export async function judgePeriodic(ctx: {
   }
   if (kinds.has('disk_forecast') && ctx.forecast) {
     for (const host of hosts.values()) {
+      await pause();
       const list = await rulesOf(host.id, 'disk_forecast');
       if (list.length === 0) continue;
       const disks = await deps.disks(host.id, at - FORECAST_WINDOW_MS, at);
