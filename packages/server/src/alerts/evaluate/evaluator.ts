@@ -292,6 +292,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
       }
       if (plan.layouts.size >= 16) plan.layouts.clear();
       plan.layouts.set(layout, laid);
+      // The layout's pushes need no lookup by key: the host's keys (and their strings) go.
+      plan.keys.clear();
     }
     return laid;
   };
