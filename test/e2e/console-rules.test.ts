@@ -266,10 +266,13 @@ describe('web console: alert rules, notification channels and jobs', { skip }, (
     await page.getByLabel('Source name').fill('nginx.service');
     await page.getByRole('button', { name: 'Save rule' }).click();
     await page.getByRole('heading', { name: 'Alert rules', level: 1 }).waitFor();
-    assert.match(
-      await row.innerText(),
-      /error lines matching "connection reset" from journal nginx\.service ≥ 5 \/ 20 in 1 h/,
-    );
+    // The list may show the rule as it was until its refetch lands: wait for the new summary.
+    await row
+      .filter({
+        hasText:
+          /error lines matching "connection reset" from journal nginx\.service ≥ 5 \/ 20 in 1 h/,
+      })
+      .waitFor();
     assert.deepEqual((await find()).params, {
       q: '"connection reset"',
       level: ['error'],
