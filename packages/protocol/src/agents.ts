@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './errors.js';
+import { ComplianceDelivery } from './compliance.js';
 
 /**
  * Agent identifiers: the one given at manual add (`web-server-01`) or the agent's UUID. Letters,
@@ -318,6 +319,8 @@ export const NativePush = Type.Object(
   {
     collected_at: Type.Integer({ minimum: 0 }),
     checkdata: Type.Record(Type.String(), Type.Unknown()),
+    /** The checksum of the compliance packs the agent holds (see `ComplianceDelivery`). */
+    compliance_checksum: Type.Optional(Type.String({ maxLength: 128 })),
   },
   { additionalProperties: false, title: 'NativePush' },
 );
@@ -355,6 +358,8 @@ export const NativePushResult = Type.Object(
     checks: Type.Optional(Type.Array(DeployedCheck)),
     /** Identifies `checks`: the same checksum, the same checks (empty without a deployment). */
     checks_checksum: Type.Optional(Type.String()),
+    /** The compliance packs assigned to the agent's host (servers before compliance omit it). */
+    compliance: Type.Optional(ComplianceDelivery),
   },
   { title: 'NativePushResult' },
 );

@@ -1,14 +1,16 @@
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
+import { ComplianceReport } from './compliance.js';
 
 // The check-data document: what an agent's `GET /` answers and what it pushes. Its top-level keys
 // and field names are the openITCOCKPIT Monitoring Agent's (3.x), spelled exactly as that agent
 // emits them, including the PascalCase of its untagged Go structures (`disk_io`, the CPU
 // breakdowns, `sensors`, `systemd_services`, `Memory`, `CreateTime`). Vigil's additions live under
-// their own keys (`gpu`, `net_connections`, `smart`) or as extra fields, never as renamed ones.
-// Objects accept additional properties, so that documents from the openITCOCKPIT agent itself
-// (which also carries Windows and macOS fields) validate too. Every field of a section is
-// optional: agents of other versions and systems leave some out (openITCOCKPIT agents 3.0.0 to
-// 3.0.11 send no `agent.check_interval`, and the reference document sends `"agent": {}`).
+// their own keys (`gpu`, `net_connections`, `smart`, `listening_ports`, `accounts`, `compliance`)
+// or as extra fields, never as renamed ones. Objects accept additional properties, so that
+// documents from the openITCOCKPIT agent itself (which also carries Windows and macOS fields)
+// validate too. Every field of a section is optional: agents of other versions and systems leave
+// some out (openITCOCKPIT agents 3.0.0 to 3.0.11 send no `agent.check_interval`, and the
+// reference document sends `"agent": {}`).
 
 const N = Type.Number();
 const Int = Type.Integer();
@@ -304,6 +306,19 @@ export const PackageManagerSummary = Type.Union([
   Type.Object({ enabled: Type.Literal(false), pending: Type.Literal(false) }, Open),
 ]);
 
+/** One listening socket (Vigil): TCP in LISTEN state, or a bound UDP socket. */
+export const ListeningPort = Fields({
+  protocol: Str,
+  address: Str,
+  port: Int,
+  /** The owning process's name and id, when the agent may read them. */
+  process: Str,
+  pid: Int,
+});
+
+/** One local account from /etc/passwd (Vigil); never a password hash. */
+export const LocalAccount = Fields({ name: Str, uid: Int, gid: Int, home: Str, shell: Str });
+
 /** The check-data document. Every key is optional: a switched-off collector sends nothing. */
 export const CheckData = Type.Object(
   {
@@ -326,6 +341,9 @@ export const CheckData = Type.Object(
     gpu: Type.Optional(OrError(GpuStats)),
     net_connections: Type.Optional(OrError(NetConnections)),
     smart: Type.Optional(OrError(SmartStats)),
+    listening_ports: Type.Optional(OrError(Type.Array(ListeningPort))),
+    accounts: Type.Optional(OrError(Type.Array(LocalAccount))),
+    compliance: Type.Optional(ComplianceReport),
   },
   { ...Open, title: 'CheckData' },
 );

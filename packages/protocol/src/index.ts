@@ -13,3 +13,4 @@ export * from './tls.js';
 export * from './guards.js';
 export * from './deployments.js';
 export * from './logs.js';
+export * from './compliance.js';
