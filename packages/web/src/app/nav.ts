@@ -13,6 +13,8 @@ export interface NavEntry {
 /** Every navigation entry, in menu order. */
 export const NAV: readonly NavEntry[] = [
   { path: '/', label: 'Fleet', group: 'Monitor', permission: 'host:read' },
+  // Its compliance panels need compliance:read; liveness and connectivity show with host:read.
+  { path: '/fleet/health', label: 'Fleet health', group: 'Monitor', permission: 'host:read' },
   { path: '/agents', label: 'Agents', group: 'Monitor', permission: 'agents:read' },
   { path: '/alerts', label: 'Alerts', group: 'Monitor', permission: 'alerts:read' },
   { path: '/alerts/silences', label: 'Silences', group: 'Monitor', permission: 'alerts:read' },

@@ -13,6 +13,7 @@ import { ObjectEditorScreen } from '../screens/config/ObjectEditorScreen';
 import { CredentialsScreen } from '../screens/credentials/CredentialsScreen';
 import { DeployScreen } from '../screens/deploy/DeployScreen';
 import { FleetScreen } from '../screens/fleet/FleetScreen';
+import { FleetHealthScreen } from '../screens/health/FleetHealthScreen';
 import { HostScreen } from '../screens/host/HostScreen';
 import { JobsScreen } from '../screens/jobs/JobsScreen';
 import { LogsScreen } from '../screens/logs/LogsScreen';
@@ -26,6 +27,7 @@ import { Link, match } from './router';
 /** The screen for a path: one entry per screen; `:name` segments become props. */
 export function Screen({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/' || path === '') return <FleetScreen />;
+  if (path === '/fleet/health') return <FleetHealthScreen />;
   const host = match('/hosts/:id', path);
   if (host) return <HostScreen id={host.id!} />;
   if (path === '/agents') return <AgentsScreen />;

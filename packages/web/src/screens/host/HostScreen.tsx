@@ -17,6 +17,7 @@ import {
 } from '../fleet/live';
 import { ChartsTab } from './charts/ChartsTab';
 import { ChecksTab } from './ChecksTab';
+import { ComplianceTab } from './ComplianceTab';
 import { ConfigTab } from './ConfigTab';
 import { ContainersTab } from './ContainersTab';
 import { DeleteHost } from './DeleteHost';
@@ -38,6 +39,7 @@ const TABS = [
   { id: 'services', label: 'Services' },
   { id: 'packages', label: 'Packages' },
   { id: 'checks', label: 'Checks' },
+  { id: 'compliance', label: 'Compliance' },
   { id: 'facts', label: 'System facts' },
   { id: 'configuration', label: 'Configuration' },
 ] as const;
@@ -50,9 +52,9 @@ export function HostScreen({ id }: { id: string }) {
   const { query } = useLocation();
   const tabParam = query.get('tab');
   // The alerts tab is for callers who may read alerts.
-  const tabs = TABS.filter((t) => t.id !== 'alerts' || can('alerts:read')).filter(
-    (t) => t.id !== 'logs' || can('logs:read'),
-  );
+  const tabs = TABS.filter((t) => t.id !== 'alerts' || can('alerts:read'))
+    .filter((t) => t.id !== 'logs' || can('logs:read'))
+    .filter((t) => t.id !== 'compliance' || can('compliance:read'));
   const tab: TabId = tabs.some((t) => t.id === tabParam) ? (tabParam as TabId) : 'overview';
   const key = ['hosts', id];
   const host = useQuery({
@@ -115,6 +117,7 @@ export function HostScreen({ id }: { id: string }) {
         {tab === 'services' && <ServicesTab hostId={id} />}
         {tab === 'packages' && <PackagesTab hostId={id} />}
         {tab === 'checks' && <ChecksTab hostId={id} />}
+        {tab === 'compliance' && <ComplianceTab hostId={id} />}
         {tab === 'facts' && <FactsTab hostId={id} />}
         {tab === 'configuration' && (h ? <ConfigTab host={h} /> : <Loading height={240} />)}
       </div>
