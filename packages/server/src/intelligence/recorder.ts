@@ -88,15 +88,20 @@ export function createIntelligenceRecorder(deps: {
 
   /** Runs `work` after the host's work in flight; a failure makes the host be read again. */
   function enqueue(hostId: string, work: () => Promise<void>): Promise<void> {
-    const run = (queues.get(hostId) ?? Promise.resolve()).then(work).catch((err: unknown) => {
-      seen.delete(hostId);
-      throw err;
-    });
-    const tail = run.catch(() => undefined);
-    queues.set(hostId, tail);
-    void tail.then(() => {
+    // The entry goes as the work ends, before its caller resumes: the host's next push then
+    // takes the cheap path again.
+    const finished = () => {
       if (queues.get(hostId) === tail) queues.delete(hostId);
-    });
+    };
+    const run = (queues.get(hostId) ?? Promise.resolve())
+      .then(work)
+      .then(finished, (err: unknown) => {
+        seen.delete(hostId);
+        finished();
+        throw err;
+      });
+    const tail: Promise<void> = run.catch(() => undefined);
+    queues.set(hostId, tail);
     return run;
   }
 
