@@ -16,6 +16,7 @@ import {
   type MetricsEvent,
 } from '../fleet/live';
 import { ChartsTab } from './charts/ChartsTab';
+import { ChangesTab } from './ChangesTab';
 import { ChecksTab } from './ChecksTab';
 import { ComplianceTab } from './ComplianceTab';
 import { ConfigTab } from './ConfigTab';
@@ -40,6 +41,7 @@ const TABS = [
   { id: 'packages', label: 'Packages' },
   { id: 'checks', label: 'Checks' },
   { id: 'compliance', label: 'Compliance' },
+  { id: 'changes', label: 'Changes' },
   { id: 'facts', label: 'System facts' },
   { id: 'configuration', label: 'Configuration' },
 ] as const;
@@ -118,6 +120,7 @@ export function HostScreen({ id }: { id: string }) {
         {tab === 'packages' && <PackagesTab hostId={id} />}
         {tab === 'checks' && <ChecksTab hostId={id} />}
         {tab === 'compliance' && <ComplianceTab hostId={id} />}
+        {tab === 'changes' && <ChangesTab hostId={id} />}
         {tab === 'facts' && <FactsTab hostId={id} />}
         {tab === 'configuration' && (h ? <ConfigTab host={h} /> : <Loading height={240} />)}
       </div>
