@@ -19,11 +19,14 @@ export function LivenessPanel() {
           parts={[
             { key: 'reachable', label: 'reachable', count: q.data.reachable, tone: 'ok' },
             { key: 'unreachable', label: 'unreachable', count: q.data.unreachable, tone: 'crit' },
-            { key: 'unknown', label: 'unknown (stale)', count: q.data.unknown, tone: 'unknown' },
+            { key: 'unknown', label: 'unknown', count: q.data.unknown, tone: 'unknown' },
             { key: 'never', label: 'never probed', count: q.data.never_probed, tone: 'idle' },
           ]}
         />
       )}
+      <p className="muted small">
+        Unknown: the last probe is older than three connectivity intervals.
+      </p>
     </section>
   );
 }
@@ -42,9 +45,9 @@ export function ConnectivityPanel() {
       ) : (
         <>
           <p className="muted small">
-            SSH on the last probe of {d.total} {d.total === 1 ? 'host' : 'hosts'} (
+            The last probe of each of {d.total} {d.total === 1 ? 'host' : 'hosts'}:{' '}
             {d.statuses.reachable} reachable, {d.statuses.unreachable} unreachable,{' '}
-            {d.statuses.unknown} unknown, {d.statuses.never_probed} never probed).
+            {d.statuses.unknown} unknown, {d.statuses.never_probed} never probed.
           </p>
           <CountBar
             label="Hosts by SSH outcome"

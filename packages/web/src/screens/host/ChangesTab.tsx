@@ -69,6 +69,7 @@ export function ChangesTab({ hostId }: { hostId: string }) {
             <ol className="timeline" aria-label="Changes, newest first">
               {events.map((e) => {
                 const k = KIND_LABELS[e.kind] ?? { label: e.kind, icon: '•' };
+                const subject = subjectText(e);
                 const detail = detailText(e);
                 return (
                   <li key={e.id}>
@@ -77,8 +78,13 @@ export function ChangesTab({ hostId }: { hostId: string }) {
                     </span>
                     <span className="event-text">
                       <span className="event-kind">{k.label}</span>
-                      <code>{subjectText(e)}</code>
-                      {detail && <span className="muted"> · {detail}</span>}
+                      {subject && <code>{subject}</code>}
+                      {detail && (
+                        <span className="muted">
+                          {subject ? ' · ' : ''}
+                          {detail}
+                        </span>
+                      )}
                     </span>
                     <time className="event-time" dateTime={e.at} title={dateTime(e.at)}>
                       {ago(e.at)}

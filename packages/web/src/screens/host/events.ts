@@ -71,7 +71,11 @@ export function detailText(e: IntelEvent): string {
   }
 }
 
-/** The subject as people read it: a reboot's subject is its boot time. */
+/**
+ * The subject as people read it: a reboot's subject is its boot time; a kernel change's is the
+ * new version, which its detail (`from → to`) already says, so it has none of its own.
+ */
 export function subjectText(e: IntelEvent): string {
+  if (e.kind === 'kernel.changed') return '';
   return e.kind === 'host.rebooted' ? `booted ${dateTime(e.subject)}` : e.subject;
 }
