@@ -3,7 +3,7 @@ import { Link } from '../../app/router';
 import { ErrorView } from '../../ui/ErrorView';
 import { ago, dateTime } from '../../ui/format';
 import { Loading } from '../../ui/Page';
-import { ComplianceStatusBadge } from './badges';
+import { StatusChange } from './badges';
 import { useRecentChanges } from './queries';
 
 /**
@@ -51,10 +51,8 @@ export function RecentChanges({ hostId, title }: { hostId?: string; title: strin
                       </td>
                     )}
                     <td>{c.title}</td>
-                    <td className="nowrap-cell">
-                      <ComplianceStatusBadge status={c.from} /> <span aria-hidden="true">→</span>
-                      <span className="visually-hidden">to</span>{' '}
-                      <ComplianceStatusBadge status={c.to} />
+                    <td className="change-cell">
+                      <StatusChange from={c.from} to={c.to} />
                     </td>
                   </tr>
                 ))}

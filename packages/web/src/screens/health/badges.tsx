@@ -34,3 +34,13 @@ export function scoreText(score: number | null | undefined): string {
   if (shown === '0' && p > 0) shown = Math.max(0.1, Math.ceil(p * 10) / 10).toFixed(1);
   return `${shown} %`;
 }
+
+/** A status change as two badges, `from → to` (read aloud as "from to"). */
+export function StatusChange({ from, to }: { from: string; to: string }) {
+  return (
+    <>
+      <ComplianceStatusBadge status={from} /> <span aria-hidden="true">→</span>
+      <span className="visually-hidden">to</span> <ComplianceStatusBadge status={to} />
+    </>
+  );
+}

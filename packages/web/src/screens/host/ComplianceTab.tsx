@@ -4,7 +4,7 @@ import type { Answer } from '../../api/types';
 import { ErrorView } from '../../ui/ErrorView';
 import { ago, dateTime } from '../../ui/format';
 import { Loading } from '../../ui/Page';
-import { ComplianceStatusBadge, scoreText } from '../health/badges';
+import { scoreText, StatusChange } from '../health/badges';
 import { AssignPacksHint } from '../health/ScorePanel';
 import { ComplianceRules } from './ComplianceRules';
 import '../health/health.css';
@@ -60,7 +60,7 @@ export function ComplianceTab({ hostId }: { hostId: string }) {
 function Summary({ c }: { c: HostCompliance }) {
   const s = c.summary;
   return (
-    <section aria-label="Compliance summary" className="stack">
+    <section aria-label="Compliance summary" className="stack compliance-summary">
       <dl className="summary-tiles">
         <div className="card">
           <dt>Score</dt>
@@ -130,10 +130,8 @@ function Changes({ changes }: { changes: HostCompliance['changes'] }) {
                     </time>
                   </td>
                   <td>{ch.title}</td>
-                  <td className="nowrap-cell">
-                    <ComplianceStatusBadge status={ch.from} /> <span aria-hidden="true">→</span>
-                    <span className="visually-hidden">to</span>{' '}
-                    <ComplianceStatusBadge status={ch.to} />
+                  <td className="change-cell">
+                    <StatusChange from={ch.from} to={ch.to} />
                   </td>
                 </tr>
               ))}
