@@ -364,6 +364,40 @@ for (const kind of await databaseKinds()) {
       assert.equal(res.json().error.code, 'validation_failed');
     });
 
+    test('states of packs the agent no longer evaluates are dropped, and their alerts cleared', async () => {
+      assert.equal((await openComplianceAlerts()).length, 1, 'ssh-password fails (medium)');
+      const at = Math.floor(Date.now() / 1000);
+      await push({
+        compliance: {
+          checksum: 'other',
+          evaluated_at: at,
+          packs: [{ id: 'test-extra', version: '1.0.0' }],
+          results: [{ pack: 'test-extra', rule: 'auditd', status: 'pass' }],
+        },
+      });
+      assert.deepEqual(await openComplianceAlerts(), []);
+      const c = await hostCompliance();
+      assert.ok(
+        c.rules.every((r: { status: unknown }) => r.status === null),
+        'test-base (still assigned) has no state left',
+      );
+      assert.equal(c.changes.length, 4, 'the changes stay');
+      const rules = (await call('GET', '/api/v1/compliance/rules')).json().rules as {
+        id: string;
+        failing_hosts: number;
+        passing_hosts: number;
+      }[];
+      assert.deepEqual(
+        rules.map((r) => [r.id, r.failing_hosts, r.passing_hosts]),
+        [
+          ['ssh-root', 0, 0],
+          ['ssh-password', 0, 0],
+          ['ip-forward', 0, 0],
+          ['auditd', 0, 1],
+        ],
+      );
+    });
+
     test('an unknown host is 404; a role without compliance:read is 403', async () => {
       let res = await call('GET', '/api/v1/hosts/no-such-host/compliance');
       assert.equal(res.statusCode, 404);
