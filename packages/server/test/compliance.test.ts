@@ -29,6 +29,31 @@ const BASE = testPack('test-base', [
   ['ip-forward', 'low'],
 ]);
 const EXTRA = testPack('test-extra', [['auditd', 'critical']]);
+// A nested probe of several kinds: the push answer must carry it as loaded.
+EXTRA.rules[0]!.probe = {
+  kind: 'all',
+  probes: [
+    {
+      kind: 'file_content',
+      paths: ['/etc/audit/auditd.conf', '/etc/audit/rules.d/*'],
+      pattern: '^max_log_file_action\\s*=\\s*keep_logs',
+      expect: 'match',
+      missing: 'fail',
+    },
+    {
+      kind: 'any',
+      probes: [
+        { kind: 'service', unit: 'auditd.service', enabled: true, active: true },
+        { kind: 'package', name: 'auditd', expect: 'installed' },
+        { kind: 'file_mode', path: '/etc/shadow', max_mode: '0640', owner: 'root' },
+        { kind: 'port', protocol: 'tcp', port: 23, expect: 'closed' },
+        { kind: 'world_writable', path: '/etc', max_depth: 4 },
+        { kind: 'security_updates', max: 0 },
+        { kind: 'sysctl', key: 'kernel.randomize_va_space', op: 'ge', value: 2 },
+      ],
+    },
+  ],
+};
 
 for (const kind of await databaseKinds()) {
   describe(`compliance on ${kind.name}`, () => {
@@ -186,10 +211,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(res.statusCode, 200, res.body);
       const extra = await push({ checksum: first.checksum });
       assert.notEqual(extra.checksum, first.checksum);
-      assert.deepEqual(
-        extra.packs?.map((p) => p.id),
-        ['test-extra'],
-      );
+      assert.deepEqual(extra.packs, [EXTRA]);
       res = await call('PATCH', `/api/v1/hosts/${hostId}/config`, {
         vars: { compliance_packs: null },
       });
