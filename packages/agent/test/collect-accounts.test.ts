@@ -5,8 +5,8 @@ import { parsePasswdAccounts } from '../src/collect/procfs/passwd.js';
 import { fixtureHost, schemaErrors } from './support.js';
 
 const NOW = Date.UTC(2026, 0, 1);
-const collect = (tree: string) =>
-  accounts().collect({ host: fixtureHost(tree), nowMs: NOW, intervalSeconds: 30 });
+const collect = async (tree: string) =>
+  (await accounts().collect({ host: fixtureHost(tree), nowMs: NOW, intervalSeconds: 30 })) ?? [];
 
 for (const [name, text, expected] of [
   [

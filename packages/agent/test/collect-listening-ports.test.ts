@@ -22,8 +22,10 @@ import { realHost, type Host } from '../src/host.js';
 import { FIXTURES, fixtureHost, schemaErrors } from './support.js';
 
 const NOW = Date.UTC(2026, 0, 1);
-const cycle = (c: ReturnType<typeof listeningPorts>, host: Host = fixtureHost('intel-host')) =>
-  c.collect({ host, nowMs: NOW, intervalSeconds: 30 });
+const cycle = async (
+  c: ReturnType<typeof listeningPorts>,
+  host: Host = fixtureHost('intel-host'),
+) => (await c.collect({ host, nowMs: NOW, intervalSeconds: 30 })) ?? [];
 
 for (const [name, hex, expected] of [
   ['IPv4 any', '00000000', '0.0.0.0'],

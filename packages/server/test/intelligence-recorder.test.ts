@@ -192,6 +192,13 @@ test('documentFacts: absent sections, collectors that failed and odd uptimes tel
   assert.equal(f.accounts, undefined);
   assert.deepEqual(f.failedUnits, ['a.service']);
   const { state, events } = documentChanges({ ...emptyState(), ports: [] }, f, undefined);
+  // Repeats and order do not change a fingerprint; entries without their fields are left out.
+  const sent = (ports: unknown[]) =>
+    documentFacts(checkDataOf({ listening_ports: ports })!.document, T0).prints.ports;
+  const ssh = { protocol: 'tcp', address: '::', port: 22 };
+  const dns = { protocol: 'udp', address: '127.0.0.1', port: 53 };
+  assert.equal(sent([ssh, dns]), sent([dns, ssh, ssh, { protocol: 'tcp', port: 80 }]));
+  assert.notEqual(sent([ssh, dns]), sent([ssh]));
   assert.deepEqual(events, []);
   assert.deepEqual(state.ports, []);
   assert.deepEqual(state.failed_units, ['a.service']);

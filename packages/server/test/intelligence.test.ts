@@ -288,6 +288,18 @@ for (const kind of await databaseKinds()) {
       const state = await api('GET', `/api/v1/intelligence/state/${hostId}`);
       assert.equal(state.body.packages.count, 3);
       assert.deepEqual(state.body.packages.items[0], { name: 'bash', version: '5.2.15-2+b2' });
+      // A pulled inventory goes through the same comparison.
+      const pulled = await h.vigil.intake.recordPullInventory(
+        (await h.vigil.agents.row('intel-01'))!,
+        inventory([
+          ['curl', '7.88.1-10+deb12u5'],
+          ['openssl', '3.0.13-1~deb12u1'],
+          ['bash', '5.2.15-2+b2'],
+          ['htop', '3.2.2-2'],
+        ]),
+      );
+      assert.equal(pulled, true);
+      assert.deepEqual((await kinds('&kind=package')).slice(3), ['package.installed htop']);
     });
 
     test('a kind switched off records no events, the others still do', async () => {

@@ -66,10 +66,18 @@ export function createComplianceIngest(deps: {
       results.set(key, { pack: r.pack, rule: r.rule, detail });
       statuses.set(key, r.status);
     }
-    if (results.size === 0) return;
+    // The packs the agent evaluated: states of other packs (no longer assigned) and of rules no
+    // loaded pack has any more are dropped, so that fleet figures follow the assignment.
+    const reported = new Set<string>(report.packs.map((p) => p.id));
+    for (const r of results.values()) reported.add(r.pack);
     const moved = await deps.transact(async (s) => {
       const stored = new Map<string, ComplianceStateRow>();
-      for (const r of await s.states(e.hostId)) stored.set(`${r.pack_id}\u0000${r.rule_id}`, r);
+      const stale: ComplianceStateRow[] = [];
+      for (const r of await s.states(e.hostId)) {
+        if (reported.has(r.pack_id) && catalog.rule(r.pack_id, r.rule_id))
+          stored.set(`${r.pack_id}\u0000${r.rule_id}`, r);
+        else stale.push(r);
+      }
       const states: ComplianceStateRow[] = [];
       const changes: Omit<ComplianceChangeRow, 'id'>[] = [];
       const out: Moved[] = [];
@@ -103,6 +111,18 @@ export function createComplianceIngest(deps: {
       }
       if (states.length > 0) await s.saveStates(states);
       if (changes.length > 0) await s.addChanges(changes);
+      if (stale.length > 0) {
+        await s.deleteStates(stale);
+        for (const r of stale)
+          if (r.status === 'fail')
+            out.push({
+              pack: r.pack_id,
+              rule: r.rule_id,
+              from: 'fail',
+              to: 'not_applicable',
+              detail: null,
+            });
+      }
       return out;
     });
     if (moved.length > 0) await raise(e, moved, at);
@@ -112,14 +132,14 @@ export function createComplianceIngest(deps: {
   async function raise(e: IngestEvent, moved: Moved[], at: number): Promise<void> {
     const { alert_min_severity: min } = await deps.config();
     for (const m of moved) {
-      const rule = catalog.rule(m.pack, m.rule)!;
+      const rule = catalog.rule(m.pack, m.rule);
       const key: AlertKey = {
         ruleId: COMPLIANCE_RULE_ID,
         hostId: e.hostId,
         labels: { rule: m.rule },
       };
       try {
-        if (m.to === 'fail' && alerts(rule.severity, min)) {
+        if (rule && m.to === 'fail' && alerts(rule.severity, min)) {
           const signal: AlertSignal = {
             ...key,
             type: 'compliance',

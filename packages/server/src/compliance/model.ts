@@ -55,6 +55,10 @@ export interface ComplianceStore {
   states(hostId: string): Promise<ComplianceStateRow[]>;
   /** Inserts the states, or replaces those of the same host, pack and rule. */
   saveStates(rows: readonly ComplianceStateRow[]): Promise<void>;
+  /** Deletes these states (by host, pack and rule). */
+  deleteStates(
+    rows: readonly Pick<ComplianceStateRow, 'host_id' | 'pack_id' | 'rule_id'>[],
+  ): Promise<void>;
   /** Appends changes (their ids are given by the store). */
   addChanges(rows: readonly Omit<ComplianceChangeRow, 'id'>[]): Promise<void>;
   /** A host's newest changes first (by id). */

@@ -9,6 +9,7 @@ import {
   type ComplianceSeverity,
   type CompliancePack as Pack,
 } from '@vigil/protocol';
+import { VigilError } from '../errors.js';
 
 /** Severities, least to worst. */
 export const SEVERITY_ORDER: readonly ComplianceSeverity[] = ['low', 'medium', 'high', 'critical'];
@@ -30,10 +31,15 @@ export interface PackCatalog {
   rule(packId: string, ruleId: string): ComplianceRule | undefined;
 }
 
-/** A pack file that cannot be used: the message names the file and the first path at fault. */
-export class PackError extends Error {
-  /** Names the error in logs and stack traces. */
-  override readonly name = 'PackError';
+/**
+ * A pack file that cannot be used: the message names the file and the first path at fault. A
+ * `VigilError`, so that the command line prints it as one line.
+ */
+export class PackError extends VigilError {
+  constructor(message: string) {
+    super('bad_data', message, { code: 'compliance.bad_pack' });
+    this.name = 'PackError';
+  }
 }
 
 /**

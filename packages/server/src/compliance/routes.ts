@@ -180,17 +180,15 @@ export function complianceRoutes(app: App, deps: { compliance: ComplianceService
         body: Type.Object(
           {
             interval_seconds: Type.Optional(Type.Integer()),
-            alert_min_severity: Type.Optional(Type.String()),
+            alert_min_severity: Type.Optional(
+              Type.Union(COMPLIANCE_ALERT_LEVELS.map((l) => Type.Literal(l))),
+            ),
           },
           { additionalProperties: false },
         ),
         response: { 200: Config },
       },
     },
-    async (request) =>
-      compliance.updateConfig(
-        contextOf(request),
-        request.body as Parameters<ComplianceService['updateConfig']>[1],
-      ),
+    async (request) => compliance.updateConfig(contextOf(request), request.body),
   );
 }

@@ -64,6 +64,16 @@ export const createComplianceStore = (db: Kysely<Database>): ComplianceStore => 
         .execute();
   },
 
+  async deleteStates(rows) {
+    for (const r of rows)
+      await db
+        .deleteFrom('compliance_states')
+        .where('host_id', '=', r.host_id)
+        .where('pack_id', '=', r.pack_id)
+        .where('rule_id', '=', r.rule_id)
+        .execute();
+  },
+
   async addChanges(rows) {
     for (let i = 0; i < rows.length; i += CHUNK)
       await db

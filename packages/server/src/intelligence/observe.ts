@@ -17,11 +17,14 @@ export const REBOOT_SHIFT_MS = 120_000;
 export const portSubject = (p: { protocol: string; address: string; port: number }): string =>
   `${p.protocol}/${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`;
 
-/** A short fingerprint of a list of strings, whatever their order. */
+/** A short fingerprint of a set of strings, whatever their order and repeats (it sorts `items`). */
 function fingerprint(items: string[]): string {
-  const h = createHash('sha1');
-  for (const item of items.sort()) h.update(item).update('\n');
-  return h.digest('base64');
+  items.sort();
+  let text = '';
+  for (let i = 0; i < items.length; i++)
+    if (i === 0 || items[i] !== items[i - 1]) text += `${items[i]}\n`;
+  // A short text is its own fingerprint (it ends in a newline, or is empty; a digest never is).
+  return text.length <= 64 ? text : createHash('sha1').update(text).digest('base64');
 }
 
 /** A systemd unit of the document's `systemd_services`, as far as it is read here. */
@@ -38,8 +41,10 @@ export interface DocumentFacts {
   kernel: string | undefined;
   /** The boot time (epoch ms): `at` less `agent.system_uptime`. */
   boot: number | undefined;
-  ports: PortEntry[] | undefined;
-  accounts: AccountEntry[] | undefined;
+  /** The `listening_ports` entries as sent (read into `PortEntry`s only on a change). */
+  ports: Record<string, unknown>[] | undefined;
+  /** The `accounts` entries as sent (read into `AccountEntry`s only on a change). */
+  accounts: Record<string, unknown>[] | undefined;
   /** The systemd units as sent, for their states. */
   units: UnitEntry[] | undefined;
   /** The names of the failed units, sorted. */
@@ -55,6 +60,18 @@ const entries = (value: unknown): Record<string, unknown>[] | undefined =>
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const int = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+
+/** The subject of a sent `listening_ports` entry, or undefined when it lacks a field. */
+function sentPortSubject(e: Record<string, unknown>): string | undefined {
+  const { protocol, address, port } = e;
+  return typeof protocol === 'string' &&
+    protocol !== '' &&
+    typeof address === 'string' &&
+    typeof port === 'number' &&
+    Number.isInteger(port)
+    ? portSubject({ protocol, address, port })
+    : undefined;
+}
 
 /** The listening ports of a document's section, deduplicated by subject. */
 function portsOf(list: Record<string, unknown>[]): PortEntry[] {
@@ -113,11 +130,17 @@ export function documentFacts(doc: CheckDocument, at: number): DocumentFacts {
     typeof uptime === 'number' && Number.isFinite(uptime) && uptime >= 0
       ? at - Math.round(uptime) * 1000
       : undefined;
-  const rawPorts = entries(doc.listening_ports);
-  const rawAccounts = entries(doc.accounts);
+  const ports = entries(doc.listening_ports);
+  const accounts = entries(doc.accounts);
   const units: UnitEntry[] | undefined = entries(doc.systemd_services);
-  const ports = rawPorts && portsOf(rawPorts);
-  const accounts = rawAccounts && accountsOf(rawAccounts);
+  // The fingerprints are taken of the subjects and names alone: no entry is built per push.
+  const subjects: string[] = [];
+  for (const e of ports ?? []) {
+    const subject = sentPortSubject(e);
+    if (subject !== undefined) subjects.push(subject);
+  }
+  const names: string[] = [];
+  for (const e of accounts ?? []) if (typeof e.name === 'string' && e.name) names.push(e.name);
   const failedUnits =
     units &&
     [
@@ -136,8 +159,8 @@ export function documentFacts(doc: CheckDocument, at: number): DocumentFacts {
     units,
     failedUnits,
     prints: {
-      ports: ports && portsPrint(ports),
-      accounts: accounts && accountsPrint(accounts),
+      ports: ports && fingerprint(subjects),
+      accounts: accounts && fingerprint(names),
       units: failedUnits && unitsPrint(failedUnits),
     },
   };
@@ -249,30 +272,32 @@ export function documentChanges(
     next.boot_time = facts.boot;
   }
   if (facts.ports !== undefined) {
+    const ports = portsOf(facts.ports);
     if (state.ports !== null)
       events.push(
         ...setChanges(
           state.ports,
-          facts.ports,
+          ports,
           portSubject,
           (p) => ({ kind: 'port.opened', subject: portSubject(p), detail: portDetail(p), at }),
           (p) => ({ kind: 'port.closed', subject: portSubject(p), detail: portDetail(p), at }),
         ),
       );
-    next.ports = [...facts.ports].sort((a, b) => (portSubject(a) < portSubject(b) ? -1 : 1));
+    next.ports = ports.sort((a, b) => (portSubject(a) < portSubject(b) ? -1 : 1));
   }
   if (facts.accounts !== undefined) {
+    const accounts = accountsOf(facts.accounts);
     if (state.accounts !== null)
       events.push(
         ...setChanges(
           state.accounts,
-          facts.accounts,
+          accounts,
           (a) => a.name,
           (a) => ({ kind: 'user.added', subject: a.name, detail: accountDetail(a), at }),
           (a) => ({ kind: 'user.removed', subject: a.name, detail: accountDetail(a), at }),
         ),
       );
-    next.accounts = [...facts.accounts].sort((a, b) => (a.name < b.name ? -1 : 1));
+    next.accounts = accounts.sort((a, b) => (a.name < b.name ? -1 : 1));
   }
   if (facts.failedUnits !== undefined) {
     if (state.failed_units !== null) {
