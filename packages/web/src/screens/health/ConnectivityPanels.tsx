@@ -45,9 +45,9 @@ export function ConnectivityPanel() {
       ) : (
         <>
           <p className="muted small">
-            The last probe of each of {d.total} {d.total === 1 ? 'host' : 'hosts'}:{' '}
-            {d.statuses.reachable} reachable, {d.statuses.unreachable} unreachable,{' '}
-            {d.statuses.unknown} unknown, {d.statuses.never_probed} never probed.
+            Of {d.total} live {d.total === 1 ? 'host' : 'hosts'}: {d.statuses.reachable} reachable,{' '}
+            {d.statuses.unreachable} unreachable, {d.statuses.unknown} unknown,{' '}
+            {d.statuses.never_probed} never probed.
           </p>
           <CountBar
             label="Hosts by SSH outcome"

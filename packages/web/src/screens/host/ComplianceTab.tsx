@@ -34,7 +34,7 @@ export function ComplianceTab({ hostId }: { hostId: string }) {
       </div>
     );
   return (
-    <div className="stack">
+    <div className="stack compliance-tab">
       <Summary c={c} />
       {c.unknown_packs.length > 0 && (
         <p className="card tile-warn" role="note">
