@@ -5,7 +5,7 @@ import { useBreakdown, useFleetLiveness } from './queries';
 
 /** Live hosts by what the connectivity worker's last probe found: a bar and its figures. */
 export function LivenessPanel() {
-  const q = useFleetLiveness(true);
+  const q = useFleetLiveness();
   return (
     <section className="card health-panel" aria-labelledby="health-liveness">
       <h2 id="health-liveness">Liveness</h2>
@@ -33,7 +33,7 @@ export function LivenessPanel() {
 
 /** The connectivity worker's SSH outcomes over the fleet and its commonest errors. */
 export function ConnectivityPanel() {
-  const q = useBreakdown(true);
+  const q = useBreakdown();
   const d = q.data;
   return (
     <section className="card health-panel" aria-labelledby="health-connectivity">

@@ -17,7 +17,7 @@ export function AssignPacksHint() {
 
 /** The fleet's compliance score: one big figure and what it is made of. */
 export function ScorePanel() {
-  const q = useFleetScore(true);
+  const q = useFleetScore();
   return (
     <section className="card health-panel" aria-labelledby="health-score">
       <h2 id="health-score">Compliance score</h2>

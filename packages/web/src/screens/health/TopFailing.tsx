@@ -7,8 +7,8 @@ import { usePackRules, useTopFailingHosts, useTopFailingRules } from './queries'
 
 /** The rules failing on the most hosts; each title opens its rationale. */
 export function TopFailingRules() {
-  const q = useTopFailingRules(true);
-  const rules = usePackRules(true);
+  const q = useTopFailingRules();
+  const rules = usePackRules();
   const rationale = useMemo(
     () => new Map((rules.data?.rules ?? []).map((r) => [`${r.pack}/${r.id}`, r.rationale])),
     [rules.data],
@@ -66,7 +66,7 @@ export function TopFailingRules() {
 
 /** The hosts failing the most rules, each a link to its compliance tab. */
 export function TopFailingHosts() {
-  const q = useTopFailingHosts(true);
+  const q = useTopFailingHosts();
   return (
     <section className="health-section" aria-labelledby="health-hosts">
       <h2 id="health-hosts">Top failing hosts</h2>

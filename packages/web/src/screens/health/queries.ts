@@ -21,53 +21,47 @@ export type PackRule = Answer<'/api/v1/compliance/rules'>['rules'][number];
 export const TOP = 10;
 
 /** `GET /api/v1/fleet/score`. */
-export const useFleetScore = (enabled: boolean) =>
+export const useFleetScore = () =>
   useQuery({
     queryKey: ['fleet', 'score'],
     queryFn: () => unwrap(api.GET('/api/v1/fleet/score')),
-    enabled,
   });
 
 /** `GET /api/v1/fleet/liveness`. */
-export const useFleetLiveness = (enabled: boolean) =>
+export const useFleetLiveness = () =>
   useQuery({
     queryKey: ['fleet', 'liveness'],
     queryFn: () => unwrap(api.GET('/api/v1/fleet/liveness')),
-    enabled,
   });
 
 /** `GET /api/v1/fleet/connectivity/breakdown`. */
-export const useBreakdown = (enabled: boolean) =>
+export const useBreakdown = () =>
   useQuery({
     queryKey: ['fleet', 'connectivity', 'breakdown'],
     queryFn: () => unwrap(api.GET('/api/v1/fleet/connectivity/breakdown')),
-    enabled,
   });
 
 /** `GET /api/v1/fleet/top-failing-rules`. */
-export const useTopFailingRules = (enabled: boolean) =>
+export const useTopFailingRules = () =>
   useQuery({
     queryKey: ['fleet', 'top-failing-rules'],
     queryFn: () =>
       unwrap(api.GET('/api/v1/fleet/top-failing-rules', { params: { query: { limit: TOP } } })),
-    enabled,
   });
 
 /** `GET /api/v1/fleet/top-failing-hosts`. */
-export const useTopFailingHosts = (enabled: boolean) =>
+export const useTopFailingHosts = () =>
   useQuery({
     queryKey: ['fleet', 'top-failing-hosts'],
     queryFn: () =>
       unwrap(api.GET('/api/v1/fleet/top-failing-hosts', { params: { query: { limit: TOP } } })),
-    enabled,
   });
 
 /** `GET /api/v1/compliance/rules`: every loaded rule, for their rationale. */
-export const usePackRules = (enabled: boolean) =>
+export const usePackRules = () =>
   useQuery({
     queryKey: ['compliance', 'rules'],
     queryFn: () => unwrap(api.GET('/api/v1/compliance/rules')),
-    enabled,
     // Packs change only when the server restarts.
     staleTime: 5 * 60_000,
   });
@@ -76,7 +70,7 @@ export const usePackRules = (enabled: boolean) =>
  * `GET /api/v1/fleet/recent-changes`, newest first, page by page (`next_cursor`): the fleet's,
  * or one host's with `hostId`.
  */
-export const useRecentChanges = (hostId: string | undefined, enabled = true) =>
+export const useRecentChanges = (hostId: string | undefined) =>
   useInfiniteQuery({
     queryKey: ['fleet', 'recent-changes', hostId ?? null],
     initialPageParam: undefined as string | undefined,
@@ -93,5 +87,4 @@ export const useRecentChanges = (hostId: string | undefined, enabled = true) =>
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    enabled,
   });
