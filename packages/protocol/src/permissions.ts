@@ -37,6 +37,10 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   },
   { name: 'audit:read', description: 'Read the audit log.', sensitive: true },
   {
+    name: 'compliance:read',
+    description: "Read compliance rules and results, and the fleet's compliance pages.",
+  },
+  {
     name: 'config:read',
     description:
       'Read configuration objects (templates, services, commands, host groups) and deployments.',

@@ -6,6 +6,12 @@ import { composeConfiguration, configurationRoutes } from './app-configuration.j
 import { composeJobs, jobsRoutes, type Jobs } from './app-jobs.js';
 import { alertRoutes, composeAlerts, type AlertParts } from './app-alerts.js';
 import { composeRules, ruleRoutes, type RuleParts } from './app-rules.js';
+import {
+  complianceAppRoutes,
+  composeCompliance,
+  withoutComplianceAlerts,
+  type ComplianceParts,
+} from './app-compliance.js';
 import { composeLogs, logsRoutes, type LogParts } from './app-logs.js';
 import { composeLogRules, type LogRuleParts } from './app-log-rules.js';
 import { startSyslog } from './app-syslog.js';
@@ -135,6 +141,8 @@ export interface Vigil {
   readonly logs: LogParts;
   /** `log_count` alert rules' evaluator (on stored lines, and by its periodic cluster tick). */
   readonly logRules: LogRuleParts;
+  /** Compliance: the packs, their assignment and delivery, stored reports; the fleet pages. */
+  readonly compliance: ComplianceParts;
   /** The syslog listener, when `[syslog] listen` names addresses (never in `vigil worker`). */
   readonly syslog: SyslogListener | undefined;
   /** Closes the HTTP application, then the database. */
@@ -214,6 +222,8 @@ export async function createVigil(opts: {
    * the active deployment gives the host.
    */
   deployedChecks?: DeployedChecks;
+  /** The built-in compliance packs' directory; by default `packages/server/compliance/`. */
+  compliancePacksDir?: string;
   /**
    * Whether this process runs job workers and takes part in periodic cluster work; by default
    * `jobs.workers_in_process`. `vigil worker` sets it.
@@ -367,7 +377,7 @@ export async function createVigil(opts: {
       objects,
       telemetry: ingest,
       agents,
-      sink: alerts.sink,
+      sink: withoutComplianceAlerts(alerts.sink),
       thresholds: alerts.thresholds,
       changes: (listener) => {
         parts.onConfigurationChange(listener);
@@ -375,6 +385,20 @@ export async function createVigil(opts: {
       },
       now,
       logger: opts.logger,
+    });
+    const compliance = composeCompliance({
+      db,
+      config,
+      bus,
+      hosts,
+      objects,
+      settings: parts.settings,
+      sink: alerts.sink,
+      cursors,
+      changes: (listener) => parts.onConfigurationChange(listener),
+      now,
+      logger: opts.logger,
+      packsDir: opts.compliancePacksDir,
     });
     const logRules = composeLogRules({
       rules,
@@ -546,6 +570,7 @@ export async function createVigil(opts: {
           takeCommands: (agentId) => broker.take(agentId),
           interval: (agent, document) => facts.interval(agent, document),
           deployedChecks,
+          compliance: compliance.deliveries,
           maxDocumentBytes: config.agents.max_document_bytes,
         });
         const history = createHistoryReader({ telemetry: ingest, hosts, now });
@@ -572,6 +597,7 @@ export async function createVigil(opts: {
         streamRoutes(app, { stream });
         configurationRoutes(app, parts, { identity, overview });
         ruleRoutes(app, rules);
+        complianceAppRoutes(app, compliance);
         alertRoutes(app, alerts);
         notificationsRoutes(app, notifications);
         logsRoutes(app, logs, { authenticator: enrollment, config });
@@ -660,6 +686,7 @@ export async function createVigil(opts: {
       rules,
       logs,
       logRules,
+      compliance,
       syslog,
       close: () => http.close(),
     };

@@ -273,6 +273,11 @@ const EXERCISERS: Record<string, { action: string; run: Exerciser }> = {
     run: (h, cid) =>
       asAdmin(h, cid, 'PUT', '/api/v1/system/intelligence/config', { facts: { storage: false } }),
   },
+  'PUT /api/v1/system/compliance/config': {
+    action: 'system.compliance_config',
+    run: (h, cid) =>
+      asAdmin(h, cid, 'PUT', '/api/v1/system/compliance/config', { interval_seconds: 7200 }),
+  },
   'PUT /api/v1/system/discovery/config': {
     action: 'system.discovery_config',
     run: (h, cid) => asAdmin(h, cid, 'PUT', '/api/v1/system/discovery/config', { concurrency: 2 }),
@@ -843,7 +848,12 @@ async function restoreAdminPassword(h: Harness, current: string): Promise<void> 
 const OFF_BY_DEFAULT = new Set(['POST /api/v1/auth/register']);
 
 /** Reads that take a body, so they are POSTs: they change nothing and write no event. */
-const READS = new Set(['POST /api/v1/config/preview', 'POST /api/v1/alerts/rules:preview']);
+const READS = new Set([
+  'POST /api/v1/config/preview',
+  'POST /api/v1/alerts/rules:preview',
+  // A dry run: nothing is installed (Vigil has no license to install).
+  'POST /api/v1/admin/license:verify',
+]);
 
 /** Registers an openITCOCKPIT agent (pending), then approves or rejects it as admin. */
 async function pendingThen(h: Harness, cid: string, verb: 'approve' | 'reject') {

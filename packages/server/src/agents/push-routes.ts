@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import {
   AgentId,
+  type ComplianceDelivery,
   NativePush,
   NativePushResult,
   PackageInventory,
@@ -51,14 +52,27 @@ export interface DeployedChecks {
   forHost(hostId: string): Promise<{ checksum: string; checks: DeployedCheck[] } | null>;
 }
 
+/**
+ * The compliance packs assigned to a host, as the push answer carries them to its agents.
+ * Declared here, where it is used; the compliance domain implements it.
+ */
+export interface ComplianceDeliveries {
+  /**
+   * The checksum of the packs assigned to host `hostId` ('' for none), the interval to evaluate
+   * them at, and the packs themselves when `held` (the push's `compliance_checksum`) differs from
+   * that checksum. Called on every push: it must answer from memory.
+   */
+  forHost(hostId: string, held: string | undefined): Promise<ComplianceDelivery>;
+}
+
 /** Largest check-data document accepted when the caller names no limit. */
 const CHECKDATA_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The native push (`POST /api/v1/agents/{id}/checkdata`, mutual TLS): the agent is
  * authenticated by its certificate, its document goes to telemetry's ingest, and the answer
- * carries the commands queued for it, the interval it is to collect at, and the checks the active
- * deployment gives its host. Each finished package
+ * carries the commands queued for it, the interval it is to collect at, the checks the active
+ * deployment gives its host and the compliance packs assigned to it. Each finished package
  * scan comes on a route of its own (`POST /api/v1/agents/{id}/packages`, same authentication),
  * stored through the intake; it answers 204.
  */
@@ -78,6 +92,8 @@ export function agentPushRoutes(
     interval(agent: AgentRow, document: unknown): Promise<number>;
     /** The checks the active deployment gives each host: the answer carries the agent's host's. */
     deployedChecks: DeployedChecks;
+    /** The compliance packs assigned to each host: the answer carries the agent's host's. */
+    compliance: ComplianceDeliveries;
     /**
      * Largest check-data or package inventory push body, in bytes (`agents.max_document_bytes`);
      * larger is 413.
@@ -113,10 +129,11 @@ export function agentPushRoutes(
       },
       async (request) => {
         const agent = await authenticator.byCertificate(peerOf(request), request.params.id);
-        const { collected_at, checkdata } = request.body;
+        const { collected_at, checkdata, compliance_checksum } = request.body;
         const target = ingestTarget(agent);
         const outcome = await ingest.ingest(target, collected_at, checkdata);
         const deployed = await deps.deployedChecks.forHost(target.hostId);
+        const compliance = await deps.compliance.forHost(target.hostId, compliance_checksum);
         return {
           received_checks: outcome.received_checks,
           duplicate: outcome.duplicate,
@@ -125,6 +142,7 @@ export function agentPushRoutes(
           // No deployment: nothing to run, and the agent stops what it ran before.
           checks: deployed?.checks ?? [],
           checks_checksum: deployed?.checksum ?? '',
+          compliance,
         };
       },
     );

@@ -474,6 +474,14 @@ export const KEYS = {
         "How long an agent's log batch ids are remembered: a batch resent within it is not stored twice.",
     },
   },
+  compliance: {
+    packs_dir: {
+      type: 'string',
+      default: '',
+      description:
+        'Directory of operator compliance packs (one JSON file per pack), loaded beside the built-in ones; empty: the built-in ones only.',
+    },
+  },
   log: {
     level: {
       type: 'string',

@@ -480,6 +480,27 @@ export interface Database {
   };
   /** What the log store holds: one row, id 1 (migration 022). */
   log_stats: { id: number; entries: number; bytes: number };
+  /** Each compliance rule's current state per host (migration 023); times are epoch ms. */
+  compliance_states: {
+    host_id: string;
+    pack_id: string;
+    rule_id: string;
+    status: string;
+    detail: string | null;
+    since: number;
+    evaluated_at: number;
+  };
+  /** A compliance rule's status changes per host (migration 023). */
+  compliance_changes: {
+    id: Generated<number>;
+    host_id: string;
+    pack_id: string;
+    rule_id: string;
+    from_status: string;
+    to_status: string;
+    detail: string | null;
+    at: number;
+  };
 }
 
 /** A rollup row (see `rollup_1m`). */

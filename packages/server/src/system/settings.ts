@@ -48,6 +48,17 @@ export interface DiscoveryConfig {
   concurrency: number;
 }
 
+/** The least severity of a failing compliance rule that raises an alert, or `none`. */
+export const COMPLIANCE_ALERT_LEVELS = ['low', 'medium', 'high', 'critical', 'none'] as const;
+
+/** Compliance evaluation's settings (`/api/v1/system/compliance/config`). */
+export interface ComplianceConfig {
+  /** Seconds between two evaluations of a host's packs by its agent. */
+  interval_seconds: number;
+  /** A failing rule of this severity or worse raises an alert; `none`: no rule does. */
+  alert_min_severity: (typeof COMPLIANCE_ALERT_LEVELS)[number];
+}
+
 /** Every configurable section, with its key in the settings table and its defaults. */
 const SECTIONS = {
   connectivity: {
@@ -69,6 +80,10 @@ const SECTIONS = {
   discovery: {
     key: 'system.discovery',
     defaults: { enabled: false, interval_seconds: 86_400, concurrency: 5 } as DiscoveryConfig,
+  },
+  compliance: {
+    key: 'system.compliance',
+    defaults: { interval_seconds: 3600, alert_min_severity: 'high' } as ComplianceConfig,
   },
 };
 
@@ -118,11 +133,19 @@ const VALIDATE: { [S in Section]: (c: ConfigOf<S>) => ConfigOf<S> } = {
     interval_seconds: intIn('interval_seconds', c.interval_seconds, 300, 30 * 86_400),
     concurrency: intIn('concurrency', c.concurrency, 1, 64),
   }),
+  compliance: (c) => {
+    if (!(COMPLIANCE_ALERT_LEVELS as readonly unknown[]).includes(c.alert_min_severity))
+      throw bad('alert_min_severity', `must be one of ${COMPLIANCE_ALERT_LEVELS.join(', ')}`);
+    return {
+      interval_seconds: intIn('interval_seconds', c.interval_seconds, 300, 86_400),
+      alert_min_severity: c.alert_min_severity,
+    };
+  },
 };
 
 /**
  * Server settings kept as data in the `settings` table: the connectivity worker's, fact
- * collection's and discovery's. A section never set reads as its defaults; a change gives some
+ * collection's, discovery's and compliance evaluation's. A section never set reads as its defaults; a change gives some
  * fields (the others keep their values) and is checked whole before it is stored and audited.
  */
 export function createSettingsService(deps: {

@@ -23,6 +23,7 @@ import { migration as m019 } from './019-alerts.js';
 import { migration as m020 } from './020-alert-rules.js';
 import { migration as m021 } from './021-notifications.js';
 import { migration as m022 } from './022-logs.js';
+import { migration as m023 } from './023-compliance.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m020,
   m021,
   m022,
+  m023,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
