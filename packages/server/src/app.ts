@@ -14,6 +14,7 @@ import {
 } from './app-compliance.js';
 import { composeLogs, logsRoutes, type LogParts } from './app-logs.js';
 import { composeLogRules, type LogRuleParts } from './app-log-rules.js';
+import { composeIntelligence, hostIntelligenceRoutes } from './app-intelligence.js';
 import { startSyslog } from './app-syslog.js';
 import type { SyslogListener } from './logs/syslog/listener.js';
 import { alertSourceOf, composeNotifications, notificationsRoutes } from './app-notifications.js';
@@ -369,6 +370,15 @@ export async function createVigil(opts: {
     });
     const { objects, deployments, hostAdmin, connectivity, discovery, tickets } = parts;
     bus.subscribe<IngestEvent>(INGEST_TOPIC, hostAdmin.onReport);
+    const intelligence = composeIntelligence({
+      db,
+      bus,
+      hosts,
+      settings: parts.settings,
+      cursors,
+      now,
+      logger: opts.logger,
+    });
     const alerts = composeAlerts({ db, bus, cursors, now });
     const rules = composeRules({
       db,
@@ -452,7 +462,12 @@ export async function createVigil(opts: {
     const deployedChecks: DeployedChecks = opts.deployedChecks ?? {
       forHost: (hostId) => deployments.checksFor(hostId),
     };
-    const intake = createAgentIntake({ store: agentStore, ingest, now });
+    const intake = createAgentIntake({
+      store: agentStore,
+      ingest,
+      now,
+      inventories: intelligence.recorder,
+    });
     const commands = createCommandService({
       store: agentStore,
       broker,
@@ -601,6 +616,7 @@ export async function createVigil(opts: {
         alertRoutes(app, alerts);
         notificationsRoutes(app, notifications);
         logsRoutes(app, logs, { authenticator: enrollment, config });
+        hostIntelligenceRoutes(app, intelligence);
         cockpitDashboard(app, {
           dashboard: createDashboard({
             hosts: overview,
@@ -645,6 +661,7 @@ export async function createVigil(opts: {
       await syslog?.close();
       await logRules.evaluator.idle();
       await ingest.close();
+      await intelligence.recorder.idle();
       await logs.close();
       await db.close();
     });

@@ -369,6 +369,14 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await get('intelligence'), {
         interval_seconds: 86400,
         facts: { os: true, hardware: true, storage: true, network: true },
+        changes: {
+          packages: true,
+          kernel: true,
+          reboot: true,
+          ports: true,
+          users: true,
+          units: true,
+        },
       });
       let res = await call('PUT', '/api/v1/system/connectivity/config', {
         interval_seconds: 60,

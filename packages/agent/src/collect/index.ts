@@ -1,3 +1,4 @@
+import { accounts } from './accounts.js';
 import { agent } from './agent.js';
 import type { AnyCollector } from './collector.js';
 import { cpu } from './cpu.js';
@@ -5,6 +6,7 @@ import { diskIo } from './disk-io.js';
 import { disks } from './disks.js';
 import { docker } from './docker.js';
 import { gpu } from './gpu.js';
+import { listeningPorts } from './listening-ports.js';
 import { memory } from './memory.js';
 import { netConnections } from './net-connections.js';
 import { netIo } from './net-io.js';
@@ -39,6 +41,8 @@ export function allCollectors(): AnyCollector[] {
     gpu(),
     netConnections(),
     smart(),
+    listeningPorts(),
+    accounts(),
   ];
 }
 

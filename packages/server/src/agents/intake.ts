@@ -26,6 +26,12 @@ export interface IntakeTelemetry {
   ingestInventory(agentId: string, inventory: unknown): Promise<void>;
 }
 
+/** What is told of each package inventory stored for a host (host intelligence compares it). */
+export interface InventoryObserver {
+  /** Called once an agent's inventory is stored, with the agent's host; never rejects. */
+  inventory(target: { agentId: string; hostId: string }, inventory: unknown): Promise<void>;
+}
+
 /**
  * Whether a check-data document carries no data at all (`{}`). The openITCOCKPIT agent answers
  * `GET /` so from every start or reload of its web server (after Auto-TLS, a configuration push,
@@ -59,8 +65,15 @@ export const createAgentIntake = (deps: {
   store: IntakeStore;
   ingest: IntakeTelemetry;
   now: () => number;
+  /** Told of every stored inventory of an agent linked to a host. */
+  inventories?: InventoryObserver;
 }) => {
   const { store, now } = deps;
+  /** Tells the observer of a stored inventory when the agent has a host. */
+  const stored = async (agent: AgentRow, inventory: unknown): Promise<void> => {
+    if (agent.host_id && deps.inventories)
+      await deps.inventories.inventory({ agentId: agent.id, hostId: agent.host_id }, inventory);
+  };
   return {
     /**
      * Records a contact without data (a `{}` document, `hasNoData`): the agent is seen, its
@@ -76,7 +89,10 @@ export const createAgentIntake = (deps: {
      * stored inventory as it is.
      */
     async submitInventory(agent: AgentRow, inventory: unknown): Promise<void> {
-      if (!isPendingInventory(inventory)) await deps.ingest.ingestInventory(agent.id, inventory);
+      if (!isPendingInventory(inventory)) {
+        await deps.ingest.ingestInventory(agent.id, inventory);
+        await stored(agent, inventory);
+      }
       await store.update(agent.id, { last_seen: now() });
     },
 
@@ -87,6 +103,7 @@ export const createAgentIntake = (deps: {
     async recordPullInventory(agent: AgentRow, inventory: unknown): Promise<boolean> {
       if (isPendingInventory(inventory)) return false;
       await deps.ingest.ingestInventory(agent.id, inventory);
+      await stored(agent, inventory);
       return true;
     },
 

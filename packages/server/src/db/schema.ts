@@ -501,6 +501,17 @@ export interface Database {
     detail: string | null;
     at: number;
   };
+  /** What host intelligence last knew of each host (migration 024); `state` is JSON. */
+  intel_states: { host_id: string; state: string; updated_at: number };
+  /** What changed on hosts (migration 024); `detail` is a JSON object. */
+  intel_events: {
+    id: Generated<number>;
+    host_id: string;
+    kind: string;
+    subject: string;
+    detail: string;
+    at: number;
+  };
 }
 
 /** A rollup row (see `rollup_1m`). */

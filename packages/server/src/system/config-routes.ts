@@ -26,6 +26,19 @@ const Facts = Type.Object({
   storage: Type.Boolean({ description: 'df.' }),
   network: Type.Boolean({ description: 'ip addr.' }),
 });
+const Changes = Type.Object(
+  {
+    packages: Type.Boolean({
+      description: 'package.installed, package.removed, package.upgraded.',
+    }),
+    kernel: Type.Boolean({ description: 'kernel.changed.' }),
+    reboot: Type.Boolean({ description: 'host.rebooted.' }),
+    ports: Type.Boolean({ description: 'port.opened, port.closed.' }),
+    users: Type.Boolean({ description: 'user.added, user.removed.' }),
+    units: Type.Boolean({ description: 'unit.failed, unit.recovered.' }),
+  },
+  { description: 'Per kind, whether the changes seen on hosts are recorded as events.' },
+);
 const Intelligence = Type.Object(
   {
     interval_seconds: Type.Integer({
@@ -33,6 +46,7 @@ const Intelligence = Type.Object(
         "60 to 2592000: how old a host's discovered facts may grow before the periodic discovery sweep collects them again.",
     }),
     facts: Facts,
+    changes: Changes,
   },
   { title: 'IntelligenceConfig' },
 );
@@ -133,11 +147,12 @@ export function systemConfigRoutes(
       schema: {
         tags,
         summary:
-          'Change which fact groups are collected and how often (fields not given keep their values); a bad value is 400 naming its field.',
+          'Change which fact groups are collected and how often, and which kinds of host change are recorded (fields not given keep their values); a bad value is 400 naming its field.',
         body: Type.Object(
           {
             interval_seconds: Type.Optional(Type.Integer()),
             facts: Type.Optional(Type.Partial(Facts, { additionalProperties: false })),
+            changes: Type.Optional(Type.Partial(Changes, { additionalProperties: false })),
           },
           { additionalProperties: false },
         ),

@@ -31,12 +31,19 @@ export const FACT_GROUPS = ['os', 'hardware', 'storage', 'network'] as const;
 /** One fact group. */
 export type FactGroup = (typeof FACT_GROUPS)[number];
 
+/** The kinds of change host intelligence can record, each with its switch. */
+export const CHANGE_KINDS = ['packages', 'kernel', 'reboot', 'ports', 'users', 'units'] as const;
+/** One kind of change (`package.*`, `kernel.changed`, `host.rebooted`, `port.*`, `user.*`, `unit.*`). */
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
 /** What system facts are collected, and how often (`/api/v1/system/intelligence/config`). */
 export interface IntelligenceConfig {
   /** Seconds between two collections of a host's facts. */
   interval_seconds: number;
   /** Per group, whether its facts are collected. */
   facts: Record<FactGroup, boolean>;
+  /** Per kind, whether the changes host intelligence sees on ingest are recorded as events. */
+  changes: Record<ChangeKind, boolean>;
 }
 
 /** Agentless discovery's settings (`/api/v1/system/discovery/config`). */
@@ -75,6 +82,14 @@ const SECTIONS = {
     defaults: {
       interval_seconds: 86_400,
       facts: { os: true, hardware: true, storage: true, network: true },
+      changes: {
+        packages: true,
+        kernel: true,
+        reboot: true,
+        ports: true,
+        users: true,
+        units: true,
+      },
     } as IntelligenceConfig,
   },
   discovery: {
@@ -91,8 +106,9 @@ const SECTIONS = {
 export type Section = keyof typeof SECTIONS;
 type ConfigOf<S extends Section> = (typeof SECTIONS)[S]['defaults'];
 /** A change to a section: some of its fields (some of the fact groups, for `facts`). */
-export type ConfigChange<S extends Section> = Partial<Omit<ConfigOf<S>, 'facts'>> & {
+export type ConfigChange<S extends Section> = Partial<Omit<ConfigOf<S>, 'facts' | 'changes'>> & {
   facts?: Partial<Record<FactGroup, boolean>>;
+  changes?: Partial<Record<ChangeKind, boolean>>;
 };
 
 const bad = (field: string, message: string) =>
@@ -127,6 +143,9 @@ const VALIDATE: { [S in Section]: (c: ConfigOf<S>) => ConfigOf<S> } = {
     facts: Object.fromEntries(
       FACT_GROUPS.map((g) => [g, bool(`facts.${g}`, c.facts[g])]),
     ) as Record<FactGroup, boolean>,
+    changes: Object.fromEntries(
+      CHANGE_KINDS.map((k) => [k, bool(`changes.${k}`, c.changes[k])]),
+    ) as Record<ChangeKind, boolean>,
   }),
   discovery: (c) => ({
     enabled: bool('enabled', c.enabled),
@@ -191,6 +210,10 @@ export function createSettingsService(deps: {
             (merged as IntelligenceConfig).facts = {
               ...(old as IntelligenceConfig).facts,
               ...facts,
+            };
+            (merged as IntelligenceConfig).changes = {
+              ...(old as IntelligenceConfig).changes,
+              ...change.changes,
             };
           }
           const next = VALIDATE[section](merged);

@@ -24,6 +24,7 @@ import { migration as m020 } from './020-alert-rules.js';
 import { migration as m021 } from './021-notifications.js';
 import { migration as m022 } from './022-logs.js';
 import { migration as m023 } from './023-compliance.js';
+import { migration as m024 } from './024-intelligence.js';
 
 export type { Migration, MigrationDb } from './migration.js';
 
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m021,
   m022,
   m023,
+  m024,
 ];
 
 /** A number shared by every Vigil process; it names the PostgreSQL advisory lock of migrations. */
