@@ -157,7 +157,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (m === undefined) compiled.set(rule, (m = compileMatchers(rule.matchers)));
     return m;
   };
-  let lastForecast = 0;
+  // The first forecast waits a period: a starting server has its backlog to take in first.
+  let lastForecast = deps.now();
 
   deps.rules.onChange(() => {
     rules = undefined;
