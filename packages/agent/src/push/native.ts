@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { writeFileAtomic } from '../files.js';
 import { deployedSetOf, type DeployedSet } from '../checks/deployed.js';
+import { complianceDeliveryOf, type ReadDelivery } from '../compliance/pack.js';
 import type { Host } from '../host.js';
 import { buildCsr } from '../serve/csr.js';
 import { AGENT_VERSION } from '../version.js';
@@ -297,6 +298,11 @@ export function startNativeClient(opts: {
   onInterval?: (seconds: number) => void;
   /** Called with the checks the server deployed to this host, at every answer that names them. */
   onChecks?: (set: DeployedSet) => void;
+  /**
+   * The compliance packs: `checksum` gives what the agent holds (sent with every push; undefined
+   * before any answer), `onDelivery` takes each answer's `compliance`.
+   */
+  compliance?: { checksum(): string | undefined; onDelivery(delivery: ReadDelivery): void };
   /** The clock, in milliseconds (the package inventory's retry waits); tests replace it. */
   now?: () => number;
 }): NativeClient {
@@ -440,13 +446,15 @@ export function startNativeClient(opts: {
       }
       maybeRenew();
       let a;
+      const held = opts.compliance?.checksum();
+      const sum = held === undefined ? '' : `,"compliance_checksum":${JSON.stringify(held)}`;
       try {
         a = await request(
           ep!,
           'POST',
           `/api/v1/agents/${encodeURIComponent(state.agent_id)}/checkdata`,
           {
-            body: `{"collected_at":${collectedAt},"checkdata":${text}}`,
+            body: `{"collected_at":${collectedAt},"checkdata":${text}${sum}}`,
             timeoutMs: 30_000,
           },
         );
@@ -463,6 +471,8 @@ export function startNativeClient(opts: {
         if (b.interval_seconds) opts.onInterval?.(b.interval_seconds);
         const deployed = deployedSetOf(a.json);
         if (deployed) opts.onChecks?.(deployed);
+        const compliance = complianceDeliveryOf(a.json);
+        if (compliance) opts.compliance?.onDelivery(compliance);
         packages.afterPush();
         return { ok: true };
       }
