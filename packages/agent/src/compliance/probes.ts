@@ -359,8 +359,13 @@ export function createProbeRunner(ctx: ProbeContext): (probe: ComplianceProbe) =
             : probe.kind === 'any'
               ? 'fail'
               : 'pass';
+        // The probes that decided the verdict say why; the others would only add noise.
+        const shown = outs.filter((o) => o.status === status);
         const join = probe.kind === 'any' ? ' | ' : '; ';
-        return { status, detail: outs.map((o) => o.detail).join(join) };
+        return {
+          status,
+          detail: (shown.length > 0 ? shown : outs).map((o) => o.detail).join(join),
+        };
       }
     }
   };
