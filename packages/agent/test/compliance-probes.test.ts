@@ -285,6 +285,12 @@ describe('port', () => {
   ] as const)
     test(name, () => expectStatus(spec, probe, status));
   test('no table at all is an error', () => expectStatus({}, p('tcp', 22, 'closed'), 'error'));
+  test('a table larger than one read is read to its end', () =>
+    expectStatus(
+      { files: { '/proc/net/tcp': head + line(1000, '01').repeat(2000) + line(23, '0A') } },
+      p('tcp', 23, 'closed'),
+      'fail',
+    ));
   test('parseProcNetPorts reads hex ports and skips malformed lines', () => {
     assert.deepEqual(
       [...parseProcNetPorts(head + line(23, '0A') + 'garbage\n' + line(24, '06'), '0A')],

@@ -76,14 +76,18 @@ export async function readBounded(
     const st = await fh.stat();
     if (!st.isFile())
       return { ok: false, missing: false, reason: `${shown} is not a regular file` };
-    const buf = Buffer.alloc(Math.min(maxBytes, Math.max(st.size, 64 * 1024)));
+    // procfs files report size 0: read in chunks until the end or the bound.
+    const chunks: Buffer[] = [];
     let len = 0;
-    while (len < buf.length) {
-      const { bytesRead } = await fh.read(buf, len, buf.length - len, len);
+    while (len < maxBytes) {
+      const chunk = Buffer.alloc(Math.min(maxBytes - len, Math.max(st.size - len, 64 * 1024)));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
       len += bytesRead;
     }
-    return { ok: true, text: buf.toString('utf8', 0, len), truncated: len === maxBytes };
+    const buf = Buffer.concat(chunks, len);
+    return { ok: true, text: buf.toString('utf8'), truncated: len === maxBytes };
   } catch (err) {
     return { ok: false, missing: false, reason: reasonOf(err, shown) };
   } finally {
