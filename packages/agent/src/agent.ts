@@ -188,8 +188,9 @@ export async function startAgent(
     log,
     securityUpdates: () => {
       const stats = inventory.summary.Stats;
-      if (!config.packages.enabled) return 'the package inventory is off ([packages] enabled)';
-      if (!config.packages.enableUpdateCheck) return 'the update check is off on this agent';
+      if (!config.packages.enabled) return 'the package inventory is off ([packagemanager] enabled)';
+      if (!config.packages.enableUpdateCheck)
+        return 'the update check is off ([packagemanager] enable-update-check)';
       if (inventory.summary.Pending || !stats) return 'no package inventory yet';
       if (stats.LastError) return `the last update check failed: ${stats.LastError}`;
       return stats.SecurityUpdates;

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { NativePush, NativePushResult, type CompliancePack } from '@vigil/protocol';
+import { startAgent } from '../src/agent.js';
 import { evaluatePacks } from '../src/compliance/evaluate.js';
 import { startComplianceScheduler } from '../src/compliance/scheduler.js';
 import { realHost } from '../src/host.js';
@@ -178,6 +179,90 @@ test(
     } finally {
       client.stop();
       await scheduler.stop();
+      await srv.close();
+    }
+  },
+);
+
+/** A TCP port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+test(
+  'a running agent puts the latest report into every document',
+  { timeout: 30_000 },
+  async () => {
+    const baseline = JSON.parse(baselinePackText()) as CompliancePack;
+    const srv = await vigilServer(() => [baseline]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-compliance-'));
+    dirs.push(dir);
+    const state: NativeState = {
+      server: srv.url,
+      agent_id: AGENT,
+      ca_fingerprint: '0',
+      status: 'approved',
+    };
+    writeFileSync(path.join(dir, NATIVE_FILES.state), JSON.stringify(state));
+    writeFileSync(path.join(dir, NATIVE_FILES.ca), srv.ca);
+    writeFileSync(path.join(dir, NATIVE_FILES.cert), srv.client.certPem);
+    writeFileSync(path.join(dir, NATIVE_FILES.key), srv.client.keyPem);
+    const configFile = path.join(dir, 'config.ini');
+    writeFileSync(
+      configFile,
+      `[default]\ninterval = 1\naddress = 127.0.0.1\nport = ${await freePort()}\n[packagemanager]\nenabled = false\n`,
+    );
+    // The machine under evaluation is a fixture tree: its root file system and its /proc.
+    const { root } = fixtureTree('debian-weak');
+    const host = realHost({ rootfs: root, proc: path.join(root, 'proc') }, () =>
+      Promise.reject(Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' })),
+    );
+    const logs: string[] = [];
+    const agent = await startAgent(configFile, { log: (l) => logs.push(l), host });
+    type Pushed = {
+      checkdata: {
+        compliance?: {
+          checksum: string;
+          results: { rule: string; status: string; detail?: string }[];
+        };
+      };
+    };
+    try {
+      const deadline = Date.now() + 20_000;
+      let pushed: Pushed | undefined;
+      while (Date.now() < deadline) {
+        pushed = (srv.pushes as unknown as Pushed[]).find((p) => p.checkdata.compliance);
+        if (pushed) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(pushed, `no document with a report; log:\n${logs.join('\n')}`);
+      // The first document went out before any answer: without a report and without a checksum.
+      assert.equal(srv.pushes[0]!.compliance_checksum, undefined);
+      assert.equal((srv.pushes[0] as unknown as Pushed).checkdata.compliance, undefined);
+      const results = new Map(pushed.checkdata.compliance!.results.map((r) => [r.rule, r]));
+      assert.equal(results.size, baseline.rules.length);
+      assert.equal(results.get('sshd-permit-root-login')?.status, 'fail');
+      assert.equal(results.get('dnf-automatic')?.status, 'not_applicable');
+      // Under a root other than / systemctl is not asked; the package inventory is off here.
+      assert.equal(results.get('auditd-active')?.status, 'error');
+      assert.deepEqual(results.get('security-updates-pending'), {
+        pack: 'linux-baseline',
+        rule: 'security-updates-pending',
+        status: 'error',
+        detail: 'the package inventory is off ([packagemanager] enabled)',
+      });
+      assert.ok(
+        logs.some((l) => /^compliance: evaluated 40 rules of linux-baseline@1\.0\.0: /.test(l)),
+        logs.join('\n'),
+      );
+      // The local API serves the same document.
+      assert.ok((agent.document() as { compliance?: unknown }).compliance);
+    } finally {
+      await agent.stop();
       await srv.close();
     }
   },
