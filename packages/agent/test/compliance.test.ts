@@ -37,6 +37,11 @@ describe('reading packs', () => {
       { kind: 'file_content', paths: ['/etc/x'], pattern: '(', expect: 'match' },
       /bad pattern/,
     ],
+    [
+      'a pattern that could backtrack exponentially',
+      { kind: 'file_content', paths: ['/etc/x'], pattern: '^(\\s*a+)+$', expect: 'match' },
+      /exponential time/,
+    ],
     ['a relative path', { kind: 'file_mode', path: 'etc/passwd' }, /path must be absolute/],
     [
       'a glob outside the last segment',

@@ -38,6 +38,13 @@ const MAX_DEPTH = 3;
 export const DEFAULT_INTERVAL_SECONDS = 3600;
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+/**
+ * A group holding a quantifier and itself quantified (`(a+)+`, `(\s*x)*`): the shape of patterns
+ * that backtrack exponentially. Matching runs on the agent's only thread, so such a pattern from
+ * a pack could stall the collection; the rule is refused instead.
+ */
+const NESTED_QUANTIFIER =
+  /\((?:[^()\\]|\\.)*(?:[*+]|\{\d+,?\d*\})(?:[^()\\]|\\.)*\)(?:[*+]|\{\d+,?\d*\})/;
 const PLATFORMS = new Set(['debian', 'ubuntu', 'rhel', 'fedora', 'centos', 'rocky', 'almalinux']);
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -84,6 +91,10 @@ function checkProbe(p: unknown, depth: number): ComplianceProbe {
       } catch (err) {
         throw new Malformed(`file_content probe: bad pattern: ${(err as Error).message}`);
       }
+      need(
+        !NESTED_QUANTIFIER.test(probe.pattern as string),
+        'file_content probe: the pattern repeats a group that itself repeats (it could take exponential time)',
+      );
       need(
         oneOf(probe.expect, ['match', 'no_match']),
         'file_content probe: expect must be match or no_match',
