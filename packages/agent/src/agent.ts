@@ -188,7 +188,8 @@ export async function startAgent(
     log,
     securityUpdates: () => {
       const stats = inventory.summary.Stats;
-      if (!config.packages.enabled) return 'the package inventory is off ([packagemanager] enabled)';
+      if (!config.packages.enabled)
+        return 'the package inventory is off ([packagemanager] enabled)';
       if (!config.packages.enableUpdateCheck)
         return 'the update check is off ([packagemanager] enable-update-check)';
       if (inventory.summary.Pending || !stats) return 'no package inventory yet';
