@@ -31,6 +31,20 @@ export interface ReadDelivery {
   readonly packs?: readonly HeldPack[];
 }
 
+/** How a push client reaches the packs the agent holds. */
+export interface ComplianceLink {
+  /** The checksum of the packs held, sent with every push; undefined before any answer. */
+  checksum(): string | undefined;
+  /** Takes a push answer's `compliance`. */
+  onDelivery(delivery: ReadDelivery): void;
+}
+
+/** The `compliance_checksum` member of a push body (with its leading comma), or '' without one. */
+export function checksumField(link: ComplianceLink | undefined): string {
+  const held = link?.checksum();
+  return held === undefined ? '' : `,"compliance_checksum":${JSON.stringify(held)}`;
+}
+
 /** The most rules of one pack, and the deepest nesting of `any`/`all`, the agent takes. */
 const MAX_RULES = 1000;
 const MAX_DEPTH = 3;

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { writeFileAtomic } from '../files.js';
 import { deployedSetOf, type DeployedSet } from '../checks/deployed.js';
-import { complianceDeliveryOf, type ReadDelivery } from '../compliance/pack.js';
+import { checksumField, complianceDeliveryOf, type ComplianceLink } from '../compliance/pack.js';
 import type { Host } from '../host.js';
 import { buildCsr } from '../serve/csr.js';
 import { AGENT_VERSION } from '../version.js';
@@ -298,11 +298,8 @@ export function startNativeClient(opts: {
   onInterval?: (seconds: number) => void;
   /** Called with the checks the server deployed to this host, at every answer that names them. */
   onChecks?: (set: DeployedSet) => void;
-  /**
-   * The compliance packs: `checksum` gives what the agent holds (sent with every push; undefined
-   * before any answer), `onDelivery` takes each answer's `compliance`.
-   */
-  compliance?: { checksum(): string | undefined; onDelivery(delivery: ReadDelivery): void };
+  /** The compliance packs the agent holds (their checksum rides in every push) and receives. */
+  compliance?: ComplianceLink;
   /** The clock, in milliseconds (the package inventory's retry waits); tests replace it. */
   now?: () => number;
 }): NativeClient {
@@ -446,15 +443,13 @@ export function startNativeClient(opts: {
       }
       maybeRenew();
       let a;
-      const held = opts.compliance?.checksum();
-      const sum = held === undefined ? '' : `,"compliance_checksum":${JSON.stringify(held)}`;
       try {
         a = await request(
           ep!,
           'POST',
           `/api/v1/agents/${encodeURIComponent(state.agent_id)}/checkdata`,
           {
-            body: `{"collected_at":${collectedAt},"checkdata":${text}${sum}}`,
+            body: `{"collected_at":${collectedAt},"checkdata":${text}${checksumField(opts.compliance)}}`,
             timeoutMs: 30_000,
           },
         );
