@@ -179,7 +179,9 @@ export function createProbeRunner(ctx: ProbeContext): (probe: ComplianceProbe) =
       const mask = await lstat(path.join(etc, unit)).catch(() => undefined);
       if (mask?.isSymbolicLink() && (await readlink(path.join(etc, unit))) === '/dev/null')
         return false;
-      const dirs = (await readdir(etc)).filter((d) => d.endsWith('.wants'));
+      const dirs = (await readdir(etc)).filter(
+        (d) => d.endsWith('.wants') || d.endsWith('.requires'),
+      );
       for (const d of dirs) {
         const st = await lstat(path.join(etc, d, unit)).catch(() => undefined);
         if (st) return true;
