@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ComplianceReport } from '@vigil/protocol';
+import { systemProbeContext } from '../src/compliance/context.js';
 import { evaluatePacks, summarizeReport, systemPlatform } from '../src/compliance/evaluate.js';
 import { complianceDeliveryOf, readPack, type HeldPack } from '../src/compliance/pack.js';
 import { startComplianceScheduler } from '../src/compliance/scheduler.js';
-import { buildTree, fixtureTree, removeTrees } from './compliance-support.js';
+import { execProgram, type ExecFn } from '../src/host.js';
+import { baselinePackText, buildTree, fixtureTree, removeTrees } from './compliance-support.js';
 
 // Reading packs leniently, platforms, the report, and the scheduler that evaluates held packs.
 
@@ -322,5 +324,79 @@ describe('the scheduler', () => {
     const after = calls;
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(calls, after, 'no evaluation after stop');
+  });
+});
+
+describe('the production probe context', () => {
+  /** Answers as the real programs do: stdout, and a non-zero exit for an inactive unit. */
+  const exec: ExecFn = (file, args) => {
+    if (file === 'systemctl') {
+      const unit = args.at(-1);
+      if (unit === 'cron.service') return Promise.resolve('active\n');
+      if (unit === 'booted.service')
+        return Promise.reject(
+          Object.assign(
+            new Error(
+              "Command failed: systemctl is-active -- booted.service\nSystem has not been booted with systemd as init system (PID 1). Can't operate.\n",
+            ),
+            { code: 1, stdout: '' },
+          ),
+        );
+      if (unit === 'gone.service')
+        return Promise.reject(
+          Object.assign(new Error('spawn systemctl ENOENT'), { code: 'ENOENT' }),
+        );
+      return Promise.reject(Object.assign(new Error('exit 3'), { code: 3, stdout: 'inactive\n' }));
+    }
+    if (file === 'rpm')
+      return args.includes('audit')
+        ? Promise.resolve('')
+        : Promise.reject(Object.assign(new Error('exit 1'), { code: 1, stdout: '' }));
+    return Promise.reject(new Error(`unexpected ${file}`));
+  };
+  const local = systemProbeContext({
+    root: '/',
+    procRoot: '/proc',
+    exec,
+    securityUpdates: () => 0,
+  });
+
+  test('under / it asks systemctl and rpm', async () => {
+    assert.equal(await local.isActive!('cron.service'), true);
+    assert.equal(await local.isActive!('ufw.service'), false);
+    await assert.rejects(local.isActive!('gone.service'), /systemctl is not installed/);
+    await assert.rejects(
+      local.isActive!('booted.service'),
+      /^Error: systemctl is-active booted\.service failed: System has not been booted with systemd/,
+    );
+    assert.equal(await local.rpmInstalled!('audit'), true);
+    assert.equal(await local.rpmInstalled!('ypserv'), false);
+  });
+
+  test('under another root it asks neither (they would answer for the wrong system)', () => {
+    const other = systemProbeContext({
+      root: '/srv/image',
+      procRoot: '/proc',
+      exec,
+      securityUpdates: () => 0,
+    });
+    assert.equal(other.isActive, undefined);
+    assert.equal(other.rpmInstalled, undefined);
+  });
+
+  test('the linux-baseline pack evaluates on this machine, every rule with a verdict', async () => {
+    const held = readPack(JSON.parse(baselinePackText()))!;
+    const ctx = systemProbeContext({
+      root: '/',
+      procRoot: '/proc',
+      exec: execProgram,
+      securityUpdates: () => 'no package inventory yet',
+    });
+    const report = await evaluatePacks([held], 'c', ctx);
+    assert.equal(report.results.length, held.rules.length);
+    for (const r of report.results) {
+      assert.ok(['pass', 'fail', 'error', 'not_applicable'].includes(r.status), r.rule);
+      assert.ok((r.detail ?? '').length > 0 && (r.detail ?? '').length <= 500, r.rule);
+    }
   });
 });

@@ -121,6 +121,19 @@ export async function expandPath(root: string, pattern: string): Promise<string[
     .map((n) => path.posix.join(dir, n));
 }
 
+/**
+ * What a failed program said on its standard error (the lines after execFile's `Command failed`),
+ * as `: <first line>`, or '' when it said nothing.
+ */
+function whyFailed(err: unknown): string {
+  const said = String((err as Error).message ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  return said ? `: ${said.slice(0, 160)}` : '';
+}
+
 /** The states `systemctl is-active` prints for a unit that runs (or is about to). */
 const ACTIVE = new Set(['active', 'reloading', 'activating', 'refreshing']);
 
@@ -155,7 +168,10 @@ export function systemProbeContext(opts: {
               if (timedOut(err)) throw new Error('systemctl is-active timed out', { cause: err });
               // A non-zero exit is the answer for an inactive, failed or unknown unit.
               const out = String((err as { stdout?: unknown }).stdout ?? '').trim();
-              if (out === '') throw new Error(`systemctl is-active ${unit} failed`, { cause: err });
+              if (out === '')
+                throw new Error(`systemctl is-active ${unit} failed${whyFailed(err)}`, {
+                  cause: err,
+                });
               return ACTIVE.has(out);
             }
           },
