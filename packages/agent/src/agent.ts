@@ -186,6 +186,7 @@ export async function startAgent(
   const compliance = startCompliance({
     host: () => host,
     log,
+    enabled: config.vigil.compliance,
     securityUpdates: () => {
       const stats = inventory.summary.Stats;
       if (!config.packages.enabled)

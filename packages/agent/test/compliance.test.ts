@@ -325,6 +325,29 @@ describe('the scheduler', () => {
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(calls, after, 'no evaluation after stop');
   });
+
+  test('switched off, it evaluates nothing but takes the checksum, so the packs stop coming', async () => {
+    let calls = 0;
+    const logs: string[] = [];
+    const s = startComplianceScheduler({
+      enabled: false,
+      evaluate: (packs, checksum) => {
+        calls += 1;
+        return Promise.resolve({ checksum, evaluated_at: 1, packs: [], results: [] });
+      },
+      log: (l) => logs.push(l),
+    });
+    s.apply({ checksum: 'c1', intervalSeconds: 60, packs: [held('1.0.0')] });
+    s.apply({ checksum: 'c1', intervalSeconds: 60 });
+    await s.idle();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls, 0);
+    assert.equal(s.report(), undefined);
+    assert.equal(s.checksum(), 'c1');
+    assert.equal(logs.length, 1);
+    assert.match(logs[0]!, /evaluation is off here \(\[vigil\] compliance = false\)/);
+    await s.stop();
+  });
 });
 
 describe('the production probe context', () => {

@@ -30,13 +30,17 @@ export interface ComplianceScheduler {
 
 /**
  * Starts the scheduler. It evaluates the packs when they change and then every interval, one
- * evaluation at a time: a change during an evaluation starts one more right after it.
+ * evaluation at a time: a change during an evaluation starts one more right after it. Switched
+ * off (`enabled: false`, `[vigil] compliance = false`), it evaluates nothing and sends no report,
+ * but takes the checksum of what it is sent, so that the server stops sending the packs.
  */
 export function startComplianceScheduler(opts: {
   evaluate: EvaluateFn;
   log: (line: string) => void;
+  enabled?: boolean;
 }): ComplianceScheduler {
   const { log } = opts;
+  if (opts.enabled === false) return switchedOff(log);
   let checksum: string | undefined;
   let packs: readonly HeldPack[] = [];
   let intervalSeconds = 0;
@@ -137,5 +141,23 @@ export function startComplianceScheduler(opts: {
       if (timer) clearTimeout(timer);
       while (running) await running;
     },
+  };
+}
+
+/** The scheduler of an agent whose compliance evaluation is switched off. */
+function switchedOff(log: (line: string) => void): ComplianceScheduler {
+  let checksum: string | undefined;
+  return {
+    apply(delivery) {
+      if (delivery.packs && delivery.checksum !== '' && delivery.checksum !== checksum)
+        log(
+          'compliance: the server assigns packs to this host, but evaluation is off here ([vigil] compliance = false)',
+        );
+      checksum = delivery.checksum;
+    },
+    checksum: () => checksum,
+    report: () => undefined,
+    idle: async () => undefined,
+    stop: async () => undefined,
   };
 }
