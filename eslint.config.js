@@ -23,7 +23,14 @@ const NO_HTTP = {
   message: 'only routes, faces and http/ use the HTTP layer',
 };
 const NO_SQL = {
-  group: ['kysely', 'pg', 'better-sqlite3', '**/db/connection.js', '**/db/migrations/*'],
+  group: [
+    'kysely',
+    'pg',
+    'better-sqlite3',
+    '**/db/connection.js',
+    '**/db/sqlite-fifo.js',
+    '**/db/migrations/*',
+  ],
   message: 'queries live in stores (row types come from db/schema.js)',
 };
 const NO_STORE = {

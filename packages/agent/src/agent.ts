@@ -8,6 +8,7 @@ import {
   type RemoteChecksSettings,
 } from './checks/remote.js';
 import { startChecks, type CheckScheduler } from './checks/scheduler.js';
+import { startCompliance } from './compliance/index.js';
 import { runCollectors, type AnyCollector, type CollectorOutcome } from './collect/collector.js';
 import { enabledCollectors } from './collect/index.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
@@ -181,6 +182,22 @@ export async function startAgent(
   // The interval a Vigil server asked for (at its answer to a push); it wins over config.ini.
   let serverInterval: number | undefined;
   const interval = () => serverInterval ?? config.interval;
+  // The compliance packs a Vigil server assigned to this host, evaluated in the background.
+  const compliance = startCompliance({
+    host: () => host,
+    log,
+    enabled: config.vigil.compliance,
+    securityUpdates: () => {
+      const stats = inventory.summary.Stats;
+      if (!config.packages.enabled)
+        return 'the package inventory is off ([packagemanager] enabled)';
+      if (!config.packages.enableUpdateCheck)
+        return 'the update check is off ([packagemanager] enable-update-check)';
+      if (inventory.summary.Pending || !stats) return 'no package inventory yet';
+      if (stats.LastError) return `the last update check failed: ${stats.LastError}`;
+      return stats.SecurityUpdates;
+    },
+  });
 
   const cycle = async () => {
     const nowMs = Date.now();
@@ -200,6 +217,8 @@ export async function startAgent(
     document.packagemanager = config.packages.enabled
       ? inventory.summary
       : { enabled: false, pending: false };
+    const report = compliance.report();
+    if (report) document.compliance = report;
     latest = document;
     publish(document, nowMs);
     for (const o of outcomes) if (!o.ok) log(`collector ${o.key} failed: ${o.error}`);
@@ -253,6 +272,7 @@ export async function startAgent(
         }
       },
       onChecks: (set) => void remote.apply(set),
+      compliance: { checksum: () => compliance.checksum(), onDelivery: (d) => compliance.apply(d) },
     });
     const spool = new Spool(path.join(config.vigil.spoolDir, 'vigil'), limits);
     pushers.push({
@@ -349,6 +369,7 @@ export async function startAgent(
       await cycleRunning;
       await scheduler.stop();
       await remote.stop();
+      await compliance.stop();
       await prometheus.stop();
       await logs.stop();
       // Undelivered documents go to the spool, to be sent after the next start.

@@ -73,6 +73,12 @@ export interface AgentConfig {
      */
     readonly remoteChecks: boolean;
     /**
+     * Whether the compliance packs a Vigil server assigns to this host are evaluated
+     * (`compliance`, on by default): read-only probes of files, kernel parameters, packages,
+     * units and ports.
+     */
+    readonly compliance: boolean;
+    /**
      * The directories deployed checks' executables must lie in (`plugin-dirs`, comma-separated
      * absolute paths; default `/usr/lib/nagios/plugins`).
      */
@@ -321,6 +327,7 @@ export function parseAgentConfig(text: string, file: string | undefined): AgentC
       spoolMaxAgeHours: int('vigil', 'spool-max-age-hours', 24, 1, 24 * 365),
       oitcAuthFile: relPath('vigil', 'oitc-auth-file', path.join(dir, 'agent.auth')),
       remoteChecks: bool('vigil', 'remote-checks', false),
+      compliance: bool('vigil', 'compliance', true),
       pluginDirs,
     },
     stateDir: dir,

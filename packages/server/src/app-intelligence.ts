@@ -12,8 +12,9 @@ import type { SettingsService } from './system/settings.js';
 
 /**
  * Composes host intelligence for app.ts: the recorder (a subscriber of the ingest event, and
- * the agents intake's observer of package inventories, `recorder.inventory`) and the reads of
- * its routes, on one store. The `changes` switches come from the intelligence settings.
+ * the agents intake's observer of package inventories, `recorder.inventory`), the reads of its
+ * routes and the retention of events (a cluster job), on one store. The `changes` switches come
+ * from the intelligence settings.
  */
 export function composeIntelligence(deps: {
   db: Db;
@@ -21,6 +22,8 @@ export function composeIntelligence(deps: {
   hosts: IntelligenceHosts;
   settings: Pick<SettingsService, 'get'>;
   cursors: CursorCodec;
+  /** Days events are kept (`intelligence.retention_days`). */
+  retentionDays: number;
   now: () => number;
   logger: Logger;
 }) {
@@ -34,7 +37,20 @@ export function composeIntelligence(deps: {
   });
   deps.bus.subscribe<IngestEvent>(INGEST_TOPIC, recorder.observe);
   const reads = createIntelligenceReads({ store, hosts: deps.hosts, cursors: deps.cursors });
-  return { recorder, reads };
+  const maxAgeMs = deps.retentionDays * 86_400_000;
+  /** Deletes events past retention, 5,000 per transaction, at most 100 transactions a run. */
+  const retention = async (): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < 100; i++) {
+      const gone = await store.deleteBefore(deps.now() - maxAgeMs, 5_000);
+      total += gone;
+      if (gone < 5_000) break;
+    }
+    return total;
+  };
+  /** Periodic work on the database: retention, once per period in the cluster. */
+  const jobs = [{ name: 'intelligence-retention', everyMs: 3_600_000, run: retention }];
+  return { recorder, reads, retention, jobs };
 }
 
 /** Host intelligence's parts. */

@@ -376,6 +376,7 @@ export async function createVigil(opts: {
       hosts,
       settings: parts.settings,
       cursors,
+      retentionDays: config.intelligence.retention_days,
       now,
       logger: opts.logger,
     });
@@ -496,6 +497,7 @@ export async function createVigil(opts: {
         run: () => notifications.dispatcher.tick(),
       },
       ...logs.jobs,
+      ...intelligence.jobs,
       logRules.evaluator.job(),
     ];
     const jobs = startJobs(

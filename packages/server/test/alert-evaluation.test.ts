@@ -376,18 +376,22 @@ describe('built-in conditions', () => {
 /** A sink that records what it is told, and keeps open alerts as the lifecycle would. */
 function recordingSink(open: (AlertKey & { severity: Severity })[] = []) {
   const calls: string[] = [];
+  /** The same calls with the host they name, and the message of each fire. */
+  const hostCalls: string[] = [];
   const sink: AlertSink = {
     async fire(s: AlertSignal) {
       calls.push(`fire ${s.ruleId} ${JSON.stringify(s.labels)} ${s.severity}`);
+      hostCalls.push(`${s.hostId} fire ${s.ruleId} ${JSON.stringify(s.labels)}: ${s.message}`);
     },
     async clear(k: AlertKey) {
       calls.push(`clear ${k.ruleId} ${JSON.stringify(k.labels)}`);
+      hostCalls.push(`${k.hostId} clear ${k.ruleId} ${JSON.stringify(k.labels)}`);
     },
     async open() {
       return open;
     },
   };
-  return { sink, calls };
+  return { sink, calls, hostCalls };
 }
 
 describe('evaluator', () => {
@@ -471,6 +475,7 @@ describe('evaluator', () => {
       ev,
       push,
       calls: rec.calls,
+      hostCalls: rec.hostCalls,
       factsCalls: () => factsCalls,
       setClock: (t: number) => (clock = t),
     };
@@ -556,6 +561,34 @@ describe('evaluator', () => {
       'clear disk {"mount":"/"}',
       'clear disk {"mount":"/data"}',
     ]);
+  });
+
+  test("hosts judged by the same rules share them, but never each other's conditions", async () => {
+    const { push, hostCalls } = setup([{ ...base, id: 'disk', name: 'Disk', for_seconds: 0 }]);
+    const s = (root: number, data: number) => ({
+      load1: 1,
+      'disk_usage_percent{mount="/"}': root,
+      'disk_usage_percent{mount="/data"}': data,
+    });
+    // Each host has its own layout numbers; 'b' has the same keys as 'a', 'c' another order.
+    await push('a', 0, s(50, 50), [], 1);
+    await push('b', 0, s(50, 50), [], 2);
+    await push('c', 0, { 'disk_usage_percent{mount="/data"}': 50, load1: 1 }, [], 3);
+    await push('b', 1000, s(50, 95), [], 2);
+    assert.deepEqual(hostCalls, [
+      'b fire disk {"mount":"/data"}: Disk: disk_usage_percent{mount="/data"} is 95 on b (> 90)',
+    ]);
+    await push('a', 2000, s(85, 50), [], 1);
+    await push('c', 2000, { 'disk_usage_percent{mount="/data"}': 95, load1: 1 }, [], 3);
+    await push('b', 3000, s(50, 50), [], 2);
+    assert.deepEqual(hostCalls.slice(1), [
+      'a fire disk {"mount":"/"}: Disk: disk_usage_percent{mount="/"} is 85 on a (> 80)',
+      'c fire disk {"mount":"/data"}: Disk: disk_usage_percent{mount="/data"} is 95 on c (> 90)',
+      'b clear disk {"mount":"/data"}',
+    ]);
+    // 'a' still has its condition: a push below recovery clears it, and only it.
+    await push('a', 4000, s(50, 50), [], 1);
+    assert.deepEqual(hostCalls.slice(4), ['a clear disk {"mount":"/"}']);
   });
 
   test('scope and host overrides select the rules; a host is looked up once, not per push', async () => {

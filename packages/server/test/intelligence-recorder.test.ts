@@ -88,6 +88,7 @@ for (const kind of await databaseKinds()) {
         state: (id) => (counts.reads++, real.state(id)),
         save: (...a) => (counts.saves++, real.save(...a)),
         events: (q) => real.events(q),
+        deleteBefore: (at, limit) => real.deleteBefore(at, limit),
       };
       return { store, counts };
     }
@@ -175,6 +176,27 @@ for (const kind of await databaseKinds()) {
       const state = parseState((await store.state('c1'))!.state);
       assert.deepEqual(state.ports?.map(portSubject), ['tcp/0.0.0.0:22', 'tcp/0.0.0.0:443']);
       assert.deepEqual(state.packages, { bash: '5.3' });
+    });
+
+    test('retention deletes the events recorded before a time, oldest first, in bounded batches', async () => {
+      const { db, drop } = await kind.create();
+      cleanups.push(drop);
+      await migrate(db);
+      const store = createIntelligenceStore(db.kysely);
+      const ev = (n: number) => ({
+        kind: 'user.added' as const,
+        subject: `u${n}`,
+        detail: {},
+        at: n,
+      });
+      await store.save('r1', JSON.stringify(emptyState()), [1, 2, 3, 4, 5].map(ev), 5);
+      await store.save('r2', JSON.stringify(emptyState()), [6, 7].map(ev), 7);
+      assert.equal(await store.deleteBefore(5, 2), 2);
+      const left = async () => (await store.events({ limit: 50 })).map((e) => e.subject).sort();
+      assert.deepEqual(await left(), ['u3', 'u4', 'u5', 'u6', 'u7']);
+      assert.equal(await store.deleteBefore(5, 2), 2);
+      assert.equal(await store.deleteBefore(5, 2), 0);
+      assert.deepEqual(await left(), ['u5', 'u6', 'u7']);
     });
   });
 }

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { AgentCommand, CommandResult } from '@vigil/protocol';
 import { writeFileAtomic } from '../files.js';
 import { deployedSetOf, type DeployedSet } from '../checks/deployed.js';
+import { checksumField, complianceDeliveryOf, type ComplianceLink } from '../compliance/pack.js';
 import type { Host } from '../host.js';
 import { buildCsr } from '../serve/csr.js';
 import { AGENT_VERSION } from '../version.js';
@@ -297,6 +298,8 @@ export function startNativeClient(opts: {
   onInterval?: (seconds: number) => void;
   /** Called with the checks the server deployed to this host, at every answer that names them. */
   onChecks?: (set: DeployedSet) => void;
+  /** The compliance packs the agent holds (their checksum rides in every push) and receives. */
+  compliance?: ComplianceLink;
   /** The clock, in milliseconds (the package inventory's retry waits); tests replace it. */
   now?: () => number;
 }): NativeClient {
@@ -446,7 +449,7 @@ export function startNativeClient(opts: {
           'POST',
           `/api/v1/agents/${encodeURIComponent(state.agent_id)}/checkdata`,
           {
-            body: `{"collected_at":${collectedAt},"checkdata":${text}}`,
+            body: `{"collected_at":${collectedAt},"checkdata":${text}${checksumField(opts.compliance)}}`,
             timeoutMs: 30_000,
           },
         );
@@ -463,6 +466,8 @@ export function startNativeClient(opts: {
         if (b.interval_seconds) opts.onInterval?.(b.interval_seconds);
         const deployed = deployedSetOf(a.json);
         if (deployed) opts.onChecks?.(deployed);
+        const compliance = complianceDeliveryOf(a.json);
+        if (compliance) opts.compliance?.onDelivery(compliance);
         packages.afterPush();
         return { ok: true };
       }

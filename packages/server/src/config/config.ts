@@ -50,6 +50,7 @@ export interface Config {
     max_batch_lines: number;
     batch_memory_hours: number;
   };
+  intelligence: { retention_days: number };
   compliance: { packs_dir: string };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

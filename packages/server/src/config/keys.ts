@@ -474,6 +474,16 @@ export const KEYS = {
         "How long an agent's log batch ids are remembered: a batch resent within it is not stored twice.",
     },
   },
+  intelligence: {
+    retention_days: {
+      type: 'integer',
+      default: 90,
+      min: 1,
+      max: 3650,
+      description:
+        'Host intelligence events (what changed on hosts) recorded longer ago than this are deleted (in batches of 5,000, every hour).',
+    },
+  },
   compliance: {
     packs_dir: {
       type: 'string',

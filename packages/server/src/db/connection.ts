@@ -2,9 +2,10 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { ownerOnly } from '../files.js';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { FifoSqliteDialect } from './sqlite-fifo.js';
 
 /** PostgreSQL's int8 arrives as a string by default; Vigil's int8 values (epoch ms) fit a double. */
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -72,7 +73,7 @@ export function openDb(opts: DbOptions): Db {
   database.pragma('temp_store = MEMORY');
   database.pragma('cache_size = -16384');
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: new FifoSqliteDialect({ database: withStatementCache(database) }),
   });
   return { ...wrap(kysely, 'sqlite', `sqlite ${opts.sqliteFile}`), sqlite: database };
 }

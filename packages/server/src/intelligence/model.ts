@@ -130,4 +130,6 @@ export interface IntelligenceStore {
   save(hostId: string, state: string, events: readonly NewIntelEvent[], at: number): Promise<void>;
   /** Events newest first (by id), filtered, at most `limit`. */
   events(q: IntelEventQuery): Promise<IntelEventRow[]>;
+  /** Deletes at most `limit` of the oldest events recorded before `at` (epoch ms); their count. */
+  deleteBefore(at: number, limit: number): Promise<number>;
 }

@@ -36,6 +36,17 @@ export const createIntelligenceStore = (db: Kysely<Database>): IntelligenceStore
     });
   },
 
+  async deleteBefore(at, limit) {
+    const doomed = db
+      .selectFrom('intel_events')
+      .select('id')
+      .where('at', '<', at)
+      .orderBy('id')
+      .limit(limit);
+    const r = await db.deleteFrom('intel_events').where('id', 'in', doomed).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  },
+
   async events(q) {
     let query = db
       .selectFrom('intel_events as e')

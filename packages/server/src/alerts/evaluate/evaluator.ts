@@ -32,15 +32,13 @@ interface Entry {
 }
 
 /**
- * A series of a push that one entry judges. Its condition's key and state key are made only
- * when first needed: most series of most hosts never breach, and a fleet holds many of these.
+ * A series that one entry judges, for any host (shared by every host of a shape). Its
+ * condition's key and state key are made per host only when first needed (`Plan.made`): most
+ * series of most hosts never breach.
  */
 interface Match {
   entry: Entry;
-  hostId: string;
   labels: Record<string, string>;
-  key?: AlertKey;
-  sk?: string;
 }
 
 /** A series no rule judges (shared: most of a push's series). */
@@ -58,19 +56,29 @@ interface Laid {
   below: number[];
 }
 
+/**
+ * The rules and thresholds that apply to a host, shared by every host they apply to alike (most
+ * hosts of a fleet have the same, and a fleet of thousands holds one of these, not thousands).
+ */
+interface Shape {
+  byMetric: Map<string, Entry[]>;
+  /** The non-threshold rules that apply, with their thresholds. */
+  other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
+  /** Series key → what judges it; the same key strings come push after push, host after host. */
+  keys: Map<string, readonly Match[]>;
+  /** Laid-out key lists, by the judged keys and their positions: hosts alike share one. */
+  laid: Map<string, Laid>;
+}
+
 /** What a host's pushes are judged by: built once, kept `hostTtlMs`. */
 interface Plan {
   at: number;
   host: HostFacts;
-  byMetric: Map<string, Entry[]>;
-  /** The non-threshold rules that apply to the host, with their thresholds. */
-  other: Map<RuleKind, { rule: Rule; t: EffectiveThresholds }[]>;
-  /** Series key → what judges it; the same key strings come push after push. */
-  keys: Map<string, readonly Match[]>;
+  shape: Shape;
   /** Key layout (IngestEvent.layout) → the positions of its judged series: no lookup per key. */
   layouts: Map<number, Laid>;
-  /** What the rules and thresholds of the plan were: a rebuilt plan that finds the same keeps `keys`. */
-  signature: string;
+  /** The condition keys made for this host's matches (only those that ever needed one). */
+  made?: Map<Match, { key: AlertKey; sk: string }>;
 }
 
 interface Condition {
@@ -109,6 +117,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
   let rules: Rule[] | undefined;
   let rulesLoading: Promise<Rule[]> | undefined;
   const plans = new Map<string, Plan>();
+  /** Shapes by their signature (the rules and thresholds that apply). */
+  const shapes = new Map<string, Shape>();
   const conditions = new Map<string, Condition>();
   /** Each host's number of threshold conditions: a host without one skips most of the work. */
   const perHost = new Map<string, number>();
@@ -147,11 +157,13 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (m === undefined) compiled.set(rule, (m = compileMatchers(rule.matchers)));
     return m;
   };
-  let lastForecast = 0;
+  // The first forecast waits a period: a starting server has its backlog to take in first.
+  let lastForecast = deps.now();
 
   deps.rules.onChange(() => {
     rules = undefined;
     plans.clear();
+    shapes.clear();
   });
 
   /** Runs sink calls of one condition in order. */
@@ -188,11 +200,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const empty: Plan = {
         at: deps.now(),
         host: { id: hostId, name: hostId, tags: [], environment: null, templates: [] },
-        byMetric,
-        other,
-        keys: new Map(),
+        shape: { byMetric, other, keys: new Map(), laid: new Map() },
         layouts: new Map(),
-        signature: '',
       };
       plans.set(hostId, empty);
       return undefined;
@@ -226,45 +235,42 @@ export function createEvaluator(deps: EvaluatorDeps) {
       list.push(entry);
       byMetric.set(rule.metric!, list);
     }
-    // Most rebuilds find what they replace: the old plan then keeps its parsed keys.
+    // Hosts alike share one shape; a rebuild that finds the same keeps the host's layouts.
     const signature = JSON.stringify([
       [...byMetric.values()].flat().map((e) => [e.rule.id, e.spec]),
       [...other.values()].flat().map((o) => [o.rule.id, o.t]),
     ]);
+    let shape = shapes.get(signature);
+    if (shape === undefined) {
+      if (shapes.size >= 10_000) shapes.clear();
+      shape = { byMetric, other, keys: new Map(), laid: new Map() };
+      shapes.set(signature, shape);
+    }
     const before = plans.get(hostId);
-    if (before?.signature === signature) {
+    if (before?.shape === shape) {
       before.at = deps.now();
       before.host = host;
       return before;
     }
-    const plan: Plan = {
-      at: deps.now(),
-      host,
-      byMetric,
-      other,
-      keys: new Map(),
-      layouts: new Map(),
-      signature,
-    };
+    const plan: Plan = { at: deps.now(), host, shape, layouts: new Map() };
     plans.set(hostId, plan);
     return plan;
   };
 
-  const matchesOf = (plan: Plan, key: string): readonly Match[] => {
-    const known = plan.keys.get(key);
+  const matchesOf = (shape: Shape, key: string): readonly Match[] => {
+    const known = shape.keys.get(key);
     if (known) return known;
     let m: readonly Match[] = NO_MATCHES;
     const brace = key.indexOf('{');
-    const entries = plan.byMetric.get(brace < 0 ? key : key.slice(0, brace));
+    const entries = shape.byMetric.get(brace < 0 ? key : key.slice(0, brace));
     if (entries) {
       const labels = labelsOf(key);
       const found: Match[] = [];
-      for (const entry of entries)
-        if (entry.matchers.test(labels)) found.push({ entry, hostId: plan.host.id, labels });
+      for (const entry of entries) if (entry.matchers.test(labels)) found.push({ entry, labels });
       if (found.length > 0) m = found;
     }
-    if (plan.keys.size > 20_000) plan.keys.clear();
-    plan.keys.set(key, m);
+    if (shape.keys.size > 20_000) shape.keys.clear();
+    shape.keys.set(key, m);
     return m;
   };
 
@@ -272,9 +278,10 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const laidOut = (plan: Plan, layout: number, keys: readonly string[]): Laid => {
     let laid = plan.layouts.get(layout);
     if (laid === undefined) {
+      const { shape } = plan;
       laid = { index: [], matches: [], above: [], below: [] };
       for (let i = 0; i < keys.length; i++) {
-        const m = matchesOf(plan, keys[i]!);
+        const m = matchesOf(shape, keys[i]!);
         if (m.length === 0) continue;
         let above = Infinity;
         let below = -Infinity;
@@ -290,21 +297,31 @@ export function createEvaluator(deps: EvaluatorDeps) {
         laid.above.push(above);
         laid.below.push(below);
       }
+      // Hosts with the same judged keys at the same positions share one.
+      const id = laid.index.map((i) => `${i}\t${keys[i]}`).join('\n');
+      const same = shape.laid.get(id);
+      if (same) laid = same;
+      else {
+        if (shape.laid.size >= 1_000) shape.laid.clear();
+        shape.laid.set(id, laid);
+      }
       if (plan.layouts.size >= 16) plan.layouts.clear();
       plan.layouts.set(layout, laid);
-      // The layout's pushes need no lookup by key: the host's keys (and their strings) go.
-      plan.keys.clear();
     }
     return laid;
   };
 
-  /** The condition's key and state key of a match, made on first use. */
-  const keysOf = (m: Match): { key: AlertKey; sk: string } => {
-    if (m.key === undefined || m.sk === undefined) {
-      m.key = { ruleId: m.entry.rule.id, hostId: m.hostId, labels: m.labels };
-      m.sk = keyOf(m.key);
+  /** The condition's key and state key of a match on the plan's host, made on first use. */
+  const keysOf = (plan: Plan, m: Match): { key: AlertKey; sk: string } => {
+    plan.made ??= new Map();
+    let made = plan.made.get(m);
+    if (made === undefined) {
+      const key = { ruleId: m.entry.rule.id, hostId: plan.host.id, labels: m.labels };
+      made = { key, sk: keyOf(key) };
+      if (plan.made.size >= 10_000) plan.made.clear();
+      plan.made.set(m, made);
     }
-    return { key: m.key, sk: m.sk };
+    return made;
   };
 
   const fire = (
@@ -367,7 +384,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         const value = values[i]!;
         const { spec } = m.entry;
         if (quiet && severityOf(spec.comparator, value, spec) === null) continue;
-        const { key, sk } = keysOf(m);
+        const { key, sk } = keysOf(plan, m);
         const prev = conditions.get(sk);
         const step = stepThreshold(prev?.state, value, at, spec);
         if (step.state) setCondition(sk, { key, state: step.state, spec });
@@ -383,7 +400,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         } else if (step.action.type === 'clear') out.push(clear(sk, key, at));
       }
     };
-    if (plan.byMetric.size > 0) {
+    if (plan.shape.byMetric.size > 0) {
       if (e.layout !== undefined) {
         // The same layout as before: only the series some rule judges are visited.
         const laid = laidOut(plan, e.layout, keys);
@@ -395,10 +412,10 @@ export function createEvaluator(deps: EvaluatorDeps) {
           }
           series(i, laid.matches[j]!);
         }
-      } else for (let i = 0; i < keys.length; i++) series(i, matchesOf(plan, keys[i]!));
+      } else for (let i = 0; i < keys.length; i++) series(i, matchesOf(plan.shape, keys[i]!));
     }
     if (e.checks.length > 0) {
-      for (const { rule } of plan.other.get('check') ?? []) {
+      for (const { rule } of plan.shape.other.get('check') ?? []) {
         const flapping = rule.params.flapping === true;
         for (const c of e.checks) {
           const key: AlertKey = {
@@ -503,7 +520,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const hostId = e.hostId;
       const run = async () => {
         const plan = planOf(hostId) ?? (await buildPlan(hostId));
-        const list = plan?.other.get('agent_offline') ?? [];
+        const list = plan?.shape.other.get('agent_offline') ?? [];
         await Promise.all(
           list.map(({ rule }) =>
             setSimple(
@@ -572,7 +589,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         forecast,
         rulesOf: async (hostId, kind) => {
           const plan = planOf(hostId) ?? (await buildPlan(hostId));
-          return plan?.other.get(kind) ?? [];
+          return plan?.shape.other.get(kind) ?? [];
         },
         setSimple,
       });
@@ -581,6 +598,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     /** Drops every cached plan (after global thresholds or host configuration changed). */
     invalidate(): void {
       plans.clear();
+      shapes.clear();
     },
 
     /** Waits for the sink calls under way (tests, shutdown). */

@@ -36,9 +36,47 @@ function layoutIds(text: unknown): number[] {
   return Array.isArray(ids) && ids.every((x) => Number.isSafeInteger(x)) ? (ids as number[]) : [];
 }
 
+/** The prepared series lookup of each SQLite connection (`sqliteSeriesIds`). */
+const seriesStatements = new WeakMap<
+  SQLite.Database,
+  (hostId: string, keys: readonly string[], now: number) => number[]
+>();
+
+/**
+ * A host's series ids for `keys` on SQLite, the missing ones added: prepared statements, one
+ * read of the host's series and one transaction for the new ones. A new host's first push
+ * adds a few hundred series; through the query builder, compiling those statements cost more
+ * than SQLite's work.
+ */
+function sqliteSeriesIds(sqlite: SQLite.Database) {
+  const all = sqlite.prepare<[string], { id: number | bigint; key: string }>(
+    'select id, key from series where host_id = ?',
+  );
+  const add = sqlite.prepare<[string, string, number]>(
+    'insert into series (host_id, key, created_at) values (?, ?, ?) on conflict (host_id, key) do nothing',
+  );
+  const addAll = sqlite.transaction((hostId: string, missing: readonly string[], now: number) => {
+    for (const key of missing) add.run(hostId, key, now);
+  });
+  const read = (hostId: string) => {
+    const out = new Map<string, number>();
+    for (const r of all.iterate(hostId)) out.set(r.key, Number(r.id));
+    return out;
+  };
+  return (hostId: string, keys: readonly string[], now: number): number[] => {
+    let out = read(hostId);
+    const missing = keys.filter((k) => !out.has(k));
+    if (missing.length > 0) {
+      addAll(hostId, missing, now);
+      out = read(hostId);
+    }
+    return keys.map((k) => out.get(k)!);
+  };
+}
+
 /**
  * The tsdb store on the shared query layer. Given the SQLite connection under `db`, the group
- * commit runs as prepared statements of its own (commit.ts).
+ * commit (commit.ts) and the series lookup run as prepared statements of their own.
  */
 export const createTsdbStore = (
   db: Kysely<Database>,
@@ -47,6 +85,13 @@ export const createTsdbStore = (
   hostKeys = new HostKeys(db),
 ): TsdbStore => ({
   async seriesIds(hostId, keys, now) {
+    if (sqlite)
+      // Kysely's connection is held meanwhile, so that no other query lands inside the insert.
+      return db.connection().execute(async () => {
+        let direct = seriesStatements.get(sqlite);
+        if (!direct) seriesStatements.set(sqlite, (direct = sqliteSeriesIds(sqlite)));
+        return direct(hostId, keys, now);
+      });
     const out = new Map<string, number>();
     for (const part of chunks(keys, 500)) {
       const rows = await db
