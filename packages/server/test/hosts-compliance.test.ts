@@ -7,6 +7,8 @@ import type { ComplianceResult } from '@vigil/protocol';
 import type { CheckDocument } from '@vigil/protocol/decode';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { createComplianceStore } from '../src/compliance/store.js';
+import { createHostSummaries } from '../src/compliance/summaries.js';
 import type { IngestEvent } from '../src/events/types.js';
 import { testPack, writePacks } from './compliance-support.js';
 
@@ -255,6 +257,23 @@ for (const kind of await databaseKinds()) {
         page.items.map((i) => [i.name, i.compliance.failing]),
         [['alpha', 1]],
       );
+    });
+
+    test('a set of many hosts is counted over the whole fleet, with the same figures', async () => {
+      const summaries = createHostSummaries({
+        catalog: h.vigil.compliance.catalog,
+        store: createComplianceStore(h.vigil.db.kysely),
+      });
+      // Past 500 ids the query lists no ids; hosts not asked for stay out of the answer.
+      const many = [...Array.from({ length: 600 }, (_, i) => `no-such-host-${i}`), ids.alpha!];
+      for (const framework of [null, 'cis']) {
+        const few = await summaries.summaries([ids.alpha!], framework);
+        const got = await summaries.summaries(many, framework);
+        assert.deepEqual([...got.keys()], [ids.alpha]);
+        assert.deepEqual(got.get(ids.alpha!), few.get(ids.alpha!));
+        assert.equal(got.get(ids.alpha!)?.failing, 1);
+      }
+      assert.equal((await summaries.summaries([], null)).size, 0);
     });
 
     test('a framework longer than 128 characters is 400 on both routes', async () => {
