@@ -8,6 +8,7 @@ import { defaultPacksDir, loadPacks, type PackCatalog } from './compliance/packs
 import { complianceRoutes } from './compliance/routes.js';
 import { createComplianceService } from './compliance/service.js';
 import { createComplianceStore } from './compliance/store.js';
+import { createHostSummaries } from './compliance/summaries.js';
 import type { Config } from './config/config.js';
 import type { Db } from './db/connection.js';
 import type { EventBus } from './events/bus.js';
@@ -36,8 +37,8 @@ export function loadConfiguredPacks(config: Config, builtInDir = defaultPacksDir
  * Composes compliance and the fleet pages for app.ts: the packs (loaded and checked at start),
  * their assignment to hosts (the resolved `compliance_packs` var of a host's configuration,
  * cached until the configuration changes here), the delivery the native push answer carries, the
- * ingest subscriber that stores reports and raises alerts through `sink`, and the reads of the
- * compliance and fleet routes.
+ * ingest subscriber that stores reports and raises alerts through `sink`, the reads of the
+ * compliance and fleet routes, and the hosts overview's compliance summaries.
  */
 export function composeCompliance(deps: {
   db: Db;
@@ -102,7 +103,9 @@ export function composeCompliance(deps: {
   const deliveries: ComplianceDeliveries = {
     forHost: (hostId, held) => assignment.delivery(hostId, held),
   };
-  return { catalog, assignment, ingest, service, fleet, deliveries };
+  /** The hosts overview's compliance summaries. */
+  const summaries = createHostSummaries({ catalog, store });
+  return { catalog, assignment, ingest, service, fleet, deliveries, summaries };
 }
 
 /** Compliance's parts, as composeCompliance builds them. */

@@ -441,6 +441,7 @@ export async function createVigil(opts: {
         liveness: () => hosts.livenessAll(),
       },
       telemetry: ingest,
+      compliance: compliance.summaries,
       series: HEAD_SERIES,
       now,
     });

@@ -29,7 +29,16 @@ interface Host {
     consecutive_failures: number;
     response_ms: number | null;
   };
-  compliance: { framework: string | null; passing: number; failing: number; total: number };
+  compliance: {
+    framework: string | null;
+    passing: number;
+    failing: number;
+    errors: number;
+    not_applicable: number;
+    total: number;
+    score: number | null;
+    evaluated_at: string | null;
+  };
   created_at: string;
   status: string;
 }
@@ -98,7 +107,16 @@ for (const kind of await databaseKinds()) {
         consecutive_failures: 0,
         response_ms: null,
       });
-      assert.deepEqual(host.compliance, { framework: null, passing: 0, failing: 0, total: 0 });
+      assert.deepEqual(host.compliance, {
+        framework: null,
+        passing: 0,
+        failing: 0,
+        errors: 0,
+        not_applicable: 0,
+        total: 0,
+        score: null,
+        evaluated_at: null,
+      });
       assert.ok(Number.isFinite(Date.parse(host.created_at)));
       const got = (await call('GET', `/api/v1/hosts/${host.id}?framework=cis`)).json() as Host;
       assert.equal(got.compliance.framework, 'cis');

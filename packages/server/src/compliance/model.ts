@@ -46,6 +46,20 @@ export interface HostStatusCount {
   rules: number;
 }
 
+/** How many rules a host holds in one status, and the newest evaluation among them (epoch ms). */
+export interface HostStateCount {
+  host_id: string;
+  status: string;
+  rules: number;
+  evaluated_at: number;
+}
+
+/** Rules of one pack: all of them (`rules` absent) or those with these ids. */
+export interface PackScope {
+  pack: string;
+  rules?: readonly string[];
+}
+
 /**
  * Where compliance states and changes are kept. Fleet reads count only live hosts (not deleted,
  * not disabled); a deleted host's rows stay.
@@ -72,4 +86,9 @@ export interface ComplianceStore {
   ruleCounts(): Promise<RuleStatusCount[]>;
   /** Per live host and status, how many rules it holds in it. */
   hostCounts(): Promise<HostStatusCount[]>;
+  /**
+   * Per host (of `hostIds`, or every host when absent) and status, how many states of the rules
+   * in `scope` it holds: one grouped query. An empty scope counts nothing.
+   */
+  stateCounts(scope: readonly PackScope[], hostIds?: readonly string[]): Promise<HostStateCount[]>;
 }

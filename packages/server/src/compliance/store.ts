@@ -132,4 +132,34 @@ export const createComplianceStore = (db: Kysely<Database>): ComplianceStore => 
       .execute();
     return rows.map((r) => ({ ...r, rules: Number(r.rules) }));
   },
+
+  async stateCounts(wanted, hostIds) {
+    const scope = wanted.filter((s) => s.rules === undefined || s.rules.length > 0);
+    if (scope.length === 0 || hostIds?.length === 0) return [];
+    let query = db
+      .selectFrom('compliance_states')
+      .select((eb) => [
+        'host_id',
+        'status',
+        eb.fn.countAll<number>().as('rules'),
+        eb.fn.max('evaluated_at').as('evaluated_at'),
+      ])
+      .where((eb) =>
+        eb.or(
+          scope.map((s) =>
+            s.rules === undefined
+              ? eb('pack_id', '=', s.pack)
+              : eb.and([eb('pack_id', '=', s.pack), eb('rule_id', 'in', [...s.rules])]),
+          ),
+        ),
+      );
+    if (hostIds !== undefined) query = query.where('host_id', 'in', [...hostIds]);
+    const rows = await query.groupBy(['host_id', 'status']).execute();
+    return rows.map((r) => ({
+      host_id: r.host_id,
+      status: r.status,
+      rules: Number(r.rules),
+      evaluated_at: Number(r.evaluated_at),
+    }));
+  },
 });

@@ -43,6 +43,34 @@ export interface FleetTelemetry {
   checkCounts(): Promise<Map<string, CheckCounts>>;
 }
 
+/**
+ * A host's compliance rule states counted by status: `passing` pass, `failing` fail, `errors`
+ * error, `not_applicable`, `total` all of them; `score` is passing / (passing + failing), null
+ * with neither.
+ */
+export interface ComplianceCounts {
+  passing: number;
+  failing: number;
+  errors: number;
+  not_applicable: number;
+  total: number;
+  score: number | null;
+}
+
+/** What the overview reads of compliance. Declared where used; the compliance domain has it. */
+export interface FleetCompliance {
+  /**
+   * The counts of these hosts' current rule states (of the loaded packs), of the rules of
+   * `framework` when given (a pack id, or text one of a rule's references' frameworks contains;
+   * any case), with the newest evaluation counted (epoch ms). One query for the whole set;
+   * hosts without a counted state are absent.
+   */
+  summaries(
+    hostIds: readonly string[],
+    framework: string | null,
+  ): Promise<Map<string, ComplianceCounts & { evaluatedAt: number | null }>>;
+}
+
 /** Whether a host answers: as last probed, `unknown` without an address, `never_probed` before its first probe. */
 export type LivenessState = 'reachable' | 'unreachable' | 'unknown' | 'never_probed';
 
@@ -70,10 +98,10 @@ export interface HostOverview {
     response_ms: number | null;
   };
   /**
-   * The compliance summary. No compliance engine exists yet: every host answers zero rules,
-   * and `framework` is the one asked for (or null).
+   * The compliance summary of the host's current rule states, of the rules of `framework` when
+   * one is asked for (echoed, or null); `total` counts every state, `evaluated_at` is RFC 3339.
    */
-  compliance: { framework: string | null; passing: number; failing: number; total: number };
+  compliance: ComplianceCounts & { framework: string | null; evaluated_at: string | null };
   created_at: string;
   status: HostStatus;
   agents: { id: string; name: string; kind: string; status: string; version: string | null }[];
@@ -126,6 +154,8 @@ export interface HostListQuery {
   status?: HostStatus;
   environment?: string;
   tag?: string;
+  /** The compliance framework of every item's summary. */
+  framework?: string;
   cursor?: string;
   limit?: number;
 }
@@ -165,19 +195,21 @@ function agentsByHost(agents: AgentView[]): Map<string, AgentView[]> {
 }
 
 /**
- * The fleet overview: every host with its status, system, newest figures, check counts and
- * sparklines, from a bounded number of reads for the whole fleet (hosts, agents, check counts,
- * and telemetry's memory), whatever its size. What each host's newest document says about its
+ * The fleet overview: every host with its status, system, newest figures, check counts,
+ * compliance summary and sparklines, from a bounded number of reads for the whole fleet (hosts,
+ * agents, check counts, and telemetry's memory) and one for the page's compliance, whatever its
+ * size. What each host's newest document says about its
  * system is kept from the ingest event (`observe`, constant time per push).
  */
 export function createFleetOverview(deps: {
   directory: FleetDirectory;
   telemetry: FleetTelemetry;
+  compliance: FleetCompliance;
   /** Where the head series sit in telemetry's values (tsdb/format.ts `HEAD_SERIES`). */
   series: readonly string[];
   now: () => number;
 }) {
-  const { directory, telemetry, now } = deps;
+  const { directory, telemetry, compliance, now } = deps;
   const at = (name: string) => deps.series.indexOf(name);
   const CPU = at('cpu_usage_percent');
   const MEM = at('memory_usage_percent');
@@ -211,8 +243,30 @@ export function createFleetOverview(deps: {
   }
   type Fleet = Awaited<ReturnType<typeof readFleet>>;
 
-  /** A host's overview from what was read of the fleet. */
-  function render(fleet: Fleet, h: HostRow, framework: string | null): HostOverview {
+  type Summaries = Awaited<ReturnType<FleetCompliance['summaries']>>;
+
+  /** A host's compliance summary from what was read of its page. */
+  function summaryOf(summaries: Summaries, id: string, framework: string | null) {
+    const s = summaries.get(id);
+    return {
+      framework,
+      passing: s?.passing ?? 0,
+      failing: s?.failing ?? 0,
+      errors: s?.errors ?? 0,
+      not_applicable: s?.not_applicable ?? 0,
+      total: s?.total ?? 0,
+      score: s?.score ?? null,
+      evaluated_at: iso(s?.evaluatedAt ?? null),
+    };
+  }
+
+  /** A host's overview from what was read of the fleet and of its page's compliance. */
+  function render(
+    fleet: Fleet,
+    h: HostRow,
+    summaries: Summaries,
+    framework: string | null,
+  ): HostOverview {
     const { t, first, last, byHost, figures, checks, liveness } = fleet;
     const mine = byHost.get(h.id) ?? [];
     const f = figures.get(h.id);
@@ -262,7 +316,7 @@ export function createFleetOverview(deps: {
         consecutive_failures: live?.consecutive_failures ?? 0,
         response_ms: live?.response_ms ?? null,
       },
-      compliance: { framework, passing: 0, failing: 0, total: 0 },
+      compliance: summaryOf(summaries, h.id, framework),
       created_at: new Date(h.created_at).toISOString(),
       status: statusOf(mine),
       agents: mine.map((a) => ({
@@ -309,7 +363,8 @@ export function createFleetOverview(deps: {
     /**
      * Hosts by name, filtered by a substring of the name, display name or address (`q`,
      * case-insensitive), status, environment and tag, at most `limit` after `cursor`; `total`
-     * counts every host that matched; `next_cursor` continues the list, null at its end.
+     * counts every host that matched; `next_cursor` continues the list, null at its end. The
+     * page's compliance summaries (of `framework` when given) are one read for the page.
      * @throws VigilError bad_data for a cursor not made here.
      */
     async list(
@@ -342,11 +397,17 @@ export function createFleetOverview(deps: {
       const rest = start < 0 ? [] : all.slice(start);
       const page = rest.slice(0, limit);
       const last = page[page.length - 1];
-      const rows = new Map((await directory.byIds(page.map((h) => h.id))).map((r) => [r.id, r]));
+      const ids = page.map((h) => h.id);
+      const framework = q.framework ?? null;
+      const [found, summaries] = await Promise.all([
+        directory.byIds(ids),
+        compliance.summaries(ids, framework),
+      ]);
+      const rows = new Map(found.map((r) => [r.id, r]));
       return {
         items: page.flatMap((h) => {
           const row = rows.get(h.id);
-          return row ? [render(fleet, row, null)] : [];
+          return row ? [render(fleet, row, summaries, framework)] : [];
         }),
         total: all.length,
         next_cursor: rest.length > page.length && last ? cursorOf(last.name) : null,
@@ -377,9 +438,13 @@ export function createFleetOverview(deps: {
      * @throws VigilError not_found (`host.not_found`).
      */
     async get(id: string, framework?: string): Promise<HostOverview> {
-      const [fleet, [host]] = await Promise.all([readFleet(), directory.byIds([id])]);
+      const [fleet, [host], summaries] = await Promise.all([
+        readFleet(),
+        directory.byIds([id]),
+        compliance.summaries([id], framework ?? null),
+      ]);
       if (!host) throw new VigilError('not_found', `no host ${id}`, { code: 'host.not_found' });
-      return render(fleet, host, framework ?? null);
+      return render(fleet, host, summaries, framework ?? null);
     },
   };
 }

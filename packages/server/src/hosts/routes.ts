@@ -45,14 +45,35 @@ export const HostOverview = Type.Object(
     }),
     compliance: Type.Object(
       {
-        framework: NStr,
-        passing: Type.Integer(),
-        failing: Type.Integer(),
-        total: Type.Integer(),
+        framework: Nullable(
+          Type.String({ description: 'The framework asked for (`framework`), null for none.' }),
+        ),
+        passing: Type.Integer({ description: 'Rules that pass.' }),
+        failing: Type.Integer({ description: 'Rules that fail.' }),
+        errors: Type.Integer({ description: 'Rules the agent could not evaluate.' }),
+        not_applicable: Type.Integer({
+          description: "Rules that do not apply to the host's system.",
+        }),
+        total: Type.Integer({
+          description: 'Every rule state counted: passing + failing + errors + not_applicable.',
+        }),
+        score: Nullable(
+          Type.Number({
+            minimum: 0,
+            maximum: 1,
+            description: 'passing / (passing + failing); null with neither.',
+          }),
+        ),
+        evaluated_at: Nullable(
+          Type.String({
+            format: 'date-time',
+            description: 'The newest evaluation counted; null with none.',
+          }),
+        ),
       },
       {
         description:
-          'Compliance summary. No compliance engine exists yet: every count is 0, framework echoes the one asked for.',
+          "Compliance summary: the host's current rule states (as its agent last reported them) of the loaded compliance packs' rules; with `framework`, of the rules of the pack with that id or one of whose references' framework contains it (any case). An unknown framework counts nothing.",
       },
     ),
     created_at: Type.String({ format: 'date-time' }),
@@ -195,12 +216,19 @@ export function hostRoutes(
       schema: {
         tags,
         summary:
-          'Every host by name, with its configuration, liveness, status, system, newest figures, check counts and 30-minute sparklines; `q` filters by a substring of the name, display name or address, `status` by status, `environment` and `tag` exactly; `total` counts the matches; `next_cursor` continues after `limit` (null at the end).',
+          "Every host by name, with its configuration, liveness, compliance summary, status, system, newest figures, check counts and 30-minute sparklines; `framework` limits the compliance summaries to a framework's rules; `q` filters by a substring of the name, display name or address, `status` by status, `environment` and `tag` exactly; `total` counts the matches; `next_cursor` continues after `limit` (null at the end).",
         querystring: Type.Object({
           q: Type.Optional(Type.String({ maxLength: 256 })),
           status: Type.Optional(StringEnum(['online', 'offline', 'pending', 'unknown'])),
           environment: Type.Optional(Type.String({ maxLength: 128 })),
           tag: Type.Optional(Type.String({ maxLength: 128 })),
+          framework: Type.Optional(
+            Type.String({
+              maxLength: 128,
+              description:
+                "The compliance framework of every item's summary: a pack id, or text of a rule reference's framework (any case).",
+            }),
+          ),
           cursor: Type.Optional(Type.String({ maxLength: 1024 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 100 })),
         }),
@@ -223,9 +251,16 @@ export function hostRoutes(
       schema: {
         tags,
         summary:
-          'One host as the fleet overview shows it; `framework` names the compliance framework of its summary.',
+          "One host as the fleet overview shows it (host detail with liveness and compliance summary); `framework` limits its compliance summary to the rules of the pack with that id or one of whose references' framework contains it (any case).",
         params: HostId,
-        querystring: Type.Object({ framework: Type.Optional(Type.String({ maxLength: 128 })) }),
+        querystring: Type.Object({
+          framework: Type.Optional(
+            Type.String({
+              maxLength: 128,
+              description: "A pack id, or text of a rule reference's framework (any case).",
+            }),
+          ),
+        }),
         response: { 200: HostOverview },
       },
     },
