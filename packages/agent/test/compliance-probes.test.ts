@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ComplianceProbe } from '@vigil/protocol';
@@ -82,19 +82,19 @@ describe('file_content', () => {
   ] as const)
     test(name, () => expectStatus(spec, p as ComplianceProbe, status, detail));
 
-  test(
-    'an unreadable file is an error, not a verdict',
-    { skip: asRoot && 'root reads any file' },
-    async () => {
-      const { ctx, root } = buildTree(spec);
-      chmodSync(path.join(root, 'etc/ssh/sshd_config'), 0o000);
-      const out = await createProbeRunner(ctx)(probe('x', 'no_match', ['/etc/ssh/sshd_config']));
-      assert.deepEqual(out, {
-        status: 'error',
-        detail: 'permission denied reading /etc/ssh/sshd_config',
-      });
-    },
-  );
+  test('an unreadable file is an error, not a verdict', async () => {
+    const { ctx, root } = buildTree(spec);
+    const file = path.join(root, 'etc/ssh/sshd_config');
+    if (asRoot) {
+      // Root reads any file whatever its mode: a directory in its place cannot be read either.
+      rmSync(file);
+      mkdirSync(file);
+    } else chmodSync(file, 0o000);
+    const out = await createProbeRunner(ctx)(probe('x', 'no_match', ['/etc/ssh/sshd_config']));
+    assert.equal(out.status, 'error');
+    if (!asRoot) assert.equal(out.detail, 'permission denied reading /etc/ssh/sshd_config');
+    else assert.match(out.detail ?? '', /\/etc\/ssh\/sshd_config/);
+  });
 });
 
 describe('sysctl', () => {
