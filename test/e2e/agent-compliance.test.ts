@@ -3,20 +3,14 @@
 // against this machine's real files and /proc, and the server's compliance, fleet and host
 // intelligence routes show what it found.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { databaseKinds } from '../support/databases.js';
-import { eventually, httpsJson } from '../support/https.js';
+import { eventually } from '../support/https.js';
 import { freePort } from '../support/postgres.js';
-import {
-  runAgent,
-  startAgentRun,
-  startServe,
-  type AgentRun,
-  type Served,
-} from '../support/process.js';
+import { startAgentRun, type AgentRun } from '../support/process.js';
+import { serveWithEnrolledAgent, type ServedAgent } from '../support/served-agent.js';
 
 const PASSWORD = 'agent compliance end to end';
 const AGENT_ID = 'e2e-compliance';
@@ -41,83 +35,34 @@ function sysctl(key: string): string | undefined {
 
 for (const kind of await databaseKinds()) {
   describe(`agent compliance end to end on ${kind.name}`, () => {
-    const dirs: string[] = [];
-    let server: Served;
-    let base: string;
-    let ca: string;
-    let token: string;
-    let config: string;
+    let served: ServedAgent;
     let agentPort: number;
     let agent: AgentRun | undefined;
-    let dropDb: () => Promise<void> = async () => undefined;
-
-    const api = (p: string, body?: unknown, method?: string) =>
-      httpsJson(`${base}${p}`, { ca, token, body, ...(method ? { method } : {}) });
+    const api = (p: string, body?: unknown, method?: string) => served.api(p, body, method);
 
     before(async () => {
-      const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-compliance-e2e-'));
-      dirs.push(tmp);
-      const dataDir = path.join(tmp, 'data');
-      const created = await kind.create();
-      await created.db.close();
-      dropDb = created.drop;
-      const port = await freePort();
-      const env: Record<string, string> = {
-        VIGIL_STORAGE_DATA_DIR: dataDir,
-        VIGIL_SERVER_LISTEN: `127.0.0.1:${port}`,
-        VIGIL_ADMIN_PASSWORD: PASSWORD,
-      };
-      if (created.url) env.VIGIL_DATABASE_URL = created.url;
-      server = await startServe(env);
-      base = `https://127.0.0.1:${port}`;
-      ca = readFileSync(path.join(dataDir, 'tls', 'ca.crt'), 'utf8');
-      const login = await httpsJson(`${base}/api/v1/auth/login`, {
-        ca,
-        body: { username: 'admin', password: PASSWORD },
-      });
-      token = login.body.access_token;
-      const fingerprint = /CA SHA-256 fingerprint: ([0-9A-F:]{95})/.exec(server.stderr())![1]!;
-
-      const agentDir = path.join(tmp, 'agent');
-      mkdirSync(agentDir);
-      config = path.join(agentDir, 'config.ini');
       agentPort = await freePort();
-      writeFileSync(
-        config,
-        [
+      served = await serveWithEnrolledAgent(kind, {
+        password: PASSWORD,
+        agentId: AGENT_ID,
+        agentName: 'Compliance end to end',
+        configLines: () => [
           '[default]',
           'interval = 1',
           'address = 127.0.0.1',
           `port = ${agentPort}`,
           '[packagemanager]',
           'enabled = false',
-          '',
-        ].join('\n'),
-      );
-      const made = await api('/api/v1/agents', { id: AGENT_ID, name: 'Compliance end to end' });
-      assert.equal(made.status, 201, made.text);
-      const enrolled = await runAgent([
-        'enroll',
-        '--server',
-        base,
-        '--token',
-        made.body.enrollment_token,
-        '--ca-fingerprint',
-        fingerprint,
-        '--config',
-        config,
-      ]);
-      assert.equal(enrolled.code, 0, enrolled.stderr);
+        ],
+      });
     });
     after(async () => {
       await agent?.stop();
-      await server?.stop();
-      await dropDb();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      await served?.stop();
     });
 
     test('a pack assigned by template is evaluated on this machine and shown by the server', async () => {
-      agent = await startAgentRun(['--config', config]);
+      agent = await startAgentRun(['--config', served.config]);
       const view = await eventually('the agent online', async () => {
         const r = await api(`/api/v1/agents/${AGENT_ID}`);
         return r.body.status === 'online' ? r.body : undefined;
