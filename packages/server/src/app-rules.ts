@@ -147,7 +147,7 @@ export function composeRules(deps: {
     }
     const ids = [...used.values(), ...total.values()];
     if (ids.length === 0) return [];
-    const points = await telemetry.history(hostId, 'raw', from, to, ids);
+    const points = await telemetry.recentHistory(hostId, from, to, ids);
     const out: DiskSeries[] = [];
     for (const [mount, usedId] of used) {
       const totalId = total.get(mount);

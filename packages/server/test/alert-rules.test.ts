@@ -392,5 +392,32 @@ for (const kind of await databaseKinds()) {
       assert.ok(disk.length > 0, 'the built-in disk rule fires with the new global levels');
       await call('POST', '/api/v1/alerts/config', { disk: { warning: 80, critical: 90 } });
     });
+
+    test('a disk predicted full within a day fires from stored pushes, rolled up or not', async () => {
+      await addHost('fills');
+      await addHost('steady');
+      const t0 = start + 40_000_000;
+      // Six hours every five minutes: one disk fills by 5 % an hour (full in some 6 h from the
+      // last push), the other stays at 40 %.
+      let t = t0;
+      for (let i = 0; i <= 72; i++) {
+        t = t0 + i * 300_000;
+        await push('fills', t, doc(5, 40 + (i * 5) / 12));
+        await push('steady', t, doc(5, 40));
+      }
+      // Most of the window is rolled up into minutes; the last pushes are not yet.
+      clock = t - 120_000;
+      while ((await h.vigil.telemetry.runRollups(1000)) > 0);
+      clock = t + 30_000;
+      await h.vigil.rules.evaluator.tick();
+      const forecast = async (hostId: string) =>
+        (await alertsOf(hostId, 'active')).filter((a) => a.rule_id === 'builtin-disk-forecast');
+      const fills = await forecast('fills');
+      assert.equal(fills.length, 1, 'the filling disk is predicted full');
+      assert.deepEqual(fills[0]!.labels, { mount: '/' });
+      // The fit: 70 % now, 5 % an hour, 24 hours ahead.
+      assert.ok(Math.abs(fills[0]!.value! - 190) < 1, `predicted ${fills[0]!.value}`);
+      assert.deepEqual(await forecast('steady'), [], 'a steady disk is not');
+    });
   });
 }

@@ -412,6 +412,32 @@ for (const kind of await databaseKinds()) {
         }
       }
     });
+
+    test('a long recent window: rolled-up minutes at their middles, raw points around them', async () => {
+      // As the last test left it: the 1m buckets to 10:24 are rolled up.
+      const cpu = (await h.vigil.telemetry.series('live')).find(
+        (s) => s.key === 'cpu_usage_percent',
+      )!;
+      const points = await h.vigil.telemetry.recentHistory('live', hour + 30_000, clock, [cpu.id]);
+      const got = points.map((p) => [p.timestamp - hour, p.values.get(cpu.id)!.avg]);
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      const want = [
+        // Raw: the half minute before the first whole bucket.
+        ...[3, 4, 5].map((i) => [i * 10_000, all[i]!]),
+        // Rolled up: 10:01 to 10:23, each at its middle with the minute's average.
+        ...Array.from({ length: 23 }, (_, k) => [
+          (k + 1) * 60_000 + 30_000,
+          mean(all.slice((k + 1) * 6, (k + 2) * 6)),
+        ]),
+        // Raw: the minute not rolled up yet.
+        ...[144, 145, 146, 147, 148, 149].map((i) => [i * 10_000, all[i]!]),
+      ];
+      assert.equal(got.length, want.length);
+      for (const [n, [t, v]] of want.entries()) {
+        assert.equal(got[n]![0], t, `point ${n}: time`);
+        assert.ok(Math.abs(got[n]![1]! - v!) < 1e-9, `point ${n}: ${got[n]![1]} is not ${v}`);
+      }
+    });
   });
 
   describe(`reads after a server restart on ${kind.name}`, () => {

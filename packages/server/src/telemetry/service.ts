@@ -100,6 +100,7 @@ export const createTelemetryService = (deps: {
     runRollups: tsdb.runRollups,
     runRetention: tsdb.runRetention,
     history: querier.history,
+    recentHistory: querier.recentHistory,
     headHistory: querier.headHistory,
     current: querier.current,
     /** The series of a host. */

@@ -75,55 +75,84 @@ export function createQuerier(
     return out;
   }
 
+  /**
+   * The history of some series of a host: raw points, or rollup buckets, with `from <= t < to`.
+   * Series missing from a point are absent from its map.
+   */
+  async function history(
+    hostId: string,
+    resolution: Resolution,
+    from: number,
+    to: number,
+    seriesIds: number[],
+  ): Promise<HistoryPoint[]> {
+    const wanted = new Set(seriesIds);
+    const points: HistoryPoint[] = [];
+    if (resolution === 'raw') {
+      for (const s of await store.samples(hostId, from, to)) {
+        const layout = await head.layoutOf(s.layoutId);
+        const vals = unpackValues(s.vals);
+        const values = new Map<number, { avg: number; min: number; max: number; count: number }>();
+        layout.forEach((id, i) => {
+          if (!wanted.has(id)) return;
+          const v = vals[i]!;
+          values.set(id, { avg: v, min: v, max: v, count: 1 });
+        });
+        points.push({ timestamp: s.ts, values });
+      }
+      return points;
+    }
+    for (const row of await store.rollups(resolution, hostId, from, to)) {
+      const layout = await head.layoutOf(row.layoutId);
+      const d = unpackValues(row.data);
+      const values = new Map<number, { avg: number; min: number; max: number; count: number }>();
+      layout.forEach((id, i) => {
+        if (!wanted.has(id)) return;
+        const count = d[i * 4 + 3]!;
+        if (!(count > 0)) return;
+        values.set(id, {
+          avg: d[i * 4]! / count,
+          min: d[i * 4 + 1]!,
+          max: d[i * 4 + 2]!,
+          count,
+        });
+      });
+      points.push({ timestamp: row.bucket, values });
+    }
+    return points;
+  }
+
   return {
+    history,
+
     /**
-     * The history of some series of a host: raw points, or rollup buckets, with `from <= t < to`.
-     * Series missing from a point are absent from its map.
+     * A host's series over a long recent window (`from <= t < to`) at the cost of a rolled-up
+     * read: the 1-minute rollups of the buckets rolled up already, each a point at its bucket's
+     * middle with the bucket's aggregates, and the raw points on either side of them (the part
+     * of a minute before the first whole bucket, and what came after the last rolled-up one).
+     * For fits over hours, such as the disk forecast: reading every raw push of every host for
+     * them was the costliest periodic work of a busy server.
      */
-    async history(
+    async recentHistory(
       hostId: string,
-      resolution: Resolution,
       from: number,
       to: number,
       seriesIds: number[],
     ): Promise<HistoryPoint[]> {
-      const wanted = new Set(seriesIds);
-      const points: HistoryPoint[] = [];
-      if (resolution === 'raw') {
-        for (const s of await store.samples(hostId, from, to)) {
-          const layout = await head.layoutOf(s.layoutId);
-          const vals = unpackValues(s.vals);
-          const values = new Map<
-            number,
-            { avg: number; min: number; max: number; count: number }
-          >();
-          layout.forEach((id, i) => {
-            if (!wanted.has(id)) return;
-            const v = vals[i]!;
-            values.set(id, { avg: v, min: v, max: v, count: 1 });
-          });
-          points.push({ timestamp: s.ts, values });
-        }
-        return points;
-      }
-      for (const row of await store.rollups(resolution, hostId, from, to)) {
-        const layout = await head.layoutOf(row.layoutId);
-        const d = unpackValues(row.data);
-        const values = new Map<number, { avg: number; min: number; max: number; count: number }>();
-        layout.forEach((id, i) => {
-          if (!wanted.has(id)) return;
-          const count = d[i * 4 + 3]!;
-          if (!(count > 0)) return;
-          values.set(id, {
-            avg: d[i * 4]! / count,
-            min: d[i * 4 + 1]!,
-            max: d[i * 4 + 2]!,
-            count,
-          });
-        });
-        points.push({ timestamp: row.bucket, values });
-      }
-      return points;
+      const size = ROLLUPS['1m'];
+      const first = Math.min(to, Math.ceil(from / size) * size);
+      const rolled = (await head.watermarkOf('1m')) ?? -Infinity;
+      const last = Math.max(first, Math.min(to, bucketOf(rolled, size)));
+      const before = first > from ? await history(hostId, 'raw', from, first, seriesIds) : [];
+      const minutes =
+        last > first
+          ? (await history(hostId, '1m', first, last, seriesIds)).map((p) => ({
+              timestamp: p.timestamp + size / 2,
+              values: p.values,
+            }))
+          : [];
+      const after = to > last ? await history(hostId, 'raw', last, to, seriesIds) : [];
+      return [...before, ...minutes, ...after];
     },
 
     /**
