@@ -11,6 +11,9 @@ import { createVigil, type Vigil } from '../src/app.js';
 import { systemContext } from '../src/audit/service.js';
 import { loadConfig } from '../src/config/config.js';
 import { openDb } from '../src/db/connection.js';
+import { createEventBus } from '../src/events/bus.js';
+import { INGEST_TOPIC, type IngestEvent } from '../src/events/types.js';
+import { createStreamHub } from '../src/faces/tyto/stream.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../../test/support/harness.js';
 import { CHECKDATA_FIXTURE as FIXTURE } from '../../../test/support/fixtures.js';
@@ -290,4 +293,33 @@ describe('live stream across a server restart', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('events buffered for a subscriber that may come back go once none can', () => {
+  let clock = Date.parse('2026-11-28T00:00:00Z');
+  const bus = createEventBus();
+  const hub = createStreamHub({
+    bus,
+    policy: { bufferFrames: 1000, heartbeatMs: 60_000, maxConnectionsPerIdentity: 1 },
+    now: () => clock,
+  });
+  try {
+    const event = (): IngestEvent => ({
+      agentId: 'a',
+      hostId: 'h',
+      collectedAt: clock,
+      doc: {},
+      clockSkewSeconds: null,
+      samples: { keys: [], values: new Float64Array(0) },
+      checks: [],
+    });
+    // A fresh process keeps events for the subscribers of the one before it, for a minute.
+    for (let i = 0; i < 3; i++) bus.publish(INGEST_TOPIC, event());
+    assert.equal(hub.statistics().buffered, 3);
+    clock += 61_000;
+    bus.publish(INGEST_TOPIC, event());
+    assert.equal(hub.statistics().buffered, 0, 'nobody can resume any more: nothing is kept');
+  } finally {
+    hub.close();
+  }
 });

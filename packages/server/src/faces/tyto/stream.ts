@@ -93,8 +93,15 @@ export function createStreamHub(deps: {
   let lastClientAt = now();
   const RESUME_WINDOW_MS = 60_000;
 
-  /** Whether anyone listens or may come back to resume. */
-  const listened = () => clients.size > 0 || now() - lastClientAt <= RESUME_WINDOW_MS;
+  /**
+   * Whether anyone listens or may come back to resume. Once nobody can, the buffered events are
+   * let go: a fleet's worth of documents kept for nobody is tens of megabytes.
+   */
+  const listened = () => {
+    if (clients.size > 0 || now() - lastClientAt <= RESUME_WINDOW_MS) return true;
+    ring.length = 0;
+    return false;
+  };
 
   function emit(frame: Frame): void {
     ring.push(frame);
