@@ -136,7 +136,7 @@ export function composeRules(deps: {
   });
 
   const disks = async (hostId: string, from: number, to: number): Promise<DiskSeries[]> => {
-    const series = await telemetry.series(hostId);
+    const series = await telemetry.series(hostId, ['disk_used_bytes', 'disk_total_bytes']);
     const used = new Map<string, number>();
     const total = new Map<string, number>();
     for (const s of series) {

@@ -418,6 +418,17 @@ for (const kind of await databaseKinds()) {
       const cpu = (await h.vigil.telemetry.series('live')).find(
         (s) => s.key === 'cpu_usage_percent',
       )!;
+      // A host's series of some metrics only: the metric itself, or with labels.
+      const every = await h.vigil.telemetry.series('live');
+      const some = ['cpu_usage_percent', 'disk_used_bytes', 'load'];
+      const narrowed = await h.vigil.telemetry.series('live', some);
+      assert.deepEqual(
+        narrowed,
+        every.filter((s) => some.some((m) => s.key === m || s.key.startsWith(`${m}{`))),
+      );
+      assert.ok(narrowed.some((s) => s.key.startsWith('disk_used_bytes{')));
+      assert.ok(!narrowed.some((s) => s.key.startsWith('load1')), 'load1 is another metric');
+      assert.deepEqual(await h.vigil.telemetry.series('live', []), []);
       const points = await h.vigil.telemetry.recentHistory('live', hour + 30_000, clock, [cpu.id]);
       const got = points.map((p) => [p.timestamp - hour, p.values.get(cpu.id)!.avg]);
       const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;

@@ -237,8 +237,8 @@ export function createQuerier(
       };
     },
 
-    /** The series of a host, by key. */
-    series: (hostId: string) => store.seriesOfHost(hostId),
+    /** The series of a host, by key; with `metrics`, only those of these metrics. */
+    series: (hostId: string, metrics?: readonly string[]) => store.seriesOfHost(hostId, metrics),
   };
 }
 

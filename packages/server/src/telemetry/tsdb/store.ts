@@ -148,14 +148,19 @@ export const createTsdbStore = (
     return row ? layoutIds(row.series_ids) : undefined;
   },
 
-  async seriesOfHost(hostId) {
-    const rows = await db
-      .selectFrom('series')
-      .select(['id', 'key'])
-      .where('host_id', '=', hostId)
-      .orderBy('key')
-      .execute();
-    return rows.map((r) => ({ id: Number(r.id), key: r.key }));
+  async seriesOfHost(hostId, metrics) {
+    if (metrics?.length === 0) return [];
+    let q = db.selectFrom('series').select(['id', 'key']).where('host_id', '=', hostId);
+    // LIKE narrows (a metric's `_` matches any character there); the exact test follows.
+    if (metrics)
+      q = q.where((eb) =>
+        eb.or(metrics.flatMap((m) => [eb('key', '=', m), eb('key', 'like', `${m}{%`)])),
+      );
+    const rows = await q.orderBy('key').execute();
+    const wanted = (key: string) => metrics!.some((m) => key === m || key.startsWith(`${m}{`));
+    return rows
+      .filter((r) => metrics === undefined || wanted(r.key))
+      .map((r) => ({ id: Number(r.id), key: r.key }));
   },
 
   commit: (pushes, dirty, documents, checks) =>

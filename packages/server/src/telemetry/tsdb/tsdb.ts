@@ -59,7 +59,8 @@ export interface TsdbStore {
   layoutId(hostId: string, seriesIds: number[], now: number): Promise<number>;
   /** The series ids of a layout; undefined when unknown. */
   layout(id: number): Promise<number[] | undefined>;
-  seriesOfHost(hostId: string): Promise<{ id: number; key: string }[]>;
+  /** A host's series by key; with `metrics`, only those of these metrics (`m` or `m{…}`). */
+  seriesOfHost(hostId: string, metrics?: readonly string[]): Promise<{ id: number; key: string }[]>;
   /**
    * Writes a batch of pushes in one transaction, with the rollup buckets they dirty and the
    * agents' latest documents (a newer one replaces an older one); returns, per push, whether it
