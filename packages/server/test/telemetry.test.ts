@@ -526,16 +526,31 @@ for (const kind of await databaseKinds()) {
       // The rollup job's page query (store.rollupsPage): every host of a bucket shares its time,
       // so without the host in the index each page would sort the whole bucket again.
       const page = `SELECT k.host_id, r.bucket, r.layout_id, r.data FROM rollup_5m AS r
-         JOIN host_keys AS k ON k.id = r.host_key
-         WHERE r.bucket >= 0 AND r.bucket < 1 AND (r.bucket > 0 OR (r.bucket = 0 AND r.host_key > 7))
+         CROSS JOIN host_keys AS k WHERE k.id = r.host_key
+         AND r.bucket >= 0 AND r.bucket < 1 AND r.bucket >= 0
+         AND (r.bucket > 0 OR (r.bucket = 0 AND r.host_key > 7))
          ORDER BY r.bucket, r.host_key LIMIT 200`;
       if (kind.name === 'sqlite') {
-        const plan = await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${sql.raw(page)}`.execute(
-          h.vigil.db.kysely,
-        );
-        const details = plan.rows.map((r) => r.detail).join('; ');
+        const planOf = async (q: string) =>
+          (
+            await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${sql.raw(q)}`.execute(
+              h.vigil.db.kysely,
+            )
+          ).rows
+            .map((r) => r.detail)
+            .join('; ');
+        const details = await planOf(page);
         assert.match(details, /USING INDEX rollup_5m_bucket_host/);
         assert.doesNotMatch(details, /TEMP B-TREE/);
+        // The samples' page (store.samplesPage): samples first, through their time index, so
+        // that a page stops after its rows instead of reading every host's range.
+        const samples = await planOf(`SELECT k.host_id, s.ts, s.layout_id, s.vals FROM samples AS s
+           CROSS JOIN host_keys AS k WHERE k.id = s.host_key
+           AND s.ts >= 0 AND s.ts < 1 AND s.ts >= 0
+           AND (s.ts > 0 OR (s.ts = 0 AND s.host_key > 7))
+           ORDER BY s.ts, s.host_key LIMIT 200`);
+        assert.match(samples, /^SEARCH s USING INDEX samples_ts/);
+        assert.doesNotMatch(samples, /SCAN k/);
       } else {
         // Told to avoid scans and sorts wherever it can (the test's table is tiny), the planner
         // shows whether an index gives the order.

@@ -167,20 +167,26 @@ export const createTsdbStore = (
     commitPushes(db, sqlite, hostKeys, pushes, dirty, documents, checks),
 
   async samplesPage(from, to, after, limit) {
+    // Samples first, in time order through their time index, each joined to its host (SQLite
+    // takes CROSS JOIN as that order): a page then reads its rows and stops. Joined the other
+    // way, every page read and sorted the whole range of every host.
     let q = db
       .selectFrom('samples as s')
-      .innerJoin('host_keys as k', 'k.id', 's.host_key')
+      .crossJoin('host_keys as k')
+      .whereRef('k.id', '=', 's.host_key')
       .select(['k.host_id', 's.ts', 's.layout_id', 's.vals'])
       .where('s.ts', '>=', from)
       .where('s.ts', '<', to);
     if (after) {
       const afterKey = await keyOfRow(hostKeys, after.hostId);
-      q = q.where((eb) =>
-        eb.or([
-          eb('s.ts', '>', after.ts),
-          eb.and([eb('s.ts', '=', after.ts), eb('s.host_key', '>', afterKey)]),
-        ]),
-      );
+      q = q
+        .where('s.ts', '>=', after.ts)
+        .where((eb) =>
+          eb.or([
+            eb('s.ts', '>', after.ts),
+            eb.and([eb('s.ts', '=', after.ts), eb('s.host_key', '>', afterKey)]),
+          ]),
+        );
     }
     const rows = await q.orderBy('s.ts').orderBy('s.host_key').limit(limit).execute();
     return rows.map((r) => ({
@@ -195,18 +201,21 @@ export const createTsdbStore = (
     const table = ROLLUP_TABLE[resolution];
     let q = db
       .selectFrom(`${table} as r`)
-      .innerJoin('host_keys as k', 'k.id', 'r.host_key')
+      .crossJoin('host_keys as k')
+      .whereRef('k.id', '=', 'r.host_key')
       .select(['k.host_id', 'r.bucket', 'r.layout_id', 'r.data'])
       .where('r.bucket', '>=', from)
       .where('r.bucket', '<', to);
     if (after) {
       const afterKey = await keyOfRow(hostKeys, after.hostId);
-      q = q.where((eb) =>
-        eb.or([
-          eb('r.bucket', '>', after.ts),
-          eb.and([eb('r.bucket', '=', after.ts), eb('r.host_key', '>', afterKey)]),
-        ]),
-      );
+      q = q
+        .where('r.bucket', '>=', after.ts)
+        .where((eb) =>
+          eb.or([
+            eb('r.bucket', '>', after.ts),
+            eb.and([eb('r.bucket', '=', after.ts), eb('r.host_key', '>', afterKey)]),
+          ]),
+        );
     }
     const rows = await q.orderBy('r.bucket').orderBy('r.host_key').limit(limit).execute();
     return rows.map((r) => ({
