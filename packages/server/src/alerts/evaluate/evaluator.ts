@@ -89,6 +89,10 @@ interface Condition {
 
 const STALE_MS = 300_000;
 const FORECAST_EVERY_MS = 300_000;
+/** The evaluator's tick (`job()`): absent data, keep_firing_for, the periodic built-ins. */
+const TICK_MS = 15_000;
+/** Hosts a tick may forecast however small the fleet's share. */
+const FORECAST_MIN_BATCH = 50;
 
 const keyOf = (k: AlertKey) => `${k.ruleId}\n${k.hostId}\n${canonicalLabels(k.labels)}`;
 
@@ -157,8 +161,31 @@ export function createEvaluator(deps: EvaluatorDeps) {
     if (m === undefined) compiled.set(rule, (m = compileMatchers(rule.matchers)));
     return m;
   };
-  // The first forecast waits a period: a starting server has its backlog to take in first.
-  let lastForecast = deps.now();
+  // When each host's disks were last forecast. A host not forecast yet counts from the start: the
+  // first forecast waits a period, as a starting server has its backlog to take in first.
+  const startedAt = deps.now();
+  const forecastAt = new Map<string, number>();
+  /**
+   * The hosts whose disk forecast is due at `at` (a period since their last), the longest
+   * waiting first, at most a tick's share of the fleet (and at least `FORECAST_MIN_BATCH`): the
+   * fleet's forecasts spread over the period instead of all landing on one tick.
+   */
+  const forecastDue = (hostIds: readonly string[], at: number): Set<string> => {
+    const last = (id: string) => forecastAt.get(id) ?? startedAt;
+    const due = hostIds.filter((id) => at - last(id) >= FORECAST_EVERY_MS);
+    due.sort((a, b) => last(a) - last(b));
+    const share = Math.max(
+      FORECAST_MIN_BATCH,
+      Math.ceil((hostIds.length * TICK_MS) / FORECAST_EVERY_MS),
+    );
+    const out = new Set(due.slice(0, share));
+    for (const id of out) forecastAt.set(id, at);
+    if (forecastAt.size > 2 * hostIds.length + FORECAST_MIN_BATCH) {
+      const known = new Set(hostIds);
+      for (const id of forecastAt.keys()) if (!known.has(id)) forecastAt.delete(id);
+    }
+    return out;
+  };
 
   deps.rules.onChange(() => {
     rules = undefined;
@@ -578,15 +605,13 @@ export function createEvaluator(deps: EvaluatorDeps) {
       await Promise.all(work);
     },
 
-    /** The periodic built-ins: certificates, liveness and (every 5 minutes) disk forecasts. */
+    /** The periodic built-ins: certificates, liveness and (every 5 minutes a host) disk forecasts. */
     async periodic(at: number, periodicRules: Rule[]): Promise<void> {
-      const forecast = at - lastForecast >= FORECAST_EVERY_MS;
-      if (forecast) lastForecast = at;
       await judgePeriodic({
         deps,
         at,
         kinds: new Set(periodicRules.map((r) => r.kind)),
-        forecast,
+        forecastDue: (hostIds) => forecastDue(hostIds, at),
         rulesOf: async (hostId, kind) => {
           const plan = planOf(hostId) ?? (await buildPlan(hostId));
           return plan?.shape.other.get(kind) ?? [];
@@ -608,7 +633,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
 
     /** The scheduler's job: `tick` every 15 s. */
     job(): { name: string; everyMs: number; run: () => Promise<void> } {
-      return { name: 'alert-evaluation', everyMs: 15_000, run: () => this.tick() };
+      return { name: 'alert-evaluation', everyMs: TICK_MS, run: () => this.tick() };
     },
   };
 }

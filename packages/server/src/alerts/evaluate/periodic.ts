@@ -24,15 +24,16 @@ export type SetCondition = (
 
 /**
  * One run of the periodic built-ins at `at` (epoch ms): hosts' liveness (`host_unreachable`),
- * agents' certificates (`cert_expiry`) and, when `forecast`, file systems' used bytes over the
- * last 6 hours (`disk_forecast`). Each condition is set through `setSimple`, which reports only
- * changes.
+ * agents' certificates (`cert_expiry`) and, for the hosts `forecastDue` names, file systems'
+ * used bytes over the last 6 hours (`disk_forecast`). Each condition is set through
+ * `setSimple`, which reports only changes.
  */
 export async function judgePeriodic(ctx: {
   deps: EvaluatorDeps;
   at: number;
   kinds: ReadonlySet<RuleKind>;
-  forecast: boolean;
+  /** Of these hosts, those whose disks are to be forecast now (marked as forecast). */
+  forecastDue(hostIds: readonly string[]): ReadonlySet<string>;
   rulesOf(hostId: string, kind: RuleKind): Promise<{ rule: Rule; t: EffectiveThresholds }[]>;
   setSimple: SetCondition;
 }): Promise<void> {
@@ -86,8 +87,10 @@ export async function judgePeriodic(ctx: {
       }
     }
   }
-  if (kinds.has('disk_forecast') && ctx.forecast) {
+  if (kinds.has('disk_forecast')) {
+    const due = ctx.forecastDue([...hosts.keys()]);
     for (const host of hosts.values()) {
+      if (!due.has(host.id)) continue;
       await pause();
       const list = await rulesOf(host.id, 'disk_forecast');
       if (list.length === 0) continue;
