@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createAlertLifecycle } from '../src/alerts/lifecycle.js';
 import { dedupKey, type AlertSignal } from '../src/alerts/model.js';
+import type { AlertStores } from '../src/alerts/records.js';
+import { createAlertStore } from '../src/alerts/store.js';
+import { createAuditStore } from '../src/audit/store.js';
+import type { AlertEvent } from '../src/events/types.js';
+import { createJobStore } from '../src/jobs/store.js';
+import { createCursorCodec } from '../src/secrets/cursors.js';
 import { databaseKinds } from '../../../test/support/databases.js';
 import { alertApi } from '../../../test/support/alerts.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
@@ -290,6 +298,79 @@ for (const kind of await databaseKinds()) {
       // A second round after it exists: still one.
       await Promise.all(Array.from({ length: 20 }, () => h.vigil.alerts.sink.fire(s)));
       assert.equal((await alertOf(s)).length, 1);
+    });
+
+    test('a storm of fires and clears shares units of work; a failing call fails alone', async () => {
+      const db = h.vigil.db.kysely;
+      let units = 0;
+      /** The host whose alert cannot be written (a failing store). */
+      let broken: string | undefined;
+      const events: AlertEvent[] = [];
+      const storm = createAlertLifecycle({
+        store: createAlertStore(db),
+        transact: (fn: (s: AlertStores) => Promise<unknown>) => {
+          units += 1;
+          return db.transaction().execute((trx) => {
+            const alerts = createAlertStore(trx);
+            return fn({
+              alerts: {
+                ...alerts,
+                insertOpen: (row) =>
+                  row.host_id === broken
+                    ? Promise.reject(new Error('disk full'))
+                    : alerts.insertOpen(row),
+              },
+              audit: createAuditStore(trx),
+              jobs: createJobStore(trx, () => clock),
+            });
+          });
+        },
+        publish: (e) => events.push(e),
+        cursors: createCursorCodec(randomBytes(32)),
+        now: () => clock,
+      } as Parameters<typeof createAlertLifecycle>[0]);
+      const hosts: string[] = [];
+      for (let i = 0; i < 60; i++) hosts.push(await newHost());
+      const signals = hosts.map((host) => signal(host, { ruleId: 'storm' }));
+
+      await Promise.all(signals.map((s) => storm.sink.fire(s)));
+      // 60 calls of one turn: a unit of work of 50, then one of 10.
+      assert.equal(units, 2);
+      for (const s of signals) {
+        const rows = await alertOf(s);
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.state, 'active');
+        assert.deepEqual(await jobsOf(rows[0]!.id), ['opened']);
+      }
+      assert.equal(events.length, 60);
+      assert.ok(events.every((e) => e.transition.to === 'active' && e.alert.host_name !== null));
+
+      // Clears and fires of one condition in one turn keep their order.
+      units = 0;
+      await Promise.all([
+        ...signals.map((s) => storm.sink.clear(s, clock)),
+        storm.sink.fire({ ...signals[0]!, value: 99 }),
+      ]);
+      assert.equal(units, 2);
+      for (const s of signals.slice(1))
+        assert.deepEqual(
+          (await alertOf(s)).map((r) => r.state),
+          ['resolved'],
+        );
+      // Its alert resolved, then a new one opened (of one start time: in no particular order).
+      const first = await alertOf(signals[0]!);
+      assert.deepEqual(first.map((r) => r.state).sort(), ['active', 'resolved']);
+
+      // One call that cannot be written fails alone; the others of its unit are recorded.
+      broken = hosts[5];
+      const again = hosts.slice(0, 10).map((host) => signal(host, { ruleId: 'storm-2' }));
+      const settled = await Promise.allSettled(again.map((s) => storm.sink.fire(s)));
+      assert.deepEqual(
+        settled.map((r) => r.status),
+        again.map((s) => (s.hostId === broken ? 'rejected' : 'fulfilled')),
+      );
+      for (const s of again)
+        assert.equal((await alertOf(s)).length, s.hostId === broken ? 0 : 1, s.hostId);
     });
 
     test('silences: a later start, alerts opened under one, and its end', async () => {

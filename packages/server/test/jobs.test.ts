@@ -209,6 +209,33 @@ for (const kind of await databaseKinds()) {
       await r.stop();
     });
 
+    test('a started runner gives the event loop a turn between claims of a long queue', async () => {
+      const r = createJobRunner({ store: store(), pollMs: 60_000 });
+      let ran = 0;
+      let all!: () => void;
+      const finished = new Promise<void>((resolve) => (all = resolve));
+      r.register('t.many', async () => {
+        if (++ran === 120) all();
+      });
+      for (let i = 0; i < 120; i++)
+        await r.enqueuer.enqueue({ kind: 't.many', payload: { i }, runAt: 0 });
+      // On SQLite every query completes at once: without turns, the whole queue would be worked
+      // through before a callback of the next turn runs.
+      let turns = 0;
+      let ranAtFirstTurn: number | undefined;
+      const tick = () => {
+        turns += 1;
+        ranAtFirstTurn ??= ran;
+        if (ran < 120) setImmediate(tick);
+      };
+      r.start();
+      setImmediate(tick);
+      await finished;
+      await r.stop();
+      assert.ok(ranAtFirstTurn! < 120, `all ${ranAtFirstTurn} jobs ran before the first turn`);
+      assert.ok(turns >= 10, `${turns} turns while 120 jobs ran`);
+    });
+
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
     const get = async (url: string, token?: string) =>
       h.inject({ method: 'GET', url, headers: bearer(token ?? (await h.login())) });

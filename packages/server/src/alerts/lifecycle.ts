@@ -27,6 +27,18 @@ import { MAX_SILENCE_MS, parseTime } from './time.js';
 import { matches } from './silences.js';
 import { SYSTEM, createSteps, severityEvent, type Published } from './steps.js';
 
+/** A sink call: a condition fired or cleared. */
+type SinkOp = { kind: 'fire'; signal: AlertSignal } | { kind: 'clear'; key: AlertKey };
+
+/** What one unit of work reads once for all its sink calls. */
+interface Seen {
+  silences(s: AlertStores): Promise<SilenceRecord[]>;
+  maintenance(s: AlertStores, hostId: string): Promise<boolean>;
+}
+
+/** The most sink calls carried out in one unit of work. */
+const BATCH = 50;
+
 /** A person's action on an alert. */
 export type AlertAction = 'acknowledge' | 'silence' | 'resolve' | 'dismiss';
 
@@ -83,6 +95,20 @@ export function createAlertLifecycle(deps: {
     return until !== null && until !== undefined && until > at;
   };
 
+  /** The silences and hosts' maintenance a unit of work reads, each read once within it. */
+  const readsOnce = (at: number): Seen => {
+    let silences: Promise<SilenceRecord[]> | undefined;
+    const maintenance = new Map<string, Promise<boolean>>();
+    return {
+      silences: (s) => (silences ??= s.alerts.silences(at)),
+      maintenance(s, hostId) {
+        let m = maintenance.get(hostId);
+        if (!m) maintenance.set(hostId, (m = inMaintenance(s, hostId, at)));
+        return m;
+      },
+    };
+  };
+
   /** Runs a unit of work that records steps, and publishes them once it committed. */
   async function work<T>(fn: (s: AlertStores, out: Published) => Promise<T>): Promise<T> {
     const out: Published = [];
@@ -92,15 +118,20 @@ export function createAlertLifecycle(deps: {
   }
 
   /** Opens the alert of a signal, or updates the open one; false when it lost a race. */
-  async function fireOnce(s: AlertStores, out: Published, signal: AlertSignal): Promise<boolean> {
+  async function fireOnce(
+    s: AlertStores,
+    out: Published,
+    signal: AlertSignal,
+    seen: Seen,
+  ): Promise<boolean> {
     const key = dedupKey(signal);
     const at = signal.at;
     // Maintenance matters only to a new alert or a severity change: an update of the value, the
     // common case on every push, does not look it up.
-    const maintenance = () => inMaintenance(s, signal.hostId, now());
+    const maintenance = () => seen.maintenance(s, signal.hostId);
     let open = await s.alerts.openByKey(key);
     if (!open) {
-      const silence = (await s.alerts.silences(now())).find((x) => matches(x, signal));
+      const silence = (await seen.silences(s)).find((x) => matches(x, signal));
       const row = {
         id: randomUUID(),
         dedup_key: key,
@@ -219,28 +250,98 @@ export function createAlertLifecycle(deps: {
     return after;
   }
 
+  /** Resolves the open alert of a condition, if any; false when it lost a race. */
+  async function clearOnce(s: AlertStores, out: Published, key: AlertKey): Promise<boolean> {
+    const open = await s.alerts.openByKey(dedupKey(key));
+    if (!open) return true;
+    const moved = await move(s, out, open, 'resolved', {
+      event: 'resolved',
+      actor: SYSTEM,
+      reason: 'condition cleared',
+    });
+    return moved !== undefined;
+  }
+
+  const once = (s: AlertStores, out: Published, op: SinkOp, seen: Seen) =>
+    op.kind === 'fire' ? fireOnce(s, out, op.signal, seen) : clearOnce(s, out, op.key);
+
+  /** One sink call in units of work of its own, retried while it loses races. */
+  async function alone(op: SinkOp): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++)
+      if (await work((s, out) => once(s, out, op, readsOnce(now())))) return;
+    if (op.kind === 'fire')
+      throw new VigilError('conflict', 'the alert kept changing while it was fired');
+  }
+
+  // Sink calls wait for the next turn of the event loop and are carried out together, up to
+  // BATCH in one unit of work: a fleet crossing a threshold at once (hundreds of alerts opening
+  // within a second) then costs a few transactions, not hundreds queued before every other use
+  // of the database. Calls of one condition keep their order.
+  const queued: { op: SinkOp; key: string; done: () => void; failed: (err: unknown) => void }[] =
+    [];
+  let draining = false;
+
+  const submit = (op: SinkOp) =>
+    new Promise<void>((done, failed) => {
+      const key = dedupKey(op.kind === 'fire' ? op.signal : op.key);
+      queued.push({ op, key, done, failed });
+      if (draining) return;
+      draining = true;
+      setImmediate(() => void drain());
+    });
+
+  async function drain(): Promise<void> {
+    try {
+      while (queued.length > 0) {
+        await carryOut(queued.splice(0, BATCH));
+        // SQLite's queries run on this thread: a turn for the rest between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function carryOut(batch: typeof queued): Promise<void> {
+    // In the order of their keys (stable: one condition's calls stay in order), so that two
+    // processes' batches on PostgreSQL take the keys' locks in one order.
+    const ordered = batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const out: Published = [];
+    let won: boolean[] | undefined;
+    try {
+      won = await transact(async (s) => {
+        const seen = readsOnce(now());
+        const r: boolean[] = [];
+        for (const b of ordered) r.push(await once(s, out, b.op, seen));
+        return r;
+      });
+    } catch {
+      // One call failed the unit of work: each on its own below, so that only it fails.
+    }
+    if (won) {
+      try {
+        await steps.publish(out);
+      } catch (err) {
+        // Recorded, but not told: the callers hear of it.
+        for (const b of ordered) b.failed(err);
+        return;
+      }
+    }
+    for (let i = 0; i < ordered.length; i++) {
+      const b = ordered[i]!;
+      if (won?.[i]) b.done();
+      else await alone(b.op).then(b.done, b.failed);
+    }
+  }
+
   const sink: AlertSink = {
     async fire(signal) {
       if (!(SEVERITIES as readonly string[]).includes(signal.severity))
         throw bad(`severity: "${signal.severity}" is not a severity`);
-      for (let attempt = 0; attempt < 8; attempt++)
-        if (await work((s, out) => fireOnce(s, out, signal))) return;
-      throw new VigilError('conflict', 'the alert kept changing while it was fired');
+      return submit({ kind: 'fire', signal });
     },
     async clear(key, _at) {
-      for (let attempt = 0; attempt < 8; attempt++) {
-        const done = await work(async (s, out) => {
-          const open = await s.alerts.openByKey(dedupKey(key));
-          if (!open) return true;
-          const moved = await move(s, out, open, 'resolved', {
-            event: 'resolved',
-            actor: SYSTEM,
-            reason: 'condition cleared',
-          });
-          return moved !== undefined;
-        });
-        if (done) return;
-      }
+      return submit({ kind: 'clear', key });
     },
     async open() {
       const rows = await store.open();

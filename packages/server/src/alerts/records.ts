@@ -109,6 +109,8 @@ export interface AlertQuery {
  */
 export interface AlertStore {
   get(id: string): Promise<AlertRecord | undefined>;
+  /** The alerts of these ids that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<AlertRecord[]>;
   /** The open alert of a dedup key, if any. */
   openByKey(dedupKey: string): Promise<AlertRecord | undefined>;
   /**

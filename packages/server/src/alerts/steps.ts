@@ -79,8 +79,12 @@ export function createSteps(deps: {
       return t;
     },
     async publish(out: Published): Promise<void> {
+      if (out.length === 0) return;
+      const now = new Map(
+        (await deps.store.getMany([...new Set(out.map((p) => p.alertId))])).map((a) => [a.id, a]),
+      );
       for (const p of out) {
-        const a = await deps.store.get(p.alertId);
+        const a = now.get(p.alertId);
         if (a) deps.publish({ alert: itemOf(a), transition: transitionOf(p.transition) });
       }
     },

@@ -80,6 +80,15 @@ export const createAlertStore = (db: Kysely<Database>): AlertStore => {
       const r = await alerts().where('alerts.id', '=', id).executeTakeFirst();
       return r && recordOf(r);
     },
+    async getMany(ids) {
+      const found: AlertRecord[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const part = ids.slice(i, i + 500);
+        const rows = await alerts().where('alerts.id', 'in', part).execute();
+        found.push(...rows.map(recordOf));
+      }
+      return found;
+    },
     async openByKey(dedupKey) {
       const r = await alerts()
         .where('alerts.dedup_key', '=', dedupKey)

@@ -174,6 +174,10 @@ export function createJobRunner(deps: {
 
   async function run(): Promise<void> {
     while (!stopping) {
+      // A turn for the rest first: SQLite's queries run on this thread, and a queue of due jobs
+      // would otherwise be worked through without one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopping) break;
       woken = false;
       let claimed: JobRow[] = [];
       try {

@@ -108,9 +108,12 @@ export function createDispatcher(deps: {
       log.warn({ payload }, 'alert.notify job without alert_id or event; ignored');
       return;
     }
+    // Channels first: with none enabled (a fleet without notifications) the alert is not read.
+    const channels = (await store.listChannels()).filter((c) => c.enabled === 1);
+    if (channels.length === 0) return;
     const alert = await deps.alerts.get(alertId);
     if (!alert || alert.suppressed) return;
-    for (const ch of await matching(alert, await store.listChannels())) {
+    for (const ch of await matching(alert, channels)) {
       if (event === 'resolved' && ch.send_resolved !== 1) continue;
       await enqueueGroup(ch, [alert], event);
     }
