@@ -304,7 +304,7 @@ for (const kind of await databaseKinds()) {
       const db = h.vigil.db.kysely;
       let units = 0;
       /** The host whose alert cannot be written (a failing store). */
-      let broken: string | undefined;
+      let broken: string | undefined = undefined;
       const events: AlertEvent[] = [];
       const storm = createAlertLifecycle({
         store: createAlertStore(db),
