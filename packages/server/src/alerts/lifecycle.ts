@@ -293,7 +293,10 @@ export function createAlertLifecycle(deps: {
   async function drain(): Promise<void> {
     try {
       while (queued.length > 0) {
-        await carryOut(queued.splice(0, BATCH));
+        const batch = queued.splice(0, BATCH);
+        await carryOut(batch).catch((err: unknown) => {
+          for (const b of batch) b.failed(err);
+        });
         // SQLite's queries run on this thread: a turn for the rest between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
