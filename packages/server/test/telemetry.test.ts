@@ -670,6 +670,70 @@ for (const kind of await databaseKinds()) {
         await service.close();
       }
     });
+
+    test("the first minute's recent averages are kept with turns of the event loop", async () => {
+      const db = h.vigil.db.kysely;
+      const t1 = Date.parse('2026-12-02T00:00:00Z');
+      let t = t1;
+      const fleet = Array.from({ length: 120 }, (_, i) => `h-turns-${i}`);
+      for (const id of fleet) await addHost(id, t1);
+      for (const r of ['1m', '5m', '1h'])
+        await db
+          .insertInto('settings')
+          .values({ key: `rollup_watermark_${r}`, value: String(t1) })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t1) }))
+          .execute();
+      // Counts the head-position lookups (a query of series keys each) within one turn.
+      const real = createTsdbStore(db);
+      let inTurn = 0;
+      let most = 0;
+      const tsdb: typeof real = {
+        ...real,
+        seriesKeys(...args) {
+          most = Math.max(most, ++inTurn);
+          return real.seriesKeys(...args);
+        },
+      };
+      const service = createTelemetryService({
+        store: createTelemetryStore(db),
+        tsdb,
+        now: () => t,
+        policy: {
+          retention: {
+            raw: 48 * 3_600_000,
+            '1m': 14 * 86_400_000,
+            '5m': 90 * 86_400_000,
+            '1h': 730 * 86_400_000,
+          },
+          commitDelayMs: 1,
+          maxBatch: 100,
+          documentFlushMs: 60_000,
+          rollupGraceMs: 15_000,
+          maxCheckAttempts: 3,
+        },
+      });
+      let ticking = true;
+      const tick = () => {
+        inTurn = 0;
+        if (ticking) setImmediate(tick);
+      };
+      try {
+        await Promise.all(
+          fleet.map((id) =>
+            service.ingest({ agentId: `a-${id}`, hostId: id }, t + 5_000, fixture()),
+          ),
+        );
+        t = t1 + 60_000 + 15_000 + 1;
+        most = 0;
+        tick();
+        await service.runRollups();
+        assert.ok(most >= 1, 'the head positions were looked up');
+        assert.ok(most <= 50, `${most} lookups in one turn of the event loop`);
+      } finally {
+        ticking = false;
+        await service.close();
+      }
+    });
   });
 }
 
