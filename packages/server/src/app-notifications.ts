@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { AlertItem } from './alerts/model.js';
 import { createAuditStore } from './audit/store.js';
 import type { Db } from './db/connection.js';
-import { VigilError } from './errors.js';
 import type { HostService } from './hosts/service.js';
 import type { App } from './http/server.js';
 import { createJobStore } from './jobs/store.js';
@@ -15,21 +14,14 @@ import { createNotificationStore } from './notifications/store.js';
 import type { Sealer } from './secrets/sealer.js';
 
 /**
- * The alert lifecycle's reads as notifications read alerts: an unknown alert is undefined (the
- * lifecycle's `get` throws VigilError not_found for it).
+ * The alert lifecycle's reads as notifications read alerts: the alert without its transitions,
+ * undefined when unknown.
  */
 export const alertSourceOf = (lifecycle: {
-  get(id: string): Promise<{ alert: AlertItem }>;
+  item(id: string): Promise<AlertItem | undefined>;
   openAlerts(): Promise<AlertItem[]>;
 }): AlertSource => ({
-  get: (id) =>
-    lifecycle.get(id).then(
-      (r) => r.alert,
-      (err: unknown) => {
-        if (err instanceof VigilError && err.kind === 'not_found') return undefined;
-        throw err;
-      },
-    ),
+  get: (id) => lifecycle.item(id),
   listOpen: () => lifecycle.openAlerts(),
 });
 

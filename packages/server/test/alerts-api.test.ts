@@ -120,6 +120,30 @@ for (const kind of await databaseKinds()) {
         'memory',
         'disk',
       ]);
+      // The body is the OpenAPI document's AlertList: its fields, and each item's, exactly.
+      const res = await call('GET', `/api/v1/alerts?host_id=${host}`);
+      assert.match(String(res.headers['content-type']), /^application\/json; charset=utf-8/);
+      const whole = res.json() as Record<string, unknown> & { alerts: unknown[]; items: unknown[] };
+      const doc = (await h.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
+        paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+        components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+      };
+      type Schema = { $ref?: string; properties?: Record<string, Schema>; items?: Schema };
+      const deref = (x: Schema): Schema =>
+        x.$ref ? (doc.components!.schemas![x.$ref.split('/').pop()!] as Schema) : x;
+      const ok = doc.paths['/api/v1/alerts']!.get.responses['200'] as {
+        content: Record<string, { schema: Schema }>;
+      };
+      const listSchema = deref(ok.content['application/json']!.schema);
+      assert.deepEqual(Object.keys(whole), Object.keys(listSchema.properties!));
+      const itemSchema = deref(listSchema.properties!.items!.items!);
+      assert.equal(whole.items.length, 7);
+      for (const item of whole.items)
+        assert.deepEqual(
+          Object.keys(item as object).sort(),
+          Object.keys(itemSchema.properties!).sort(),
+        );
+      assert.deepEqual(whole.alerts, whole.items);
       assert.equal((await list(`?host_id=${host}&severity=critical`)).items.length, 4);
       assert.equal((await list(`?host_id=${host}&severity=critical,warning`)).items.length, 7);
       const since = new Date(t0 + 2 * 60_000).toISOString();

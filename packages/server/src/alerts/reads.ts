@@ -57,6 +57,12 @@ export function createAlertReads(deps: { store: AlertStore; cursors: CursorCodec
     /** An alert and its transitions, oldest first. @throws VigilError not_found. */
     get,
 
+    /** An alert without its transitions; undefined when there is none. */
+    async item(id: string): Promise<AlertItem | undefined> {
+      const a = await store.get(id);
+      return a && itemOf(a);
+    },
+
     /**
      * A page of alerts, newest first (by `started_at`). `state` is a comma list of states or
      * `all` (default: the open states); `severity` a comma list; `since`/`until` ISO times on

@@ -167,8 +167,14 @@ export function createJobRunner(deps: {
     return p;
   };
 
+  let reclaimedAt = -Infinity;
   async function claimSome(): Promise<JobRow[]> {
-    await deps.store.reclaimExpired();
+    // Locks last minutes: expired ones are looked for once a poll period, not at every claim
+    // (two statements each time, while a long queue is worked through a few jobs a claim).
+    if (now() - reclaimedAt >= pollMs) {
+      reclaimedAt = now();
+      await deps.store.reclaimExpired();
+    }
     return deps.store.claim(workerId, concurrency - running.size, lockMs());
   }
 
