@@ -599,33 +599,22 @@ for (const kind of await databaseKinds()) {
       assert.equal(await count('rollup_1m', 'bucket'), rollups1m, '1m rollups are kept 14 days');
     });
 
-    test('a bucket whose rollup write fails is rolled up by the next pass, not skipped', async () => {
-      const db = h.vigil.db.kysely;
-      const hostId = 'h-retry';
-      const t0 = Date.parse('2026-12-01T00:00:00Z');
-      let t = t0;
-      await addHost(hostId, t0);
-      // Everything before t0 counts as rolled up, so that the next pass starts at t0.
+    /** Marks everything before `t` as rolled up at every resolution. */
+    const rolledUpTo = async (t: number) => {
       for (const r of ['1m', '5m', '1h'])
-        await db
+        await h.vigil.db.kysely
           .insertInto('settings')
-          .values({ key: `rollup_watermark_${r}`, value: String(t0) })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t0) }))
+          .values({ key: `rollup_watermark_${r}`, value: String(t) })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t) }))
           .execute();
-      // The database refuses the first rollup write (a full disk, say), then recovers.
-      const real = createTsdbStore(db);
-      let failures = 1;
-      const tsdb: typeof real = {
-        ...real,
-        writeRollups(...args) {
-          if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
-          return real.writeRollups(...args);
-        },
-      };
-      const service = createTelemetryService({
-        store: createTelemetryStore(db),
+    };
+
+    /** A telemetry service of its own on the harness's database, over `tsdb`, at `now`. */
+    const serviceOn = (tsdb: ReturnType<typeof createTsdbStore>, now: () => number) =>
+      createTelemetryService({
+        store: createTelemetryStore(h.vigil.db.kysely),
         tsdb,
-        now: () => t,
+        now,
         policy: {
           retention: {
             raw: 48 * 3_600_000,
@@ -640,6 +629,26 @@ for (const kind of await databaseKinds()) {
           maxCheckAttempts: 3,
         },
       });
+
+    test('a bucket whose rollup write fails is rolled up by the next pass, not skipped', async () => {
+      const db = h.vigil.db.kysely;
+      const hostId = 'h-retry';
+      const t0 = Date.parse('2026-12-01T00:00:00Z');
+      let t = t0;
+      await addHost(hostId, t0);
+      // Everything before t0 counts as rolled up, so that the next pass starts at t0.
+      await rolledUpTo(t0);
+      // The database refuses the first rollup write (a full disk, say), then recovers.
+      const real = createTsdbStore(db);
+      let failures = 1;
+      const tsdb: typeof real = {
+        ...real,
+        writeRollups(...args) {
+          if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
+          return real.writeRollups(...args);
+        },
+      };
+      const service = serviceOn(tsdb, () => t);
       try {
         for (let i = 0; i < 6; i++, t += 10_000)
           await service.ingest({ agentId: `a-${hostId}`, hostId }, t, fixture());
@@ -677,12 +686,7 @@ for (const kind of await databaseKinds()) {
       let t = t1;
       const fleet = Array.from({ length: 120 }, (_, i) => `h-turns-${i}`);
       for (const id of fleet) await addHost(id, t1);
-      for (const r of ['1m', '5m', '1h'])
-        await db
-          .insertInto('settings')
-          .values({ key: `rollup_watermark_${r}`, value: String(t1) })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t1) }))
-          .execute();
+      await rolledUpTo(t1);
       // Counts the head-position lookups (a query of series keys each) within one turn.
       const real = createTsdbStore(db);
       let inTurn = 0;
@@ -694,24 +698,7 @@ for (const kind of await databaseKinds()) {
           return real.seriesKeys(...args);
         },
       };
-      const service = createTelemetryService({
-        store: createTelemetryStore(db),
-        tsdb,
-        now: () => t,
-        policy: {
-          retention: {
-            raw: 48 * 3_600_000,
-            '1m': 14 * 86_400_000,
-            '5m': 90 * 86_400_000,
-            '1h': 730 * 86_400_000,
-          },
-          commitDelayMs: 1,
-          maxBatch: 100,
-          documentFlushMs: 60_000,
-          rollupGraceMs: 15_000,
-          maxCheckAttempts: 3,
-        },
-      });
+      const service = serviceOn(tsdb, () => t);
       let ticking = true;
       const tick = () => {
         inTurn = 0;

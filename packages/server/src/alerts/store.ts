@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { chunks } from '../telemetry/chunks.js';
 import type {
   AlertQuery,
   AlertRecord,
@@ -82,8 +83,7 @@ export const createAlertStore = (db: Kysely<Database>): AlertStore => {
     },
     async getMany(ids) {
       const found: AlertRecord[] = [];
-      for (let i = 0; i < ids.length; i += 500) {
-        const part = ids.slice(i, i + 500);
+      for (const part of chunks([...ids])) {
         const rows = await alerts().where('alerts.id', 'in', part).execute();
         found.push(...rows.map(recordOf));
       }
