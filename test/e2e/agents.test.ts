@@ -345,6 +345,11 @@ describe('native agents: enrollment, mutual-TLS push, commands, revocation', () 
     const refused = await push();
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'agent.revoked');
+    // The agent sends one document at a time: once it has been refused, a push of its that was
+    // in flight when the revocation landed has been answered (and, with a 200, stored).
+    await eventually('the agent refused', async () =>
+      /HTTP 403: [^\n]*; buffering on disk/.test(agent!.stderr()) ? true : undefined,
+    );
     const count = reports().length;
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(reports().length, count, 'nothing more was taken from the revoked agent');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import {
   SampleBuffer,
   normalize,
@@ -13,6 +13,8 @@ import {
 } from '../src/telemetry/ingest/normalize.js';
 import { checkDataOf } from '@vigil/protocol/decode';
 import { JsonWriter } from '../src/telemetry/query/history.js';
+import type { Database } from '../src/db/schema.js';
+import { migrate } from '../src/db/migrations/index.js';
 import { createTelemetryService } from '../src/telemetry/service.js';
 import { createTelemetryStore } from '../src/telemetry/store.js';
 import { createTsdbStore } from '../src/telemetry/tsdb/store.js';
@@ -172,13 +174,13 @@ for (const kind of await databaseKinds()) {
     const hosts = ['h-one', 'h-two'];
     const generated = new Map<string, Point[]>(hosts.map((x) => [x, []]));
 
-    /** A host with an approved agent `a-<host>`, created at `at`. */
-    const addHost = async (id: string, at: number) => {
-      await h.vigil.db.kysely
+    /** A host with an approved agent `a-<host>`, created at `at` (on `db`, else the harness's). */
+    const addHost = async (id: string, at: number, db: Kysely<Database> = h.vigil.db.kysely) => {
+      await db
         .insertInto('hosts')
         .values({ id, name: id, address: null, created_at: at, updated_at: at })
         .execute();
-      await h.vigil.db.kysely
+      await db
         .insertInto('agents')
         .values({
           id: `a-${id}`,
@@ -599,127 +601,138 @@ for (const kind of await databaseKinds()) {
       assert.equal(await count('rollup_1m', 'bucket'), rollups1m, '1m rollups are kept 14 days');
     });
 
-    /** Marks everything before `t` as rolled up at every resolution. */
-    const rolledUpTo = async (t: number) => {
-      for (const r of ['1m', '5m', '1h'])
-        await h.vigil.db.kysely
-          .insertInto('settings')
-          .values({ key: `rollup_watermark_${r}`, value: String(t) })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t) }))
-          .execute();
-    };
+    // The rollup passes below run on a database of their own: the harness's rollup job works
+    // on its database every 5 s, and its watermarks would move under these tests' feet.
+    describe('rollup passes', () => {
+      let own: Awaited<ReturnType<typeof kind.create>>;
+      before(async () => {
+        own = await kind.create();
+        await migrate(own.db);
+      });
+      after(() => own.drop());
 
-    /** A telemetry service of its own on the harness's database, over `tsdb`, at `now`. */
-    const serviceOn = (tsdb: ReturnType<typeof createTsdbStore>, now: () => number) =>
-      createTelemetryService({
-        store: createTelemetryStore(h.vigil.db.kysely),
-        tsdb,
-        now,
-        policy: {
-          retention: {
-            raw: 48 * 3_600_000,
-            '1m': 14 * 86_400_000,
-            '5m': 90 * 86_400_000,
-            '1h': 730 * 86_400_000,
+      /** Marks everything before `t` as rolled up at every resolution. */
+      const rolledUpTo = async (t: number) => {
+        for (const r of ['1m', '5m', '1h'])
+          await own.db.kysely
+            .insertInto('settings')
+            .values({ key: `rollup_watermark_${r}`, value: String(t) })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(t) }))
+            .execute();
+      };
+
+      /** A telemetry service of its own on this suite's database, over `tsdb`, at `now`. */
+      const serviceOn = (tsdb: ReturnType<typeof createTsdbStore>, now: () => number) =>
+        createTelemetryService({
+          store: createTelemetryStore(own.db.kysely),
+          tsdb,
+          now,
+          policy: {
+            retention: {
+              raw: 48 * 3_600_000,
+              '1m': 14 * 86_400_000,
+              '5m': 90 * 86_400_000,
+              '1h': 730 * 86_400_000,
+            },
+            commitDelayMs: 1,
+            maxBatch: 100,
+            documentFlushMs: 60_000,
+            rollupGraceMs: 15_000,
+            maxCheckAttempts: 3,
           },
-          commitDelayMs: 1,
-          maxBatch: 100,
-          documentFlushMs: 60_000,
-          rollupGraceMs: 15_000,
-          maxCheckAttempts: 3,
-        },
+        });
+
+      test('a bucket whose rollup write fails is rolled up by the next pass, not skipped', async () => {
+        const db = own.db.kysely;
+        const hostId = 'h-retry';
+        const t0 = Date.parse('2026-12-01T00:00:00Z');
+        let t = t0;
+        await addHost(hostId, t0, own.db.kysely);
+        // Everything before t0 counts as rolled up, so that the next pass starts at t0.
+        await rolledUpTo(t0);
+        // The database refuses the first rollup write (a full disk, say), then recovers.
+        const real = createTsdbStore(db);
+        let failures = 1;
+        const tsdb: typeof real = {
+          ...real,
+          writeRollups(...args) {
+            if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
+            return real.writeRollups(...args);
+          },
+        };
+        const service = serviceOn(tsdb, () => t);
+        try {
+          for (let i = 0; i < 6; i++, t += 10_000)
+            await service.ingest({ agentId: `a-${hostId}`, hostId }, t, fixture());
+          t = t0 + 60_000 + 15_000 + 1;
+          await assert.rejects(service.runRollups(), /disk I\/O error/);
+          await service.runRollups();
+          const row = await db
+            .selectFrom('rollup_1m as r')
+            .innerJoin('host_keys as k', 'k.id', 'r.host_key')
+            .select(['r.bucket'])
+            .where('k.host_id', '=', hostId)
+            .execute();
+          assert.deepEqual(
+            row.map((r) => Number(r.bucket)),
+            [t0],
+            'the first minute is rolled up once the database recovers',
+          );
+          const cpu = (await service.series(hostId)).filter((s) => s.key === 'cpu_usage_percent');
+          const points = await service.history(
+            hostId,
+            '1m',
+            t0,
+            t0 + 60_000,
+            cpu.map((s) => s.id),
+          );
+          assert.equal([...points[0]!.values.values()][0]!.count, 6, 'with all six pushes in it');
+        } finally {
+          await service.close();
+        }
       });
 
-    test('a bucket whose rollup write fails is rolled up by the next pass, not skipped', async () => {
-      const db = h.vigil.db.kysely;
-      const hostId = 'h-retry';
-      const t0 = Date.parse('2026-12-01T00:00:00Z');
-      let t = t0;
-      await addHost(hostId, t0);
-      // Everything before t0 counts as rolled up, so that the next pass starts at t0.
-      await rolledUpTo(t0);
-      // The database refuses the first rollup write (a full disk, say), then recovers.
-      const real = createTsdbStore(db);
-      let failures = 1;
-      const tsdb: typeof real = {
-        ...real,
-        writeRollups(...args) {
-          if (failures-- > 0) return Promise.reject(new Error('disk I/O error'));
-          return real.writeRollups(...args);
-        },
-      };
-      const service = serviceOn(tsdb, () => t);
-      try {
-        for (let i = 0; i < 6; i++, t += 10_000)
-          await service.ingest({ agentId: `a-${hostId}`, hostId }, t, fixture());
-        t = t0 + 60_000 + 15_000 + 1;
-        await assert.rejects(service.runRollups(), /disk I\/O error/);
-        await service.runRollups();
-        const row = await db
-          .selectFrom('rollup_1m as r')
-          .innerJoin('host_keys as k', 'k.id', 'r.host_key')
-          .select(['r.bucket'])
-          .where('k.host_id', '=', hostId)
-          .execute();
-        assert.deepEqual(
-          row.map((r) => Number(r.bucket)),
-          [t0],
-          'the first minute is rolled up once the database recovers',
-        );
-        const cpu = (await service.series(hostId)).filter((s) => s.key === 'cpu_usage_percent');
-        const points = await service.history(
-          hostId,
-          '1m',
-          t0,
-          t0 + 60_000,
-          cpu.map((s) => s.id),
-        );
-        assert.equal([...points[0]!.values.values()][0]!.count, 6, 'with all six pushes in it');
-      } finally {
-        await service.close();
-      }
-    });
-
-    test("the first minute's recent averages are kept with turns of the event loop", async () => {
-      const db = h.vigil.db.kysely;
-      const t1 = Date.parse('2026-12-02T00:00:00Z');
-      let t = t1;
-      const fleet = Array.from({ length: 120 }, (_, i) => `h-turns-${i}`);
-      for (const id of fleet) await addHost(id, t1);
-      await rolledUpTo(t1);
-      // Counts the head-position lookups (a query of series keys each) within one turn.
-      const real = createTsdbStore(db);
-      let inTurn = 0;
-      let most = 0;
-      const tsdb: typeof real = {
-        ...real,
-        seriesKeys(...args) {
-          most = Math.max(most, ++inTurn);
-          return real.seriesKeys(...args);
-        },
-      };
-      const service = serviceOn(tsdb, () => t);
-      let ticking = true;
-      const tick = () => {
-        inTurn = 0;
-        if (ticking) setImmediate(tick);
-      };
-      try {
-        await Promise.all(
-          fleet.map((id) =>
-            service.ingest({ agentId: `a-${id}`, hostId: id }, t + 5_000, fixture()),
-          ),
-        );
-        t = t1 + 60_000 + 15_000 + 1;
-        most = 0;
-        tick();
-        await service.runRollups();
-        assert.ok(most >= 1, 'the head positions were looked up');
-        assert.ok(most <= 50, `${most} lookups in one turn of the event loop`);
-      } finally {
-        ticking = false;
-        await service.close();
-      }
+      test("the first minute's recent averages are kept with turns of the event loop", async () => {
+        const db = own.db.kysely;
+        const t1 = Date.parse('2026-12-02T00:00:00Z');
+        let t = t1;
+        const fleet = Array.from({ length: 120 }, (_, i) => `h-turns-${i}`);
+        for (const id of fleet) await addHost(id, t1, own.db.kysely);
+        await rolledUpTo(t1);
+        // Counts the head-position lookups (a query of series keys each) within one turn.
+        const real = createTsdbStore(db);
+        let inTurn = 0;
+        let most = 0;
+        const tsdb: typeof real = {
+          ...real,
+          seriesKeys(...args) {
+            most = Math.max(most, ++inTurn);
+            return real.seriesKeys(...args);
+          },
+        };
+        const service = serviceOn(tsdb, () => t);
+        let ticking = true;
+        const tick = () => {
+          inTurn = 0;
+          if (ticking) setImmediate(tick);
+        };
+        try {
+          await Promise.all(
+            fleet.map((id) =>
+              service.ingest({ agentId: `a-${id}`, hostId: id }, t + 5_000, fixture()),
+            ),
+          );
+          t = t1 + 60_000 + 15_000 + 1;
+          most = 0;
+          tick();
+          await service.runRollups();
+          assert.ok(most >= 1, 'the head positions were looked up');
+          assert.ok(most <= 50, `${most} lookups in one turn of the event loop`);
+        } finally {
+          ticking = false;
+          await service.close();
+        }
+      });
     });
   });
 }
