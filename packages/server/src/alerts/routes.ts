@@ -141,16 +141,22 @@ export function alertRoutes(
     },
     async (request, reply) => {
       const [page, config] = await Promise.all([lifecycle.list(request.query), thresholds.get()]);
-      // The list goes out twice (Tyto's `alerts`, OpenWatch's `items`): written once. The items
-      // are rendered with exactly the schema's fields, so the text is what the schema would give.
-      const list = JSON.stringify(page.items);
+      // The list goes out twice (Tyto's `alerts`, OpenWatch's `items`): written and encoded
+      // once, as bytes. The items are rendered with exactly the schema's fields, so the text is
+      // what the schema would give.
+      const list = Buffer.from(JSON.stringify(page.items));
+      const body = Buffer.concat([
+        Buffer.from('{"alerts":'),
+        list,
+        Buffer.from(',"items":'),
+        list,
+        Buffer.from(
+          `,"next_cursor":${JSON.stringify(page.next_cursor)},"config":${JSON.stringify(config)}}`,
+        ),
+      ]);
       return reply
         .type('application/json; charset=utf-8')
-        .send(
-          `{"alerts":${list},"items":${list},"next_cursor":${JSON.stringify(page.next_cursor)},"config":${JSON.stringify(config)}}` as unknown as Static<
-            typeof AlertList
-          >,
-        );
+        .send(body as unknown as Static<typeof AlertList>);
     },
   );
 

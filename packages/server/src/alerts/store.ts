@@ -127,10 +127,17 @@ export const createAlertStore = (db: Kysely<Database>): AlertStore => {
       // Several states are read one state at a time, each in the order of the (state,
       // started_at, id) index, and merged: one query over all of them sorts every matching alert
       // (10,000 open ones: tens of milliseconds) before it can return the first page.
+      // Once a page's worth is in hand, a later state only needs its alerts as new as the
+      // oldest of that page: the others could not make it onto the page.
       if (q.states.length <= 1) return listIn(q);
-      const parts: AlertRecord[] = [];
-      for (const state of q.states) parts.push(...(await listIn({ ...q, states: [state] })));
-      return parts.sort(newestFirst).slice(0, q.limit);
+      let page: AlertRecord[] = [];
+      for (const state of q.states) {
+        const floor = page.length >= q.limit ? page.at(-1)!.started_at : undefined;
+        const since = floor === undefined ? q.since : Math.max(q.since ?? floor, floor);
+        const rows = await listIn({ ...q, states: [state], since });
+        page = [...page, ...rows].sort(newestFirst).slice(0, q.limit);
+      }
+      return page;
     },
     async open(filter = {}) {
       let s = alerts().where('alerts.state', 'in', [...(filter.states ?? OPEN)]);
