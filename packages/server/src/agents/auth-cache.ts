@@ -22,18 +22,26 @@ const AUTH_TTL_MS = 300_000;
 /** An in-process authentication cache of at most 100,000 rows. */
 export function createAgentAuthCache(): AgentAuthCache {
   const rows = new Map<string, { row: AgentRow; at: number }>();
+  // Bumped by every clear: a row loaded across a change (read before a revocation committed,
+  // answered after) is returned to its request but not kept for the ones after it.
+  let generation = 0;
   return {
     cached(key, load) {
       const hit = rows.get(key);
       const t = Date.now();
       if (hit && t - hit.at < AUTH_TTL_MS) return hit.row;
+      const started = generation;
       return load().then((row) => {
+        if (started !== generation) return row;
         if (row) rows.set(key, { row, at: t });
         else rows.delete(key);
         if (rows.size > 100_000) rows.clear();
         return row;
       });
     },
-    clear: () => rows.clear(),
+    clear: () => {
+      generation += 1;
+      rows.clear();
+    },
   };
 }
