@@ -190,8 +190,26 @@ for (const kind of await databaseKinds()) {
       const got = batches.flat().map((j) => j.id);
       assert.equal(new Set(got).size, got.length, 'no job claimed twice');
       assert.deepEqual(new Set(got), ids, 'every job claimed');
-      for (const [i, batch] of batches.entries())
+      for (const [i, batch] of batches.entries()) {
+        assert.ok(batch.length <= 15, `claimer-${i} asked for 15 and got ${batch.length}`);
         for (const j of batch) assert.equal(j.locked_by, `claimer-${i}`);
+      }
+    });
+
+    test('a claim takes at most the jobs asked for, the longest due first', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        clock += 1;
+        ids.push((await store().enqueue({ kind: 't.limit', payload: { i } }))!);
+      }
+      const taken: string[] = [];
+      for (let n = 0; n < 30; n++) {
+        const batch = await store().claim('one-claimer', 4, 60_000);
+        assert.equal(batch.length, 4, `claim ${n} asked for 4 and got ${batch.length}`);
+        taken.push(...batch.map((j) => j.id));
+      }
+      assert.deepEqual(taken, ids);
+      assert.deepEqual(await store().claim('one-claimer', 4, 60_000), []);
     });
 
     test('a started runner runs a job queued in its process at once', async () => {

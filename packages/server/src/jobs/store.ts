@@ -99,19 +99,36 @@ export const createJobStore = (db: Kysely<Database>, now: () => number = Date.no
         .where('run_at', '<=', t)
         .orderBy('run_at')
         .limit(limit);
-      const rows = await db
-        .updateTable('jobs')
-        .set((eb) => ({
-          state: 'running',
-          locked_by: workerId,
-          locked_until: t + lockMs,
-          attempts: eb('attempts', '+', 1),
-          updated_at: t,
-        }))
-        .where('id', 'in', postgres ? due.forUpdate().skipLocked() : due)
-        .where('state', '=', 'queued')
-        .returningAll()
-        .execute();
+      const claimed = {
+        state: 'running' as const,
+        locked_by: workerId,
+        locked_until: t + lockMs,
+        attempts: sql<number>`attempts + 1`,
+        updated_at: t,
+      };
+      // On PostgreSQL the due rows are picked once, in a materialized CTE: as `id IN (subquery)`
+      // the planner may rescan the subquery for every row it updates, and each rescan locks and
+      // returns further rows, so a claim of 4 could take the whole queue.
+      const rows = postgres
+        ? await db
+            .with(
+              (cte) => cte('due').materialized(),
+              () => due.forUpdate().skipLocked(),
+            )
+            .updateTable('jobs')
+            .set(claimed)
+            .from('due')
+            .whereRef('jobs.id', '=', 'due.id')
+            .where('jobs.state', '=', 'queued')
+            .returningAll('jobs')
+            .execute()
+        : await db
+            .updateTable('jobs')
+            .set(claimed)
+            .where('id', 'in', due)
+            .where('state', '=', 'queued')
+            .returningAll()
+            .execute();
       return rows.sort((a, b) => a.run_at - b.run_at);
     },
 
