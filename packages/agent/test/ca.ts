@@ -11,8 +11,13 @@ export interface TestCa {
   readonly certPem: string;
   /** Signs a PEM CSR into a server certificate (its SANs copied from the request). */
   signServer(csrPem: string): Promise<string>;
-  /** Issues a client certificate and its private key (PEM). */
-  client(cn: string): Promise<{ certPem: string; keyPem: string }>;
+  /** Issues a client certificate and its private key (PEM), by default valid for a day. */
+  client(
+    cn: string,
+    validity?: { notBefore: Date; notAfter: Date },
+  ): Promise<{ certPem: string; keyPem: string }>;
+  /** Signs a PEM CSR into a client certificate for its subject, valid for 90 days. */
+  signClient(csrPem: string): Promise<string>;
 }
 
 const pemKey = async (key: webcrypto.CryptoKey) =>
@@ -54,14 +59,14 @@ export async function createTestCa(name = 'Vigil test CA'): Promise<TestCa> {
     publicKey: webcrypto.CryptoKey | x509.PublicKey,
     usage: string,
     sans: x509.SubjectAlternativeNameExtension | undefined,
+    validity = { notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) },
   ) =>
     (
       await x509.X509CertificateGenerator.create({
         serialNumber: (serial++).toString(16).padStart(2, '0'),
         subject,
         issuer: ca.subject,
-        notBefore: new Date(now - 60_000),
-        notAfter: new Date(now + 86_400_000),
+        ...validity,
         publicKey,
         signingKey: keys.privateKey,
         signingAlgorithm: ALG,
@@ -80,15 +85,30 @@ export async function createTestCa(name = 'Vigil test CA'): Promise<TestCa> {
       const sans = sanOf(csr);
       return issue(csr.subject, csr.publicKey, x509.ExtendedKeyUsage.serverAuth, sans);
     },
-    async client(cn) {
+    async client(cn, validity) {
       const k = (await webcrypto.subtle.generateKey(ALG, true, [
         'sign',
         'verify',
       ])) as webcrypto.CryptoKeyPair;
       return {
-        certPem: await issue(`CN=${cn}`, k.publicKey, x509.ExtendedKeyUsage.clientAuth, undefined),
+        certPem: await issue(
+          `CN=${cn}`,
+          k.publicKey,
+          x509.ExtendedKeyUsage.clientAuth,
+          undefined,
+          validity,
+        ),
         keyPem: await pemKey(k.privateKey),
       };
+    },
+    async signClient(csrPem) {
+      const csr = new x509.Pkcs10CertificateRequest(csrPem);
+      if (!(await csr.verify())) throw new Error('CSR signature does not verify');
+      const at = Date.now();
+      return issue(csr.subject, csr.publicKey, x509.ExtendedKeyUsage.clientAuth, undefined, {
+        notBefore: new Date(at - 60_000),
+        notAfter: new Date(at + 90 * 86_400_000),
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -25,13 +25,26 @@ const CHECKDATA = `/api/v1/agents/${AGENT}/checkdata`;
 const inventory = (n: number) =>
   JSON.stringify({ Enabled: true, Pending: false, LastUpdate: n, Stats: null, LinuxPackages: [] });
 
-/** A small Vigil server on 127.0.0.1 that asks for the agent's client certificate. */
-async function vigilServer() {
+/**
+ * A small Vigil server on 127.0.0.1 that asks for the agent's client certificate and takes only
+ * the current one, as Vigil does: a renewal (`POST …/certificate`) replaces it at once.
+ */
+async function vigilServer(
+  opts: {
+    /** The validity of the agent's first certificate (default: a day from now). */
+    validity?: { notBefore: Date; notAfter: Date };
+    /** How long the command long poll is held before its empty answer. */
+    commandWaitMs?: number;
+  } = {},
+) {
   const ca = await createTestCa();
   const serverKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const serverCert = await ca.signServer(buildCsr(serverKey, '127.0.0.1'));
-  const client = await ca.client(AGENT);
+  const client = await ca.client(AGENT, opts.validity);
+  let current = new X509Certificate(client.certPem).fingerprint256;
   const posts: { path: string; body: string; peer: string }[] = [];
+  /** Every request: its path, and whether it came with the current certificate. */
+  const requests: { path: string; current: boolean }[] = [];
   const waiters: { path: string; resolve: (body: string) => void }[] = [];
   let packageStatus = 204;
   const server = https.createServer(
@@ -47,11 +60,27 @@ async function vigilServer() {
       req.on('data', (c: Buffer) => (text += c.toString()));
       req.on('end', () => {
         const p = (req.url ?? '').replace(/\?.*/, '');
-        const peer = (req.socket as TLSSocket).getPeerCertificate().subject.CN as string;
+        const cert = (req.socket as TLSSocket).getPeerCertificate();
+        const peer = cert.subject.CN as string;
         res.setHeader('content-type', 'application/json');
+        requests.push({ path: p, current: cert.fingerprint256 === current });
+        if (cert.fingerprint256 !== current) {
+          res.statusCode = 401;
+          res.end(
+            '{"error":{"code":"agent.certificate_unknown","human_message":"the client certificate is not current"}}',
+          );
+          return;
+        }
         if (req.method === 'GET' && p === `/api/v1/agents/${AGENT}/commands`) {
           // The command long poll: nothing queued, answered after a while.
-          setTimeout(() => res.end('{"commands":[]}'), 200);
+          setTimeout(() => res.end('{"commands":[]}'), opts.commandWaitMs ?? 200);
+          return;
+        }
+        if (req.method === 'POST' && p === `/api/v1/agents/${AGENT}/certificate`) {
+          void ca.signClient((JSON.parse(text) as { csr: string }).csr).then((pem) => {
+            current = new X509Certificate(pem).fingerprint256;
+            res.end(JSON.stringify({ certificate: pem }));
+          });
           return;
         }
         posts.push({ path: p, body: text, peer });
@@ -82,6 +111,7 @@ async function vigilServer() {
     ca: ca.certPem,
     client,
     posts,
+    requests,
     setPackageStatus: (s: number) => (packageStatus = s),
     next: (p: string) => new Promise<string>((resolve) => waiters.push({ path: p, resolve })),
     close: () =>
@@ -210,4 +240,58 @@ describe('native push client: package inventories', () => {
       await srv.close();
     }
   });
+});
+
+describe('native push client: certificate renewal', () => {
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(ok(), `timed out waiting for ${what}`);
+  };
+
+  test(
+    'a request in flight finishes; one that went with the replaced certificate goes again',
+    { timeout: 20_000 },
+    async () => {
+      const hour = 3_600_000;
+      const srv = await vigilServer({
+        // Two days old with an hour left: past the last third of its life.
+        validity: {
+          notBefore: new Date(Date.now() - 48 * hour),
+          notAfter: new Date(Date.now() + hour),
+        },
+        commandWaitMs: 1500,
+      });
+      const { client, logs } = clientFor(srv, 'approved', Date.now);
+      const polls = () => srv.requests.filter((r) => r.path === `/api/v1/agents/${AGENT}/commands`);
+      try {
+        // The command long poll holds one of the agent's two connections.
+        await until('the command long poll', () => polls().length === 1);
+        // This push starts the renewal and waits behind it for the other connection, which
+        // still carries the old certificate when its turn comes.
+        assert.deepEqual(await client.transport.send(Date.now(), '{"agent":{}}'), { ok: true });
+        assert.ok(
+          logs.some((l) => l.startsWith('certificate renewed')),
+          logs.join('\n'),
+        );
+        const pushes = srv.requests.filter((r) => r.path === CHECKDATA);
+        assert.deepEqual(
+          pushes.map((r) => r.current),
+          [false, true],
+          'refused with the replaced certificate, then taken with the new one',
+        );
+        assert.equal(srv.posts.filter((p) => p.path === CHECKDATA).length, 1);
+        // The long poll sent before the renewal is answered, not cut; the next one goes with
+        // the new certificate.
+        await until('the next command long poll', () => polls().length === 2);
+        assert.deepEqual(
+          polls().map((r) => r.current),
+          [true, true],
+        );
+        assert.ok(!logs.some((l) => l.startsWith('command channel')), logs.join('\n'));
+      } finally {
+        client.stop();
+        await srv.close();
+      }
+    },
+  );
 });

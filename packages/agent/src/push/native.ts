@@ -285,6 +285,9 @@ export interface NativeClient {
 /** How long a command long poll asks the server to wait, in seconds. */
 const LONG_POLL_SECONDS = 25;
 
+/** The longest a request of the native client may take (the command long poll's timeout). */
+const LONGEST_REQUEST_MS = (LONG_POLL_SECONDS + 15) * 1000;
+
 /**
  * Starts the client for an enrolled agent. While its enrollment is pending it polls for the
  * certificate (documents wait in the spool meanwhile); once approved it pushes, holds a long poll
@@ -312,9 +315,26 @@ export function startNativeClient(opts: {
   let notAfterMs = 0;
   let renewAtMs = 0;
   const ca = () => readFileSync(file(dir, 'ca'), 'utf8');
+  /** Connection pools of replaced certificates, finishing what they carry. */
+  const retired = new Set<Endpoint>();
+
+  /**
+   * Requests the server is already working on (the command long poll, a push) finish on the
+   * connections of the replaced certificate: the server authenticated them before the renewal.
+   * Idle connections close now, the rest once the longest request could have ended.
+   */
+  const retire = (old: Endpoint) => {
+    for (const sockets of Object.values(old.agent.freeSockets))
+      for (const socket of sockets ?? []) socket.destroy();
+    retired.add(old);
+    setTimeout(() => {
+      old.agent.destroy();
+      retired.delete(old);
+    }, LONGEST_REQUEST_MS).unref();
+  };
 
   const open = () => {
-    ep?.agent.destroy();
+    if (ep) retire(ep);
     const certPem = readFileSync(file(dir, 'cert'), 'utf8');
     const cert = new X509Certificate(certPem);
     const from = Date.parse(cert.validFrom);
@@ -350,6 +370,23 @@ export function startNativeClient(opts: {
     log(`certificate renewed; valid until ${new Date(notAfterMs).toISOString()}`);
   };
 
+  /**
+   * Sends a request with the current certificate. A request that went out with a certificate a
+   * renewal replaced meanwhile (it waited for a connection, or crossed the renewal on the wire)
+   * is refused 401; it goes once more with the new one.
+   */
+  const call = async (
+    method: 'GET' | 'POST',
+    pathname: string,
+    init: Parameters<typeof request>[3],
+  ) => {
+    const used = ep!;
+    const a = await request(used, method, pathname, init);
+    if (a.status !== 401) return a;
+    if (renewing) await renewing;
+    return ep && ep !== used ? request(ep, method, pathname, init) : a;
+  };
+
   const maybeRenew = () => {
     if (renewing || Date.now() < renewAtMs) return;
     renewing = renew()
@@ -369,8 +406,7 @@ export function startNativeClient(opts: {
       result = { ok: false, failure: 'bad_command', message: (err as Error).message };
     }
     try {
-      await request(
-        ep!,
+      await call(
         'POST',
         `/api/v1/agents/${encodeURIComponent(state.agent_id)}/commands/${encodeURIComponent(command.id)}/result`,
         { body: JSON.stringify(result), timeoutMs: 15_000 },
@@ -388,11 +424,10 @@ export function startNativeClient(opts: {
         continue;
       }
       try {
-        const a = await request(
-          ep,
+        const a = await call(
           'GET',
           `/api/v1/agents/${encodeURIComponent(state.agent_id)}/commands?wait=${LONG_POLL_SECONDS}`,
-          { timeoutMs: (LONG_POLL_SECONDS + 15) * 1000 },
+          { timeoutMs: LONGEST_REQUEST_MS },
         );
         if (a.status !== 200) throw new Error(`HTTP ${a.status}: ${errorText(a)}`);
         failures = 0;
@@ -412,7 +447,7 @@ export function startNativeClient(opts: {
 
   const packages = createInventorySender({
     post: (inventory) =>
-      request(ep!, 'POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/packages`, {
+      call('POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/packages`, {
         body: inventory,
         timeoutMs: 30_000,
       }),
@@ -444,15 +479,10 @@ export function startNativeClient(opts: {
       maybeRenew();
       let a;
       try {
-        a = await request(
-          ep!,
-          'POST',
-          `/api/v1/agents/${encodeURIComponent(state.agent_id)}/checkdata`,
-          {
-            body: `{"collected_at":${collectedAt},"checkdata":${text}${checksumField(opts.compliance)}}`,
-            timeoutMs: 30_000,
-          },
-        );
+        a = await call('POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/checkdata`, {
+          body: `{"collected_at":${collectedAt},"checkdata":${text}${checksumField(opts.compliance)}}`,
+          timeoutMs: 30_000,
+        });
       } catch (err) {
         return {
           ok: false,
@@ -484,7 +514,7 @@ export function startNativeClient(opts: {
     logs: {
       ready: () => state.status === 'approved' && ep !== undefined && !stopped,
       post: (gzippedJson) =>
-        request(ep!, 'POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/logs`, {
+        call('POST', `/api/v1/agents/${encodeURIComponent(state.agent_id)}/logs`, {
           body: gzippedJson,
           headers: { 'content-encoding': 'gzip' },
           timeoutMs: 30_000,
@@ -493,6 +523,8 @@ export function startNativeClient(opts: {
     stop() {
       stopped = true;
       ep?.agent.destroy();
+      for (const old of retired) old.agent.destroy();
+      retired.clear();
     },
   };
 }
