@@ -11,6 +11,7 @@ import { realHost } from '../src/host.js';
 import { NATIVE_FILES, startNativeClient, type NativeState } from '../src/push/native.js';
 import { buildCsr } from '../src/serve/csr.js';
 import { createTestCa } from './ca.js';
+import { waitFor } from './log-support.js';
 
 // The native push client sends each finished package scan to the server over mutual TLS.
 
@@ -243,11 +244,6 @@ describe('native push client: package inventories', () => {
 });
 
 describe('native push client: certificate renewal', () => {
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(ok(), `timed out waiting for ${what}`);
-  };
-
   test(
     'a request in flight finishes; one that went with the replaced certificate goes again',
     { timeout: 20_000 },
@@ -265,7 +261,7 @@ describe('native push client: certificate renewal', () => {
       const polls = () => srv.requests.filter((r) => r.path === `/api/v1/agents/${AGENT}/commands`);
       try {
         // The command long poll holds one of the agent's two connections.
-        await until('the command long poll', () => polls().length === 1);
+        await waitFor(() => polls().length === 1, 'the command long poll');
         // This push starts the renewal and waits behind it for the other connection, which
         // still carries the old certificate when its turn comes.
         assert.deepEqual(await client.transport.send(Date.now(), '{"agent":{}}'), { ok: true });
@@ -282,7 +278,7 @@ describe('native push client: certificate renewal', () => {
         assert.equal(srv.posts.filter((p) => p.path === CHECKDATA).length, 1);
         // The long poll sent before the renewal is answered, not cut; the next one goes with
         // the new certificate.
-        await until('the next command long poll', () => polls().length === 2);
+        await waitFor(() => polls().length === 2, 'the next command long poll');
         assert.deepEqual(
           polls().map((r) => r.current),
           [true, true],
