@@ -406,6 +406,18 @@ for (const kind of await databaseKinds()) {
       assert.equal((await view(id)).pull?.tls, 'mtls');
     });
 
+    test('polls of one agent asked for at once run one after the other: Auto-TLS runs once', async () => {
+      const p = await peer({ tryAutossl: true });
+      const id = await add(p);
+      // As when the scheduler's tick picks up an agent just added while it is polled by hand.
+      await Promise.all([poll(id), poll(id), poll(id)]);
+      assert.equal(p.count('GET', '/autotls'), 1, 'one CSR asked for');
+      assert.equal(p.count('POST', '/autotls'), 1, 'one certificate issued');
+      const v = await view(id);
+      assert.equal(v.pull?.tls, 'mtls', v.last_error ?? '');
+      assert.equal(v.last_error, null);
+    });
+
     test("autotls 'off': plain HTTP only, /autotls is never called", async () => {
       const p = await peer({ tryAutossl: true });
       const id = await add(p, { autotls: 'off' });

@@ -402,22 +402,27 @@ export function startPuller(deps: {
     }
   }
 
+  /** Starts a poll of `a`; the caller has made sure none of it is in flight. */
   const start = (a: AgentRow): Promise<void> => {
     lastPoll.set(a.id, now());
-    const p = poll(a).finally(() => inFlight.delete(a.id));
+    const p: Promise<void> = poll(a).finally(() => {
+      if (inFlight.get(a.id) === p) inFlight.delete(a.id);
+    });
     inFlight.set(a.id, p);
     return p;
   };
 
   const tick = async () => {
     if (stopped) return;
+    // Taken before the rows are read: a poll started while they are read (its time is later)
+    // is not started again from a row that may predate it.
+    const t = now();
     let agents: AgentRow[];
     try {
       agents = await deps.registry.pullAgents();
     } catch {
       return;
     }
-    const t = now();
     const fleet = await deps.registry.collectionInterval().catch(() => null);
     for (const a of agents) {
       if (inFlight.size >= deps.concurrency) break;
@@ -434,10 +439,20 @@ export function startPuller(deps: {
       lastPoll.delete(id);
     },
     async poll(id) {
-      await inFlight.get(id);
-      const agent = (await deps.registry.pullAgents()).find((a) => a.id === id);
-      if (!agent) throw new VigilError('not_found', `no approved pull agent ${id}`);
-      await start(agent);
+      // Never two polls of one agent at once (two first contacts would both run Auto-TLS):
+      // the row is read after the poll in flight ended, and a poll that another caller or the
+      // scheduler started while it was read is waited for in turn.
+      for (;;) {
+        const running = inFlight.get(id);
+        if (running) {
+          await running;
+          continue;
+        }
+        const agent = (await deps.registry.pullAgents()).find((a) => a.id === id);
+        if (!agent) throw new VigilError('not_found', `no approved pull agent ${id}`);
+        if (inFlight.has(id)) continue;
+        return start(agent);
+      }
     },
     commander: client.commander,
     async stop() {
