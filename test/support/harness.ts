@@ -27,10 +27,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Builds a harness; `env` holds VIGIL_* overrides, `now` a clock to control token expiry. */
+/**
+ * Builds a harness; `env` holds VIGIL_* overrides, `now` a clock to control token expiry,
+ * `pullTickMs` how often pull agents are polled on schedule.
+ */
 export async function startHarness(
   kind: DatabaseKind,
-  opts: { env?: Record<string, string>; now?: () => number } = {},
+  opts: { env?: Record<string, string>; now?: () => number; pullTickMs?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-h-'));
   const config = loadConfig({
@@ -44,7 +47,13 @@ export async function startHarness(
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const created = await kind.create();
-  const vigil = await createVigil({ config, logger, db: created.db, now: opts.now });
+  const vigil = await createVigil({
+    config,
+    logger,
+    db: created.db,
+    now: opts.now,
+    pullTickMs: opts.pullTickMs,
+  });
   await vigil.identity.ensureFirstAdmin(ADMIN_PASSWORD, systemContext('test'));
   const inject = vigil.http.inject.bind(vigil.http) as Vigil['http']['inject'];
 

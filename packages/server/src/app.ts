@@ -230,6 +230,11 @@ export async function createVigil(opts: {
    * `jobs.workers_in_process`. `vigil worker` sets it.
    */
   workers?: boolean;
+  /**
+   * How often the pull agents' schedule is looked at (ms; 1 s by default). Tests that poll pull
+   * agents by hand set it past their run, so that no scheduled poll comes between theirs.
+   */
+  pullTickMs?: number;
 }): Promise<Vigil> {
   const { config } = opts;
   const now = opts.now ?? Date.now;
@@ -522,6 +527,7 @@ export async function createVigil(opts: {
       certificateDays: config.agents.certificate_lifetime_days,
       now,
       log: opts.logger,
+      tickMs: opts.pullTickMs,
     });
 
     registerServerMetrics(registry, {
