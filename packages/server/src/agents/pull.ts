@@ -405,9 +405,7 @@ export function startPuller(deps: {
   /** Starts a poll of `a`; the caller has made sure none of it is in flight. */
   const start = (a: AgentRow): Promise<void> => {
     lastPoll.set(a.id, now());
-    const p: Promise<void> = poll(a).finally(() => {
-      if (inFlight.get(a.id) === p) inFlight.delete(a.id);
-    });
+    const p = poll(a).finally(() => inFlight.delete(a.id));
     inFlight.set(a.id, p);
     return p;
   };
